@@ -1,0 +1,456 @@
+//! A lossless `.env` document: parses what Docker Compose reads and renders
+//! back byte for byte; edits touch only the lines concerned.
+
+use std::fmt;
+use std::ops::Range;
+
+use zeroize::Zeroizing;
+
+use super::quote::{encode, Reader};
+use crate::SecretValue;
+
+/// How a value is quoted in the file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Quote {
+    /// `KEY=value`
+    None,
+    /// `KEY='value'`
+    Single,
+    /// `KEY="value"`
+    Double,
+}
+
+/// A syntax error: where, and what. Never holds a value.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{line}:{col}: {message}")]
+pub struct ParseError {
+    /// 1-based line.
+    pub line: usize,
+    /// 1-based column in characters.
+    pub col: usize,
+    /// What is wrong.
+    pub message: String,
+}
+
+/// One `KEY=value` assignment.
+pub struct Entry {
+    key: String,
+    /// Byte range of the value token (quotes included) within the item.
+    value_range: Range<usize>,
+    quote: Quote,
+    value: SecretValue,
+    /// Whether Compose would interpolate `$` in it.
+    interpolates: bool,
+}
+
+impl Entry {
+    /// The variable name.
+    pub fn key(&self) -> &str {
+        &self.key
+    }
+
+    /// The value as Docker Compose reads it (before `$` interpolation).
+    pub fn value(&self) -> &SecretValue {
+        &self.value
+    }
+
+    /// The quoting used in the file.
+    pub fn quote(&self) -> Quote {
+        self.quote
+    }
+
+    /// Whether Compose would expand `$...` in this value.
+    pub fn interpolates(&self) -> bool {
+        self.interpolates
+    }
+}
+
+/// A run of bytes of the file: one line, or several for a multi-line quoted
+/// value, with its line terminator.
+struct Item {
+    raw: Zeroizing<String>,
+    /// 1-based line where it starts.
+    line: usize,
+    entry: Option<Entry>,
+}
+
+/// A parsed `.env` file.
+pub struct Document {
+    items: Vec<Item>,
+    crlf: bool,
+}
+
+impl fmt::Debug for Document {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Keys and lines only: the raw text holds the values.
+        f.debug_struct("Document")
+            .field("keys", &self.keys().collect::<Vec<_>>())
+            .field("lines", &self.items.last().map_or(0, |i| i.line))
+            .finish()
+    }
+}
+
+impl fmt::Debug for Entry {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Entry").field("key", &self.key).field("quote", &self.quote).finish_non_exhaustive()
+    }
+}
+
+fn is_blank(b: u8) -> bool {
+    b == b' ' || b == b'\t'
+}
+
+fn is_key_char(c: char) -> bool {
+    c.is_alphanumeric() || c == '_' || c == '.'
+}
+
+impl Document {
+    /// An empty document.
+    pub fn new() -> Self {
+        Document { items: Vec::new(), crlf: false }
+    }
+
+    /// Parses a file's bytes. Anything Docker Compose accepts parses; the
+    /// error names line and column.
+    pub fn parse(bytes: &[u8]) -> Result<Self, ParseError> {
+        let text = std::str::from_utf8(bytes).map_err(|e| {
+            let before = &bytes[..e.valid_up_to()];
+            let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
+            let col = String::from_utf8_lossy(before.rsplit(|&b| b == b'\n').next().unwrap_or(&[])).chars().count() + 1;
+            ParseError { line, col, message: "not valid UTF-8".into() }
+        })?;
+        let crlf = text.find('\n').is_some_and(|i| i > 0 && text.as_bytes()[i - 1] == b'\r');
+        let mut items = Vec::new();
+        let mut pos = 0;
+        let mut line = 1;
+        while pos < text.len() {
+            let (item, end) = parse_item(text, pos, line)?;
+            line += text[pos..end].matches('\n').count();
+            items.push(item);
+            pos = end;
+        }
+        Ok(Document { items, crlf })
+    }
+
+    /// The file's bytes: identical to the input when nothing was edited.
+    pub fn render(&self) -> Zeroizing<String> {
+        let mut out = Zeroizing::new(String::with_capacity(self.items.iter().map(|i| i.raw.len()).sum()));
+        for i in &self.items {
+            out.push_str(&i.raw);
+        }
+        out
+    }
+
+    /// Every assignment in file order (duplicates included).
+    pub fn entries(&self) -> impl Iterator<Item = &Entry> {
+        self.items.iter().filter_map(|i| i.entry.as_ref())
+    }
+
+    /// Every assignment with the line it starts on.
+    pub fn entries_with_lines(&self) -> impl Iterator<Item = (usize, &Entry)> {
+        self.items.iter().filter_map(|i| i.entry.as_ref().map(|e| (i.line, e)))
+    }
+
+    /// Keys in file order, duplicates included.
+    pub fn keys(&self) -> impl Iterator<Item = &str> {
+        self.entries().map(Entry::key)
+    }
+
+    /// The value Compose uses for `key`: the last assignment wins.
+    pub fn get(&self, key: &str) -> Option<&SecretValue> {
+        self.entries().filter(|e| e.key == key).last().map(Entry::value)
+    }
+
+    fn newline(&self) -> &'static str {
+        if self.crlf {
+            "\r\n"
+        } else {
+            "\n"
+        }
+    }
+
+    /// Makes sure the last line ends with a line terminator before an append.
+    fn terminate_last_line(&mut self) {
+        let nl = self.newline();
+        if let Some(last) = self.items.last_mut() {
+            if !last.raw.ends_with('\n') {
+                last.raw.push_str(nl);
+            }
+        }
+    }
+
+    fn next_line(&self) -> usize {
+        self.items.last().map_or(1, |i| i.line + i.raw.matches('\n').count())
+    }
+
+    /// Appends a comment line (`text` without the `#`; empty for a blank line).
+    pub fn push_comment(&mut self, text: &str) {
+        self.terminate_last_line();
+        let raw = if text.is_empty() { String::new() } else { format!("# {text}") };
+        self.items.push(Item { raw: Zeroizing::new(format!("{raw}{}", self.newline())), line: self.next_line(), entry: None });
+    }
+
+    /// Appends `KEY=value`, quoted as [`encode`] chooses. Returns the readers
+    /// that will read the value differently.
+    pub fn push(&mut self, key: &str, value: &SecretValue) -> Vec<Reader> {
+        self.terminate_last_line();
+        let encoded = encode(value.expose());
+        let line = self.next_line();
+        let raw = Zeroizing::new(format!("{key}={}{}", encoded.text, self.newline()));
+        let item = reparse(raw, line);
+        self.items.push(item);
+        encoded.disagreeing
+    }
+
+    /// Replaces the value of the last assignment of `key`, keeping its
+    /// `export`, spacing and inline comment; appends when `key` is absent.
+    pub fn set(&mut self, key: &str, value: &SecretValue) -> Vec<Reader> {
+        let Some(item) = self.items.iter_mut().filter(|i| i.entry.as_ref().is_some_and(|e| e.key == key)).last() else {
+            return self.push(key, value);
+        };
+        let encoded = encode(value.expose());
+        let range = item.entry.as_ref().map(|e| e.value_range.clone()).expect("filtered on entries");
+        let mut raw = Zeroizing::new(String::with_capacity(item.raw.len() + encoded.text.len()));
+        raw.push_str(&item.raw[..range.start]);
+        raw.push_str(&encoded.text);
+        raw.push_str(&item.raw[range.end..]);
+        *item = reparse(raw, item.line);
+        encoded.disagreeing
+    }
+}
+
+impl Default for Document {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Parses a single item that this module just produced.
+fn reparse(raw: Zeroizing<String>, line: usize) -> Item {
+    let (mut item, end) = parse_item(&raw, 0, line).expect("encode() output parses");
+    debug_assert_eq!(end, raw.len());
+    item.raw = raw;
+    item
+}
+
+/// Parses one item starting at `start`; returns it and where the next begins.
+fn parse_item(text: &str, start: usize, line: usize) -> Result<(Item, usize), ParseError> {
+    let bytes = text.as_bytes();
+    let line_end = text[start..].find('\n').map_or(text.len(), |i| start + i + 1);
+    let content_end = {
+        let mut e = line_end;
+        if e > start && bytes[e - 1] == b'\n' {
+            e -= 1;
+        }
+        if e > start && bytes[e - 1] == b'\r' {
+            e -= 1;
+        }
+        e
+    };
+    let err = |at: usize, message: &str| {
+        let line_start = text[..at].rfind('\n').map_or(0, |i| i + 1);
+        Err(ParseError {
+            line: line + text[start..at].matches('\n').count(),
+            col: text[line_start..at].chars().count() + 1,
+            message: message.to_owned(),
+        })
+    };
+    let plain = |end: usize| Item { raw: Zeroizing::new(text[start..end].to_owned()), line, entry: None };
+
+    let mut p = start;
+    while p < content_end && is_blank(bytes[p]) {
+        p += 1;
+    }
+    if p == content_end || bytes[p] == b'#' {
+        return Ok((plain(line_end), line_end));
+    }
+    if text[p..content_end].starts_with("export") && text[p + 6..content_end].starts_with([' ', '\t']) {
+        p += 6;
+        while p < content_end && is_blank(bytes[p]) {
+            p += 1;
+        }
+    }
+    let key_start = p;
+    for c in text[p..content_end].chars() {
+        if !is_key_char(c) {
+            break;
+        }
+        p += c.len_utf8();
+    }
+    if p == key_start {
+        return err(p, "expected a variable name");
+    }
+    let key = text[key_start..p].to_owned();
+    while p < content_end && is_blank(bytes[p]) {
+        p += 1;
+    }
+    if p == content_end {
+        // `KEY` alone: Compose takes the value from its own environment.
+        return Ok((plain(line_end), line_end));
+    }
+    if bytes[p] != b'=' {
+        return err(p, "expected `=` after the variable name");
+    }
+    p += 1;
+    while p < content_end && is_blank(bytes[p]) {
+        p += 1;
+    }
+    let value_start = p;
+    let (quote, value_end, item_end, value, interpolates) = match bytes.get(p) {
+        Some(&q @ (b'\'' | b'"')) if p < content_end => {
+            let mut i = p + 1;
+            let close = loop {
+                match bytes.get(i) {
+                    None => return err(value_start, "unterminated quoted value"),
+                    Some(b'\\') => i += 2,
+                    Some(&c) if c == q => break i,
+                    Some(_) => i += 1,
+                }
+            };
+            let inner = &text[p + 1..close];
+            let close_line_end = text[close..].find('\n').map_or(text.len(), |i| close + i + 1);
+            let mut t = close + 1;
+            while t < close_line_end && (is_blank(bytes[t]) || bytes[t] == b'\r' || bytes[t] == b'\n') {
+                t += 1;
+            }
+            if t < close_line_end && bytes[t] != b'#' {
+                return err(t, "unexpected text after the closing quote");
+            }
+            if q == b'\'' {
+                (Quote::Single, close + 1, close_line_end, inner.replace("\\'", "'"), false)
+            } else {
+                let (v, interp) = unescape_double(inner);
+                (Quote::Double, close + 1, close_line_end, v, interp)
+            }
+        }
+        _ => {
+            let mut e = value_start;
+            let rest = &bytes[value_start..content_end];
+            for (i, &b) in rest.iter().enumerate() {
+                if b == b'#' && i > 0 && is_blank(rest[i - 1]) {
+                    break;
+                }
+                e = value_start + i + 1;
+            }
+            while e > value_start && is_blank(bytes[e - 1]) {
+                e -= 1;
+            }
+            let v = text[value_start..e].to_owned();
+            let interp = v.contains('$');
+            (Quote::None, e, line_end, v, interp)
+        }
+    };
+    let entry = Entry {
+        key,
+        value_range: value_start - start..value_end - start,
+        quote,
+        value: SecretValue::new(value),
+        interpolates,
+    };
+    Ok((Item { raw: Zeroizing::new(text[start..item_end].to_owned()), line, entry: Some(entry) }, item_end))
+}
+
+/// Compose's double-quote escapes; other backslashes stay as they are.
+fn unescape_double(inner: &str) -> (String, bool) {
+    let mut out = String::with_capacity(inner.len());
+    let mut interpolates = false;
+    let mut chars = inner.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => match chars.next() {
+                Some('n') => out.push('\n'),
+                Some('r') => out.push('\r'),
+                Some('t') => out.push('\t'),
+                Some(e @ ('\\' | '"' | '$')) => out.push(e),
+                Some(other) => {
+                    out.push('\\');
+                    out.push(other);
+                }
+                None => out.push('\\'),
+            },
+            '$' => {
+                interpolates = true;
+                out.push('$');
+            }
+            c => out.push(c),
+        }
+    }
+    (out, interpolates)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn doc(s: &str) -> Document {
+        Document::parse(s.as_bytes()).unwrap()
+    }
+
+    #[test]
+    fn round_trips_byte_for_byte() {
+        for s in [
+            "",
+            "A=1",
+            "A=1\n",
+            "# c\r\nA=1\r\n\r\nexport B = 'x y' # note\r\n",
+            "A=\"multi\nline\"\nB=2\n",
+            "A=1\nA=2\n  \t\n#end",
+            "K=a #b\nK2=a#b\nE=\nU=é\n",
+        ] {
+            assert_eq!(doc(s).render().as_str(), s);
+        }
+    }
+
+    #[test]
+    fn reads_values_as_compose_does() {
+        let d = doc("A=a #b\nB=a#b\nC='x\\'y'\nD=\"l1\\nl2 \\\"q\\\" \\$x\"\nexport E=  v  \nF=\nA=last\n");
+        assert_eq!(d.get("A").unwrap().expose(), "last");
+        assert_eq!(d.get("B").unwrap().expose(), "a#b");
+        assert_eq!(d.get("C").unwrap().expose(), "x'y");
+        assert_eq!(d.get("D").unwrap().expose(), "l1\nl2 \"q\" $x");
+        assert_eq!(d.get("E").unwrap().expose(), "v");
+        assert_eq!(d.get("F").unwrap().expose(), "");
+        assert_eq!(d.keys().collect::<Vec<_>>(), ["A", "B", "C", "D", "E", "F", "A"]);
+    }
+
+    #[test]
+    fn errors_have_line_and_column() {
+        assert_eq!(Document::parse(b"A=1\nB='open\n").unwrap_err().to_string(), "2:3: unterminated quoted value");
+        assert_eq!(Document::parse(b"A=1\n=x\n").unwrap_err().to_string(), "2:1: expected a variable name");
+        assert_eq!(Document::parse(b"A B=1\n").unwrap_err().to_string(), "1:3: expected `=` after the variable name");
+        assert_eq!(Document::parse(b"A='x' y\n").unwrap_err().to_string(), "1:7: unexpected text after the closing quote");
+        assert_eq!(Document::parse(b"A=1\nB=\xff\n").unwrap_err().to_string(), "2:3: not valid UTF-8");
+    }
+
+    #[test]
+    fn edits_touch_only_their_lines() {
+        let mut d = doc("# head\r\nexport A = old # keep\r\nB=2");
+        d.set("A", &SecretValue::new("new".into()));
+        d.set("C", &SecretValue::new("it's".into()));
+        assert_eq!(d.render().as_str(), "# head\r\nexport A = new # keep\r\nB=2\r\nC=\"it's\"\r\n");
+        assert_eq!(d.get("C").unwrap().expose(), "it's");
+    }
+
+    #[test]
+    fn debug_shows_no_values() {
+        let d = doc("A=topsecretvalue\n");
+        assert!(!format!("{d:?}").contains("topsecret"));
+        assert!(!format!("{:?}", d.entries().next().unwrap()).contains("topsecret"));
+    }
+
+    #[test]
+    fn written_values_read_back_in_dotenvy() {
+        let mut d = Document::new();
+        let values = ["plain", "a b", "{\"k\":\"v\"}", "it's", "x\ny", "pa$$word", "#lead", "tail "];
+        for (i, v) in values.iter().enumerate() {
+            d.push(&format!("K{i}"), &SecretValue::new((*v).into()));
+        }
+        let text = d.render();
+        let parsed: std::collections::HashMap<String, String> =
+            dotenvy::from_read_iter(text.as_bytes()).map(|r| r.unwrap()).collect();
+        for (i, v) in values.iter().enumerate() {
+            assert_eq!(parsed[&format!("K{i}")], *v, "value {i}");
+            assert_eq!(doc(&text).get(&format!("K{i}")).unwrap().expose(), *v);
+        }
+    }
+}

@@ -1,0 +1,60 @@
+//! The layout of the variables `secrets` writes: a header, then one group per
+//! component, each variable under its description.
+
+use super::{Document, Reader};
+use crate::manifest::{catalog, Source};
+use crate::stack::{Resolved, Stack};
+use crate::SecretValue;
+
+/// A variable whose written value some readers will read differently.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Disagreement {
+    /// The variable.
+    pub name: String,
+    /// The readers that disagree with Compose.
+    pub readers: Vec<Reader>,
+}
+
+/// A new document holding every variable of the stack.
+pub fn new_document(stack: &Stack, resolved: &Resolved) -> (Document, Vec<Disagreement>) {
+    let mut doc = Document::new();
+    doc.push_comment(&format!("Secrets of stack \"{}\", written by secrets {}.", stack.name, env!("CARGO_PKG_VERSION")));
+    doc.push_comment("Keep this file private (mode 0600), out of version control and out of images.");
+    let all: Vec<&str> = stack.vars().iter().map(|v| v.name.as_str()).collect();
+    let disagreements = append_vars(&mut doc, stack, resolved, &all);
+    (doc, disagreements)
+}
+
+/// Appends the named variables, grouped by component in stack order. A
+/// variable without a value (an external one not yet set) is written empty
+/// under a comment asking for it.
+pub fn append_vars(doc: &mut Document, stack: &Stack, resolved: &Resolved, names: &[&str]) -> Vec<Disagreement> {
+    let mut disagreements = Vec::new();
+    let mut group: Option<&str> = None;
+    let empty = SecretValue::new(String::new());
+    for var in stack.vars().iter().filter(|v| names.contains(&v.name.as_str())) {
+        if group != Some(var.component.as_str()) {
+            group = Some(&var.component);
+            doc.push_comment("");
+            let about = catalog::component(&var.component)
+                .and_then(Result::ok)
+                .and_then(|c| c.description)
+                .map(|d| format!(": {d}"))
+                .unwrap_or_default();
+            doc.push_comment(&format!("--- {}{about} ---", var.component));
+        }
+        let value = resolved.values.get(&var.name);
+        let mut comment = var.description.clone().unwrap_or_default();
+        if matches!(var.source, Source::External) && value.is_none() {
+            comment = format!("(set by you) {comment}").trim_end().to_owned();
+        }
+        if !comment.is_empty() {
+            doc.push_comment(&comment);
+        }
+        let readers = doc.push(&var.name, value.unwrap_or(&empty));
+        if !readers.is_empty() {
+            disagreements.push(Disagreement { name: var.name.clone(), readers });
+        }
+    }
+    disagreements
+}

@@ -1,0 +1,56 @@
+//! VAPID (RFC 8292) key pairs for Web Push: P-256, base64url without padding.
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use p256::elliptic_curve::sec1::ToEncodedPoint;
+use p256::SecretKey;
+use rand::{CryptoRng, Rng};
+
+/// A new private key: 32 bytes, 43 base64url characters.
+pub fn private_key<R: Rng + CryptoRng + ?Sized>(rng: &mut R) -> String {
+    loop {
+        let bytes = super::alphabet::bytes(rng, 32);
+        // Zero and values at or above the group order are not keys; retry
+        // (probability about 2^-32).
+        if let Ok(key) = SecretKey::from_slice(&bytes) {
+            return URL_SAFE_NO_PAD.encode(key.to_bytes());
+        }
+    }
+}
+
+/// The public key of a private key: the uncompressed point (65 bytes, first
+/// byte 0x04), 87 base64url characters. `None` when `private` is not a
+/// valid P-256 private key.
+pub fn public_key(private: &str) -> Option<String> {
+    let bytes = zeroize::Zeroizing::new(URL_SAFE_NO_PAD.decode(private.trim_end_matches('=')).ok()?);
+    if bytes.len() != 32 {
+        return None;
+    }
+    let key = SecretKey::from_slice(&bytes).ok()?;
+    Some(URL_SAFE_NO_PAD.encode(key.public_key().to_encoded_point(false).as_bytes()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn known_private_key_gives_known_public_key() {
+        // Private scalar 1: the public key is the P-256 base point G.
+        let mut one = [0u8; 32];
+        one[31] = 1;
+        let private = URL_SAFE_NO_PAD.encode(one);
+        let public = URL_SAFE_NO_PAD.decode(public_key(&private).unwrap()).unwrap();
+        assert_eq!(
+            hex::encode(&public),
+            "046b17d1f2e12c4247f8bce6e563a440f277037d812deb33a0f4a13945d898c296\
+             4fe342e2fe1a7f9b8ee7eb4a7c0f9e162bce33576b315ececbb6406837bf51f5"
+        );
+    }
+
+    #[test]
+    fn zero_is_not_a_private_key() {
+        assert_eq!(public_key(&URL_SAFE_NO_PAD.encode([0u8; 32])), None);
+        assert_eq!(public_key("not base64!"), None);
+    }
+}

@@ -1,0 +1,29 @@
+//! `secrets-core`: generate, validate, rotate, write and export the secrets of
+//! self-hosted Docker stacks.
+//!
+//! - [`generate`]: every kind of secret, as its consumer accepts it;
+//! - [`manifest`]: `secrets.toml` and the built-in catalog;
+//! - [`stack`]: a manifest's variables with their dependencies, and their values;
+//! - [`envfile`]: the lossless `.env` document and value quoting;
+//! - [`secure_file`]: atomic writes at 0600, owned by a service user.
+//!
+//! Secret material lives in [`SecretValue`]; nothing here prints, and no
+//! error message holds a value.
+
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+pub mod envfile;
+pub mod generate;
+pub mod manifest;
+mod secret;
+pub mod stack;
+
+pub use secret::SecretValue;
+
+/// The operating system's clock in seconds since the epoch.
+pub fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}

@@ -1,0 +1,537 @@
+//! The manifest (`secrets.toml`) and the built-in catalog: which variables a
+//! stack has and where each value comes from.
+//!
+//! Catalog components are written in the same format, with a `[component]`
+//! table where a manifest has `[stack]`.
+
+pub mod catalog;
+pub mod template;
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use indexmap::IndexMap;
+use serde::Deserialize;
+use serde_json::{Map, Value};
+use toml::Spanned;
+
+use crate::generate::{Alphabet, Derivation, JwtAlg, Kind};
+pub use template::{Escape, Template};
+
+/// A place in a manifest or catalog file, for error messages.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Origin {
+    /// The file as the user named it (catalog files are `<catalog>/NAME.toml`).
+    pub file: Arc<str>,
+    /// 1-based line.
+    pub line: usize,
+    /// 1-based column, in characters.
+    pub col: usize,
+}
+
+impl fmt::Display for Origin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}:{}", self.file, self.line, self.col)
+    }
+}
+
+/// A manifest that cannot be used. `Display` is one line:
+/// `FILE:LINE:COL: message`, and never holds a secret value.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ManifestError {
+    /// The file could not be read.
+    #[error("{path}: cannot read the manifest: {source}")]
+    Read {
+        /// The manifest path.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The content is wrong at a place.
+    #[error("{origin}: {message}")]
+    Invalid {
+        /// Where.
+        origin: Origin,
+        /// What.
+        message: String,
+    },
+    /// Not tied to a place in a file (an unknown component on the command line).
+    #[error("{0}")]
+    Usage(String),
+}
+
+/// Where a variable's value comes from.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum Source {
+    /// Generated fresh from randomness.
+    Generate(Kind),
+    /// Computed from another variable.
+    Derive {
+        /// How.
+        derivation: Derivation,
+        /// The input variable.
+        from: String,
+    },
+    /// A fixed, non-secret value.
+    Literal(String),
+    /// The same value as another variable.
+    SameAs(String),
+    /// Built from other variables.
+    Template(Template),
+    /// Supplied by the operator; never invented.
+    External,
+}
+
+impl Source {
+    /// The variables this value is computed from.
+    pub fn inputs(&self) -> Vec<&str> {
+        match self {
+            Source::Derive { from, .. } => vec![from],
+            Source::SameAs(other) => vec![other],
+            Source::Template(t) => t.references().collect(),
+            Source::Generate(_) | Source::Literal(_) | Source::External => Vec::new(),
+        }
+    }
+
+    /// Whether the value is secret (everything but literals).
+    pub fn is_secret(&self) -> bool {
+        !matches!(self, Source::Literal(_))
+    }
+}
+
+/// One variable of a stack.
+#[derive(Debug, Clone)]
+pub struct VarDef {
+    /// The environment variable name.
+    pub name: String,
+    /// The catalog component it belongs to, or the stack's name.
+    pub component: String,
+    /// A one-line description, written as a comment above it.
+    pub description: Option<String>,
+    /// Where its value comes from.
+    pub source: Source,
+    /// Rotation period in seconds.
+    pub rotate_after: Option<u64>,
+    /// Where it was defined.
+    pub origin: Origin,
+    /// Where each of its references (`same_as`, `from`, template) was written.
+    pub(crate) reference_origin: Option<Origin>,
+}
+
+/// A parsed manifest or catalog file.
+#[derive(Debug, Clone)]
+pub struct ManifestFile {
+    /// `[stack] name` or `[component]` file name.
+    pub name: String,
+    /// One-line description (components).
+    pub description: Option<String>,
+    /// Components pulled in, with where each was named.
+    pub include: Vec<(String, Origin)>,
+    /// Variables in file order.
+    pub vars: Vec<VarDef>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFile {
+    stack: Option<RawHead>,
+    component: Option<RawHead>,
+    #[serde(default)]
+    vars: IndexMap<Spanned<String>, Spanned<RawVar>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawHead {
+    name: Option<Spanned<String>>,
+    description: Option<String>,
+    #[serde(default)]
+    include: Vec<Spanned<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawVar {
+    kind: Option<Spanned<String>>,
+    value: Option<Spanned<String>>,
+    same_as: Option<Spanned<String>>,
+    template: Option<Spanned<String>>,
+    escape: Option<Spanned<String>>,
+    from: Option<Spanned<String>>,
+    external: Option<Spanned<bool>>,
+    description: Option<String>,
+    rotate_after: Option<Spanned<String>>,
+    length: Option<Spanned<i64>>,
+    bytes: Option<Spanned<i64>>,
+    alphabet: Option<Spanned<String>>,
+    urlsafe: Option<Spanned<bool>>,
+    padded: Option<Spanned<bool>>,
+    alg: Option<Spanned<String>>,
+    claims: Option<Spanned<toml::Table>>,
+    expires_in: Option<Spanned<String>>,
+}
+
+/// Whether `name` is a portable environment variable name.
+pub fn is_env_name(name: &str) -> bool {
+    let mut b = name.bytes();
+    matches!(b.next(), Some(c) if c.is_ascii_alphabetic() || c == b'_')
+        && b.all(|c| c.is_ascii_alphanumeric() || c == b'_')
+}
+
+/// Parses a duration such as `90d`, `12h`, `10y` into seconds.
+pub fn parse_duration(text: &str) -> Option<u64> {
+    let unit_at = text.find(|c: char| !c.is_ascii_digit())?;
+    let (n, unit) = text.split_at(unit_at);
+    let n: u64 = n.parse().ok()?;
+    let secs = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        "w" => 7 * 86_400,
+        "y" => 365 * 86_400,
+        _ => return None,
+    };
+    n.checked_mul(secs).filter(|&s| s > 0)
+}
+
+/// Maps byte offsets in one file to line and column.
+struct Locator<'a> {
+    file: Arc<str>,
+    text: &'a str,
+}
+
+impl Locator<'_> {
+    fn at(&self, offset: usize) -> Origin {
+        let offset = offset.min(self.text.len());
+        let before = &self.text[..self.text.floor_char_boundary_compat(offset)];
+        let line = before.matches('\n').count() + 1;
+        let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+        Origin { file: self.file.clone(), line, col }
+    }
+
+    fn err<T>(&self, offset: usize, message: impl Into<String>) -> Result<T, ManifestError> {
+        Err(ManifestError::Invalid { origin: self.at(offset), message: message.into() })
+    }
+}
+
+trait FloorCharBoundary {
+    fn floor_char_boundary_compat(&self, i: usize) -> usize;
+}
+
+impl FloorCharBoundary for str {
+    fn floor_char_boundary_compat(&self, mut i: usize) -> usize {
+        while !self.is_char_boundary(i) {
+            i -= 1;
+        }
+        i
+    }
+}
+
+impl ManifestFile {
+    /// Reads and parses a manifest file.
+    pub fn load(path: &Path) -> Result<Self, ManifestError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|source| ManifestError::Read { path: path.to_owned(), source })?;
+        Self::parse(&path.display().to_string(), &text)
+    }
+
+    /// Parses manifest text; `file` names it in errors.
+    pub fn parse(file: &str, text: &str) -> Result<Self, ManifestError> {
+        let loc = Locator { file: Arc::from(file), text };
+        let raw: RawFile = toml::from_str(text).or_else(|e| {
+            // Only the message and the span: toml's own Display quotes the
+            // source line, which may hold a value.
+            loc.err(e.span().map_or(0, |s| s.start), e.message().to_owned())
+        })?;
+        let head = match (raw.stack, raw.component) {
+            (Some(h), None) | (None, Some(h)) => h,
+            (None, None) => RawHead { name: None, description: None, include: Vec::new() },
+            (Some(_), Some(_)) => return loc.err(0, "a file has either a `[stack]` or a `[component]` table, not both"),
+        };
+        let name = head.name.map(Spanned::into_inner).unwrap_or_else(|| {
+            Path::new(file).file_stem().map_or("stack".into(), |s| s.to_string_lossy().into_owned())
+        });
+        let include = head
+            .include
+            .into_iter()
+            .map(|c| (c.get_ref().clone(), loc.at(c.span().start)))
+            .collect();
+        let mut vars = Vec::new();
+        for (key, var) in raw.vars {
+            vars.push(convert_var(&loc, &name, key, var)?);
+        }
+        Ok(ManifestFile { name, description: head.description, include, vars })
+    }
+}
+
+fn convert_var(
+    loc: &Locator<'_>,
+    component: &str,
+    key: Spanned<String>,
+    var: Spanned<RawVar>,
+) -> Result<VarDef, ManifestError> {
+    let key_at = key.span().start;
+    let name = key.into_inner();
+    if !is_env_name(&name) {
+        return loc.err(key_at, format!("`{name}` is not a variable name (A-Z, a-z, 0-9, _; not starting with a digit)"));
+    }
+    let table_at = var.span().start;
+    let v = var.into_inner();
+
+    // Exactly one source.
+    let sources: Vec<(&str, usize)> = [
+        ("kind", v.kind.as_ref().map(|s| s.span().start)),
+        ("value", v.value.as_ref().map(|s| s.span().start)),
+        ("same_as", v.same_as.as_ref().map(|s| s.span().start)),
+        ("template", v.template.as_ref().map(|s| s.span().start)),
+        ("external", v.external.as_ref().filter(|e| *e.get_ref()).map(|s| s.span().start)),
+    ]
+    .into_iter()
+    .filter_map(|(n, at)| at.map(|a| (n, a)))
+    .collect();
+    match sources.as_slice() {
+        [] => return loc.err(table_at, format!("`{name}` needs one of `kind`, `value`, `same_as`, `template` or `external = true`")),
+        [_] => {}
+        [(first, _), (second, at), ..] => {
+            return loc.err(*at, format!("`{name}` has both `{first}` and `{second}`; a variable has exactly one source"))
+        }
+    }
+
+    // Parameters that belong to kinds; each must be used by the kind chosen.
+    let mut unused: Vec<(&str, usize)> = [
+        ("length", v.length.as_ref().map(|s| s.span().start)),
+        ("bytes", v.bytes.as_ref().map(|s| s.span().start)),
+        ("alphabet", v.alphabet.as_ref().map(|s| s.span().start)),
+        ("urlsafe", v.urlsafe.as_ref().map(|s| s.span().start)),
+        ("padded", v.padded.as_ref().map(|s| s.span().start)),
+        ("alg", v.alg.as_ref().map(|s| s.span().start)),
+        ("claims", v.claims.as_ref().map(|s| s.span().start)),
+        ("expires_in", v.expires_in.as_ref().map(|s| s.span().start)),
+        ("from", v.from.as_ref().map(|s| s.span().start)),
+        ("escape", v.escape.as_ref().map(|s| s.span().start)),
+    ]
+    .into_iter()
+    .filter_map(|(n, at)| at.map(|a| (n, a)))
+    .collect();
+    let mut take = |param: &str| unused.retain(|(n, _)| *n != param);
+
+    let count = |p: &Option<Spanned<i64>>, default: usize, min: usize, what: &str| -> Result<usize, ManifestError> {
+        match p {
+            None => Ok(default),
+            Some(s) if *s.get_ref() >= min as i64 && *s.get_ref() <= 65_536 => Ok(*s.get_ref() as usize),
+            Some(s) => loc.err(s.span().start, format!("`{what}` must be between {min} and 65536")),
+        }
+    };
+
+    let mut reference_origin = None;
+    let source = if let Some(kind) = &v.kind {
+        let kind_at = kind.span().start;
+        match kind.get_ref().as_str() {
+            "password" => {
+                take("length");
+                take("alphabet");
+                let alphabet = match &v.alphabet {
+                    None => Alphabet::Alphanumeric,
+                    Some(a) => Alphabet::from_name(a.get_ref()).map_or_else(
+                        || loc.err(a.span().start, format!("unknown alphabet `{}` (alphanumeric, env-safe, lower-alphanumeric)", a.get_ref())),
+                        Ok,
+                    )?,
+                };
+                Source::Generate(Kind::Password { length: count(&v.length, 32, 8, "length")?, alphabet })
+            }
+            "hex" => {
+                take("bytes");
+                Source::Generate(Kind::Hex { bytes: count(&v.bytes, 32, 1, "bytes")? })
+            }
+            "base64" => {
+                take("bytes");
+                take("urlsafe");
+                take("padded");
+                Source::Generate(Kind::Base64 {
+                    bytes: count(&v.bytes, 32, 1, "bytes")?,
+                    urlsafe: v.urlsafe.as_ref().is_some_and(|s| *s.get_ref()),
+                    padded: v.padded.as_ref().is_none_or(|s| *s.get_ref()),
+                })
+            }
+            "token" => {
+                take("bytes");
+                Source::Generate(Kind::Token { bytes: count(&v.bytes, 32, 16, "bytes")? })
+            }
+            "jwt-secret" => {
+                take("alg");
+                let alg = match &v.alg {
+                    None => JwtAlg::Hs256,
+                    Some(a) => JwtAlg::from_name(a.get_ref()).map_or_else(
+                        || loc.err(a.span().start, format!("unknown `alg` `{}` (HS256, HS384, HS512)", a.get_ref())),
+                        Ok,
+                    )?,
+                };
+                Source::Generate(Kind::JwtSecret { alg })
+            }
+            "username" => {
+                take("length");
+                Source::Generate(Kind::Username { length: count(&v.length, 12, 3, "length")? })
+            }
+            "uuid" => Source::Generate(Kind::Uuid),
+            "fernet" => Source::Generate(Kind::Fernet),
+            "django-secret-key" => {
+                take("length");
+                let length = count(&v.length, 64, crate::generate::DJANGO_MIN_LENGTH, "length")?;
+                Source::Generate(Kind::DjangoSecretKey { length })
+            }
+            "vapid-private-key" => Source::Generate(Kind::VapidPrivateKey),
+            "imgproxy-key" => Source::Generate(Kind::ImgproxyKey),
+            "imgproxy-salt" => Source::Generate(Kind::ImgproxySalt),
+            derived @ ("vapid-public-key" | "jwt") => {
+                take("from");
+                let Some(from) = &v.from else {
+                    return loc.err(kind_at, format!("kind `{derived}` is computed from another variable: add `from = \"NAME\"`"));
+                };
+                reference_origin = Some(loc.at(from.span().start));
+                let derivation = if derived == "jwt" {
+                    take("claims");
+                    take("expires_in");
+                    let claims = match &v.claims {
+                        None => Map::new(),
+                        Some(c) => match serde_json::to_value(c.get_ref()) {
+                            Ok(Value::Object(m)) => m,
+                            _ => return loc.err(c.span().start, "`claims` must be a table of JSON-compatible values"),
+                        },
+                    };
+                    let expires_in = match &v.expires_in {
+                        None => None,
+                        Some(e) if e.get_ref() == "never" => None,
+                        Some(e) => Some(parse_duration(e.get_ref()).map_or_else(
+                            || loc.err(e.span().start, format!("`expires_in` `{}` is not a duration like 90d, 12h or 10y (or \"never\")", e.get_ref())),
+                            Ok,
+                        )?),
+                    };
+                    Derivation::SignedJwt { claims, expires_in }
+                } else {
+                    Derivation::VapidPublicKey
+                };
+                Source::Derive { derivation, from: from.get_ref().clone() }
+            }
+            other => {
+                let known: Vec<&str> = crate::generate::KINDS.iter().map(|k| k.name).collect();
+                return loc.err(kind_at, format!("unknown kind `{other}` (known: {})", known.join(", ")));
+            }
+        }
+    } else if let Some(value) = &v.value {
+        Source::Literal(value.get_ref().clone())
+    } else if let Some(other) = &v.same_as {
+        reference_origin = Some(loc.at(other.span().start));
+        Source::SameAs(other.get_ref().clone())
+    } else if let Some(t) = &v.template {
+        take("escape");
+        let escape = match &v.escape {
+            None => Escape::infer(t.get_ref()),
+            Some(e) => Escape::from_name(e.get_ref()).map_or_else(
+                || loc.err(e.span().start, format!("unknown `escape` `{}` (url, json, none)", e.get_ref())),
+                Ok,
+            )?,
+        };
+        // +1 skips the opening quote of a basic string.
+        let parsed = Template::parse(t.get_ref(), escape).or_else(|e| loc.err(t.span().start + 1 + e.offset, e.message))?;
+        reference_origin = Some(loc.at(t.span().start));
+        Source::Template(parsed)
+    } else {
+        Source::External
+    };
+
+    if let Some((param, at)) = unused.first() {
+        let what = v.kind.as_ref().map_or_else(|| "this variable".to_owned(), |k| format!("kind `{}`", k.get_ref()));
+        return loc.err(*at, format!("`{param}` does not apply to {what}"));
+    }
+
+    let rotate_after = match &v.rotate_after {
+        None => None,
+        Some(r) => Some(parse_duration(r.get_ref()).map_or_else(
+            || loc.err(r.span().start, format!("`rotate_after` `{}` is not a duration like 90d, 12h or 1y", r.get_ref())),
+            Ok,
+        )?),
+    };
+
+    Ok(VarDef {
+        name,
+        component: component.to_owned(),
+        description: v.description,
+        source,
+        rotate_after,
+        origin: loc.at(key_at),
+        reference_origin,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn err(text: &str) -> String {
+        ManifestFile::parse("m.toml", text).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn parses_every_source() {
+        let m = ManifestFile::parse(
+            "m.toml",
+            r#"
+[stack]
+name = "demo"
+include = ["postgres"]
+[vars.A]
+kind = "password"
+length = 40
+[vars.B]
+same_as = "A"
+[vars.C]
+template = "postgresql://u:${A}@h/db"
+[vars.D]
+external = true
+description = "the operator's key"
+[vars.E]
+value = "literal"
+rotate_after = "90d"
+[vars.F]
+kind = "jwt"
+from = "A"
+claims = { role = "anon" }
+expires_in = "10y"
+"#,
+        )
+        .unwrap();
+        assert_eq!(m.name, "demo");
+        assert_eq!(m.include[0].0, "postgres");
+        let names: Vec<&str> = m.vars.iter().map(|v| v.name.as_str()).collect();
+        assert_eq!(names, ["A", "B", "C", "D", "E", "F"]);
+        assert_eq!(m.vars[0].source, Source::Generate(Kind::Password { length: 40, alphabet: Alphabet::Alphanumeric }));
+        assert_eq!(m.vars[2].source.inputs(), ["A"]);
+        assert_eq!(m.vars[3].source, Source::External);
+        assert_eq!(m.vars[4].rotate_after, Some(90 * 86_400));
+        assert_eq!(m.vars[5].source.inputs(), ["A"]);
+        assert_eq!(m.vars[1].origin.line, 8);
+    }
+
+    #[test]
+    fn mistakes_name_line_and_column() {
+        assert_eq!(err("[vars.A]\nkind = \"passwd\"\n").split(" (known").next().unwrap(), "m.toml:2:8: unknown kind `passwd`");
+        assert_eq!(err("[vars.A]\nkind = \"hex\"\nlength = 3\n"), "m.toml:3:10: `length` does not apply to kind `hex`");
+        assert_eq!(err("[vars.A]\nkind = \"hex\"\nvalue = \"x\"\n"), "m.toml:3:9: `A` has both `kind` and `value`; a variable has exactly one source");
+        assert!(err("[vars.A]\nkinde = \"hex\"\n").starts_with("m.toml:2:1: unknown field `kinde`"));
+        assert_eq!(err("[vars.1A]\nkind = \"hex\"\n"), "m.toml:1:7: `1A` is not a variable name (A-Z, a-z, 0-9, _; not starting with a digit)");
+        assert_eq!(err("[vars.A]\ntemplate = \"x${B\"\n"), "m.toml:2:14: `${` is not closed by `}`");
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("90d"), Some(90 * 86_400));
+        assert_eq!(parse_duration("12h"), Some(43_200));
+        assert_eq!(parse_duration("0d"), None);
+        assert_eq!(parse_duration("d"), None);
+        assert_eq!(parse_duration("5x"), None);
+    }
+}

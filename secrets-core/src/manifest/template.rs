@@ -1,0 +1,202 @@
+//! Templates: values built from other variables, such as
+//! `postgresql://${POSTGRES_USER}:${POSTGRES_PASSWORD}@postgres:5432/${POSTGRES_DB}`.
+
+use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+
+/// How each interpolated value is escaped.
+///
+/// A manifest may say it with `escape = "url" | "json" | "none"`; when it does
+/// not, a template that starts with `scheme://` is a URL, one that starts with
+/// `{` or `[` is JSON, and any other is plain text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Escape {
+    /// Percent-encode everything but RFC 3986 unreserved characters, so a
+    /// password never ends a URL's userinfo early.
+    Url,
+    /// Escape as the inside of a JSON string.
+    Json,
+    /// Insert as is.
+    None,
+}
+
+impl Escape {
+    /// Parses a manifest name.
+    pub fn from_name(name: &str) -> Option<Self> {
+        match name {
+            "url" => Some(Escape::Url),
+            "json" => Some(Escape::Json),
+            "none" => Some(Escape::None),
+            _ => None,
+        }
+    }
+
+    /// What a template without `escape` gets.
+    pub fn infer(template: &str) -> Self {
+        let t = template.trim_start();
+        let scheme_len = t.find("://").unwrap_or(0);
+        let is_url = scheme_len > 0
+            && t.as_bytes()[0].is_ascii_alphabetic()
+            && t[..scheme_len].bytes().all(|b| b.is_ascii_alphanumeric() || b"+.-".contains(&b));
+        if is_url {
+            Escape::Url
+        } else if t.starts_with('{') || t.starts_with('[') {
+            Escape::Json
+        } else {
+            Escape::None
+        }
+    }
+
+    /// Escapes one interpolated value.
+    pub fn apply(self, value: &str) -> String {
+        /// RFC 3986 unreserved: `A-Za-z0-9-._~` stay as they are.
+        const COMPONENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
+        match self {
+            Escape::Url => utf8_percent_encode(value, COMPONENT).to_string(),
+            Escape::Json => {
+                let quoted = serde_json::Value::from(value).to_string();
+                quoted[1..quoted.len() - 1].to_owned()
+            }
+            Escape::None => value.to_owned(),
+        }
+    }
+}
+
+/// A literal piece or a reference.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Part {
+    /// Text copied as is.
+    Text(String),
+    /// `${NAME}`: the value of another variable.
+    Var(String),
+}
+
+/// A parsed template.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Template {
+    /// The pieces in order.
+    pub parts: Vec<Part>,
+    /// How references are escaped.
+    pub escape: Escape,
+}
+
+/// Why a template did not parse: the byte offset in the template and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TemplateError {
+    /// Byte offset of the problem within the template string.
+    pub offset: usize,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl Template {
+    /// Parses `${NAME}` references; `$$` is a literal `$`.
+    pub fn parse(text: &str, escape: Escape) -> Result<Self, TemplateError> {
+        let mut parts = Vec::new();
+        let mut literal = String::new();
+        let mut rest = text;
+        let mut offset = 0;
+        while let Some(i) = rest.find('$') {
+            literal.push_str(&rest[..i]);
+            let after = &rest[i + 1..];
+            if let Some(tail) = after.strip_prefix('$') {
+                literal.push('$');
+                offset += i + 2;
+                rest = tail;
+            } else if let Some(body) = after.strip_prefix('{') {
+                let end = body.find('}').ok_or(TemplateError {
+                    offset: offset + i,
+                    message: "`${` is not closed by `}`".into(),
+                })?;
+                let name = &body[..end];
+                if !super::is_env_name(name) {
+                    return Err(TemplateError {
+                        offset: offset + i,
+                        message: format!("`${{{name}}}` is not a variable name (A-Z, a-z, 0-9, _; not starting with a digit)"),
+                    });
+                }
+                if !literal.is_empty() {
+                    parts.push(Part::Text(std::mem::take(&mut literal)));
+                }
+                parts.push(Part::Var(name.to_owned()));
+                let consumed = i + 2 + end + 1;
+                offset += consumed;
+                rest = &rest[consumed..];
+            } else {
+                return Err(TemplateError {
+                    offset: offset + i,
+                    message: "a `$` must start `${NAME}`; write `$$` for a literal `$`".into(),
+                });
+            }
+        }
+        literal.push_str(rest);
+        if !literal.is_empty() {
+            parts.push(Part::Text(literal));
+        }
+        Ok(Template { parts, escape })
+    }
+
+    /// Names referenced, in order, with repeats.
+    pub fn references(&self) -> impl Iterator<Item = &str> {
+        self.parts.iter().filter_map(|p| match p {
+            Part::Var(n) => Some(n.as_str()),
+            Part::Text(_) => None,
+        })
+    }
+
+    /// Renders with `lookup`; `None` when a referenced value is missing.
+    pub fn render<'a>(&self, lookup: impl Fn(&str) -> Option<&'a str>) -> Option<String> {
+        let mut out = String::new();
+        for p in &self.parts {
+            match p {
+                Part::Text(t) => out.push_str(t),
+                Part::Var(n) => out.push_str(&self.escape.apply(lookup(n)?)),
+            }
+        }
+        Some(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn url_templates_percent_encode_each_value() {
+        let t = Template::parse("postgresql://${U}:${P}@db:5432/${D}", Escape::infer("postgresql://")).unwrap();
+        assert_eq!(t.escape, Escape::Url);
+        let out = t
+            .render(|n| match n {
+                "U" => Some("app"),
+                "P" => Some("p@ss:w/rd%?#$ é"),
+                "D" => Some("main"),
+                _ => None,
+            })
+            .unwrap();
+        assert_eq!(out, "postgresql://app:p%40ss%3Aw%2Frd%25%3F%23%24%20%C3%A9@db:5432/main");
+    }
+
+    #[test]
+    fn json_templates_escape_quotes() {
+        let t = Template::parse(r#"{"type":"HS256","key":"${K}"}"#, Escape::infer("{")).unwrap();
+        assert_eq!(t.render(|_| Some("a\"b\\c")).unwrap(), r#"{"type":"HS256","key":"a\"b\\c"}"#);
+    }
+
+    #[test]
+    fn dollar_rules() {
+        let t = Template::parse("a$$b${X}c", Escape::None).unwrap();
+        assert_eq!(t.render(|_| Some("1")).unwrap(), "a$b1c");
+        assert_eq!(t.references().collect::<Vec<_>>(), ["X"]);
+        assert_eq!(Template::parse("ab${X", Escape::None).unwrap_err().offset, 2);
+        assert_eq!(Template::parse("ab$X", Escape::None).unwrap_err().offset, 2);
+        assert_eq!(Template::parse("${X}${1A}", Escape::None).unwrap_err().offset, 4);
+        assert!(t.render(|_| None).is_none());
+    }
+
+    #[test]
+    fn inference() {
+        assert_eq!(Escape::infer("mongodb://x"), Escape::Url);
+        assert_eq!(Escape::infer("[1]"), Escape::Json);
+        assert_eq!(Escape::infer("host:${X}"), Escape::None);
+        assert_eq!(Escape::infer("://x"), Escape::None);
+    }
+}

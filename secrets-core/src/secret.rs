@@ -1,0 +1,89 @@
+//! The one type that holds secret material.
+
+use std::fmt;
+
+use secrecy::{ExposeSecret, SecretString};
+
+/// A secret value: zeroized on drop, redacted in `Debug` and `Display`.
+///
+/// The plaintext is reachable only through [`SecretValue::expose`], so every
+/// place that reveals a secret is a grep for `expose(` away.
+pub struct SecretValue(SecretString);
+
+impl SecretValue {
+    /// Wraps a string, taking ownership so no plaintext copy stays behind.
+    pub fn new(value: String) -> Self {
+        Self(SecretString::from(value))
+    }
+
+    /// The plaintext. Call it only where the value must leave the process
+    /// (a file, a pipe) or be computed on.
+    pub fn expose(&self) -> &str {
+        self.0.expose_secret()
+    }
+
+    /// Length of the value in bytes; not secret in itself.
+    pub fn len(&self) -> usize {
+        self.expose().len()
+    }
+
+    /// Whether the value is empty.
+    pub fn is_empty(&self) -> bool {
+        self.expose().is_empty()
+    }
+
+    /// Compares two values without an early exit on the first difference.
+    pub fn same_as(&self, other: &SecretValue) -> bool {
+        let (a, b) = (self.expose().as_bytes(), other.expose().as_bytes());
+        if a.len() != b.len() {
+            return false;
+        }
+        a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    }
+}
+
+impl Clone for SecretValue {
+    fn clone(&self) -> Self {
+        Self::new(self.expose().to_owned())
+    }
+}
+
+impl fmt::Debug for SecretValue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SecretValue([REDACTED])")
+    }
+}
+
+impl fmt::Display for SecretValue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("[REDACTED]")
+    }
+}
+
+impl From<String> for SecretValue {
+    fn from(value: String) -> Self {
+        Self::new(value)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_and_display_never_show_the_value() {
+        let s = SecretValue::new("hunter2-very-secret".into());
+        assert!(!format!("{s:?}").contains("hunter2"));
+        assert!(!format!("{s}").contains("hunter2"));
+        assert!(!format!("{:?}", Some(vec![s.clone()])).contains("hunter2"));
+        assert_eq!(s.expose(), "hunter2-very-secret");
+    }
+
+    #[test]
+    fn same_as_compares_whole_values() {
+        let a = SecretValue::new("abc".into());
+        assert!(a.same_as(&SecretValue::new("abc".into())));
+        assert!(!a.same_as(&SecretValue::new("abd".into())));
+        assert!(!a.same_as(&SecretValue::new("ab".into())));
+    }
+}

@@ -1,0 +1,324 @@
+//! A stack: the variables of a manifest and the catalog components it
+//! includes, checked for dangling references and cycles, and the values
+//! computed for them.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::Path;
+
+use rand::{CryptoRng, Rng};
+
+use crate::generate::DeriveError;
+use crate::manifest::{catalog, ManifestError, ManifestFile, Origin, Source, VarDef};
+use crate::SecretValue;
+
+/// The variables of a stack, in output order: included components first (a
+/// component's own includes before it), then the manifest's own variables.
+#[derive(Debug, Clone)]
+pub struct Stack {
+    /// The stack's name.
+    pub name: String,
+    /// Components pulled in, in order.
+    pub components: Vec<String>,
+    vars: Vec<VarDef>,
+}
+
+/// Values already present (in an existing `.env`), by name.
+pub type Existing = BTreeMap<String, SecretValue>;
+
+/// A value could not be computed. Names variables, never values.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ResolveError {
+    /// A derived value's input is not valid for the derivation.
+    #[error("cannot compute {name} from {from}: {from} {source}")]
+    Derive {
+        /// The derived variable.
+        name: String,
+        /// Its input.
+        from: String,
+        /// Why.
+        source: DeriveError,
+    },
+}
+
+/// The values of a stack.
+#[derive(Debug)]
+pub struct Resolved {
+    /// Every variable that has a value (external ones may not).
+    pub values: BTreeMap<String, SecretValue>,
+    /// Variables that were not in `existing` and got a value now, in stack order.
+    pub added: Vec<String>,
+    /// External variables with no value yet, in stack order.
+    pub missing_external: Vec<String>,
+}
+
+impl Stack {
+    /// Loads a manifest and the components it includes.
+    pub fn load(path: &Path) -> Result<Self, ManifestError> {
+        Self::from_manifest(ManifestFile::load(path)?)
+    }
+
+    /// A stack of catalog components alone, as `--with a,b` asks.
+    pub fn from_components(name: &str, components: &[String]) -> Result<Self, ManifestError> {
+        let origin = Origin { file: "--with".into(), line: 1, col: 1 };
+        Self::from_manifest(ManifestFile {
+            name: name.to_owned(),
+            description: None,
+            include: components.iter().map(|c| (c.clone(), origin.clone())).collect(),
+            vars: Vec::new(),
+        })
+    }
+
+    /// Builds a stack from a parsed manifest.
+    pub fn from_manifest(manifest: ManifestFile) -> Result<Self, ManifestError> {
+        let mut components = Vec::new();
+        let mut vars: Vec<VarDef> = Vec::new();
+        for (name, origin) in &manifest.include {
+            add_component(name, origin, &mut components, &mut vars, &mut Vec::new())?;
+        }
+        for var in manifest.vars {
+            // A manifest's own definition overrides a component's, keeping
+            // the component's place and group.
+            match vars.iter_mut().find(|v| v.name == var.name) {
+                Some(slot) => {
+                    let component = std::mem::take(&mut slot.component);
+                    let description = slot.description.take();
+                    *slot = VarDef { component, description: var.description.clone().or(description), ..var };
+                }
+                None => vars.push(var),
+            }
+        }
+        let stack = Stack { name: manifest.name, components, vars };
+        stack.check_references()?;
+        Ok(stack)
+    }
+
+    /// The variables in output order.
+    pub fn vars(&self) -> &[VarDef] {
+        &self.vars
+    }
+
+    /// A variable by name.
+    pub fn var(&self, name: &str) -> Option<&VarDef> {
+        self.vars.iter().find(|v| v.name == name)
+    }
+
+    fn check_references(&self) -> Result<(), ManifestError> {
+        let names: HashSet<&str> = self.vars.iter().map(|v| v.name.as_str()).collect();
+        for v in &self.vars {
+            for input in v.source.inputs() {
+                if !names.contains(input) {
+                    return Err(ManifestError::Invalid {
+                        origin: v.reference_origin.clone().unwrap_or_else(|| v.origin.clone()),
+                        message: format!("`{}` refers to `{input}`, which is not defined", v.name),
+                    });
+                }
+            }
+        }
+        self.order().map(|_| ())
+    }
+
+    /// Indices of the variables with every input before its dependents.
+    fn order(&self) -> Result<Vec<usize>, ManifestError> {
+        let index: HashMap<&str, usize> = self.vars.iter().enumerate().map(|(i, v)| (v.name.as_str(), i)).collect();
+        // 0 = unvisited, 1 = on the current path, 2 = done.
+        let mut state = vec![0u8; self.vars.len()];
+        let mut order = Vec::with_capacity(self.vars.len());
+        fn visit(
+            s: &Stack,
+            i: usize,
+            index: &HashMap<&str, usize>,
+            state: &mut [u8],
+            path: &mut Vec<usize>,
+            order: &mut Vec<usize>,
+        ) -> Result<(), ManifestError> {
+            match state[i] {
+                2 => return Ok(()),
+                1 => {
+                    let start = path.iter().position(|&p| p == i).unwrap_or(0);
+                    let mut cycle: Vec<&str> = path[start..].iter().map(|&p| s.vars[p].name.as_str()).collect();
+                    cycle.push(&s.vars[i].name);
+                    let closing = &s.vars[*path.last().unwrap_or(&i)];
+                    return Err(ManifestError::Invalid {
+                        origin: closing.reference_origin.clone().unwrap_or_else(|| closing.origin.clone()),
+                        message: format!("derivation cycle: {}", cycle.join(" -> ")),
+                    });
+                }
+                _ => {}
+            }
+            state[i] = 1;
+            path.push(i);
+            for input in s.vars[i].source.inputs() {
+                if let Some(&j) = index.get(input) {
+                    visit(s, j, index, state, path, order)?;
+                }
+            }
+            path.pop();
+            state[i] = 2;
+            order.push(i);
+            Ok(())
+        }
+        for i in 0..self.vars.len() {
+            visit(self, i, &index, &mut state, &mut Vec::new(), &mut order)?;
+        }
+        Ok(order)
+    }
+
+    /// Computes every value: existing ones are kept, missing ones are
+    /// generated or derived from the values at hand. `now` (seconds since the
+    /// epoch) stamps signed tokens.
+    pub fn resolve<R: Rng + CryptoRng + ?Sized>(
+        &self,
+        existing: &Existing,
+        rng: &mut R,
+        now: u64,
+    ) -> Result<Resolved, ResolveError> {
+        let order = self.order().expect("checked when the stack was built");
+        let mut values: BTreeMap<String, SecretValue> = BTreeMap::new();
+        let mut added = HashSet::new();
+        for i in order {
+            let v = &self.vars[i];
+            if let Some(old) = existing.get(&v.name) {
+                values.insert(v.name.clone(), old.clone());
+                continue;
+            }
+            let new = match &v.source {
+                Source::Generate(kind) => Some(kind.generate(rng)),
+                Source::Literal(text) => Some(SecretValue::new(text.clone())),
+                Source::SameAs(other) => values.get(other).cloned(),
+                Source::Derive { derivation, from } => match values.get(from) {
+                    Some(input) => Some(derivation.derive(input, now).map_err(|source| ResolveError::Derive {
+                        name: v.name.clone(),
+                        from: from.clone(),
+                        source,
+                    })?),
+                    None => None,
+                },
+                Source::Template(t) => t.render(|n| values.get(n).map(SecretValue::expose)).map(SecretValue::new),
+                Source::External => None,
+            };
+            if let Some(new) = new {
+                values.insert(v.name.clone(), new);
+                added.insert(v.name.clone());
+            }
+        }
+        let in_order = |pred: &dyn Fn(&VarDef) -> bool| -> Vec<String> {
+            self.vars.iter().filter(|v| pred(v)).map(|v| v.name.clone()).collect()
+        };
+        Ok(Resolved {
+            added: in_order(&|v| added.contains(&v.name)),
+            missing_external: in_order(&|v| matches!(v.source, Source::External) && !values.contains_key(&v.name)),
+            values,
+        })
+    }
+}
+
+fn add_component(
+    name: &str,
+    origin: &Origin,
+    components: &mut Vec<String>,
+    vars: &mut Vec<VarDef>,
+    path: &mut Vec<String>,
+) -> Result<(), ManifestError> {
+    if components.iter().any(|c| c == name) {
+        return Ok(());
+    }
+    if path.iter().any(|c| c == name) {
+        return Err(ManifestError::Invalid {
+            origin: origin.clone(),
+            message: format!("component include cycle: {} -> {name}", path.join(" -> ")),
+        });
+    }
+    let Some(file) = catalog::component(name) else {
+        let known: Vec<&str> = catalog::component_names().collect();
+        return Err(ManifestError::Invalid {
+            origin: origin.clone(),
+            message: format!("unknown component `{name}` (known: {})", known.join(", ")),
+        });
+    };
+    let file = file?;
+    path.push(name.to_owned());
+    for (inc, inc_origin) in &file.include {
+        add_component(inc, inc_origin, components, vars, path)?;
+    }
+    path.pop();
+    for var in file.vars {
+        if let Some(prev) = vars.iter().find(|v| v.name == var.name) {
+            return Err(ManifestError::Invalid {
+                origin: var.origin,
+                message: format!("`{}` is defined by both `{}` and `{name}`", var.name, prev.component),
+            });
+        }
+        vars.push(var);
+    }
+    components.push(name.to_owned());
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::rngs::StdRng;
+    use rand::SeedableRng;
+
+    fn stack(text: &str) -> Result<Stack, ManifestError> {
+        Stack::from_manifest(ManifestFile::parse("m.toml", text)?)
+    }
+
+    #[test]
+    fn whole_catalog_resolves_with_consistent_dependents() {
+        let all: Vec<String> = catalog::component_names().map(String::from).collect();
+        let s = Stack::from_components("all", &all).unwrap();
+        let r = s.resolve(&Existing::new(), &mut StdRng::from_os_rng(), 1_700_000_000).unwrap();
+        let get = |n: &str| r.values[n].expose().to_owned();
+        assert_eq!(get("PGRST_JWT_SECRET"), get("JWT_SECRET"));
+        assert_eq!(
+            get("DATABASE_URL"),
+            format!("postgresql://postgres:{}@postgres:5432/app", get("POSTGRES_PASSWORD"))
+        );
+        let hasura: serde_json::Value = serde_json::from_str(&get("HASURA_GRAPHQL_JWT_SECRET")).unwrap();
+        assert_eq!(hasura["key"], get("JWT_SECRET").as_str());
+        assert_eq!(r.missing_external, ["PGADMIN_DEFAULT_EMAIL", "VAPID_SUBJECT"]);
+        assert!(!r.added.contains(&"VAPID_SUBJECT".to_owned()));
+        // jwt comes before its dependents even though postgrest is listed first.
+        assert!(s.components.iter().position(|c| c == "jwt") < s.components.iter().position(|c| c == "postgrest"));
+    }
+
+    #[test]
+    fn existing_values_are_kept_and_dependents_follow_them() {
+        let s = Stack::from_components("s", &["postgres".into()]).unwrap();
+        let mut existing = Existing::new();
+        existing.insert("POSTGRES_PASSWORD".into(), SecretValue::new("p@ss".into()));
+        let r = s.resolve(&existing, &mut StdRng::from_os_rng(), 0).unwrap();
+        assert_eq!(r.values["DATABASE_URL"].expose(), "postgresql://postgres:p%40ss@postgres:5432/app");
+        assert_eq!(r.added, ["POSTGRES_USER", "POSTGRES_DB", "DATABASE_URL"]);
+    }
+
+    #[test]
+    fn manifest_overrides_keep_the_component_place() {
+        let s = stack("[stack]\ninclude=[\"postgres\"]\n[vars.POSTGRES_DB]\nvalue=\"notionbot\"\n[vars.X]\nvalue=\"y\"\n").unwrap();
+        let names: Vec<(&str, &str)> = s.vars().iter().map(|v| (v.name.as_str(), v.component.as_str())).collect();
+        assert_eq!(names[2], ("POSTGRES_DB", "postgres"));
+        assert_eq!(names[4], ("X", "m"));
+        assert_eq!(s.var("POSTGRES_DB").unwrap().source, Source::Literal("notionbot".into()));
+    }
+
+    #[test]
+    fn references_and_cycles_are_errors_with_places() {
+        let e = stack("[vars.A]\nsame_as = \"B\"\n").unwrap_err().to_string();
+        assert_eq!(e, "m.toml:2:11: `A` refers to `B`, which is not defined");
+        let e = stack("[vars.A]\nsame_as = \"B\"\n[vars.B]\ntemplate = \"x${A}\"\n").unwrap_err().to_string();
+        assert_eq!(e, "m.toml:4:12: derivation cycle: A -> B -> A");
+        let e = stack("[stack]\ninclude = [\"postgress\"]\n").unwrap_err().to_string();
+        assert!(e.starts_with("m.toml:2:12: unknown component `postgress`"), "{e}");
+    }
+
+    #[test]
+    fn invalid_vapid_input_is_reported_without_its_value() {
+        let s = Stack::from_components("s", &["web-push".into()]).unwrap();
+        let mut existing = Existing::new();
+        existing.insert("VAPID_PRIVATE_KEY".into(), SecretValue::new("bm90LWEta2V5".into()));
+        let e = s.resolve(&existing, &mut StdRng::from_os_rng(), 0).unwrap_err().to_string();
+        assert_eq!(e, "cannot compute VAPID_PUBLIC_KEY from VAPID_PRIVATE_KEY: VAPID_PRIVATE_KEY is not a valid P-256 private key (32 bytes, base64url)");
+    }
+}

@@ -1,1 +1,33 @@
-fn main() {}
+//! `secrets`: generate, write, rotate, check, audit and export the secrets of
+//! self-hosted Docker stacks. A thin layer over `secrets-core`: parse the
+//! arguments, call the library, render, choose the exit code.
+
+#![forbid(unsafe_code)]
+
+mod args;
+mod commands;
+mod failure;
+mod output;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use crate::failure::Failure;
+
+fn main() -> ExitCode {
+    let args = args::Cli::parse();
+    let result = match args.command {
+        args::Command::Generate(a) => commands::generate::run(a),
+        args::Command::Catalog(a) => commands::catalog::run(a),
+        args::Command::Write(a) => commands::write::run(a),
+    };
+    match result {
+        Ok(code) => code,
+        Err(Failure::Findings) => ExitCode::from(1),
+        Err(Failure::Error(message)) => {
+            eprintln!("secrets: error: {message}");
+            ExitCode::from(2)
+        }
+    }
+}

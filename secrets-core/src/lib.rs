@@ -16,6 +16,7 @@
 pub mod envfile;
 pub mod generate;
 pub mod manifest;
+pub mod secure_file;
 mod secret;
 pub mod stack;
 

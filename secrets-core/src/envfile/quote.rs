@@ -39,9 +39,10 @@ pub struct Encoded {
 }
 
 /// Characters that mean the same bare in every reader above and in a shell
-/// word: the env-safe alphabet plus base64, URL and list punctuation.
+/// word: the env-safe alphabet plus base64, URL and list punctuation
+/// (`?` only globs in a shell where a file name matches).
 fn is_bare(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b"_.-=+/,:@%~".contains(&b)
+    b.is_ascii_alphanumeric() || b"_.-=+/,:@%~?".contains(&b)
 }
 
 /// The representation that keeps the most readers in agreement: bare when

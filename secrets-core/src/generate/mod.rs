@@ -12,6 +12,13 @@ use serde_json::{Map, Value};
 
 use crate::SecretValue;
 
+/// The generator `secrets` uses: ChaCha12 seeded from the operating system's
+/// CSPRNG (`getrandom`).
+pub fn os_rng() -> rand::rngs::StdRng {
+    use rand::SeedableRng;
+    rand::rngs::StdRng::from_os_rng()
+}
+
 /// Character set of a generated password.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]

@@ -1,0 +1,94 @@
+//! Command-line arguments, parsed into plain structs.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Generate, write, rotate, check, audit and export the secrets of
+/// self-hosted Docker stacks.
+///
+/// Exit codes: 0 success, 1 findings, 2 usage or operational error.
+#[derive(Debug, Parser)]
+#[command(name = "secrets", version, about, propagate_version = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Print a complete .env for a manifest or catalog components to stdout.
+    Generate(GenerateArgs),
+    /// List the built-in components and the kinds of secret.
+    Catalog(CatalogArgs),
+    /// Create or complete a .env at mode 0600, owned by a service user.
+    Write(WriteArgs),
+}
+
+/// Where the variables come from.
+#[derive(Debug, Args)]
+pub struct StackArgs {
+    /// The manifest (default ./secrets.toml when --with is not given).
+    #[arg(long, value_name = "FILE")]
+    pub manifest: Option<PathBuf>,
+    /// Catalog components to include, comma-separated.
+    #[arg(long = "with", value_name = "COMP[,COMP...]", value_delimiter = ',')]
+    pub with: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum EnvFormat {
+    Env,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TextFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct GenerateArgs {
+    #[command(flatten)]
+    pub stack: StackArgs,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "env")]
+    pub format: EnvFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct CatalogArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: TextFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FileMode {
+    #[value(name = "600")]
+    M600,
+    #[value(name = "400")]
+    M400,
+}
+
+#[derive(Debug, Args)]
+pub struct WriteArgs {
+    /// The .env file to create or complete.
+    #[arg(long, value_name = "PATH")]
+    pub out: PathBuf,
+    #[command(flatten)]
+    pub stack: StackArgs,
+    /// Owner of the file, as USER[:GROUP] or UID[:GID] (needs root or CAP_CHOWN).
+    #[arg(long, value_name = "USER[:GROUP]")]
+    pub owner: Option<String>,
+    /// File mode.
+    #[arg(long, value_enum, default_value = "600")]
+    pub mode: FileMode,
+    /// Create a missing parent directory (mode 0700, same owner).
+    #[arg(long)]
+    pub mkdir: bool,
+    /// Write to the target of a symlink at PATH instead of refusing.
+    #[arg(long)]
+    pub follow_symlinks: bool,
+}

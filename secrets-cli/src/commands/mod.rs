@@ -1,0 +1,46 @@
+//! One module per subcommand.
+
+pub mod catalog;
+pub mod generate;
+pub mod write;
+
+use std::path::Path;
+
+use secrets_core::stack::Stack;
+
+use crate::args::StackArgs;
+use crate::failure::Failure;
+
+/// The stack named by `--manifest` and `--with`, or `./secrets.toml`.
+pub fn load_stack(args: &StackArgs) -> Result<Stack, Failure> {
+    let default = Path::new("secrets.toml");
+    let manifest = match (&args.manifest, args.with.is_empty()) {
+        (Some(path), _) => Some(path.as_path()),
+        (None, true) if default.exists() => Some(default),
+        (None, true) => {
+            return Err(Failure::Error(
+                "no ./secrets.toml here: pass --manifest FILE, or --with COMP,... to use catalog components (`secrets catalog` lists them)".into(),
+            ))
+        }
+        (None, false) => None,
+    };
+    let stack = match manifest {
+        Some(path) => {
+            let mut file = secrets_core::manifest::ManifestFile::load(path)?;
+            file.include.extend(args.with.iter().map(|c| {
+                (c.clone(), secrets_core::manifest::Origin { file: "--with".into(), line: 1, col: 1 })
+            }));
+            Stack::from_manifest(file)?
+        }
+        None => Stack::from_components("secrets", &args.with)?,
+    };
+    Ok(stack)
+}
+
+/// Warns about values some readers will read differently (names, never values).
+pub fn warn_disagreements(disagreements: &[secrets_core::envfile::render::Disagreement]) {
+    for d in disagreements {
+        let readers: Vec<String> = d.readers.iter().map(ToString::to_string).collect();
+        eprintln!("secrets: warning: {} will be read differently by {}", d.name, readers.join(", "));
+    }
+}

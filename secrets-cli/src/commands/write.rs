@@ -1,0 +1,95 @@
+//! `secrets write`: create or complete a .env at 0600, owned by the service
+//! user, atomically and idempotently.
+
+use std::process::ExitCode;
+
+use secrets_core::envfile::render::{append_vars, new_document};
+use secrets_core::envfile::Document;
+use secrets_core::generate::os_rng;
+use secrets_core::secure_file::{Change, Owner, SecureFile, WriteOptions};
+use secrets_core::stack::Existing;
+use secrets_core::unix_now;
+
+use crate::args::{FileMode, WriteArgs};
+use crate::failure::Failure;
+
+pub fn run(args: WriteArgs) -> Result<ExitCode, Failure> {
+    let stack = super::load_stack(&args.stack)?;
+    let owner = args.owner.as_deref().map(Owner::parse).transpose()?;
+    let mut options = WriteOptions::private(args.mode == FileMode::M400);
+    options.owner = owner;
+    options.follow_symlinks = args.follow_symlinks;
+    options.mkdir = args.mkdir;
+    let file = SecureFile::new(&args.out, options)?;
+    let mut changes = file.prepare()?;
+    let _lock = file.lock()?;
+    let display = file.path().display().to_string();
+
+    let (doc, added, missing_external) = match file.read()? {
+        None => {
+            let resolved = stack.resolve(&Existing::new(), &mut os_rng(), unix_now())?;
+            let (doc, disagreements) = new_document(&stack, &resolved);
+            super::warn_disagreements(&disagreements);
+            (Some(doc), resolved.added, resolved.missing_external)
+        }
+        Some(bytes) => {
+            let mut doc = Document::parse(&bytes).map_err(|e| Failure::Error(format!("{display}:{e}")))?;
+            let existing: Existing = stack
+                .vars()
+                .iter()
+                .filter_map(|v| doc.get(&v.name).map(|value| (v.name.clone(), value.clone())))
+                .collect();
+            let resolved = stack.resolve(&existing, &mut os_rng(), unix_now())?;
+            // External variables never set are appended empty, once, so the
+            // operator sees what to fill in.
+            let to_append: Vec<&str> = stack
+                .vars()
+                .iter()
+                .map(|v| v.name.as_str())
+                .filter(|n| !existing.contains_key(*n))
+                .collect();
+            if to_append.is_empty() {
+                (None, Vec::new(), resolved.missing_external)
+            } else {
+                let disagreements = append_vars(&mut doc, &stack, &resolved, &to_append);
+                super::warn_disagreements(&disagreements);
+                let added = to_append.iter().map(|n| (*n).to_owned()).collect();
+                (Some(doc), added, resolved.missing_external)
+            }
+        }
+    };
+
+    match doc {
+        Some(doc) => changes.push(file.replace(doc.render().as_bytes())?),
+        None => changes.extend(file.enforce()?),
+    }
+
+    for change in &changes {
+        match change {
+            Change::Created => eprintln!("secrets: created {display} (mode {:04o})", file_mode(&args.mode)),
+            Change::Replaced => {}
+            Change::Mode { from, to } => eprintln!("secrets: changed the mode of {display} from {from:04o} to {to:04o}"),
+            Change::Owner { from, to } => {
+                eprintln!("secrets: changed the owner of {display} from {}:{} to {}:{}", from.0, from.1, to.0, to.1)
+            }
+            Change::CreatedDirectory(dir) => eprintln!("secrets: created directory {} (mode 0700)", dir.display()),
+            _ => {}
+        }
+    }
+    if added.is_empty() {
+        eprintln!("secrets: {display} is up to date");
+    } else {
+        eprintln!("secrets: added to {display}: {}", added.join(", "));
+    }
+    if !missing_external.is_empty() {
+        eprintln!("secrets: set these yourself in {display}: {}", missing_external.join(", "));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn file_mode(mode: &FileMode) -> u32 {
+    match mode {
+        FileMode::M600 => 0o600,
+        FileMode::M400 => 0o400,
+    }
+}

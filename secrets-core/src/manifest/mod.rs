@@ -245,7 +245,7 @@ impl ManifestFile {
         let raw: RawFile = toml::from_str(text).or_else(|e| {
             // Only the message and the span: toml's own Display quotes the
             // source line, which may hold a value.
-            loc.err(e.span().map_or(0, |s| s.start), e.message().to_owned())
+            loc.err(e.span().map_or(0, |s| s.start), e.message().trim().replace('\n', "; "))
         })?;
         let head = match (raw.stack, raw.component) {
             (Some(h), None) | (None, Some(h)) => h,

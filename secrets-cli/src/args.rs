@@ -79,7 +79,7 @@ pub struct WriteArgs {
     pub out: PathBuf,
     #[command(flatten)]
     pub stack: StackArgs,
-    /// Owner of the file, as USER[:GROUP] or UID[:GID] (needs root or CAP_CHOWN).
+    /// Owner of the file: USER, USER:GROUP, UID or UID:GID (needs root or CAP_CHOWN).
     #[arg(long, value_name = "USER[:GROUP]")]
     pub owner: Option<String>,
     /// File mode.

@@ -16,8 +16,8 @@
 pub mod envfile;
 pub mod generate;
 pub mod manifest;
-pub mod secure_file;
 mod secret;
+pub mod secure_file;
 pub mod stack;
 
 pub use secret::SecretValue;

@@ -49,7 +49,10 @@ pub enum OwnerError {
 }
 
 fn lookup_error(name: &str, source: nix::Error) -> OwnerError {
-    OwnerError::Lookup { name: name.to_owned(), source }
+    OwnerError::Lookup {
+        name: name.to_owned(),
+        source,
+    }
 }
 
 impl Owner {
@@ -66,10 +69,13 @@ impl Owner {
         let (uid, primary_gid) = if user.is_empty() {
             (None, None)
         } else if let Ok(n) = user.parse::<u32>() {
-            let u = User::from_uid(Uid::from_raw(n)).map_err(|source| lookup_error(user, source))?;
+            let u =
+                User::from_uid(Uid::from_raw(n)).map_err(|source| lookup_error(user, source))?;
             (Some(n), u.map(|u| u.gid.as_raw()))
         } else {
-            let u = User::from_name(user).map_err(|source| lookup_error(user, source))?.ok_or_else(|| OwnerError::UnknownUser(user.to_owned()))?;
+            let u = User::from_name(user)
+                .map_err(|source| lookup_error(user, source))?
+                .ok_or_else(|| OwnerError::UnknownUser(user.to_owned()))?;
             (Some(u.uid.as_raw()), Some(u.gid.as_raw()))
         };
         let gid = match group {
@@ -101,14 +107,22 @@ pub struct WriteOptions {
 
 impl Default for WriteOptions {
     fn default() -> Self {
-        WriteOptions { mode: 0o600, owner: None, follow_symlinks: false, mkdir: false }
+        WriteOptions {
+            mode: 0o600,
+            owner: None,
+            follow_symlinks: false,
+            mkdir: false,
+        }
     }
 }
 
 impl WriteOptions {
     /// Owner-only modes: 0600 (the default) or 0400.
     pub fn private(read_only: bool) -> Self {
-        WriteOptions { mode: if read_only { 0o400 } else { 0o600 }, ..Self::default() }
+        WriteOptions {
+            mode: if read_only { 0o400 } else { 0o600 },
+            ..Self::default()
+        }
     }
 
     /// A mode that lets a group read the file, for deployments where a
@@ -157,7 +171,9 @@ pub enum WriteError {
         mode: u32,
     },
     /// `fchown` was refused.
-    #[error("{path}: cannot change the owner: {source}; changing the owner needs root or CAP_CHOWN")]
+    #[error(
+        "{path}: cannot change the owner: {source}; changing the owner needs root or CAP_CHOWN"
+    )]
     Chown {
         /// The file.
         path: PathBuf,
@@ -246,7 +262,9 @@ impl SecureFile {
     /// symlink at `path` is resolved to its target now.
     pub fn new(path: impl Into<PathBuf>, options: WriteOptions) -> Result<Self, WriteError> {
         let mut path = path.into();
-        if options.follow_symlinks && fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_symlink()) {
+        if options.follow_symlinks
+            && fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_symlink())
+        {
             path = fs::canonicalize(&path).map_err(io_err(&path, "resolve symlink"))?;
         }
         Ok(SecureFile { path, options })
@@ -282,10 +300,17 @@ impl SecureFile {
                 if !self.options.mkdir {
                     return Err(WriteError::MissingParent(dir));
                 }
-                DirBuilder::new().mode(0o700).create(&dir).map_err(io_err(&dir, "mkdir"))?;
+                DirBuilder::new()
+                    .mode(0o700)
+                    .create(&dir)
+                    .map_err(io_err(&dir, "mkdir"))?;
                 if let Some(o) = self.options.owner {
-                    std::os::unix::fs::chown(&dir, o.uid, o.gid)
-                        .map_err(|source| WriteError::Chown { path: dir.clone(), source })?;
+                    std::os::unix::fs::chown(&dir, o.uid, o.gid).map_err(|source| {
+                        WriteError::Chown {
+                            path: dir.clone(),
+                            source,
+                        }
+                    })?;
                 }
                 changes.push(Change::CreatedDirectory(dir.clone()));
                 fs::metadata(&dir).map_err(io_err(&dir, "stat"))?
@@ -330,7 +355,10 @@ impl SecureFile {
         match fs::symlink_metadata(&self.path) {
             Ok(m) if m.file_type().is_symlink() => Err(WriteError::Symlink(self.path.clone())),
             Ok(m) => match file_type_name(&m) {
-                Some(what) => Err(WriteError::NotRegular { path: self.path.clone(), what }),
+                Some(what) => Err(WriteError::NotRegular {
+                    path: self.path.clone(),
+                    what,
+                }),
                 None => Ok(Some(m)),
             },
             Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
@@ -356,7 +384,8 @@ impl SecureFile {
             return Ok(None);
         };
         let mut buf = Zeroizing::new(Vec::new());
-        f.read_to_end(&mut buf).map_err(io_err(&self.path, "read"))?;
+        f.read_to_end(&mut buf)
+            .map_err(io_err(&self.path, "read"))?;
         Ok(Some(buf))
     }
 
@@ -371,15 +400,23 @@ impl SecureFile {
         let mode = meta.mode() & 0o7777;
         // Tighten first, so a change of owner never happens on an open file.
         if mode != self.options.mode {
-            f.set_permissions(Permissions::from_mode(self.options.mode)).map_err(io_err(&self.path, "chmod"))?;
-            changes.push(Change::Mode { from: mode, to: self.options.mode });
+            f.set_permissions(Permissions::from_mode(self.options.mode))
+                .map_err(io_err(&self.path, "chmod"))?;
+            changes.push(Change::Mode {
+                from: mode,
+                to: self.options.mode,
+            });
         }
         if let Some(o) = self.options.owner {
             let from = (meta.uid(), meta.gid());
             let to = (o.uid.unwrap_or(from.0), o.gid.unwrap_or(from.1));
             if from != to {
-                std::os::unix::fs::fchown(&f, o.uid, o.gid)
-                    .map_err(|source| WriteError::Chown { path: self.path.clone(), source })?;
+                std::os::unix::fs::fchown(&f, o.uid, o.gid).map_err(|source| {
+                    WriteError::Chown {
+                        path: self.path.clone(),
+                        source,
+                    }
+                })?;
                 changes.push(Change::Owner { from, to });
             }
         }
@@ -394,13 +431,19 @@ impl SecureFile {
         let (tmp_path, file) = self.create_temp()?;
         let result = (|| {
             let mut file = file;
-            file.write_all(content).map_err(io_err(&tmp_path, "write"))?;
+            file.write_all(content)
+                .map_err(io_err(&tmp_path, "write"))?;
             if let Some(o) = self.options.owner {
-                std::os::unix::fs::fchown(&file, o.uid, o.gid)
-                    .map_err(|source| WriteError::Chown { path: self.path.clone(), source })?;
+                std::os::unix::fs::fchown(&file, o.uid, o.gid).map_err(|source| {
+                    WriteError::Chown {
+                        path: self.path.clone(),
+                        source,
+                    }
+                })?;
             }
             // Created 0600 whatever the umask; set the final mode explicitly.
-            file.set_permissions(Permissions::from_mode(self.options.mode)).map_err(io_err(&tmp_path, "chmod"))?;
+            file.set_permissions(Permissions::from_mode(self.options.mode))
+                .map_err(io_err(&tmp_path, "chmod"))?;
             file.sync_all().map_err(io_err(&tmp_path, "fsync"))?;
             drop(file);
             // Checked again right before the rename: a symlink planted since
@@ -412,8 +455,14 @@ impl SecureFile {
             let _ = fs::remove_file(&tmp_path);
             return Err(e);
         }
-        File::open(&dir).and_then(|d| d.sync_all()).map_err(io_err(&dir, "fsync directory"))?;
-        Ok(if existed { Change::Replaced } else { Change::Created })
+        File::open(&dir)
+            .and_then(|d| d.sync_all())
+            .map_err(io_err(&dir, "fsync directory"))?;
+        Ok(if existed {
+            Change::Replaced
+        } else {
+            Change::Created
+        })
     }
 
     fn create_temp(&self) -> Result<(PathBuf, File), WriteError> {
@@ -441,7 +490,10 @@ mod tests {
     use super::*;
 
     fn entries(dir: &Path) -> Vec<String> {
-        let mut v: Vec<String> = fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+        let mut v: Vec<String> = fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
         v.sort();
         v
     }
@@ -468,8 +520,21 @@ mod tests {
         assert!(matches!(f.read(), Err(WriteError::Symlink(_))));
         assert_eq!(fs::read_to_string(d.path().join("other")).unwrap(), "keep");
         let f = SecureFile::new(d.path(), WriteOptions::default()).unwrap();
-        assert!(matches!(f.replace(b"x"), Err(WriteError::NotRegular { what: "directory", .. })));
-        let followed = SecureFile::new(d.path().join("link"), WriteOptions { follow_symlinks: true, ..Default::default() }).unwrap();
+        assert!(matches!(
+            f.replace(b"x"),
+            Err(WriteError::NotRegular {
+                what: "directory",
+                ..
+            })
+        ));
+        let followed = SecureFile::new(
+            d.path().join("link"),
+            WriteOptions {
+                follow_symlinks: true,
+                ..Default::default()
+            },
+        )
+        .unwrap();
         followed.replace(b"new").unwrap();
         assert_eq!(fs::read_to_string(d.path().join("other")).unwrap(), "new");
     }
@@ -481,7 +546,13 @@ mod tests {
         fs::write(&p, "A=1\n").unwrap();
         fs::set_permissions(&p, Permissions::from_mode(0o644)).unwrap();
         let f = SecureFile::new(&p, WriteOptions::default()).unwrap();
-        assert_eq!(f.enforce().unwrap(), [Change::Mode { from: 0o644, to: 0o600 }]);
+        assert_eq!(
+            f.enforce().unwrap(),
+            [Change::Mode {
+                from: 0o644,
+                to: 0o600
+            }]
+        );
         assert_eq!(f.enforce().unwrap(), []);
         assert_eq!(fs::read_to_string(&p).unwrap(), "A=1\n");
     }
@@ -491,22 +562,62 @@ mod tests {
         let d = tempfile::tempdir().unwrap();
         let f = SecureFile::new(d.path().join("sub/f"), WriteOptions::default()).unwrap();
         assert!(matches!(f.prepare(), Err(WriteError::MissingParent(_))));
-        let f = SecureFile::new(d.path().join("sub/f"), WriteOptions { mkdir: true, ..Default::default() }).unwrap();
+        let f = SecureFile::new(
+            d.path().join("sub/f"),
+            WriteOptions {
+                mkdir: true,
+                ..Default::default()
+            },
+        )
+        .unwrap();
         assert_eq!(f.prepare().unwrap().len(), 1);
-        assert_eq!(fs::metadata(d.path().join("sub")).unwrap().mode() & 0o777, 0o700);
+        assert_eq!(
+            fs::metadata(d.path().join("sub")).unwrap().mode() & 0o777,
+            0o700
+        );
         fs::set_permissions(d.path().join("sub"), Permissions::from_mode(0o777)).unwrap();
-        assert!(matches!(f.prepare(), Err(WriteError::UnsafeParent { who: "group and others", .. })));
+        assert!(matches!(
+            f.prepare(),
+            Err(WriteError::UnsafeParent {
+                who: "group and others",
+                ..
+            })
+        ));
         fs::set_permissions(d.path().join("sub"), Permissions::from_mode(0o1777)).unwrap();
         assert!(f.prepare().is_ok(), "a sticky directory is safe");
     }
 
     #[test]
     fn owner_specs() {
-        assert_eq!(Owner::parse("0:0").unwrap(), Owner { uid: Some(0), gid: Some(0) });
-        assert_eq!(Owner::parse("root").unwrap(), Owner { uid: Some(0), gid: Some(0) });
-        assert_eq!(Owner::parse(":0").unwrap(), Owner { uid: None, gid: Some(0) });
-        assert!(matches!(Owner::parse("no-such-user-x"), Err(OwnerError::UnknownUser(_))));
-        assert!(matches!(Owner::parse("root:no-such-group-x"), Err(OwnerError::UnknownGroup(_))));
+        assert_eq!(
+            Owner::parse("0:0").unwrap(),
+            Owner {
+                uid: Some(0),
+                gid: Some(0)
+            }
+        );
+        assert_eq!(
+            Owner::parse("root").unwrap(),
+            Owner {
+                uid: Some(0),
+                gid: Some(0)
+            }
+        );
+        assert_eq!(
+            Owner::parse(":0").unwrap(),
+            Owner {
+                uid: None,
+                gid: Some(0)
+            }
+        );
+        assert!(matches!(
+            Owner::parse("no-such-user-x"),
+            Err(OwnerError::UnknownUser(_))
+        ));
+        assert!(matches!(
+            Owner::parse("root:no-such-group-x"),
+            Err(OwnerError::UnknownGroup(_))
+        ));
         assert!(matches!(Owner::parse("root:"), Err(OwnerError::Invalid(_))));
         assert!(matches!(Owner::parse(""), Err(OwnerError::Invalid(_))));
     }

@@ -60,11 +60,18 @@ impl Stack {
 
     /// A stack of catalog components alone, as `--with a,b` asks.
     pub fn from_components(name: &str, components: &[String]) -> Result<Self, ManifestError> {
-        let origin = Origin { file: "--with".into(), line: 1, col: 1 };
+        let origin = Origin {
+            file: "--with".into(),
+            line: 1,
+            col: 1,
+        };
         Self::from_manifest(ManifestFile {
             name: name.to_owned(),
             description: None,
-            include: components.iter().map(|c| (c.clone(), origin.clone())).collect(),
+            include: components
+                .iter()
+                .map(|c| (c.clone(), origin.clone()))
+                .collect(),
             vars: Vec::new(),
         })
     }
@@ -83,12 +90,20 @@ impl Stack {
                 Some(slot) => {
                     let component = std::mem::take(&mut slot.component);
                     let description = slot.description.take();
-                    *slot = VarDef { component, description: var.description.clone().or(description), ..var };
+                    *slot = VarDef {
+                        component,
+                        description: var.description.clone().or(description),
+                        ..var
+                    };
                 }
                 None => vars.push(var),
             }
         }
-        let stack = Stack { name: manifest.name, components, vars };
+        let stack = Stack {
+            name: manifest.name,
+            components,
+            vars,
+        };
         stack.check_references()?;
         Ok(stack)
     }
@@ -109,7 +124,10 @@ impl Stack {
             for input in v.source.inputs() {
                 if !names.contains(input) {
                     return Err(ManifestError::Invalid {
-                        origin: v.reference_origin.clone().unwrap_or_else(|| v.origin.clone()),
+                        origin: v
+                            .reference_origin
+                            .clone()
+                            .unwrap_or_else(|| v.origin.clone()),
                         message: format!("`{}` refers to `{input}`, which is not defined", v.name),
                     });
                 }
@@ -120,7 +138,12 @@ impl Stack {
 
     /// Indices of the variables with every input before its dependents.
     fn order(&self) -> Result<Vec<usize>, ManifestError> {
-        let index: HashMap<&str, usize> = self.vars.iter().enumerate().map(|(i, v)| (v.name.as_str(), i)).collect();
+        let index: HashMap<&str, usize> = self
+            .vars
+            .iter()
+            .enumerate()
+            .map(|(i, v)| (v.name.as_str(), i))
+            .collect();
         // 0 = unvisited, 1 = on the current path, 2 = done.
         let mut state = vec![0u8; self.vars.len()];
         let mut order = Vec::with_capacity(self.vars.len());
@@ -136,11 +159,17 @@ impl Stack {
                 2 => return Ok(()),
                 1 => {
                     let start = path.iter().position(|&p| p == i).unwrap_or(0);
-                    let mut cycle: Vec<&str> = path[start..].iter().map(|&p| s.vars[p].name.as_str()).collect();
+                    let mut cycle: Vec<&str> = path[start..]
+                        .iter()
+                        .map(|&p| s.vars[p].name.as_str())
+                        .collect();
                     cycle.push(&s.vars[i].name);
                     let closing = &s.vars[*path.last().unwrap_or(&i)];
                     return Err(ManifestError::Invalid {
-                        origin: closing.reference_origin.clone().unwrap_or_else(|| closing.origin.clone()),
+                        origin: closing
+                            .reference_origin
+                            .clone()
+                            .unwrap_or_else(|| closing.origin.clone()),
                         message: format!("derivation cycle: {}", cycle.join(" -> ")),
                     });
                 }
@@ -187,14 +216,18 @@ impl Stack {
                 Source::Literal(text) => Some(SecretValue::new(text.clone())),
                 Source::SameAs(other) => values.get(other).cloned(),
                 Source::Derive { derivation, from } => match values.get(from) {
-                    Some(input) => Some(derivation.derive(input, now).map_err(|source| ResolveError::Derive {
-                        name: v.name.clone(),
-                        from: from.clone(),
-                        source,
+                    Some(input) => Some(derivation.derive(input, now).map_err(|source| {
+                        ResolveError::Derive {
+                            name: v.name.clone(),
+                            from: from.clone(),
+                            source,
+                        }
                     })?),
                     None => None,
                 },
-                Source::Template(t) => t.render(|n| values.get(n).map(SecretValue::expose)).map(SecretValue::new),
+                Source::Template(t) => t
+                    .render(|n| values.get(n).map(SecretValue::expose))
+                    .map(SecretValue::new),
                 Source::External => None,
             };
             if let Some(new) = new {
@@ -203,11 +236,17 @@ impl Stack {
             }
         }
         let in_order = |pred: &dyn Fn(&VarDef) -> bool| -> Vec<String> {
-            self.vars.iter().filter(|v| pred(v)).map(|v| v.name.clone()).collect()
+            self.vars
+                .iter()
+                .filter(|v| pred(v))
+                .map(|v| v.name.clone())
+                .collect()
         };
         Ok(Resolved {
             added: in_order(&|v| added.contains(&v.name)),
-            missing_external: in_order(&|v| matches!(v.source, Source::External) && !values.contains_key(&v.name)),
+            missing_external: in_order(&|v| {
+                matches!(v.source, Source::External) && !values.contains_key(&v.name)
+            }),
             values,
         })
     }
@@ -246,7 +285,10 @@ fn add_component(
         if let Some(prev) = vars.iter().find(|v| v.name == var.name) {
             return Err(ManifestError::Invalid {
                 origin: var.origin,
-                message: format!("`{}` is defined by both `{}` and `{name}`", var.name, prev.component),
+                message: format!(
+                    "`{}` is defined by both `{}` and `{name}`",
+                    var.name, prev.component
+                ),
             });
         }
         vars.push(var);
@@ -269,19 +311,31 @@ mod tests {
     fn whole_catalog_resolves_with_consistent_dependents() {
         let all: Vec<String> = catalog::component_names().map(String::from).collect();
         let s = Stack::from_components("all", &all).unwrap();
-        let r = s.resolve(&Existing::new(), &mut StdRng::from_os_rng(), 1_700_000_000).unwrap();
+        let r = s
+            .resolve(&Existing::new(), &mut StdRng::from_os_rng(), 1_700_000_000)
+            .unwrap();
         let get = |n: &str| r.values[n].expose().to_owned();
         assert_eq!(get("PGRST_JWT_SECRET"), get("JWT_SECRET"));
         assert_eq!(
             get("DATABASE_URL"),
-            format!("postgresql://postgres:{}@postgres:5432/app", get("POSTGRES_PASSWORD"))
+            format!(
+                "postgresql://postgres:{}@postgres:5432/app",
+                get("POSTGRES_PASSWORD")
+            )
         );
-        let hasura: serde_json::Value = serde_json::from_str(&get("HASURA_GRAPHQL_JWT_SECRET")).unwrap();
+        let hasura: serde_json::Value =
+            serde_json::from_str(&get("HASURA_GRAPHQL_JWT_SECRET")).unwrap();
         assert_eq!(hasura["key"], get("JWT_SECRET").as_str());
-        assert_eq!(r.missing_external, ["PGADMIN_DEFAULT_EMAIL", "VAPID_SUBJECT"]);
+        assert_eq!(
+            r.missing_external,
+            ["PGADMIN_DEFAULT_EMAIL", "VAPID_SUBJECT"]
+        );
         assert!(!r.added.contains(&"VAPID_SUBJECT".to_owned()));
         // jwt comes before its dependents even though postgrest is listed first.
-        assert!(s.components.iter().position(|c| c == "jwt") < s.components.iter().position(|c| c == "postgrest"));
+        assert!(
+            s.components.iter().position(|c| c == "jwt")
+                < s.components.iter().position(|c| c == "postgrest")
+        );
     }
 
     #[test]
@@ -290,35 +344,60 @@ mod tests {
         let mut existing = Existing::new();
         existing.insert("POSTGRES_PASSWORD".into(), SecretValue::new("p@ss".into()));
         let r = s.resolve(&existing, &mut StdRng::from_os_rng(), 0).unwrap();
-        assert_eq!(r.values["DATABASE_URL"].expose(), "postgresql://postgres:p%40ss@postgres:5432/app");
+        assert_eq!(
+            r.values["DATABASE_URL"].expose(),
+            "postgresql://postgres:p%40ss@postgres:5432/app"
+        );
         assert_eq!(r.added, ["POSTGRES_USER", "POSTGRES_DB", "DATABASE_URL"]);
     }
 
     #[test]
     fn manifest_overrides_keep_the_component_place() {
         let s = stack("[stack]\ninclude=[\"postgres\"]\n[vars.POSTGRES_DB]\nvalue=\"notionbot\"\n[vars.X]\nvalue=\"y\"\n").unwrap();
-        let names: Vec<(&str, &str)> = s.vars().iter().map(|v| (v.name.as_str(), v.component.as_str())).collect();
+        let names: Vec<(&str, &str)> = s
+            .vars()
+            .iter()
+            .map(|v| (v.name.as_str(), v.component.as_str()))
+            .collect();
         assert_eq!(names[2], ("POSTGRES_DB", "postgres"));
         assert_eq!(names[4], ("X", "m"));
-        assert_eq!(s.var("POSTGRES_DB").unwrap().source, Source::Literal("notionbot".into()));
+        assert_eq!(
+            s.var("POSTGRES_DB").unwrap().source,
+            Source::Literal("notionbot".into())
+        );
     }
 
     #[test]
     fn references_and_cycles_are_errors_with_places() {
-        let e = stack("[vars.A]\nsame_as = \"B\"\n").unwrap_err().to_string();
+        let e = stack("[vars.A]\nsame_as = \"B\"\n")
+            .unwrap_err()
+            .to_string();
         assert_eq!(e, "m.toml:2:11: `A` refers to `B`, which is not defined");
-        let e = stack("[vars.A]\nsame_as = \"B\"\n[vars.B]\ntemplate = \"x${A}\"\n").unwrap_err().to_string();
+        let e = stack("[vars.A]\nsame_as = \"B\"\n[vars.B]\ntemplate = \"x${A}\"\n")
+            .unwrap_err()
+            .to_string();
         assert_eq!(e, "m.toml:4:12: derivation cycle: A -> B -> A");
-        let e = stack("[stack]\ninclude = [\"postgress\"]\n").unwrap_err().to_string();
-        assert!(e.starts_with("m.toml:2:12: unknown component `postgress`"), "{e}");
+        let e = stack("[stack]\ninclude = [\"postgress\"]\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("m.toml:2:12: unknown component `postgress`"),
+            "{e}"
+        );
     }
 
     #[test]
     fn invalid_vapid_input_is_reported_without_its_value() {
         let s = Stack::from_components("s", &["web-push".into()]).unwrap();
         let mut existing = Existing::new();
-        existing.insert("VAPID_PRIVATE_KEY".into(), SecretValue::new("bm90LWEta2V5".into()));
-        let e = s.resolve(&existing, &mut StdRng::from_os_rng(), 0).unwrap_err().to_string();
+        existing.insert(
+            "VAPID_PRIVATE_KEY".into(),
+            SecretValue::new("bm90LWEta2V5".into()),
+        );
+        let e = s
+            .resolve(&existing, &mut StdRng::from_os_rng(), 0)
+            .unwrap_err()
+            .to_string();
         assert_eq!(e, "cannot compute VAPID_PUBLIC_KEY from VAPID_PRIVATE_KEY: VAPID_PRIVATE_KEY is not a valid P-256 private key (32 bytes, base64url)");
     }
 }

@@ -42,24 +42,41 @@ pub fn secrets_bin() -> PathBuf {
 /// A `secrets` command with a clean environment and `dir` as working directory.
 pub fn secrets(dir: &Path) -> Command {
     let mut c = Command::new(secrets_bin());
-    c.current_dir(dir).env_remove("RUST_BACKTRACE").env("NO_COLOR", "1");
+    c.current_dir(dir)
+        .env_remove("RUST_BACKTRACE")
+        .env("NO_COLOR", "1");
     c
 }
 
 /// The repository root.
 pub fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("tests/ is inside the repository").to_owned()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ is inside the repository")
+        .to_owned()
 }
 
 /// Whether `python3` can import every module named.
 pub fn python_has(modules: &[&str]) -> bool {
-    let imports = modules.iter().map(|m| format!("import {m}")).collect::<Vec<_>>().join("; ");
-    Command::new("python3").args(["-c", &imports]).stderr(Stdio::null()).status().is_ok_and(|s| s.success())
+    let imports = modules
+        .iter()
+        .map(|m| format!("import {m}"))
+        .collect::<Vec<_>>()
+        .join("; ");
+    Command::new("python3")
+        .args(["-c", &imports])
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
 }
 
 /// Requires the Python modules (pip packages in parentheses for the message).
 pub fn require_python(modules: &[&str], pip: &str) -> bool {
-    require(python_has(modules), &format!("python3 with {}", modules.join(", ")), &format!("pip install {pip}"))
+    require(
+        python_has(modules),
+        &format!("python3 with {}", modules.join(", ")),
+        &format!("pip install {pip}"),
+    )
 }
 
 /// Runs a Python script (the script is code, never a secret) with `args`,
@@ -74,13 +91,22 @@ pub fn python(script: &str, args: &[&str], stdin: &[u8]) -> Output {
         .stderr(Stdio::piped())
         .spawn()
         .expect("python3 runs");
-    child.stdin.take().expect("piped").write_all(stdin).expect("write to python");
+    child
+        .stdin
+        .take()
+        .expect("piped")
+        .write_all(stdin)
+        .expect("write to python");
     child.wait_with_output().expect("python3 finishes")
 }
 
 /// Whether a program is on PATH.
 pub fn have_program(name: &str) -> bool {
-    Command::new("sh").args(["-c", &format!("command -v {name}")]).stdout(Stdio::null()).status().is_ok_and(|s| s.success())
+    Command::new("sh")
+        .args(["-c", &format!("command -v {name}")])
+        .stdout(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
 }
 
 /// Whether we run as root (ownership tests need it).
@@ -107,8 +133,10 @@ pub fn mode_of(path: &Path) -> u32 {
 
 /// Names in a directory, sorted.
 pub fn dir_entries(dir: &Path) -> Vec<String> {
-    let mut v: Vec<String> =
-        std::fs::read_dir(dir).expect("read dir").map(|e| e.expect("entry").file_name().to_string_lossy().into_owned()).collect();
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .expect("read dir")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
     v.sort();
     v
 }

@@ -18,12 +18,17 @@ use secrets_tests::{python, repo_root, require_python, secrets};
 fn whole_catalog(dir: &Path) -> (std::path::PathBuf, BTreeMap<String, String>) {
     let all: Vec<String> = catalog::component_names().map(String::from).collect();
     let stack = Stack::from_components("all", &all).unwrap();
-    let resolved = stack.resolve(&Existing::new(), &mut os_rng(), unix_now()).unwrap();
+    let resolved = stack
+        .resolve(&Existing::new(), &mut os_rng(), unix_now())
+        .unwrap();
     let (doc, _) = new_document(&stack, &resolved);
     let path = dir.join(".env");
     fs::write(&path, doc.render().as_bytes()).unwrap();
-    let mut expected: BTreeMap<String, String> =
-        resolved.values.iter().map(|(k, v)| (k.clone(), v.expose().to_owned())).collect();
+    let mut expected: BTreeMap<String, String> = resolved
+        .values
+        .iter()
+        .map(|(k, v)| (k.clone(), v.expose().to_owned()))
+        .collect();
     for name in resolved.missing_external {
         expected.insert(name, String::new());
     }
@@ -47,16 +52,31 @@ fn python_dotenv_reads_exactly_the_generated_values() {
     }
     let d = tempfile::tempdir().unwrap();
     let (path, expected) = whole_catalog(d.path());
-    let out = python(COMPARE, &[path.to_str().unwrap()], serde_json::to_string(&expected).unwrap().as_bytes());
-    assert!(out.status.success(), "python-dotenv disagrees on: {}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    let out = python(
+        COMPARE,
+        &[path.to_str().unwrap()],
+        serde_json::to_string(&expected).unwrap().as_bytes(),
+    );
+    assert!(
+        out.status.success(),
+        "python-dotenv disagrees on: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 #[test]
 fn dotenvy_reads_exactly_the_generated_values() {
     let d = tempfile::tempdir().unwrap();
     let (path, expected) = whole_catalog(d.path());
-    let got: BTreeMap<String, String> = dotenvy::from_path_iter(&path).unwrap().map(|r| r.unwrap()).collect();
-    let bad: Vec<&String> = expected.keys().filter(|k| got.get(*k) != expected.get(*k)).collect();
+    let got: BTreeMap<String, String> = dotenvy::from_path_iter(&path)
+        .unwrap()
+        .map(|r| r.unwrap())
+        .collect();
+    let bad: Vec<&String> = expected
+        .keys()
+        .filter(|k| got.get(*k) != expected.get(*k))
+        .collect();
     assert!(bad.is_empty(), "dotenvy disagrees on {bad:?}");
     assert_eq!(got.len(), expected.len());
 }
@@ -64,7 +84,11 @@ fn dotenvy_reads_exactly_the_generated_values() {
 /// Generates a stack with the CLI into `dir/.env`.
 fn generate(dir: &Path, args: &[&str]) -> std::path::PathBuf {
     let out = secrets(dir).arg("generate").args(args).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let path = dir.join(".env");
     fs::write(&path, &out.stdout).unwrap();
     path
@@ -88,7 +112,11 @@ assert f.decrypt(f.encrypt(b"gitlab-token")) == b"gitlab-token"
 print("ok")
 "#;
     let out = python(script, &[path.to_str().unwrap()], b"");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "ok");
 }
 
@@ -115,12 +143,19 @@ except jwt.InvalidSignatureError:
 print("ok")
 "#;
     let out = python(script, &[path.to_str().unwrap()], b"");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 #[test]
 fn cryptography_and_py_vapid_load_the_vapid_pair() {
-    if !require_python(&["dotenv", "cryptography", "py_vapid"], "python-dotenv cryptography py-vapid") {
+    if !require_python(
+        &["dotenv", "cryptography", "py_vapid"],
+        "python-dotenv cryptography py-vapid",
+    ) {
         return;
     }
     let d = tempfile::tempdir().unwrap();
@@ -145,7 +180,11 @@ assert v.public_key.public_bytes(serialization.Encoding.X962, serialization.Publ
 print("ok")
 "#;
     let out = python(script, &[path.to_str().unwrap()], b"");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 #[test]
@@ -177,5 +216,10 @@ assert not check(dotenv_values(sys.argv[1])["DJANGO_SECRET_KEY"]), "W009 raised 
 print("ok")
 "#;
     let out = python(script, &[path.to_str().unwrap()], b"");
-    assert!(out.status.success(), "{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

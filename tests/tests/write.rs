@@ -25,16 +25,29 @@ fn creates_then_completes_and_is_idempotent() {
     let d = tempfile::tempdir().unwrap();
     let o = write(d.path(), &["--out", ".env", "--with", "postgres"]);
     assert!(o.status.success(), "{}", stderr(&o));
-    assert!(stderr(&o).contains("added to .env: POSTGRES_USER, POSTGRES_PASSWORD, POSTGRES_DB, DATABASE_URL"));
+    assert!(stderr(&o)
+        .contains("added to .env: POSTGRES_USER, POSTGRES_PASSWORD, POSTGRES_DB, DATABASE_URL"));
     let first = fs::read(d.path().join(".env")).unwrap();
     let o = write(d.path(), &["--out", ".env", "--with", "postgres"]);
     assert!(stderr(&o).contains(".env is up to date"), "{}", stderr(&o));
-    assert_eq!(fs::read(d.path().join(".env")).unwrap(), first, "a second run changes nothing");
+    assert_eq!(
+        fs::read(d.path().join(".env")).unwrap(),
+        first,
+        "a second run changes nothing"
+    );
     let o = write(d.path(), &["--out", ".env", "--with", "postgres,redis"]);
-    assert!(stderr(&o).contains("added to .env: REDIS_PASSWORD"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("added to .env: REDIS_PASSWORD"),
+        "{}",
+        stderr(&o)
+    );
     let after = fs::read(d.path().join(".env")).unwrap();
     assert!(after.starts_with(&first), "existing bytes are kept");
-    assert_eq!(dir_entries(d.path()), ["..env.lock", ".env"], "no temporary file remains");
+    assert_eq!(
+        dir_entries(d.path()),
+        ["..env.lock", ".env"],
+        "no temporary file remains"
+    );
     assert_eq!(mode_of(&d.path().join(".env")), 0o600);
 }
 
@@ -46,10 +59,19 @@ fn keeps_an_existing_file_byte_for_byte_and_derives_from_its_values() {
     let o = write(d.path(), &["--out", ".env", "--with", "postgres"]);
     assert!(o.status.success(), "{}", stderr(&o));
     let text = fs::read_to_string(d.path().join(".env")).unwrap();
-    assert!(text.starts_with(&format!("{original}\r\n")), "prefix kept, CRLF continued");
-    assert!(!text.replace("\r\n", "").contains('\n'), "appended lines use CRLF too");
+    assert!(
+        text.starts_with(&format!("{original}\r\n")),
+        "prefix kept, CRLF continued"
+    );
+    assert!(
+        !text.replace("\r\n", "").contains('\n'),
+        "appended lines use CRLF too"
+    );
     let doc = Document::parse(text.as_bytes()).unwrap();
-    assert_eq!(doc.get("DATABASE_URL").unwrap().expose(), "postgresql://postgres:p%40ss%20w@postgres:5432/app");
+    assert_eq!(
+        doc.get("DATABASE_URL").unwrap().expose(),
+        "postgresql://postgres:p%40ss%20w@postgres:5432/app"
+    );
     assert_eq!(doc.get("POSTGRES_PASSWORD").unwrap().expose(), "p@ss w");
 }
 
@@ -57,13 +79,22 @@ fn keeps_an_existing_file_byte_for_byte_and_derives_from_its_values() {
 fn tightens_an_existing_file_and_reports_it() {
     let d = tempfile::tempdir().unwrap();
     let p = d.path().join(".env");
-    assert!(write(d.path(), &["--out", ".env", "--with", "redis"]).status.success());
+    assert!(write(d.path(), &["--out", ".env", "--with", "redis"])
+        .status
+        .success());
     use std::os::unix::fs::PermissionsExt;
     fs::set_permissions(&p, fs::Permissions::from_mode(0o644)).unwrap();
     let o = write(d.path(), &["--out", ".env", "--with", "redis"]);
-    assert!(stderr(&o).contains("changed the mode of .env from 0644 to 0600"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("changed the mode of .env from 0644 to 0600"),
+        "{}",
+        stderr(&o)
+    );
     assert_eq!(mode_of(&p), 0o600);
-    let o = write(d.path(), &["--out", ".env", "--with", "redis", "--mode", "400"]);
+    let o = write(
+        d.path(),
+        &["--out", ".env", "--with", "redis", "--mode", "400"],
+    );
     assert!(o.status.success());
     assert_eq!(mode_of(&p), 0o400);
 }
@@ -74,7 +105,10 @@ fn mkdir_creates_a_private_directory() {
     let o = write(d.path(), &["--out", "conf/.env", "--with", "redis"]);
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("conf: the directory does not exist (--mkdir creates it)"));
-    let o = write(d.path(), &["--out", "conf/.env", "--with", "redis", "--mkdir"]);
+    let o = write(
+        d.path(),
+        &["--out", "conf/.env", "--with", "redis", "--mkdir"],
+    );
     assert!(o.status.success(), "{}", stderr(&o));
     assert_eq!(mode_of(&d.path().join("conf")), 0o700);
     assert_eq!(mode_of(&d.path().join("conf/.env")), 0o600);
@@ -89,7 +123,11 @@ fn a_world_writable_parent_is_refused() {
     fs::set_permissions(&shared, fs::Permissions::from_mode(0o777)).unwrap();
     let o = write(d.path(), &["--out", "shared/.env", "--with", "redis"]);
     assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("writable by group and others"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("writable by group and others"),
+        "{}",
+        stderr(&o)
+    );
     assert!(dir_entries(&shared).is_empty(), "nothing written");
 }
 
@@ -100,29 +138,74 @@ fn bad_input_exits_2_with_one_line_and_changes_nothing() {
     fs::write(&p, "A=1\nB='unterminated\n").unwrap();
     let o = write(d.path(), &["--out", ".env", "--with", "redis"]);
     assert_eq!(o.status.code(), Some(2));
-    assert_eq!(stderr(&o), "secrets: error: .env:2:3: unterminated quoted value\n");
+    assert_eq!(
+        stderr(&o),
+        "secrets: error: .env:2:3: unterminated quoted value\n"
+    );
     assert_eq!(fs::read_to_string(&p).unwrap(), "A=1\nB='unterminated\n");
 
-    let o = write(d.path(), &["--out", "new.env", "--with", "redis", "--owner", "no-such-user-here"]);
+    let o = write(
+        d.path(),
+        &[
+            "--out",
+            "new.env",
+            "--with",
+            "redis",
+            "--owner",
+            "no-such-user-here",
+        ],
+    );
     assert_eq!(o.status.code(), Some(2));
-    assert_eq!(stderr(&o), "secrets: error: unknown user `no-such-user-here`\n");
-    let o = write(d.path(), &["--out", "new.env", "--with", "redis", "--owner", "root:no-such-group-here"]);
-    assert_eq!(stderr(&o), "secrets: error: unknown group `no-such-group-here`\n");
+    assert_eq!(
+        stderr(&o),
+        "secrets: error: unknown user `no-such-user-here`\n"
+    );
+    let o = write(
+        d.path(),
+        &[
+            "--out",
+            "new.env",
+            "--with",
+            "redis",
+            "--owner",
+            "root:no-such-group-here",
+        ],
+    );
+    assert_eq!(
+        stderr(&o),
+        "secrets: error: unknown group `no-such-group-here`\n"
+    );
     assert!(!d.path().join("new.env").exists());
 
     fs::create_dir(d.path().join("adir")).unwrap();
     let o = write(d.path(), &["--out", "adir", "--with", "redis"]);
     assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("adir: is a directory, not a regular file"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("adir: is a directory, not a regular file"),
+        "{}",
+        stderr(&o)
+    );
     if have_program("mkfifo") {
-        assert!(Command::new("mkfifo").arg(d.path().join("fifo")).status().unwrap().success());
+        assert!(Command::new("mkfifo")
+            .arg(d.path().join("fifo"))
+            .status()
+            .unwrap()
+            .success());
         let o = write(d.path(), &["--out", "fifo", "--with", "redis"]);
         assert_eq!(o.status.code(), Some(2));
-        assert!(stderr(&o).contains("fifo: is a FIFO, not a regular file"), "{}", stderr(&o));
+        assert!(
+            stderr(&o).contains("fifo: is a FIFO, not a regular file"),
+            "{}",
+            stderr(&o)
+        );
     }
     let o = write(d.path(), &["--out", "/dev/null", "--with", "redis"]);
     assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("/dev/null: is a device, not a regular file"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("/dev/null: is a device, not a regular file"),
+        "{}",
+        stderr(&o)
+    );
 }
 
 #[test]
@@ -132,9 +215,18 @@ fn a_symlink_at_the_target_is_refused_and_its_target_unchanged() {
     std::os::unix::fs::symlink(d.path().join("victim"), d.path().join(".env")).unwrap();
     let o = write(d.path(), &["--out", ".env", "--with", "redis"]);
     assert_eq!(o.status.code(), Some(2));
-    assert_eq!(stderr(&o), "secrets: error: .env: is a symbolic link; refusing to write through it\n");
-    assert_eq!(fs::read_to_string(d.path().join("victim")).unwrap(), "precious\n");
-    assert!(fs::symlink_metadata(d.path().join(".env")).unwrap().file_type().is_symlink());
+    assert_eq!(
+        stderr(&o),
+        "secrets: error: .env: is a symbolic link; refusing to write through it\n"
+    );
+    assert_eq!(
+        fs::read_to_string(d.path().join("victim")).unwrap(),
+        "precious\n"
+    );
+    assert!(fs::symlink_metadata(d.path().join(".env"))
+        .unwrap()
+        .file_type()
+        .is_symlink());
 }
 
 #[test]
@@ -157,10 +249,19 @@ fn file_is_0600_from_creation_under_umask_000() {
     assert!(status.success());
     let trace = fs::read_to_string(&log).unwrap();
     let creations: Vec<&str> = trace.lines().filter(|l| l.contains("O_CREAT")).collect();
-    let temp = creations.iter().find(|l| l.contains(".env.tmp-")).expect("the temporary file's creation is traced");
-    assert!(temp.contains("O_EXCL") && temp.contains("O_NOFOLLOW") && temp.contains("0600"), "{temp}");
+    let temp = creations
+        .iter()
+        .find(|l| l.contains(".env.tmp-"))
+        .expect("the temporary file's creation is traced");
+    assert!(
+        temp.contains("O_EXCL") && temp.contains("O_NOFOLLOW") && temp.contains("0600"),
+        "{temp}"
+    );
     for l in &creations {
-        assert!(l.contains("0600"), "a file was created with another mode: {l}");
+        assert!(
+            l.contains("0600"),
+            "a file was created with another mode: {l}"
+        );
     }
     for l in trace.lines().filter(|l| l.contains("chmod(")) {
         assert!(l.contains("0600"), "a chmod widened a file: {l}");
@@ -172,7 +273,9 @@ fn file_is_0600_from_creation_under_umask_000() {
 /// must be byte-identical afterwards, with no temporary file left.
 fn inject(trace: &str, inject: &str, expected_message: &str) {
     let d = tempfile::tempdir().unwrap();
-    assert!(write(d.path(), &["--out", ".env", "--with", "postgres"]).status.success());
+    assert!(write(d.path(), &["--out", ".env", "--with", "postgres"])
+        .status
+        .success());
     let before = fs::read(d.path().join(".env")).unwrap();
     let o = Command::new("strace")
         .current_dir(d.path())
@@ -182,23 +285,43 @@ fn inject(trace: &str, inject: &str, expected_message: &str) {
         .output()
         .unwrap();
     assert_eq!(o.status.code(), Some(2), "{inject}: {}", stderr(&o));
-    assert!(stderr(&o).contains(expected_message), "{inject}: {}", stderr(&o));
+    assert!(
+        stderr(&o).contains(expected_message),
+        "{inject}: {}",
+        stderr(&o)
+    );
     assert_eq!(stderr(&o).lines().count(), 1, "{}", stderr(&o));
-    assert_eq!(fs::read(d.path().join(".env")).unwrap(), before, "{inject}: the old file changed");
-    assert_eq!(dir_entries(d.path()), ["..env.lock", ".env"], "{inject}: a temporary file remains");
+    assert_eq!(
+        fs::read(d.path().join(".env")).unwrap(),
+        before,
+        "{inject}: the old file changed"
+    );
+    assert_eq!(
+        dir_entries(d.path()),
+        ["..env.lock", ".env"],
+        "{inject}: a temporary file remains"
+    );
 }
 
 #[test]
 fn enospc_on_write_leaves_the_old_file() {
     if require_strace() {
-        inject("trace=write", "inject=write:error=ENOSPC:when=1", "write failed: No space left on device");
+        inject(
+            "trace=write",
+            "inject=write:error=ENOSPC:when=1",
+            "write failed: No space left on device",
+        );
     }
 }
 
 #[test]
 fn eio_on_fsync_leaves_the_old_file() {
     if require_strace() {
-        inject("trace=fsync", "inject=fsync:error=EIO", "fsync failed: Input/output error");
+        inject(
+            "trace=fsync",
+            "inject=fsync:error=EIO",
+            "fsync failed: Input/output error",
+        );
     }
 }
 
@@ -216,21 +339,36 @@ fn eio_on_rename_leaves_the_old_file() {
 #[test]
 fn owner_is_set_for_real_and_other_users_cannot_read() {
     let tools = is_root() && have_program("useradd") && have_program("runuser");
-    if !require(tools, "root with useradd and runuser", "run the tests as root on Debian (CI does)") {
+    if !require(
+        tools,
+        "root with useradd and runuser",
+        "run the tests as root on Debian (CI does)",
+    ) {
         return;
     }
     let user = "secrets-test-svc";
-    let _ = Command::new("useradd").args(["-r", "-s", "/usr/sbin/nologin", user]).output();
+    let _ = Command::new("useradd")
+        .args(["-r", "-s", "/usr/sbin/nologin", user])
+        .output();
     let id = |flag: &str| -> u32 {
         let o = Command::new("id").args([flag, user]).output().unwrap();
-        String::from_utf8(o.stdout).unwrap().trim().parse().expect("the test user exists")
+        String::from_utf8(o.stdout)
+            .unwrap()
+            .trim()
+            .parse()
+            .expect("the test user exists")
     };
     let (uid, gid) = (id("-u"), id("-g"));
     let d = tempfile::tempdir().unwrap();
     // The temporary directory is 0700 root: open it so only the file's mode decides.
     use std::os::unix::fs::{MetadataExt, PermissionsExt};
     fs::set_permissions(d.path(), fs::Permissions::from_mode(0o755)).unwrap();
-    let o = write(d.path(), &["--out", "svc/.env", "--with", "redis", "--owner", user, "--mkdir"]);
+    let o = write(
+        d.path(),
+        &[
+            "--out", "svc/.env", "--with", "redis", "--owner", user, "--mkdir",
+        ],
+    );
     assert!(o.status.success(), "{}", stderr(&o));
     let p = d.path().join("svc/.env");
     let m = fs::metadata(&p).unwrap();
@@ -239,14 +377,35 @@ fn owner_is_set_for_real_and_other_users_cannot_read() {
     assert_eq!((dm.uid(), dm.mode() & 0o777), (uid, 0o700));
     // Open the directory so that only the file's own mode stops nobody.
     fs::set_permissions(d.path().join("svc"), fs::Permissions::from_mode(0o755)).unwrap();
-    let cat = Command::new("runuser").args(["-u", "nobody", "--", "cat"]).arg(&p).output().unwrap();
+    let cat = Command::new("runuser")
+        .args(["-u", "nobody", "--", "cat"])
+        .arg(&p)
+        .output()
+        .unwrap();
     assert!(!cat.status.success());
     assert!(String::from_utf8_lossy(&cat.stderr).contains("Permission denied"));
-    let owner_cat = Command::new("runuser").args(["-u", user, "--", "cat"]).arg(&p).output().unwrap();
-    assert!(owner_cat.status.success(), "the service user reads its file");
+    let owner_cat = Command::new("runuser")
+        .args(["-u", user, "--", "cat"])
+        .arg(&p)
+        .output()
+        .unwrap();
+    assert!(
+        owner_cat.status.success(),
+        "the service user reads its file"
+    );
 
     // Completing the file keeps the owner; numeric UID:GID works too.
-    let o = write(d.path(), &["--out", "svc/.env", "--with", "redis,minio", "--owner", &format!("{uid}:{gid}")]);
+    let o = write(
+        d.path(),
+        &[
+            "--out",
+            "svc/.env",
+            "--with",
+            "redis,minio",
+            "--owner",
+            &format!("{uid}:{gid}"),
+        ],
+    );
     assert!(o.status.success(), "{}", stderr(&o));
     let m = fs::metadata(&p).unwrap();
     assert_eq!((m.uid(), m.gid()), (uid, gid));
@@ -256,13 +415,36 @@ fn owner_is_set_for_real_and_other_users_cannot_read() {
 fn twenty_concurrent_writers_lose_nothing() {
     let d = tempfile::tempdir().unwrap();
     let lists = [
-        "postgres", "redis", "minio", "imgproxy", "pgcat", "grafana", "supertokens", "django", "web-push", "jwt",
-        "postgres,redis", "hasura", "supabase", "postgrest", "mongodb", "pgadmin", "minio,redis", "postgres,mongodb",
-        "django,web-push", "imgproxy,jwt",
+        "postgres",
+        "redis",
+        "minio",
+        "imgproxy",
+        "pgcat",
+        "grafana",
+        "supertokens",
+        "django",
+        "web-push",
+        "jwt",
+        "postgres,redis",
+        "hasura",
+        "supabase",
+        "postgrest",
+        "mongodb",
+        "pgadmin",
+        "minio,redis",
+        "postgres,mongodb",
+        "django,web-push",
+        "imgproxy,jwt",
     ];
     let children: Vec<_> = lists
         .iter()
-        .map(|l| secrets(d.path()).args(["write", "--out", ".env", "--with", l]).stderr(std::process::Stdio::piped()).spawn().unwrap())
+        .map(|l| {
+            secrets(d.path())
+                .args(["write", "--out", ".env", "--with", l])
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
         .collect();
     for c in children {
         let o = c.wait_with_output().unwrap();
@@ -275,14 +457,27 @@ fn twenty_concurrent_writers_lose_nothing() {
     unique.sort();
     unique.dedup();
     assert_eq!(unique.len(), keys.len(), "a variable was written twice");
-    let all: Vec<String> = lists.iter().map(|s| s.to_string()).collect::<Vec<_>>().join(",").split(',').map(String::from).collect();
+    let all: Vec<String> = lists
+        .iter()
+        .map(|s| s.to_string())
+        .collect::<Vec<_>>()
+        .join(",")
+        .split(',')
+        .map(String::from)
+        .collect();
     let stack = secrets_core::stack::Stack::from_components("all", &all).unwrap();
     for v in stack.vars() {
         assert!(doc.get(&v.name).is_some(), "{} is missing", v.name);
     }
     // Dependents agree with the one value each input received.
     let pw = doc.get("POSTGRES_PASSWORD").unwrap().expose().to_owned();
-    assert_eq!(doc.get("DATABASE_URL").unwrap().expose(), format!("postgresql://postgres:{pw}@postgres:5432/app"));
-    assert_eq!(doc.get("PGRST_JWT_SECRET").unwrap().expose(), doc.get("JWT_SECRET").unwrap().expose());
+    assert_eq!(
+        doc.get("DATABASE_URL").unwrap().expose(),
+        format!("postgresql://postgres:{pw}@postgres:5432/app")
+    );
+    assert_eq!(
+        doc.get("PGRST_JWT_SECRET").unwrap().expose(),
+        doc.get("JWT_SECRET").unwrap().expose()
+    );
     assert_eq!(dir_entries(d.path()), ["..env.lock", ".env"]);
 }

@@ -30,9 +30,17 @@ pub fn run(args: CatalogArgs) -> Result<ExitCode, Failure> {
     let mut out = String::new();
     match args.format {
         TextFormat::Text => {
-            writeln!(out, "Components (use with --with NAME,... or `include = [...]`):")?;
+            writeln!(
+                out,
+                "Components (use with --with NAME,... or `include = [...]`):"
+            )?;
             for c in &components {
-                writeln!(out, "\n  {} - {}", c.name, c.description.as_deref().unwrap_or(""))?;
+                writeln!(
+                    out,
+                    "\n  {} - {}",
+                    c.name,
+                    c.description.as_deref().unwrap_or("")
+                )?;
                 if !c.include.is_empty() {
                     let inc: Vec<&str> = c.include.iter().map(|(n, _)| n.as_str()).collect();
                     writeln!(out, "    includes {}", inc.join(", "))?;
@@ -43,7 +51,11 @@ pub fn run(args: CatalogArgs) -> Result<ExitCode, Failure> {
             }
             writeln!(out, "\nKinds (`kind = \"...\"` in a manifest):")?;
             for k in KINDS {
-                let params = if k.params.is_empty() { String::new() } else { format!(" [{}]", k.params) };
+                let params = if k.params.is_empty() {
+                    String::new()
+                } else {
+                    format!(" [{}]", k.params)
+                };
                 writeln!(out, "  {:<18} {}{params}", k.name, k.summary)?;
             }
         }

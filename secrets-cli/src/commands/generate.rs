@@ -23,8 +23,14 @@ pub fn run(args: GenerateArgs) -> Result<ExitCode, Failure> {
         EnvFormat::Json => {
             let mut object = serde_json::Map::new();
             for var in stack.vars() {
-                let value = resolved.values.get(&var.name).map(|v| v.expose().to_owned());
-                object.insert(var.name.clone(), value.map_or(serde_json::Value::Null, serde_json::Value::String));
+                let value = resolved
+                    .values
+                    .get(&var.name)
+                    .map(|v| v.expose().to_owned());
+                object.insert(
+                    var.name.clone(),
+                    value.map_or(serde_json::Value::Null, serde_json::Value::String),
+                );
             }
             let mut text = serde_json::to_string_pretty(&serde_json::Value::Object(object))?;
             text.push('\n');
@@ -34,9 +40,13 @@ pub fn run(args: GenerateArgs) -> Result<ExitCode, Failure> {
     if let Some(warning) = output::make_stdout_private() {
         eprintln!("secrets: warning: {warning}");
     }
-    output::write_stdout(&text).map_err(|e| Failure::Error(format!("cannot write to stdout: {e}")))?;
+    output::write_stdout(&text)
+        .map_err(|e| Failure::Error(format!("cannot write to stdout: {e}")))?;
     if !resolved.missing_external.is_empty() {
-        eprintln!("secrets: set these yourself: {}", resolved.missing_external.join(", "));
+        eprintln!(
+            "secrets: set these yourself: {}",
+            resolved.missing_external.join(", ")
+        );
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -28,7 +28,14 @@ pub fn load_stack(args: &StackArgs) -> Result<Stack, Failure> {
         Some(path) => {
             let mut file = secrets_core::manifest::ManifestFile::load(path)?;
             file.include.extend(args.with.iter().map(|c| {
-                (c.clone(), secrets_core::manifest::Origin { file: "--with".into(), line: 1, col: 1 })
+                (
+                    c.clone(),
+                    secrets_core::manifest::Origin {
+                        file: "--with".into(),
+                        line: 1,
+                        col: 1,
+                    },
+                )
             }));
             Stack::from_manifest(file)?
         }
@@ -41,6 +48,10 @@ pub fn load_stack(args: &StackArgs) -> Result<Stack, Failure> {
 pub fn warn_disagreements(disagreements: &[secrets_core::envfile::render::Disagreement]) {
     for d in disagreements {
         let readers: Vec<String> = d.readers.iter().map(ToString::to_string).collect();
-        eprintln!("secrets: warning: {} will be read differently by {}", d.name, readers.join(", "));
+        eprintln!(
+            "secrets: warning: {} will be read differently by {}",
+            d.name,
+            readers.join(", ")
+        );
     }
 }

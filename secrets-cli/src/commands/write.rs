@@ -33,11 +33,15 @@ pub fn run(args: WriteArgs) -> Result<ExitCode, Failure> {
             (Some(doc), resolved.added, resolved.missing_external)
         }
         Some(bytes) => {
-            let mut doc = Document::parse(&bytes).map_err(|e| Failure::Error(format!("{display}:{e}")))?;
+            let mut doc =
+                Document::parse(&bytes).map_err(|e| Failure::Error(format!("{display}:{e}")))?;
             let existing: Existing = stack
                 .vars()
                 .iter()
-                .filter_map(|v| doc.get(&v.name).map(|value| (v.name.clone(), value.clone())))
+                .filter_map(|v| {
+                    doc.get(&v.name)
+                        .map(|value| (v.name.clone(), value.clone()))
+                })
                 .collect();
             let resolved = stack.resolve(&existing, &mut os_rng(), unix_now())?;
             // External variables never set are appended empty, once, so the
@@ -66,13 +70,23 @@ pub fn run(args: WriteArgs) -> Result<ExitCode, Failure> {
 
     for change in &changes {
         match change {
-            Change::Created => eprintln!("secrets: created {display} (mode {:04o})", file_mode(&args.mode)),
+            Change::Created => eprintln!(
+                "secrets: created {display} (mode {:04o})",
+                file_mode(&args.mode)
+            ),
             Change::Replaced => {}
-            Change::Mode { from, to } => eprintln!("secrets: changed the mode of {display} from {from:04o} to {to:04o}"),
-            Change::Owner { from, to } => {
-                eprintln!("secrets: changed the owner of {display} from {}:{} to {}:{}", from.0, from.1, to.0, to.1)
+            Change::Mode { from, to } => {
+                eprintln!("secrets: changed the mode of {display} from {from:04o} to {to:04o}")
             }
-            Change::CreatedDirectory(dir) => eprintln!("secrets: created directory {} (mode 0700)", dir.display()),
+            Change::Owner { from, to } => {
+                eprintln!(
+                    "secrets: changed the owner of {display} from {}:{} to {}:{}",
+                    from.0, from.1, to.0, to.1
+                )
+            }
+            Change::CreatedDirectory(dir) => {
+                eprintln!("secrets: created directory {} (mode 0700)", dir.display())
+            }
             _ => {}
         }
     }
@@ -82,7 +96,10 @@ pub fn run(args: WriteArgs) -> Result<ExitCode, Failure> {
         eprintln!("secrets: added to {display}: {}", added.join(", "));
     }
     if !missing_external.is_empty() {
-        eprintln!("secrets: set these yourself in {display}: {}", missing_external.join(", "));
+        eprintln!(
+            "secrets: set these yourself in {display}: {}",
+            missing_external.join(", ")
+        );
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -92,7 +92,10 @@ impl fmt::Debug for Document {
 
 impl fmt::Debug for Entry {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Entry").field("key", &self.key).field("quote", &self.quote).finish_non_exhaustive()
+        f.debug_struct("Entry")
+            .field("key", &self.key)
+            .field("quote", &self.quote)
+            .finish_non_exhaustive()
     }
 }
 
@@ -107,7 +110,10 @@ fn is_key_char(c: char) -> bool {
 impl Document {
     /// An empty document.
     pub fn new() -> Self {
-        Document { items: Vec::new(), crlf: false }
+        Document {
+            items: Vec::new(),
+            crlf: false,
+        }
     }
 
     /// Parses a file's bytes. Anything Docker Compose accepts parses; the
@@ -116,10 +122,19 @@ impl Document {
         let text = std::str::from_utf8(bytes).map_err(|e| {
             let before = &bytes[..e.valid_up_to()];
             let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
-            let col = String::from_utf8_lossy(before.rsplit(|&b| b == b'\n').next().unwrap_or(&[])).chars().count() + 1;
-            ParseError { line, col, message: "not valid UTF-8".into() }
+            let col = String::from_utf8_lossy(before.rsplit(|&b| b == b'\n').next().unwrap_or(&[]))
+                .chars()
+                .count()
+                + 1;
+            ParseError {
+                line,
+                col,
+                message: "not valid UTF-8".into(),
+            }
         })?;
-        let crlf = text.find('\n').is_some_and(|i| i > 0 && text.as_bytes()[i - 1] == b'\r');
+        let crlf = text
+            .find('\n')
+            .is_some_and(|i| i > 0 && text.as_bytes()[i - 1] == b'\r');
         let mut items = Vec::new();
         let mut pos = 0;
         let mut line = 1;
@@ -134,7 +149,9 @@ impl Document {
 
     /// The file's bytes: identical to the input when nothing was edited.
     pub fn render(&self) -> Zeroizing<String> {
-        let mut out = Zeroizing::new(String::with_capacity(self.items.iter().map(|i| i.raw.len()).sum()));
+        let mut out = Zeroizing::new(String::with_capacity(
+            self.items.iter().map(|i| i.raw.len()).sum(),
+        ));
         for i in &self.items {
             out.push_str(&i.raw);
         }
@@ -148,7 +165,9 @@ impl Document {
 
     /// Every assignment with the line it starts on.
     pub fn entries_with_lines(&self) -> impl Iterator<Item = (usize, &Entry)> {
-        self.items.iter().filter_map(|i| i.entry.as_ref().map(|e| (i.line, e)))
+        self.items
+            .iter()
+            .filter_map(|i| i.entry.as_ref().map(|e| (i.line, e)))
     }
 
     /// Keys in file order, duplicates included.
@@ -158,7 +177,10 @@ impl Document {
 
     /// The value Compose uses for `key`: the last assignment wins.
     pub fn get(&self, key: &str) -> Option<&SecretValue> {
-        self.entries().filter(|e| e.key == key).last().map(Entry::value)
+        self.entries()
+            .filter(|e| e.key == key)
+            .last()
+            .map(Entry::value)
     }
 
     fn newline(&self) -> &'static str {
@@ -180,14 +202,24 @@ impl Document {
     }
 
     fn next_line(&self) -> usize {
-        self.items.last().map_or(1, |i| i.line + i.raw.matches('\n').count())
+        self.items
+            .last()
+            .map_or(1, |i| i.line + i.raw.matches('\n').count())
     }
 
     /// Appends a comment line (`text` without the `#`; empty for a blank line).
     pub fn push_comment(&mut self, text: &str) {
         self.terminate_last_line();
-        let raw = if text.is_empty() { String::new() } else { format!("# {text}") };
-        self.items.push(Item { raw: Zeroizing::new(format!("{raw}{}", self.newline())), line: self.next_line(), entry: None });
+        let raw = if text.is_empty() {
+            String::new()
+        } else {
+            format!("# {text}")
+        };
+        self.items.push(Item {
+            raw: Zeroizing::new(format!("{raw}{}", self.newline())),
+            line: self.next_line(),
+            entry: None,
+        });
     }
 
     /// Appends `KEY=value`, quoted as [`encode`] chooses. Returns the readers
@@ -205,11 +237,20 @@ impl Document {
     /// Replaces the value of the last assignment of `key`, keeping its
     /// `export`, spacing and inline comment; appends when `key` is absent.
     pub fn set(&mut self, key: &str, value: &SecretValue) -> Vec<Reader> {
-        let Some(item) = self.items.iter_mut().filter(|i| i.entry.as_ref().is_some_and(|e| e.key == key)).last() else {
+        let Some(item) = self
+            .items
+            .iter_mut()
+            .filter(|i| i.entry.as_ref().is_some_and(|e| e.key == key))
+            .last()
+        else {
             return self.push(key, value);
         };
         let encoded = encode(value.expose());
-        let range = item.entry.as_ref().map(|e| e.value_range.clone()).expect("filtered on entries");
+        let range = item
+            .entry
+            .as_ref()
+            .map(|e| e.value_range.clone())
+            .expect("filtered on entries");
         let mut raw = Zeroizing::new(String::with_capacity(item.raw.len() + encoded.text.len()));
         raw.push_str(&item.raw[..range.start]);
         raw.push_str(&encoded.text);
@@ -236,7 +277,9 @@ fn reparse(raw: Zeroizing<String>, line: usize) -> Item {
 /// Parses one item starting at `start`; returns it and where the next begins.
 fn parse_item(text: &str, start: usize, line: usize) -> Result<(Item, usize), ParseError> {
     let bytes = text.as_bytes();
-    let line_end = text[start..].find('\n').map_or(text.len(), |i| start + i + 1);
+    let line_end = text[start..]
+        .find('\n')
+        .map_or(text.len(), |i| start + i + 1);
     let content_end = {
         let mut e = line_end;
         if e > start && bytes[e - 1] == b'\n' {
@@ -255,7 +298,11 @@ fn parse_item(text: &str, start: usize, line: usize) -> Result<(Item, usize), Pa
             message: message.to_owned(),
         })
     };
-    let plain = |end: usize| Item { raw: Zeroizing::new(text[start..end].to_owned()), line, entry: None };
+    let plain = |end: usize| Item {
+        raw: Zeroizing::new(text[start..end].to_owned()),
+        line,
+        entry: None,
+    };
 
     let mut p = start;
     while p < content_end && is_blank(bytes[p]) {
@@ -264,7 +311,9 @@ fn parse_item(text: &str, start: usize, line: usize) -> Result<(Item, usize), Pa
     if p == content_end || bytes[p] == b'#' {
         return Ok((plain(line_end), line_end));
     }
-    if text[p..content_end].starts_with("export") && text[p + 6..content_end].starts_with([' ', '\t']) {
+    if text[p..content_end].starts_with("export")
+        && text[p + 6..content_end].starts_with([' ', '\t'])
+    {
         p += 6;
         while p < content_end && is_blank(bytes[p]) {
             p += 1;
@@ -308,16 +357,26 @@ fn parse_item(text: &str, start: usize, line: usize) -> Result<(Item, usize), Pa
                 }
             };
             let inner = &text[p + 1..close];
-            let close_line_end = text[close..].find('\n').map_or(text.len(), |i| close + i + 1);
+            let close_line_end = text[close..]
+                .find('\n')
+                .map_or(text.len(), |i| close + i + 1);
             let mut t = close + 1;
-            while t < close_line_end && (is_blank(bytes[t]) || bytes[t] == b'\r' || bytes[t] == b'\n') {
+            while t < close_line_end
+                && (is_blank(bytes[t]) || bytes[t] == b'\r' || bytes[t] == b'\n')
+            {
                 t += 1;
             }
             if t < close_line_end && bytes[t] != b'#' {
                 return err(t, "unexpected text after the closing quote");
             }
             if q == b'\'' {
-                (Quote::Single, close + 1, close_line_end, inner.replace("\\'", "'"), false)
+                (
+                    Quote::Single,
+                    close + 1,
+                    close_line_end,
+                    inner.replace("\\'", "'"),
+                    false,
+                )
             } else {
                 let (v, interp) = unescape_double(inner);
                 (Quote::Double, close + 1, close_line_end, v, interp)
@@ -347,7 +406,14 @@ fn parse_item(text: &str, start: usize, line: usize) -> Result<(Item, usize), Pa
         value: SecretValue::new(value),
         interpolates,
     };
-    Ok((Item { raw: Zeroizing::new(text[start..item_end].to_owned()), line, entry: Some(entry) }, item_end))
+    Ok((
+        Item {
+            raw: Zeroizing::new(text[start..item_end].to_owned()),
+            line,
+            entry: Some(entry),
+        },
+        item_end,
+    ))
 }
 
 /// Compose's double-quote escapes; other backslashes stay as they are.
@@ -403,23 +469,43 @@ mod tests {
 
     #[test]
     fn reads_values_as_compose_does() {
-        let d = doc("A=a #b\nB=a#b\nC='x\\'y'\nD=\"l1\\nl2 \\\"q\\\" \\$x\"\nexport E=  v  \nF=\nA=last\n");
+        let d = doc(
+            "A=a #b\nB=a#b\nC='x\\'y'\nD=\"l1\\nl2 \\\"q\\\" \\$x\"\nexport E=  v  \nF=\nA=last\n",
+        );
         assert_eq!(d.get("A").unwrap().expose(), "last");
         assert_eq!(d.get("B").unwrap().expose(), "a#b");
         assert_eq!(d.get("C").unwrap().expose(), "x'y");
         assert_eq!(d.get("D").unwrap().expose(), "l1\nl2 \"q\" $x");
         assert_eq!(d.get("E").unwrap().expose(), "v");
         assert_eq!(d.get("F").unwrap().expose(), "");
-        assert_eq!(d.keys().collect::<Vec<_>>(), ["A", "B", "C", "D", "E", "F", "A"]);
+        assert_eq!(
+            d.keys().collect::<Vec<_>>(),
+            ["A", "B", "C", "D", "E", "F", "A"]
+        );
     }
 
     #[test]
     fn errors_have_line_and_column() {
-        assert_eq!(Document::parse(b"A=1\nB='open\n").unwrap_err().to_string(), "2:3: unterminated quoted value");
-        assert_eq!(Document::parse(b"A=1\n=x\n").unwrap_err().to_string(), "2:1: expected a variable name");
-        assert_eq!(Document::parse(b"A B=1\n").unwrap_err().to_string(), "1:3: expected `=` after the variable name");
-        assert_eq!(Document::parse(b"A='x' y\n").unwrap_err().to_string(), "1:7: unexpected text after the closing quote");
-        assert_eq!(Document::parse(b"A=1\nB=\xff\n").unwrap_err().to_string(), "2:3: not valid UTF-8");
+        assert_eq!(
+            Document::parse(b"A=1\nB='open\n").unwrap_err().to_string(),
+            "2:3: unterminated quoted value"
+        );
+        assert_eq!(
+            Document::parse(b"A=1\n=x\n").unwrap_err().to_string(),
+            "2:1: expected a variable name"
+        );
+        assert_eq!(
+            Document::parse(b"A B=1\n").unwrap_err().to_string(),
+            "1:3: expected `=` after the variable name"
+        );
+        assert_eq!(
+            Document::parse(b"A='x' y\n").unwrap_err().to_string(),
+            "1:7: unexpected text after the closing quote"
+        );
+        assert_eq!(
+            Document::parse(b"A=1\nB=\xff\n").unwrap_err().to_string(),
+            "2:3: not valid UTF-8"
+        );
     }
 
     #[test]
@@ -427,7 +513,10 @@ mod tests {
         let mut d = doc("# head\r\nexport A = old # keep\r\nB=2");
         d.set("A", &SecretValue::new("new".into()));
         d.set("C", &SecretValue::new("it's".into()));
-        assert_eq!(d.render().as_str(), "# head\r\nexport A = new # keep\r\nB=2\r\nC=\"it's\"\r\n");
+        assert_eq!(
+            d.render().as_str(),
+            "# head\r\nexport A = new # keep\r\nB=2\r\nC=\"it's\"\r\n"
+        );
         assert_eq!(d.get("C").unwrap().expose(), "it's");
     }
 
@@ -441,13 +530,24 @@ mod tests {
     #[test]
     fn written_values_read_back_in_dotenvy() {
         let mut d = Document::new();
-        let values = ["plain", "a b", "{\"k\":\"v\"}", "it's", "x\ny", "pa$$word", "#lead", "tail "];
+        let values = [
+            "plain",
+            "a b",
+            "{\"k\":\"v\"}",
+            "it's",
+            "x\ny",
+            "pa$$word",
+            "#lead",
+            "tail ",
+        ];
         for (i, v) in values.iter().enumerate() {
             d.push(&format!("K{i}"), &SecretValue::new((*v).into()));
         }
         let text = d.render();
         let parsed: std::collections::HashMap<String, String> =
-            dotenvy::from_read_iter(text.as_bytes()).map(|r| r.unwrap()).collect();
+            dotenvy::from_read_iter(text.as_bytes())
+                .map(|r| r.unwrap())
+                .collect();
         for (i, v) in values.iter().enumerate() {
             assert_eq!(parsed[&format!("K{i}")], *v, "value {i}");
             assert_eq!(doc(&text).get(&format!("K{i}")).unwrap().expose(), *v);

@@ -50,7 +50,10 @@ fn is_bare(b: u8) -> bool {
 /// otherwise double quotes with escapes.
 pub fn encode(value: &str) -> Encoded {
     if value.bytes().all(is_bare) {
-        return Encoded { text: value.to_owned(), disagreeing: Vec::new() };
+        return Encoded {
+            text: value.to_owned(),
+            disagreeing: Vec::new(),
+        };
     }
     let mut disagreeing = vec![Reader::DockerEnvFile]; // it keeps quotes
     if value.contains("${") {
@@ -60,7 +63,10 @@ pub fn encode(value: &str) -> Encoded {
     let single_ok = !value.contains(['\'', '\\', '\n', '\r']);
     if single_ok {
         disagreeing.sort();
-        return Encoded { text: format!("'{value}'"), disagreeing };
+        return Encoded {
+            text: format!("'{value}'"),
+            disagreeing,
+        };
     }
     let mut text = String::with_capacity(value.len() + 2);
     text.push('"');
@@ -97,11 +103,17 @@ mod tests {
         assert!(encode("abc").disagreeing.is_empty());
         assert_eq!(encode("").text, "");
         assert_eq!(encode(r#"{"k":"v w"}"#).text, r#"'{"k":"v w"}'"#);
-        assert_eq!(encode(r#"{"k":"v w"}"#).disagreeing, [Reader::DockerEnvFile]);
+        assert_eq!(
+            encode(r#"{"k":"v w"}"#).disagreeing,
+            [Reader::DockerEnvFile]
+        );
         assert_eq!(encode("it's").text, r#""it's""#);
         assert_eq!(encode("a\nb").text, r#""a\nb""#);
         assert_eq!(encode("pa$$word").text, "'pa$$word'");
-        assert_eq!(encode("a${B}").disagreeing, [Reader::PythonDotenv, Reader::DockerEnvFile]);
+        assert_eq!(
+            encode("a${B}").disagreeing,
+            [Reader::PythonDotenv, Reader::DockerEnvFile]
+        );
         assert_eq!(encode("it's $5").text, r#""it's \$5""#);
     }
 }

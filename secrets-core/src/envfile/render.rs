@@ -18,8 +18,14 @@ pub struct Disagreement {
 /// A new document holding every variable of the stack.
 pub fn new_document(stack: &Stack, resolved: &Resolved) -> (Document, Vec<Disagreement>) {
     let mut doc = Document::new();
-    doc.push_comment(&format!("Secrets of stack \"{}\", written by secrets {}.", stack.name, env!("CARGO_PKG_VERSION")));
-    doc.push_comment("Keep this file private (mode 0600), out of version control and out of images.");
+    doc.push_comment(&format!(
+        "Secrets of stack \"{}\", written by secrets {}.",
+        stack.name,
+        env!("CARGO_PKG_VERSION")
+    ));
+    doc.push_comment(
+        "Keep this file private (mode 0600), out of version control and out of images.",
+    );
     let all: Vec<&str> = stack.vars().iter().map(|v| v.name.as_str()).collect();
     let disagreements = append_vars(&mut doc, stack, resolved, &all);
     (doc, disagreements)
@@ -28,11 +34,20 @@ pub fn new_document(stack: &Stack, resolved: &Resolved) -> (Document, Vec<Disagr
 /// Appends the named variables, grouped by component in stack order. A
 /// variable without a value (an external one not yet set) is written empty
 /// under a comment asking for it.
-pub fn append_vars(doc: &mut Document, stack: &Stack, resolved: &Resolved, names: &[&str]) -> Vec<Disagreement> {
+pub fn append_vars(
+    doc: &mut Document,
+    stack: &Stack,
+    resolved: &Resolved,
+    names: &[&str],
+) -> Vec<Disagreement> {
     let mut disagreements = Vec::new();
     let mut group: Option<&str> = None;
     let empty = SecretValue::new(String::new());
-    for var in stack.vars().iter().filter(|v| names.contains(&v.name.as_str())) {
+    for var in stack
+        .vars()
+        .iter()
+        .filter(|v| names.contains(&v.name.as_str()))
+    {
         if group != Some(var.component.as_str()) {
             group = Some(&var.component);
             doc.push_comment("");
@@ -53,7 +68,10 @@ pub fn append_vars(doc: &mut Document, stack: &Stack, resolved: &Resolved, names
         }
         let readers = doc.push(&var.name, value.unwrap_or(&empty));
         if !readers.is_empty() {
-            disagreements.push(Disagreement { name: var.name.clone(), readers });
+            disagreements.push(Disagreement {
+                name: var.name.clone(),
+                readers,
+            });
         }
     }
     disagreements

@@ -55,7 +55,10 @@ mod tests {
     fn counts(alphabet: &[u8], drawn: &str) -> Vec<u64> {
         let mut counts = vec![0u64; alphabet.len()];
         for b in drawn.bytes() {
-            let i = alphabet.iter().position(|&a| a == b).expect("character outside alphabet");
+            let i = alphabet
+                .iter()
+                .position(|&a| a == b)
+                .expect("character outside alphabet");
             counts[i] += 1;
         }
         counts
@@ -72,7 +75,10 @@ mod tests {
         let mut rng = StdRng::from_os_rng();
         let drawn = sample(&mut rng, ALPHANUMERIC, DRAWS);
         let stat = chi_square(&counts(ALPHANUMERIC, &drawn), DRAWS as u64);
-        assert!(stat < CRITICAL_61, "chi-square {stat} over 61 df: biased sampler");
+        assert!(
+            stat < CRITICAL_61,
+            "chi-square {stat} over 61 df: biased sampler"
+        );
     }
 
     #[test]
@@ -80,7 +86,10 @@ mod tests {
         let mut rng = StdRng::from_os_rng();
         let drawn = sample(&mut rng, ENV_SAFE, DRAWS);
         let stat = chi_square(&counts(ENV_SAFE, &drawn), DRAWS as u64);
-        assert!(stat < CRITICAL_63, "chi-square {stat} over 63 df: biased sampler");
+        assert!(
+            stat < CRITICAL_63,
+            "chi-square {stat} over 63 df: biased sampler"
+        );
     }
 
     #[test]
@@ -92,6 +101,9 @@ mod tests {
             .map(|_| char::from(ALPHANUMERIC[(rng.random::<u8>() as usize) % ALPHANUMERIC.len()]))
             .collect();
         let stat = chi_square(&counts(ALPHANUMERIC, &biased), DRAWS as u64);
-        assert!(stat > CRITICAL_61, "a modulo-biased sampler went unnoticed: {stat}");
+        assert!(
+            stat > CRITICAL_61,
+            "a modulo-biased sampler went unnoticed: {stat}"
+        );
     }
 }

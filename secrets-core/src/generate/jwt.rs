@@ -28,7 +28,12 @@ pub enum JwtError {
 
 /// Signs `claims` with HS256, adding `iat = now` and, when given,
 /// `exp = now + expires_in` (both in seconds since the epoch).
-pub fn sign_hs256(secret: &[u8], claims: &Map<String, Value>, now: u64, expires_in: Option<u64>) -> String {
+pub fn sign_hs256(
+    secret: &[u8],
+    claims: &Map<String, Value>,
+    now: u64,
+    expires_in: Option<u64>,
+) -> String {
     let mut payload = claims.clone();
     payload.insert("iat".into(), Value::from(now));
     if let Some(secs) = expires_in {
@@ -45,7 +50,9 @@ pub fn sign_hs256(secret: &[u8], claims: &Map<String, Value>, now: u64, expires_
 /// `now` checks `exp` when the token has one.
 pub fn verify_hs256(token: &str, secret: &[u8], now: u64) -> Result<Map<String, Value>, JwtError> {
     let mut parts = token.split('.');
-    let (Some(h), Some(p), Some(s), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
+    let (Some(h), Some(p), Some(s), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
         return Err(JwtError::Malformed);
     };
     let header: Value = decode_json(h)?;
@@ -55,7 +62,8 @@ pub fn verify_hs256(token: &str, secret: &[u8], now: u64) -> Result<Map<String, 
     let signature = URL_SAFE_NO_PAD.decode(s).map_err(|_| JwtError::Malformed)?;
     let mut m = <Hmac<Sha256>>::new_from_slice(secret).expect("HMAC takes keys of any length");
     m.update(format!("{h}.{p}").as_bytes());
-    m.verify_slice(&signature).map_err(|_| JwtError::Signature)?;
+    m.verify_slice(&signature)
+        .map_err(|_| JwtError::Signature)?;
     let Value::Object(claims) = decode_json(p)? else {
         return Err(JwtError::Malformed);
     };
@@ -68,7 +76,9 @@ pub fn verify_hs256(token: &str, secret: &[u8], now: u64) -> Result<Map<String, 
 }
 
 fn decode_json(segment: &str) -> Result<Value, JwtError> {
-    let bytes = URL_SAFE_NO_PAD.decode(segment).map_err(|_| JwtError::Malformed)?;
+    let bytes = URL_SAFE_NO_PAD
+        .decode(segment)
+        .map_err(|_| JwtError::Malformed)?;
     serde_json::from_slice(&bytes).map_err(|_| JwtError::Malformed)
 }
 
@@ -89,20 +99,31 @@ mod tests {
             .decode("AyM1SysPpbyDfgZld3umj1qzKObwVMkoqQ-EstJQLr_T-1qS0gZH75aKtMN3Yj0iPS4hcgUuTwjAzZr1Z9CAow")
             .unwrap();
         let input = "eyJ0eXAiOiJKV1QiLA0KICJhbGciOiJIUzI1NiJ9.eyJpc3MiOiJqb2UiLA0KICJleHAiOjEzMDA4MTkzODAsDQogImh0dHA6Ly9leGFtcGxlLmNvbS9pc19yb290Ijp0cnVlfQ";
-        assert_eq!(URL_SAFE_NO_PAD.encode(mac(&key, input.as_bytes())), "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk");
+        assert_eq!(
+            URL_SAFE_NO_PAD.encode(mac(&key, input.as_bytes())),
+            "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"
+        );
     }
 
     #[test]
     fn signed_tokens_verify_and_carry_claims() {
         let mut claims = Map::new();
         claims.insert("role".into(), "anon".into());
-        let t = sign_hs256(b"s3cret-s3cret-s3cret-s3cret-s3cret", &claims, 1000, Some(60));
+        let t = sign_hs256(
+            b"s3cret-s3cret-s3cret-s3cret-s3cret",
+            &claims,
+            1000,
+            Some(60),
+        );
         let back = verify_hs256(&t, b"s3cret-s3cret-s3cret-s3cret-s3cret", 1001).unwrap();
         assert_eq!(back["role"], "anon");
         assert_eq!(back["iat"], 1000);
         assert_eq!(back["exp"], 1060);
         assert_eq!(verify_hs256(&t, b"other", 1001), Err(JwtError::Signature));
-        assert_eq!(verify_hs256(&t, b"s3cret-s3cret-s3cret-s3cret-s3cret", 1060), Err(JwtError::Expired));
+        assert_eq!(
+            verify_hs256(&t, b"s3cret-s3cret-s3cret-s3cret-s3cret", 1060),
+            Err(JwtError::Expired)
+        );
         assert_eq!(verify_hs256("a.b", b"x", 0), Err(JwtError::Malformed));
     }
 }

@@ -52,9 +52,13 @@ impl Alphabet {
 
     /// Parses a manifest name.
     pub fn from_name(name: &str) -> Option<Self> {
-        [Alphabet::Alphanumeric, Alphabet::EnvSafe, Alphabet::LowerAlphanumeric]
-            .into_iter()
-            .find(|a| a.name() == name)
+        [
+            Alphabet::Alphanumeric,
+            Alphabet::EnvSafe,
+            Alphabet::LowerAlphanumeric,
+        ]
+        .into_iter()
+        .find(|a| a.name() == name)
     }
 }
 
@@ -213,7 +217,11 @@ impl Kind {
         let text = match *self {
             Kind::Password { length, alphabet } => alphabet::sample(rng, alphabet.chars(), length),
             Kind::Hex { bytes } => hex::encode(alphabet::bytes(rng, bytes)),
-            Kind::Base64 { bytes, urlsafe, padded } => {
+            Kind::Base64 {
+                bytes,
+                urlsafe,
+                padded,
+            } => {
                 let engine = match (urlsafe, padded) {
                     (false, true) => &STANDARD,
                     (false, false) => &STANDARD_NO_PAD,
@@ -223,16 +231,25 @@ impl Kind {
                 engine.encode(alphabet::bytes(rng, bytes))
             }
             Kind::Token { bytes } => URL_SAFE_NO_PAD.encode(alphabet::bytes(rng, bytes)),
-            Kind::JwtSecret { alg } => URL_SAFE_NO_PAD.encode(alphabet::bytes(rng, alg.key_bytes())),
+            Kind::JwtSecret { alg } => {
+                URL_SAFE_NO_PAD.encode(alphabet::bytes(rng, alg.key_bytes()))
+            }
             Kind::Username { length } => {
                 let mut name = alphabet::sample(rng, alphabet::LOWER_LETTERS, 1);
-                name.push_str(&alphabet::sample(rng, alphabet::LOWER_ALPHANUMERIC, length.saturating_sub(1)));
+                name.push_str(&alphabet::sample(
+                    rng,
+                    alphabet::LOWER_ALPHANUMERIC,
+                    length.saturating_sub(1),
+                ));
                 name
             }
             Kind::Uuid => {
                 let mut b = [0u8; 16];
                 rng.fill_bytes(&mut b);
-                uuid::Builder::from_random_bytes(b).into_uuid().hyphenated().to_string()
+                uuid::Builder::from_random_bytes(b)
+                    .into_uuid()
+                    .hyphenated()
+                    .to_string()
             }
             Kind::Fernet => URL_SAFE.encode(alphabet::bytes(rng, 32)),
             Kind::DjangoSecretKey { length } => loop {
@@ -292,20 +309,90 @@ pub struct KindInfo {
 
 /// Every kind a manifest may name.
 pub const KINDS: &[KindInfo] = &[
-    KindInfo { name: "password", params: "length = 32, alphabet = \"alphanumeric\" | \"env-safe\" | \"lower-alphanumeric\"", derived: false, summary: "random characters; alphanumeric suits every reader, URL and list" },
-    KindInfo { name: "hex", params: "bytes = 32", derived: false, summary: "random bytes as lowercase hex" },
-    KindInfo { name: "base64", params: "bytes = 32, urlsafe = false, padded = true", derived: false, summary: "random bytes in base64" },
-    KindInfo { name: "token", params: "bytes = 32", derived: false, summary: "random bytes, base64url unpadded: admin secrets and API keys" },
-    KindInfo { name: "jwt-secret", params: "alg = \"HS256\" | \"HS384\" | \"HS512\"", derived: false, summary: "HMAC JWT secret of 32/48/64 bytes, base64url unpadded" },
-    KindInfo { name: "username", params: "length = 12", derived: false, summary: "a lowercase letter then lowercase letters and digits" },
-    KindInfo { name: "uuid", params: "", derived: false, summary: "RFC 9562 version 4 UUID" },
-    KindInfo { name: "fernet", params: "", derived: false, summary: "Fernet key: 32 bytes, urlsafe base64 with padding (44 chars)" },
-    KindInfo { name: "django-secret-key", params: "length = 64", derived: false, summary: "Django SECRET_KEY from the env-safe alphabet; passes W009" },
-    KindInfo { name: "vapid-private-key", params: "", derived: false, summary: "Web Push VAPID P-256 private key (43 chars)" },
-    KindInfo { name: "imgproxy-key", params: "", derived: false, summary: "imgproxy signing key: 32 bytes hex" },
-    KindInfo { name: "imgproxy-salt", params: "", derived: false, summary: "imgproxy signing salt: 16 bytes hex" },
-    KindInfo { name: "vapid-public-key", params: "from = VAPID private key", derived: true, summary: "the VAPID public key of `from` (87 chars)" },
-    KindInfo { name: "jwt", params: "from = JWT secret, claims = {..}, expires_in = \"10y\"", derived: true, summary: "an HS256 JWT signed with `from` (Supabase anon/service_role keys)" },
+    KindInfo {
+        name: "password",
+        params: "length = 32, alphabet = \"alphanumeric\" | \"env-safe\" | \"lower-alphanumeric\"",
+        derived: false,
+        summary: "random characters; alphanumeric suits every reader, URL and list",
+    },
+    KindInfo {
+        name: "hex",
+        params: "bytes = 32",
+        derived: false,
+        summary: "random bytes as lowercase hex",
+    },
+    KindInfo {
+        name: "base64",
+        params: "bytes = 32, urlsafe = false, padded = true",
+        derived: false,
+        summary: "random bytes in base64",
+    },
+    KindInfo {
+        name: "token",
+        params: "bytes = 32",
+        derived: false,
+        summary: "random bytes, base64url unpadded: admin secrets and API keys",
+    },
+    KindInfo {
+        name: "jwt-secret",
+        params: "alg = \"HS256\" | \"HS384\" | \"HS512\"",
+        derived: false,
+        summary: "HMAC JWT secret of 32/48/64 bytes, base64url unpadded",
+    },
+    KindInfo {
+        name: "username",
+        params: "length = 12",
+        derived: false,
+        summary: "a lowercase letter then lowercase letters and digits",
+    },
+    KindInfo {
+        name: "uuid",
+        params: "",
+        derived: false,
+        summary: "RFC 9562 version 4 UUID",
+    },
+    KindInfo {
+        name: "fernet",
+        params: "",
+        derived: false,
+        summary: "Fernet key: 32 bytes, urlsafe base64 with padding (44 chars)",
+    },
+    KindInfo {
+        name: "django-secret-key",
+        params: "length = 64",
+        derived: false,
+        summary: "Django SECRET_KEY from the env-safe alphabet; passes W009",
+    },
+    KindInfo {
+        name: "vapid-private-key",
+        params: "",
+        derived: false,
+        summary: "Web Push VAPID P-256 private key (43 chars)",
+    },
+    KindInfo {
+        name: "imgproxy-key",
+        params: "",
+        derived: false,
+        summary: "imgproxy signing key: 32 bytes hex",
+    },
+    KindInfo {
+        name: "imgproxy-salt",
+        params: "",
+        derived: false,
+        summary: "imgproxy signing salt: 16 bytes hex",
+    },
+    KindInfo {
+        name: "vapid-public-key",
+        params: "from = VAPID private key",
+        derived: true,
+        summary: "the VAPID public key of `from` (87 chars)",
+    },
+    KindInfo {
+        name: "jwt",
+        params: "from = JWT secret, claims = {..}, expires_in = \"10y\"",
+        derived: true,
+        summary: "an HS256 JWT signed with `from` (Supabase anon/service_role keys)",
+    },
 ];
 
 #[cfg(test)]
@@ -325,9 +412,16 @@ mod tests {
     #[test]
     fn every_kind_is_listed_once() {
         let generated = [
-            Kind::Password { length: 1, alphabet: Alphabet::Alphanumeric },
+            Kind::Password {
+                length: 1,
+                alphabet: Alphabet::Alphanumeric,
+            },
             Kind::Hex { bytes: 1 },
-            Kind::Base64 { bytes: 1, urlsafe: false, padded: true },
+            Kind::Base64 {
+                bytes: 1,
+                urlsafe: false,
+                padded: true,
+            },
             Kind::Token { bytes: 1 },
             Kind::JwtSecret { alg: JwtAlg::Hs256 },
             Kind::Username { length: 3 },
@@ -340,15 +434,29 @@ mod tests {
         ];
         let mut names: Vec<&str> = generated.iter().map(Kind::name).collect();
         names.push(Derivation::VapidPublicKey.name());
-        names.push(Derivation::SignedJwt { claims: Map::new(), expires_in: None }.name());
+        names.push(
+            Derivation::SignedJwt {
+                claims: Map::new(),
+                expires_in: None,
+            }
+            .name(),
+        );
         let listed: Vec<&str> = KINDS.iter().map(|k| k.name).collect();
         assert_eq!(names, listed);
     }
 
     #[test]
     fn password_has_its_length_and_alphabet() {
-        for alphabet in [Alphabet::Alphanumeric, Alphabet::EnvSafe, Alphabet::LowerAlphanumeric] {
-            let v = Kind::Password { length: 40, alphabet }.generate(&mut rng());
+        for alphabet in [
+            Alphabet::Alphanumeric,
+            Alphabet::EnvSafe,
+            Alphabet::LowerAlphanumeric,
+        ] {
+            let v = Kind::Password {
+                length: 40,
+                alphabet,
+            }
+            .generate(&mut rng());
             assert_eq!(v.len(), 40);
             assert!(all_in(v.expose(), alphabet.chars()));
         }
@@ -361,7 +469,12 @@ mod tests {
         assert!(all_in(v.expose(), b"0123456789abcdef"));
         assert_eq!(Kind::ImgproxyKey.generate(&mut rng()).len(), 64);
         assert_eq!(Kind::ImgproxySalt.generate(&mut rng()).len(), 32);
-        assert_eq!(hex::decode(Kind::ImgproxyKey.generate(&mut rng()).expose()).unwrap().len(), 32);
+        assert_eq!(
+            hex::decode(Kind::ImgproxyKey.generate(&mut rng()).expose())
+                .unwrap()
+                .len(),
+            32
+        );
     }
 
     #[test]
@@ -372,7 +485,12 @@ mod tests {
             (true, true, &URL_SAFE),
             (true, false, &URL_SAFE_NO_PAD),
         ] {
-            let v = Kind::Base64 { bytes: 31, urlsafe, padded }.generate(&mut rng());
+            let v = Kind::Base64 {
+                bytes: 31,
+                urlsafe,
+                padded,
+            }
+            .generate(&mut rng());
             assert_eq!(engine.decode(v.expose()).unwrap().len(), 31);
             assert_eq!(v.expose().ends_with('='), padded);
         }
@@ -383,10 +501,17 @@ mod tests {
 
     #[test]
     fn jwt_secrets_have_their_algorithm_sizes() {
-        for (alg, chars) in [(JwtAlg::Hs256, 43), (JwtAlg::Hs384, 64), (JwtAlg::Hs512, 86)] {
+        for (alg, chars) in [
+            (JwtAlg::Hs256, 43),
+            (JwtAlg::Hs384, 64),
+            (JwtAlg::Hs512, 86),
+        ] {
             let v = Kind::JwtSecret { alg }.generate(&mut rng());
             assert_eq!(v.len(), chars);
-            assert_eq!(URL_SAFE_NO_PAD.decode(v.expose()).unwrap().len(), alg.key_bytes());
+            assert_eq!(
+                URL_SAFE_NO_PAD.decode(v.expose()).unwrap().len(),
+                alg.key_bytes()
+            );
         }
     }
 
@@ -419,11 +544,18 @@ mod tests {
     #[test]
     fn django_key_meets_w009_rules() {
         let v = Kind::DjangoSecretKey { length: 10 }.generate(&mut rng());
-        assert_eq!(v.len(), DJANGO_MIN_LENGTH, "shorter lengths are raised to W009's minimum");
+        assert_eq!(
+            v.len(),
+            DJANGO_MIN_LENGTH,
+            "shorter lengths are raised to W009's minimum"
+        );
         assert!(django_key_passes_w009(v.expose()));
         assert!(all_in(v.expose(), alphabet::ENV_SAFE));
         assert!(!django_key_passes_w009(&"a".repeat(60)));
-        assert!(!django_key_passes_w009(&format!("django-insecure-{}", "abcdefgh".repeat(6))));
+        assert!(!django_key_passes_w009(&format!(
+            "django-insecure-{}",
+            "abcdefgh".repeat(6)
+        )));
     }
 
     #[test]
@@ -436,7 +568,8 @@ mod tests {
         let point = URL_SAFE_NO_PAD.decode(public.expose()).unwrap();
         assert_eq!((point.len(), point[0]), (65, 4));
         // Verify the derivation independently: d*G computed by p256 directly.
-        let d = p256::SecretKey::from_slice(&URL_SAFE_NO_PAD.decode(private.expose()).unwrap()).unwrap();
+        let d = p256::SecretKey::from_slice(&URL_SAFE_NO_PAD.decode(private.expose()).unwrap())
+            .unwrap();
         use p256::elliptic_curve::sec1::ToEncodedPoint;
         assert_eq!(point, d.public_key().to_encoded_point(false).as_bytes());
     }
@@ -446,9 +579,13 @@ mod tests {
         let secret = Kind::JwtSecret { alg: JwtAlg::Hs256 }.generate(&mut rng());
         let mut claims = Map::new();
         claims.insert("role".into(), "service_role".into());
-        let d = Derivation::SignedJwt { claims, expires_in: Some(3600) };
+        let d = Derivation::SignedJwt {
+            claims,
+            expires_in: Some(3600),
+        };
         let token = d.derive(&secret, 1_700_000_000).unwrap();
-        let back = jwt::verify_hs256(token.expose(), secret.expose().as_bytes(), 1_700_000_001).unwrap();
+        let back =
+            jwt::verify_hs256(token.expose(), secret.expose().as_bytes(), 1_700_000_001).unwrap();
         assert_eq!(back["role"], "service_role");
         assert_eq!(back["exp"], 1_700_003_600u64);
     }

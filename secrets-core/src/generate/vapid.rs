@@ -22,7 +22,8 @@ pub fn private_key<R: Rng + CryptoRng + ?Sized>(rng: &mut R) -> String {
 /// byte 0x04), 87 base64url characters. `None` when `private` is not a
 /// valid P-256 private key.
 pub fn public_key(private: &str) -> Option<String> {
-    let bytes = zeroize::Zeroizing::new(URL_SAFE_NO_PAD.decode(private.trim_end_matches('=')).ok()?);
+    let bytes =
+        zeroize::Zeroizing::new(URL_SAFE_NO_PAD.decode(private.trim_end_matches('=')).ok()?);
     if bytes.len() != 32 {
         return None;
     }
@@ -40,7 +41,9 @@ mod tests {
         let mut one = [0u8; 32];
         one[31] = 1;
         let private = URL_SAFE_NO_PAD.encode(one);
-        let public = URL_SAFE_NO_PAD.decode(public_key(&private).unwrap()).unwrap();
+        let public = URL_SAFE_NO_PAD
+            .decode(public_key(&private).unwrap())
+            .unwrap();
         assert_eq!(
             hex::encode(&public),
             "046b17d1f2e12c4247f8bce6e563a440f277037d812deb33a0f4a13945d898c296\

@@ -16,7 +16,10 @@ const SOURCES: &[(&str, &str)] = &[
     ("pgcat", include_str!("../../catalog/pgcat.toml")),
     ("grafana", include_str!("../../catalog/grafana.toml")),
     ("pgadmin", include_str!("../../catalog/pgadmin.toml")),
-    ("supertokens", include_str!("../../catalog/supertokens.toml")),
+    (
+        "supertokens",
+        include_str!("../../catalog/supertokens.toml"),
+    ),
     ("redis", include_str!("../../catalog/redis.toml")),
     ("mongodb", include_str!("../../catalog/mongodb.toml")),
     ("django", include_str!("../../catalog/django.toml")),
@@ -53,7 +56,11 @@ mod tests {
                 assert!(component(inc).is_some(), "{name} includes unknown {inc}");
             }
             for v in &c.vars {
-                assert!(v.description.is_some(), "{name}.{} has no description", v.name);
+                assert!(
+                    v.description.is_some(),
+                    "{name}.{} has no description",
+                    v.name
+                );
             }
         }
         assert!(component("nope").is_none());

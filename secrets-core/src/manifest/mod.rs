@@ -210,11 +210,18 @@ impl Locator<'_> {
         let before = &self.text[..self.text.floor_char_boundary_compat(offset)];
         let line = before.matches('\n').count() + 1;
         let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-        Origin { file: self.file.clone(), line, col }
+        Origin {
+            file: self.file.clone(),
+            line,
+            col,
+        }
     }
 
     fn err<T>(&self, offset: usize, message: impl Into<String>) -> Result<T, ManifestError> {
-        Err(ManifestError::Invalid { origin: self.at(offset), message: message.into() })
+        Err(ManifestError::Invalid {
+            origin: self.at(offset),
+            message: message.into(),
+        })
     }
 }
 
@@ -234,26 +241,45 @@ impl FloorCharBoundary for str {
 impl ManifestFile {
     /// Reads and parses a manifest file.
     pub fn load(path: &Path) -> Result<Self, ManifestError> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|source| ManifestError::Read { path: path.to_owned(), source })?;
+        let text = std::fs::read_to_string(path).map_err(|source| ManifestError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
         Self::parse(&path.display().to_string(), &text)
     }
 
     /// Parses manifest text; `file` names it in errors.
     pub fn parse(file: &str, text: &str) -> Result<Self, ManifestError> {
-        let loc = Locator { file: Arc::from(file), text };
+        let loc = Locator {
+            file: Arc::from(file),
+            text,
+        };
         let raw: RawFile = toml::from_str(text).or_else(|e| {
             // Only the message and the span: toml's own Display quotes the
             // source line, which may hold a value.
-            loc.err(e.span().map_or(0, |s| s.start), e.message().trim().replace('\n', "; "))
+            loc.err(
+                e.span().map_or(0, |s| s.start),
+                e.message().trim().replace('\n', "; "),
+            )
         })?;
         let head = match (raw.stack, raw.component) {
             (Some(h), None) | (None, Some(h)) => h,
-            (None, None) => RawHead { name: None, description: None, include: Vec::new() },
-            (Some(_), Some(_)) => return loc.err(0, "a file has either a `[stack]` or a `[component]` table, not both"),
+            (None, None) => RawHead {
+                name: None,
+                description: None,
+                include: Vec::new(),
+            },
+            (Some(_), Some(_)) => {
+                return loc.err(
+                    0,
+                    "a file has either a `[stack]` or a `[component]` table, not both",
+                )
+            }
         };
         let name = head.name.map(Spanned::into_inner).unwrap_or_else(|| {
-            Path::new(file).file_stem().map_or("stack".into(), |s| s.to_string_lossy().into_owned())
+            Path::new(file)
+                .file_stem()
+                .map_or("stack".into(), |s| s.to_string_lossy().into_owned())
         });
         let include = head
             .include
@@ -264,7 +290,12 @@ impl ManifestFile {
         for (key, var) in raw.vars {
             vars.push(convert_var(&loc, &name, key, var)?);
         }
-        Ok(ManifestFile { name, description: head.description, include, vars })
+        Ok(ManifestFile {
+            name,
+            description: head.description,
+            include,
+            vars,
+        })
     }
 }
 
@@ -277,7 +308,12 @@ fn convert_var(
     let key_at = key.span().start;
     let name = key.into_inner();
     if !is_env_name(&name) {
-        return loc.err(key_at, format!("`{name}` is not a variable name (A-Z, a-z, 0-9, _; not starting with a digit)"));
+        return loc.err(
+            key_at,
+            format!(
+                "`{name}` is not a variable name (A-Z, a-z, 0-9, _; not starting with a digit)"
+            ),
+        );
     }
     let table_at = var.span().start;
     let v = var.into_inner();
@@ -288,16 +324,32 @@ fn convert_var(
         ("value", v.value.as_ref().map(|s| s.span().start)),
         ("same_as", v.same_as.as_ref().map(|s| s.span().start)),
         ("template", v.template.as_ref().map(|s| s.span().start)),
-        ("external", v.external.as_ref().filter(|e| *e.get_ref()).map(|s| s.span().start)),
+        (
+            "external",
+            v.external
+                .as_ref()
+                .filter(|e| *e.get_ref())
+                .map(|s| s.span().start),
+        ),
     ]
     .into_iter()
     .filter_map(|(n, at)| at.map(|a| (n, a)))
     .collect();
     match sources.as_slice() {
-        [] => return loc.err(table_at, format!("`{name}` needs one of `kind`, `value`, `same_as`, `template` or `external = true`")),
+        [] => return loc.err(
+            table_at,
+            format!(
+                "`{name}` needs one of `kind`, `value`, `same_as`, `template` or `external = true`"
+            ),
+        ),
         [_] => {}
         [(first, _), (second, at), ..] => {
-            return loc.err(*at, format!("`{name}` has both `{first}` and `{second}`; a variable has exactly one source"))
+            return loc.err(
+                *at,
+                format!(
+                    "`{name}` has both `{first}` and `{second}`; a variable has exactly one source"
+                ),
+            )
         }
     }
 
@@ -319,11 +371,20 @@ fn convert_var(
     .collect();
     let mut take = |param: &str| unused.retain(|(n, _)| *n != param);
 
-    let count = |p: &Option<Spanned<i64>>, default: usize, min: usize, what: &str| -> Result<usize, ManifestError> {
+    let count = |p: &Option<Spanned<i64>>,
+                 default: usize,
+                 min: usize,
+                 what: &str|
+     -> Result<usize, ManifestError> {
         match p {
             None => Ok(default),
-            Some(s) if *s.get_ref() >= min as i64 && *s.get_ref() <= 65_536 => Ok(*s.get_ref() as usize),
-            Some(s) => loc.err(s.span().start, format!("`{what}` must be between {min} and 65536")),
+            Some(s) if *s.get_ref() >= min as i64 && *s.get_ref() <= 65_536 => {
+                Ok(*s.get_ref() as usize)
+            }
+            Some(s) => loc.err(
+                s.span().start,
+                format!("`{what}` must be between {min} and 65536"),
+            ),
         }
     };
 
@@ -341,11 +402,16 @@ fn convert_var(
                         Ok,
                     )?,
                 };
-                Source::Generate(Kind::Password { length: count(&v.length, 32, 8, "length")?, alphabet })
+                Source::Generate(Kind::Password {
+                    length: count(&v.length, 32, 8, "length")?,
+                    alphabet,
+                })
             }
             "hex" => {
                 take("bytes");
-                Source::Generate(Kind::Hex { bytes: count(&v.bytes, 32, 1, "bytes")? })
+                Source::Generate(Kind::Hex {
+                    bytes: count(&v.bytes, 32, 1, "bytes")?,
+                })
             }
             "base64" => {
                 take("bytes");
@@ -359,14 +425,21 @@ fn convert_var(
             }
             "token" => {
                 take("bytes");
-                Source::Generate(Kind::Token { bytes: count(&v.bytes, 32, 16, "bytes")? })
+                Source::Generate(Kind::Token {
+                    bytes: count(&v.bytes, 32, 16, "bytes")?,
+                })
             }
             "jwt-secret" => {
                 take("alg");
                 let alg = match &v.alg {
                     None => JwtAlg::Hs256,
                     Some(a) => JwtAlg::from_name(a.get_ref()).map_or_else(
-                        || loc.err(a.span().start, format!("unknown `alg` `{}` (HS256, HS384, HS512)", a.get_ref())),
+                        || {
+                            loc.err(
+                                a.span().start,
+                                format!("unknown `alg` `{}` (HS256, HS384, HS512)", a.get_ref()),
+                            )
+                        },
                         Ok,
                     )?,
                 };
@@ -374,7 +447,9 @@ fn convert_var(
             }
             "username" => {
                 take("length");
-                Source::Generate(Kind::Username { length: count(&v.length, 12, 3, "length")? })
+                Source::Generate(Kind::Username {
+                    length: count(&v.length, 12, 3, "length")?,
+                })
             }
             "uuid" => Source::Generate(Kind::Uuid),
             "fernet" => Source::Generate(Kind::Fernet),
@@ -399,7 +474,12 @@ fn convert_var(
                         None => Map::new(),
                         Some(c) => match serde_json::to_value(c.get_ref()) {
                             Ok(Value::Object(m)) => m,
-                            _ => return loc.err(c.span().start, "`claims` must be a table of JSON-compatible values"),
+                            _ => {
+                                return loc.err(
+                                    c.span().start,
+                                    "`claims` must be a table of JSON-compatible values",
+                                )
+                            }
                         },
                     };
                     let expires_in = match &v.expires_in {
@@ -414,11 +494,17 @@ fn convert_var(
                 } else {
                     Derivation::VapidPublicKey
                 };
-                Source::Derive { derivation, from: from.get_ref().clone() }
+                Source::Derive {
+                    derivation,
+                    from: from.get_ref().clone(),
+                }
             }
             other => {
                 let known: Vec<&str> = crate::generate::KINDS.iter().map(|k| k.name).collect();
-                return loc.err(kind_at, format!("unknown kind `{other}` (known: {})", known.join(", ")));
+                return loc.err(
+                    kind_at,
+                    format!("unknown kind `{other}` (known: {})", known.join(", ")),
+                );
             }
         }
     } else if let Some(value) = &v.value {
@@ -431,12 +517,18 @@ fn convert_var(
         let escape = match &v.escape {
             None => Escape::infer(t.get_ref()),
             Some(e) => Escape::from_name(e.get_ref()).map_or_else(
-                || loc.err(e.span().start, format!("unknown `escape` `{}` (url, json, none)", e.get_ref())),
+                || {
+                    loc.err(
+                        e.span().start,
+                        format!("unknown `escape` `{}` (url, json, none)", e.get_ref()),
+                    )
+                },
                 Ok,
             )?,
         };
         // +1 skips the opening quote of a basic string.
-        let parsed = Template::parse(t.get_ref(), escape).or_else(|e| loc.err(t.span().start + 1 + e.offset, e.message))?;
+        let parsed = Template::parse(t.get_ref(), escape)
+            .or_else(|e| loc.err(t.span().start + 1 + e.offset, e.message))?;
         reference_origin = Some(loc.at(t.span().start));
         Source::Template(parsed)
     } else {
@@ -444,14 +536,25 @@ fn convert_var(
     };
 
     if let Some((param, at)) = unused.first() {
-        let what = v.kind.as_ref().map_or_else(|| "this variable".to_owned(), |k| format!("kind `{}`", k.get_ref()));
+        let what = v.kind.as_ref().map_or_else(
+            || "this variable".to_owned(),
+            |k| format!("kind `{}`", k.get_ref()),
+        );
         return loc.err(*at, format!("`{param}` does not apply to {what}"));
     }
 
     let rotate_after = match &v.rotate_after {
         None => None,
         Some(r) => Some(parse_duration(r.get_ref()).map_or_else(
-            || loc.err(r.span().start, format!("`rotate_after` `{}` is not a duration like 90d, 12h or 1y", r.get_ref())),
+            || {
+                loc.err(
+                    r.span().start,
+                    format!(
+                        "`rotate_after` `{}` is not a duration like 90d, 12h or 1y",
+                        r.get_ref()
+                    ),
+                )
+            },
             Ok,
         )?),
     };
@@ -508,7 +611,13 @@ expires_in = "10y"
         assert_eq!(m.include[0].0, "postgres");
         let names: Vec<&str> = m.vars.iter().map(|v| v.name.as_str()).collect();
         assert_eq!(names, ["A", "B", "C", "D", "E", "F"]);
-        assert_eq!(m.vars[0].source, Source::Generate(Kind::Password { length: 40, alphabet: Alphabet::Alphanumeric }));
+        assert_eq!(
+            m.vars[0].source,
+            Source::Generate(Kind::Password {
+                length: 40,
+                alphabet: Alphabet::Alphanumeric
+            })
+        );
         assert_eq!(m.vars[2].source.inputs(), ["A"]);
         assert_eq!(m.vars[3].source, Source::External);
         assert_eq!(m.vars[4].rotate_after, Some(90 * 86_400));
@@ -518,12 +627,30 @@ expires_in = "10y"
 
     #[test]
     fn mistakes_name_line_and_column() {
-        assert_eq!(err("[vars.A]\nkind = \"passwd\"\n").split(" (known").next().unwrap(), "m.toml:2:8: unknown kind `passwd`");
-        assert_eq!(err("[vars.A]\nkind = \"hex\"\nlength = 3\n"), "m.toml:3:10: `length` does not apply to kind `hex`");
-        assert_eq!(err("[vars.A]\nkind = \"hex\"\nvalue = \"x\"\n"), "m.toml:3:9: `A` has both `kind` and `value`; a variable has exactly one source");
+        assert_eq!(
+            err("[vars.A]\nkind = \"passwd\"\n")
+                .split(" (known")
+                .next()
+                .unwrap(),
+            "m.toml:2:8: unknown kind `passwd`"
+        );
+        assert_eq!(
+            err("[vars.A]\nkind = \"hex\"\nlength = 3\n"),
+            "m.toml:3:10: `length` does not apply to kind `hex`"
+        );
+        assert_eq!(
+            err("[vars.A]\nkind = \"hex\"\nvalue = \"x\"\n"),
+            "m.toml:3:9: `A` has both `kind` and `value`; a variable has exactly one source"
+        );
         assert!(err("[vars.A]\nkinde = \"hex\"\n").starts_with("m.toml:2:1: unknown field `kinde`"));
-        assert_eq!(err("[vars.1A]\nkind = \"hex\"\n"), "m.toml:1:7: `1A` is not a variable name (A-Z, a-z, 0-9, _; not starting with a digit)");
-        assert_eq!(err("[vars.A]\ntemplate = \"x${B\"\n"), "m.toml:2:14: `${` is not closed by `}`");
+        assert_eq!(
+            err("[vars.1A]\nkind = \"hex\"\n"),
+            "m.toml:1:7: `1A` is not a variable name (A-Z, a-z, 0-9, _; not starting with a digit)"
+        );
+        assert_eq!(
+            err("[vars.A]\ntemplate = \"x${B\"\n"),
+            "m.toml:2:14: `${` is not closed by `}`"
+        );
     }
 
     #[test]

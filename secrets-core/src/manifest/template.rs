@@ -36,7 +36,9 @@ impl Escape {
         let scheme_len = t.find("://").unwrap_or(0);
         let is_url = scheme_len > 0
             && t.as_bytes()[0].is_ascii_alphabetic()
-            && t[..scheme_len].bytes().all(|b| b.is_ascii_alphanumeric() || b"+.-".contains(&b));
+            && t[..scheme_len]
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"+.-".contains(&b));
         if is_url {
             Escape::Url
         } else if t.starts_with('{') || t.starts_with('[') {
@@ -49,7 +51,11 @@ impl Escape {
     /// Escapes one interpolated value.
     pub fn apply(self, value: &str) -> String {
         /// RFC 3986 unreserved: `A-Za-z0-9-._~` stay as they are.
-        const COMPONENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
+        const COMPONENT: &AsciiSet = &NON_ALPHANUMERIC
+            .remove(b'-')
+            .remove(b'.')
+            .remove(b'_')
+            .remove(b'~');
         match self {
             Escape::Url => utf8_percent_encode(value, COMPONENT).to_string(),
             Escape::Json => {
@@ -162,7 +168,11 @@ mod tests {
 
     #[test]
     fn url_templates_percent_encode_each_value() {
-        let t = Template::parse("postgresql://${U}:${P}@db:5432/${D}", Escape::infer("postgresql://")).unwrap();
+        let t = Template::parse(
+            "postgresql://${U}:${P}@db:5432/${D}",
+            Escape::infer("postgresql://"),
+        )
+        .unwrap();
         assert_eq!(t.escape, Escape::Url);
         let out = t
             .render(|n| match n {
@@ -172,13 +182,19 @@ mod tests {
                 _ => None,
             })
             .unwrap();
-        assert_eq!(out, "postgresql://app:p%40ss%3Aw%2Frd%25%3F%23%24%20%C3%A9@db:5432/main");
+        assert_eq!(
+            out,
+            "postgresql://app:p%40ss%3Aw%2Frd%25%3F%23%24%20%C3%A9@db:5432/main"
+        );
     }
 
     #[test]
     fn json_templates_escape_quotes() {
         let t = Template::parse(r#"{"type":"HS256","key":"${K}"}"#, Escape::infer("{")).unwrap();
-        assert_eq!(t.render(|_| Some("a\"b\\c")).unwrap(), r#"{"type":"HS256","key":"a\"b\\c"}"#);
+        assert_eq!(
+            t.render(|_| Some("a\"b\\c")).unwrap(),
+            r#"{"type":"HS256","key":"a\"b\\c"}"#
+        );
     }
 
     #[test]
@@ -186,9 +202,17 @@ mod tests {
         let t = Template::parse("a$$b${X}c", Escape::None).unwrap();
         assert_eq!(t.render(|_| Some("1")).unwrap(), "a$b1c");
         assert_eq!(t.references().collect::<Vec<_>>(), ["X"]);
-        assert_eq!(Template::parse("ab${X", Escape::None).unwrap_err().offset, 2);
+        assert_eq!(
+            Template::parse("ab${X", Escape::None).unwrap_err().offset,
+            2
+        );
         assert_eq!(Template::parse("ab$X", Escape::None).unwrap_err().offset, 2);
-        assert_eq!(Template::parse("${X}${1A}", Escape::None).unwrap_err().offset, 4);
+        assert_eq!(
+            Template::parse("${X}${1A}", Escape::None)
+                .unwrap_err()
+                .offset,
+            4
+        );
         assert!(t.render(|_| None).is_none());
     }
 

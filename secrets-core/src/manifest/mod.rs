@@ -336,12 +336,14 @@ fn convert_var(
     .filter_map(|(n, at)| at.map(|a| (n, a)))
     .collect();
     match sources.as_slice() {
-        [] => return loc.err(
-            table_at,
-            format!(
+        [] => {
+            return loc.err(
+                table_at,
+                format!(
                 "`{name}` needs one of `kind`, `value`, `same_as`, `template` or `external = true`"
             ),
-        ),
+            )
+        }
         [_] => {}
         [(first, _), (second, at), ..] => {
             return loc.err(

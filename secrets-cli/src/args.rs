@@ -23,6 +23,8 @@ pub enum Command {
     Catalog(CatalogArgs),
     /// Create or complete a .env at mode 0600, owned by a service user.
     Write(WriteArgs),
+    /// Regenerate keys in a .env with every dependent, atomically.
+    Rotate(RotateArgs),
 }
 
 /// Where the variables come from.
@@ -91,4 +93,33 @@ pub struct WriteArgs {
     /// Write to the target of a symlink at PATH instead of refusing.
     #[arg(long)]
     pub follow_symlinks: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct RotateArgs {
+    /// The .env file to edit.
+    #[arg(long = "env", value_name = "PATH")]
+    pub env: PathBuf,
+    /// The manifest (default ./secrets.toml when present; without one, kinds
+    /// are inferred from the current values).
+    #[arg(long, value_name = "FILE")]
+    pub manifest: Option<PathBuf>,
+    /// Catalog components that describe the file's variables.
+    #[arg(long = "with", value_name = "COMP[,COMP...]", value_delimiter = ',')]
+    pub with: Vec<String>,
+    /// Keys to rotate.
+    #[arg(value_name = "KEY")]
+    pub keys: Vec<String>,
+    /// Rotate every generated key of the manifest.
+    #[arg(long)]
+    pub all: bool,
+    /// Rotate the keys older than their rotate_after.
+    #[arg(long)]
+    pub due: bool,
+    /// Keep each old value under NAME_PREVIOUS for consumers that accept two keys.
+    #[arg(long)]
+    pub keep_previous: bool,
+    /// Print the plan and change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
 }

@@ -21,6 +21,7 @@ fn main() -> ExitCode {
         args::Command::Generate(a) => commands::generate::run(a),
         args::Command::Catalog(a) => commands::catalog::run(a),
         args::Command::Write(a) => commands::write::run(a),
+        args::Command::Rotate(a) => commands::rotate::run(a),
     };
     match result {
         Ok(code) => code,

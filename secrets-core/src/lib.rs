@@ -16,6 +16,7 @@
 pub mod envfile;
 pub mod generate;
 pub mod manifest;
+pub mod rotate;
 mod secret;
 pub mod secure_file;
 pub mod stack;

@@ -139,6 +139,26 @@ impl WriteOptions {
     pub fn mode(&self) -> u32 {
         self.mode
     }
+
+    /// Options that keep an existing file's owner and, when it is a mode a
+    /// secret file may have (0600, 0400, 0640, 0440), its mode; any other
+    /// mode becomes 0600. Refuses symlinks and special files like every write.
+    pub fn preserving(path: &Path) -> Result<Self, WriteError> {
+        let file = SecureFile::new(path, WriteOptions::default())?;
+        let meta = file.existing()?.ok_or_else(|| WriteError::Io {
+            path: path.to_owned(),
+            op: "open",
+            source: io::Error::from(io::ErrorKind::NotFound),
+        })?;
+        let mode = meta.mode() & 0o7777;
+        let mut options = match mode {
+            0o600 | 0o400 => WriteOptions::private(mode == 0o400),
+            0o640 | 0o440 => WriteOptions::default().group_readable(mode)?,
+            _ => WriteOptions::default(),
+        };
+        options.owner = Some(Owner { uid: Some(meta.uid()), gid: Some(meta.gid()) });
+        Ok(options)
+    }
 }
 
 /// A write that did not happen. Names the path and the operation, never the
@@ -334,7 +354,8 @@ impl SecureFile {
     }
 
     /// Takes the advisory lock beside the file (`.NAME.lock`), waiting for
-    /// other writers.
+    /// other writers. Temporary files are only created under this lock, so
+    /// any found now were left by a killed writer: they are removed.
     pub fn lock(&self) -> Result<Lock, WriteError> {
         let path = self.sibling(".lock");
         let file = OpenOptions::new()
@@ -347,7 +368,23 @@ impl SecureFile {
             .open(&path)
             .map_err(io_err(&path, "open lock file"))?;
         file.lock().map_err(io_err(&path, "lock"))?;
+        self.remove_stale_temporaries();
         Ok(Lock { _file: file })
+    }
+
+    fn remove_stale_temporaries(&self) {
+        let Some(prefix) = self.sibling(".tmp-").file_name().map(|n| n.to_os_string()) else {
+            return;
+        };
+        let Ok(entries) = fs::read_dir(self.dir()) else {
+            return;
+        };
+        for e in entries.flatten() {
+            let name = e.file_name();
+            if name.as_encoded_bytes().starts_with(prefix.as_encoded_bytes()) && e.file_type().is_ok_and(|t| t.is_file()) {
+                let _ = fs::remove_file(e.path());
+            }
+        }
     }
 
     /// The type check every operation starts with: `Ok(None)` when absent.
@@ -537,6 +574,16 @@ mod tests {
         .unwrap();
         followed.replace(b"new").unwrap();
         assert_eq!(fs::read_to_string(d.path().join("other")).unwrap(), "new");
+    }
+
+    #[test]
+    fn the_lock_removes_temporaries_left_by_a_killed_writer() {
+        let d = tempfile::tempdir().unwrap();
+        let f = SecureFile::new(d.path().join(".env"), WriteOptions::default()).unwrap();
+        fs::write(d.path().join("..env.tmp-0123456789abcdef"), "secret").unwrap();
+        fs::write(d.path().join(".other.tmp-0123456789abcdef"), "theirs").unwrap();
+        let _lock = f.lock().unwrap();
+        assert_eq!(entries(d.path()), ["..env.lock", ".other.tmp-0123456789abcdef"]);
     }
 
     #[test]

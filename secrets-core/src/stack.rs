@@ -90,9 +90,13 @@ impl Stack {
                 Some(slot) => {
                     let component = std::mem::take(&mut slot.component);
                     let description = slot.description.take();
+                    let services = std::mem::take(&mut slot.services);
+                    let rollover = slot.rollover.take();
                     *slot = VarDef {
                         component,
                         description: var.description.clone().or(description),
+                        services: if var.services.is_empty() { services } else { var.services.clone() },
+                        rollover: var.rollover.clone().or(rollover),
                         ..var
                     };
                 }

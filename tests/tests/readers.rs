@@ -21,7 +21,7 @@ fn whole_catalog(dir: &Path) -> (std::path::PathBuf, BTreeMap<String, String>) {
     let resolved = stack
         .resolve(&Existing::new(), &mut os_rng(), unix_now())
         .unwrap();
-    let (doc, _) = new_document(&stack, &resolved);
+    let (doc, _) = new_document(&stack, &resolved, unix_now());
     let path = dir.join(".env");
     fs::write(&path, doc.render().as_bytes()).unwrap();
     let mut expected: BTreeMap<String, String> = resolved

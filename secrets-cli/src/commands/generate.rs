@@ -13,10 +13,11 @@ use crate::output;
 
 pub fn run(args: GenerateArgs) -> Result<ExitCode, Failure> {
     let stack = super::load_stack(&args.stack)?;
-    let resolved = stack.resolve(&Existing::new(), &mut os_rng(), unix_now())?;
+    let now = unix_now();
+    let resolved = stack.resolve(&Existing::new(), &mut os_rng(), now)?;
     let text = match args.format {
         EnvFormat::Env => {
-            let (doc, disagreements) = new_document(&stack, &resolved);
+            let (doc, disagreements) = new_document(&stack, &resolved, now);
             super::warn_disagreements(&disagreements);
             doc.render()
         }

@@ -2,6 +2,7 @@
 
 pub mod catalog;
 pub mod generate;
+pub mod rotate;
 pub mod write;
 
 use std::path::Path;

@@ -24,11 +24,12 @@ pub fn run(args: WriteArgs) -> Result<ExitCode, Failure> {
     let mut changes = file.prepare()?;
     let _lock = file.lock()?;
     let display = file.path().display().to_string();
+    let now = unix_now();
 
     let (doc, added, missing_external) = match file.read()? {
         None => {
-            let resolved = stack.resolve(&Existing::new(), &mut os_rng(), unix_now())?;
-            let (doc, disagreements) = new_document(&stack, &resolved);
+            let resolved = stack.resolve(&Existing::new(), &mut os_rng(), now)?;
+            let (doc, disagreements) = new_document(&stack, &resolved, now);
             super::warn_disagreements(&disagreements);
             (Some(doc), resolved.added, resolved.missing_external)
         }
@@ -43,7 +44,7 @@ pub fn run(args: WriteArgs) -> Result<ExitCode, Failure> {
                         .map(|value| (v.name.clone(), value.clone()))
                 })
                 .collect();
-            let resolved = stack.resolve(&existing, &mut os_rng(), unix_now())?;
+            let resolved = stack.resolve(&existing, &mut os_rng(), now)?;
             // External variables never set are appended empty, once, so the
             // operator sees what to fill in.
             let to_append: Vec<&str> = stack
@@ -55,7 +56,7 @@ pub fn run(args: WriteArgs) -> Result<ExitCode, Failure> {
             if to_append.is_empty() {
                 (None, Vec::new(), resolved.missing_external)
             } else {
-                let disagreements = append_vars(&mut doc, &stack, &resolved, &to_append);
+                let disagreements = append_vars(&mut doc, &stack, &resolved, &to_append, now);
                 super::warn_disagreements(&disagreements);
                 let added = to_append.iter().map(|n| (*n).to_owned()).collect();
                 (Some(doc), added, resolved.missing_external)

@@ -260,6 +260,77 @@ impl Document {
     }
 }
 
+impl Document {
+    fn last_index_of(&self, key: &str) -> Option<usize> {
+        self.items.iter().rposition(|i| i.entry.as_ref().is_some_and(|e| e.key == key))
+    }
+
+    fn make_item(&self, raw: String, line: usize) -> Item {
+        reparse(Zeroizing::new(raw), line)
+    }
+
+    /// Renumbers lines after an insertion or removal.
+    fn renumber(&mut self) {
+        let mut line = 1;
+        for item in &mut self.items {
+            item.line = line;
+            line += item.raw.matches('\n').count();
+        }
+    }
+
+    /// The comment directly above the last assignment of `key`, when it
+    /// starts with `# {tag}` (for example `# rotated:`), without the `# `.
+    pub fn tag_above(&self, key: &str, tag: &str) -> Option<&str> {
+        let i = self.last_index_of(key)?;
+        let above = self.items.get(i.checked_sub(1)?)?;
+        let text = above.raw.trim_end_matches(['\r', '\n']).strip_prefix("# ")?;
+        text.starts_with(tag).then_some(text)
+    }
+
+    /// Sets the comment line directly above the last assignment of `key` to
+    /// `# {text}`, replacing one that starts with `# {tag}`. Returns false
+    /// when `key` is absent.
+    pub fn set_tag_above(&mut self, key: &str, tag: &str, text: &str) -> bool {
+        let Some(i) = self.last_index_of(key) else {
+            return false;
+        };
+        let raw = format!("# {text}{}", self.newline());
+        let item = self.make_item(raw, self.items[i].line);
+        if self.tag_above(key, tag).is_some() {
+            self.items[i - 1] = item;
+        } else {
+            self.items.insert(i, item);
+        }
+        self.renumber();
+        true
+    }
+
+    /// Inserts `KEY=value` right after the last assignment of `anchor`
+    /// (appends when `anchor` is absent). Returns the readers that disagree.
+    pub fn insert_after(&mut self, anchor: &str, key: &str, value: &SecretValue) -> Vec<Reader> {
+        let Some(i) = self.last_index_of(anchor) else {
+            return self.push(key, value);
+        };
+        if !self.items[i].raw.ends_with('\n') {
+            let nl = self.newline();
+            self.items[i].raw.push_str(nl);
+        }
+        let encoded = encode(value.expose());
+        let item = self.make_item(format!("{key}={}{}", encoded.text, self.newline()), 0);
+        self.items.insert(i + 1, item);
+        self.renumber();
+        encoded.disagreeing
+    }
+
+    /// Removes every assignment of `key`. Returns how many were removed.
+    pub fn remove(&mut self, key: &str) -> usize {
+        let before = self.items.len();
+        self.items.retain(|i| !i.entry.as_ref().is_some_and(|e| e.key == key));
+        self.renumber();
+        before - self.items.len()
+    }
+}
+
 impl Default for Document {
     fn default() -> Self {
         Self::new()
@@ -518,6 +589,21 @@ mod tests {
             "# head\r\nexport A = new # keep\r\nB=2\r\nC=\"it's\"\r\n"
         );
         assert_eq!(d.get("C").unwrap().expose(), "it's");
+    }
+
+    #[test]
+    fn tags_insertions_and_removals() {
+        let mut d = doc("A=1\r\nB=2");
+        assert!(d.set_tag_above("B", "rotated:", "rotated: t1"));
+        assert_eq!(d.tag_above("B", "rotated:"), Some("rotated: t1"));
+        assert!(d.set_tag_above("B", "rotated:", "rotated: t2"));
+        d.insert_after("B", "B_PREVIOUS", &SecretValue::new("2".into()));
+        d.insert_after("A", "A2", &SecretValue::new("x".into()));
+        assert_eq!(d.render().as_str(), "A=1\r\nA2=x\r\n# rotated: t2\r\nB=2\r\nB_PREVIOUS=2\r\n");
+        assert_eq!(d.remove("A2"), 1);
+        assert_eq!(d.render().as_str(), "A=1\r\n# rotated: t2\r\nB=2\r\nB_PREVIOUS=2\r\n");
+        assert_eq!(d.entries_with_lines().map(|(l, e)| (l, e.key())).collect::<Vec<_>>(), [(1, "A"), (3, "B"), (4, "B_PREVIOUS")]);
+        assert!(!d.set_tag_above("Z", "rotated:", "x"));
     }
 
     #[test]

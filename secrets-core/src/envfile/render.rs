@@ -15,8 +15,9 @@ pub struct Disagreement {
     pub readers: Vec<Reader>,
 }
 
-/// A new document holding every variable of the stack.
-pub fn new_document(stack: &Stack, resolved: &Resolved) -> (Document, Vec<Disagreement>) {
+/// A new document holding every variable of the stack. `now` stamps the
+/// variables that have a rotation period (`# rotated: ...`).
+pub fn new_document(stack: &Stack, resolved: &Resolved, now: u64) -> (Document, Vec<Disagreement>) {
     let mut doc = Document::new();
     doc.push_comment(&format!(
         "Secrets of stack \"{}\", written by secrets {}.",
@@ -27,18 +28,20 @@ pub fn new_document(stack: &Stack, resolved: &Resolved) -> (Document, Vec<Disagr
         "Keep this file private (mode 0600), out of version control and out of images.",
     );
     let all: Vec<&str> = stack.vars().iter().map(|v| v.name.as_str()).collect();
-    let disagreements = append_vars(&mut doc, stack, resolved, &all);
+    let disagreements = append_vars(&mut doc, stack, resolved, &all, now);
     (doc, disagreements)
 }
 
 /// Appends the named variables, grouped by component in stack order. A
 /// variable without a value (an external one not yet set) is written empty
-/// under a comment asking for it.
+/// under a comment asking for it. Values generated now with a rotation period
+/// get a `# rotated: ...` stamp for `rotate --due`.
 pub fn append_vars(
     doc: &mut Document,
     stack: &Stack,
     resolved: &Resolved,
     names: &[&str],
+    now: u64,
 ) -> Vec<Disagreement> {
     let mut disagreements = Vec::new();
     let mut group: Option<&str> = None;
@@ -65,6 +68,10 @@ pub fn append_vars(
         }
         if !comment.is_empty() {
             doc.push_comment(&comment);
+        }
+        let generated_now = matches!(var.source, Source::Generate(_)) && resolved.added.contains(&var.name);
+        if var.rotate_after.is_some() && generated_now {
+            doc.push_comment(&crate::rotate::stamp(now));
         }
         let readers = doc.push(&var.name, value.unwrap_or(&empty));
         if !readers.is_empty() {

@@ -117,6 +117,11 @@ pub struct VarDef {
     pub rotate_after: Option<u64>,
     /// Where it was defined.
     pub origin: Origin,
+    /// Services that read it and must restart after it changes.
+    pub services: Vec<String>,
+    /// How its consumer accepts an old and a new value during a rollover
+    /// (`rotate --keep-previous`), when it does.
+    pub rollover: Option<String>,
     /// Where each of its references (`same_as`, `from`, template) was written.
     pub(crate) reference_origin: Option<Origin>,
 }
@@ -150,6 +155,7 @@ struct RawHead {
     description: Option<String>,
     #[serde(default)]
     include: Vec<Spanned<String>>,
+    services: Option<Vec<String>>,
 }
 
 #[derive(Deserialize)]
@@ -164,6 +170,8 @@ struct RawVar {
     external: Option<Spanned<bool>>,
     description: Option<String>,
     rotate_after: Option<Spanned<String>>,
+    services: Option<Vec<String>>,
+    rollover: Option<String>,
     length: Option<Spanned<i64>>,
     bytes: Option<Spanned<i64>>,
     alphabet: Option<Spanned<String>>,
@@ -268,6 +276,7 @@ impl ManifestFile {
                 name: None,
                 description: None,
                 include: Vec::new(),
+                services: None,
             },
             (Some(_), Some(_)) => {
                 return loc.err(
@@ -288,7 +297,11 @@ impl ManifestFile {
             .collect();
         let mut vars = Vec::new();
         for (key, var) in raw.vars {
-            vars.push(convert_var(&loc, &name, key, var)?);
+            let mut v = convert_var(&loc, &name, key, var)?;
+            if v.services.is_empty() {
+                v.services = head.services.clone().unwrap_or_default();
+            }
+            vars.push(v);
         }
         Ok(ManifestFile {
             name,
@@ -567,6 +580,8 @@ fn convert_var(
         description: v.description,
         source,
         rotate_after,
+        services: v.services.unwrap_or_default(),
+        rollover: v.rollover,
         origin: loc.at(key_at),
         reference_origin,
     })

@@ -1,0 +1,417 @@
+//! Rotation: new values for chosen keys, with every dependent updated in the
+//! same edit (aliases, templates such as a `DATABASE_URL`, derived keys and
+//! signed tokens), a `# rotated: <RFC 3339 UTC>` stamp above each rotated key,
+//! and optionally the old value kept under `NAME_PREVIOUS`.
+
+pub mod infer;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::{Duration, UNIX_EPOCH};
+
+use rand::{CryptoRng, Rng};
+
+use crate::envfile::render::Disagreement;
+use crate::envfile::Document;
+use crate::generate::{jwt, Kind};
+use crate::manifest::{Escape, Source};
+use crate::stack::{Existing, ResolveError, Stack};
+use crate::SecretValue;
+
+/// The tag of the stamp comment above a rotated key.
+pub const STAMP_TAG: &str = "rotated:";
+
+/// Suffix of the variable that keeps the old value with `--keep-previous`.
+pub const PREVIOUS_SUFFIX: &str = "_PREVIOUS";
+
+/// The stamp text for a moment (seconds since the epoch).
+pub fn stamp(now: u64) -> String {
+    format!("{STAMP_TAG} {}", humantime::format_rfc3339_seconds(UNIX_EPOCH + Duration::from_secs(now)))
+}
+
+/// When a key was last rotated, from its stamp.
+pub fn last_rotated(doc: &Document, key: &str) -> Option<u64> {
+    let text = doc.tag_above(key, STAMP_TAG)?.strip_prefix(STAMP_TAG)?.trim();
+    let t = humantime::parse_rfc3339_weak(text).ok()?;
+    t.duration_since(UNIX_EPOCH).ok().map(|d| d.as_secs())
+}
+
+/// Which keys to rotate.
+#[derive(Debug, Clone, Default)]
+pub struct Selection {
+    /// Named keys.
+    pub keys: Vec<String>,
+    /// Every generated key of the manifest present in the file.
+    pub all: bool,
+    /// The generated keys older than their `rotate_after`.
+    pub due: bool,
+}
+
+/// A rotation that cannot be planned. Names keys, never values.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum RotateError {
+    /// The key is not assigned in the file.
+    #[error("{0} is not in the file")]
+    NotInFile(String),
+    /// The key's value is not generated.
+    #[error("{name} cannot be rotated: {why}")]
+    NotRotatable {
+        /// The key.
+        name: String,
+        /// Why, and what to do instead.
+        why: String,
+    },
+    /// No manifest and a value whose shape says nothing safe.
+    #[error("cannot infer the kind of {0} from its value; give its kind in a manifest (--manifest)")]
+    CannotInfer(String),
+    /// `--all` or `--due` without a manifest.
+    #[error("{0} needs a manifest (--manifest FILE or ./secrets.toml)")]
+    NeedsManifest(&'static str),
+    /// No key named and neither `--all` nor `--due`.
+    #[error("nothing to rotate: name keys, or pass --all or --due")]
+    NothingSelected,
+    /// A dependent could not be recomputed.
+    #[error(transparent)]
+    Resolve(#[from] ResolveError),
+}
+
+/// One key to rotate.
+#[derive(Debug, Clone)]
+pub struct PlannedKey {
+    /// The key.
+    pub name: String,
+    /// The kind its new value will have.
+    pub kind: Kind,
+    /// Whether the kind was inferred from the value (no manifest entry).
+    pub inferred: bool,
+    /// Why it is due (`--due`).
+    pub reason: Option<String>,
+    /// How its consumer takes two values during a rollover.
+    pub rollover: Option<String>,
+}
+
+/// What a rotation will do.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    /// Keys that get new values.
+    pub keys: Vec<PlannedKey>,
+    /// Other keys whose values follow (aliases, templates, derived, tokens).
+    pub dependents: Vec<String>,
+    /// Services to restart afterwards.
+    pub services: Vec<String>,
+}
+
+/// What a rotation did beyond the plan.
+#[derive(Debug, Default)]
+pub struct Applied {
+    /// `NAME_PREVIOUS` keys written.
+    pub previous: Vec<String>,
+    /// Values some readers will read differently.
+    pub disagreements: Vec<Disagreement>,
+}
+
+fn present(doc: &Document, key: &str) -> bool {
+    doc.get(key).is_some()
+}
+
+/// Decides what to rotate. With a stack, kinds and dependents come from the
+/// manifest; keys it does not know have their kind inferred from the value.
+pub fn plan(doc: &Document, stack: Option<&Stack>, selection: &Selection, now: u64) -> Result<Plan, RotateError> {
+    let mut names: Vec<(String, Option<String>)> = selection.keys.iter().map(|k| (k.clone(), None)).collect();
+    if selection.all || selection.due {
+        let stack = stack.ok_or(RotateError::NeedsManifest(if selection.all { "--all" } else { "--due" }))?;
+        for v in stack.vars() {
+            if !matches!(v.source, Source::Generate(_)) || !present(doc, &v.name) || names.iter().any(|(n, _)| *n == v.name) {
+                continue;
+            }
+            if selection.all {
+                names.push((v.name.clone(), None));
+            } else if let Some(period) = v.rotate_after {
+                match last_rotated(doc, &v.name) {
+                    None => names.push((v.name.clone(), Some("no rotation stamp".into()))),
+                    Some(t) if now.saturating_sub(t) >= period => {
+                        let days = now.saturating_sub(t) / 86_400;
+                        names.push((v.name.clone(), Some(format!("last rotated {days} days ago, rotate_after {} days", period / 86_400))));
+                    }
+                    Some(_) => {}
+                }
+            }
+        }
+    }
+    if names.is_empty() && !selection.due {
+        return Err(RotateError::NothingSelected);
+    }
+
+    let mut keys = Vec::new();
+    for (name, reason) in names {
+        let value = doc.get(&name).ok_or_else(|| RotateError::NotInFile(name.clone()))?;
+        let var = stack.and_then(|s| s.var(&name));
+        let (kind, inferred) = match var.map(|v| &v.source) {
+            Some(Source::Generate(kind)) => (kind.clone(), false),
+            Some(other) => {
+                let why = match other {
+                    Source::Derive { from, .. } => format!("it is derived from {from}; rotate {from}"),
+                    Source::SameAs(o) => format!("it is the same value as {o}; rotate {o}"),
+                    Source::Template(t) => {
+                        format!("it is built from {}; rotate those", t.references().collect::<Vec<_>>().join(", "))
+                    }
+                    Source::Literal(_) => "it is a fixed value in the manifest".into(),
+                    _ => "it is supplied by you (external); set it by hand".into(),
+                };
+                return Err(RotateError::NotRotatable { name, why });
+            }
+            None => (infer::infer(&name, value.expose()).ok_or_else(|| RotateError::CannotInfer(name.clone()))?, true),
+        };
+        keys.push(PlannedKey { rollover: var.and_then(|v| v.rollover.clone()), name, kind, inferred, reason });
+    }
+
+    let rotated: Vec<&str> = keys.iter().map(|k| k.name.as_str()).collect();
+    let mut dependents: Vec<String> = match stack {
+        Some(s) => stack_dependents(s, doc, &rotated),
+        None => Vec::new(),
+    };
+    for k in keys.iter().filter(|k| k.inferred) {
+        let old = doc.get(&k.name).expect("checked above");
+        for d in scanned_dependents(doc, &k.name, old) {
+            if !dependents.contains(&d) && !rotated.contains(&d.as_str()) {
+                dependents.push(d);
+            }
+        }
+    }
+    let mut services = BTreeSet::new();
+    if let Some(s) = stack {
+        for n in rotated.iter().copied().chain(dependents.iter().map(String::as_str)) {
+            if let Some(v) = s.var(n) {
+                services.extend(v.services.iter().cloned());
+            }
+        }
+    }
+    Ok(Plan { keys, dependents, services: services.into_iter().collect() })
+}
+
+/// Stack variables present in the file that depend, directly or not, on a
+/// rotated key; in stack order.
+fn stack_dependents(stack: &Stack, doc: &Document, rotated: &[&str]) -> Vec<String> {
+    let mut changing: BTreeSet<&str> = rotated.iter().copied().collect();
+    loop {
+        let before = changing.len();
+        for v in stack.vars() {
+            if v.source.inputs().iter().any(|i| changing.contains(i)) {
+                changing.insert(&v.name);
+            }
+        }
+        if changing.len() == before {
+            break;
+        }
+    }
+    stack
+        .vars()
+        .iter()
+        .filter(|v| changing.contains(v.name.as_str()) && !rotated.contains(&v.name.as_str()) && present(doc, &v.name))
+        .map(|v| v.name.clone())
+        .collect()
+}
+
+/// Without a manifest: keys holding the same value, embedding it (raw or
+/// percent-encoded, as in a URL), or signed with it (HS256 tokens).
+fn scanned_dependents(doc: &Document, key: &str, old: &SecretValue) -> Vec<String> {
+    let mut out = Vec::new();
+    let old = old.expose();
+    let encoded = Escape::Url.apply(old);
+    for e in doc.entries() {
+        let v = e.value().expose();
+        if e.key() == key || out.iter().any(|o| o == e.key()) {
+            continue;
+        }
+        if v.contains(old) || v.contains(&encoded) || jwt::verify_hs256(v, old.as_bytes(), 0).is_ok() {
+            out.push(e.key().to_owned());
+        }
+    }
+    out
+}
+
+/// Applies a plan to the document: new values, dependents, stamps and
+/// `NAME_PREVIOUS` keys. Only the lines concerned change.
+pub fn apply<R: Rng + CryptoRng + ?Sized>(
+    doc: &mut Document,
+    stack: Option<&Stack>,
+    plan: &Plan,
+    keep_previous: bool,
+    rng: &mut R,
+    now: u64,
+) -> Result<Applied, RotateError> {
+    let old: BTreeMap<String, SecretValue> =
+        plan.keys.iter().map(|k| (k.name.clone(), doc.get(&k.name).expect("planned keys exist").clone())).collect();
+    let mut new: BTreeMap<String, SecretValue> = BTreeMap::new();
+
+    // Manifest keys and their dependents: resolve the stack with every
+    // changing value left out, so they are generated or recomputed afresh.
+    if let Some(s) = stack {
+        let changing: BTreeSet<&str> = plan
+            .keys
+            .iter()
+            .filter(|k| !k.inferred)
+            .map(|k| k.name.as_str())
+            .chain(plan.dependents.iter().filter(|d| s.var(d).is_some()).map(String::as_str))
+            .collect();
+        if !changing.is_empty() {
+            let existing: Existing = s
+                .vars()
+                .iter()
+                .filter(|v| !changing.contains(v.name.as_str()))
+                .filter_map(|v| doc.get(&v.name).map(|val| (v.name.clone(), val.clone())))
+                .collect();
+            let resolved = s.resolve(&existing, rng, now)?;
+            for name in changing {
+                if let Some(v) = resolved.values.get(name) {
+                    new.insert(name.to_owned(), v.clone());
+                }
+            }
+        }
+    }
+
+    // Inferred keys: a fresh value of the same shape, then the scanned
+    // dependents rewritten from the old value to the new one.
+    for k in plan.keys.iter().filter(|k| k.inferred) {
+        let fresh = k.kind.generate(rng);
+        let before = &old[&k.name];
+        for e in doc.entries() {
+            if !plan.dependents.iter().any(|d| d == e.key()) || new.contains_key(e.key()) && stack.is_some_and(|s| s.var(e.key()).is_some()) {
+                continue;
+            }
+            let current = new.get(e.key()).unwrap_or(e.value()).expose().to_owned();
+            let rewritten = rewrite_dependent(&current, before.expose(), fresh.expose(), now);
+            if rewritten != current {
+                new.insert(e.key().to_owned(), SecretValue::new(rewritten));
+            }
+        }
+        new.insert(k.name.clone(), fresh);
+    }
+
+    let mut applied = Applied::default();
+    let mut record = |name: &str, readers: Vec<crate::envfile::Reader>| {
+        if !readers.is_empty() {
+            applied.disagreements.push(Disagreement { name: name.to_owned(), readers });
+        }
+    };
+    for (name, value) in &new {
+        let readers = doc.set(name, value);
+        record(name, readers);
+    }
+    for k in &plan.keys {
+        doc.set_tag_above(&k.name, STAMP_TAG, &stamp(now));
+        if keep_previous {
+            let prev = format!("{}{PREVIOUS_SUFFIX}", k.name);
+            let readers =
+                if present(doc, &prev) { doc.set(&prev, &old[&k.name]) } else { doc.insert_after(&k.name, &prev, &old[&k.name]) };
+            record(&prev, readers);
+            applied.previous.push(prev);
+        }
+    }
+    Ok(applied)
+}
+
+/// A dependent's value with `old` replaced by `new`: as a whole value, inside
+/// it (raw or percent-encoded), or as the key of an HS256 token, which is
+/// re-signed with the same claims and lifetime.
+fn rewrite_dependent(value: &str, old: &str, new: &str, now: u64) -> String {
+    if let Ok(mut claims) = jwt::verify_hs256(value, old.as_bytes(), 0) {
+        let lifetime = match (claims.get("exp").and_then(|v| v.as_u64()), claims.get("iat").and_then(|v| v.as_u64())) {
+            (Some(exp), Some(iat)) if exp > iat => Some(exp - iat),
+            _ => None,
+        };
+        claims.remove("iat");
+        claims.remove("exp");
+        return jwt::sign_hs256(new.as_bytes(), &claims, now, lifetime);
+    }
+    let encoded_old = Escape::Url.apply(old);
+    if value.contains(old) {
+        value.replace(old, new)
+    } else if value.contains(&encoded_old) {
+        value.replace(&encoded_old, &Escape::Url.apply(new))
+    } else {
+        value.to_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::generate::os_rng;
+
+    fn doc(s: &str) -> Document {
+        Document::parse(s.as_bytes()).unwrap()
+    }
+
+    fn sel(keys: &[&str]) -> Selection {
+        Selection { keys: keys.iter().map(|k| k.to_string()).collect(), ..Default::default() }
+    }
+
+    #[test]
+    fn manifest_rotation_updates_every_dependent() {
+        let stack = Stack::from_components("s", &["postgres".into(), "postgrest".into(), "supabase".into(), "hasura".into()]).unwrap();
+        let resolved = stack.resolve(&Existing::new(), &mut os_rng(), 1000).unwrap();
+        let (mut d, _) = crate::envfile::render::new_document(&stack, &resolved, 1000);
+        let p = plan(&d, Some(&stack), &sel(&["JWT_SECRET"]), 2000).unwrap();
+        assert_eq!(p.dependents, ["PGRST_JWT_SECRET", "ANON_KEY", "SERVICE_ROLE_KEY", "HASURA_GRAPHQL_JWT_SECRET"]);
+        assert_eq!(p.services, ["auth", "hasura", "kong", "postgrest", "rest"]);
+        let old = d.get("JWT_SECRET").unwrap().clone();
+        apply(&mut d, Some(&stack), &p, true, &mut os_rng(), 2000).unwrap();
+        let new = d.get("JWT_SECRET").unwrap().expose().to_owned();
+        assert_ne!(new, old.expose());
+        assert_eq!(d.get("PGRST_JWT_SECRET").unwrap().expose(), new);
+        assert!(d.get("HASURA_GRAPHQL_JWT_SECRET").unwrap().expose().contains(&new));
+        jwt::verify_hs256(d.get("ANON_KEY").unwrap().expose(), new.as_bytes(), 2001).unwrap();
+        assert!(d.get("JWT_SECRET_PREVIOUS").unwrap().same_as(&old));
+        assert_eq!(last_rotated(&d, "JWT_SECRET"), Some(2000));
+        assert_eq!(d.get("POSTGRES_PASSWORD").unwrap().expose(), resolved.values["POSTGRES_PASSWORD"].expose());
+    }
+
+    #[test]
+    fn derived_and_alias_keys_are_refused_with_the_key_to_rotate() {
+        let stack = Stack::from_components("s", &["postgrest".into(), "web-push".into()]).unwrap();
+        let resolved = stack.resolve(&Existing::new(), &mut os_rng(), 0).unwrap();
+        let (d, _) = crate::envfile::render::new_document(&stack, &resolved, 0);
+        let e = plan(&d, Some(&stack), &sel(&["PGRST_JWT_SECRET"]), 0).unwrap_err().to_string();
+        assert_eq!(e, "PGRST_JWT_SECRET cannot be rotated: it is the same value as JWT_SECRET; rotate JWT_SECRET");
+        let e = plan(&d, Some(&stack), &sel(&["VAPID_PUBLIC_KEY"]), 0).unwrap_err().to_string();
+        assert_eq!(e, "VAPID_PUBLIC_KEY cannot be rotated: it is derived from VAPID_PRIVATE_KEY; rotate VAPID_PRIVATE_KEY");
+        let p = plan(&d, Some(&stack), &sel(&["VAPID_PRIVATE_KEY"]), 0).unwrap();
+        assert_eq!(p.dependents, ["VAPID_PUBLIC_KEY"], "a keypair rotates as a whole");
+    }
+
+    #[test]
+    fn without_a_manifest_kinds_are_inferred_and_embedded_copies_follow() {
+        let secret = "s3cretS3cretS3cretS3cretS3cret01";
+        let token = jwt::sign_hs256(secret.as_bytes(), &serde_json::from_str(r#"{"role":"anon"}"#).unwrap(), 100, Some(50));
+        let mut d = doc(&format!(
+            "PW=Ab3dEf7hIj9kLm1nOp2qRs4tUv6wXy8z\nURL=postgres://u:Ab3dEf7hIj9kLm1nOp2qRs4tUv6wXy8z@h/db\nALIAS=Ab3dEf7hIj9kLm1nOp2qRs4tUv6wXy8z\nJWT={secret}\nTOK={token}\nOTHER=x\n"
+        ));
+        let p = plan(&d, None, &sel(&["PW", "JWT"]), 0).unwrap();
+        assert!(p.keys.iter().all(|k| k.inferred));
+        assert_eq!(p.dependents, ["URL", "ALIAS", "TOK"]);
+        apply(&mut d, None, &p, false, &mut os_rng(), 1000).unwrap();
+        let pw = d.get("PW").unwrap().expose().to_owned();
+        assert_eq!(pw.len(), 32);
+        assert_eq!(d.get("URL").unwrap().expose(), format!("postgres://u:{pw}@h/db"));
+        assert_eq!(d.get("ALIAS").unwrap().expose(), pw);
+        let claims = jwt::verify_hs256(d.get("TOK").unwrap().expose(), d.get("JWT").unwrap().expose().as_bytes(), 1001).unwrap();
+        assert_eq!((claims["role"].as_str(), claims["exp"].as_u64()), (Some("anon"), Some(1050)));
+        assert_eq!(d.get("OTHER").unwrap().expose(), "x");
+        assert!(matches!(plan(&d, None, &sel(&["URL"]), 0), Err(RotateError::CannotInfer(_))));
+        assert!(matches!(plan(&d, None, &sel(&["NOPE"]), 0), Err(RotateError::NotInFile(_))));
+        assert!(matches!(plan(&d, None, &Selection { all: true, ..Default::default() }, 0), Err(RotateError::NeedsManifest("--all"))));
+    }
+
+    #[test]
+    fn due_uses_stamps_and_rotate_after() {
+        let stack = Stack::from_components("s", &["postgres".into(), "hasura".into()]).unwrap();
+        let resolved = stack.resolve(&Existing::new(), &mut os_rng(), 0).unwrap();
+        let (d, _) = crate::envfile::render::new_document(&stack, &resolved, 0);
+        let due = Selection { due: true, ..Default::default() };
+        let names = |now| plan(&d, Some(&stack), &due, now).unwrap().keys.into_iter().map(|k| k.name).collect::<Vec<_>>();
+        assert!(names(89 * 86_400).is_empty());
+        assert_eq!(names(90 * 86_400), ["HASURA_GRAPHQL_ADMIN_SECRET"]);
+        assert_eq!(names(400 * 86_400), ["POSTGRES_PASSWORD", "JWT_SECRET", "HASURA_GRAPHQL_ADMIN_SECRET"]);
+    }
+}

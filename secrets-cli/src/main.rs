@@ -27,7 +27,7 @@ fn main() -> ExitCode {
         Ok(code) => code,
         Err(Failure::Findings) => ExitCode::from(1),
         Err(Failure::Error(message)) => {
-            eprintln!("secrets: error: {message}");
+            crate::note!("secrets: error: {message}");
             ExitCode::from(2)
         }
     }

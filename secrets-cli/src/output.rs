@@ -39,3 +39,15 @@ pub fn print(text: &str) -> std::io::Result<()> {
         other => other,
     }
 }
+
+/// Prints a line on stderr. A closed or full stderr must not turn a
+/// completed operation into a crash, so errors are ignored.
+pub fn note(line: std::fmt::Arguments<'_>) {
+    let _ = writeln!(std::io::stderr().lock(), "{line}");
+}
+
+/// `note!("...", args)`: one line on stderr, never a secret.
+#[macro_export]
+macro_rules! note {
+    ($($arg:tt)*) => { $crate::output::note(format_args!($($arg)*)) };
+}

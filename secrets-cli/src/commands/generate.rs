@@ -39,12 +39,12 @@ pub fn run(args: GenerateArgs) -> Result<ExitCode, Failure> {
         }
     };
     if let Some(warning) = output::make_stdout_private() {
-        eprintln!("secrets: warning: {warning}");
+        crate::note!("secrets: warning: {warning}");
     }
     output::write_stdout(&text)
         .map_err(|e| Failure::Error(format!("cannot write to stdout: {e}")))?;
     if !resolved.missing_external.is_empty() {
-        eprintln!(
+        crate::note!(
             "secrets: set these yourself: {}",
             resolved.missing_external.join(", ")
         );

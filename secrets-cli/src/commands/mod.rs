@@ -49,7 +49,7 @@ pub fn load_stack(args: &StackArgs) -> Result<Stack, Failure> {
 pub fn warn_disagreements(disagreements: &[secrets_core::envfile::render::Disagreement]) {
     for d in disagreements {
         let readers: Vec<String> = d.readers.iter().map(ToString::to_string).collect();
-        eprintln!(
+        crate::note!(
             "secrets: warning: {} will be read differently by {}",
             d.name,
             readers.join(", ")

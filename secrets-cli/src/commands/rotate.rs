@@ -56,14 +56,14 @@ pub fn run(args: RotateArgs) -> Result<ExitCode, Failure> {
 
     if !args.dry_run {
         let applied = rotate::apply(&mut doc, stack.as_ref(), &plan, args.keep_previous, &mut os_rng(), now)?;
-        super::warn_disagreements(&applied.disagreements);
         let before_mode = {
             use std::os::unix::fs::MetadataExt;
             std::fs::metadata(file.path()).map_or(target_mode, |m| m.mode() & 0o7777)
         };
         file.replace(doc.render().as_bytes())?;
+        super::warn_disagreements(&applied.disagreements);
         if before_mode != target_mode {
-            eprintln!("secrets: changed the mode of {display} from {before_mode:04o} to {target_mode:04o}");
+            crate::note!("secrets: changed the mode of {display} from {before_mode:04o} to {target_mode:04o}");
         }
         if !applied.previous.is_empty() {
             writeln!(report, "kept the old values in {}", applied.previous.join(", "))?;

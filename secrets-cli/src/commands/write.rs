@@ -26,12 +26,11 @@ pub fn run(args: WriteArgs) -> Result<ExitCode, Failure> {
     let display = file.path().display().to_string();
     let now = unix_now();
 
-    let (doc, added, missing_external) = match file.read()? {
+    let (doc, disagreements, added, missing_external) = match file.read()? {
         None => {
             let resolved = stack.resolve(&Existing::new(), &mut os_rng(), now)?;
             let (doc, disagreements) = new_document(&stack, &resolved, now);
-            super::warn_disagreements(&disagreements);
-            (Some(doc), resolved.added, resolved.missing_external)
+            (Some(doc), disagreements, resolved.added, resolved.missing_external)
         }
         Some(bytes) => {
             let mut doc =
@@ -54,12 +53,11 @@ pub fn run(args: WriteArgs) -> Result<ExitCode, Failure> {
                 .filter(|n| !existing.contains_key(*n))
                 .collect();
             if to_append.is_empty() {
-                (None, Vec::new(), resolved.missing_external)
+                (None, Vec::new(), Vec::new(), resolved.missing_external)
             } else {
                 let disagreements = append_vars(&mut doc, &stack, &resolved, &to_append, now);
-                super::warn_disagreements(&disagreements);
                 let added = to_append.iter().map(|n| (*n).to_owned()).collect();
-                (Some(doc), added, resolved.missing_external)
+                (Some(doc), disagreements, added, resolved.missing_external)
             }
         }
     };
@@ -68,36 +66,37 @@ pub fn run(args: WriteArgs) -> Result<ExitCode, Failure> {
         Some(doc) => changes.push(file.replace(doc.render().as_bytes())?),
         None => changes.extend(file.enforce()?),
     }
+    super::warn_disagreements(&disagreements);
 
     for change in &changes {
         match change {
-            Change::Created => eprintln!(
+            Change::Created => crate::note!(
                 "secrets: created {display} (mode {:04o})",
                 file_mode(&args.mode)
             ),
             Change::Replaced => {}
             Change::Mode { from, to } => {
-                eprintln!("secrets: changed the mode of {display} from {from:04o} to {to:04o}")
+                crate::note!("secrets: changed the mode of {display} from {from:04o} to {to:04o}")
             }
             Change::Owner { from, to } => {
-                eprintln!(
+                crate::note!(
                     "secrets: changed the owner of {display} from {}:{} to {}:{}",
                     from.0, from.1, to.0, to.1
                 )
             }
             Change::CreatedDirectory(dir) => {
-                eprintln!("secrets: created directory {} (mode 0700)", dir.display())
+                crate::note!("secrets: created directory {} (mode 0700)", dir.display())
             }
             _ => {}
         }
     }
     if added.is_empty() {
-        eprintln!("secrets: {display} is up to date");
+        crate::note!("secrets: {display} is up to date");
     } else {
-        eprintln!("secrets: added to {display}: {}", added.join(", "));
+        crate::note!("secrets: added to {display}: {}", added.join(", "));
     }
     if !missing_external.is_empty() {
-        eprintln!(
+        crate::note!(
             "secrets: set these yourself in {display}: {}",
             missing_external.join(", ")
         );

@@ -156,7 +156,10 @@ impl WriteOptions {
             0o640 | 0o440 => WriteOptions::default().group_readable(mode)?,
             _ => WriteOptions::default(),
         };
-        options.owner = Some(Owner { uid: Some(meta.uid()), gid: Some(meta.gid()) });
+        options.owner = Some(Owner {
+            uid: Some(meta.uid()),
+            gid: Some(meta.gid()),
+        });
         Ok(options)
     }
 }
@@ -381,7 +384,11 @@ impl SecureFile {
         };
         for e in entries.flatten() {
             let name = e.file_name();
-            if name.as_encoded_bytes().starts_with(prefix.as_encoded_bytes()) && e.file_type().is_ok_and(|t| t.is_file()) {
+            if name
+                .as_encoded_bytes()
+                .starts_with(prefix.as_encoded_bytes())
+                && e.file_type().is_ok_and(|t| t.is_file())
+            {
                 let _ = fs::remove_file(e.path());
             }
         }
@@ -583,7 +590,10 @@ mod tests {
         fs::write(d.path().join("..env.tmp-0123456789abcdef"), "secret").unwrap();
         fs::write(d.path().join(".other.tmp-0123456789abcdef"), "theirs").unwrap();
         let _lock = f.lock().unwrap();
-        assert_eq!(entries(d.path()), ["..env.lock", ".other.tmp-0123456789abcdef"]);
+        assert_eq!(
+            entries(d.path()),
+            ["..env.lock", ".other.tmp-0123456789abcdef"]
+        );
     }
 
     #[test]

@@ -95,7 +95,11 @@ impl Stack {
                     *slot = VarDef {
                         component,
                         description: var.description.clone().or(description),
-                        services: if var.services.is_empty() { services } else { var.services.clone() },
+                        services: if var.services.is_empty() {
+                            services
+                        } else {
+                            var.services.clone()
+                        },
                         rollover: var.rollover.clone().or(rollover),
                         ..var
                     };

@@ -34,7 +34,9 @@ fn setup(dir: &Path) -> Vec<u8> {
 
 fn values(bytes: &[u8]) -> BTreeMap<String, String> {
     let d = Document::parse(bytes).unwrap();
-    d.entries().map(|e| (e.key().to_owned(), e.value().expose().to_owned())).collect()
+    d.entries()
+        .map(|e| (e.key().to_owned(), e.value().expose().to_owned()))
+        .collect()
 }
 
 /// Lines of `after` that differ from `before` (same line count assumed where
@@ -43,7 +45,11 @@ fn changed_lines(before: &str, after: &str) -> Vec<String> {
     let b: Vec<&str> = before.lines().collect();
     let a: Vec<&str> = after.lines().collect();
     assert_eq!(a.len(), b.len(), "line count changed");
-    a.iter().zip(&b).filter(|(x, y)| x != y).map(|(x, _)| x.split('=').next().unwrap().to_owned()).collect()
+    a.iter()
+        .zip(&b)
+        .filter(|(x, y)| x != y)
+        .map(|(x, _)| x.split('=').next().unwrap().to_owned())
+        .collect()
 }
 
 #[test]
@@ -52,7 +58,10 @@ fn rotation_changes_only_the_key_its_stamp_and_its_dependents() {
     let before = String::from_utf8(setup(d.path())).unwrap();
     // The stamp written at creation has this second; wait so the new one differs.
     std::thread::sleep(Duration::from_millis(1100));
-    let o = run(d.path(), &["rotate", "--env", ".env", "--with", STACK, "JWT_SECRET"]);
+    let o = run(
+        d.path(),
+        &["rotate", "--env", ".env", "--with", STACK, "JWT_SECRET"],
+    );
     assert!(o.status.success(), "{}", stderr(&o));
     assert_eq!(
         stdout(&o),
@@ -63,22 +72,45 @@ fn rotation_changes_only_the_key_its_stamp_and_its_dependents() {
     changed.sort();
     assert_eq!(
         changed,
-        ["# rotated: ", "ANON_KEY", "HASURA_GRAPHQL_JWT_SECRET", "JWT_SECRET", "PGRST_JWT_SECRET", "SERVICE_ROLE_KEY"]
-            .map(|s| s.to_owned())
-            .iter()
-            .map(|s| if s.starts_with('#') { after.lines().find(|l| l.starts_with(s.as_str()) && !before.contains(*l)).unwrap().to_owned() } else { s.clone() })
-            .collect::<Vec<_>>()
-            .into_iter()
-            .collect::<std::collections::BTreeSet<_>>()
-            .into_iter()
-            .collect::<Vec<_>>()
+        [
+            "# rotated: ",
+            "ANON_KEY",
+            "HASURA_GRAPHQL_JWT_SECRET",
+            "JWT_SECRET",
+            "PGRST_JWT_SECRET",
+            "SERVICE_ROLE_KEY"
+        ]
+        .map(|s| s.to_owned())
+        .iter()
+        .map(|s| if s.starts_with('#') {
+            after
+                .lines()
+                .find(|l| l.starts_with(s.as_str()) && !before.contains(*l))
+                .unwrap()
+                .to_owned()
+        } else {
+            s.clone()
+        })
+        .collect::<Vec<_>>()
+        .into_iter()
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect::<Vec<_>>()
     );
     let v = values(after.as_bytes());
     let old = values(before.as_bytes());
     assert_ne!(v["JWT_SECRET"], old["JWT_SECRET"]);
     assert_eq!(v["PGRST_JWT_SECRET"], v["JWT_SECRET"]);
-    jwt::verify_hs256(&v["ANON_KEY"], v["JWT_SECRET"].as_bytes(), secrets_core::unix_now()).unwrap();
-    assert_eq!(jwt::verify_hs256(&v["ANON_KEY"], old["JWT_SECRET"].as_bytes(), 0), Err(jwt::JwtError::Signature));
+    jwt::verify_hs256(
+        &v["ANON_KEY"],
+        v["JWT_SECRET"].as_bytes(),
+        secrets_core::unix_now(),
+    )
+    .unwrap();
+    assert_eq!(
+        jwt::verify_hs256(&v["ANON_KEY"], old["JWT_SECRET"].as_bytes(), 0),
+        Err(jwt::JwtError::Signature)
+    );
     assert_eq!(mode_of(&d.path().join(".env")), 0o600);
 }
 
@@ -86,14 +118,40 @@ fn rotation_changes_only_the_key_its_stamp_and_its_dependents() {
 fn postgres_password_rotation_rewrites_the_url_and_keeps_the_rest() {
     let d = tempfile::tempdir().unwrap();
     let before = setup(d.path());
-    let o = run(d.path(), &["rotate", "--env", ".env", "--with", STACK, "POSTGRES_PASSWORD", "VAPID_PRIVATE_KEY"]);
+    let o = run(
+        d.path(),
+        &[
+            "rotate",
+            "--env",
+            ".env",
+            "--with",
+            STACK,
+            "POSTGRES_PASSWORD",
+            "VAPID_PRIVATE_KEY",
+        ],
+    );
     assert!(o.status.success(), "{}", stderr(&o));
-    let (b, a) = (values(&before), values(&fs::read(d.path().join(".env")).unwrap()));
+    let (b, a) = (
+        values(&before),
+        values(&fs::read(d.path().join(".env")).unwrap()),
+    );
     let pw = &a["POSTGRES_PASSWORD"];
     assert_ne!(pw, &b["POSTGRES_PASSWORD"]);
-    assert_eq!(a["DATABASE_URL"], format!("postgresql://postgres:{pw}@postgres:5432/app"));
-    assert_ne!(a["VAPID_PUBLIC_KEY"], b["VAPID_PUBLIC_KEY"], "the keypair rotates as a whole");
-    for k in ["JWT_SECRET", "ANON_KEY", "IMGPROXY_KEY", "IMGPROXY_SALT", "POSTGRES_USER"] {
+    assert_eq!(
+        a["DATABASE_URL"],
+        format!("postgresql://postgres:{pw}@postgres:5432/app")
+    );
+    assert_ne!(
+        a["VAPID_PUBLIC_KEY"], b["VAPID_PUBLIC_KEY"],
+        "the keypair rotates as a whole"
+    );
+    for k in [
+        "JWT_SECRET",
+        "ANON_KEY",
+        "IMGPROXY_KEY",
+        "IMGPROXY_SALT",
+        "POSTGRES_USER",
+    ] {
         assert_eq!(a[k], b[k], "{k} must not change");
     }
 }
@@ -102,15 +160,52 @@ fn postgres_password_rotation_rewrites_the_url_and_keeps_the_rest() {
 fn keep_previous_and_dry_run() {
     let d = tempfile::tempdir().unwrap();
     let before = setup(d.path());
-    let o = run(d.path(), &["rotate", "--env", ".env", "--with", STACK, "IMGPROXY_KEY", "--dry-run"]);
+    let o = run(
+        d.path(),
+        &[
+            "rotate",
+            "--env",
+            ".env",
+            "--with",
+            STACK,
+            "IMGPROXY_KEY",
+            "--dry-run",
+        ],
+    );
     assert!(o.status.success());
-    assert!(stdout(&o).starts_with("would rotate IMGPROXY_KEY (imgproxy-key)"), "{}", stdout(&o));
-    assert_eq!(fs::read(d.path().join(".env")).unwrap(), before, "--dry-run changes nothing");
-    let o = run(d.path(), &["rotate", "--env", ".env", "--with", STACK, "IMGPROXY_KEY", "--keep-previous"]);
+    assert!(
+        stdout(&o).starts_with("would rotate IMGPROXY_KEY (imgproxy-key)"),
+        "{}",
+        stdout(&o)
+    );
+    assert_eq!(
+        fs::read(d.path().join(".env")).unwrap(),
+        before,
+        "--dry-run changes nothing"
+    );
+    let o = run(
+        d.path(),
+        &[
+            "rotate",
+            "--env",
+            ".env",
+            "--with",
+            STACK,
+            "IMGPROXY_KEY",
+            "--keep-previous",
+        ],
+    );
     assert!(o.status.success());
     assert!(stdout(&o).contains("kept the old values in IMGPROXY_KEY_PREVIOUS"));
-    assert!(stdout(&o).contains("rollover for IMGPROXY_KEY: imgproxy accepts lists"), "{}", stdout(&o));
-    let (b, a) = (values(&before), values(&fs::read(d.path().join(".env")).unwrap()));
+    assert!(
+        stdout(&o).contains("rollover for IMGPROXY_KEY: imgproxy accepts lists"),
+        "{}",
+        stdout(&o)
+    );
+    let (b, a) = (
+        values(&before),
+        values(&fs::read(d.path().join(".env")).unwrap()),
+    );
     assert_eq!(a["IMGPROXY_KEY_PREVIOUS"], b["IMGPROXY_KEY"]);
     assert_ne!(a["IMGPROXY_KEY"], b["IMGPROXY_KEY"]);
 }
@@ -152,9 +247,13 @@ fn refusals_exit_2_and_change_nothing() {
     }
     let o = run(d.path(), &["rotate", "--env", "missing.env", "X"]);
     assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("missing.env: no such file; create it with `secrets write --out missing.env`"));
+    assert!(stderr(&o)
+        .contains("missing.env: no such file; create it with `secrets write --out missing.env`"));
     let o = run(d.path(), &["rotate", "--env", ".env", "--all"]);
-    assert_eq!(stderr(&o), "secrets: error: --all needs a manifest (--manifest FILE or ./secrets.toml)\n");
+    assert_eq!(
+        stderr(&o),
+        "secrets: error: --all needs a manifest (--manifest FILE or ./secrets.toml)\n"
+    );
     assert_eq!(fs::read(d.path().join(".env")).unwrap(), before);
 }
 
@@ -162,19 +261,32 @@ fn refusals_exit_2_and_change_nothing() {
 fn due_rotates_only_what_is_overdue() {
     let d = tempfile::tempdir().unwrap();
     setup(d.path());
-    let o = run(d.path(), &["rotate", "--env", ".env", "--with", STACK, "--due"]);
+    let o = run(
+        d.path(),
+        &["rotate", "--env", ".env", "--with", STACK, "--due"],
+    );
     assert_eq!(stdout(&o), "nothing is due\n");
     // Age the JWT secret's stamp by two years.
     let text = fs::read_to_string(d.path().join(".env")).unwrap();
     let lines: Vec<&str> = text.lines().collect();
-    let i = lines.iter().position(|l| l.starts_with("JWT_SECRET=")).unwrap();
+    let i = lines
+        .iter()
+        .position(|l| l.starts_with("JWT_SECRET="))
+        .unwrap();
     assert!(lines[i - 1].starts_with("# rotated: "));
     let mut aged: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
     aged[i - 1] = "# rotated: 2024-01-01T00:00:00Z".into();
     fs::write(d.path().join(".env"), aged.join("\n") + "\n").unwrap();
-    let o = run(d.path(), &["rotate", "--env", ".env", "--with", STACK, "--due"]);
+    let o = run(
+        d.path(),
+        &["rotate", "--env", ".env", "--with", STACK, "--due"],
+    );
     assert!(o.status.success(), "{}", stderr(&o));
-    assert!(stdout(&o).starts_with("rotated JWT_SECRET (jwt-secret; last rotated "), "{}", stdout(&o));
+    assert!(
+        stdout(&o).starts_with("rotated JWT_SECRET (jwt-secret; last rotated "),
+        "{}",
+        stdout(&o)
+    );
     assert!(!stdout(&o).contains("POSTGRES_PASSWORD"));
     assert!(!stdout(&o).contains("HASURA_GRAPHQL_ADMIN_SECRET ("));
 }
@@ -191,8 +303,16 @@ fn inject(trace: &str, inject: &str, expected: &str) {
         .unwrap();
     assert_eq!(o.status.code(), Some(2), "{inject}: {}", stderr(&o));
     assert!(stderr(&o).contains(expected), "{inject}: {}", stderr(&o));
-    assert_eq!(fs::read(d.path().join(".env")).unwrap(), before, "{inject}: the old file changed");
-    assert_eq!(dir_entries(d.path()), ["..env.lock", ".env"], "{inject}: a temporary file remains");
+    assert_eq!(
+        fs::read(d.path().join(".env")).unwrap(),
+        before,
+        "{inject}: the old file changed"
+    );
+    assert_eq!(
+        dir_entries(d.path()),
+        ["..env.lock", ".env"],
+        "{inject}: a temporary file remains"
+    );
 }
 
 #[test]
@@ -200,9 +320,21 @@ fn injected_failures_leave_the_old_file() {
     if !require(have_program("strace"), "strace", "apt-get install strace") {
         return;
     }
-    inject("trace=write", "inject=write:error=ENOSPC:when=1", "write failed: No space left on device");
-    inject("trace=fsync", "inject=fsync:error=EIO", "fsync failed: Input/output error");
-    inject("trace=rename,renameat,renameat2", "inject=rename,renameat,renameat2:error=EIO", "rename failed: Input/output error");
+    inject(
+        "trace=write",
+        "inject=write:error=ENOSPC:when=1",
+        "write failed: No space left on device",
+    );
+    inject(
+        "trace=fsync",
+        "inject=fsync:error=EIO",
+        "fsync failed: Input/output error",
+    );
+    inject(
+        "trace=rename,renameat,renameat2",
+        "inject=rename,renameat,renameat2:error=EIO",
+        "rename failed: Input/output error",
+    );
 }
 
 #[test]
@@ -220,11 +352,13 @@ fn sigkill_at_random_moments_leaves_the_old_or_the_new_document() {
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
-        // xorshift: a delay from 0 to 4 ms, across the whole run of the command.
+        // xorshift: a delay from 0 to 8 ms, across the whole run of the
+        // command (about 5 ms here), so kills land before, during and after
+        // the write.
         seed ^= seed << 13;
         seed ^= seed >> 7;
         seed ^= seed << 17;
-        std::thread::sleep(Duration::from_micros(seed % 4000));
+        std::thread::sleep(Duration::from_micros(seed % 8000));
         let _ = child.kill();
         let _ = child.wait();
         let after = fs::read(d.path().join(".env")).unwrap();
@@ -233,16 +367,32 @@ fn sigkill_at_random_moments_leaves_the_old_or_the_new_document() {
             continue;
         }
         let new = values(&after);
-        assert_eq!(new.keys().collect::<Vec<_>>(), old.keys().collect::<Vec<_>>(), "a partial document");
+        assert_eq!(
+            new.keys().collect::<Vec<_>>(),
+            old.keys().collect::<Vec<_>>(),
+            "a partial document"
+        );
         assert_ne!(new["JWT_SECRET"], old["JWT_SECRET"]);
-        assert_eq!(new["PGRST_JWT_SECRET"], new["JWT_SECRET"], "a half-applied rotation");
-        jwt::verify_hs256(&new["ANON_KEY"], new["JWT_SECRET"].as_bytes(), 0).expect("dependents follow");
+        assert_eq!(
+            new["PGRST_JWT_SECRET"], new["JWT_SECRET"],
+            "a half-applied rotation"
+        );
+        jwt::verify_hs256(&new["ANON_KEY"], new["JWT_SECRET"].as_bytes(), 0)
+            .expect("dependents follow");
         outcomes[1] += 1;
     }
-    eprintln!("SIGKILL runs: {} left the old document, {} the new one", outcomes[0], outcomes[1]);
+    eprintln!(
+        "SIGKILL runs: {} left the old document, {} the new one",
+        outcomes[0], outcomes[1]
+    );
     assert_eq!(outcomes[0] + outcomes[1], 200);
     // A later run cleans what killed runs left behind.
-    assert!(run(d.path(), &["rotate", "--env", ".env", "--with", STACK, "JWT_SECRET"]).status.success());
+    assert!(run(
+        d.path(),
+        &["rotate", "--env", ".env", "--with", STACK, "JWT_SECRET"]
+    )
+    .status
+    .success());
     assert_eq!(dir_entries(d.path()), ["..env.lock", ".env"]);
 }
 

@@ -30,7 +30,12 @@ pub fn run(args: WriteArgs) -> Result<ExitCode, Failure> {
         None => {
             let resolved = stack.resolve(&Existing::new(), &mut os_rng(), now)?;
             let (doc, disagreements) = new_document(&stack, &resolved, now);
-            (Some(doc), disagreements, resolved.added, resolved.missing_external)
+            (
+                Some(doc),
+                disagreements,
+                resolved.added,
+                resolved.missing_external,
+            )
         }
         Some(bytes) => {
             let mut doc =
@@ -81,7 +86,10 @@ pub fn run(args: WriteArgs) -> Result<ExitCode, Failure> {
             Change::Owner { from, to } => {
                 crate::note!(
                     "secrets: changed the owner of {display} from {}:{} to {}:{}",
-                    from.0, from.1, to.0, to.1
+                    from.0,
+                    from.1,
+                    to.0,
+                    to.1
                 )
             }
             Change::CreatedDirectory(dir) => {

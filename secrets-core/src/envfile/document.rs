@@ -262,7 +262,9 @@ impl Document {
 
 impl Document {
     fn last_index_of(&self, key: &str) -> Option<usize> {
-        self.items.iter().rposition(|i| i.entry.as_ref().is_some_and(|e| e.key == key))
+        self.items
+            .iter()
+            .rposition(|i| i.entry.as_ref().is_some_and(|e| e.key == key))
     }
 
     fn make_item(&self, raw: String, line: usize) -> Item {
@@ -283,7 +285,10 @@ impl Document {
     pub fn tag_above(&self, key: &str, tag: &str) -> Option<&str> {
         let i = self.last_index_of(key)?;
         let above = self.items.get(i.checked_sub(1)?)?;
-        let text = above.raw.trim_end_matches(['\r', '\n']).strip_prefix("# ")?;
+        let text = above
+            .raw
+            .trim_end_matches(['\r', '\n'])
+            .strip_prefix("# ")?;
         text.starts_with(tag).then_some(text)
     }
 
@@ -325,7 +330,8 @@ impl Document {
     /// Removes every assignment of `key`. Returns how many were removed.
     pub fn remove(&mut self, key: &str) -> usize {
         let before = self.items.len();
-        self.items.retain(|i| !i.entry.as_ref().is_some_and(|e| e.key == key));
+        self.items
+            .retain(|i| !i.entry.as_ref().is_some_and(|e| e.key == key));
         self.renumber();
         before - self.items.len()
     }
@@ -599,10 +605,21 @@ mod tests {
         assert!(d.set_tag_above("B", "rotated:", "rotated: t2"));
         d.insert_after("B", "B_PREVIOUS", &SecretValue::new("2".into()));
         d.insert_after("A", "A2", &SecretValue::new("x".into()));
-        assert_eq!(d.render().as_str(), "A=1\r\nA2=x\r\n# rotated: t2\r\nB=2\r\nB_PREVIOUS=2\r\n");
+        assert_eq!(
+            d.render().as_str(),
+            "A=1\r\nA2=x\r\n# rotated: t2\r\nB=2\r\nB_PREVIOUS=2\r\n"
+        );
         assert_eq!(d.remove("A2"), 1);
-        assert_eq!(d.render().as_str(), "A=1\r\n# rotated: t2\r\nB=2\r\nB_PREVIOUS=2\r\n");
-        assert_eq!(d.entries_with_lines().map(|(l, e)| (l, e.key())).collect::<Vec<_>>(), [(1, "A"), (3, "B"), (4, "B_PREVIOUS")]);
+        assert_eq!(
+            d.render().as_str(),
+            "A=1\r\n# rotated: t2\r\nB=2\r\nB_PREVIOUS=2\r\n"
+        );
+        assert_eq!(
+            d.entries_with_lines()
+                .map(|(l, e)| (l, e.key()))
+                .collect::<Vec<_>>(),
+            [(1, "A"), (3, "B"), (4, "B_PREVIOUS")]
+        );
         assert!(!d.set_tag_above("Z", "rotated:", "x"));
     }
 

@@ -80,7 +80,10 @@ pub fn encode(value: &str) -> Encoded {
         }
     }
     text.push('"');
-    if value.contains('$') && !disagreeing.contains(&Reader::PythonDotenv) {
+    // python-dotenv's pattern takes the `\"` that ends `"...\\"` for an
+    // escaped quote and runs on into the next lines.
+    let python_misreads = value.contains('$') || value.ends_with('\\');
+    if python_misreads && !disagreeing.contains(&Reader::PythonDotenv) {
         // `\$` is no escape to python-dotenv: it keeps the backslash.
         disagreeing.push(Reader::PythonDotenv);
     }
@@ -115,5 +118,9 @@ mod tests {
             [Reader::PythonDotenv, Reader::DockerEnvFile]
         );
         assert_eq!(encode("it's $5").text, r#""it's \$5""#);
+        assert_eq!(
+            encode("a\\").disagreeing,
+            [Reader::PythonDotenv, Reader::DockerEnvFile]
+        );
     }
 }

@@ -69,7 +69,8 @@ pub fn append_vars(
         if !comment.is_empty() {
             doc.push_comment(&comment);
         }
-        let generated_now = matches!(var.source, Source::Generate(_)) && resolved.added.contains(&var.name);
+        let generated_now =
+            matches!(var.source, Source::Generate(_)) && resolved.added.contains(&var.name);
         if var.rotate_after.is_some() && generated_now {
             doc.push_comment(&crate::rotate::stamp(now));
         }

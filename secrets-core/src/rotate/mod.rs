@@ -25,12 +25,18 @@ pub const PREVIOUS_SUFFIX: &str = "_PREVIOUS";
 
 /// The stamp text for a moment (seconds since the epoch).
 pub fn stamp(now: u64) -> String {
-    format!("{STAMP_TAG} {}", humantime::format_rfc3339_seconds(UNIX_EPOCH + Duration::from_secs(now)))
+    format!(
+        "{STAMP_TAG} {}",
+        humantime::format_rfc3339_seconds(UNIX_EPOCH + Duration::from_secs(now))
+    )
 }
 
 /// When a key was last rotated, from its stamp.
 pub fn last_rotated(doc: &Document, key: &str) -> Option<u64> {
-    let text = doc.tag_above(key, STAMP_TAG)?.strip_prefix(STAMP_TAG)?.trim();
+    let text = doc
+        .tag_above(key, STAMP_TAG)?
+        .strip_prefix(STAMP_TAG)?
+        .trim();
     let t = humantime::parse_rfc3339_weak(text).ok()?;
     t.duration_since(UNIX_EPOCH).ok().map(|d| d.as_secs())
 }
@@ -62,7 +68,9 @@ pub enum RotateError {
         why: String,
     },
     /// No manifest and a value whose shape says nothing safe.
-    #[error("cannot infer the kind of {0} from its value; give its kind in a manifest (--manifest)")]
+    #[error(
+        "cannot infer the kind of {0} from its value; give its kind in a manifest (--manifest)"
+    )]
     CannotInfer(String),
     /// `--all` or `--due` without a manifest.
     #[error("{0} needs a manifest (--manifest FILE or ./secrets.toml)")]
@@ -116,12 +124,25 @@ fn present(doc: &Document, key: &str) -> bool {
 
 /// Decides what to rotate. With a stack, kinds and dependents come from the
 /// manifest; keys it does not know have their kind inferred from the value.
-pub fn plan(doc: &Document, stack: Option<&Stack>, selection: &Selection, now: u64) -> Result<Plan, RotateError> {
-    let mut names: Vec<(String, Option<String>)> = selection.keys.iter().map(|k| (k.clone(), None)).collect();
+pub fn plan(
+    doc: &Document,
+    stack: Option<&Stack>,
+    selection: &Selection,
+    now: u64,
+) -> Result<Plan, RotateError> {
+    let mut names: Vec<(String, Option<String>)> =
+        selection.keys.iter().map(|k| (k.clone(), None)).collect();
     if selection.all || selection.due {
-        let stack = stack.ok_or(RotateError::NeedsManifest(if selection.all { "--all" } else { "--due" }))?;
+        let stack = stack.ok_or(RotateError::NeedsManifest(if selection.all {
+            "--all"
+        } else {
+            "--due"
+        }))?;
         for v in stack.vars() {
-            if !matches!(v.source, Source::Generate(_)) || !present(doc, &v.name) || names.iter().any(|(n, _)| *n == v.name) {
+            if !matches!(v.source, Source::Generate(_))
+                || !present(doc, &v.name)
+                || names.iter().any(|(n, _)| *n == v.name)
+            {
                 continue;
             }
             if selection.all {
@@ -131,7 +152,13 @@ pub fn plan(doc: &Document, stack: Option<&Stack>, selection: &Selection, now: u
                     None => names.push((v.name.clone(), Some("no rotation stamp".into()))),
                     Some(t) if now.saturating_sub(t) >= period => {
                         let days = now.saturating_sub(t) / 86_400;
-                        names.push((v.name.clone(), Some(format!("last rotated {days} days ago, rotate_after {} days", period / 86_400))));
+                        names.push((
+                            v.name.clone(),
+                            Some(format!(
+                                "last rotated {days} days ago, rotate_after {} days",
+                                period / 86_400
+                            )),
+                        ));
                     }
                     Some(_) => {}
                 }
@@ -144,25 +171,42 @@ pub fn plan(doc: &Document, stack: Option<&Stack>, selection: &Selection, now: u
 
     let mut keys = Vec::new();
     for (name, reason) in names {
-        let value = doc.get(&name).ok_or_else(|| RotateError::NotInFile(name.clone()))?;
+        let value = doc
+            .get(&name)
+            .ok_or_else(|| RotateError::NotInFile(name.clone()))?;
         let var = stack.and_then(|s| s.var(&name));
         let (kind, inferred) = match var.map(|v| &v.source) {
             Some(Source::Generate(kind)) => (kind.clone(), false),
             Some(other) => {
                 let why = match other {
-                    Source::Derive { from, .. } => format!("it is derived from {from}; rotate {from}"),
+                    Source::Derive { from, .. } => {
+                        format!("it is derived from {from}; rotate {from}")
+                    }
                     Source::SameAs(o) => format!("it is the same value as {o}; rotate {o}"),
                     Source::Template(t) => {
-                        format!("it is built from {}; rotate those", t.references().collect::<Vec<_>>().join(", "))
+                        format!(
+                            "it is built from {}; rotate those",
+                            t.references().collect::<Vec<_>>().join(", ")
+                        )
                     }
                     Source::Literal(_) => "it is a fixed value in the manifest".into(),
                     _ => "it is supplied by you (external); set it by hand".into(),
                 };
                 return Err(RotateError::NotRotatable { name, why });
             }
-            None => (infer::infer(&name, value.expose()).ok_or_else(|| RotateError::CannotInfer(name.clone()))?, true),
+            None => (
+                infer::infer(&name, value.expose())
+                    .ok_or_else(|| RotateError::CannotInfer(name.clone()))?,
+                true,
+            ),
         };
-        keys.push(PlannedKey { rollover: var.and_then(|v| v.rollover.clone()), name, kind, inferred, reason });
+        keys.push(PlannedKey {
+            rollover: var.and_then(|v| v.rollover.clone()),
+            name,
+            kind,
+            inferred,
+            reason,
+        });
     }
 
     let rotated: Vec<&str> = keys.iter().map(|k| k.name.as_str()).collect();
@@ -180,13 +224,21 @@ pub fn plan(doc: &Document, stack: Option<&Stack>, selection: &Selection, now: u
     }
     let mut services = BTreeSet::new();
     if let Some(s) = stack {
-        for n in rotated.iter().copied().chain(dependents.iter().map(String::as_str)) {
+        for n in rotated
+            .iter()
+            .copied()
+            .chain(dependents.iter().map(String::as_str))
+        {
             if let Some(v) = s.var(n) {
                 services.extend(v.services.iter().cloned());
             }
         }
     }
-    Ok(Plan { keys, dependents, services: services.into_iter().collect() })
+    Ok(Plan {
+        keys,
+        dependents,
+        services: services.into_iter().collect(),
+    })
 }
 
 /// Stack variables present in the file that depend, directly or not, on a
@@ -207,7 +259,11 @@ fn stack_dependents(stack: &Stack, doc: &Document, rotated: &[&str]) -> Vec<Stri
     stack
         .vars()
         .iter()
-        .filter(|v| changing.contains(v.name.as_str()) && !rotated.contains(&v.name.as_str()) && present(doc, &v.name))
+        .filter(|v| {
+            changing.contains(v.name.as_str())
+                && !rotated.contains(&v.name.as_str())
+                && present(doc, &v.name)
+        })
         .map(|v| v.name.clone())
         .collect()
 }
@@ -223,7 +279,10 @@ fn scanned_dependents(doc: &Document, key: &str, old: &SecretValue) -> Vec<Strin
         if e.key() == key || out.iter().any(|o| o == e.key()) {
             continue;
         }
-        if v.contains(old) || v.contains(&encoded) || jwt::verify_hs256(v, old.as_bytes(), 0).is_ok() {
+        if v.contains(old)
+            || v.contains(&encoded)
+            || jwt::verify_hs256(v, old.as_bytes(), 0).is_ok()
+        {
             out.push(e.key().to_owned());
         }
     }
@@ -240,8 +299,16 @@ pub fn apply<R: Rng + CryptoRng + ?Sized>(
     rng: &mut R,
     now: u64,
 ) -> Result<Applied, RotateError> {
-    let old: BTreeMap<String, SecretValue> =
-        plan.keys.iter().map(|k| (k.name.clone(), doc.get(&k.name).expect("planned keys exist").clone())).collect();
+    let old: BTreeMap<String, SecretValue> = plan
+        .keys
+        .iter()
+        .map(|k| {
+            (
+                k.name.clone(),
+                doc.get(&k.name).expect("planned keys exist").clone(),
+            )
+        })
+        .collect();
     let mut new: BTreeMap<String, SecretValue> = BTreeMap::new();
 
     // Manifest keys and their dependents: resolve the stack with every
@@ -252,7 +319,12 @@ pub fn apply<R: Rng + CryptoRng + ?Sized>(
             .iter()
             .filter(|k| !k.inferred)
             .map(|k| k.name.as_str())
-            .chain(plan.dependents.iter().filter(|d| s.var(d).is_some()).map(String::as_str))
+            .chain(
+                plan.dependents
+                    .iter()
+                    .filter(|d| s.var(d).is_some())
+                    .map(String::as_str),
+            )
             .collect();
         if !changing.is_empty() {
             let existing: Existing = s
@@ -276,7 +348,9 @@ pub fn apply<R: Rng + CryptoRng + ?Sized>(
         let fresh = k.kind.generate(rng);
         let before = &old[&k.name];
         for e in doc.entries() {
-            if !plan.dependents.iter().any(|d| d == e.key()) || new.contains_key(e.key()) && stack.is_some_and(|s| s.var(e.key()).is_some()) {
+            if !plan.dependents.iter().any(|d| d == e.key())
+                || new.contains_key(e.key()) && stack.is_some_and(|s| s.var(e.key()).is_some())
+            {
                 continue;
             }
             let current = new.get(e.key()).unwrap_or(e.value()).expose().to_owned();
@@ -291,7 +365,10 @@ pub fn apply<R: Rng + CryptoRng + ?Sized>(
     let mut applied = Applied::default();
     let mut record = |name: &str, readers: Vec<crate::envfile::Reader>| {
         if !readers.is_empty() {
-            applied.disagreements.push(Disagreement { name: name.to_owned(), readers });
+            applied.disagreements.push(Disagreement {
+                name: name.to_owned(),
+                readers,
+            });
         }
     };
     for (name, value) in &new {
@@ -302,8 +379,11 @@ pub fn apply<R: Rng + CryptoRng + ?Sized>(
         doc.set_tag_above(&k.name, STAMP_TAG, &stamp(now));
         if keep_previous {
             let prev = format!("{}{PREVIOUS_SUFFIX}", k.name);
-            let readers =
-                if present(doc, &prev) { doc.set(&prev, &old[&k.name]) } else { doc.insert_after(&k.name, &prev, &old[&k.name]) };
+            let readers = if present(doc, &prev) {
+                doc.set(&prev, &old[&k.name])
+            } else {
+                doc.insert_after(&k.name, &prev, &old[&k.name])
+            };
             record(&prev, readers);
             applied.previous.push(prev);
         }
@@ -316,7 +396,10 @@ pub fn apply<R: Rng + CryptoRng + ?Sized>(
 /// re-signed with the same claims and lifetime.
 fn rewrite_dependent(value: &str, old: &str, new: &str, now: u64) -> String {
     if let Ok(mut claims) = jwt::verify_hs256(value, old.as_bytes(), 0) {
-        let lifetime = match (claims.get("exp").and_then(|v| v.as_u64()), claims.get("iat").and_then(|v| v.as_u64())) {
+        let lifetime = match (
+            claims.get("exp").and_then(|v| v.as_u64()),
+            claims.get("iat").and_then(|v| v.as_u64()),
+        ) {
             (Some(exp), Some(iat)) if exp > iat => Some(exp - iat),
             _ => None,
         };
@@ -344,27 +427,56 @@ mod tests {
     }
 
     fn sel(keys: &[&str]) -> Selection {
-        Selection { keys: keys.iter().map(|k| k.to_string()).collect(), ..Default::default() }
+        Selection {
+            keys: keys.iter().map(|k| k.to_string()).collect(),
+            ..Default::default()
+        }
     }
 
     #[test]
     fn manifest_rotation_updates_every_dependent() {
-        let stack = Stack::from_components("s", &["postgres".into(), "postgrest".into(), "supabase".into(), "hasura".into()]).unwrap();
-        let resolved = stack.resolve(&Existing::new(), &mut os_rng(), 1000).unwrap();
+        let stack = Stack::from_components(
+            "s",
+            &[
+                "postgres".into(),
+                "postgrest".into(),
+                "supabase".into(),
+                "hasura".into(),
+            ],
+        )
+        .unwrap();
+        let resolved = stack
+            .resolve(&Existing::new(), &mut os_rng(), 1000)
+            .unwrap();
         let (mut d, _) = crate::envfile::render::new_document(&stack, &resolved, 1000);
         let p = plan(&d, Some(&stack), &sel(&["JWT_SECRET"]), 2000).unwrap();
-        assert_eq!(p.dependents, ["PGRST_JWT_SECRET", "ANON_KEY", "SERVICE_ROLE_KEY", "HASURA_GRAPHQL_JWT_SECRET"]);
+        assert_eq!(
+            p.dependents,
+            [
+                "PGRST_JWT_SECRET",
+                "ANON_KEY",
+                "SERVICE_ROLE_KEY",
+                "HASURA_GRAPHQL_JWT_SECRET"
+            ]
+        );
         assert_eq!(p.services, ["auth", "hasura", "kong", "postgrest", "rest"]);
         let old = d.get("JWT_SECRET").unwrap().clone();
         apply(&mut d, Some(&stack), &p, true, &mut os_rng(), 2000).unwrap();
         let new = d.get("JWT_SECRET").unwrap().expose().to_owned();
         assert_ne!(new, old.expose());
         assert_eq!(d.get("PGRST_JWT_SECRET").unwrap().expose(), new);
-        assert!(d.get("HASURA_GRAPHQL_JWT_SECRET").unwrap().expose().contains(&new));
+        assert!(d
+            .get("HASURA_GRAPHQL_JWT_SECRET")
+            .unwrap()
+            .expose()
+            .contains(&new));
         jwt::verify_hs256(d.get("ANON_KEY").unwrap().expose(), new.as_bytes(), 2001).unwrap();
         assert!(d.get("JWT_SECRET_PREVIOUS").unwrap().same_as(&old));
         assert_eq!(last_rotated(&d, "JWT_SECRET"), Some(2000));
-        assert_eq!(d.get("POSTGRES_PASSWORD").unwrap().expose(), resolved.values["POSTGRES_PASSWORD"].expose());
+        assert_eq!(
+            d.get("POSTGRES_PASSWORD").unwrap().expose(),
+            resolved.values["POSTGRES_PASSWORD"].expose()
+        );
     }
 
     #[test]
@@ -372,18 +484,31 @@ mod tests {
         let stack = Stack::from_components("s", &["postgrest".into(), "web-push".into()]).unwrap();
         let resolved = stack.resolve(&Existing::new(), &mut os_rng(), 0).unwrap();
         let (d, _) = crate::envfile::render::new_document(&stack, &resolved, 0);
-        let e = plan(&d, Some(&stack), &sel(&["PGRST_JWT_SECRET"]), 0).unwrap_err().to_string();
+        let e = plan(&d, Some(&stack), &sel(&["PGRST_JWT_SECRET"]), 0)
+            .unwrap_err()
+            .to_string();
         assert_eq!(e, "PGRST_JWT_SECRET cannot be rotated: it is the same value as JWT_SECRET; rotate JWT_SECRET");
-        let e = plan(&d, Some(&stack), &sel(&["VAPID_PUBLIC_KEY"]), 0).unwrap_err().to_string();
+        let e = plan(&d, Some(&stack), &sel(&["VAPID_PUBLIC_KEY"]), 0)
+            .unwrap_err()
+            .to_string();
         assert_eq!(e, "VAPID_PUBLIC_KEY cannot be rotated: it is derived from VAPID_PRIVATE_KEY; rotate VAPID_PRIVATE_KEY");
         let p = plan(&d, Some(&stack), &sel(&["VAPID_PRIVATE_KEY"]), 0).unwrap();
-        assert_eq!(p.dependents, ["VAPID_PUBLIC_KEY"], "a keypair rotates as a whole");
+        assert_eq!(
+            p.dependents,
+            ["VAPID_PUBLIC_KEY"],
+            "a keypair rotates as a whole"
+        );
     }
 
     #[test]
     fn without_a_manifest_kinds_are_inferred_and_embedded_copies_follow() {
         let secret = "s3cretS3cretS3cretS3cretS3cret01";
-        let token = jwt::sign_hs256(secret.as_bytes(), &serde_json::from_str(r#"{"role":"anon"}"#).unwrap(), 100, Some(50));
+        let token = jwt::sign_hs256(
+            secret.as_bytes(),
+            &serde_json::from_str(r#"{"role":"anon"}"#).unwrap(),
+            100,
+            Some(50),
+        );
         let mut d = doc(&format!(
             "PW=Ab3dEf7hIj9kLm1nOp2qRs4tUv6wXy8z\nURL=postgres://u:Ab3dEf7hIj9kLm1nOp2qRs4tUv6wXy8z@h/db\nALIAS=Ab3dEf7hIj9kLm1nOp2qRs4tUv6wXy8z\nJWT={secret}\nTOK={token}\nOTHER=x\n"
         ));
@@ -393,14 +518,42 @@ mod tests {
         apply(&mut d, None, &p, false, &mut os_rng(), 1000).unwrap();
         let pw = d.get("PW").unwrap().expose().to_owned();
         assert_eq!(pw.len(), 32);
-        assert_eq!(d.get("URL").unwrap().expose(), format!("postgres://u:{pw}@h/db"));
+        assert_eq!(
+            d.get("URL").unwrap().expose(),
+            format!("postgres://u:{pw}@h/db")
+        );
         assert_eq!(d.get("ALIAS").unwrap().expose(), pw);
-        let claims = jwt::verify_hs256(d.get("TOK").unwrap().expose(), d.get("JWT").unwrap().expose().as_bytes(), 1001).unwrap();
-        assert_eq!((claims["role"].as_str(), claims["exp"].as_u64()), (Some("anon"), Some(1050)));
+        let claims = jwt::verify_hs256(
+            d.get("TOK").unwrap().expose(),
+            d.get("JWT").unwrap().expose().as_bytes(),
+            1001,
+        )
+        .unwrap();
+        assert_eq!(
+            (claims["role"].as_str(), claims["exp"].as_u64()),
+            (Some("anon"), Some(1050))
+        );
         assert_eq!(d.get("OTHER").unwrap().expose(), "x");
-        assert!(matches!(plan(&d, None, &sel(&["URL"]), 0), Err(RotateError::CannotInfer(_))));
-        assert!(matches!(plan(&d, None, &sel(&["NOPE"]), 0), Err(RotateError::NotInFile(_))));
-        assert!(matches!(plan(&d, None, &Selection { all: true, ..Default::default() }, 0), Err(RotateError::NeedsManifest("--all"))));
+        assert!(matches!(
+            plan(&d, None, &sel(&["URL"]), 0),
+            Err(RotateError::CannotInfer(_))
+        ));
+        assert!(matches!(
+            plan(&d, None, &sel(&["NOPE"]), 0),
+            Err(RotateError::NotInFile(_))
+        ));
+        assert!(matches!(
+            plan(
+                &d,
+                None,
+                &Selection {
+                    all: true,
+                    ..Default::default()
+                },
+                0
+            ),
+            Err(RotateError::NeedsManifest("--all"))
+        ));
     }
 
     #[test]
@@ -408,10 +561,27 @@ mod tests {
         let stack = Stack::from_components("s", &["postgres".into(), "hasura".into()]).unwrap();
         let resolved = stack.resolve(&Existing::new(), &mut os_rng(), 0).unwrap();
         let (d, _) = crate::envfile::render::new_document(&stack, &resolved, 0);
-        let due = Selection { due: true, ..Default::default() };
-        let names = |now| plan(&d, Some(&stack), &due, now).unwrap().keys.into_iter().map(|k| k.name).collect::<Vec<_>>();
+        let due = Selection {
+            due: true,
+            ..Default::default()
+        };
+        let names = |now| {
+            plan(&d, Some(&stack), &due, now)
+                .unwrap()
+                .keys
+                .into_iter()
+                .map(|k| k.name)
+                .collect::<Vec<_>>()
+        };
         assert!(names(89 * 86_400).is_empty());
         assert_eq!(names(90 * 86_400), ["HASURA_GRAPHQL_ADMIN_SECRET"]);
-        assert_eq!(names(400 * 86_400), ["POSTGRES_PASSWORD", "JWT_SECRET", "HASURA_GRAPHQL_ADMIN_SECRET"]);
+        assert_eq!(
+            names(400 * 86_400),
+            [
+                "POSTGRES_PASSWORD",
+                "JWT_SECRET",
+                "HASURA_GRAPHQL_ADMIN_SECRET"
+            ]
+        );
     }
 }

@@ -5,7 +5,10 @@
 //! - [`manifest`]: `secrets.toml` and the built-in catalog;
 //! - [`stack`]: a manifest's variables with their dependencies, and their values;
 //! - [`envfile`]: the lossless `.env` document and value quoting;
-//! - [`secure_file`]: atomic writes at 0600, owned by a service user.
+//! - [`secure_file`]: atomic writes at 0600, owned by a service user;
+//! - [`rotate`]: new values with their dependents;
+//! - [`check`] and [`audit`]: validation and the pre-deploy gate; [`report`]:
+//!   their JSON and SARIF forms.
 //!
 //! Secret material lives in [`SecretValue`]; nothing here prints, and no
 //! error message holds a value.
@@ -13,9 +16,12 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod audit;
+pub mod check;
 pub mod envfile;
 pub mod generate;
 pub mod manifest;
+pub mod report;
 pub mod rotate;
 mod secret;
 pub mod secure_file;

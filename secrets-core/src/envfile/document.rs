@@ -44,6 +44,12 @@ pub struct Entry {
 }
 
 impl Entry {
+    /// Byte range of the value token (quotes included) within the raw text
+    /// given by [`Document::entries_with_raw`].
+    pub fn value_range(&self) -> Range<usize> {
+        self.value_range.clone()
+    }
+
     /// The variable name.
     pub fn key(&self) -> &str {
         &self.key
@@ -168,6 +174,12 @@ impl Document {
         self.items
             .iter()
             .filter_map(|i| i.entry.as_ref().map(|e| (i.line, e)))
+    }
+
+    /// Every assignment with its line and the item's raw text (the line, or
+    /// lines for a multi-line value, with the terminator): for dialect checks.
+    pub fn entries_with_raw(&self) -> impl Iterator<Item = (usize, &Entry, &str)> {
+        self.items.iter().filter_map(|i| i.entry.as_ref().map(|e| (i.line, e, i.raw.as_str())))
     }
 
     /// Keys in file order, duplicates included.

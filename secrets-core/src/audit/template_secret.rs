@@ -1,0 +1,34 @@
+//! SA012: a template (`.env.example`, ...) holding a real-looking secret: a
+//! high-entropy value under a secret-looking name. Templates are public.
+
+use std::path::Path;
+
+use crate::check::{is_placeholder, is_secret_name, Finding, Rule, Severity};
+use crate::envfile::Document;
+
+pub static RULE: Rule = Rule {
+    id: "SA012",
+    name: "template-real-secret",
+    severity: Severity::Medium,
+    summary: "An example or template file holds a real-looking secret",
+    help: "replace it with a placeholder, and rotate the value wherever it is used",
+};
+
+/// At least this many guesses (log10) counts as real-looking (about 53 bits).
+const REAL_GUESSES_LOG10: f64 = 16.0;
+
+pub fn run(template: &Path, out: &mut Vec<Finding>) {
+    let Ok(bytes) = std::fs::read(template).map(zeroize::Zeroizing::new) else { return };
+    let Ok(doc) = Document::parse(&bytes) else { return };
+    for (line, e) in doc.entries_with_lines() {
+        let v = e.value().expose();
+        if v.len() < 12 || !is_secret_name(e.key()) || is_placeholder(v) {
+            continue;
+        }
+        let sample: String = v.chars().take(100).collect();
+        if zxcvbn::zxcvbn(&sample, &[]).guesses_log10() >= REAL_GUESSES_LOG10 {
+            let message = format!("{} line {line}: {} looks like a real secret in a template", template.display(), e.key());
+            out.push(Finding::new(&RULE, template, Some(line), Some(e.key()), message));
+        }
+    }
+}

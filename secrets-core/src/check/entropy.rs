@@ -1,0 +1,42 @@
+//! SC008: a secret that is easy to guess (zxcvbn's estimate).
+
+use super::{EnvCheck, EnvContext, Finding, Rule, Severity};
+
+pub struct LowEntropy;
+
+static RULE: Rule = Rule {
+    id: "SC008",
+    name: "low-entropy",
+    severity: Severity::Medium,
+    summary: "A secret is guessable: under 10^12 guesses by zxcvbn's estimate (about 40 bits)",
+    help: "replace it with a generated value: `secrets rotate KEY`",
+};
+
+/// Below this many guesses (log10) a secret is reported.
+const MIN_GUESSES_LOG10: f64 = 12.0;
+
+impl EnvCheck for LowEntropy {
+    fn rule(&self) -> &'static Rule {
+        &RULE
+    }
+
+    fn run(&self, cx: &EnvContext<'_>, out: &mut Vec<Finding>) {
+        for (line, key, value) in super::secret_entries(cx) {
+            if value.is_empty() || super::is_placeholder(value) || super::published_default(value).is_some() {
+                continue; // reported by their own rules
+            }
+            // zxcvbn looks at the first 100 characters; long values are not weak by length.
+            let sample: String = value.chars().take(100).collect();
+            let guesses = zxcvbn::zxcvbn(&sample, &[]).guesses_log10();
+            if guesses < MIN_GUESSES_LOG10 {
+                out.push(Finding::new(
+                    &RULE,
+                    cx.path,
+                    Some(line),
+                    Some(key),
+                    format!("{key} is guessable (about 10^{guesses:.0} guesses)"),
+                ));
+            }
+        }
+    }
+}

@@ -1,0 +1,278 @@
+//! Validation of a `.env` against its manifest and the kind rules: one file
+//! per rule, each with a stable id, a severity, a one-line message and a fix
+//! hint. Findings name the file, line and key, never a value.
+
+mod dialect;
+mod empty;
+mod entropy;
+mod example_value;
+mod external_unset;
+mod format;
+mod missing;
+mod placeholder;
+mod published_default;
+mod reused;
+mod rotation;
+mod stale;
+
+use std::path::{Path, PathBuf};
+
+use crate::envfile::Document;
+use crate::generate::Kind;
+use crate::manifest::Source;
+use crate::stack::Stack;
+
+pub use placeholder::is_placeholder;
+pub use published_default::published_default;
+
+/// How much a finding matters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// Worth fixing.
+    Low,
+    /// Fix before deploying.
+    Medium,
+    /// A secret is exposed or worthless.
+    High,
+}
+
+impl Severity {
+    /// Parses `low`, `medium` or `high`.
+    pub fn from_name(name: &str) -> Option<Self> {
+        match name {
+            "low" => Some(Severity::Low),
+            "medium" => Some(Severity::Medium),
+            "high" => Some(Severity::High),
+            _ => None,
+        }
+    }
+
+    /// The lowercase name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+        }
+    }
+}
+
+/// A rule's fixed description.
+#[derive(Debug, serde::Serialize)]
+pub struct Rule {
+    /// Stable id (`SC...` for check, `SA...` for audit).
+    pub id: &'static str,
+    /// Short kebab-case name.
+    pub name: &'static str,
+    /// Default severity.
+    pub severity: Severity,
+    /// What it finds.
+    pub summary: &'static str,
+    /// How to fix it.
+    pub help: &'static str,
+}
+
+/// A safe repair `audit --fix` may apply.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "action", rename_all = "kebab-case")]
+#[non_exhaustive]
+pub enum Fix {
+    /// Set a file's or directory's mode.
+    Chmod {
+        /// The path.
+        path: PathBuf,
+        /// The new mode.
+        mode: u32,
+    },
+    /// Set a file's owner.
+    Chown {
+        /// The path.
+        path: PathBuf,
+        /// User id.
+        uid: Option<u32>,
+        /// Group id.
+        gid: Option<u32>,
+    },
+    /// Append a line to an ignore file (`.gitignore`, `.dockerignore`).
+    Ignore {
+        /// The ignore file.
+        file: PathBuf,
+        /// The pattern to add.
+        pattern: String,
+    },
+}
+
+/// One problem found. Holds no secret value.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Finding {
+    /// The rule id.
+    pub rule: &'static str,
+    /// The rule name.
+    pub name: &'static str,
+    /// Severity.
+    pub severity: Severity,
+    /// The file concerned.
+    pub path: PathBuf,
+    /// 1-based line, when there is one.
+    pub line: Option<usize>,
+    /// The variable, when there is one.
+    pub key: Option<String>,
+    /// One line saying what is wrong.
+    pub message: String,
+    /// How to fix it.
+    pub help: &'static str,
+    /// The repair `--fix` applies, for fixable rules.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fix: Option<Fix>,
+}
+
+impl Finding {
+    /// A finding of `rule` at a place.
+    pub fn new(rule: &'static Rule, path: &Path, line: Option<usize>, key: Option<&str>, message: String) -> Self {
+        Finding {
+            rule: rule.id,
+            name: rule.name,
+            severity: rule.severity,
+            path: path.to_owned(),
+            line,
+            key: key.map(str::to_owned),
+            message,
+            help: rule.help,
+            fix: None,
+        }
+    }
+
+    /// With a repair.
+    pub fn with_fix(mut self, fix: Fix) -> Self {
+        self.fix = Some(fix);
+        self
+    }
+
+    /// With another severity than the rule's default.
+    pub fn with_severity(mut self, severity: Severity) -> Self {
+        self.severity = severity;
+        self
+    }
+}
+
+/// What an env check looks at.
+#[derive(Debug)]
+pub struct EnvContext<'a> {
+    /// The file's path, for findings.
+    pub path: &'a Path,
+    /// The parsed file.
+    pub doc: &'a Document,
+    /// The manifest's stack, when one was given.
+    pub stack: Option<&'a Stack>,
+    /// The sibling `.env.example`, when there is one.
+    pub example: Option<&'a Document>,
+    /// Seconds since the epoch.
+    pub now: u64,
+}
+
+/// One rule over one `.env`.
+pub trait EnvCheck: Sync {
+    /// The rule.
+    fn rule(&self) -> &'static Rule;
+    /// Appends its findings.
+    fn run(&self, cx: &EnvContext<'_>, out: &mut Vec<Finding>);
+}
+
+/// Every env check, in id order.
+pub fn env_checks() -> &'static [&'static dyn EnvCheck] {
+    &[
+        &missing::Missing,
+        &empty::Empty,
+        &external_unset::ExternalUnset,
+        &placeholder::Placeholder,
+        &published_default::PublishedDefault,
+        &example_value::ExampleValue,
+        &format::Format,
+        &entropy::LowEntropy,
+        &reused::Reused,
+        &stale::Stale,
+        &dialect::Dialect,
+        &rotation::RotationOverdue,
+    ]
+}
+
+/// Runs every env check.
+pub fn check_env(cx: &EnvContext<'_>) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for c in env_checks() {
+        c.run(cx, &mut out);
+    }
+    out
+}
+
+/// Whether a variable name looks like it holds a secret.
+pub fn is_secret_name(name: &str) -> bool {
+    let n = name.to_ascii_uppercase();
+    let secretish = ["PASSWORD", "PASSWD", "_PASS", "SECRET", "TOKEN", "API_KEY", "APIKEY", "PRIVATE", "CREDENTIAL", "_KEY", "SALT", "AUTH"]
+        .iter()
+        .any(|w| n.contains(w) || n.starts_with(w.trim_start_matches('_')));
+    let public = ["PUBLIC", "_ID", "_USER", "_USERNAME", "_EMAIL", "_NAME", "_HOST", "_PORT", "_FILE", "_URL", "_SUBJECT", "_PATH", "_TTL"]
+        .iter()
+        .any(|w| n.ends_with(w) || (w == &"PUBLIC" && n.contains(w)));
+    secretish && !public
+}
+
+/// The assignments that hold secrets, with their lines: by the manifest's
+/// sources when there is one (not literals, user names or public keys),
+/// otherwise by name. The last assignment of a key counts.
+pub fn secret_entries<'a>(cx: &'a EnvContext<'_>) -> Vec<(usize, &'a str, &'a str)> {
+    let mut out: Vec<(usize, &str, &str)> = Vec::new();
+    for (line, e) in cx.doc.entries_with_lines() {
+        let secret = match cx.stack.and_then(|s| s.var(e.key())) {
+            Some(v) => match &v.source {
+                Source::Literal(_) => false,
+                Source::Generate(Kind::Username { .. }) | Source::Generate(Kind::Uuid) => false,
+                Source::Derive { derivation, .. } => derivation.name() != "vapid-public-key",
+                Source::External => is_secret_name(&v.name),
+                _ => true,
+            },
+            None => is_secret_name(e.key()),
+        };
+        if secret {
+            out.retain(|(_, k, _)| *k != e.key());
+            out.push((line, e.key(), e.value().expose()));
+        }
+    }
+    out
+}
+
+/// The line of the last assignment of `key`.
+pub fn line_of(doc: &Document, key: &str) -> Option<usize> {
+    doc.entries_with_lines().filter(|(_, e)| e.key() == key).map(|(l, _)| l).last()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rule_ids_are_unique() {
+        let mut ids: Vec<&str> = env_checks().iter().map(|c| c.rule().id).collect();
+        ids.extend(crate::audit::rules().iter().map(|r| r.id));
+        let n = ids.len();
+        ids.sort_unstable();
+        ids.dedup();
+        assert_eq!(ids.len(), n, "duplicate rule ids");
+        let mut names: Vec<&str> = env_checks().iter().map(|c| c.rule().name).collect();
+        names.extend(crate::audit::rules().iter().map(|r| r.name));
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), n, "duplicate rule names");
+    }
+
+    #[test]
+    fn secret_names() {
+        for n in ["POSTGRES_PASSWORD", "JWT_SECRET", "API_KEYS", "IMGPROXY_KEY", "IMGPROXY_SALT", "SLACK_BOT_TOKEN", "MINIO_ROOT_PASS", "S3_APP_SECRET_KEY"] {
+            assert!(is_secret_name(n), "{n}");
+        }
+        for n in ["POSTGRES_USER", "VAPID_PUBLIC_KEY", "GOOGLE_CLIENT_ID", "DATABASE_URL", "PORT", "KEY_FILE", "POSTGRES_PASSWORD_FILE"] {
+            assert!(!is_secret_name(n), "{n}");
+        }
+    }
+}

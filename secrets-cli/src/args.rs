@@ -25,6 +25,10 @@ pub enum Command {
     Write(WriteArgs),
     /// Regenerate keys in a .env with every dependent, atomically.
     Rotate(RotateArgs),
+    /// Validate a .env against its manifest and the kind rules.
+    Check(CheckArgs),
+    /// The pre-deploy gate: find secret files and check how they are kept.
+    Audit(AuditArgs),
 }
 
 /// Where the variables come from.
@@ -122,4 +126,55 @@ pub struct RotateArgs {
     /// Print the plan and change nothing.
     #[arg(long)]
     pub dry_run: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    Text,
+    Json,
+    Sarif,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FailOn {
+    Low,
+    Medium,
+    High,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// The .env file to check.
+    #[arg(long = "env", value_name = "PATH")]
+    pub env: PathBuf,
+    #[command(flatten)]
+    pub stack: StackArgs,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: TextFormat,
+    /// Exit 1 when a finding is at or above this severity.
+    #[arg(long, value_enum, default_value = "medium")]
+    pub fail_on: FailOn,
+}
+
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    /// Directories or files to audit (default: the current directory).
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// The owner secret files must have: USER, USER:GROUP, UID or UID:GID.
+    #[arg(long, value_name = "USER[:GROUP]")]
+    pub owner: Option<String>,
+    /// A manifest: every check rule then runs on each .env found.
+    #[arg(long, value_name = "FILE")]
+    pub manifest: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: ReportFormat,
+    /// Exit 1 when a finding is at or above this severity.
+    #[arg(long, value_enum, default_value = "medium")]
+    pub fail_on: FailOn,
+    /// Apply the safe fixes (chmod, chown, .gitignore and .dockerignore lines).
+    #[arg(long)]
+    pub fix: bool,
 }

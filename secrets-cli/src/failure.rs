@@ -1,11 +1,9 @@
 //! How a command ends when it does not succeed.
 
-/// Exit code 1 (findings) or 2 (usage or operational error, one line).
+/// Exit code 2: usage or operational error, one line. (Findings are not a
+/// failure: `check` and `audit` return exit code 1 themselves.)
 #[derive(Debug)]
 pub enum Failure {
-    /// A check found something at or above the threshold: exit 1.
-    #[allow(dead_code)] // used by check and audit
-    Findings,
     /// Bad input or an operation that failed: exit 2 with this line.
     Error(String),
 }

@@ -7,6 +7,7 @@
 mod args;
 mod commands;
 mod failure;
+mod findings;
 mod output;
 
 use std::process::ExitCode;
@@ -22,10 +23,11 @@ fn main() -> ExitCode {
         args::Command::Catalog(a) => commands::catalog::run(a),
         args::Command::Write(a) => commands::write::run(a),
         args::Command::Rotate(a) => commands::rotate::run(a),
+        args::Command::Check(a) => commands::check::run(a),
+        args::Command::Audit(a) => commands::audit::run(a),
     };
     match result {
         Ok(code) => code,
-        Err(Failure::Findings) => ExitCode::from(1),
         Err(Failure::Error(message)) => {
             crate::note!("secrets: error: {message}");
             ExitCode::from(2)

@@ -44,8 +44,12 @@ fn level(s: Severity) -> &'static str {
 fn uri(path: &Path, base: &Path) -> String {
     let rel = path.strip_prefix(base).unwrap_or(path);
     let text = rel.to_string_lossy().trim_start_matches("./").to_owned();
-    const SET: &percent_encoding::AsciiSet =
-        &percent_encoding::NON_ALPHANUMERIC.remove(b'/').remove(b'.').remove(b'-').remove(b'_').remove(b'~');
+    const SET: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+        .remove(b'/')
+        .remove(b'.')
+        .remove(b'-')
+        .remove(b'_')
+        .remove(b'~');
     percent_encoding::utf8_percent_encode(&text, SET).to_string()
 }
 
@@ -112,7 +116,10 @@ pub fn to_sarif(findings: &[Finding], rules: &[&Rule], base: &Path) -> Value {
 
 /// Every rule, check and audit, in id order.
 pub fn all_rules() -> Vec<&'static Rule> {
-    let mut rules: Vec<&'static Rule> = crate::check::env_checks().iter().map(|c| c.rule()).collect();
+    let mut rules: Vec<&'static Rule> = crate::check::env_checks()
+        .iter()
+        .map(|c| c.rule())
+        .collect();
     rules.extend(crate::audit::rules());
     rules
 }

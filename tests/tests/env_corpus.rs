@@ -109,3 +109,48 @@ fn python_dotenv_reads_random_written_values() {
         })
         .unwrap();
 }
+
+/// The dialect rule's model of python-dotenv, checked against the real one
+/// over the corpus: where the model says python-dotenv agrees with Compose,
+/// python-dotenv must read exactly the value Compose reads.
+#[test]
+fn dialect_model_agrees_with_real_python_dotenv() {
+    if !require_python(&["dotenv"], "python-dotenv") {
+        return;
+    }
+    let dir = repo_root().join("tests/fixtures/env");
+    let script = r#"
+import json, sys
+from dotenv import dotenv_values
+print(json.dumps(dotenv_values(sys.argv[1], interpolate=True)))
+"#;
+    let mut compared = 0;
+    for entry in fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        let doc = Document::parse(&fs::read(&path).unwrap()).unwrap();
+        let out = python(script, &[path.to_str().unwrap()], b"");
+        if !out.status.success() {
+            continue;
+        }
+        let real: serde_json::Map<String, serde_json::Value> =
+            serde_json::from_slice(&out.stdout).unwrap();
+        // Only keys assigned once: python-dotenv and Compose both keep the last.
+        for (_, e, raw) in doc.entries_with_raw() {
+            if doc.keys().filter(|k| *k == e.key()).count() > 1 {
+                continue;
+            }
+            let model = secrets_core::check::disagreeing_readers(e, raw);
+            if !model.contains(&Reader::PythonDotenv) {
+                assert_eq!(
+                    real.get(e.key()).and_then(|v| v.as_str()),
+                    Some(e.value().expose()),
+                    "{}: {}",
+                    path.display(),
+                    e.key()
+                );
+                compared += 1;
+            }
+        }
+    }
+    assert!(compared > 60, "only {compared} values compared");
+}

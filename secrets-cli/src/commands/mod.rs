@@ -1,6 +1,8 @@
 //! One module per subcommand.
 
+pub mod audit;
 pub mod catalog;
+pub mod check;
 pub mod generate;
 pub mod rotate;
 pub mod write;

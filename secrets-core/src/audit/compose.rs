@@ -20,7 +20,10 @@ fn indent(line: &str) -> usize {
 
 fn unquote(s: &str) -> &str {
     let s = s.trim();
-    s.strip_prefix('"').and_then(|t| t.strip_suffix('"')).or_else(|| s.strip_prefix('\'').and_then(|t| t.strip_suffix('\''))).unwrap_or(s)
+    s.strip_prefix('"')
+        .and_then(|t| t.strip_suffix('"'))
+        .or_else(|| s.strip_prefix('\'').and_then(|t| t.strip_suffix('\'')))
+        .unwrap_or(s)
 }
 
 /// Strips a trailing ` # comment` outside quotes.
@@ -31,7 +34,9 @@ fn strip_comment(line: &str) -> &str {
         match (quote, b) {
             (None, b'"' | b'\'') => quote = Some(b),
             (Some(q), c) if c == q => quote = None,
-            (None, b'#') if i == 0 || bytes[i - 1] == b' ' || bytes[i - 1] == b'\t' => return line[..i].trim_end(),
+            (None, b'#') if i == 0 || bytes[i - 1] == b' ' || bytes[i - 1] == b'\t' => {
+                return line[..i].trim_end()
+            }
             _ => {}
         }
     }
@@ -56,8 +61,18 @@ pub fn entries_under(text: &str, key: &str) -> Vec<Item> {
             // Inline: a scalar or a flow list.
             let inner = rest.strip_prefix('[').and_then(|r| r.strip_suffix(']'));
             match inner {
-                Some(list) => out.extend(list.split(',').map(|s| Item { line: i + 1, text: unquote(s).to_owned() }).filter(|it| !it.text.is_empty())),
-                None => out.push(Item { line: i + 1, text: unquote(rest).to_owned() }),
+                Some(list) => out.extend(
+                    list.split(',')
+                        .map(|s| Item {
+                            line: i + 1,
+                            text: unquote(s).to_owned(),
+                        })
+                        .filter(|it| !it.text.is_empty()),
+                ),
+                None => out.push(Item {
+                    line: i + 1,
+                    text: unquote(rest).to_owned(),
+                }),
             }
             i += 1;
             continue;
@@ -74,7 +89,10 @@ pub fn entries_under(text: &str, key: &str) -> Vec<Item> {
             }
             let t = l.trim_start();
             let text = t.strip_prefix("- ").map_or(t, |s| s);
-            out.push(Item { line: i + 1, text: unquote(text).to_owned() });
+            out.push(Item {
+                line: i + 1,
+                text: unquote(text).to_owned(),
+            });
             i += 1;
         }
     }
@@ -84,12 +102,17 @@ pub fn entries_under(text: &str, key: &str) -> Vec<Item> {
 /// Files a compose file names with `env_file:` and in `secrets:` `file:`,
 /// resolved against its directory.
 pub fn referenced_files(compose: &Path) -> Vec<PathBuf> {
-    let Ok(text) = std::fs::read_to_string(compose) else { return Vec::new() };
+    let Ok(text) = std::fs::read_to_string(compose) else {
+        return Vec::new();
+    };
     let dir = compose.parent().unwrap_or(Path::new("."));
     let mut out = Vec::new();
     for item in entries_under(&text, "env_file") {
         // Long syntax: `path: ./x.env` lines.
-        let path = item.text.strip_prefix("path:").map_or(item.text.as_str(), |p| unquote(p));
+        let path = item
+            .text
+            .strip_prefix("path:")
+            .map_or(item.text.as_str(), |p| unquote(p));
         if !path.contains(':') || item.text.starts_with("path:") {
             out.push(dir.join(path));
         }
@@ -110,9 +133,30 @@ mod tests {
     fn blocks_and_lists() {
         let text = "services:\n  db:\n    environment:\n      POSTGRES_PASSWORD: ${PW}  # c\n      - LIST_FORM=1\n    ports: [\"5432:5432\", '8080:80']\n    env_file:\n      - ./db.env\n  app:\n    env_file: .env\nsecrets:\n  pw:\n    file: ./secrets/pw.txt\n";
         let env = entries_under(text, "environment");
-        assert_eq!(env, [Item { line: 4, text: "POSTGRES_PASSWORD: ${PW}".into() }, Item { line: 5, text: "LIST_FORM=1".into() }]);
-        assert_eq!(entries_under(text, "ports").iter().map(|i| i.text.as_str()).collect::<Vec<_>>(), ["5432:5432", "8080:80"]);
-        let files: Vec<String> = entries_under(text, "env_file").into_iter().map(|i| i.text).collect();
+        assert_eq!(
+            env,
+            [
+                Item {
+                    line: 4,
+                    text: "POSTGRES_PASSWORD: ${PW}".into()
+                },
+                Item {
+                    line: 5,
+                    text: "LIST_FORM=1".into()
+                }
+            ]
+        );
+        assert_eq!(
+            entries_under(text, "ports")
+                .iter()
+                .map(|i| i.text.as_str())
+                .collect::<Vec<_>>(),
+            ["5432:5432", "8080:80"]
+        );
+        let files: Vec<String> = entries_under(text, "env_file")
+            .into_iter()
+            .map(|i| i.text)
+            .collect();
         assert_eq!(files, ["./db.env", ".env"]);
         assert_eq!(entries_under(text, "file")[0].text, "./secrets/pw.txt");
     }

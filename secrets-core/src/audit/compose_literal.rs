@@ -15,19 +15,37 @@ pub static RULE: Rule = Rule {
 };
 
 pub fn run(compose: &Path, out: &mut Vec<Finding>) {
-    let Ok(text) = std::fs::read_to_string(compose) else { return };
+    let Ok(text) = std::fs::read_to_string(compose) else {
+        return;
+    };
     for item in entries_under(&text, "environment") {
         let (name, value) = match (item.text.split_once('='), item.text.split_once(':')) {
             (Some((n, v)), None) => (n, v),
             (None, Some((n, v))) => (n, v),
-            (Some((n1, v1)), Some((n2, v2))) => if n1.len() < n2.len() { (n1, v1) } else { (n2, v2) },
+            (Some((n1, v1)), Some((n2, v2))) => {
+                if n1.len() < n2.len() {
+                    (n1, v1)
+                } else {
+                    (n2, v2)
+                }
+            }
             (None, None) => continue,
         };
         let (name, value) = (name.trim(), value.trim().trim_matches(['"', '\'']));
         if value.is_empty() || value.contains('$') || !is_secret_name(name) {
             continue;
         }
-        let message = format!("{} line {}: {name} has a literal value instead of ${{{name}}}", compose.display(), item.line);
-        out.push(Finding::new(&RULE, compose, Some(item.line), Some(name), message));
+        let message = format!(
+            "{} line {}: {name} has a literal value instead of ${{{name}}}",
+            compose.display(),
+            item.line
+        );
+        out.push(Finding::new(
+            &RULE,
+            compose,
+            Some(item.line),
+            Some(name),
+            message,
+        ));
     }
 }

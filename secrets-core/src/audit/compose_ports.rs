@@ -36,10 +36,16 @@ fn public_database_port(spec: &str) -> Option<u16> {
 }
 
 pub fn run(compose: &Path, out: &mut Vec<Finding>) {
-    let Ok(text) = std::fs::read_to_string(compose) else { return };
+    let Ok(text) = std::fs::read_to_string(compose) else {
+        return;
+    };
     for item in entries_under(&text, "ports") {
         if let Some(port) = public_database_port(&item.text) {
-            let message = format!("{} line {}: port {port} is published on all interfaces", compose.display(), item.line);
+            let message = format!(
+                "{} line {}: port {port} is published on all interfaces",
+                compose.display(),
+                item.line
+            );
             out.push(Finding::new(&RULE, compose, Some(item.line), None, message));
         }
     }

@@ -11,7 +11,7 @@ pub static RULE: Rule = Rule {
     name: "directory-permissions",
     severity: Severity::Medium,
     summary: "The directory of a secret file is writable or readable by others",
-    help: "chmod o-w DIR (--fix does it); consider chmod 700 DIR",
+    help: "chmod 700 DIR; --fix removes write access for others",
 };
 
 pub fn run(file: &SecretFile, out: &mut Vec<Finding>) {
@@ -19,14 +19,29 @@ pub fn run(file: &SecretFile, out: &mut Vec<Finding>) {
         Some(p) if !p.as_os_str().is_empty() => p.to_owned(),
         _ => std::path::PathBuf::from("."),
     };
-    let Ok(meta) = std::fs::metadata(&dir) else { return };
+    let Ok(meta) = std::fs::metadata(&dir) else {
+        return;
+    };
     let mode = meta.mode() & 0o7777;
     let sticky = mode & 0o1000 != 0;
     if mode & 0o002 != 0 && !sticky {
-        let message = format!("{} is in {}, which others can write (mode {mode:04o}): they could replace it", file.path.display(), dir.display());
-        out.push(Finding::new(&RULE, &file.path, None, None, message).with_fix(Fix::Chmod { path: dir, mode: mode & !0o002 }));
+        let message = format!(
+            "{} is in {}, which others can write (mode {mode:04o}): they could replace it",
+            file.path.display(),
+            dir.display()
+        );
+        out.push(
+            Finding::new(&RULE, &file.path, None, None, message).with_fix(Fix::Chmod {
+                path: dir,
+                mode: mode & !0o002,
+            }),
+        );
     } else if mode & 0o004 != 0 {
-        let message = format!("{} is in {}, which others can list (mode {mode:04o})", file.path.display(), dir.display());
+        let message = format!(
+            "{} is in {}, which others can list (mode {mode:04o})",
+            file.path.display(),
+            dir.display()
+        );
         out.push(Finding::new(&RULE, &file.path, None, None, message).with_severity(Severity::Low));
     }
 }

@@ -28,12 +28,21 @@ pub fn contexts_of<'a>(tree: &'a Tree, file: &'a Path) -> impl Iterator<Item = P
 pub fn run(tree: &Tree, out: &mut Vec<Finding>) {
     for f in &tree.secret_files {
         for context in contexts_of(tree, &f.path) {
-            let Ok(rel) = f.path.strip_prefix(&context) else { continue };
+            let Ok(rel) = f.path.strip_prefix(&context) else {
+                continue;
+            };
             if DockerIgnore::load(&context).excludes(rel) {
                 continue;
             }
-            let message = format!("{} is in the Docker build context {} and not in its .dockerignore", f.path.display(), context.display());
-            let fix = Fix::Ignore { file: context.join(".dockerignore"), pattern: rel.to_string_lossy().into_owned() };
+            let message = format!(
+                "{} is in the Docker build context {} and not in its .dockerignore",
+                f.path.display(),
+                context.display()
+            );
+            let fix = Fix::Ignore {
+                file: context.join(".dockerignore"),
+                pattern: rel.to_string_lossy().into_owned(),
+            };
             out.push(Finding::new(&RULE, &f.path, None, None, message).with_fix(fix));
         }
     }

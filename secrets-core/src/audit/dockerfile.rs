@@ -15,7 +15,9 @@ pub struct Instruction {
 
 /// The instructions of a Dockerfile; empty when it cannot be read.
 pub fn instructions(path: &Path) -> Vec<Instruction> {
-    let Ok(text) = std::fs::read_to_string(path) else { return Vec::new() };
+    let Ok(text) = std::fs::read_to_string(path) else {
+        return Vec::new();
+    };
     let mut out = Vec::new();
     let mut current: Option<(usize, String)> = None;
     for (i, raw) in text.lines().enumerate() {
@@ -37,7 +39,11 @@ pub fn instructions(path: &Path) -> Vec<Instruction> {
             None => {
                 acc.push_str(line);
                 let (kw, rest) = acc.split_once(char::is_whitespace).unwrap_or((&acc, ""));
-                out.push(Instruction { line: start, keyword: kw.to_ascii_uppercase(), args: rest.trim().to_owned() });
+                out.push(Instruction {
+                    line: start,
+                    keyword: kw.to_ascii_uppercase(),
+                    args: rest.trim().to_owned(),
+                });
             }
         }
     }
@@ -52,6 +58,7 @@ pub fn split_args(args: &str) -> (Vec<String>, Vec<String>) {
     } else {
         args.split_whitespace().map(str::to_owned).collect()
     };
-    let (flags, rest): (Vec<String>, Vec<String>) = words.into_iter().partition(|w| w.starts_with("--"));
+    let (flags, rest): (Vec<String>, Vec<String>) =
+        words.into_iter().partition(|w| w.starts_with("--"));
     (rest, flags)
 }

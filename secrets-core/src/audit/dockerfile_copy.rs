@@ -22,14 +22,20 @@ fn covers(source: &str, rel: &std::path::Path) -> bool {
     if source.is_empty() || source == "." {
         return true;
     }
-    let Ok(glob) = GlobBuilder::new(source).literal_separator(true).build() else { return false };
+    let Ok(glob) = GlobBuilder::new(source).literal_separator(true).build() else {
+        return false;
+    };
     let m = glob.compile_matcher();
-    rel.ancestors().filter(|a| !a.as_os_str().is_empty()).any(|a| m.is_match(a))
+    rel.ancestors()
+        .filter(|a| !a.as_os_str().is_empty())
+        .any(|a| m.is_match(a))
 }
 
 pub fn run(tree: &Tree, out: &mut Vec<Finding>) {
     for dockerfile in &tree.dockerfiles {
-        let Some(context) = dockerfile.parent() else { continue };
+        let Some(context) = dockerfile.parent() else {
+            continue;
+        };
         let ignore = DockerIgnore::load(context);
         let inside: Vec<_> = tree
             .secret_files
@@ -40,7 +46,10 @@ pub fn run(tree: &Tree, out: &mut Vec<Finding>) {
         if inside.is_empty() {
             continue;
         }
-        for ins in instructions(dockerfile).into_iter().filter(|i| i.keyword == "COPY" || i.keyword == "ADD") {
+        for ins in instructions(dockerfile)
+            .into_iter()
+            .filter(|i| i.keyword == "COPY" || i.keyword == "ADD")
+        {
             let (words, flags) = split_args(&ins.args);
             if flags.iter().any(|f| f.starts_with("--from")) || words.len() < 2 {
                 continue; // from another stage or image, not from the context
@@ -48,8 +57,20 @@ pub fn run(tree: &Tree, out: &mut Vec<Finding>) {
             let sources = &words[..words.len() - 1];
             for (f, rel) in &inside {
                 if sources.iter().any(|s| covers(s, rel)) {
-                    let message = format!("{} line {}: {} takes {} into the image", dockerfile.display(), ins.line, ins.keyword, f.path.display());
-                    out.push(Finding::new(&RULE, dockerfile, Some(ins.line), None, message));
+                    let message = format!(
+                        "{} line {}: {} takes {} into the image",
+                        dockerfile.display(),
+                        ins.line,
+                        ins.keyword,
+                        f.path.display()
+                    );
+                    out.push(Finding::new(
+                        &RULE,
+                        dockerfile,
+                        Some(ins.line),
+                        None,
+                        message,
+                    ));
                 }
             }
         }

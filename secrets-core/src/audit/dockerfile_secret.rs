@@ -11,7 +11,8 @@ pub static RULE: Rule = Rule {
     name: "dockerfile-secret-value",
     severity: Severity::High,
     summary: "A Dockerfile ENV or ARG gives a secret-looking variable a literal value",
-    help: "remove it; pass the value at run time (env_file, secrets) or with a BuildKit secret mount",
+    help:
+        "remove it; pass the value at run time (env_file, secrets) or with a BuildKit secret mount",
 };
 
 /// `NAME=value` pairs of an ENV or ARG instruction (also `ENV NAME value`).
@@ -29,12 +30,28 @@ fn assignments(keyword: &str, args: &str) -> Vec<(String, Option<String>)> {
 }
 
 pub fn run(dockerfile: &Path, out: &mut Vec<Finding>) {
-    for ins in instructions(dockerfile).into_iter().filter(|i| i.keyword == "ENV" || i.keyword == "ARG") {
+    for ins in instructions(dockerfile)
+        .into_iter()
+        .filter(|i| i.keyword == "ENV" || i.keyword == "ARG")
+    {
         for (name, value) in assignments(&ins.keyword, &ins.args) {
-            let literal = value.as_deref().is_some_and(|v| !v.is_empty() && !v.starts_with('$'));
+            let literal = value
+                .as_deref()
+                .is_some_and(|v| !v.is_empty() && !v.starts_with('$'));
             if literal && is_secret_name(&name) {
-                let message = format!("{} line {}: {} {name} has a literal value baked into the image", dockerfile.display(), ins.line, ins.keyword);
-                out.push(Finding::new(&RULE, dockerfile, Some(ins.line), Some(&name), message));
+                let message = format!(
+                    "{} line {}: {} {name} has a literal value baked into the image",
+                    dockerfile.display(),
+                    ins.line,
+                    ins.keyword
+                );
+                out.push(Finding::new(
+                    &RULE,
+                    dockerfile,
+                    Some(ins.line),
+                    Some(&name),
+                    message,
+                ));
             }
         }
     }
@@ -46,8 +63,16 @@ mod tests {
 
     #[test]
     fn forms() {
-        assert_eq!(assignments("ENV", "OPENAI_API_KEY=${OPENAI_API_KEY}")[0].1.as_deref(), Some("${OPENAI_API_KEY}"));
-        assert_eq!(assignments("ENV", "TOKEN abc def")[0], ("TOKEN".into(), Some("abc def".into())));
+        assert_eq!(
+            assignments("ENV", "OPENAI_API_KEY=${OPENAI_API_KEY}")[0]
+                .1
+                .as_deref(),
+            Some("${OPENAI_API_KEY}")
+        );
+        assert_eq!(
+            assignments("ENV", "TOKEN abc def")[0],
+            ("TOKEN".into(), Some("abc def".into()))
+        );
         assert_eq!(assignments("ARG", "SECRET")[0].1, None);
     }
 }

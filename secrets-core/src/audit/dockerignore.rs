@@ -34,8 +34,15 @@ impl DockerIgnore {
                 Some(p) => (true, p.trim()),
                 None => (false, line),
             };
-            let pattern = pattern.trim_start_matches("./").trim_start_matches('/').trim_end_matches('/');
-            if let Ok(glob) = globset::GlobBuilder::new(pattern).literal_separator(true).build().map(|g: Glob| g.compile_matcher()) {
+            let pattern = pattern
+                .trim_start_matches("./")
+                .trim_start_matches('/')
+                .trim_end_matches('/');
+            if let Ok(glob) = globset::GlobBuilder::new(pattern)
+                .literal_separator(true)
+                .build()
+                .map(|g: Glob| g.compile_matcher())
+            {
                 patterns.push((glob, negated));
             }
         }
@@ -45,7 +52,10 @@ impl DockerIgnore {
     /// Whether `rel` (relative to the context) is left out of the context.
     pub fn excludes(&self, rel: &Path) -> bool {
         let mut excluded = false;
-        let ancestors: Vec<&Path> = rel.ancestors().filter(|a| !a.as_os_str().is_empty()).collect();
+        let ancestors: Vec<&Path> = rel
+            .ancestors()
+            .filter(|a| !a.as_os_str().is_empty())
+            .collect();
         for (glob, negated) in &self.patterns {
             if ancestors.iter().any(|a| glob.is_match(a)) {
                 excluded = !negated;
@@ -63,7 +73,10 @@ mod tests {
     fn patterns() {
         let d = DockerIgnore::parse("# c\n.env\n**/.env.*\n!.env.public\nsecrets/\n");
         assert!(d.excludes(Path::new(".env")));
-        assert!(!d.excludes(Path::new("app/.env")), "`.env` matches the context root only");
+        assert!(
+            !d.excludes(Path::new("app/.env")),
+            "`.env` matches the context root only"
+        );
         assert!(d.excludes(Path::new("app/.env.prod")));
         assert!(!d.excludes(Path::new(".env.public")));
         assert!(d.excludes(Path::new("secrets/db_password")));

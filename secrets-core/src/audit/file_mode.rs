@@ -21,7 +21,20 @@ pub fn run(file: &SecretFile, out: &mut Vec<Finding>) {
         (true, false) => "its group",
         _ => "others",
     };
-    let finding = Finding::new(&RULE, &file.path, None, None, format!("{name} has mode {:04o}: {who} can access it", file.mode));
-    let owner_bits = if file.mode & 0o700 == 0 { 0o600 } else { file.mode & 0o700 };
-    out.push(finding.with_fix(Fix::Chmod { path: file.path.clone(), mode: owner_bits }));
+    let finding = Finding::new(
+        &RULE,
+        &file.path,
+        None,
+        None,
+        format!("{name} has mode {:04o}: {who} can access it", file.mode),
+    );
+    let owner_bits = if file.mode & 0o700 == 0 {
+        0o600
+    } else {
+        file.mode & 0o700
+    };
+    out.push(finding.with_fix(Fix::Chmod {
+        path: file.path.clone(),
+        mode: owner_bits,
+    }));
 }

@@ -24,10 +24,17 @@ pub fn run(file: &SecretFile, owner: Option<Owner>, out: &mut Vec<Finding>) {
         owner.uid.map_or("-".into(), |u| u.to_string()),
         owner.gid.map_or("-".into(), |g| g.to_string())
     );
-    let message = format!("{} is owned by {}:{}, not {expected}", file.path.display(), file.uid, file.gid);
-    out.push(Finding::new(&RULE, &file.path, None, None, message).with_fix(Fix::Chown {
-        path: file.path.clone(),
-        uid: owner.uid,
-        gid: owner.gid,
-    }));
+    let message = format!(
+        "{} is owned by {}:{}, not {expected}",
+        file.path.display(),
+        file.uid,
+        file.gid
+    );
+    out.push(
+        Finding::new(&RULE, &file.path, None, None, message).with_fix(Fix::Chown {
+            path: file.path.clone(),
+            uid: owner.uid,
+            gid: owner.gid,
+        }),
+    );
 }

@@ -31,24 +31,44 @@ pub fn apply_fixes(findings: &[Finding]) -> Vec<Applied> {
                 std::fs::set_permissions(path, Permissions::from_mode(*mode)),
             ),
             Fix::Chown { path, uid, gid } => (
-                format!("chown {}:{} {}", uid.map_or("-".into(), |u| u.to_string()), gid.map_or("-".into(), |g| g.to_string()), path.display()),
+                format!(
+                    "chown {}:{} {}",
+                    uid.map_or("-".into(), |u| u.to_string()),
+                    gid.map_or("-".into(), |g| g.to_string()),
+                    path.display()
+                ),
                 std::os::unix::fs::lchown(path, *uid, *gid),
             ),
-            Fix::Ignore { file, pattern } => (format!("add {pattern} to {}", file.display()), append_line(file, pattern)),
+            Fix::Ignore { file, pattern } => (
+                format!("add {pattern} to {}", file.display()),
+                append_line(file, pattern),
+            ),
         };
-        out.push(Applied { description, error: result.err().map(|e| e.to_string()) });
+        out.push(Applied {
+            description,
+            error: result.err().map(|e| e.to_string()),
+        });
     }
     out
 }
 
 /// Appends `line` to a text file unless it is already there.
 fn append_line(file: &std::path::Path, line: &str) -> std::io::Result<()> {
-    let mut f = OpenOptions::new().read(true).append(true).create(true).mode(0o644).open(file)?;
+    let mut f = OpenOptions::new()
+        .read(true)
+        .append(true)
+        .create(true)
+        .mode(0o644)
+        .open(file)?;
     let mut text = String::new();
     f.read_to_string(&mut text)?;
     if text.lines().any(|l| l.trim() == line) {
         return Ok(());
     }
-    let sep = if text.is_empty() || text.ends_with('\n') { "" } else { "\n" };
-    write!(f, "{sep}{line}\n")
+    let sep = if text.is_empty() || text.ends_with('\n') {
+        ""
+    } else {
+        "\n"
+    };
+    writeln!(f, "{sep}{line}")
 }

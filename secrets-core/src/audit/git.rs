@@ -38,7 +38,9 @@ pub static RULE_HISTORY: Rule = Rule {
 fn repo_root(path: &Path) -> Option<PathBuf> {
     let start = path.parent()?;
     let abs = std::fs::canonicalize(start).ok()?;
-    abs.ancestors().find(|a| a.join(".git").exists()).map(Path::to_path_buf)
+    abs.ancestors()
+        .find(|a| a.join(".git").exists())
+        .map(Path::to_path_buf)
 }
 
 /// Runs git in `root` with `paths` NUL-separated on stdin or as arguments;
@@ -47,7 +49,11 @@ fn git(root: &Path, args: &[&str], stdin: Option<&[u8]>) -> Option<Vec<String>> 
     let mut child = Command::new("git")
         .current_dir(root)
         .args(args)
-        .stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() })
+        .stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -60,40 +66,88 @@ fn git(root: &Path, args: &[&str], stdin: Option<&[u8]>) -> Option<Vec<String>> 
     if !out.status.success() && out.status.code() != Some(1) {
         return None;
     }
-    Some(String::from_utf8_lossy(&out.stdout).split('\0').filter(|s| !s.is_empty()).map(str::to_owned).collect())
+    Some(
+        String::from_utf8_lossy(&out.stdout)
+            .split('\0')
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect(),
+    )
 }
 
 pub fn run(tree: &Tree, out: &mut Vec<Finding>) {
     let mut by_repo: BTreeMap<PathBuf, Vec<(PathBuf, String)>> = BTreeMap::new();
     for f in &tree.secret_files {
-        let Some(root) = repo_root(&f.path) else { continue };
-        let Ok(abs) = std::fs::canonicalize(&f.path) else { continue };
-        let Ok(rel) = abs.strip_prefix(&root) else { continue };
-        by_repo.entry(root.clone()).or_default().push((f.path.clone(), rel.to_string_lossy().into_owned()));
+        let Some(root) = repo_root(&f.path) else {
+            continue;
+        };
+        let Ok(abs) = std::fs::canonicalize(&f.path) else {
+            continue;
+        };
+        let Ok(rel) = abs.strip_prefix(&root) else {
+            continue;
+        };
+        by_repo
+            .entry(root.clone())
+            .or_default()
+            .push((f.path.clone(), rel.to_string_lossy().into_owned()));
     }
     for (root, files) in by_repo {
         let rels: Vec<&str> = files.iter().map(|(_, r)| r.as_str()).collect();
         let stdin: Vec<u8> = rels.iter().flat_map(|r| r.bytes().chain([0])).collect();
-        let ignored: HashSet<String> =
-            git(&root, &["check-ignore", "-z", "--stdin", "--no-index"], Some(&stdin)).unwrap_or_default().into_iter().collect();
+        let ignored: HashSet<String> = git(
+            &root,
+            &["check-ignore", "-z", "--stdin", "--no-index"],
+            Some(&stdin),
+        )
+        .unwrap_or_default()
+        .into_iter()
+        .collect();
         let mut args = vec!["ls-files", "-z", "--"];
         args.extend(&rels);
-        let tracked: HashSet<String> = git(&root, &args, None).unwrap_or_default().into_iter().collect();
+        let tracked: HashSet<String> = git(&root, &args, None)
+            .unwrap_or_default()
+            .into_iter()
+            .collect();
         let mut args = vec!["log", "--all", "--format=", "--name-only", "-z", "--"];
         args.extend(&rels);
-        let history: HashSet<String> =
-            git(&root, &args, None).unwrap_or_default().into_iter().map(|s| s.trim_matches('\n').to_owned()).collect();
+        let history: HashSet<String> = git(&root, &args, None)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|s| s.trim_matches('\n').to_owned())
+            .collect();
         for (path, rel) in &files {
             let shown = path.display();
             if !ignored.contains(rel) {
-                let f = Finding::new(&RULE_NOT_IGNORED, path, None, None, format!("{shown} is not ignored by git in {}", root.display()));
-                out.push(f.with_fix(Fix::Ignore { file: root.join(".gitignore"), pattern: format!("/{rel}") }));
+                let f = Finding::new(
+                    &RULE_NOT_IGNORED,
+                    path,
+                    None,
+                    None,
+                    format!("{shown} is not ignored by git in {}", root.display()),
+                );
+                out.push(f.with_fix(Fix::Ignore {
+                    file: root.join(".gitignore"),
+                    pattern: format!("/{rel}"),
+                }));
             }
             if tracked.contains(rel) {
-                out.push(Finding::new(&RULE_TRACKED, path, None, None, format!("{shown} is tracked by git")));
+                out.push(Finding::new(
+                    &RULE_TRACKED,
+                    path,
+                    None,
+                    None,
+                    format!("{shown} is tracked by git"),
+                ));
             }
             if history.contains(rel) {
-                out.push(Finding::new(&RULE_HISTORY, path, None, None, format!("{shown} is in the git history")));
+                out.push(Finding::new(
+                    &RULE_HISTORY,
+                    path,
+                    None,
+                    None,
+                    format!("{shown} is in the git history"),
+                ));
             }
         }
     }

@@ -87,7 +87,10 @@ pub fn rules() -> Vec<&'static Rule> {
 pub fn audit(options: &AuditOptions<'_>) -> Result<AuditReport, AuditError> {
     let mut report = AuditReport::default();
     for root in &options.roots {
-        let tree = Tree::walk(root).map_err(|source| AuditError::Read { path: root.clone(), source })?;
+        let tree = Tree::walk(root).map_err(|source| AuditError::Read {
+            path: root.clone(),
+            source,
+        })?;
         let out = &mut report.findings;
         for file in &tree.secret_files {
             file_mode::run(file, out);
@@ -112,16 +115,34 @@ pub fn audit(options: &AuditOptions<'_>) -> Result<AuditReport, AuditError> {
                 check_env_file(&file.path, stack, options.now, out);
             }
         }
-        report.files.extend(tree.secret_files.iter().map(|f| f.path.clone()));
+        report
+            .files
+            .extend(tree.secret_files.iter().map(|f| f.path.clone()));
     }
-    report.findings.sort_by(|a, b| (&a.path, a.line, a.rule).cmp(&(&b.path, b.line, b.rule)));
+    report
+        .findings
+        .sort_by(|a, b| (&a.path, a.line, a.rule).cmp(&(&b.path, b.line, b.rule)));
     Ok(report)
 }
 
 fn check_env_file(path: &Path, stack: &Stack, now: u64, out: &mut Vec<Finding>) {
-    let Ok(bytes) = std::fs::read(path).map(zeroize::Zeroizing::new) else { return };
-    let Ok(doc) = Document::parse(&bytes) else { return };
-    let example_bytes = path.parent().and_then(|d| std::fs::read(d.join(".env.example")).ok());
-    let example = example_bytes.as_deref().and_then(|b| Document::parse(b).ok());
-    out.extend(check_env(&EnvContext { path, doc: &doc, stack: Some(stack), example: example.as_ref(), now }));
+    let Ok(bytes) = std::fs::read(path).map(zeroize::Zeroizing::new) else {
+        return;
+    };
+    let Ok(doc) = Document::parse(&bytes) else {
+        return;
+    };
+    let example_bytes = path
+        .parent()
+        .and_then(|d| std::fs::read(d.join(".env.example")).ok());
+    let example = example_bytes
+        .as_deref()
+        .and_then(|b| Document::parse(b).ok());
+    out.extend(check_env(&EnvContext {
+        path,
+        doc: &doc,
+        stack: Some(stack),
+        example: example.as_ref(),
+        now,
+    }));
 }

@@ -18,8 +18,12 @@ pub static RULE: Rule = Rule {
 const REAL_GUESSES_LOG10: f64 = 16.0;
 
 pub fn run(template: &Path, out: &mut Vec<Finding>) {
-    let Ok(bytes) = std::fs::read(template).map(zeroize::Zeroizing::new) else { return };
-    let Ok(doc) = Document::parse(&bytes) else { return };
+    let Ok(bytes) = std::fs::read(template).map(zeroize::Zeroizing::new) else {
+        return;
+    };
+    let Ok(doc) = Document::parse(&bytes) else {
+        return;
+    };
     for (line, e) in doc.entries_with_lines() {
         let v = e.value().expose();
         if v.len() < 12 || !is_secret_name(e.key()) || is_placeholder(v) {
@@ -27,8 +31,18 @@ pub fn run(template: &Path, out: &mut Vec<Finding>) {
         }
         let sample: String = v.chars().take(100).collect();
         if zxcvbn::zxcvbn(&sample, &[]).guesses_log10() >= REAL_GUESSES_LOG10 {
-            let message = format!("{} line {line}: {} looks like a real secret in a template", template.display(), e.key());
-            out.push(Finding::new(&RULE, template, Some(line), Some(e.key()), message));
+            let message = format!(
+                "{} line {line}: {} looks like a real secret in a template",
+                template.display(),
+                e.key()
+            );
+            out.push(Finding::new(
+                &RULE,
+                template,
+                Some(line),
+                Some(e.key()),
+                message,
+            ));
         }
     }
 }

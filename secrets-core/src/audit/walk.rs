@@ -49,22 +49,37 @@ pub fn is_env_name(name: &str) -> bool {
 pub fn is_template_name(name: &str) -> bool {
     let lower = name.to_ascii_lowercase();
     (lower.starts_with(".env") || lower.ends_with(".env"))
-        && ["example", "sample", "template", "dist", "defaults"].iter().any(|w| lower.contains(w))
+        && ["example", "sample", "template", "dist", "defaults"]
+            .iter()
+            .any(|w| lower.contains(w))
 }
 
 fn is_dockerfile_name(name: &str) -> bool {
-    name == "Dockerfile" || name.starts_with("Dockerfile.") || name.ends_with(".Dockerfile") || name == "Containerfile"
+    name == "Dockerfile"
+        || name.starts_with("Dockerfile.")
+        || name.ends_with(".Dockerfile")
+        || name == "Containerfile"
 }
 
 fn is_compose_name(name: &str) -> bool {
-    let stem = name.strip_suffix(".yml").or_else(|| name.strip_suffix(".yaml"));
-    stem.is_some_and(|s| s == "compose" || s == "docker-compose" || s.starts_with("docker-compose.") || s.starts_with("compose."))
+    let stem = name
+        .strip_suffix(".yml")
+        .or_else(|| name.strip_suffix(".yaml"));
+    stem.is_some_and(|s| {
+        s == "compose"
+            || s == "docker-compose"
+            || s.starts_with("docker-compose.")
+            || s.starts_with("compose.")
+    })
 }
 
 impl Tree {
     /// Walks `root` (a directory, or a single file).
     pub fn walk(root: &Path) -> io::Result<Tree> {
-        let mut tree = Tree { root: root.to_owned(), ..Tree::default() };
+        let mut tree = Tree {
+            root: root.to_owned(),
+            ..Tree::default()
+        };
         let meta = fs::symlink_metadata(root)?;
         if !meta.is_dir() {
             tree.add_file(root, false);
@@ -100,16 +115,24 @@ impl Tree {
             }
         }
         // Files that compose files name (`env_file:`, `secrets: file:`).
-        let mut known: HashSet<PathBuf> = tree.secret_files.iter().map(|f| f.path.clone()).collect();
+        let mut known: HashSet<PathBuf> =
+            tree.secret_files.iter().map(|f| f.path.clone()).collect();
         for c in tree.compose_files.clone() {
             for named in super::compose::referenced_files(&c) {
                 if known.insert(named.clone()) && named.is_file() {
-                    let is_env = named.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.contains(".env") || n.ends_with("env"));
+                    let is_env = named
+                        .file_name()
+                        .and_then(|n| n.to_str())
+                        .is_some_and(|n| n.contains(".env") || n.ends_with("env"));
                     tree.add_file(&named, !is_env);
                 }
             }
         }
-        for list in [&mut tree.templates, &mut tree.dockerfiles, &mut tree.compose_files] {
+        for list in [
+            &mut tree.templates,
+            &mut tree.dockerfiles,
+            &mut tree.compose_files,
+        ] {
             list.sort();
         }
         tree.secret_files.sort_by(|a, b| a.path.cmp(&b.path));

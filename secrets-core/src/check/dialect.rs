@@ -34,12 +34,17 @@ pub fn disagreeing_readers(entry: &Entry, raw: &str) -> Vec<Reader> {
 
     // python-dotenv: `${` expands everywhere, even in single quotes; escapes
     // differ in quotes; a backslash before the closing quote derails it.
+    // It reads files with universal newlines: a raw CR in a quoted value is lost.
     let python_differs = token.contains("${")
+        || token.contains('\r')
         || match entry.quote() {
             Quote::None => false,
             Quote::Single => token.contains("\\\\"),
             Quote::Double => {
-                ["\\'", "\\a", "\\b", "\\f", "\\v", "\\$"].iter().any(|e| token.contains(e)) || token.ends_with("\\\\\"")
+                ["\\'", "\\a", "\\b", "\\f", "\\v", "\\$"]
+                    .iter()
+                    .any(|e| token.contains(e))
+                    || token.ends_with("\\\\\"")
             }
         }
         || (entry.interpolates() && !token.contains("${"));
@@ -51,7 +56,10 @@ pub fn disagreeing_readers(entry: &Entry, raw: &str) -> Vec<Reader> {
     // line only; no `export`.
     let line = raw.trim_end_matches(['\n', '\r']).trim_start();
     let docker_value = line.split_once('=').map(|(_, v)| v);
-    if line.starts_with("export") || raw.trim_end_matches(['\n', '\r']).contains('\n') || docker_value != Some(compose) {
+    if line.starts_with("export")
+        || raw.trim_end_matches(['\n', '\r']).contains('\n')
+        || docker_value != Some(compose)
+    {
         readers.push(Reader::DockerEnvFile);
     }
 
@@ -77,11 +85,25 @@ impl EnvCheck for Dialect {
             }
             let names: Vec<String> = readers.iter().map(ToString::to_string).collect();
             let message = if readers.contains(&Reader::Compose) {
-                format!("{} contains `$`, which {} expand or keep differently", entry.key(), names.join(", "))
+                format!(
+                    "{} contains `$`, which {} expand or keep differently",
+                    entry.key(),
+                    names.join(", ")
+                )
             } else {
-                format!("{} is read differently by {}", entry.key(), names.join(", "))
+                format!(
+                    "{} is read differently by {}",
+                    entry.key(),
+                    names.join(", ")
+                )
             };
-            out.push(Finding::new(&RULE, cx.path, Some(line), Some(entry.key()), message));
+            out.push(Finding::new(
+                &RULE,
+                cx.path,
+                Some(line),
+                Some(entry.key()),
+                message,
+            ));
         }
     }
 }
@@ -101,8 +123,19 @@ mod tests {
     fn reference_cases() {
         assert_eq!(readers("K=plain\n"), []);
         assert_eq!(readers("K=\"value\"\n"), [Reader::DockerEnvFile]);
-        assert_eq!(readers("K=pa$$word\n"), [Reader::Compose, Reader::Dotenvy, Reader::PythonDotenv, Reader::DockerEnvFile]);
-        assert_eq!(readers("K='ab${X}cd'\n"), [Reader::PythonDotenv, Reader::DockerEnvFile]);
+        assert_eq!(
+            readers("K=pa$$word\n"),
+            [
+                Reader::Compose,
+                Reader::Dotenvy,
+                Reader::PythonDotenv,
+                Reader::DockerEnvFile
+            ]
+        );
+        assert_eq!(
+            readers("K='ab${X}cd'\n"),
+            [Reader::PythonDotenv, Reader::DockerEnvFile]
+        );
         assert_eq!(readers("I=#abc\n"), [Reader::Dotenvy]);
         assert_eq!(readers("K=a #b\n"), [Reader::DockerEnvFile]);
         assert_eq!(readers("K=a b\n"), [Reader::Dotenvy]);

@@ -28,7 +28,13 @@ impl EnvCheck for Empty {
                 None => super::is_secret_name(e.key()),
             };
             if applies {
-                out.push(Finding::new(&RULE, cx.path, Some(line), Some(e.key()), format!("{} is empty", e.key())));
+                out.push(Finding::new(
+                    &RULE,
+                    cx.path,
+                    Some(line),
+                    Some(e.key()),
+                    format!("{} is empty", e.key()),
+                ));
             }
         }
     }

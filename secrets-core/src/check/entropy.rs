@@ -22,7 +22,10 @@ impl EnvCheck for LowEntropy {
 
     fn run(&self, cx: &EnvContext<'_>, out: &mut Vec<Finding>) {
         for (line, key, value) in super::secret_entries(cx) {
-            if value.is_empty() || super::is_placeholder(value) || super::published_default(value).is_some() {
+            if value.is_empty()
+                || super::is_placeholder(value)
+                || super::published_default(value).is_some()
+            {
                 continue; // reported by their own rules
             }
             // zxcvbn looks at the first 100 characters; long values are not weak by length.

@@ -21,7 +21,13 @@ impl EnvCheck for ExampleValue {
         let Some(example) = cx.example else { return };
         for (line, key, value) in super::secret_entries(cx) {
             if !value.is_empty() && example.get(key).is_some_and(|v| v.expose() == value) {
-                out.push(Finding::new(&RULE, cx.path, Some(line), Some(key), format!("{key} is the value from .env.example")));
+                out.push(Finding::new(
+                    &RULE,
+                    cx.path,
+                    Some(line),
+                    Some(key),
+                    format!("{key} is the value from .env.example"),
+                ));
             }
         }
     }

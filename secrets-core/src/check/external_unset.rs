@@ -20,10 +20,20 @@ impl EnvCheck for ExternalUnset {
 
     fn run(&self, cx: &EnvContext<'_>, out: &mut Vec<Finding>) {
         let Some(stack) = cx.stack else { return };
-        for v in stack.vars().iter().filter(|v| matches!(v.source, Source::External)) {
+        for v in stack
+            .vars()
+            .iter()
+            .filter(|v| matches!(v.source, Source::External))
+        {
             if cx.doc.get(&v.name).is_some_and(|val| val.is_empty()) {
                 let line = super::line_of(cx.doc, &v.name);
-                out.push(Finding::new(&RULE, cx.path, line, Some(&v.name), format!("{} must be set by you and is empty", v.name)));
+                out.push(Finding::new(
+                    &RULE,
+                    cx.path,
+                    line,
+                    Some(&v.name),
+                    format!("{} must be set by you and is empty", v.name),
+                ));
             }
         }
     }

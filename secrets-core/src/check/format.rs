@@ -90,10 +90,15 @@ fn hex_problem(value: &str, bytes: usize) -> Option<String> {
 
 fn jwt_secret_problem(value: &str, min_bytes: usize) -> Option<String> {
     if value.len() < 32 {
-        return Some(format!("is {} characters; PostgREST and Hasura refuse JWT secrets under 32", value.len()));
+        return Some(format!(
+            "is {} characters; PostgREST and Hasura refuse JWT secrets under 32",
+            value.len()
+        ));
     }
     if value.len() < min_bytes {
-        return Some(format!("is shorter than the {min_bytes} bytes its algorithm needs (RFC 7518)"));
+        return Some(format!(
+            "is shorter than the {min_bytes} bytes its algorithm needs (RFC 7518)"
+        ));
     }
     if value.starts_with('@') {
         return Some("starts with `@`, which PostgREST reads as a file path".into());
@@ -107,8 +112,15 @@ fn name_problem(key: &str, value: &str) -> Option<String> {
         "API_KEYS" => value.split(',').find_map(|k| {
             if k.contains('_') {
                 Some("contains `_`, which SuperTokens refuses in API keys".to_owned())
-            } else if k.len() < 20 || !k.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'=' || b == b'-') {
-                Some("needs keys of at least 20 characters of [A-Za-z0-9=-] for SuperTokens".to_owned())
+            } else if k.len() < 20
+                || !k
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'=' || b == b'-')
+            {
+                Some(
+                    "needs keys of at least 20 characters of [A-Za-z0-9=-] for SuperTokens"
+                        .to_owned(),
+                )
             } else {
                 None
             }
@@ -122,7 +134,9 @@ fn name_problem(key: &str, value: &str) -> Option<String> {
                 None
             }
         }
-        "MINIO_ROOT_PASSWORD" | "MINIO_SECRET_KEY" => (value.len() < 8).then(|| "is shorter than MinIO's 8 characters".into()),
+        "MINIO_ROOT_PASSWORD" | "MINIO_SECRET_KEY" => {
+            (value.len() < 8).then(|| "is shorter than MinIO's 8 characters".into())
+        }
         "JWT_SECRET" | "PGRST_JWT_SECRET" | "PGRAPHILE_JWT_SECRET" => jwt_secret_problem(value, 32),
         _ => None,
     }
@@ -141,7 +155,10 @@ impl EnvCheck for Format {
             }
             let by_kind = match cx.stack.and_then(|s| s.var(e.key())).map(|v| &v.source) {
                 Some(Source::Generate(kind)) => kind_problem(kind, value),
-                Some(Source::Derive { derivation: Derivation::VapidPublicKey, .. }) => {
+                Some(Source::Derive {
+                    derivation: Derivation::VapidPublicKey,
+                    ..
+                }) => {
                     let point = URL_SAFE_NO_PAD.decode(value).ok();
                     let valid = point.as_deref().is_some_and(|p| {
                         p.len() == 65 && p[0] == 4 && p256::PublicKey::from_sec1_bytes(p).is_ok()
@@ -151,7 +168,13 @@ impl EnvCheck for Format {
                 _ => None,
             };
             if let Some(problem) = by_kind.or_else(|| name_problem(e.key(), value)) {
-                out.push(Finding::new(&RULE, cx.path, Some(line), Some(e.key()), format!("{} {problem}", e.key())));
+                out.push(Finding::new(
+                    &RULE,
+                    cx.path,
+                    Some(line),
+                    Some(e.key()),
+                    format!("{} {problem}", e.key()),
+                ));
             }
         }
     }
@@ -164,16 +187,40 @@ mod tests {
 
     #[test]
     fn kind_rules() {
-        assert_eq!(kind_problem(&Kind::Hex { bytes: 2 }, "abc").as_deref(), Some("has an odd number of hex digits"));
+        assert_eq!(
+            kind_problem(&Kind::Hex { bytes: 2 }, "abc").as_deref(),
+            Some("has an odd number of hex digits")
+        );
         assert_eq!(kind_problem(&Kind::Hex { bytes: 2 }, "abcd"), None);
-        assert_eq!(kind_problem(&Kind::ImgproxyKey, "abcd").as_deref(), Some("is 2 bytes of hex, not 32"));
+        assert_eq!(
+            kind_problem(&Kind::ImgproxyKey, "abcd").as_deref(),
+            Some("is 2 bytes of hex, not 32")
+        );
         assert!(kind_problem(&Kind::Fernet, "abc").is_some());
         assert!(kind_problem(&Kind::JwtSecret { alg: JwtAlg::Hs256 }, "short").is_some());
-        assert!(kind_problem(&Kind::Base64 { bytes: 3, urlsafe: false, padded: true }, "YWJj").is_none());
-        assert!(kind_problem(&Kind::Base64 { bytes: 4, urlsafe: false, padded: true }, "YWJj").is_some());
+        assert!(kind_problem(
+            &Kind::Base64 {
+                bytes: 3,
+                urlsafe: false,
+                padded: true
+            },
+            "YWJj"
+        )
+        .is_none());
+        assert!(kind_problem(
+            &Kind::Base64 {
+                bytes: 4,
+                urlsafe: false,
+                padded: true
+            },
+            "YWJj"
+        )
+        .is_some());
         assert!(kind_problem(&Kind::VapidPrivateKey, "AAAA").is_some());
         assert!(name_problem("API_KEYS", "abcdefghij_klmnopqrstuv").is_some());
-        assert!(name_problem("API_KEYS", "abcdefghijklmnopqrstuv,ABCDEFGHIJKLMNOPQRSTUV").is_none());
+        assert!(
+            name_problem("API_KEYS", "abcdefghijklmnopqrstuv,ABCDEFGHIJKLMNOPQRSTUV").is_none()
+        );
         assert!(name_problem("MINIO_ROOT_USER", "a=b").is_some());
     }
 }

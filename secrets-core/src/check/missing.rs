@@ -21,7 +21,13 @@ impl EnvCheck for Missing {
         let Some(stack) = cx.stack else { return };
         for v in stack.vars() {
             if cx.doc.get(&v.name).is_none() {
-                out.push(Finding::new(&RULE, cx.path, None, Some(&v.name), format!("{} is declared in the manifest but not set", v.name)));
+                out.push(Finding::new(
+                    &RULE,
+                    cx.path,
+                    None,
+                    Some(&v.name),
+                    format!("{} is declared in the manifest but not set", v.name),
+                ));
             }
         }
     }

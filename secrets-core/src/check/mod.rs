@@ -22,6 +22,7 @@ use crate::generate::Kind;
 use crate::manifest::Source;
 use crate::stack::Stack;
 
+pub use dialect::disagreeing_readers;
 pub use placeholder::is_placeholder;
 pub use published_default::published_default;
 
@@ -129,7 +130,13 @@ pub struct Finding {
 
 impl Finding {
     /// A finding of `rule` at a place.
-    pub fn new(rule: &'static Rule, path: &Path, line: Option<usize>, key: Option<&str>, message: String) -> Self {
+    pub fn new(
+        rule: &'static Rule,
+        path: &Path,
+        line: Option<usize>,
+        key: Option<&str>,
+        message: String,
+    ) -> Self {
         Finding {
             rule: rule.id,
             name: rule.name,
@@ -209,12 +216,39 @@ pub fn check_env(cx: &EnvContext<'_>) -> Vec<Finding> {
 /// Whether a variable name looks like it holds a secret.
 pub fn is_secret_name(name: &str) -> bool {
     let n = name.to_ascii_uppercase();
-    let secretish = ["PASSWORD", "PASSWD", "_PASS", "SECRET", "TOKEN", "API_KEY", "APIKEY", "PRIVATE", "CREDENTIAL", "_KEY", "SALT", "AUTH"]
-        .iter()
-        .any(|w| n.contains(w) || n.starts_with(w.trim_start_matches('_')));
-    let public = ["PUBLIC", "_ID", "_USER", "_USERNAME", "_EMAIL", "_NAME", "_HOST", "_PORT", "_FILE", "_URL", "_SUBJECT", "_PATH", "_TTL"]
-        .iter()
-        .any(|w| n.ends_with(w) || (w == &"PUBLIC" && n.contains(w)));
+    let secretish = [
+        "PASSWORD",
+        "PASSWD",
+        "_PASS",
+        "SECRET",
+        "TOKEN",
+        "API_KEY",
+        "APIKEY",
+        "PRIVATE",
+        "CREDENTIAL",
+        "_KEY",
+        "SALT",
+        "AUTH",
+    ]
+    .iter()
+    .any(|w| n.contains(w) || n.starts_with(w.trim_start_matches('_')));
+    let public = [
+        "PUBLIC",
+        "_ID",
+        "_USER",
+        "_USERNAME",
+        "_EMAIL",
+        "_NAME",
+        "_HOST",
+        "_PORT",
+        "_FILE",
+        "_URL",
+        "_SUBJECT",
+        "_PATH",
+        "_TTL",
+    ]
+    .iter()
+    .any(|w| n.ends_with(w) || (w == &"PUBLIC" && n.contains(w)));
     secretish && !public
 }
 
@@ -244,7 +278,10 @@ pub fn secret_entries<'a>(cx: &'a EnvContext<'_>) -> Vec<(usize, &'a str, &'a st
 
 /// The line of the last assignment of `key`.
 pub fn line_of(doc: &Document, key: &str) -> Option<usize> {
-    doc.entries_with_lines().filter(|(_, e)| e.key() == key).map(|(l, _)| l).last()
+    doc.entries_with_lines()
+        .filter(|(_, e)| e.key() == key)
+        .map(|(l, _)| l)
+        .last()
 }
 
 #[cfg(test)]
@@ -268,10 +305,27 @@ mod tests {
 
     #[test]
     fn secret_names() {
-        for n in ["POSTGRES_PASSWORD", "JWT_SECRET", "API_KEYS", "IMGPROXY_KEY", "IMGPROXY_SALT", "SLACK_BOT_TOKEN", "MINIO_ROOT_PASS", "S3_APP_SECRET_KEY"] {
+        for n in [
+            "POSTGRES_PASSWORD",
+            "JWT_SECRET",
+            "API_KEYS",
+            "IMGPROXY_KEY",
+            "IMGPROXY_SALT",
+            "SLACK_BOT_TOKEN",
+            "MINIO_ROOT_PASS",
+            "S3_APP_SECRET_KEY",
+        ] {
             assert!(is_secret_name(n), "{n}");
         }
-        for n in ["POSTGRES_USER", "VAPID_PUBLIC_KEY", "GOOGLE_CLIENT_ID", "DATABASE_URL", "PORT", "KEY_FILE", "POSTGRES_PASSWORD_FILE"] {
+        for n in [
+            "POSTGRES_USER",
+            "VAPID_PUBLIC_KEY",
+            "GOOGLE_CLIENT_ID",
+            "DATABASE_URL",
+            "PORT",
+            "KEY_FILE",
+            "POSTGRES_PASSWORD_FILE",
+        ] {
             assert!(!is_secret_name(n), "{n}");
         }
     }

@@ -19,12 +19,33 @@ pub fn is_placeholder(value: &str) -> bool {
     if v.is_empty() {
         return false;
     }
-    let words = ["changeme", "change-me", "change_me", "change-this", "change_this", "changethis", "replace-me", "replace_me", "placeholder", "todo", "fixme", "example", "dummy", "insert", "fill-in", "fill_in"];
-    let exact = ["password", "secret", "pass", "admin", "test", "default", "token", "key", "changeit", "none", "null", "xxx"];
+    let words = [
+        "changeme",
+        "change-me",
+        "change_me",
+        "change-this",
+        "change_this",
+        "changethis",
+        "replace-me",
+        "replace_me",
+        "placeholder",
+        "todo",
+        "fixme",
+        "example",
+        "dummy",
+        "insert",
+        "fill-in",
+        "fill_in",
+    ];
+    let exact = [
+        "password", "secret", "pass", "admin", "test", "default", "token", "key", "changeit",
+        "none", "null", "xxx",
+    ];
     (v.starts_with('<') && v.ends_with('>'))
         || (v.starts_with("${") && v.ends_with('}'))
         || v.ends_with("...")
-        || v.chars().all(|c| c == 'x' || c == '*' || c == '.' || c == '-')
+        || v.chars()
+            .all(|c| c == 'x' || c == '*' || c == '.' || c == '-')
         || (v.starts_with("your") && (v.contains('_') || v.contains('-')))
         || v.ends_with("_here")
         || v.ends_with("-here")
@@ -41,7 +62,13 @@ impl EnvCheck for Placeholder {
     fn run(&self, cx: &EnvContext<'_>, out: &mut Vec<Finding>) {
         for (line, key, value) in super::secret_entries(cx) {
             if is_placeholder(value) {
-                out.push(Finding::new(&RULE, cx.path, Some(line), Some(key), format!("{key} holds a placeholder, not a secret")));
+                out.push(Finding::new(
+                    &RULE,
+                    cx.path,
+                    Some(line),
+                    Some(key),
+                    format!("{key} holds a placeholder, not a secret"),
+                ));
             }
         }
     }
@@ -53,10 +80,27 @@ mod tests {
 
     #[test]
     fn seed_placeholders() {
-        for v in ["change-this-strong", "a_strong_password_here", "your_openai_api_key", "<generate-a-long-random-secret>", "<POSTGRES_SUPERPASS>", "xoxb-...", "ghp_...", "secret_...", "...", "xxx", "your-api-token", "CHANGEME"] {
+        for v in [
+            "change-this-strong",
+            "a_strong_password_here",
+            "your_openai_api_key",
+            "<generate-a-long-random-secret>",
+            "<POSTGRES_SUPERPASS>",
+            "xoxb-...",
+            "ghp_...",
+            "secret_...",
+            "...",
+            "xxx",
+            "your-api-token",
+            "CHANGEME",
+        ] {
             assert!(is_placeholder(v), "{v}");
         }
-        for v in ["k8BhznHshT19xmlQzBwdSqP61ArBj4qR", "td0e04GtervOSAPUIX9xlyDE3fTQfIhr6BykK72gy1w", ""] {
+        for v in [
+            "k8BhznHshT19xmlQzBwdSqP61ArBj4qR",
+            "td0e04GtervOSAPUIX9xlyDE3fTQfIhr6BykK72gy1w",
+            "",
+        ] {
             assert!(!is_placeholder(v), "{v}");
         }
     }

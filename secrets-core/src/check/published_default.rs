@@ -32,7 +32,9 @@ pub fn published_default(value: &str) -> Option<&'static str> {
     }
     // Tokens issued by `supabase-demo` or signed with the demo secret.
     let mut parts = value.split('.');
-    if let (Some(_), Some(payload), Some(_), None) = (parts.next(), parts.next(), parts.next(), parts.next()) {
+    if let (Some(_), Some(payload), Some(_), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    {
         if let Ok(bytes) = URL_SAFE_NO_PAD.decode(payload) {
             if let Ok(claims) = serde_json::from_slice::<serde_json::Value>(&bytes) {
                 if claims.get("iss").and_then(|i| i.as_str()) == Some("supabase-demo") {
@@ -55,7 +57,13 @@ impl EnvCheck for PublishedDefault {
     fn run(&self, cx: &EnvContext<'_>, out: &mut Vec<Finding>) {
         for (line, key, value) in super::secret_entries(cx) {
             if let Some(what) = published_default(value) {
-                out.push(Finding::new(&RULE, cx.path, Some(line), Some(key), format!("{key} is {what}")));
+                out.push(Finding::new(
+                    &RULE,
+                    cx.path,
+                    Some(line),
+                    Some(key),
+                    format!("{key} is {what}"),
+                ));
             }
         }
     }

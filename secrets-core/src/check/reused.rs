@@ -48,7 +48,9 @@ impl EnvCheck for Reused {
                     cx.path,
                     Some(line),
                     Some(key),
-                    format!("{key} has the same value as {first}, and they are not declared aliases"),
+                    format!(
+                        "{key} has the same value as {first}, and they are not declared aliases"
+                    ),
                 )),
                 None => {
                     seen.insert(value, (key, line));

@@ -21,9 +21,16 @@ impl EnvCheck for RotationOverdue {
     fn run(&self, cx: &EnvContext<'_>, out: &mut Vec<Finding>) {
         let Some(stack) = cx.stack else { return };
         for v in stack.vars() {
-            let (Some(period), Some(line)) = (v.rotate_after, super::line_of(cx.doc, &v.name)) else { continue };
+            let (Some(period), Some(line)) = (v.rotate_after, super::line_of(cx.doc, &v.name))
+            else {
+                continue;
+            };
             let message = match last_rotated(cx.doc, &v.name) {
-                None => format!("{} has no `# rotated:` stamp; its age is unknown (rotate_after {} days)", v.name, period / 86_400),
+                None => format!(
+                    "{} has no `# rotated:` stamp; its age is unknown (rotate_after {} days)",
+                    v.name,
+                    period / 86_400
+                ),
                 Some(t) if cx.now.saturating_sub(t) >= period => format!(
                     "{} was last rotated {} days ago (rotate_after {} days)",
                     v.name,
@@ -32,7 +39,13 @@ impl EnvCheck for RotationOverdue {
                 ),
                 Some(_) => continue,
             };
-            out.push(Finding::new(&RULE, cx.path, Some(line), Some(&v.name), message));
+            out.push(Finding::new(
+                &RULE,
+                cx.path,
+                Some(line),
+                Some(&v.name),
+                message,
+            ));
         }
     }
 }

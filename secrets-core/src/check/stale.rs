@@ -13,7 +13,8 @@ static RULE: Rule = Rule {
     id: "SC010",
     name: "stale-derived",
     severity: Severity::High,
-    summary: "A derived value (alias, template, public key, signed token) does not match its inputs",
+    summary:
+        "A derived value (alias, template, public key, signed token) does not match its inputs",
     help: "rotate the input (`secrets rotate INPUT`) to recompute every dependent",
 };
 
@@ -28,30 +29,49 @@ impl EnvCheck for Stale {
         for v in stack.vars() {
             let Some(value) = get(&v.name) else { continue };
             let problem = match &v.source {
-                Source::SameAs(other) => get(other).filter(|o| *o != value).map(|_| format!("differs from {other}")),
+                Source::SameAs(other) => get(other)
+                    .filter(|o| *o != value)
+                    .map(|_| format!("differs from {other}")),
                 Source::Template(t) => t
                     .render(|n| get(n))
                     .filter(|expected| expected != value)
-                    .map(|_| format!("does not match its template over {}", t.references().collect::<Vec<_>>().join(", "))),
+                    .map(|_| {
+                        format!(
+                            "does not match its template over {}",
+                            t.references().collect::<Vec<_>>().join(", ")
+                        )
+                    }),
                 Source::Derive { derivation, from } => match (derivation, get(from)) {
                     (_, None) => None,
-                    (Derivation::VapidPublicKey, Some(private)) => match crate::generate::vapid::public_key(private) {
-                        Some(expected) if expected == value => None,
-                        Some(_) => Some(format!("is not the public key of {from}")),
-                        None => None, // the private key's own format finding says why
-                    },
-                    (Derivation::SignedJwt { .. }, Some(secret)) => match jwt::verify_hs256(value, secret.as_bytes(), cx.now) {
-                        Ok(_) => None,
-                        Err(jwt::JwtError::Expired) => Some("has expired".to_owned()),
-                        Err(jwt::JwtError::Signature) => Some(format!("is not signed with the current {from}")),
-                        Err(e) => Some(format!("is not a valid token: {e}")),
-                    },
+                    (Derivation::VapidPublicKey, Some(private)) => {
+                        match crate::generate::vapid::public_key(private) {
+                            Some(expected) if expected == value => None,
+                            Some(_) => Some(format!("is not the public key of {from}")),
+                            None => None, // the private key's own format finding says why
+                        }
+                    }
+                    (Derivation::SignedJwt { .. }, Some(secret)) => {
+                        match jwt::verify_hs256(value, secret.as_bytes(), cx.now) {
+                            Ok(_) => None,
+                            Err(jwt::JwtError::Expired) => Some("has expired".to_owned()),
+                            Err(jwt::JwtError::Signature) => {
+                                Some(format!("is not signed with the current {from}"))
+                            }
+                            Err(e) => Some(format!("is not a valid token: {e}")),
+                        }
+                    }
                 },
                 _ => None,
             };
             if let Some(problem) = problem {
                 let line = super::line_of(cx.doc, &v.name);
-                out.push(Finding::new(&RULE, cx.path, line, Some(&v.name), format!("{} {problem}", v.name)));
+                out.push(Finding::new(
+                    &RULE,
+                    cx.path,
+                    line,
+                    Some(&v.name),
+                    format!("{} {problem}", v.name),
+                ));
             }
         }
     }

@@ -179,7 +179,9 @@ impl Document {
     /// Every assignment with its line and the item's raw text (the line, or
     /// lines for a multi-line value, with the terminator): for dialect checks.
     pub fn entries_with_raw(&self) -> impl Iterator<Item = (usize, &Entry, &str)> {
-        self.items.iter().filter_map(|i| i.entry.as_ref().map(|e| (i.line, e, i.raw.as_str())))
+        self.items
+            .iter()
+            .filter_map(|i| i.entry.as_ref().map(|e| (i.line, e, i.raw.as_str())))
     }
 
     /// Keys in file order, duplicates included.
@@ -343,7 +345,7 @@ impl Document {
     pub fn remove(&mut self, key: &str) -> usize {
         let before = self.items.len();
         self.items
-            .retain(|i| !i.entry.as_ref().is_some_and(|e| e.key == key));
+            .retain(|i| i.entry.as_ref().is_none_or(|e| e.key != key));
         self.renumber();
         before - self.items.len()
     }
@@ -430,8 +432,18 @@ fn parse_item(text: &str, start: usize, line: usize) -> Result<(Item, usize), Pa
         return err(p, "expected `=` after the variable name");
     }
     p += 1;
-    while p < content_end && is_blank(bytes[p]) {
-        p += 1;
+    // Compose also skips NEL and no-break spaces here.
+    for c in text[p..content_end].chars() {
+        if !(c == ' '
+            || c == '\t'
+            || c == '\u{b}'
+            || c == '\u{c}'
+            || c == '\u{85}'
+            || c == '\u{a0}')
+        {
+            break;
+        }
+        p += c.len_utf8();
     }
     let value_start = p;
     let (quote, value_end, item_end, value, interpolates) = match bytes.get(p) {
@@ -480,9 +492,11 @@ fn parse_item(text: &str, start: usize, line: usize) -> Result<(Item, usize), Pa
                 }
                 e = value_start + i + 1;
             }
-            while e > value_start && is_blank(bytes[e - 1]) {
-                e -= 1;
-            }
+            // Trailing white space in Unicode's sense, as Compose trims it.
+            e = value_start
+                + text[value_start..e]
+                    .trim_end_matches(char::is_whitespace)
+                    .len();
             let v = text[value_start..e].to_owned();
             let interp = v.contains('$');
             (Quote::None, e, line_end, v, interp)

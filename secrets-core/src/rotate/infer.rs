@@ -24,7 +24,7 @@ pub fn infer(name: &str, value: &str) -> Option<Kind> {
             length: len.max(crate::generate::DJANGO_MIN_LENGTH),
         });
     }
-    if len % 2 == 0
+    if len.is_multiple_of(2)
         && value.bytes().all(|b| b.is_ascii_hexdigit())
         && value.bytes().any(|b| b.is_ascii_digit())
     {

@@ -1,0 +1,62 @@
+//! Rendering findings as text, and the exit code they call for.
+
+use std::fmt::Write as _;
+use std::io::IsTerminal;
+
+use secrets_core::check::{Finding, Severity};
+
+use crate::args::FailOn;
+
+/// The severity `--fail-on` names.
+pub fn threshold(f: FailOn) -> Severity {
+    match f {
+        FailOn::Low => Severity::Low,
+        FailOn::Medium => Severity::Medium,
+        FailOn::High => Severity::High,
+    }
+}
+
+/// Whether any finding is at or above the threshold.
+pub fn fails(findings: &[Finding], fail_on: FailOn) -> bool {
+    findings.iter().any(|f| f.severity >= threshold(fail_on))
+}
+
+/// Colour only on a terminal, and never with NO_COLOR set.
+fn colour() -> bool {
+    std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stdout().is_terminal()
+}
+
+/// `PATH:LINE: severity RULE name: message` and an indented hint per finding.
+pub fn text(findings: &[Finding]) -> String {
+    let colour = colour();
+    let mut out = String::new();
+    for f in findings {
+        let place = match f.line {
+            Some(l) => format!("{}:{l}", f.path.display()),
+            None => f.path.display().to_string(),
+        };
+        let sev = f.severity.name();
+        let sev = if colour {
+            let code = match f.severity {
+                Severity::High => "31",
+                Severity::Medium => "33",
+                Severity::Low => "36",
+            };
+            format!("\x1b[1;{code}m{sev}\x1b[0m")
+        } else {
+            sev.to_owned()
+        };
+        let _ = writeln!(out, "{place}: {sev} {} {}: {}", f.rule, f.name, f.message);
+        let _ = writeln!(out, "    fix: {}", f.help);
+    }
+    let count = |s: Severity| findings.iter().filter(|f| f.severity == s).count();
+    let _ = writeln!(
+        out,
+        "{} findings: {} high, {} medium, {} low",
+        findings.len(),
+        count(Severity::High),
+        count(Severity::Medium),
+        count(Severity::Low)
+    );
+    out
+}

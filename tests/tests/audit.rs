@@ -1,0 +1,550 @@
+//! `secrets check` and `secrets audit`: each rule fires on one case and not
+//! on another; no output format shows a secret; SARIF validates against the
+//! 2.1.0 schema; `--fix` cleans what it may; exit codes 0, 1 and 2.
+
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use secrets_core::envfile::Document;
+use secrets_core::SecretValue;
+use secrets_tests::{have_program, python, repo_root, require, require_python, secrets};
+
+fn copy_dir(src: &Path, dst: &Path) {
+    fs::create_dir_all(dst).unwrap();
+    for e in fs::read_dir(src).unwrap() {
+        let e = e.unwrap();
+        let to = dst.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_dir(&e.path(), &to);
+        } else {
+            fs::copy(e.path(), &to).unwrap();
+            let mode = if e.file_name().to_string_lossy().starts_with(".env") {
+                0o600
+            } else {
+                0o644
+            };
+            fs::set_permissions(&to, fs::Permissions::from_mode(mode)).unwrap();
+        }
+    }
+    fs::set_permissions(dst, fs::Permissions::from_mode(0o700)).unwrap();
+}
+
+fn rules_in(o: &Output) -> Vec<String> {
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout)
+        .unwrap_or_else(|_| panic!("{}", String::from_utf8_lossy(&o.stderr)));
+    v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["rule"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+fn audit_rules(dir: &Path, extra: &[&str]) -> Vec<String> {
+    let o = secrets(dir)
+        .args(["audit", "--format", "json"])
+        .args(extra)
+        .output()
+        .unwrap();
+    assert!(
+        o.status.code() == Some(0) || o.status.code() == Some(1),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    rules_in(&o)
+}
+
+/// The content rules, from tests/fixtures/audit/RULE/{fires,clean}.
+#[test]
+fn content_rules_fire_on_their_fixture_and_not_on_the_clean_one() {
+    for rule in ["SA007", "SA008", "SA009", "SA010", "SA011", "SA012"] {
+        let d = tempfile::tempdir().unwrap();
+        for case in ["fires", "clean"] {
+            let dir = d.path().join(case);
+            copy_dir(
+                &repo_root()
+                    .join("tests/fixtures/audit")
+                    .join(rule)
+                    .join(case),
+                &dir,
+            );
+            let found = audit_rules(&dir, &[]);
+            assert_eq!(
+                found.contains(&rule.to_owned()),
+                case == "fires",
+                "{rule} {case}: {found:?}"
+            );
+        }
+    }
+}
+
+fn env_file(dir: &Path, mode: u32) -> PathBuf {
+    let p = dir.join(".env");
+    fs::write(&p, "API_TOKEN=Zq8xT2mV9pL4rB7nK1wY6sD3fH0jG5cA\n").unwrap();
+    fs::set_permissions(&p, fs::Permissions::from_mode(mode)).unwrap();
+    p
+}
+
+#[test]
+fn file_and_directory_modes() {
+    let d = tempfile::tempdir().unwrap();
+    let (fires, clean) = (d.path().join("fires"), d.path().join("clean"));
+    for dir in [&fires, &clean] {
+        fs::create_dir(dir).unwrap();
+    }
+    env_file(&fires, 0o644);
+    env_file(&clean, 0o600);
+    fs::set_permissions(&fires, fs::Permissions::from_mode(0o777)).unwrap();
+    fs::set_permissions(&clean, fs::Permissions::from_mode(0o700)).unwrap();
+    let f = audit_rules(&fires, &[]);
+    assert!(
+        f.contains(&"SA001".into()) && f.contains(&"SA003".into()),
+        "{f:?}"
+    );
+    let c = audit_rules(&clean, &[]);
+    assert!(
+        !c.contains(&"SA001".into()) && !c.contains(&"SA003".into()),
+        "{c:?}"
+    );
+}
+
+#[test]
+fn owner_rule() {
+    let d = tempfile::tempdir().unwrap();
+    env_file(d.path(), 0o600);
+    let uid = fs::metadata(d.path().join(".env"))
+        .map(|m| std::os::unix::fs::MetadataExt::uid(&m))
+        .unwrap();
+    assert!(audit_rules(d.path(), &["--owner", "65534:65534"]).contains(&"SA002".into()));
+    assert!(!audit_rules(d.path(), &["--owner", &uid.to_string()]).contains(&"SA002".into()));
+}
+
+fn git(dir: &Path, args: &[&str]) {
+    let o = Command::new("git")
+        .current_dir(dir)
+        .args([
+            "-c",
+            "user.name=t",
+            "-c",
+            "user.email=t@example.com",
+            "-c",
+            "init.defaultBranch=main",
+        ])
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        o.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
+
+#[test]
+fn git_rules() {
+    if !require(have_program("git"), "git", "apt-get install git") {
+        return;
+    }
+    let d = tempfile::tempdir().unwrap();
+    let repo = |name: &str| {
+        let r = d.path().join(name);
+        fs::create_dir(&r).unwrap();
+        git(&r, &["init", "-q"]);
+        fs::write(r.join("README"), "x").unwrap();
+        git(&r, &["add", "README"]);
+        git(&r, &["commit", "-q", "-m", "init"]);
+        env_file(&r, 0o600);
+        r
+    };
+    // Not ignored, not tracked, not in history.
+    let plain = repo("plain");
+    let f = audit_rules(&plain, &[]);
+    assert!(
+        f.contains(&"SA004".into()) && !f.contains(&"SA005".into()) && !f.contains(&"SA006".into()),
+        "{f:?}"
+    );
+    // Ignored: clean.
+    let ignored = repo("ignored");
+    fs::write(ignored.join(".gitignore"), ".env\n").unwrap();
+    let f = audit_rules(&ignored, &[]);
+    assert!(
+        !f.iter()
+            .any(|r| ["SA004", "SA005", "SA006"].contains(&r.as_str())),
+        "{f:?}"
+    );
+    // Tracked (and so in history).
+    let tracked = repo("tracked");
+    git(&tracked, &["add", ".env"]);
+    git(&tracked, &["commit", "-q", "-m", "oops"]);
+    let f = audit_rules(&tracked, &[]);
+    assert!(
+        f.contains(&"SA005".into()) && f.contains(&"SA006".into()),
+        "{f:?}"
+    );
+    // Removed from the index, still in history, now ignored.
+    git(&tracked, &["rm", "-q", "--cached", ".env"]);
+    fs::write(tracked.join(".gitignore"), ".env\n").unwrap();
+    git(&tracked, &["add", ".gitignore"]);
+    git(&tracked, &["commit", "-q", "-m", "untrack"]);
+    let f = audit_rules(&tracked, &[]);
+    assert!(
+        f.contains(&"SA006".into()) && !f.contains(&"SA005".into()) && !f.contains(&"SA004".into()),
+        "{f:?}"
+    );
+}
+
+const MANIFEST: &str = r#"
+[stack]
+include = ["postgres", "minio", "supertokens"]
+
+[vars.OPENAI_API_KEY]
+external = true
+
+[vars.HEX_KEY]
+kind = "hex"
+bytes = 16
+rotate_after = "30d"
+"#;
+
+/// A clean `.env` for MANIFEST: no check rule fires on it.
+fn clean_env(dir: &Path) -> Vec<u8> {
+    fs::write(dir.join("secrets.toml"), MANIFEST).unwrap();
+    let o = secrets(dir)
+        .args(["write", "--out", ".env"])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let mut doc = Document::parse(&fs::read(dir.join(".env")).unwrap()).unwrap();
+    doc.set(
+        "OPENAI_API_KEY",
+        &SecretValue::new("sk-proj-Zq8xT2mV9pL4rB7nK1wY6sD3fH0jG5cA".into()),
+    );
+    let bytes = doc.render().as_bytes().to_vec();
+    fs::write(dir.join(".env"), &bytes).unwrap();
+    bytes
+}
+
+fn check_rules(dir: &Path) -> Vec<String> {
+    let o = secrets(dir)
+        .args(["check", "--env", ".env", "--format", "json"])
+        .output()
+        .unwrap();
+    assert!(
+        o.status.code() == Some(0) || o.status.code() == Some(1),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    rules_in(&o)
+}
+
+#[test]
+fn check_rules_fire_on_one_case_and_not_on_the_clean_file() {
+    let d = tempfile::tempdir().unwrap();
+    let clean = clean_env(d.path());
+    assert_eq!(
+        check_rules(d.path()),
+        Vec::<String>::new(),
+        "the clean file has findings"
+    );
+
+    let text = String::from_utf8(clean.clone()).unwrap();
+    let get = |k: &str| {
+        Document::parse(&clean)
+            .unwrap()
+            .get(k)
+            .unwrap()
+            .expose()
+            .to_owned()
+    };
+    let set = |k: &str, v: &str| {
+        let mut doc = Document::parse(&clean).unwrap();
+        doc.set(k, &SecretValue::new(v.into()));
+        doc.render().to_string()
+    };
+    let pw = get("POSTGRES_PASSWORD");
+    let cases: Vec<(&str, String, Option<String>)> = vec![
+        (
+            "SC001",
+            text.lines()
+                .filter(|l| !l.starts_with("MINIO_ROOT_PASSWORD="))
+                .collect::<Vec<_>>()
+                .join("\n")
+                + "\n",
+            None,
+        ),
+        ("SC002", set("POSTGRES_PASSWORD", ""), None),
+        ("SC003", set("OPENAI_API_KEY", ""), None),
+        ("SC004", set("POSTGRES_PASSWORD", "change-me"), None),
+        ("SC005", set("MINIO_ROOT_PASSWORD", "minioadmin"), None),
+        (
+            "SC006",
+            text.clone(),
+            Some(format!("POSTGRES_PASSWORD={pw}\n")),
+        ),
+        ("SC007", set("HEX_KEY", "abc"), None),
+        ("SC008", set("MINIO_ROOT_PASSWORD", "Password123"), None),
+        ("SC009", set("MINIO_ROOT_PASSWORD", &pw), None),
+        (
+            "SC010",
+            set("POSTGRES_PASSWORD", "Zq8xT2mV9pL4rB7nK1wY6sD3fH0jG5cA"),
+            None,
+        ),
+        (
+            "SC011",
+            text.replace("OPENAI_API_KEY=sk-proj", "OPENAI_API_KEY=\"sk-proj")
+                .replace("fH0jG5cA\n", "fH0jG5cA\"\n"),
+            None,
+        ),
+        (
+            "SC012",
+            {
+                let lines: Vec<&str> = text.lines().collect();
+                let i = lines
+                    .iter()
+                    .position(|l| l.starts_with("HEX_KEY="))
+                    .unwrap();
+                assert!(lines[i - 1].starts_with("# rotated: "));
+                let mut l: Vec<String> = lines.iter().map(|s| s.to_string()).collect();
+                l[i - 1] = "# rotated: 2020-01-01T00:00:00Z".into();
+                l.join("\n") + "\n"
+            },
+            None,
+        ),
+    ];
+    for (rule, env, example) in cases {
+        fs::write(d.path().join(".env"), &env).unwrap();
+        let _ = fs::remove_file(d.path().join(".env.example"));
+        if let Some(e) = example {
+            fs::write(d.path().join(".env.example"), e).unwrap();
+        }
+        let found = check_rules(d.path());
+        assert!(
+            found.contains(&rule.to_owned()),
+            "{rule} did not fire: {found:?}"
+        );
+    }
+}
+
+/// A tree that trips every rule, with the secret values it holds.
+fn dirty_tree(dir: &Path) -> Vec<String> {
+    for rule in ["SA007", "SA008", "SA009", "SA010", "SA011", "SA012"] {
+        copy_dir(
+            &repo_root()
+                .join("tests/fixtures/audit")
+                .join(rule)
+                .join("fires"),
+            &dir.join(rule),
+        );
+    }
+    let app = dir.join("app");
+    fs::create_dir(&app).unwrap();
+    clean_env(&app);
+    fs::set_permissions(app.join(".env"), fs::Permissions::from_mode(0o644)).unwrap();
+    fs::set_permissions(&app, fs::Permissions::from_mode(0o777)).unwrap();
+    fs::write(app.join("Dockerfile"), "FROM scratch\nCOPY . .\n").unwrap();
+    let mut values = vec![
+        "Zq8xT2mV9pL4rB7nK1wY6sD3".to_owned(),
+        "sk-live-Zq8xT2mV9pL4rB7nK1wY6sD3".to_owned(),
+    ];
+    let doc = Document::parse(&fs::read(app.join(".env")).unwrap()).unwrap();
+    values.extend(
+        doc.entries()
+            .map(|e| e.value().expose().to_owned())
+            .filter(|v| v.len() >= 8 && v != "postgres"),
+    );
+    values
+}
+
+#[test]
+fn no_output_format_shows_a_secret_and_sarif_validates() {
+    let d = tempfile::tempdir().unwrap();
+    let values = dirty_tree(d.path());
+    let mut outputs = Vec::new();
+    for format in ["text", "json", "sarif"] {
+        let o = secrets(d.path())
+            .args([
+                "audit",
+                "--format",
+                format,
+                "--manifest",
+                "app/secrets.toml",
+                "--owner",
+                "65534",
+            ])
+            .output()
+            .unwrap();
+        assert_eq!(
+            o.status.code(),
+            Some(1),
+            "{format}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        let all = [o.stdout.clone(), o.stderr.clone()].concat();
+        let text = String::from_utf8_lossy(&all);
+        for v in &values {
+            assert!(
+                !text.contains(v.as_str()),
+                "{format} output shows a secret value"
+            );
+        }
+        outputs.push((format, o.stdout));
+    }
+    let check = secrets(&d.path().join("app"))
+        .args(["check", "--env", ".env", "--format", "json"])
+        .output()
+        .unwrap();
+    for v in &values {
+        assert!(!String::from_utf8_lossy(&check.stdout).contains(v.as_str()));
+    }
+    // Every rule id appears somewhere in the JSON report.
+    let json: serde_json::Value = serde_json::from_slice(&outputs[1].1).unwrap();
+    let ids: Vec<&str> = json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["rule"].as_str().unwrap())
+        .collect();
+    for id in [
+        "SA001", "SA002", "SA003", "SA007", "SA008", "SA009", "SA010", "SA011", "SA012",
+    ] {
+        assert!(
+            ids.contains(&id),
+            "{id} missing from the dirty tree's report"
+        );
+    }
+    if require_python(&["jsonschema"], "jsonschema") {
+        let schema = repo_root().join("tests/fixtures/sarif/sarif-schema-2.1.0.json");
+        let script = "import json, sys, jsonschema\nschema = json.load(open(sys.argv[1]))\nlog = json.load(sys.stdin)\njsonschema.validate(log, schema)\nassert log['runs'][0]['results'], 'no results'\nprint('valid')\n";
+        let out = python(script, &[schema.to_str().unwrap()], &outputs[2].1);
+        assert!(
+            out.status.success(),
+            "SARIF invalid: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
+#[test]
+fn fix_makes_a_second_audit_clean_for_fixable_rules_and_keeps_values() {
+    if !require(have_program("git"), "git", "apt-get install git") {
+        return;
+    }
+    let d = tempfile::tempdir().unwrap();
+    dirty_tree(d.path());
+    git(d.path(), &["init", "-q"]);
+    let before = fs::read(d.path().join("app/.env")).unwrap();
+    let uid =
+        std::os::unix::fs::MetadataExt::uid(&fs::metadata(d.path().join("app/.env")).unwrap());
+    let owner = format!("{uid}");
+    let first = audit_rules(d.path(), &["--owner", &owner]);
+    for id in ["SA001", "SA003", "SA004", "SA007"] {
+        assert!(
+            first.contains(&id.to_owned()),
+            "{id} should fire first: {first:?}"
+        );
+    }
+    let o = secrets(d.path())
+        .args(["audit", "--fix", "--format", "json", "--owner", &owner])
+        .output()
+        .unwrap();
+    let fixed = String::from_utf8_lossy(&o.stderr);
+    assert!(fixed.contains("secrets: fixed: chmod 0600"), "{fixed}");
+    assert!(
+        fixed.contains(".gitignore") && fixed.contains(".dockerignore"),
+        "{fixed}"
+    );
+    let second = audit_rules(d.path(), &["--owner", &owner]);
+    for id in ["SA001", "SA004", "SA007"] {
+        assert!(
+            !second.contains(&id.to_owned()),
+            "{id} still fires after --fix: {second:?}"
+        );
+    }
+    assert!(
+        !second.iter().any(|r| r == "SA003")
+            || fs::metadata(d.path().join("app"))
+                .unwrap()
+                .permissions()
+                .mode()
+                & 0o002
+                == 0
+    );
+    assert_eq!(
+        fs::read(d.path().join("app/.env")).unwrap(),
+        before,
+        "--fix changed a value"
+    );
+    // Unfixable rules stay.
+    assert!(second.contains(&"SA009".into()) && second.contains(&"SA010".into()));
+}
+
+#[test]
+fn exit_codes_0_1_and_2() {
+    let d = tempfile::tempdir().unwrap();
+    let clean = d.path().join("clean");
+    fs::create_dir(&clean).unwrap();
+    fs::set_permissions(&clean, fs::Permissions::from_mode(0o700)).unwrap();
+    env_file(&clean, 0o600);
+    let o = secrets(&clean).args(["audit"]).output().unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stdout)
+    );
+    env_file(&clean, 0o644);
+    assert_eq!(
+        secrets(&clean)
+            .args(["audit"])
+            .output()
+            .unwrap()
+            .status
+            .code(),
+        Some(1)
+    );
+    assert_eq!(
+        secrets(&clean)
+            .args(["audit", "--fail-on", "high"])
+            .output()
+            .unwrap()
+            .status
+            .code(),
+        Some(1)
+    );
+    let o = secrets(&clean)
+        .args(["audit", "no-such-dir"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8_lossy(&o.stderr),
+        "secrets: error: no-such-dir: no such file or directory\n"
+    );
+    let o = secrets(&clean)
+        .args(["audit", "--owner", "no-such-user-x"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let o = secrets(&clean)
+        .args(["check", "--env", "missing.env"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    fs::write(clean.join("bad.env"), "A='open\n").unwrap();
+    let o = secrets(&clean)
+        .args(["check", "--env", "bad.env"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        (
+            o.status.code(),
+            String::from_utf8_lossy(&o.stderr).into_owned()
+        ),
+        (
+            Some(2),
+            "secrets: error: bad.env:1:3: unterminated quoted value\n".into()
+        )
+    );
+}

@@ -12,13 +12,14 @@ use crate::args::{CheckArgs, TextFormat};
 use crate::failure::Failure;
 use crate::findings;
 
-fn read_doc(path: &Path) -> Result<Option<(zeroize::Zeroizing<Vec<u8>>, Document)>, Failure> {
+/// Reads and parses a `.env` without following a symlink; `None` when absent.
+fn read_doc(path: &Path) -> Result<Option<Document>, Failure> {
     let Some(bytes) = SecureFile::new(path, WriteOptions::default())?.read()? else {
         return Ok(None);
     };
     let doc =
         Document::parse(&bytes).map_err(|e| Failure::Error(format!("{}:{e}", path.display())))?;
-    Ok(Some((bytes, doc)))
+    Ok(Some(doc))
 }
 
 pub fn run(args: CheckArgs) -> Result<ExitCode, Failure> {

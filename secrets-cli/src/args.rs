@@ -29,6 +29,86 @@ pub enum Command {
     Check(CheckArgs),
     /// The pre-deploy gate: find secret files and check how they are kept.
     Audit(AuditArgs),
+    /// Export to Docker Swarm, Compose file secrets or Kubernetes.
+    #[command(subcommand)]
+    Export(ExportCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ExportCommand {
+    /// Create versioned swarm secrets with the docker CLI (values on stdin).
+    Swarm(SwarmArgs),
+    /// Write one private file per secret for compose `secrets: file:`.
+    Compose(ComposeArgs),
+    /// Print or write a Kubernetes v1 Secret manifest.
+    K8s(K8sArgs),
+}
+
+/// The .env to export and which of its keys.
+#[derive(Debug, Args)]
+pub struct ExportSource {
+    /// The .env file to export.
+    #[arg(long = "env", value_name = "PATH")]
+    pub env: PathBuf,
+    #[command(flatten)]
+    pub stack: StackArgs,
+    /// Keys to export (default: every secret variable).
+    #[arg(value_name = "KEY")]
+    pub keys: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct SwarmArgs {
+    #[command(flatten)]
+    pub source: ExportSource,
+    /// Secret name prefix and stack label (default: the stack's name).
+    #[arg(long, value_name = "NAME")]
+    pub prefix: Option<String>,
+    /// Rewire this service to the new versions (repeatable).
+    #[arg(long = "service", value_name = "SVC")]
+    pub services: Vec<String>,
+    /// Remove this stack's older versions that no service uses.
+    #[arg(long)]
+    pub prune: bool,
+    /// Print the plan and change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// uid of the secret files inside the containers.
+    #[arg(long)]
+    pub uid: Option<u32>,
+    /// gid of the secret files inside the containers.
+    #[arg(long)]
+    pub gid: Option<u32>,
+}
+
+#[derive(Debug, Args)]
+pub struct ComposeArgs {
+    #[command(flatten)]
+    pub source: ExportSource,
+    /// Directory for the secret files.
+    #[arg(long, value_name = "DIR")]
+    pub dir: PathBuf,
+    /// Owner of the files, the container user's UID[:GID] (compose ignores uid/gid/mode).
+    #[arg(long, value_name = "UID[:GID]")]
+    pub owner: Option<String>,
+    /// File mode.
+    #[arg(long, value_enum, default_value = "400")]
+    pub mode: FileMode,
+}
+
+#[derive(Debug, Args)]
+pub struct K8sArgs {
+    #[command(flatten)]
+    pub source: ExportSource,
+    /// metadata.name of the Secret.
+    #[arg(long, value_name = "NAME")]
+    pub name: String,
+    /// metadata.namespace of the Secret.
+    #[arg(long, value_name = "NS")]
+    pub namespace: Option<String>,
+    /// Write the manifest here at 0600 instead of stdout.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
 }
 
 /// Where the variables come from.

@@ -25,6 +25,7 @@ fn main() -> ExitCode {
         args::Command::Rotate(a) => commands::rotate::run(a),
         args::Command::Check(a) => commands::check::run(a),
         args::Command::Audit(a) => commands::audit::run(a),
+        args::Command::Export(a) => commands::export::run(a),
     };
     match result {
         Ok(code) => code,

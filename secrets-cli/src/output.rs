@@ -24,7 +24,7 @@ pub fn make_stdout_private() -> Option<String> {
     }
 }
 
-/// The one place `generate` writes secret material.
+/// The one place secret material goes to stdout (`generate`, `export k8s`).
 pub fn write_stdout(text: &str) -> std::io::Result<()> {
     let mut out = std::io::stdout().lock();
     out.write_all(text.as_bytes())?;

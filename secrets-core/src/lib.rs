@@ -19,6 +19,7 @@
 pub mod audit;
 pub mod check;
 pub mod envfile;
+pub mod export;
 pub mod generate;
 pub mod manifest;
 pub mod report;

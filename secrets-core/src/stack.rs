@@ -92,6 +92,7 @@ impl Stack {
                     let description = slot.description.take();
                     let services = std::mem::take(&mut slot.services);
                     let rollover = slot.rollover.take();
+                    let file_env = slot.file_env.take();
                     *slot = VarDef {
                         component,
                         description: var.description.clone().or(description),
@@ -101,6 +102,7 @@ impl Stack {
                             var.services.clone()
                         },
                         rollover: var.rollover.clone().or(rollover),
+                        file_env: var.file_env.clone().or(file_env),
                         ..var
                     };
                 }

@@ -1,6 +1,8 @@
 //! Helpers shared by the end-to-end tests: the built binary, temporary
 //! directories, and third-party readers that are required in CI.
 
+pub mod docker;
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};

@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod catalog;
 pub mod check;
+pub mod export;
 pub mod generate;
 pub mod rotate;
 pub mod write;

@@ -122,6 +122,9 @@ pub struct VarDef {
     /// How its consumer accepts an old and a new value during a rollover
     /// (`rotate --keep-previous`), when it does.
     pub rollover: Option<String>,
+    /// The variable its image reads the value's file path from
+    /// (`POSTGRES_PASSWORD_FILE`, Grafana's `..__FILE`), when it has one.
+    pub file_env: Option<String>,
     /// Where each of its references (`same_as`, `from`, template) was written.
     pub(crate) reference_origin: Option<Origin>,
 }
@@ -172,6 +175,7 @@ struct RawVar {
     rotate_after: Option<Spanned<String>>,
     services: Option<Vec<String>>,
     rollover: Option<String>,
+    file_env: Option<String>,
     length: Option<Spanned<i64>>,
     bytes: Option<Spanned<i64>>,
     alphabet: Option<Spanned<String>>,
@@ -582,6 +586,7 @@ fn convert_var(
         rotate_after,
         services: v.services.unwrap_or_default(),
         rollover: v.rollover,
+        file_env: v.file_env,
         origin: loc.at(key_at),
         reference_origin,
     })

@@ -1,0 +1,154 @@
+//! `secrets export swarm|compose|k8s`.
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use secrets_core::envfile::Document;
+use secrets_core::export::{self, compose, k8s, swarm, Exported};
+use secrets_core::secure_file::{Owner, SecureFile, WriteOptions};
+use secrets_core::stack::Stack;
+use secrets_core::unix_now;
+
+use crate::args::{ExportCommand, ExportSource, FileMode};
+use crate::failure::Failure;
+
+/// The values to export, and the stack's name when there is a manifest.
+fn load(source: &ExportSource) -> Result<(Vec<Exported>, Option<String>), Failure> {
+    let stack: Option<Stack> = if source.stack.manifest.is_some()
+        || !source.stack.with.is_empty()
+        || Path::new("secrets.toml").exists()
+    {
+        Some(super::load_stack(&source.stack)?)
+    } else {
+        None
+    };
+    let display = source.env.display();
+    let bytes = SecureFile::new(&source.env, WriteOptions::default())?
+        .read()?
+        .ok_or_else(|| Failure::Error(format!("{display}: no such file")))?;
+    let doc = Document::parse(&bytes).map_err(|e| Failure::Error(format!("{display}:{e}")))?;
+    let exported = export::select(&doc, stack.as_ref(), &source.keys)?;
+    if exported.is_empty() {
+        return Err(Failure::Error(format!(
+            "{display}: no secret values to export"
+        )));
+    }
+    Ok((exported, stack.map(|s| s.name)))
+}
+
+/// A default prefix from a name: lower case, other characters as `-`.
+fn sanitize(name: &str) -> String {
+    let s: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    let s = s.trim_matches('-').to_owned();
+    if s.is_empty() {
+        "secrets".into()
+    } else {
+        s
+    }
+}
+
+pub fn run(command: ExportCommand) -> Result<ExitCode, Failure> {
+    let mut out = String::new();
+    match command {
+        ExportCommand::Swarm(a) => {
+            let (exported, stack_name) = load(&a.source)?;
+            let prefix = a.prefix.clone().unwrap_or_else(|| {
+                sanitize(&stack_name.unwrap_or_else(|| {
+                    std::fs::canonicalize(&a.source.env)
+                        .ok()
+                        .and_then(|p| {
+                            p.parent()
+                                .and_then(|d| d.file_name())
+                                .map(|n| n.to_string_lossy().into_owned())
+                        })
+                        .unwrap_or_default()
+                }))
+            });
+            let options = swarm::SwarmOptions {
+                prefix,
+                services: a.services.clone(),
+                prune: a.prune,
+                dry_run: a.dry_run,
+                uid: a.uid,
+                gid: a.gid,
+                now: unix_now(),
+            };
+            let report = swarm::export(&swarm::Docker::default(), &exported, &options)?;
+            let (created, rewired, pruned) = if a.dry_run {
+                ("would create", "would rewire", "would remove")
+            } else {
+                ("created", "rewired", "removed")
+            };
+            for n in &report.created {
+                crate::note!("secrets: {created} {n}");
+            }
+            for n in &report.unchanged {
+                crate::note!("secrets: unchanged {n}");
+            }
+            for r in &report.rewired {
+                crate::note!("secrets: {rewired} {r}");
+            }
+            for n in &report.pruned {
+                crate::note!("secrets: {pruned} {n}");
+            }
+            out.push_str("# for docker stack deploy: the top-level secrets of the compose file\n");
+            out.push_str(&report.stanza);
+            if !report.file_env.is_empty() {
+                out.push_str("# environment for images that read values from files\n");
+                for l in &report.file_env {
+                    out.push_str(&format!("# {l}\n"));
+                }
+            }
+        }
+        ExportCommand::Compose(a) => {
+            let (exported, _) = load(&a.source)?;
+            let mut options = WriteOptions::private(a.mode == FileMode::M400);
+            options.owner = a.owner.as_deref().map(Owner::parse).transpose()?;
+            options.mkdir = true;
+            let report = compose::export(&exported, &a.dir, &options)?;
+            for (key, path) in &report.files {
+                crate::note!("secrets: wrote {key} to {}", path.display());
+            }
+            out.push_str(&report.yaml);
+            let lines = export::file_env_lines(&exported, "/run/secrets");
+            if !lines.is_empty() {
+                out.push_str("# environment for images that read values from files\n");
+                for l in lines {
+                    out.push_str(&format!("# {l}\n"));
+                }
+            }
+        }
+        ExportCommand::K8s(a) => {
+            let (exported, _) = load(&a.source)?;
+            let manifest = k8s::manifest(&exported, &a.name, a.namespace.as_deref())?;
+            match &a.out {
+                Some(path) => {
+                    let file = SecureFile::new(path, WriteOptions::default())?;
+                    file.prepare()?;
+                    let _lock = file.lock()?;
+                    file.replace(manifest.as_bytes())?;
+                    crate::note!("secrets: wrote {} (mode 0600)", path.display());
+                }
+                None => {
+                    if let Some(w) = crate::output::make_stdout_private() {
+                        crate::note!("secrets: warning: {w}");
+                    }
+                    crate::output::write_stdout(&manifest)
+                        .map_err(|e| Failure::Error(format!("cannot write to stdout: {e}")))?;
+                }
+            }
+            return Ok(ExitCode::SUCCESS);
+        }
+    }
+    crate::output::print(&out)?;
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,113 @@
+//! Export to orchestrators' secret stores: Docker Swarm (through the docker
+//! CLI, values on stdin), Compose file secrets (one private file per secret)
+//! and Kubernetes `Secret` manifests.
+
+pub mod compose;
+pub mod k8s;
+pub mod swarm;
+
+use crate::envfile::Document;
+use crate::manifest::Source;
+use crate::stack::Stack;
+use crate::SecretValue;
+
+/// A value to export, with what its image needs to read it from a file.
+#[derive(Debug, Clone)]
+pub struct Exported {
+    /// The variable.
+    pub key: String,
+    /// Its value.
+    pub value: SecretValue,
+    /// The `_FILE` variable its image reads (from the catalog), if any.
+    pub file_env: Option<String>,
+}
+
+/// An export that cannot be done. Names keys and objects, never values.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ExportError {
+    /// A key asked for is not in the file.
+    #[error("{0} is not in the file")]
+    NotInFile(String),
+    /// A name the orchestrator would refuse.
+    #[error("{0}")]
+    InvalidName(String),
+    /// A value over the orchestrator's size limit or empty.
+    #[error("{key}: {why}")]
+    Size {
+        /// The key.
+        key: String,
+        /// What is wrong.
+        why: String,
+    },
+    /// The docker CLI could not be run or failed.
+    #[error("{0}")]
+    Docker(String),
+    /// Some secrets were created before a failure; services were not rewired.
+    #[error("{error}; created before the failure: {}; no service was changed", created.join(", "))]
+    Partial {
+        /// Names created.
+        created: Vec<String>,
+        /// The failure.
+        error: Box<ExportError>,
+    },
+    /// Writing a file failed.
+    #[error(transparent)]
+    Write(#[from] crate::secure_file::WriteError),
+}
+
+/// The secret values of a file: with a manifest, every variable that is not a
+/// literal (external ones only when set); without one, every non-empty value.
+/// `keys` narrows the selection.
+pub fn select(
+    doc: &Document,
+    stack: Option<&Stack>,
+    keys: &[String],
+) -> Result<Vec<Exported>, ExportError> {
+    for k in keys {
+        if doc.get(k).is_none() {
+            return Err(ExportError::NotInFile(k.clone()));
+        }
+    }
+    let mut out: Vec<Exported> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for e in doc.entries().collect::<Vec<_>>().into_iter().rev() {
+        let key = e.key();
+        if !seen.insert(key.to_owned()) || (!keys.is_empty() && !keys.iter().any(|k| k == key)) {
+            continue; // the last assignment wins, once
+        }
+        let var = stack.and_then(|s| s.var(key));
+        let secret = match var.map(|v| &v.source) {
+            Some(Source::Literal(_)) => false,
+            Some(Source::External) => !e.value().is_empty(),
+            Some(_) => true,
+            None => stack.is_none() || !keys.is_empty(),
+        };
+        if secret && !e.value().is_empty() {
+            out.push(Exported {
+                key: key.to_owned(),
+                value: e.value().clone(),
+                file_env: var.and_then(|v| v.file_env.clone()),
+            });
+        }
+    }
+    out.reverse();
+    Ok(out)
+}
+
+/// The in-container name of a key: lower case, as `/run/secrets/<target>`.
+pub fn target_name(key: &str) -> String {
+    key.to_ascii_lowercase()
+}
+
+/// The `_FILE` lines an image needs to read its secrets from files.
+pub fn file_env_lines(exported: &[Exported], dir: &str) -> Vec<String> {
+    exported
+        .iter()
+        .filter_map(|e| {
+            e.file_env
+                .as_ref()
+                .map(|f| format!("{f}={dir}/{}", target_name(&e.key)))
+        })
+        .collect()
+}

@@ -1,0 +1,434 @@
+//! Docker Swarm secrets, through the docker CLI so that `DOCKER_HOST` and
+//! docker contexts are honoured. Values go to `docker secret create` on
+//! stdin, as their exact bytes: never in argv, never in the child's
+//! environment.
+//!
+//! Swarm secrets are immutable, so each value gets a versioned name
+//! `<prefix>_<key in lower case>_<version>`, the version derived from the
+//! content: re-exporting unchanged values creates nothing.
+
+use std::collections::BTreeSet;
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::time::{Duration, UNIX_EPOCH};
+
+use sha2::{Digest, Sha256};
+
+use super::{target_name, ExportError, Exported};
+
+/// The engine refuses secrets of 500 KiB or more.
+pub const MAX_SECRET_BYTES: usize = 500 * 1024 - 1;
+
+/// Longest secret name the engine accepts.
+pub const MAX_NAME: usize = 64;
+
+/// Label keys set on every secret created.
+pub const LABEL_STACK: &str = "io.secrets.stack";
+/// The variable a secret holds.
+pub const LABEL_VAR: &str = "io.secrets.var";
+/// Its content version.
+pub const LABEL_VERSION: &str = "io.secrets.version";
+/// When it was created (RFC 3339).
+pub const LABEL_CREATED: &str = "io.secrets.created";
+
+/// The docker CLI.
+#[derive(Debug, Clone)]
+pub struct Docker {
+    program: PathBuf,
+}
+
+impl Default for Docker {
+    fn default() -> Self {
+        Docker {
+            program: PathBuf::from("docker"),
+        }
+    }
+}
+
+impl Docker {
+    /// A docker CLI at another path.
+    pub fn at(program: impl Into<PathBuf>) -> Self {
+        Docker {
+            program: program.into(),
+        }
+    }
+
+    /// Runs `docker ARGS`, feeding `stdin`; returns stdout, or the first
+    /// line of stderr as the error.
+    fn run(&self, args: &[&str], stdin: Option<&[u8]>) -> Result<String, ExportError> {
+        let mut child = Command::new(&self.program)
+            .args(args)
+            .stdin(if stdin.is_some() {
+                Stdio::piped()
+            } else {
+                Stdio::null()
+            })
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(|e| match e.kind() {
+                std::io::ErrorKind::NotFound => {
+                    ExportError::Docker("docker is not installed or not on PATH".into())
+                }
+                _ => ExportError::Docker(format!("cannot run docker: {e}")),
+            })?;
+        if let Some(bytes) = stdin {
+            let mut pipe = child.stdin.take().expect("piped");
+            pipe.write_all(bytes)
+                .map_err(|e| ExportError::Docker(format!("cannot write to docker: {e}")))?;
+        }
+        let out = child
+            .wait_with_output()
+            .map_err(|e| ExportError::Docker(format!("docker did not finish: {e}")))?;
+        if !out.status.success() {
+            let err = String::from_utf8_lossy(&out.stderr);
+            let line = err
+                .lines()
+                .map(str::trim)
+                .find(|l| !l.is_empty())
+                .unwrap_or("failed");
+            return Err(ExportError::Docker(format!(
+                "docker {}: {line}",
+                args.first().copied().unwrap_or("")
+            )));
+        }
+        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    }
+}
+
+/// How to export.
+#[derive(Debug, Clone, Default)]
+pub struct SwarmOptions {
+    /// Name prefix and stack label.
+    pub prefix: String,
+    /// Services to rewire to the new versions.
+    pub services: Vec<String>,
+    /// Remove this stack's versions no service uses.
+    pub prune: bool,
+    /// Plan only.
+    pub dry_run: bool,
+    /// uid of the files in the containers.
+    pub uid: Option<u32>,
+    /// gid of the files in the containers.
+    pub gid: Option<u32>,
+    /// Seconds since the epoch, for the creation label.
+    pub now: u64,
+}
+
+/// What an export did (or, dry, would do).
+#[derive(Debug, Default)]
+pub struct SwarmReport {
+    /// Secrets created, by name.
+    pub created: Vec<String>,
+    /// Secrets already there with the same content.
+    pub unchanged: Vec<String>,
+    /// `service: old -> new` rewirings.
+    pub rewired: Vec<String>,
+    /// Old versions removed.
+    pub pruned: Vec<String>,
+    /// The `secrets:` stanza for `docker stack deploy`.
+    pub stanza: String,
+    /// `_FILE` variables for the images that read them.
+    pub file_env: Vec<String>,
+}
+
+/// The content version: 8 hex digits of a domain-separated SHA-256. Only 32
+/// bits, so the name says which version a value is without serving as a
+/// useful hash of it.
+pub fn version(prefix: &str, key: &str, value: &[u8]) -> String {
+    let mut h = Sha256::new();
+    h.update(b"secrets-swarm-v1\0");
+    h.update(prefix.as_bytes());
+    h.update(b"\0");
+    h.update(key.as_bytes());
+    h.update(b"\0");
+    h.update(value);
+    hex::encode(&h.finalize()[..4])
+}
+
+/// Whether the engine accepts `name`: `[a-zA-Z0-9]` at both ends,
+/// `[a-zA-Z0-9-_.]` inside, at most 64 characters.
+pub fn valid_secret_name(name: &str) -> bool {
+    let b = name.as_bytes();
+    !b.is_empty()
+        && b.len() <= MAX_NAME
+        && b[0].is_ascii_alphanumeric()
+        && b[b.len() - 1].is_ascii_alphanumeric()
+        && b.iter()
+            .all(|c| c.is_ascii_alphanumeric() || b"-_.".contains(c))
+}
+
+/// The versioned name of a value.
+pub fn secret_name(prefix: &str, key: &str, value: &[u8]) -> Result<String, ExportError> {
+    let name = format!(
+        "{prefix}_{}_{}",
+        target_name(key),
+        version(prefix, key, value)
+    );
+    if valid_secret_name(&name) {
+        Ok(name)
+    } else {
+        Err(ExportError::InvalidName(format!(
+            "`{name}` is not a valid swarm secret name (at most {MAX_NAME} of [a-zA-Z0-9-_.], alphanumeric at both ends); choose a shorter --prefix"
+        )))
+    }
+}
+
+#[derive(Debug, serde::Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct SecretRef {
+    secret_name: String,
+    file: Option<SecretFile>,
+}
+
+#[derive(Debug, serde::Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct SecretFile {
+    name: String,
+    #[serde(rename = "UID")]
+    uid: Option<String>,
+    #[serde(rename = "GID")]
+    gid: Option<String>,
+}
+
+fn service_secrets(docker: &Docker, service: &str) -> Result<Vec<SecretRef>, ExportError> {
+    let out = docker
+        .run(
+            &[
+                "service",
+                "inspect",
+                "--format",
+                "{{json .Spec.TaskTemplate.ContainerSpec.Secrets}}",
+                service,
+            ],
+            None,
+        )
+        .map_err(|_| {
+            ExportError::Docker(format!(
+                "service `{service}` does not exist (docker service inspect failed)"
+            ))
+        })?;
+    let text = out.trim();
+    if text == "null" || text.is_empty() {
+        return Ok(Vec::new());
+    }
+    serde_json::from_str(text)
+        .map_err(|e| ExportError::Docker(format!("unexpected docker service inspect output: {e}")))
+}
+
+/// Exports the values: one listing call, then one creation per new value;
+/// then rewires services and prunes. A failed creation stops everything and
+/// names what was created before it.
+pub fn export(
+    docker: &Docker,
+    exported: &[Exported],
+    options: &SwarmOptions,
+) -> Result<SwarmReport, ExportError> {
+    if !valid_secret_name(&options.prefix) {
+        return Err(ExportError::InvalidName(format!(
+            "`{}` is not a valid secret name prefix",
+            options.prefix
+        )));
+    }
+    let mut planned = Vec::new();
+    for e in exported {
+        let len = e.value.expose().len();
+        if len == 0 || len > MAX_SECRET_BYTES {
+            return Err(ExportError::Size {
+                key: e.key.clone(),
+                why: format!("{len} bytes; swarm secrets hold 1 to {MAX_SECRET_BYTES} bytes"),
+            });
+        }
+        planned.push((
+            e,
+            secret_name(&options.prefix, &e.key, e.value.expose().as_bytes())?,
+        ));
+    }
+
+    let state = docker.run(&["info", "--format", "{{.Swarm.LocalNodeState}}"], None)?;
+    if state.trim() != "active" {
+        return Err(ExportError::Docker(format!(
+            "this node is not in a swarm (state: {}); run `docker swarm init` or point DOCKER_HOST at a manager",
+            state.trim()
+        )));
+    }
+    // Every service must exist before anything is created.
+    let mut refs = Vec::new();
+    for s in &options.services {
+        refs.push((s.clone(), service_secrets(docker, s)?));
+    }
+
+    let label = format!("label={LABEL_STACK}={}", options.prefix);
+    let existing: BTreeSet<String> = docker
+        .run(
+            &["secret", "ls", "--filter", &label, "--format", "{{.Name}}"],
+            None,
+        )?
+        .lines()
+        .map(str::to_owned)
+        .collect();
+
+    let mut report = SwarmReport::default();
+    let created_at =
+        humantime::format_rfc3339_seconds(UNIX_EPOCH + Duration::from_secs(options.now))
+            .to_string();
+    for (e, name) in &planned {
+        if existing.contains(name) {
+            report.unchanged.push(name.clone());
+            continue;
+        }
+        if !options.dry_run {
+            let labels = [
+                format!("{LABEL_STACK}={}", options.prefix),
+                format!("{LABEL_VAR}={}", e.key),
+                format!(
+                    "{LABEL_VERSION}={}",
+                    version(&options.prefix, &e.key, e.value.expose().as_bytes())
+                ),
+                format!("{LABEL_CREATED}={created_at}"),
+            ];
+            let mut args = vec!["secret", "create"];
+            for l in &labels {
+                args.extend(["--label", l.as_str()]);
+            }
+            args.extend([name.as_str(), "-"]);
+            if let Err(error) = docker.run(&args, Some(e.value.expose().as_bytes())) {
+                return Err(if report.created.is_empty() {
+                    error
+                } else {
+                    ExportError::Partial {
+                        created: report.created,
+                        error: Box::new(error),
+                    }
+                });
+            }
+        }
+        report.created.push(name.clone());
+    }
+
+    for (service, current) in &refs {
+        let mut args: Vec<String> = vec!["service".into(), "update".into(), "--detach".into()];
+        for (e, name) in &planned {
+            let stem = format!("{}_{}_", options.prefix, target_name(&e.key));
+            for old in current
+                .iter()
+                .filter(|r| r.secret_name.starts_with(&stem) && &r.secret_name != name)
+            {
+                let target = old
+                    .file
+                    .as_ref()
+                    .map_or_else(|| target_name(&e.key), |f| f.name.clone());
+                let uid = options
+                    .uid
+                    .map(|u| u.to_string())
+                    .or_else(|| old.file.as_ref().and_then(|f| f.uid.clone()))
+                    .unwrap_or("0".into());
+                let gid = options
+                    .gid
+                    .map(|g| g.to_string())
+                    .or_else(|| old.file.as_ref().and_then(|f| f.gid.clone()))
+                    .unwrap_or("0".into());
+                args.extend(["--secret-rm".into(), old.secret_name.clone()]);
+                args.extend([
+                    "--secret-add".into(),
+                    format!("source={name},target={target},uid={uid},gid={gid},mode=0400"),
+                ]);
+                report
+                    .rewired
+                    .push(format!("{service}: {} -> {name}", old.secret_name));
+            }
+        }
+        if args.len() > 3 && !options.dry_run {
+            args.push(service.clone());
+            let a: Vec<&str> = args.iter().map(String::as_str).collect();
+            docker.run(&a, None)?;
+        }
+    }
+
+    if options.prune {
+        let current: BTreeSet<&str> = planned.iter().map(|(_, n)| n.as_str()).collect();
+        let services: Vec<String> = docker
+            .run(&["service", "ls", "--format", "{{.Name}}"], None)?
+            .lines()
+            .map(str::to_owned)
+            .collect();
+        let mut used = BTreeSet::new();
+        if !services.is_empty() {
+            let mut args = vec![
+                "service",
+                "inspect",
+                "--format",
+                "{{range .Spec.TaskTemplate.ContainerSpec.Secrets}}{{.SecretName}} {{end}}",
+            ];
+            args.extend(services.iter().map(String::as_str));
+            used.extend(
+                docker
+                    .run(&args, None)?
+                    .split_whitespace()
+                    .map(str::to_owned),
+            );
+        }
+        let all: Vec<String> = docker
+            .run(
+                &["secret", "ls", "--filter", &label, "--format", "{{.Name}}"],
+                None,
+            )?
+            .lines()
+            .map(str::to_owned)
+            .collect();
+        let stale: Vec<&str> = all
+            .iter()
+            .map(String::as_str)
+            .filter(|n| !current.contains(n) && !used.contains(*n))
+            .collect();
+        if !stale.is_empty() && !options.dry_run {
+            let mut args = vec!["secret", "rm"];
+            args.extend(&stale);
+            docker.run(&args, None)?;
+        }
+        report.pruned = stale.into_iter().map(str::to_owned).collect();
+    }
+
+    report.stanza = String::from("secrets:\n");
+    for (e, name) in &planned {
+        report.stanza.push_str(&format!(
+            "  {}:\n    external: true\n    name: {name}\n",
+            target_name(&e.key)
+        ));
+    }
+    report.file_env = super::file_env_lines(exported, "/run/secrets");
+    Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names() {
+        assert!(valid_secret_name("peak_postgres_password_0a1b2c3d"));
+        assert!(
+            !valid_secret_name("_x")
+                && !valid_secret_name("x_")
+                && !valid_secret_name("a b")
+                && !valid_secret_name(&"a".repeat(65))
+        );
+        let n = secret_name("peak", "POSTGRES_PASSWORD", b"v").unwrap();
+        assert!(
+            n.starts_with("peak_postgres_password_")
+                && n.len() == "peak_postgres_password_".len() + 8
+        );
+        assert_eq!(
+            n,
+            secret_name("peak", "POSTGRES_PASSWORD", b"v").unwrap(),
+            "stable"
+        );
+        assert_ne!(
+            n,
+            secret_name("peak", "POSTGRES_PASSWORD", b"w").unwrap(),
+            "content-derived"
+        );
+        assert!(secret_name(&"p".repeat(50), "A_VERY_LONG_VARIABLE_NAME", b"v").is_err());
+    }
+}

@@ -32,6 +32,22 @@ pub enum Command {
     /// Export to Docker Swarm, Compose file secrets or Kubernetes.
     #[command(subcommand)]
     Export(ExportCommand),
+    /// Hash a password read from stdin.
+    #[command(subcommand)]
+    Hash(HashCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum HashCommand {
+    /// The PostgreSQL SCRAM-SHA-256 verifier of the password on stdin.
+    Scram(ScramArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ScramArgs {
+    /// PBKDF2 iterations.
+    #[arg(long, default_value_t = 4096)]
+    pub iterations: u32,
 }
 
 #[derive(Debug, Subcommand)]
@@ -206,6 +222,24 @@ pub struct RotateArgs {
     /// Print the plan and change nothing.
     #[arg(long)]
     pub dry_run: bool,
+    /// Also change the passwords in a live database (roles from `postgres_role`).
+    #[arg(long, value_enum, value_name = "TARGET")]
+    pub apply: Option<ApplyTarget>,
+    /// Admin connection URL without a password (argv is visible to every
+    /// local user), or `-` to read the whole URL from stdin.
+    #[arg(long, value_name = "URL")]
+    pub admin_url: Option<String>,
+    /// Take the admin connection URL from this variable of the .env.
+    #[arg(long, value_name = "NAME")]
+    pub admin_url_var: Option<String>,
+    /// Complete or undo a database rotation that a journal shows was interrupted.
+    #[arg(long, conflicts_with_all = ["keys", "all", "due", "dry_run", "keep_previous"])]
+    pub resume: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ApplyTarget {
+    Postgres,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -26,6 +26,7 @@ fn main() -> ExitCode {
         args::Command::Check(a) => commands::check::run(a),
         args::Command::Audit(a) => commands::audit::run(a),
         args::Command::Export(a) => commands::export::run(a),
+        args::Command::Hash(a) => commands::hash::run(a),
     };
     match result {
         Ok(code) => code,

@@ -22,6 +22,7 @@ pub mod envfile;
 pub mod export;
 pub mod generate;
 pub mod manifest;
+pub mod postgres;
 pub mod report;
 pub mod rotate;
 mod secret;

@@ -93,6 +93,7 @@ impl Stack {
                     let services = std::mem::take(&mut slot.services);
                     let rollover = slot.rollover.take();
                     let file_env = slot.file_env.take();
+                    let postgres_role = slot.postgres_role.take();
                     *slot = VarDef {
                         component,
                         description: var.description.clone().or(description),
@@ -103,6 +104,7 @@ impl Stack {
                         },
                         rollover: var.rollover.clone().or(rollover),
                         file_env: var.file_env.clone().or(file_env),
+                        postgres_role: var.postgres_role.clone().or(postgres_role),
                         ..var
                     };
                 }

@@ -2,6 +2,7 @@
 //! directories, and third-party readers that are required in CI.
 
 pub mod docker;
+pub mod postgres;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};

@@ -5,6 +5,7 @@ pub mod catalog;
 pub mod check;
 pub mod export;
 pub mod generate;
+pub mod hash;
 pub mod rotate;
 pub mod write;
 

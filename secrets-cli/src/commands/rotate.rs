@@ -12,7 +12,7 @@ use secrets_core::secure_file::{SecureFile, WriteOptions};
 use secrets_core::stack::Stack;
 use secrets_core::unix_now;
 
-use crate::args::{RotateArgs, StackArgs};
+use crate::args::{ApplyTarget, RotateArgs, StackArgs};
 use crate::failure::Failure;
 
 pub fn run(args: RotateArgs) -> Result<ExitCode, Failure> {
@@ -40,6 +40,14 @@ pub fn run(args: RotateArgs) -> Result<ExitCode, Failure> {
         .read()?
         .ok_or_else(|| Failure::Error(format!("{display}: no such file")))?;
     let mut doc = Document::parse(&bytes).map_err(|e| Failure::Error(format!("{display}:{e}")))?;
+    if args.resume {
+        return database::resume(&args, &file, &doc);
+    }
+    if args.apply.is_some() && args.dry_run {
+        return Err(Failure::Error(
+            "--dry-run cannot be combined with --apply".into(),
+        ));
+    }
 
     let now = unix_now();
     let selection = Selection {
@@ -82,6 +90,8 @@ pub fn run(args: RotateArgs) -> Result<ExitCode, Failure> {
     }
 
     if !args.dry_run {
+        let before =
+            Document::parse(&bytes).map_err(|e| Failure::Error(format!("{display}:{e}")))?;
         let applied = rotate::apply(
             &mut doc,
             stack.as_ref(),
@@ -94,7 +104,29 @@ pub fn run(args: RotateArgs) -> Result<ExitCode, Failure> {
             use std::os::unix::fs::MetadataExt;
             std::fs::metadata(file.path()).map_or(target_mode, |m| m.mode() & 0o7777)
         };
-        file.replace(doc.render().as_bytes())?;
+        let rendered = doc.render();
+        match args.apply {
+            Some(ApplyTarget::Postgres) => {
+                let roles = database::apply(
+                    &args,
+                    stack.as_ref(),
+                    &plan,
+                    &before,
+                    &doc,
+                    &bytes,
+                    rendered.as_bytes(),
+                    &file,
+                )?;
+                writeln!(
+                    report,
+                    "changed the database passwords of {}",
+                    roles.join(", ")
+                )?;
+            }
+            None => {
+                file.replace(rendered.as_bytes())?;
+            }
+        }
         super::warn_disagreements(&applied.disagreements);
         if before_mode != target_mode {
             crate::note!("secrets: changed the mode of {display} from {before_mode:04o} to {target_mode:04o}");
@@ -124,4 +156,154 @@ pub fn run(args: RotateArgs) -> Result<ExitCode, Failure> {
     }
     crate::output::print(&report)?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// `--apply postgres` and `--resume`: the database side of a rotation.
+#[cfg(feature = "postgres")]
+mod database {
+    use std::io::Read;
+    use std::process::ExitCode;
+
+    use secrets_core::envfile::Document;
+    use secrets_core::generate::os_rng;
+    use secrets_core::postgres::{
+        resume as pg_resume, rotate_roles, AdminUrl, ResumeOutcome, RoleChange,
+    };
+    use secrets_core::rotate::Plan;
+    use secrets_core::secure_file::SecureFile;
+    use secrets_core::stack::Stack;
+    use secrets_core::SecretValue;
+
+    use crate::args::RotateArgs;
+    use crate::failure::Failure;
+
+    /// The admin URL from stdin, the .env, or a password-less argument.
+    fn admin_url(args: &RotateArgs, doc: &Document) -> Result<AdminUrl, Failure> {
+        let url = match (args.admin_url.as_deref(), args.admin_url_var.as_deref()) {
+            (Some(_), Some(_)) => return Err(Failure::Error("give --admin-url or --admin-url-var, not both".into())),
+            (Some("-"), None) => {
+                let mut s = String::new();
+                std::io::stdin().read_to_string(&mut s).map_err(|e| Failure::Error(format!("cannot read stdin: {e}")))?;
+                SecretValue::new(s.trim().to_owned())
+            }
+            (Some(url), None) => {
+                let userinfo = url.split_once("://").map_or("", |(_, rest)| rest.split(['@', '/']).next().unwrap_or(""));
+                if url.contains('@') && userinfo.contains(':') {
+                    return Err(Failure::Error(
+                        "--admin-url holds a password, and argv is visible to every local user: pass `--admin-url -` and the URL on stdin, or --admin-url-var NAME".into(),
+                    ));
+                }
+                SecretValue::new(url.to_owned())
+            }
+            (None, Some(var)) => doc.get(var).cloned().ok_or_else(|| Failure::Error(format!("{var} is not in the file")))?,
+            (None, None) => {
+                return Err(Failure::Error("--apply postgres needs the admin connection: --admin-url-var NAME or `--admin-url -` (URL on stdin)".into()))
+            }
+        };
+        Ok(AdminUrl::new(url)?)
+    }
+
+    /// Changes the database and commits the .env, both or neither.
+    #[allow(clippy::too_many_arguments)]
+    pub fn apply(
+        args: &RotateArgs,
+        stack: Option<&Stack>,
+        plan: &Plan,
+        before: &Document,
+        after: &Document,
+        old_bytes: &[u8],
+        new_bytes: &[u8],
+        file: &SecureFile,
+    ) -> Result<Vec<String>, Failure> {
+        let stack = stack.ok_or_else(|| {
+            Failure::Error(
+                "--apply postgres needs a manifest that names each key's postgres_role".into(),
+            )
+        })?;
+        let mut changes = Vec::new();
+        for k in &plan.keys {
+            let Some(role) = stack.var(&k.name).and_then(|v| v.postgres_role.as_deref()) else {
+                continue;
+            };
+            let role = match role.strip_prefix("${").and_then(|r| r.strip_suffix('}')) {
+                Some(var) => before
+                    .get(var)
+                    .map(|v| v.expose().to_owned())
+                    .ok_or_else(|| {
+                        Failure::Error(format!("{var} (the role of {}) is not in the file", k.name))
+                    })?,
+                None => role.to_owned(),
+            };
+            changes.push(RoleChange {
+                key: k.name.clone(),
+                role,
+                old: before.get(&k.name).cloned().expect("planned keys exist"),
+                new: after.get(&k.name).cloned().expect("rotated keys exist"),
+            });
+        }
+        if changes.is_empty() {
+            return Err(Failure::Error(
+                "none of the keys has a postgres_role in the manifest".into(),
+            ));
+        }
+        let admin = admin_url(args, before)?;
+        rotate_roles(&admin, file, old_bytes, new_bytes, &changes, &mut os_rng())?;
+        Ok(changes.into_iter().map(|c| c.role).collect())
+    }
+
+    pub fn resume(
+        args: &RotateArgs,
+        file: &SecureFile,
+        doc: &Document,
+    ) -> Result<ExitCode, Failure> {
+        let admin = admin_url(args, doc)?;
+        match pg_resume(&admin, file, &mut os_rng())? {
+            ResumeOutcome::Completed(roles) => crate::output::print(&format!(
+                "completed the interrupted rotation: the database and {} hold the new passwords of {}\n",
+                file.path().display(),
+                roles.join(", ")
+            ))?,
+            ResumeOutcome::Undone(roles) => crate::output::print(&format!(
+                "undid the interrupted rotation: {} and the database keep the old passwords of {}\n",
+                file.path().display(),
+                roles.join(", ")
+            ))?,
+            _ => {}
+        }
+        Ok(ExitCode::SUCCESS)
+    }
+}
+
+#[cfg(not(feature = "postgres"))]
+mod database {
+    use std::process::ExitCode;
+
+    use secrets_core::envfile::Document;
+    use secrets_core::rotate::Plan;
+    use secrets_core::secure_file::SecureFile;
+    use secrets_core::stack::Stack;
+
+    use crate::args::RotateArgs;
+    use crate::failure::Failure;
+
+    const MISSING: &str =
+        "this build of secrets has no PostgreSQL support (the `postgres` feature)";
+
+    #[allow(clippy::too_many_arguments)]
+    pub fn apply(
+        _: &RotateArgs,
+        _: Option<&Stack>,
+        _: &Plan,
+        _: &Document,
+        _: &Document,
+        _: &[u8],
+        _: &[u8],
+        _: &SecureFile,
+    ) -> Result<Vec<String>, Failure> {
+        Err(Failure::Error(MISSING.into()))
+    }
+
+    pub fn resume(_: &RotateArgs, _: &SecureFile, _: &Document) -> Result<ExitCode, Failure> {
+        Err(Failure::Error(MISSING.into()))
+    }
 }

@@ -125,6 +125,9 @@ pub struct VarDef {
     /// The variable its image reads the value's file path from
     /// (`POSTGRES_PASSWORD_FILE`, Grafana's `..__FILE`), when it has one.
     pub file_env: Option<String>,
+    /// The PostgreSQL role whose password this is (`rotate --apply postgres`);
+    /// `${NAME}` takes the role name from another variable.
+    pub postgres_role: Option<String>,
     /// Where each of its references (`same_as`, `from`, template) was written.
     pub(crate) reference_origin: Option<Origin>,
 }
@@ -176,6 +179,7 @@ struct RawVar {
     services: Option<Vec<String>>,
     rollover: Option<String>,
     file_env: Option<String>,
+    postgres_role: Option<String>,
     length: Option<Spanned<i64>>,
     bytes: Option<Spanned<i64>>,
     alphabet: Option<Spanned<String>>,
@@ -587,6 +591,7 @@ fn convert_var(
         services: v.services.unwrap_or_default(),
         rollover: v.rollover,
         file_env: v.file_env,
+        postgres_role: v.postgres_role,
         origin: loc.at(key_at),
         reference_origin,
     })

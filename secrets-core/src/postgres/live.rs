@@ -1,0 +1,309 @@
+//! Rotation against a live server. Per run, in this order: check the admin
+//! connection and the roles; write a journal beside the `.env` (0600, old and
+//! new values); `ALTER ROLE ... PASSWORD '<SCRAM verifier>'` for each role;
+//! log in as each role with its new password; commit the `.env` through the
+//! secure writer; delete the journal. A failure restores the old verifiers
+//! and leaves the `.env` untouched; `resume` finishes or undoes a run that a
+//! journal shows was interrupted.
+
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::time::Duration;
+
+use postgres::{Client, Config, NoTls};
+use rand::{CryptoRng, Rng};
+use sha2::{Digest, Sha256};
+use zeroize::Zeroizing;
+
+use super::{alter_role_sql, scram};
+use crate::secure_file::{SecureFile, WriteError, WriteOptions};
+use crate::SecretValue;
+
+/// The administrator's connection URL (it holds a password).
+#[derive(Debug, Clone)]
+pub struct AdminUrl(SecretValue);
+
+impl AdminUrl {
+    /// Wraps a URL such as `postgresql://admin:PW@127.0.0.1:5432/postgres`.
+    pub fn new(url: SecretValue) -> Result<Self, PgError> {
+        Config::from_str(url.expose()).map_err(|_| PgError::Url)?;
+        Ok(AdminUrl(url))
+    }
+
+    fn config(&self) -> Config {
+        let mut c = Config::from_str(self.0.expose()).expect("checked in new");
+        c.connect_timeout(Duration::from_secs(10));
+        c
+    }
+}
+
+/// One role's password change.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct RoleChange {
+    /// The `.env` variable.
+    pub key: String,
+    /// The role.
+    pub role: String,
+    /// The current password.
+    #[serde(with = "secret_string")]
+    pub old: SecretValue,
+    /// The new password.
+    #[serde(with = "secret_string")]
+    pub new: SecretValue,
+}
+
+mod secret_string {
+    use crate::SecretValue;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(v: &SecretValue, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(v.expose())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<SecretValue, D::Error> {
+        String::deserialize(d).map(SecretValue::new)
+    }
+}
+
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Journal {
+    version: u32,
+    changes: Vec<RoleChange>,
+    /// SHA-256 of the `.env` before the rotation, to refuse resuming over a
+    /// file edited since.
+    old_sha256: String,
+    #[serde(with = "secret_string")]
+    new_document: SecretValue,
+}
+
+/// A failure; names roles, keys and steps, never values.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum PgError {
+    /// The admin URL does not parse.
+    #[error("the admin URL is not a valid PostgreSQL connection URL")]
+    Url,
+    /// The admin connection failed.
+    #[error("cannot connect as the administrator: {0}")]
+    Admin(String),
+    /// A role does not exist.
+    #[error("role `{0}` does not exist; nothing was changed")]
+    NoRole(String),
+    /// A step failed and the old verifiers were restored.
+    #[error("{step} failed: {cause}; the old passwords were restored and the .env is unchanged")]
+    RolledBack {
+        /// The step.
+        step: String,
+        /// Why.
+        cause: String,
+    },
+    /// A step failed and restoring failed too: the journal stays.
+    #[error("{step} failed: {cause}; restoring the old passwords failed too ({restore}); run `secrets rotate --env FILE --resume`")]
+    Interrupted {
+        /// The step.
+        step: String,
+        /// Why.
+        cause: String,
+        /// Why the restore failed.
+        restore: String,
+    },
+    /// No journal to resume.
+    #[error("{0}: no interrupted rotation to resume")]
+    NoJournal(PathBuf),
+    /// The journal does not match the `.env` any more, or does not parse.
+    #[error("{0}")]
+    Journal(String),
+    /// Writing the journal or the `.env` failed.
+    #[error(transparent)]
+    Write(#[from] WriteError),
+}
+
+/// The journal beside `env`: `.NAME.rotation-journal`.
+pub fn journal_path(env: &Path) -> PathBuf {
+    let mut name = std::ffi::OsString::from(".");
+    name.push(env.file_name().unwrap_or_default());
+    name.push(".rotation-journal");
+    env.with_file_name(name)
+}
+
+fn pg_message(e: &postgres::Error) -> String {
+    // The server's own message (no statement text, so no verifier), or the
+    // client's description of a connection failure.
+    e.as_db_error()
+        .map_or_else(|| e.to_string(), |d| d.message().to_owned())
+}
+
+fn connect_admin(admin: &AdminUrl) -> Result<Client, PgError> {
+    admin
+        .config()
+        .connect(NoTls)
+        .map_err(|e| PgError::Admin(pg_message(&e)))
+}
+
+/// Whether `role` can log in with `password` (on the admin URL's host,
+/// port and database).
+fn can_log_in(admin: &AdminUrl, role: &str, password: &SecretValue) -> Result<(), String> {
+    let mut c = admin.config();
+    c.user(role).password(password.expose());
+    c.connect(NoTls).map(drop).map_err(|e| pg_message(&e))
+}
+
+fn set_password<R: Rng + CryptoRng + ?Sized>(
+    client: &mut Client,
+    role: &str,
+    password: &SecretValue,
+    rng: &mut R,
+) -> Result<(), String> {
+    let verifier = scram::new_verifier(password.expose(), rng);
+    client
+        .batch_execute(&alter_role_sql(role, &verifier))
+        .map_err(|e| pg_message(&e))
+}
+
+fn journal_file(env: &Path) -> Result<SecureFile, PgError> {
+    Ok(SecureFile::new(journal_path(env), WriteOptions::default())?)
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+/// Changes the roles' passwords and commits `new_document` to the `.env`,
+/// both or neither. The caller holds the `.env`'s lock.
+pub fn rotate_roles<R: Rng + CryptoRng + ?Sized>(
+    admin: &AdminUrl,
+    env: &SecureFile,
+    old_document: &[u8],
+    new_document: &[u8],
+    changes: &[RoleChange],
+    rng: &mut R,
+) -> Result<(), PgError> {
+    let mut client = connect_admin(admin)?;
+    for c in changes {
+        let exists = client
+            .query_opt("SELECT 1 FROM pg_roles WHERE rolname = $1", &[&c.role])
+            .map_err(|e| PgError::Admin(pg_message(&e)))?
+            .is_some();
+        if !exists {
+            return Err(PgError::NoRole(c.role.clone()));
+        }
+    }
+    let journal = Journal {
+        version: 1,
+        changes: changes.to_vec(),
+        old_sha256: sha256_hex(old_document),
+        new_document: SecretValue::new(String::from_utf8_lossy(new_document).into_owned()),
+    };
+    let journal_text = Zeroizing::new(serde_json::to_string(&journal).expect("serialisable"));
+    let jfile = journal_file(env.path())?;
+    jfile.replace(journal_text.as_bytes())?;
+
+    let mut altered: Vec<&RoleChange> = Vec::new();
+    let outcome = (|| {
+        for c in changes {
+            set_password(&mut client, &c.role, &c.new, rng)
+                .map_err(|e| (format!("ALTER ROLE {}", c.role), e))?;
+            altered.push(c);
+        }
+        for c in changes {
+            can_log_in(admin, &c.role, &c.new)
+                .map_err(|e| (format!("logging in as {} with the new password", c.role), e))?;
+        }
+        env.replace(new_document)
+            .map(drop)
+            .map_err(|e| (format!("writing {}", env.path().display()), e.to_string()))
+    })();
+    match outcome {
+        Ok(()) => {
+            let _ = std::fs::remove_file(jfile.path());
+            Ok(())
+        }
+        Err((step, cause)) => {
+            let restore: Result<(), String> = altered.iter().try_for_each(|c| {
+                set_password(&mut client, &c.role, &c.old, rng)
+                    .map_err(|e| format!("{}: {e}", c.role))
+            });
+            match restore {
+                Ok(()) => {
+                    let _ = std::fs::remove_file(jfile.path());
+                    Err(PgError::RolledBack { step, cause })
+                }
+                Err(restore) => Err(PgError::Interrupted {
+                    step,
+                    cause,
+                    restore,
+                }),
+            }
+        }
+    }
+}
+
+/// What `resume` did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ResumeOutcome {
+    /// The database had (or now has) the new passwords; the `.env` was committed.
+    Completed(Vec<String>),
+    /// The database still had the old passwords; nothing was changed.
+    Undone(Vec<String>),
+}
+
+/// Finishes or undoes an interrupted rotation of `env` from its journal.
+/// The caller holds the `.env`'s lock.
+pub fn resume<R: Rng + CryptoRng + ?Sized>(
+    admin: &AdminUrl,
+    env: &SecureFile,
+    rng: &mut R,
+) -> Result<ResumeOutcome, PgError> {
+    let jfile = journal_file(env.path())?;
+    let text = jfile
+        .read()?
+        .ok_or_else(|| PgError::NoJournal(env.path().to_owned()))?;
+    let journal: Journal = serde_json::from_slice(&text).map_err(|e| {
+        PgError::Journal(format!(
+            "{}: unreadable journal: {e}",
+            jfile.path().display()
+        ))
+    })?;
+    let current = env.read()?.unwrap_or_default();
+    let committed = current.as_slice() == journal.new_document.expose().as_bytes();
+    if !committed && sha256_hex(&current) != journal.old_sha256 {
+        return Err(PgError::Journal(format!(
+            "{} changed since the interrupted rotation; resolve by hand (the journal is {})",
+            env.path().display(),
+            jfile.path().display()
+        )));
+    }
+    let roles: Vec<String> = journal.changes.iter().map(|c| c.role.clone()).collect();
+    let mut client = connect_admin(admin)?;
+    let mut has_new = Vec::new();
+    for c in &journal.changes {
+        if can_log_in(admin, &c.role, &c.new).is_ok() {
+            has_new.push(true);
+        } else if can_log_in(admin, &c.role, &c.old).is_ok() {
+            has_new.push(false);
+        } else {
+            return Err(PgError::Journal(format!(
+                "role {} accepts neither its old nor its new password; the journal is kept",
+                c.role
+            )));
+        }
+    }
+    if has_new.iter().all(|n| !n) && !committed {
+        let _ = std::fs::remove_file(jfile.path());
+        return Ok(ResumeOutcome::Undone(roles));
+    }
+    for (c, done) in journal.changes.iter().zip(&has_new) {
+        if !done {
+            set_password(&mut client, &c.role, &c.new, rng)
+                .map_err(|e| PgError::Admin(format!("ALTER ROLE {}: {e}", c.role)))?;
+            can_log_in(admin, &c.role, &c.new)
+                .map_err(|e| PgError::Admin(format!("logging in as {}: {e}", c.role)))?;
+        }
+    }
+    if !committed {
+        env.replace(journal.new_document.expose().as_bytes())?;
+    }
+    let _ = std::fs::remove_file(jfile.path());
+    Ok(ResumeOutcome::Completed(roles))
+}

@@ -269,7 +269,27 @@ impl Document {
         raw.push_str(&item.raw[..range.start]);
         raw.push_str(&encoded.text);
         raw.push_str(&item.raw[range.end..]);
-        *item = reparse(raw, item.line);
+        *item = match parse_item(&raw, 0, item.line) {
+            Ok((mut edited, end)) if end == raw.len() => {
+                edited.raw = raw;
+                edited
+            }
+            // The old line's surroundings do not fit the new value's quoting:
+            // write the assignment afresh, keeping the line terminator.
+            _ => {
+                let nl = if item.raw.ends_with("\r\n") {
+                    "\r\n"
+                } else if item.raw.ends_with('\n') {
+                    "\n"
+                } else {
+                    ""
+                };
+                reparse(
+                    Zeroizing::new(format!("{key}={}{nl}", encoded.text)),
+                    item.line,
+                )
+            }
+        };
         encoded.disagreeing
     }
 }
@@ -357,7 +377,8 @@ impl Default for Document {
     }
 }
 
-/// Parses a single item that this module just produced.
+/// Parses a single `KEY=<encoded value>` line that this module just produced
+/// (a key that parsed before and a value from [`encode`] always parse).
 fn reparse(raw: Zeroizing<String>, line: usize) -> Item {
     let (mut item, end) = parse_item(&raw, 0, line).expect("encode() output parses");
     debug_assert_eq!(end, raw.len());
@@ -462,11 +483,11 @@ fn parse_item(text: &str, start: usize, line: usize) -> Result<(Item, usize), Pa
                 .find('\n')
                 .map_or(text.len(), |i| close + i + 1);
             let mut t = close + 1;
-            while t < close_line_end
-                && (is_blank(bytes[t]) || bytes[t] == b'\r' || bytes[t] == b'\n')
-            {
-                t += 1;
-            }
+            // White space in Unicode's sense, as Compose skips it.
+            t += text[t..close_line_end].len()
+                - text[t..close_line_end]
+                    .trim_start_matches(char::is_whitespace)
+                    .len();
             if t < close_line_end && bytes[t] != b'#' {
                 return err(t, "unexpected text after the closing quote");
             }
@@ -647,6 +668,25 @@ mod tests {
             [(1, "A"), (3, "B"), (4, "B_PREVIOUS")]
         );
         assert!(!d.set_tag_above("Z", "rotated:", "x"));
+    }
+
+    /// Found by `cargo fuzz`: a value between no-break spaces, replaced by a
+    /// quoted one, left a no-break space after the closing quote, which the
+    /// parser refused although Compose skips it.
+    #[test]
+    fn regression_fuzz_nbsp_after_edited_quoted_value() {
+        let mut d = doc("A=\u{a0}nbsp\u{a0}\n");
+        assert_eq!(d.get("A").unwrap().expose(), "nbsp");
+        d.set("A", &SecretValue::new("x y".into()));
+        assert_eq!(d.render().as_str(), "A=\u{a0}'x y'\u{a0}\n");
+        assert_eq!(
+            Document::parse(d.render().as_bytes())
+                .unwrap()
+                .get("A")
+                .unwrap()
+                .expose(),
+            "x y"
+        );
     }
 
     #[test]

@@ -18,6 +18,7 @@
 
 pub mod audit;
 pub mod check;
+mod child;
 pub mod envfile;
 pub mod export;
 pub mod generate;

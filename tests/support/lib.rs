@@ -143,3 +143,30 @@ pub fn dir_entries(dir: &Path) -> Vec<String> {
     v.sort();
     v
 }
+
+/// Whether strace is here (fault injection); fails in CI when it is not.
+pub fn require_strace() -> bool {
+    require(have_program("strace"), "strace", "apt-get install strace")
+}
+
+/// Runs `secrets ARGS` in `dir` under strace with one fault injected, such
+/// as `inject=rename:error=EIO:when=2` on the calls `trace` names.
+pub fn secrets_under_strace(dir: &Path, trace: &str, inject: &str, args: &[&str]) -> Output {
+    Command::new("strace")
+        .current_dir(dir)
+        .args(["-f", "-qq", "-o", "/dev/null", "-e", trace, "-e", inject])
+        .arg(secrets_bin())
+        .args(args)
+        .env_remove("RUST_BACKTRACE")
+        .output()
+        .expect("strace runs")
+}
+
+/// `secrets write --out .env --with COMPONENTS` in `dir`, which must succeed.
+pub fn write_env(dir: &Path, components: &str) {
+    let o = secrets(dir)
+        .args(["write", "--out", ".env", "--with", components])
+        .output()
+        .expect("secrets runs");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+}

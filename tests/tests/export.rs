@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use base64::Engine as _;
 use secrets_core::envfile::Document;
 use secrets_tests::docker::{Engine, IMAGE};
-use secrets_tests::{require, secrets};
+use secrets_tests::{require, secrets, write_env};
 
 fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
@@ -122,12 +122,7 @@ fn swarm_export_against_a_real_engine() {
     };
     let d = tempfile::tempdir().unwrap();
     let dir = d.path();
-    assert!(secrets(dir)
-        .args(["write", "--out", ".env", "--with", "postgres,redis"])
-        .output()
-        .unwrap()
-        .status
-        .success());
+    write_env(dir, "postgres,redis");
 
     // Export: one secret per secret variable, literals skipped.
     let o = export(dir, &engine, &[]);
@@ -345,12 +340,7 @@ fn partial_failures_name_what_was_created_and_rewire_nothing() {
     // the two created, and no `service update` may follow.
     let d = tempfile::tempdir().unwrap();
     let dir = d.path();
-    assert!(secrets(dir)
-        .args(["write", "--out", ".env", "--with", "postgres,redis,minio"])
-        .output()
-        .unwrap()
-        .status
-        .success());
+    write_env(dir, "postgres,redis,minio");
     let log = dir.join("calls");
     let fake = dir.join("bin");
     fs::create_dir(&fake).unwrap();
@@ -418,12 +408,7 @@ esac
 fn compose_export_writes_private_files_and_names_them() {
     let d = tempfile::tempdir().unwrap();
     let dir = d.path();
-    assert!(secrets(dir)
-        .args(["write", "--out", ".env", "--with", "postgres,grafana"])
-        .output()
-        .unwrap()
-        .status
-        .success());
+    write_env(dir, "postgres,grafana");
     let o = secrets(dir)
         .args([
             "export",
@@ -503,12 +488,7 @@ fn compose_export_writes_private_files_and_names_them() {
 fn k8s_manifest_decodes_back_to_every_value() {
     let d = tempfile::tempdir().unwrap();
     let dir = d.path();
-    assert!(secrets(dir)
-        .args(["write", "--out", ".env", "--with", "postgres,hasura"])
-        .output()
-        .unwrap()
-        .status
-        .success());
+    write_env(dir, "postgres,hasura");
     let o = secrets(dir)
         .args([
             "export",

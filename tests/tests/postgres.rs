@@ -6,7 +6,7 @@
 
 use std::fs;
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 use std::str::FromStr;
 
 use secrets_core::envfile::Document;
@@ -14,7 +14,7 @@ use secrets_core::generate::os_rng;
 use secrets_core::postgres::{alter_role_sql, scram};
 use secrets_core::SecretValue;
 use secrets_tests::postgres::Server;
-use secrets_tests::{dir_entries, have_program, require, secrets, secrets_bin};
+use secrets_tests::{dir_entries, require, require_strace, secrets, secrets_under_strace};
 
 /// A password with every character that breaks a URL's userinfo.
 const SPECIAL: &str = "p@ss:w/rd?#%&=+ é$";
@@ -105,22 +105,21 @@ fn setup(server: &Server, dir: &Path, extra_manifest: &str) -> (String, String) 
     (a, SPECIAL.to_owned())
 }
 
+/// `secrets rotate` of both roles' passwords with `--apply postgres`.
+const ROTATE_BOTH: [&str; 9] = [
+    "rotate",
+    "--env",
+    ".env",
+    "APP_A_PASSWORD",
+    "APP_B_PASSWORD",
+    "--apply",
+    "postgres",
+    "--admin-url-var",
+    "PG_ADMIN_URL",
+];
+
 fn rotate(dir: &Path, extra: &[&str]) -> Output {
-    secrets(dir)
-        .args([
-            "rotate",
-            "--env",
-            ".env",
-            "APP_A_PASSWORD",
-            "APP_B_PASSWORD",
-            "--apply",
-            "postgres",
-            "--admin-url-var",
-            "PG_ADMIN_URL",
-        ])
-        .args(extra)
-        .output()
-        .unwrap()
+    secrets(dir).args(ROTATE_BOTH).args(extra).output().unwrap()
 }
 
 fn start() -> Option<Server> {
@@ -286,37 +285,17 @@ fn wrong_admin_credentials_and_missing_roles_change_nothing() {
 }
 
 fn strace_rotate(dir: &Path, inject: &str) -> Output {
-    Command::new("strace")
-        .current_dir(dir)
-        .args([
-            "-f",
-            "-qq",
-            "-o",
-            "/dev/null",
-            "-e",
-            "trace=rename,renameat,renameat2,fsync",
-            "-e",
-            inject,
-        ])
-        .arg(secrets_bin())
-        .args([
-            "rotate",
-            "--env",
-            ".env",
-            "APP_A_PASSWORD",
-            "APP_B_PASSWORD",
-            "--apply",
-            "postgres",
-            "--admin-url-var",
-            "PG_ADMIN_URL",
-        ])
-        .output()
-        .unwrap()
+    secrets_under_strace(
+        dir,
+        "trace=rename,renameat,renameat2,fsync",
+        inject,
+        &ROTATE_BOTH,
+    )
 }
 
 #[test]
 fn a_failed_commit_restores_the_old_passwords() {
-    if !require(have_program("strace"), "strace", "apt-get install strace") {
+    if !require_strace() {
         return;
     }
     let Some(server) = start() else { return };
@@ -343,7 +322,7 @@ fn a_failed_commit_restores_the_old_passwords() {
 
 #[test]
 fn an_interrupted_rotation_is_resumed_after_the_server_comes_back() {
-    if !require(have_program("strace"), "strace", "apt-get install strace") {
+    if !require_strace() {
         return;
     }
     let Some(server) = start() else { return };
@@ -430,7 +409,7 @@ fn an_interrupted_rotation_is_resumed_after_the_server_comes_back() {
 
 #[test]
 fn a_rotation_killed_before_the_database_changed_is_undone() {
-    if !require(have_program("strace"), "strace", "apt-get install strace") {
+    if !require_strace() {
         return;
     }
     let Some(server) = start() else { return };

@@ -5,12 +5,12 @@
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Output, Stdio};
 use std::time::Duration;
 
 use secrets_core::envfile::Document;
 use secrets_core::generate::jwt;
-use secrets_tests::{dir_entries, have_program, mode_of, require, secrets, secrets_bin};
+use secrets_tests::{dir_entries, mode_of, require_strace, secrets, secrets_under_strace};
 
 const STACK: &str = "postgres,postgrest,supabase,hasura,web-push,imgproxy";
 
@@ -294,13 +294,12 @@ fn due_rotates_only_what_is_overdue() {
 fn inject(trace: &str, inject: &str, expected: &str) {
     let d = tempfile::tempdir().unwrap();
     let before = setup(d.path());
-    let o = Command::new("strace")
-        .current_dir(d.path())
-        .args(["-f", "-qq", "-o", "/dev/null", "-e", trace, "-e", inject])
-        .arg(secrets_bin())
-        .args(["rotate", "--env", ".env", "--with", STACK, "JWT_SECRET"])
-        .output()
-        .unwrap();
+    let o = secrets_under_strace(
+        d.path(),
+        trace,
+        inject,
+        &["rotate", "--env", ".env", "--with", STACK, "JWT_SECRET"],
+    );
     assert_eq!(o.status.code(), Some(2), "{inject}: {}", stderr(&o));
     assert!(stderr(&o).contains(expected), "{inject}: {}", stderr(&o));
     assert_eq!(
@@ -317,7 +316,7 @@ fn inject(trace: &str, inject: &str, expected: &str) {
 
 #[test]
 fn injected_failures_leave_the_old_file() {
-    if !require(have_program("strace"), "strace", "apt-get install strace") {
+    if !require_strace() {
         return;
     }
     inject(

@@ -6,7 +6,10 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 use secrets_core::envfile::Document;
-use secrets_tests::{dir_entries, have_program, is_root, mode_of, require, secrets, secrets_bin};
+use secrets_tests::{
+    dir_entries, have_program, is_root, mode_of, require, require_strace, secrets, secrets_bin,
+    secrets_under_strace,
+};
 
 fn write(dir: &Path, args: &[&str]) -> Output {
     secrets(dir).arg("write").args(args).output().unwrap()
@@ -14,10 +17,6 @@ fn write(dir: &Path, args: &[&str]) -> Output {
 
 fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn require_strace() -> bool {
-    require(have_program("strace"), "strace", "apt-get install strace")
 }
 
 #[test]
@@ -277,13 +276,12 @@ fn inject(trace: &str, inject: &str, expected_message: &str) {
         .status
         .success());
     let before = fs::read(d.path().join(".env")).unwrap();
-    let o = Command::new("strace")
-        .current_dir(d.path())
-        .args(["-f", "-qq", "-o", "/dev/null", "-e", trace, "-e", inject])
-        .arg(secrets_bin())
-        .args(["write", "--out", ".env", "--with", "postgres,redis"])
-        .output()
-        .unwrap();
+    let o = secrets_under_strace(
+        d.path(),
+        trace,
+        inject,
+        &["write", "--out", ".env", "--with", "postgres,redis"],
+    );
     assert_eq!(o.status.code(), Some(2), "{inject}: {}", stderr(&o));
     assert!(
         stderr(&o).contains(expected_message),

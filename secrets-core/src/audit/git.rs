@@ -3,9 +3,8 @@
 //! for all the files together.
 
 use std::collections::{BTreeMap, HashSet};
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use super::walk::Tree;
 use crate::check::{Finding, Fix, Rule, Severity};
@@ -46,22 +45,7 @@ fn repo_root(path: &Path) -> Option<PathBuf> {
 /// Runs git in `root` with `paths` NUL-separated on stdin or as arguments;
 /// returns the NUL-separated output entries.
 fn git(root: &Path, args: &[&str], stdin: Option<&[u8]>) -> Option<Vec<String>> {
-    let mut child = Command::new("git")
-        .current_dir(root)
-        .args(args)
-        .stdin(if stdin.is_some() {
-            Stdio::piped()
-        } else {
-            Stdio::null()
-        })
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .ok()?;
-    if let Some(input) = stdin {
-        child.stdin.take()?.write_all(input).ok()?;
-    }
-    let out = child.wait_with_output().ok()?;
+    let out = crate::child::run(Command::new("git").current_dir(root).args(args), stdin).ok()?;
     // check-ignore exits 1 when nothing is ignored; that is an answer too.
     if !out.status.success() && out.status.code() != Some(1) {
         return None;

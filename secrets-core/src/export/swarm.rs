@@ -8,9 +8,8 @@
 //! content: re-exporting unchanged values creates nothing.
 
 use std::collections::BTreeSet;
-use std::io::Write;
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, UNIX_EPOCH};
 
 use sha2::{Digest, Sha256};
@@ -57,30 +56,14 @@ impl Docker {
     /// Runs `docker ARGS`, feeding `stdin`; returns stdout, or the first
     /// line of stderr as the error.
     fn run(&self, args: &[&str], stdin: Option<&[u8]>) -> Result<String, ExportError> {
-        let mut child = Command::new(&self.program)
-            .args(args)
-            .stdin(if stdin.is_some() {
-                Stdio::piped()
-            } else {
-                Stdio::null()
-            })
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .map_err(|e| match e.kind() {
+        let out = crate::child::run(Command::new(&self.program).args(args), stdin).map_err(
+            |e| match e.kind() {
                 std::io::ErrorKind::NotFound => {
                     ExportError::Docker("docker is not installed or not on PATH".into())
                 }
                 _ => ExportError::Docker(format!("cannot run docker: {e}")),
-            })?;
-        if let Some(bytes) = stdin {
-            let mut pipe = child.stdin.take().expect("piped");
-            pipe.write_all(bytes)
-                .map_err(|e| ExportError::Docker(format!("cannot write to docker: {e}")))?;
-        }
-        let out = child
-            .wait_with_output()
-            .map_err(|e| ExportError::Docker(format!("docker did not finish: {e}")))?;
+            },
+        )?;
         if !out.status.success() {
             let err = String::from_utf8_lossy(&out.stderr);
             let line = err
@@ -217,6 +200,16 @@ fn service_secrets(docker: &Docker, service: &str) -> Result<Vec<SecretRef>, Exp
         .map_err(|e| ExportError::Docker(format!("unexpected docker service inspect output: {e}")))
 }
 
+/// The names of this stack's secrets (by label): one listing call.
+fn stack_secrets(docker: &Docker, prefix: &str) -> Result<Vec<String>, ExportError> {
+    let label = format!("label={LABEL_STACK}={prefix}");
+    let out = docker.run(
+        &["secret", "ls", "--filter", &label, "--format", "{{.Name}}"],
+        None,
+    )?;
+    Ok(out.lines().map(str::to_owned).collect())
+}
+
 /// Exports the values: one listing call, then one creation per new value;
 /// then rewires services and prunes. A failed creation stops everything and
 /// names what was created before it.
@@ -259,14 +252,8 @@ pub fn export(
         refs.push((s.clone(), service_secrets(docker, s)?));
     }
 
-    let label = format!("label={LABEL_STACK}={}", options.prefix);
-    let existing: BTreeSet<String> = docker
-        .run(
-            &["secret", "ls", "--filter", &label, "--format", "{{.Name}}"],
-            None,
-        )?
-        .lines()
-        .map(str::to_owned)
+    let existing: BTreeSet<String> = stack_secrets(docker, &options.prefix)?
+        .into_iter()
         .collect();
 
     let mut report = SwarmReport::default();
@@ -369,14 +356,7 @@ pub fn export(
                     .map(str::to_owned),
             );
         }
-        let all: Vec<String> = docker
-            .run(
-                &["secret", "ls", "--filter", &label, "--format", "{{.Name}}"],
-                None,
-            )?
-            .lines()
-            .map(str::to_owned)
-            .collect();
+        let all = stack_secrets(docker, &options.prefix)?;
         let stale: Vec<&str> = all
             .iter()
             .map(String::as_str)

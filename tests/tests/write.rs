@@ -479,3 +479,42 @@ fn twenty_concurrent_writers_lose_nothing() {
     );
     assert_eq!(dir_entries(d.path()), ["..env.lock", ".env"]);
 }
+
+#[test]
+fn a_chown_without_privilege_exits_2_and_leaves_nothing() {
+    let tools = is_root() && have_program("runuser");
+    if !require(
+        tools,
+        "root with runuser",
+        "run the tests as root (CI does)",
+    ) {
+        return;
+    }
+    let d = tempfile::tempdir().unwrap();
+    let dir = d.path().join("nobody");
+    fs::create_dir(&dir).unwrap();
+    assert!(Command::new("chown")
+        .args(["nobody"])
+        .arg(&dir)
+        .status()
+        .unwrap()
+        .success());
+    use std::os::unix::fs::PermissionsExt;
+    fs::set_permissions(d.path(), fs::Permissions::from_mode(0o755)).unwrap();
+    let o = Command::new("runuser")
+        .args(["-u", "nobody", "--"])
+        .arg(secrets_bin())
+        .args(["write", "--out"])
+        .arg(dir.join(".env"))
+        .args(["--with", "redis", "--owner", "root"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    assert!(err.ends_with("cannot change the owner: Operation not permitted (os error 1); changing the owner needs root or CAP_CHOWN\n"), "{err}");
+    assert_eq!(
+        dir_entries(&dir),
+        ["..env.lock"],
+        "no file and no temporary file"
+    );
+}

@@ -1,12 +1,9 @@
 //! `secrets export swarm|compose|k8s`.
 
-use std::path::Path;
 use std::process::ExitCode;
 
-use secrets_core::envfile::Document;
 use secrets_core::export::{self, compose, k8s, swarm, Exported};
 use secrets_core::secure_file::{Owner, SecureFile, WriteOptions};
-use secrets_core::stack::Stack;
 use secrets_core::unix_now;
 
 use crate::args::{ExportCommand, ExportSource, FileMode};
@@ -14,19 +11,10 @@ use crate::failure::Failure;
 
 /// The values to export, and the stack's name when there is a manifest.
 fn load(source: &ExportSource) -> Result<(Vec<Exported>, Option<String>), Failure> {
-    let stack: Option<Stack> = if source.stack.manifest.is_some()
-        || !source.stack.with.is_empty()
-        || Path::new("secrets.toml").exists()
-    {
-        Some(super::load_stack(&source.stack)?)
-    } else {
-        None
-    };
+    let stack = super::load_optional_stack(&source.stack)?;
     let display = source.env.display();
-    let bytes = SecureFile::new(&source.env, WriteOptions::default())?
-        .read()?
+    let doc = super::read_env(&source.env)?
         .ok_or_else(|| Failure::Error(format!("{display}: no such file")))?;
-    let doc = Document::parse(&bytes).map_err(|e| Failure::Error(format!("{display}:{e}")))?;
     let exported = export::select(&doc, stack.as_ref(), &source.keys)?;
     if exported.is_empty() {
         return Err(Failure::Error(format!(

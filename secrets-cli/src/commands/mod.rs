@@ -49,6 +49,27 @@ pub fn load_stack(args: &StackArgs) -> Result<Stack, Failure> {
     Ok(stack)
 }
 
+/// The stack when one is named (or `./secrets.toml` exists); `None` lets a
+/// command work from the file alone.
+pub fn load_optional_stack(args: &StackArgs) -> Result<Option<Stack>, Failure> {
+    if args.manifest.is_some() || !args.with.is_empty() || Path::new("secrets.toml").exists() {
+        load_stack(args).map(Some)
+    } else {
+        Ok(None)
+    }
+}
+
+/// Reads and parses a `.env` without following a symlink; `None` when absent.
+pub fn read_env(path: &Path) -> Result<Option<secrets_core::envfile::Document>, Failure> {
+    use secrets_core::secure_file::{SecureFile, WriteOptions};
+    let Some(bytes) = SecureFile::new(path, WriteOptions::default())?.read()? else {
+        return Ok(None);
+    };
+    let doc = secrets_core::envfile::Document::parse(&bytes)
+        .map_err(|e| Failure::Error(format!("{}:{e}", path.display())))?;
+    Ok(Some(doc))
+}
+
 /// Warns about values some readers will read differently (names, never values).
 pub fn warn_disagreements(disagreements: &[secrets_core::envfile::render::Disagreement]) {
     for d in disagreements {

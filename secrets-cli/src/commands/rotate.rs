@@ -2,14 +2,12 @@
 //! same atomic write.
 
 use std::fmt::Write as _;
-use std::path::Path;
 use std::process::ExitCode;
 
 use secrets_core::envfile::Document;
 use secrets_core::generate::os_rng;
 use secrets_core::rotate::{self, infer::describe, Selection};
 use secrets_core::secure_file::{SecureFile, WriteOptions};
-use secrets_core::stack::Stack;
 use secrets_core::unix_now;
 
 use crate::args::{ApplyTarget, RotateArgs, StackArgs};
@@ -20,12 +18,7 @@ pub fn run(args: RotateArgs) -> Result<ExitCode, Failure> {
         manifest: args.manifest.clone(),
         with: args.with.clone(),
     };
-    let stack: Option<Stack> =
-        if args.manifest.is_some() || !args.with.is_empty() || Path::new("secrets.toml").exists() {
-            Some(super::load_stack(&stack_args)?)
-        } else {
-            None
-        };
+    let stack = super::load_optional_stack(&stack_args)?;
     let display = args.env.display().to_string();
     if !args.env.exists() && args.env.symlink_metadata().is_err() {
         return Err(Failure::Error(format!(

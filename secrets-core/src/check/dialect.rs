@@ -13,7 +13,7 @@ static RULE: Rule = Rule {
     id: "SC011",
     name: "reader-disagreement",
     severity: Severity::Medium,
-    summary: "A value is read differently by docker compose, dotenvy, python-dotenv or docker run --env-file",
+    summary: "A value is read differently by docker compose, dotenvy, python-dotenv or docker run --env-file (low when only the docker CLI differs)",
     help: "keep secrets in the alphabet A-Za-z0-9_.- (generated values are), or quote as `secrets` writes",
 };
 
@@ -97,13 +97,14 @@ impl EnvCheck for Dialect {
                     names.join(", ")
                 )
             };
-            out.push(Finding::new(
-                &RULE,
-                cx.path,
-                Some(line),
-                Some(entry.key()),
-                message,
-            ));
+            let finding = Finding::new(&RULE, cx.path, Some(line), Some(entry.key()), message);
+            // Quotes that only `docker run --env-file` keeps (a JSON value
+            // needs them) matter less than a value Compose itself misreads.
+            out.push(if readers == [Reader::DockerEnvFile] {
+                finding.with_severity(Severity::Low)
+            } else {
+                finding
+            });
         }
     }
 }
@@ -117,6 +118,26 @@ mod tests {
         let d = Document::parse(line.as_bytes()).unwrap();
         let (_, e, raw) = d.entries_with_raw().next().unwrap();
         disagreeing_readers(e, raw)
+    }
+
+    #[test]
+    fn quotes_only_the_docker_cli_keeps_are_low() {
+        let d = Document::parse(b"J='{\"k\":\"v\"}'\nP=pa$$word\n").unwrap();
+        let cx = EnvContext {
+            path: std::path::Path::new(".env"),
+            doc: &d,
+            stack: None,
+            example: None,
+            now: 0,
+        };
+        let mut out = Vec::new();
+        Dialect.run(&cx, &mut out);
+        let sev: Vec<(Option<&str>, Severity)> =
+            out.iter().map(|f| (f.key.as_deref(), f.severity)).collect();
+        assert_eq!(
+            sev,
+            [(Some("J"), Severity::Low), (Some("P"), Severity::Medium)]
+        );
     }
 
     #[test]

@@ -19,6 +19,8 @@ pub struct Stack {
     pub name: String,
     /// Components pulled in, in order.
     pub components: Vec<String>,
+    /// Owner (uid, gid) of secret files inside containers, from the manifest.
+    pub secrets_owner: (Option<u32>, Option<u32>),
     vars: Vec<VarDef>,
 }
 
@@ -73,6 +75,7 @@ impl Stack {
                 .map(|c| (c.clone(), origin.clone()))
                 .collect(),
             vars: Vec::new(),
+            secrets_owner: (None, None),
         })
     }
 
@@ -113,6 +116,7 @@ impl Stack {
         }
         let stack = Stack {
             name: manifest.name,
+            secrets_owner: manifest.secrets_owner,
             components,
             vars,
         };

@@ -481,6 +481,19 @@ fn compose_export_writes_private_files_and_names_them() {
         assert!(o.status.success(), "{}", stderr(&o));
         let m = fs::metadata(dir.join("run-secrets/postgres_password")).unwrap();
         assert_eq!((m.uid(), m.gid(), m.mode() & 0o777), (999, 999, 0o600));
+        // Without --owner, the manifest's secrets_uid/secrets_gid apply.
+        fs::write(
+            dir.join("secrets.toml"),
+            "[stack]\ninclude = [\"postgres\"]\nsecrets_uid = 998\nsecrets_gid = 997\n",
+        )
+        .unwrap();
+        let o = secrets(dir)
+            .args(["export", "compose", "--env", ".env", "--dir", "run-secrets"])
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", stderr(&o));
+        let m = fs::metadata(dir.join("run-secrets/postgres_password")).unwrap();
+        assert_eq!((m.uid(), m.gid(), m.mode() & 0o777), (998, 997, 0o400));
     }
 }
 

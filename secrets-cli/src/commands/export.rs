@@ -4,13 +4,14 @@ use std::process::ExitCode;
 
 use secrets_core::export::{self, compose, k8s, swarm, Exported};
 use secrets_core::secure_file::{Owner, SecureFile, WriteOptions};
+use secrets_core::stack::Stack;
 use secrets_core::unix_now;
 
 use crate::args::{ExportCommand, ExportSource, FileMode};
 use crate::failure::Failure;
 
-/// The values to export, and the stack's name when there is a manifest.
-fn load(source: &ExportSource) -> Result<(Vec<Exported>, Option<String>), Failure> {
+/// The values to export, and the stack when there is a manifest.
+fn load(source: &ExportSource) -> Result<(Vec<Exported>, Option<Stack>), Failure> {
     let stack = super::load_optional_stack(&source.stack)?;
     let display = source.env.display();
     let doc = super::read_env(&source.env)?
@@ -21,7 +22,7 @@ fn load(source: &ExportSource) -> Result<(Vec<Exported>, Option<String>), Failur
             "{display}: no secret values to export"
         )));
     }
-    Ok((exported, stack.map(|s| s.name)))
+    Ok((exported, stack))
 }
 
 /// A default prefix from a name: lower case, other characters as `-`.
@@ -48,7 +49,10 @@ pub fn run(command: ExportCommand) -> Result<ExitCode, Failure> {
     let mut out = String::new();
     match command {
         ExportCommand::Swarm(a) => {
-            let (exported, stack_name) = load(&a.source)?;
+            let (exported, stack) = load(&a.source)?;
+            let (manifest_uid, manifest_gid) =
+                stack.as_ref().map_or((None, None), |s| s.secrets_owner);
+            let stack_name = stack.map(|s| s.name);
             let prefix = a.prefix.clone().unwrap_or_else(|| {
                 sanitize(&stack_name.unwrap_or_else(|| {
                     std::fs::canonicalize(&a.source.env)
@@ -66,8 +70,8 @@ pub fn run(command: ExportCommand) -> Result<ExitCode, Failure> {
                 services: a.services.clone(),
                 prune: a.prune,
                 dry_run: a.dry_run,
-                uid: a.uid,
-                gid: a.gid,
+                uid: a.uid.or(manifest_uid),
+                gid: a.gid.or(manifest_gid),
                 now: unix_now(),
             };
             let report = swarm::export(&swarm::Docker::default(), &exported, &options)?;
@@ -98,9 +102,19 @@ pub fn run(command: ExportCommand) -> Result<ExitCode, Failure> {
             }
         }
         ExportCommand::Compose(a) => {
-            let (exported, _) = load(&a.source)?;
+            let (exported, stack) = load(&a.source)?;
             let mut options = WriteOptions::private(a.mode == FileMode::M400);
-            options.owner = a.owner.as_deref().map(Owner::parse).transpose()?;
+            let from_manifest = stack
+                .as_ref()
+                .map(|s| s.secrets_owner)
+                .filter(|(u, g)| u.is_some() || g.is_some())
+                .map(|(uid, gid)| Owner { uid, gid });
+            options.owner = a
+                .owner
+                .as_deref()
+                .map(Owner::parse)
+                .transpose()?
+                .or(from_manifest);
             options.mkdir = true;
             let report = compose::export(&exported, &a.dir, &options)?;
             for (key, path) in &report.files {

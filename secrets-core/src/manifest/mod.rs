@@ -143,6 +143,9 @@ pub struct ManifestFile {
     pub include: Vec<(String, Origin)>,
     /// Variables in file order.
     pub vars: Vec<VarDef>,
+    /// `[stack] secrets_uid` and `secrets_gid`: the owner of secret files
+    /// inside containers (swarm `uid=`/`gid=`, compose host files).
+    pub secrets_owner: (Option<u32>, Option<u32>),
 }
 
 #[derive(Deserialize)]
@@ -162,6 +165,8 @@ struct RawHead {
     #[serde(default)]
     include: Vec<Spanned<String>>,
     services: Option<Vec<String>>,
+    secrets_uid: Option<u32>,
+    secrets_gid: Option<u32>,
 }
 
 #[derive(Deserialize)]
@@ -285,6 +290,8 @@ impl ManifestFile {
                 description: None,
                 include: Vec::new(),
                 services: None,
+                secrets_uid: None,
+                secrets_gid: None,
             },
             (Some(_), Some(_)) => {
                 return loc.err(
@@ -316,6 +323,7 @@ impl ManifestFile {
             description: head.description,
             include,
             vars,
+            secrets_owner: (head.secrets_uid, head.secrets_gid),
         })
     }
 }

@@ -71,9 +71,14 @@ fn wait_for_log(engine: &Engine, service: &str, needle: &str) {
     }
 }
 
-fn export(dir: &Path, engine: &Engine, args: &[&str]) -> Output {
-    secrets(dir)
-        .env("DOCKER_HOST", &engine.host)
+/// `secrets export swarm` of the test stack against `engine`, with `path`
+/// as PATH when given (to put a docker shim first).
+fn export_with_path(dir: &Path, engine: &Engine, path: Option<&str>, args: &[&str]) -> Output {
+    let mut c = secrets(dir);
+    if let Some(p) = path {
+        c.env("PATH", p);
+    }
+    c.env("DOCKER_HOST", &engine.host)
         .args([
             "export",
             "swarm",
@@ -87,6 +92,10 @@ fn export(dir: &Path, engine: &Engine, args: &[&str]) -> Output {
         .args(args)
         .output()
         .unwrap()
+}
+
+fn export(dir: &Path, engine: &Engine, args: &[&str]) -> Output {
+    export_with_path(dir, engine, None, args)
 }
 
 fn stack_secrets(engine: &Engine) -> Vec<String> {
@@ -268,24 +277,12 @@ fn swarm_export_against_a_real_engine() {
         .status
         .success());
     let path = format!("{}:{}", shim_dir.display(), std::env::var("PATH").unwrap());
-    let o = secrets(dir)
-        .env("PATH", &path)
-        .env("DOCKER_HOST", &engine.host)
-        .args([
-            "export",
-            "swarm",
-            "--env",
-            ".env",
-            "--with",
-            "postgres,redis",
-            "--prefix",
-            "st",
-            "--service",
-            "probe",
-            "--prune",
-        ])
-        .output()
-        .unwrap();
+    let o = export_with_path(
+        dir,
+        &engine,
+        Some(&path),
+        &["--service", "probe", "--prune"],
+    );
     assert!(o.status.success(), "{}", stderr(&o));
     let calls = fs::read_to_string(&log).unwrap();
     assert!(

@@ -293,16 +293,47 @@ fn strace_rotate(dir: &Path, inject: &str) -> Output {
     )
 }
 
+/// A server, a .env set up against it, the roles' passwords and the .env's
+/// bytes before the test acts; `None` (after `require`) when strace or the
+/// server is missing.
+struct Fixture {
+    server: Server,
+    dir: tempfile::TempDir,
+    a: String,
+    b: String,
+    before: Vec<u8>,
+}
+
+fn strace_fixture() -> Option<Fixture> {
+    if !require_strace() {
+        return None;
+    }
+    let server = start()?;
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = setup(&server, dir.path(), "");
+    let before = fs::read(dir.path().join(".env")).unwrap();
+    Some(Fixture {
+        server,
+        dir,
+        a,
+        b,
+        before,
+    })
+}
+
 #[test]
 fn a_failed_commit_restores_the_old_passwords() {
-    if !require_strace() {
+    let Some(Fixture {
+        server,
+        dir: d,
+        a,
+        b,
+        before,
+    }) = strace_fixture()
+    else {
         return;
-    }
-    let Some(server) = start() else { return };
-    let d = tempfile::tempdir().unwrap();
+    };
     let dir = d.path();
-    let (a, b) = setup(&server, dir, "");
-    let before = fs::read(dir.join(".env")).unwrap();
     // The journal's rename is the first; the .env commit is the second.
     let o = strace_rotate(dir, "inject=rename,renameat,renameat2:error=EIO:when=2");
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
@@ -322,14 +353,17 @@ fn a_failed_commit_restores_the_old_passwords() {
 
 #[test]
 fn an_interrupted_rotation_is_resumed_after_the_server_comes_back() {
-    if !require_strace() {
+    let Some(Fixture {
+        server,
+        dir: d,
+        a,
+        b,
+        before,
+    }) = strace_fixture()
+    else {
         return;
-    }
-    let Some(server) = start() else { return };
-    let d = tempfile::tempdir().unwrap();
+    };
     let dir = d.path();
-    let (a, b) = setup(&server, dir, "");
-    let before = fs::read(dir.join(".env")).unwrap();
 
     // Killed at the .env commit: the database has the new passwords, the
     // .env the old ones, the journal both.
@@ -409,14 +443,17 @@ fn an_interrupted_rotation_is_resumed_after_the_server_comes_back() {
 
 #[test]
 fn a_rotation_killed_before_the_database_changed_is_undone() {
-    if !require_strace() {
+    let Some(Fixture {
+        server,
+        dir: d,
+        a,
+        b,
+        before,
+    }) = strace_fixture()
+    else {
         return;
-    }
-    let Some(server) = start() else { return };
-    let d = tempfile::tempdir().unwrap();
+    };
     let dir = d.path();
-    let (a, b) = setup(&server, dir, "");
-    let before = fs::read(dir.join(".env")).unwrap();
     // fsyncs: the journal's temporary file, then its directory: killed there,
     // after the journal is in place and before any ALTER ROLE.
     let o = strace_rotate(dir, "inject=fsync:signal=SIGKILL:when=2");

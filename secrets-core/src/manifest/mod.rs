@@ -227,8 +227,12 @@ struct Locator<'a> {
 
 impl Locator<'_> {
     fn at(&self, offset: usize) -> Origin {
-        let offset = offset.min(self.text.len());
-        let before = &self.text[..self.text.floor_char_boundary_compat(offset)];
+        // Spans fall on character boundaries; a template offset may not.
+        let mut offset = offset.min(self.text.len());
+        while !self.text.is_char_boundary(offset) {
+            offset -= 1;
+        }
+        let before = &self.text[..offset];
         let line = before.matches('\n').count() + 1;
         let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
         Origin {
@@ -243,19 +247,6 @@ impl Locator<'_> {
             origin: self.at(offset),
             message: message.into(),
         })
-    }
-}
-
-trait FloorCharBoundary {
-    fn floor_char_boundary_compat(&self, i: usize) -> usize;
-}
-
-impl FloorCharBoundary for str {
-    fn floor_char_boundary_compat(&self, mut i: usize) -> usize {
-        while !self.is_char_boundary(i) {
-            i -= 1;
-        }
-        i
     }
 }
 

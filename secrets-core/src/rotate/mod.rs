@@ -348,9 +348,11 @@ pub fn apply<R: Rng + CryptoRng + ?Sized>(
         let fresh = k.kind.generate(rng);
         let before = &old[&k.name];
         for e in doc.entries() {
-            if !plan.dependents.iter().any(|d| d == e.key())
-                || new.contains_key(e.key()) && stack.is_some_and(|s| s.var(e.key()).is_some())
-            {
+            let scanned = plan.dependents.iter().any(|d| d == e.key());
+            // Manifest variables were recomputed from their definitions above.
+            let from_manifest =
+                stack.is_some_and(|s| s.var(e.key()).is_some()) && new.contains_key(e.key());
+            if !scanned || from_manifest {
                 continue;
             }
             let current = new.get(e.key()).unwrap_or(e.value()).expose().to_owned();

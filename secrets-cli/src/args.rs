@@ -168,10 +168,43 @@ pub struct CatalogArgs {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum FileMode {
+    /// Owner read and write.
     #[value(name = "600")]
     M600,
+    /// Owner read only.
     #[value(name = "400")]
     M400,
+    /// Also readable by the file's group: only for deployments where a
+    /// container's group must read the file.
+    #[value(name = "640")]
+    M640,
+    /// Read only, by the owner and the file's group.
+    #[value(name = "440")]
+    M440,
+}
+
+impl FileMode {
+    /// The mode bits.
+    pub fn bits(self) -> u32 {
+        match self {
+            FileMode::M600 => 0o600,
+            FileMode::M400 => 0o400,
+            FileMode::M640 => 0o640,
+            FileMode::M440 => 0o440,
+        }
+    }
+
+    /// Write options with this mode (group-readable ones through the
+    /// library's explicit option).
+    pub fn options(self) -> secrets_core::secure_file::WriteOptions {
+        use secrets_core::secure_file::WriteOptions;
+        match self {
+            FileMode::M600 | FileMode::M400 => WriteOptions::private(self == FileMode::M400),
+            FileMode::M640 | FileMode::M440 => WriteOptions::default()
+                .group_readable(self.bits())
+                .expect("0640 and 0440 are allowed"),
+        }
+    }
 }
 
 #[derive(Debug, Args)]

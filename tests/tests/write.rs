@@ -96,6 +96,19 @@ fn tightens_an_existing_file_and_reports_it() {
     );
     assert!(o.status.success());
     assert_eq!(mode_of(&p), 0o400);
+    // Group-readable only when asked for explicitly; bits for others never.
+    let o = write(
+        d.path(),
+        &["--out", ".env", "--with", "redis", "--mode", "640"],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(mode_of(&p), 0o640);
+    let o = write(
+        d.path(),
+        &["--out", ".env", "--with", "redis", "--mode", "644"],
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(mode_of(&p), 0o640);
 }
 
 #[test]

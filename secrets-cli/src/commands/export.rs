@@ -7,7 +7,7 @@ use secrets_core::secure_file::{Owner, SecureFile, WriteOptions};
 use secrets_core::stack::Stack;
 use secrets_core::unix_now;
 
-use crate::args::{ExportCommand, ExportSource, FileMode};
+use crate::args::{ExportCommand, ExportSource};
 use crate::failure::Failure;
 
 /// The values to export, and the stack when there is a manifest.
@@ -103,7 +103,7 @@ pub fn run(command: ExportCommand) -> Result<ExitCode, Failure> {
         }
         ExportCommand::Compose(a) => {
             let (exported, stack) = load(&a.source)?;
-            let mut options = WriteOptions::private(a.mode == FileMode::M400);
+            let mut options = a.mode.options();
             let from_manifest = stack
                 .as_ref()
                 .map(|s| s.secrets_owner)

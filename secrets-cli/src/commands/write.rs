@@ -6,17 +6,17 @@ use std::process::ExitCode;
 use secrets_core::envfile::render::{append_vars, new_document};
 use secrets_core::envfile::Document;
 use secrets_core::generate::os_rng;
-use secrets_core::secure_file::{Change, Owner, SecureFile, WriteOptions};
+use secrets_core::secure_file::{Change, Owner, SecureFile};
 use secrets_core::stack::Existing;
 use secrets_core::unix_now;
 
-use crate::args::{FileMode, WriteArgs};
+use crate::args::WriteArgs;
 use crate::failure::Failure;
 
 pub fn run(args: WriteArgs) -> Result<ExitCode, Failure> {
     let stack = super::load_stack(&args.stack)?;
     let owner = args.owner.as_deref().map(Owner::parse).transpose()?;
-    let mut options = WriteOptions::private(args.mode == FileMode::M400);
+    let mut options = args.mode.options();
     options.owner = owner;
     options.follow_symlinks = args.follow_symlinks;
     options.mkdir = args.mkdir;
@@ -75,10 +75,9 @@ pub fn run(args: WriteArgs) -> Result<ExitCode, Failure> {
 
     for change in &changes {
         match change {
-            Change::Created => crate::note!(
-                "secrets: created {display} (mode {:04o})",
-                file_mode(&args.mode)
-            ),
+            Change::Created => {
+                crate::note!("secrets: created {display} (mode {:04o})", args.mode.bits())
+            }
             Change::Replaced => {}
             Change::Mode { from, to } => {
                 crate::note!("secrets: changed the mode of {display} from {from:04o} to {to:04o}")
@@ -110,11 +109,4 @@ pub fn run(args: WriteArgs) -> Result<ExitCode, Failure> {
         );
     }
     Ok(ExitCode::SUCCESS)
-}
-
-fn file_mode(mode: &FileMode) -> u32 {
-    match mode {
-        FileMode::M600 => 0o600,
-        FileMode::M400 => 0o400,
-    }
 }

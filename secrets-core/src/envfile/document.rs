@@ -113,6 +113,12 @@ fn is_key_char(c: char) -> bool {
     c.is_alphanumeric() || c == '_' || c == '.'
 }
 
+/// Whether `key` is a name the parser reads back as one key: letters,
+/// digits, `_` and `.` (Docker Compose's rule).
+pub fn is_key(key: &str) -> bool {
+    !key.is_empty() && key.chars().all(is_key_char)
+}
+
 impl Document {
     /// An empty document.
     pub fn new() -> Self {
@@ -238,7 +244,12 @@ impl Document {
 
     /// Appends `KEY=value`, quoted as [`encode`] chooses. Returns the readers
     /// that will read the value differently.
+    ///
+    /// # Panics
+    ///
+    /// When `key` is not a variable name (see [`is_key`]).
     pub fn push(&mut self, key: &str, value: &SecretValue) -> Vec<Reader> {
+        assert!(is_key(key), "`{key}` is not a variable name");
         self.terminate_last_line();
         let encoded = encode(value.expose());
         let line = self.next_line();
@@ -250,7 +261,12 @@ impl Document {
 
     /// Replaces the value of the last assignment of `key`, keeping its
     /// `export`, spacing and inline comment; appends when `key` is absent.
+    ///
+    /// # Panics
+    ///
+    /// When `key` is not a variable name (see [`is_key`]).
     pub fn set(&mut self, key: &str, value: &SecretValue) -> Vec<Reader> {
+        assert!(is_key(key), "`{key}` is not a variable name");
         let Some(item) = self
             .items
             .iter_mut()
@@ -346,7 +362,12 @@ impl Document {
 
     /// Inserts `KEY=value` right after the last assignment of `anchor`
     /// (appends when `anchor` is absent). Returns the readers that disagree.
+    ///
+    /// # Panics
+    ///
+    /// When `key` is not a variable name (see [`is_key`]).
     pub fn insert_after(&mut self, anchor: &str, key: &str, value: &SecretValue) -> Vec<Reader> {
+        assert!(is_key(key), "`{key}` is not a variable name");
         let Some(i) = self.last_index_of(anchor) else {
             return self.push(key, value);
         };

@@ -5,5 +5,5 @@ pub mod document;
 pub mod quote;
 pub mod render;
 
-pub use document::{Document, Entry, ParseError, Quote};
+pub use document::{is_key, Document, Entry, ParseError, Quote};
 pub use quote::{encode, Encoded, Reader};

@@ -548,3 +548,45 @@ fn exit_codes_0_1_and_2() {
         )
     );
 }
+
+#[test]
+fn files_named_by_compose_and_under_secrets_are_audited() {
+    let d = tempfile::tempdir().unwrap();
+    let dir = d.path();
+    fs::set_permissions(dir, fs::Permissions::from_mode(0o700)).unwrap();
+    fs::create_dir_all(dir.join("config")).unwrap();
+    fs::create_dir_all(dir.join("secrets")).unwrap();
+    fs::write(
+        dir.join("compose.yaml"),
+        "services:\n  app:\n    env_file:\n      - ./config/app.conf\nsecrets:\n  db:\n    file: ./config/db_password.txt\n",
+    )
+    .unwrap();
+    for f in ["config/app.conf", "config/db_password.txt", "secrets/token"] {
+        fs::write(dir.join(f), "x\n").unwrap();
+        fs::set_permissions(dir.join(f), fs::Permissions::from_mode(0o644)).unwrap();
+    }
+    fs::write(dir.join("config/unrelated.txt"), "x\n").unwrap();
+    let o = secrets(dir)
+        .args(["audit", "--format", "json"])
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let mut flagged: Vec<String> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"] == "SA001")
+        .map(|f| {
+            f["path"]
+                .as_str()
+                .unwrap()
+                .trim_start_matches("./")
+                .to_owned()
+        })
+        .collect();
+    flagged.sort();
+    assert_eq!(
+        flagged,
+        ["config/app.conf", "config/db_password.txt", "secrets/token"]
+    );
+}

@@ -531,3 +531,44 @@ fn a_chown_without_privilege_exits_2_and_leaves_nothing() {
         "no file and no temporary file"
     );
 }
+
+#[test]
+fn derived_values_waiting_for_an_external_are_computed_once_it_is_set() {
+    let d = tempfile::tempdir().unwrap();
+    fs::write(
+        d.path().join("secrets.toml"),
+        "[vars.API_KEY]\nexternal = true\n[vars.API_URL]\ntemplate = \"https://u:${API_KEY}@api.example.com\"\n",
+    )
+    .unwrap();
+    let o = write(d.path(), &["--out", ".env"]);
+    assert!(
+        stderr(&o).contains("set these yourself in .env: API_KEY"),
+        "{}",
+        stderr(&o)
+    );
+    let text = fs::read_to_string(d.path().join(".env")).unwrap();
+    assert!(
+        text.contains("# (computed once API_KEY is set)\nAPI_URL=\n"),
+        "{text}"
+    );
+    // The operator fills in the external value by hand; write computes the URL in place.
+    fs::write(
+        d.path().join(".env"),
+        text.replace("API_KEY=\n", "API_KEY=k3y/v@lue\n"),
+    )
+    .unwrap();
+    let o = write(d.path(), &["--out", ".env"]);
+    assert!(
+        stderr(&o).contains("added to .env: API_URL (computed)"),
+        "{}",
+        stderr(&o)
+    );
+    let doc = Document::parse(&fs::read(d.path().join(".env")).unwrap()).unwrap();
+    assert_eq!(
+        doc.get("API_URL").unwrap().expose(),
+        "https://u:k3y%2Fv%40lue@api.example.com"
+    );
+    assert_eq!(doc.keys().filter(|k| *k == "API_URL").count(), 1);
+    let o = write(d.path(), &["--out", ".env"]);
+    assert!(stderr(&o).contains(".env is up to date"), "{}", stderr(&o));
+}

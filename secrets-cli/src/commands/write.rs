@@ -3,12 +3,14 @@
 
 use std::process::ExitCode;
 
-use secrets_core::envfile::render::{append_vars, new_document};
+use secrets_core::envfile::render::{append_vars, new_document, Disagreement};
 use secrets_core::envfile::Document;
 use secrets_core::generate::os_rng;
+use secrets_core::manifest::Source;
 use secrets_core::secure_file::{Change, Owner, SecureFile};
 use secrets_core::stack::Existing;
 use secrets_core::unix_now;
+use secrets_core::SecretValue;
 
 use crate::args::WriteArgs;
 use crate::failure::Failure;
@@ -40,30 +42,63 @@ pub fn run(args: WriteArgs) -> Result<ExitCode, Failure> {
         Some(bytes) => {
             let mut doc =
                 Document::parse(&bytes).map_err(|e| Failure::Error(format!("{display}:{e}")))?;
+            // Derived values written empty (an input was not set yet) are
+            // computed now when their inputs allow.
+            let waiting: Vec<&str> = stack
+                .vars()
+                .iter()
+                .filter(|v| {
+                    matches!(
+                        v.source,
+                        Source::Template(_) | Source::SameAs(_) | Source::Derive { .. }
+                    )
+                })
+                .filter(|v| doc.get(&v.name).is_some_and(SecretValue::is_empty))
+                .map(|v| v.name.as_str())
+                .collect();
             let existing: Existing = stack
                 .vars()
                 .iter()
+                .filter(|v| !waiting.contains(&v.name.as_str()))
                 .filter_map(|v| {
                     doc.get(&v.name)
                         .map(|value| (v.name.clone(), value.clone()))
                 })
                 .collect();
             let resolved = stack.resolve(&existing, &mut os_rng(), now)?;
-            // External variables never set are appended empty, once, so the
-            // operator sees what to fill in.
+            let mut disagreements = Vec::new();
+            let mut added: Vec<String> = Vec::new();
+            for name in &waiting {
+                if let Some(value) = resolved.values.get(*name) {
+                    let readers = doc.set(name, value);
+                    if !readers.is_empty() {
+                        disagreements.push(Disagreement {
+                            name: (*name).to_owned(),
+                            readers,
+                        });
+                    }
+                    added.push(format!("{name} (computed)"));
+                }
+            }
+            // Variables not in the file are appended; external ones empty,
+            // once, so the operator sees what to fill in.
             let to_append: Vec<&str> = stack
                 .vars()
                 .iter()
                 .map(|v| v.name.as_str())
-                .filter(|n| !existing.contains_key(*n))
+                .filter(|n| doc.get(n).is_none())
                 .collect();
-            if to_append.is_empty() {
-                (None, Vec::new(), Vec::new(), resolved.missing_external)
-            } else {
-                let disagreements = append_vars(&mut doc, &stack, &resolved, &to_append, now);
-                let added = to_append.iter().map(|n| (*n).to_owned()).collect();
-                (Some(doc), disagreements, added, resolved.missing_external)
-            }
+            disagreements.extend(append_vars(&mut doc, &stack, &resolved, &to_append, now));
+            added.extend(to_append.iter().map(|n| (*n).to_owned()));
+            let unset: Vec<String> = stack
+                .vars()
+                .iter()
+                .filter(|v| matches!(v.source, Source::External))
+                .filter(|v| doc.get(&v.name).is_none_or(SecretValue::is_empty))
+                .map(|v| v.name.clone())
+                .collect();
+            let changed = !added.is_empty();
+            (changed.then_some(doc), disagreements, added, unset)
         }
     };
 

@@ -63,8 +63,19 @@ pub fn append_vars(
         }
         let value = resolved.values.get(&var.name);
         let mut comment = var.description.clone().unwrap_or_default();
-        if matches!(var.source, Source::External) && value.is_none() {
-            comment = format!("(set by you) {comment}").trim_end().to_owned();
+        if value.is_none() {
+            let missing: Vec<&str> = var
+                .source
+                .inputs()
+                .into_iter()
+                .filter(|i| !resolved.values.contains_key(*i))
+                .collect();
+            let note = if matches!(var.source, Source::External) {
+                "(set by you)".to_owned()
+            } else {
+                format!("(computed once {} is set)", missing.join(", "))
+            };
+            comment = format!("{note} {comment}").trim_end().to_owned();
         }
         if !comment.is_empty() {
             doc.push_comment(&comment);
@@ -83,4 +94,32 @@ pub fn append_vars(
         }
     }
     disagreements
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::manifest::ManifestFile;
+    use crate::stack::Existing;
+
+    #[test]
+    fn values_waiting_for_an_external_say_so() {
+        let m = ManifestFile::parse(
+            "m.toml",
+            "[vars.KEY]\nexternal = true\n[vars.URL]\ntemplate = \"https://u:${KEY}@h\"\n",
+        )
+        .unwrap();
+        let stack = Stack::from_manifest(m).unwrap();
+        let resolved = stack
+            .resolve(&Existing::new(), &mut crate::generate::os_rng(), 0)
+            .unwrap();
+        let (doc, _) = new_document(&stack, &resolved, 0);
+        let text = doc.render();
+        assert!(text.contains("# (set by you)\nKEY=\n"), "{}", text.as_str());
+        assert!(
+            text.contains("# (computed once KEY is set)\nURL=\n"),
+            "{}",
+            text.as_str()
+        );
+    }
 }

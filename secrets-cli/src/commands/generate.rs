@@ -22,20 +22,24 @@ pub fn run(args: GenerateArgs) -> Result<ExitCode, Failure> {
             doc.render()
         }
         EnvFormat::Json => {
-            let mut object = serde_json::Map::new();
-            for var in stack.vars() {
-                let value = resolved
-                    .values
-                    .get(&var.name)
-                    .map(|v| v.expose().to_owned());
-                object.insert(
-                    var.name.clone(),
-                    value.map_or(serde_json::Value::Null, serde_json::Value::String),
-                );
+            // Written straight into one zeroizing buffer: no copy of a value
+            // is left in a JSON tree or an intermediate string.
+            let mut buf = zeroize::Zeroizing::new(Vec::new());
+            buf.extend_from_slice(b"{\n");
+            let vars = stack.vars();
+            for (i, var) in vars.iter().enumerate() {
+                buf.extend_from_slice(b"  ");
+                serde_json::to_writer(&mut *buf, &var.name)?;
+                buf.extend_from_slice(b": ");
+                match resolved.values.get(&var.name) {
+                    Some(v) => serde_json::to_writer(&mut *buf, v.expose())?,
+                    None => buf.extend_from_slice(b"null"),
+                }
+                buf.extend_from_slice(if i + 1 < vars.len() { b",\n" } else { b"\n" });
             }
-            let mut text = serde_json::to_string_pretty(&serde_json::Value::Object(object))?;
-            text.push('\n');
-            zeroize::Zeroizing::new(text)
+            buf.extend_from_slice(b"}\n");
+            let bytes = std::mem::take(&mut *buf);
+            zeroize::Zeroizing::new(String::from_utf8(bytes).expect("JSON is UTF-8"))
         }
     };
     if let Some(warning) = output::make_stdout_private() {

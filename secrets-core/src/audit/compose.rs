@@ -12,6 +12,9 @@ pub struct Item {
     pub line: usize,
     /// The entry text: `NAME=value`, `NAME: value`, `"5432:5432"`...
     pub text: String,
+    /// Whether the line opened a list item (`- `): long-syntax entries
+    /// (`- target: 5432` then `published: ...`) group from one to the next.
+    pub starts_item: bool,
 }
 
 fn indent(line: &str) -> usize {
@@ -66,12 +69,14 @@ pub fn entries_under(text: &str, key: &str) -> Vec<Item> {
                         .map(|s| Item {
                             line: i + 1,
                             text: unquote(s).to_owned(),
+                            starts_item: true,
                         })
                         .filter(|it| !it.text.is_empty()),
                 ),
                 None => out.push(Item {
                     line: i + 1,
                     text: unquote(rest).to_owned(),
+                    starts_item: true,
                 }),
             }
             i += 1;
@@ -88,10 +93,11 @@ pub fn entries_under(text: &str, key: &str) -> Vec<Item> {
                 break;
             }
             let t = l.trim_start();
-            let text = t.strip_prefix("- ").map_or(t, |s| s);
+            let dashed = t.strip_prefix("- ");
             out.push(Item {
                 line: i + 1,
-                text: unquote(text).to_owned(),
+                text: unquote(dashed.unwrap_or(t)).to_owned(),
+                starts_item: dashed.is_some(),
             });
             i += 1;
         }
@@ -138,11 +144,13 @@ mod tests {
             [
                 Item {
                     line: 4,
-                    text: "POSTGRES_PASSWORD: ${PW}".into()
+                    text: "POSTGRES_PASSWORD: ${PW}".into(),
+                    starts_item: false,
                 },
                 Item {
                     line: 5,
-                    text: "LIST_FORM=1".into()
+                    text: "LIST_FORM=1".into(),
+                    starts_item: true,
                 }
             ]
         );

@@ -35,12 +35,67 @@ fn public_database_port(spec: &str) -> Option<u16> {
         .find(|p| DATABASE_PORTS.contains(p))
 }
 
+/// A long-syntax mapping (`target:`, `published:`, `host_ip:` lines of one
+/// list item): the database port it publishes on all interfaces, if any.
+fn long_syntax_public_port(fields: &[(&str, &str)]) -> Option<u16> {
+    let get = |k: &str| {
+        fields
+            .iter()
+            .find(|(key, _)| *key == k)
+            .map(|(_, v)| v.trim_matches(['"', '\'']))
+    };
+    get("published")?; // not published: not reachable from outside
+    let public = get("host_ip").is_none_or(|ip| ip.is_empty() || ip == "0.0.0.0" || ip == "::");
+    if !public {
+        return None;
+    }
+    ["target", "published"]
+        .iter()
+        .filter_map(|k| get(k)?.split('-').next()?.parse::<u16>().ok())
+        .find(|p| DATABASE_PORTS.contains(p))
+}
+
 pub fn run(compose: &Path, out: &mut Vec<Finding>) {
     let Ok(text) = std::fs::read_to_string(compose) else {
         return;
     };
-    for item in entries_under(&text, "ports") {
-        if let Some(port) = public_database_port(&item.text) {
+    let items = entries_under(&text, "ports");
+    let mut i = 0;
+    while i < items.len() {
+        let item = &items[i];
+        let field = |it: &super::compose::Item| {
+            it.text
+                .split_once(':')
+                .filter(|(k, _)| {
+                    [
+                        "target",
+                        "published",
+                        "host_ip",
+                        "protocol",
+                        "mode",
+                        "name",
+                        "app_protocol",
+                    ]
+                    .contains(&k.trim())
+                })
+                .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
+        };
+        let port = if field(item).is_some() {
+            // Long syntax: this item and the following lines up to the next item.
+            let mut fields = vec![field(item).expect("checked")];
+            while i + 1 < items.len() && !items[i + 1].starts_item {
+                i += 1;
+                fields.extend(field(&items[i]));
+            }
+            let borrowed: Vec<(&str, &str)> = fields
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str()))
+                .collect();
+            long_syntax_public_port(&borrowed)
+        } else {
+            public_database_port(&item.text)
+        };
+        if let Some(port) = port {
             let message = format!(
                 "{} line {}: port {port} is published on all interfaces",
                 compose.display(),
@@ -48,6 +103,7 @@ pub fn run(compose: &Path, out: &mut Vec<Finding>) {
             );
             out.push(Finding::new(&RULE, compose, Some(item.line), None, message));
         }
+        i += 1;
     }
 }
 
@@ -63,5 +119,35 @@ mod tests {
         assert_eq!(public_database_port("27017"), Some(27017));
         assert_eq!(public_database_port("127.0.0.1:5432:5432"), None);
         assert_eq!(public_database_port("8080:80"), None);
+    }
+
+    #[test]
+    fn short_and_long_syntax_in_one_file() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("compose.yaml");
+        std::fs::write(&p, "services:\n  a:\n    ports:\n      - \"5432:5432\"\n  b:\n    ports:\n      - target: 6379\n        published: 6379\n      - target: 27017\n        published: 27017\n        host_ip: 127.0.0.1\n").unwrap();
+        let mut out = Vec::new();
+        super::run(&p, &mut out);
+        let lines: Vec<Option<usize>> = out.iter().map(|f| f.line).collect();
+        assert_eq!(lines, [Some(4), Some(7)]);
+    }
+
+    #[test]
+    fn long_syntax() {
+        use super::long_syntax_public_port as f;
+        assert_eq!(
+            f(&[("target", "5432"), ("published", "\"5432\"")]),
+            Some(5432)
+        );
+        assert_eq!(
+            f(&[
+                ("target", "5432"),
+                ("published", "5432"),
+                ("host_ip", "127.0.0.1")
+            ]),
+            None
+        );
+        assert_eq!(f(&[("target", "5432")]), None);
+        assert_eq!(f(&[("target", "80"), ("published", "8080")]), None);
     }
 }

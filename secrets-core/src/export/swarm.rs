@@ -386,6 +386,29 @@ mod tests {
     use super::*;
 
     #[test]
+    fn sizes_are_checked_before_docker_runs() {
+        let big = Exported {
+            key: "BIG".into(),
+            value: crate::SecretValue::new("x".repeat(MAX_SECRET_BYTES + 1)),
+            file_env: None,
+        };
+        let options = SwarmOptions {
+            prefix: "p".into(),
+            ..SwarmOptions::default()
+        };
+        let e = export(&Docker::at("/nonexistent/docker"), &[big], &options)
+            .unwrap_err()
+            .to_string();
+        assert_eq!(e, "BIG: 512000 bytes; swarm secrets hold 1 to 511999 bytes");
+        let empty = Exported {
+            key: "E".into(),
+            value: crate::SecretValue::new(String::new()),
+            file_env: None,
+        };
+        assert!(export(&Docker::at("/nonexistent/docker"), &[empty], &options).is_err());
+    }
+
+    #[test]
     fn names() {
         assert!(valid_secret_name("peak_postgres_password_0a1b2c3d"));
         assert!(

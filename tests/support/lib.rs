@@ -170,3 +170,18 @@ pub fn write_env(dir: &Path, components: &str) {
         .expect("secrets runs");
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
 }
+
+/// After a failed write: `dir/.env` holds exactly `before`, and nothing but
+/// the lock file is beside it (no temporary file).
+pub fn assert_env_untouched(dir: &Path, before: &[u8], context: &str) {
+    assert_eq!(
+        std::fs::read(dir.join(".env")).expect(".env exists"),
+        before,
+        "{context}: the old file changed"
+    );
+    assert_eq!(
+        dir_entries(dir),
+        ["..env.lock", ".env"],
+        "{context}: a temporary file remains"
+    );
+}

@@ -10,7 +10,9 @@ use std::time::Duration;
 
 use secrets_core::envfile::Document;
 use secrets_core::generate::jwt;
-use secrets_tests::{dir_entries, mode_of, require_strace, secrets, secrets_under_strace};
+use secrets_tests::{
+    assert_env_untouched, dir_entries, mode_of, require_strace, secrets, secrets_under_strace,
+};
 
 const STACK: &str = "postgres,postgrest,supabase,hasura,web-push,imgproxy";
 
@@ -302,16 +304,7 @@ fn inject(trace: &str, inject: &str, expected: &str) {
     );
     assert_eq!(o.status.code(), Some(2), "{inject}: {}", stderr(&o));
     assert!(stderr(&o).contains(expected), "{inject}: {}", stderr(&o));
-    assert_eq!(
-        fs::read(d.path().join(".env")).unwrap(),
-        before,
-        "{inject}: the old file changed"
-    );
-    assert_eq!(
-        dir_entries(d.path()),
-        ["..env.lock", ".env"],
-        "{inject}: a temporary file remains"
-    );
+    assert_env_untouched(d.path(), &before, inject);
 }
 
 #[test]

@@ -7,8 +7,8 @@ use std::process::{Command, Output};
 
 use secrets_core::envfile::Document;
 use secrets_tests::{
-    dir_entries, have_program, is_root, mode_of, require, require_strace, secrets, secrets_bin,
-    secrets_under_strace,
+    assert_env_untouched, dir_entries, have_program, is_root, mode_of, require, require_strace,
+    secrets, secrets_bin, secrets_under_strace,
 };
 
 fn write(dir: &Path, args: &[&str]) -> Output {
@@ -302,16 +302,7 @@ fn inject(trace: &str, inject: &str, expected_message: &str) {
         stderr(&o)
     );
     assert_eq!(stderr(&o).lines().count(), 1, "{}", stderr(&o));
-    assert_eq!(
-        fs::read(d.path().join(".env")).unwrap(),
-        before,
-        "{inject}: the old file changed"
-    );
-    assert_eq!(
-        dir_entries(d.path()),
-        ["..env.lock", ".env"],
-        "{inject}: a temporary file remains"
-    );
+    assert_env_untouched(d.path(), &before, inject);
 }
 
 #[test]

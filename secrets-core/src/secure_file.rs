@@ -427,7 +427,12 @@ impl SecureFile {
         let Some(mut f) = self.open_existing()? else {
             return Ok(None);
         };
-        let mut buf = Zeroizing::new(Vec::new());
+        // Sized up front: a growing Vec would free copies of the content
+        // that Zeroizing never sees.
+        let len = f.metadata().map_err(io_err(&self.path, "stat"))?.len();
+        let mut buf = Zeroizing::new(Vec::with_capacity(
+            usize::try_from(len).unwrap_or(0).saturating_add(1),
+        ));
         f.read_to_end(&mut buf)
             .map_err(io_err(&self.path, "read"))?;
         Ok(Some(buf))

@@ -83,8 +83,6 @@ pub fn run(args: RotateArgs) -> Result<ExitCode, Failure> {
     }
 
     if !args.dry_run {
-        let before =
-            Document::parse(&bytes).map_err(|e| Failure::Error(format!("{display}:{e}")))?;
         let applied = rotate::apply(
             &mut doc,
             stack.as_ref(),
@@ -104,7 +102,6 @@ pub fn run(args: RotateArgs) -> Result<ExitCode, Failure> {
                     &args,
                     stack.as_ref(),
                     &plan,
-                    &before,
                     &doc,
                     &bytes,
                     rendered.as_bytes(),
@@ -202,12 +199,14 @@ mod database {
         args: &RotateArgs,
         stack: Option<&Stack>,
         plan: &Plan,
-        before: &Document,
         after: &Document,
         old_bytes: &[u8],
         new_bytes: &[u8],
         file: &SecureFile,
     ) -> Result<Vec<String>, Failure> {
+        // The file as it was, for the old values, role names and the admin URL.
+        let before = &Document::parse(old_bytes)
+            .map_err(|e| Failure::Error(format!("{}:{e}", file.path().display())))?;
         let stack = stack.ok_or_else(|| {
             Failure::Error(
                 "--apply postgres needs a manifest that names each key's postgres_role".into(),
@@ -282,12 +281,10 @@ mod database {
     const MISSING: &str =
         "this build of secrets has no PostgreSQL support (the `postgres` feature)";
 
-    #[allow(clippy::too_many_arguments)]
     pub fn apply(
         _: &RotateArgs,
         _: Option<&Stack>,
         _: &Plan,
-        _: &Document,
         _: &Document,
         _: &[u8],
         _: &[u8],

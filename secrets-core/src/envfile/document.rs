@@ -3,6 +3,7 @@
 
 use std::fmt;
 use std::ops::Range;
+use std::sync::Arc;
 
 use zeroize::Zeroizing;
 
@@ -71,10 +72,41 @@ impl Entry {
     }
 }
 
+/// An item's bytes: a slice of the parsed file (no copy per line), or text
+/// of its own once edited. Either way zeroized when the last user drops it.
+enum Raw {
+    Span(Arc<Zeroizing<String>>, Range<usize>),
+    Owned(Zeroizing<String>),
+}
+
+impl std::ops::Deref for Raw {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        match self {
+            Raw::Span(text, range) => &text[range.clone()],
+            Raw::Owned(s) => s,
+        }
+    }
+}
+
+impl Raw {
+    /// The text, made the item's own first if it was a slice of the file.
+    fn to_mut(&mut self) -> &mut Zeroizing<String> {
+        if let Raw::Span(text, range) = self {
+            *self = Raw::Owned(Zeroizing::new(text[range.clone()].to_owned()));
+        }
+        match self {
+            Raw::Owned(s) => s,
+            Raw::Span(..) => unreachable!("made owned just above"),
+        }
+    }
+}
+
 /// A run of bytes of the file: one line, or several for a multi-line quoted
 /// value, with its line terminator.
 struct Item {
-    raw: Zeroizing<String>,
+    raw: Raw,
     /// 1-based line where it starts.
     line: usize,
     entry: Option<Entry>,
@@ -107,6 +139,16 @@ impl fmt::Debug for Entry {
 
 fn is_blank(b: u8) -> bool {
     b == b' ' || b == b'\t'
+}
+
+/// Whether an item may span lines: a quoted value.
+fn entry_spans_lines(entry: Option<&Entry>) -> bool {
+    entry.is_some_and(|e| e.quote != Quote::None)
+}
+
+/// Line terminators in `s` (`matches` finds them with memchr).
+fn count_newlines(s: &str) -> usize {
+    s.matches('\n').count()
 }
 
 fn is_key_char(c: char) -> bool {
@@ -147,13 +189,24 @@ impl Document {
         let crlf = text
             .find('\n')
             .is_some_and(|i| i > 0 && text.as_bytes()[i - 1] == b'\r');
+        let shared = Arc::new(Zeroizing::new(text.to_owned()));
         let mut items = Vec::new();
         let mut pos = 0;
         let mut line = 1;
         while pos < text.len() {
-            let (item, end) = parse_item(text, pos, line)?;
-            line += text[pos..end].matches('\n').count();
-            items.push(item);
+            let (entry, end) = parse_item(text, pos, line)?;
+            // Only a quoted value spans lines; any other item ends at its first.
+            let newlines = if entry_spans_lines(entry.as_ref()) {
+                count_newlines(&text[pos..end])
+            } else {
+                usize::from(text.as_bytes()[end - 1] == b'\n')
+            };
+            items.push(Item {
+                raw: Raw::Span(Arc::clone(&shared), pos..end),
+                line,
+                entry,
+            });
+            line += newlines;
             pos = end;
         }
         Ok(Document { items, crlf })
@@ -187,7 +240,7 @@ impl Document {
     pub fn entries_with_raw(&self) -> impl Iterator<Item = (usize, &Entry, &str)> {
         self.items
             .iter()
-            .filter_map(|i| i.entry.as_ref().map(|e| (i.line, e, i.raw.as_str())))
+            .filter_map(|i| i.entry.as_ref().map(|e| (i.line, e, &*i.raw)))
     }
 
     /// Keys in file order, duplicates included.
@@ -216,7 +269,7 @@ impl Document {
         let nl = self.newline();
         if let Some(last) = self.items.last_mut() {
             if !last.raw.ends_with('\n') {
-                last.raw.push_str(nl);
+                last.raw.to_mut().push_str(nl);
             }
         }
     }
@@ -224,7 +277,7 @@ impl Document {
     fn next_line(&self) -> usize {
         self.items
             .last()
-            .map_or(1, |i| i.line + i.raw.matches('\n').count())
+            .map_or(1, |i| i.line + count_newlines(&i.raw))
     }
 
     /// Appends a comment line (`text` without the `#`; empty for a blank line).
@@ -236,7 +289,7 @@ impl Document {
             format!("# {text}")
         };
         self.items.push(Item {
-            raw: Zeroizing::new(format!("{raw}{}", self.newline())),
+            raw: Raw::Owned(Zeroizing::new(format!("{raw}{}", self.newline()))),
             line: self.next_line(),
             entry: None,
         });
@@ -286,10 +339,11 @@ impl Document {
         raw.push_str(&encoded.text);
         raw.push_str(&item.raw[range.end..]);
         *item = match parse_item(&raw, 0, item.line) {
-            Ok((mut edited, end)) if end == raw.len() => {
-                edited.raw = raw;
-                edited
-            }
+            Ok((entry, end)) if end == raw.len() => Item {
+                raw: Raw::Owned(raw),
+                line: item.line,
+                entry,
+            },
             // The old line's surroundings do not fit the new value's quoting:
             // write the assignment afresh, keeping the line terminator.
             _ => {
@@ -326,7 +380,7 @@ impl Document {
         let mut line = 1;
         for item in &mut self.items {
             item.line = line;
-            line += item.raw.matches('\n').count();
+            line += count_newlines(&item.raw);
         }
     }
 
@@ -373,7 +427,7 @@ impl Document {
         };
         if !self.items[i].raw.ends_with('\n') {
             let nl = self.newline();
-            self.items[i].raw.push_str(nl);
+            self.items[i].raw.to_mut().push_str(nl);
         }
         let encoded = encode(value.expose());
         let item = self.make_item(format!("{key}={}{}", encoded.text, self.newline()), 0);
@@ -401,14 +455,18 @@ impl Default for Document {
 /// Parses a single `KEY=<encoded value>` line that this module just produced
 /// (a key that parsed before and a value from [`encode`] always parse).
 fn reparse(raw: Zeroizing<String>, line: usize) -> Item {
-    let (mut item, end) = parse_item(&raw, 0, line).expect("encode() output parses");
+    let (entry, end) = parse_item(&raw, 0, line).expect("encode() output parses");
     debug_assert_eq!(end, raw.len());
-    item.raw = raw;
-    item
+    Item {
+        raw: Raw::Owned(raw),
+        line,
+        entry,
+    }
 }
 
-/// Parses one item starting at `start`; returns it and where the next begins.
-fn parse_item(text: &str, start: usize, line: usize) -> Result<(Item, usize), ParseError> {
+/// Parses one item starting at `start`: its assignment, if it is one, and
+/// where the next item begins.
+fn parse_item(text: &str, start: usize, line: usize) -> Result<(Option<Entry>, usize), ParseError> {
     let bytes = text.as_bytes();
     let line_end = text[start..]
         .find('\n')
@@ -431,18 +489,13 @@ fn parse_item(text: &str, start: usize, line: usize) -> Result<(Item, usize), Pa
             message: message.to_owned(),
         })
     };
-    let plain = |end: usize| Item {
-        raw: Zeroizing::new(text[start..end].to_owned()),
-        line,
-        entry: None,
-    };
 
     let mut p = start;
     while p < content_end && is_blank(bytes[p]) {
         p += 1;
     }
     if p == content_end || bytes[p] == b'#' {
-        return Ok((plain(line_end), line_end));
+        return Ok((None, line_end));
     }
     if text[p..content_end].starts_with("export")
         && text[p + 6..content_end].starts_with([' ', '\t'])
@@ -468,7 +521,7 @@ fn parse_item(text: &str, start: usize, line: usize) -> Result<(Item, usize), Pa
     }
     if p == content_end {
         // `KEY` alone: Compose takes the value from its own environment.
-        return Ok((plain(line_end), line_end));
+        return Ok((None, line_end));
     }
     if bytes[p] != b'=' {
         return err(p, "expected `=` after the variable name");
@@ -551,14 +604,7 @@ fn parse_item(text: &str, start: usize, line: usize) -> Result<(Item, usize), Pa
         value: SecretValue::new(value),
         interpolates,
     };
-    Ok((
-        Item {
-            raw: Zeroizing::new(text[start..item_end].to_owned()),
-            line,
-            entry: Some(entry),
-        },
-        item_end,
-    ))
+    Ok((Some(entry), item_end))
 }
 
 /// Compose's double-quote escapes; other backslashes stay as they are.

@@ -279,10 +279,9 @@ fn scanned_dependents(doc: &Document, key: &str, old: &SecretValue) -> Vec<Strin
         if e.key() == key || out.iter().any(|o| o == e.key()) {
             continue;
         }
-        if v.contains(old)
-            || v.contains(&encoded)
-            || jwt::verify_hs256(v, old.as_bytes(), 0).is_ok()
-        {
+        // Signed tokens start with a base64url `{"` header: `eyJ`.
+        let signed = v.starts_with("eyJ") && jwt::verify_hs256(v, old.as_bytes(), 0).is_ok();
+        if v.contains(old) || v.contains(&encoded) || signed {
             out.push(e.key().to_owned());
         }
     }

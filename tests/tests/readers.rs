@@ -81,14 +81,20 @@ fn dotenvy_reads_exactly_the_generated_values() {
     assert_eq!(got.len(), expected.len());
 }
 
+/// The Python check succeeded; otherwise its stderr (names, never values).
+fn assert_python_ok(out: &std::process::Output) {
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 /// Generates a stack with the CLI into `dir/.env`.
 fn generate(dir: &Path, args: &[&str]) -> std::path::PathBuf {
     let out = secrets(dir).arg("generate").args(args).output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_python_ok(&out);
     let path = dir.join(".env");
     fs::write(&path, &out.stdout).unwrap();
     path
@@ -112,11 +118,7 @@ assert f.decrypt(f.encrypt(b"gitlab-token")) == b"gitlab-token"
 print("ok")
 "#;
     let out = python(script, &[path.to_str().unwrap()], b"");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_python_ok(&out);
     assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "ok");
 }
 
@@ -143,11 +145,7 @@ except jwt.InvalidSignatureError:
 print("ok")
 "#;
     let out = python(script, &[path.to_str().unwrap()], b"");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_python_ok(&out);
 }
 
 #[test]
@@ -180,11 +178,7 @@ assert v.public_key.public_bytes(serialization.Encoding.X962, serialization.Publ
 print("ok")
 "#;
     let out = python(script, &[path.to_str().unwrap()], b"");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_python_ok(&out);
 }
 
 #[test]

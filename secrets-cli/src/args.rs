@@ -110,6 +110,10 @@ pub struct ComposeArgs {
     /// File mode.
     #[arg(long, value_enum, default_value = "400")]
     pub mode: FileMode,
+    /// Seconds to wait for another writer's lock on the directory before
+    /// giving up with exit code 2.
+    #[arg(long, value_name = "SECONDS", default_value_t = 5)]
+    pub wait: u64,
 }
 
 #[derive(Debug, Args)]
@@ -125,6 +129,10 @@ pub struct K8sArgs {
     /// Write the manifest here at 0600 instead of stdout.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
+    /// Seconds to wait for another writer's lock on the directory before
+    /// giving up with exit code 2.
+    #[arg(long, value_name = "SECONDS", default_value_t = 5)]
+    pub wait: u64,
 }
 
 /// Where the variables come from.
@@ -223,9 +231,14 @@ pub struct WriteArgs {
     /// Create a missing parent directory (mode 0700, same owner).
     #[arg(long)]
     pub mkdir: bool,
-    /// Write to the target of a symlink at PATH instead of refusing.
+    /// Write to the target of a symlink at PATH instead of refusing (only a
+    /// link in a directory that nobody but root and you can change).
     #[arg(long)]
     pub follow_symlinks: bool,
+    /// Seconds to wait for another writer's lock on the directory before
+    /// giving up with exit code 2.
+    #[arg(long, value_name = "SECONDS", default_value_t = 5)]
+    pub wait: u64,
 }
 
 #[derive(Debug, Args)]
@@ -268,6 +281,10 @@ pub struct RotateArgs {
     /// Complete or undo a database rotation that a journal shows was interrupted.
     #[arg(long, conflicts_with_all = ["keys", "all", "due", "dry_run", "keep_previous"])]
     pub resume: bool,
+    /// Seconds to wait for another writer's lock on the directory before
+    /// giving up with exit code 2.
+    #[arg(long, value_name = "SECONDS", default_value_t = 5)]
+    pub wait: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -6,6 +6,7 @@ use std::io::IsTerminal;
 use secrets_core::check::{Finding, Severity};
 
 use crate::args::FailOn;
+use crate::output::escape_controls;
 
 /// The severity `--fail-on` names.
 pub fn threshold(f: FailOn) -> Severity {
@@ -31,9 +32,11 @@ pub fn text(findings: &[Finding]) -> String {
     let colour = colour();
     let mut out = String::new();
     for f in findings {
+        let path = f.path.display().to_string();
+        let path = escape_controls(&path);
         let place = match f.line {
-            Some(l) => format!("{}:{l}", f.path.display()),
-            None => f.path.display().to_string(),
+            Some(l) => format!("{path}:{l}"),
+            None => path.into_owned(),
         };
         let sev = f.severity.name();
         let sev = if colour {
@@ -46,8 +49,14 @@ pub fn text(findings: &[Finding]) -> String {
         } else {
             sev.to_owned()
         };
-        let _ = writeln!(out, "{place}: {sev} {} {}: {}", f.rule, f.name, f.message);
-        let _ = writeln!(out, "    fix: {}", f.help);
+        let _ = writeln!(
+            out,
+            "{place}: {sev} {} {}: {}",
+            f.rule,
+            f.name,
+            escape_controls(&f.message)
+        );
+        let _ = writeln!(out, "    fix: {}", escape_controls(f.help));
     }
     let count = |s: Severity| findings.iter().filter(|f| f.severity == s).count();
     let _ = writeln!(

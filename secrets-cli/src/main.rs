@@ -16,7 +16,23 @@ use clap::Parser;
 
 use crate::failure::Failure;
 
+/// No core dump and no ptrace attach for a process that holds secrets: a
+/// `kill -ABRT` with `ulimit -c unlimited` would otherwise write them to
+/// disk. Both, since a piped `core_pattern` ignores RLIMIT_CORE.
+fn harden_process() {
+    use rustix::process::{set_dumpable_behavior, setrlimit, DumpableBehavior, Resource, Rlimit};
+    let _ = set_dumpable_behavior(DumpableBehavior::NotDumpable);
+    let _ = setrlimit(
+        Resource::Core,
+        Rlimit {
+            current: Some(0),
+            maximum: Some(0),
+        },
+    );
+}
+
 fn main() -> ExitCode {
+    harden_process();
     let args = args::Cli::parse();
     let result = match args.command {
         args::Command::Generate(a) => commands::generate::run(a),

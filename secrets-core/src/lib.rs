@@ -26,6 +26,7 @@ pub mod manifest;
 pub mod postgres;
 pub mod report;
 pub mod rotate;
+pub mod safe_fs;
 mod secret;
 pub mod secure_file;
 pub mod stack;

@@ -1,20 +1,26 @@
-//! Safe writing of secret files: the one writer every command uses.
+//! Safe writing of secret files: the one writer every command uses, built
+//! on the handle-based file layer ([`crate::safe_fs`]).
 //!
-//! The recipe: refuse symlinks and special files; write a temporary file in
-//! the target's directory, created `O_EXCL|O_NOFOLLOW` at mode 0600; `fchown`
-//! and `fchmod` it, `fsync` it, `rename` it over the target and `fsync` the
-//! directory. On any error the temporary file is removed and the target is
-//! untouched. An advisory lock file beside the target serialises writers.
+//! [`SecureFile::open`] resolves the directory (creating it with `mkdir`)
+//! under the directory rules; [`SecureFile::lock`] locks that directory
+//! handle for a bounded time and returns a [`Locked`], the only type that
+//! can read, replace or tighten the file: a write without the checks and
+//! the lock does not compile. A replacement is a temporary file created
+//! `O_EXCL|O_NOFOLLOW` at mode 0600 in the same directory, `fchown`ed and
+//! `fchmod`ed to its final mode before the first byte, written, `fsync`ed
+//! and renamed over the target; the directory is then `fsync`ed. On any
+//! error the temporary file is removed and the target is untouched.
 
-use std::ffi::OsString;
-use std::fs::{self, DirBuilder, File, OpenOptions, Permissions};
-use std::io::{self, Read, Write};
-use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsExt};
+use std::ffi::{OsStr, OsString};
+use std::io;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use nix::unistd::{Group, Uid, User};
 use rand::Rng;
 use zeroize::Zeroizing;
+
+use crate::safe_fs::{self, limits, Dir, DirLock, FsError, OpenFile, Trust};
 
 /// Who should own a written file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -93,16 +99,24 @@ impl Owner {
     }
 }
 
+/// How long a writer waits for another writer's lock by default.
+pub const DEFAULT_LOCK_WAIT: Duration = Duration::from_secs(5);
+
 /// How to write.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct WriteOptions {
     mode: u32,
     /// The owner to set before the file appears.
     pub owner: Option<Owner>,
-    /// Write to a symlink's target instead of refusing.
+    /// Write to a symlink's target instead of refusing (followed only when
+    /// the link sits in a directory nobody but root and the caller can
+    /// change, and its target passes the same rules).
     pub follow_symlinks: bool,
     /// Create a missing parent directory at 0700 (same owner).
     pub mkdir: bool,
+    /// How long to wait for another writer's lock.
+    pub lock_wait: Duration,
 }
 
 impl Default for WriteOptions {
@@ -112,6 +126,7 @@ impl Default for WriteOptions {
             owner: None,
             follow_symlinks: false,
             mkdir: false,
+            lock_wait: DEFAULT_LOCK_WAIT,
         }
     }
 }
@@ -135,6 +150,18 @@ impl WriteOptions {
         Ok(self)
     }
 
+    /// The same options with `owner`.
+    pub fn with_owner(mut self, owner: Option<Owner>) -> Self {
+        self.owner = owner;
+        self
+    }
+
+    /// The same options with a lock wait.
+    pub fn with_lock_wait(mut self, wait: Duration) -> Self {
+        self.lock_wait = wait;
+        self
+    }
+
     /// The file mode.
     pub fn mode(&self) -> u32 {
         self.mode
@@ -142,25 +169,31 @@ impl WriteOptions {
 
     /// Options that keep an existing file's owner and, when it is a mode a
     /// secret file may have (0600, 0400, 0640, 0440), its mode; any other
-    /// mode becomes 0600. Refuses symlinks and special files like every write.
+    /// mode becomes 0600. The file must be a regular file with one link;
+    /// [`Locked::read`] later checks that it is still owned the same.
     pub fn preserving(path: &Path) -> Result<Self, WriteError> {
-        let file = SecureFile::new(path, WriteOptions::default())?;
-        let meta = file.existing()?.ok_or_else(|| WriteError::Io {
-            path: path.to_owned(),
-            op: "open",
-            source: io::Error::from(io::ErrorKind::NotFound),
+        let file = safe_fs::read_meta_nofollow(path)?.ok_or_else(|| {
+            WriteError::Fs(FsError::Io {
+                path: path.to_owned(),
+                op: "open",
+                source: io::Error::from(io::ErrorKind::NotFound),
+            })
         })?;
-        let mode = meta.mode() & 0o7777;
+        let mode = file.mode();
         let mut options = match mode {
             0o600 | 0o400 => WriteOptions::private(mode == 0o400),
             0o640 | 0o440 => WriteOptions::default().group_readable(mode)?,
             _ => WriteOptions::default(),
         };
         options.owner = Some(Owner {
-            uid: Some(meta.uid()),
-            gid: Some(meta.gid()),
+            uid: Some(file.uid()),
+            gid: Some(file.gid()),
         });
         Ok(options)
+    }
+
+    fn trust(&self) -> Trust {
+        Trust::with_owner(self.owner.and_then(|o| o.uid))
     }
 }
 
@@ -169,30 +202,12 @@ impl WriteOptions {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum WriteError {
-    /// The target is a symlink and following was not asked for.
-    #[error("{0}: is a symbolic link; refusing to write through it")]
-    Symlink(PathBuf),
-    /// The target is a directory, FIFO, socket or device.
-    #[error("{path}: is a {what}, not a regular file")]
-    NotRegular {
-        /// The target.
-        path: PathBuf,
-        /// What it is.
-        what: &'static str,
-    },
+    /// Refused or failed in the file layer.
+    #[error(transparent)]
+    Fs(#[from] FsError),
     /// The parent directory is missing.
-    #[error("{0}: the directory does not exist (--mkdir creates it)")]
+    #[error("{0}: the directory does not exist")]
     MissingParent(PathBuf),
-    /// The parent directory lets others replace the file.
-    #[error("{dir}: the directory is writable by {who} (mode {mode:04o}), so they could replace the file; run `chmod go-w {dir}`")]
-    UnsafeParent {
-        /// The directory.
-        dir: PathBuf,
-        /// `group`, `others` or `group and others`.
-        who: &'static str,
-        /// Its mode.
-        mode: u32,
-    },
     /// `fchown` was refused.
     #[error(
         "{path}: cannot change the owner: {source}; changing the owner needs root or CAP_CHOWN"
@@ -206,21 +221,9 @@ pub enum WriteError {
     /// A mode with bits for others, or no owner read bit.
     #[error("mode {0:04o} is not allowed: secret files are 0600, 0400, or group-readable 0640/0440 at most")]
     Mode(u32),
-    /// Any other system call failed.
-    #[error("{path}: {op} failed: {source}")]
-    Io {
-        /// The path operated on.
-        path: PathBuf,
-        /// The operation (`write`, `fsync`, `rename`, ...).
-        op: &'static str,
-        /// The error.
-        source: io::Error,
-    },
-}
-
-fn io_err(path: &Path, op: &'static str) -> impl FnOnce(io::Error) -> WriteError {
-    let path = path.to_owned();
-    move |source| WriteError::Io { path, op, source }
+    /// The file's owner changed between planning and writing.
+    #[error("{0}: its owner changed while it was being rotated")]
+    OwnerChanged(PathBuf),
 }
 
 /// What changed on an existing file.
@@ -249,48 +252,57 @@ pub enum Change {
     CreatedDirectory(PathBuf),
 }
 
-/// A held advisory lock; released on drop.
+/// A secret file in a directory that passed the directory rules. Locking it
+/// gives the [`Locked`] that reads and writes it.
 #[derive(Debug)]
-pub struct Lock {
-    _file: File,
-}
-
-/// A secret file and how to write it.
-#[derive(Debug, Clone)]
 pub struct SecureFile {
+    dir: Dir,
+    name: OsString,
     path: PathBuf,
     options: WriteOptions,
-}
-
-fn file_type_name(meta: &fs::Metadata) -> Option<&'static str> {
-    use std::os::unix::fs::FileTypeExt;
-    let t = meta.file_type();
-    if t.is_file() {
-        None
-    } else if t.is_dir() {
-        Some("directory")
-    } else if t.is_fifo() {
-        Some("FIFO")
-    } else if t.is_socket() {
-        Some("socket")
-    } else if t.is_block_device() || t.is_char_device() {
-        Some("device")
-    } else {
-        Some("special file")
-    }
+    created_dir: Option<PathBuf>,
 }
 
 impl SecureFile {
-    /// A file to be written with `options`. With `follow_symlinks`, a
-    /// symlink at `path` is resolved to its target now.
-    pub fn new(path: impl Into<PathBuf>, options: WriteOptions) -> Result<Self, WriteError> {
-        let mut path = path.into();
-        if options.follow_symlinks
-            && fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_symlink())
-        {
-            path = fs::canonicalize(&path).map_err(io_err(&path, "resolve symlink"))?;
+    /// Resolves `path`'s directory under the directory rules (creating it at
+    /// 0700 with `options.mkdir`). With `follow_symlinks`, a symlink at
+    /// `path` is replaced by its target, which must pass the same rules.
+    pub fn open(path: impl AsRef<Path>, options: WriteOptions) -> Result<Self, WriteError> {
+        let path = path.as_ref();
+        let trust = options.trust();
+        let (dir_path, name) = safe_fs::split(path)?;
+        let owner = options.owner.map(|o| (o.uid, o.gid));
+        let (dir, created) = if options.mkdir {
+            Dir::open_or_create(&dir_path, &trust, owner)?
+        } else {
+            match Dir::open(&dir_path, &trust) {
+                Ok(d) => (d, false),
+                Err(e) if e.is_not_found() => return Err(WriteError::MissingParent(dir_path)),
+                Err(e) => return Err(e.into()),
+            }
+        };
+        if options.follow_symlinks {
+            if let Some(target) = dir.symlink_target(&name)? {
+                let target = if target.is_absolute() {
+                    target
+                } else {
+                    dir.path().join(target)
+                };
+                let once = WriteOptions {
+                    follow_symlinks: false,
+                    ..options
+                };
+                return Self::open(target, once);
+            }
         }
-        Ok(SecureFile { path, options })
+        let created_dir = created.then(|| dir.path().to_owned());
+        Ok(SecureFile {
+            path: dir.path().join(&name),
+            dir,
+            name,
+            options,
+            created_dir,
+        })
     }
 
     /// The path written.
@@ -298,174 +310,151 @@ impl SecureFile {
         &self.path
     }
 
-    fn dir(&self) -> PathBuf {
-        match self.path.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p.to_owned(),
-            _ => PathBuf::from("."),
-        }
+    /// The options.
+    pub fn options(&self) -> &WriteOptions {
+        &self.options
     }
 
-    fn sibling(&self, suffix: &str) -> PathBuf {
-        let mut name = OsString::from(".");
-        name.push(self.path.file_name().unwrap_or_default());
-        name.push(suffix);
-        self.dir().join(name)
+    /// The directory created by [`SecureFile::open`], if it made one.
+    pub fn created_directory(&self) -> Option<Change> {
+        self.created_dir.clone().map(Change::CreatedDirectory)
     }
 
-    /// Checks the parent directory, creating it with `mkdir`. Returns the
-    /// changes made.
-    pub fn prepare(&self) -> Result<Vec<Change>, WriteError> {
-        let dir = self.dir();
-        let mut changes = Vec::new();
-        let meta = match fs::metadata(&dir) {
-            Ok(m) => m,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                if !self.options.mkdir {
-                    return Err(WriteError::MissingParent(dir));
-                }
-                DirBuilder::new()
-                    .mode(0o700)
-                    .create(&dir)
-                    .map_err(io_err(&dir, "mkdir"))?;
-                if let Some(o) = self.options.owner {
-                    std::os::unix::fs::chown(&dir, o.uid, o.gid).map_err(|source| {
-                        WriteError::Chown {
-                            path: dir.clone(),
-                            source,
-                        }
-                    })?;
-                }
-                changes.push(Change::CreatedDirectory(dir.clone()));
-                fs::metadata(&dir).map_err(io_err(&dir, "stat"))?
-            }
-            Err(e) => return Err(io_err(&dir, "stat")(e)),
+    /// Locks the directory for `options.lock_wait` at most. Temporary files
+    /// are only created under this lock, so any of ours found now were left
+    /// by a killed writer: they are removed.
+    pub fn lock(&self) -> Result<Locked<'_>, WriteError> {
+        let lock = self.dir.lock(self.options.lock_wait)?;
+        let locked = Locked {
+            file: self,
+            _lock: lock,
         };
-        if !meta.is_dir() {
-            return Err(WriteError::MissingParent(dir));
-        }
-        let mode = meta.mode() & 0o7777;
-        // A sticky directory (like /tmp) lets no one else rename over our file.
-        if mode & 0o1000 == 0 && mode & 0o022 != 0 {
-            let who = match (mode & 0o020 != 0, mode & 0o002 != 0) {
-                (true, true) => "group and others",
-                (true, false) => "group",
-                _ => "others",
-            };
-            return Err(WriteError::UnsafeParent { dir, who, mode });
-        }
-        Ok(changes)
+        locked.remove_stale_temporaries();
+        Ok(locked)
     }
 
-    /// Takes the advisory lock beside the file (`.NAME.lock`), waiting for
-    /// other writers. Temporary files are only created under this lock, so
-    /// any found now were left by a killed writer: they are removed.
-    pub fn lock(&self) -> Result<Lock, WriteError> {
-        let path = self.sibling(".lock");
-        let file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .mode(0o600)
-            .custom_flags(nix::libc::O_NOFOLLOW | nix::libc::O_CLOEXEC)
-            .open(&path)
-            .map_err(io_err(&path, "open lock file"))?;
-        file.lock().map_err(io_err(&path, "lock"))?;
-        self.remove_stale_temporaries();
-        Ok(Lock { _file: file })
+    fn sibling_name(&self, suffix: &str) -> OsString {
+        let mut name = OsString::from(".");
+        name.push(&self.name);
+        name.push(suffix);
+        name
+    }
+}
+
+/// A [`SecureFile`] whose directory is locked: the one type that reads and
+/// changes it. Dropping it releases the lock.
+#[derive(Debug)]
+pub struct Locked<'a> {
+    file: &'a SecureFile,
+    _lock: DirLock,
+}
+
+impl Locked<'_> {
+    /// The file.
+    pub fn file(&self) -> &SecureFile {
+        self.file
+    }
+
+    /// The path written.
+    pub fn path(&self) -> &Path {
+        self.file.path()
     }
 
     fn remove_stale_temporaries(&self) {
-        let Some(prefix) = self.sibling(".tmp-").file_name().map(|n| n.to_os_string()) else {
+        let prefix = self.file.sibling_name(".tmp-");
+        let Ok(names) = self.file.dir.names() else {
             return;
         };
-        let Ok(entries) = fs::read_dir(self.dir()) else {
-            return;
-        };
-        for e in entries.flatten() {
-            let name = e.file_name();
-            if name
+        for name in names {
+            if !name
                 .as_encoded_bytes()
                 .starts_with(prefix.as_encoded_bytes())
-                && e.file_type().is_ok_and(|t| t.is_file())
             {
-                let _ = fs::remove_file(e.path());
+                continue;
+            }
+            // Only our own regular files: never another user's planted name.
+            let ours = self
+                .file
+                .dir
+                .open_file(&name)
+                .ok()
+                .flatten()
+                .is_some_and(|f| {
+                    f.stat().st_uid == safe_fs::caller_uid() && f.require_regular().is_ok()
+                });
+            if ours {
+                let _ = self.file.dir.remove(&name);
             }
         }
     }
 
-    /// The type check every operation starts with: `Ok(None)` when absent.
-    fn existing(&self) -> Result<Option<fs::Metadata>, WriteError> {
-        match fs::symlink_metadata(&self.path) {
-            Ok(m) if m.file_type().is_symlink() => Err(WriteError::Symlink(self.path.clone())),
-            Ok(m) => match file_type_name(&m) {
-                Some(what) => Err(WriteError::NotRegular {
-                    path: self.path.clone(),
-                    what,
-                }),
-                None => Ok(Some(m)),
-            },
-            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(io_err(&self.path, "stat")(e)),
+    /// The existing target, opened and checked: a regular file with one
+    /// link, owned by root, the caller or the requested owner.
+    fn existing(&self, name: &OsStr) -> Result<Option<OpenFile>, WriteError> {
+        let trust = self.file.options.trust();
+        match self.file.dir.open_file(name)? {
+            None => Ok(None),
+            Some(f) => Ok(Some(f.require_changeable(&trust)?)),
         }
     }
 
-    fn open_existing(&self) -> Result<Option<File>, WriteError> {
-        if self.existing()?.is_none() {
-            return Ok(None);
-        }
-        OpenOptions::new()
-            .read(true)
-            .custom_flags(nix::libc::O_NOFOLLOW | nix::libc::O_CLOEXEC | nix::libc::O_NONBLOCK)
-            .open(&self.path)
-            .map(Some)
-            .map_err(io_err(&self.path, "open"))
+    /// The existing target's device and inode (after the same checks as
+    /// [`Locked::read`]), `None` when absent.
+    pub fn identity(&self) -> Result<Option<(u64, u64)>, WriteError> {
+        Ok(self.existing(&self.file.name)?.map(|f| f.identity()))
     }
 
-    /// The current content, or `None` when the file does not exist.
+    /// The current content, or `None` when the file does not exist. Refuses
+    /// a symlink, a special file, a file with other links and one owned by
+    /// someone else, and a file over the size limit for `.env` files.
     pub fn read(&self) -> Result<Option<Zeroizing<Vec<u8>>>, WriteError> {
-        let Some(mut f) = self.open_existing()? else {
+        self.read_name(&self.file.name, limits::ENV)
+    }
+
+    fn read_name(
+        &self,
+        name: &OsStr,
+        limit: u64,
+    ) -> Result<Option<Zeroizing<Vec<u8>>>, WriteError> {
+        let Some(f) = self.existing(name)? else {
             return Ok(None);
         };
-        // Sized up front: a growing Vec would free copies of the content
-        // that Zeroizing never sees.
-        let len = f.metadata().map_err(io_err(&self.path, "stat"))?.len();
-        let mut buf = Zeroizing::new(Vec::with_capacity(
-            usize::try_from(len).unwrap_or(0).saturating_add(1),
-        ));
-        f.read_to_end(&mut buf)
-            .map_err(io_err(&self.path, "read"))?;
-        Ok(Some(buf))
+        if let Some(uid) = self.file.options.owner.and_then(|o| o.uid) {
+            // `preserving` read the owner by path; the handle must agree.
+            if f.uid() != uid && f.uid() != safe_fs::caller_uid() && f.uid() != 0 {
+                return Err(WriteError::OwnerChanged(f.path().to_owned()));
+            }
+        }
+        Ok(Some(f.read_all(limit)?))
     }
 
     /// Brings an existing file's mode and owner to the options' without
-    /// touching its content.
+    /// touching its content, through the opened handle.
     pub fn enforce(&self) -> Result<Vec<Change>, WriteError> {
-        let Some(f) = self.open_existing()? else {
+        let Some(f) = self.existing(&self.file.name)? else {
             return Ok(Vec::new());
         };
-        let meta = f.metadata().map_err(io_err(&self.path, "stat"))?;
+        let options = &self.file.options;
         let mut changes = Vec::new();
-        let mode = meta.mode() & 0o7777;
+        let mode = f.mode();
         // Tighten first, so a change of owner never happens on an open file.
-        if mode != self.options.mode {
-            f.set_permissions(Permissions::from_mode(self.options.mode))
-                .map_err(io_err(&self.path, "chmod"))?;
+        if mode != options.mode {
+            f.chmod(options.mode)?;
             changes.push(Change::Mode {
                 from: mode,
-                to: self.options.mode,
+                to: options.mode,
             });
         }
-        if let Some(o) = self.options.owner {
-            let from = (meta.uid(), meta.gid());
+        if let Some(o) = options.owner {
+            let from = (f.uid(), f.gid());
             let to = (o.uid.unwrap_or(from.0), o.gid.unwrap_or(from.1));
             if from != to {
-                std::os::unix::fs::fchown(&f, o.uid, o.gid).map_err(|source| {
-                    WriteError::Chown {
-                        path: self.path.clone(),
-                        source,
-                    }
+                f.chown(o.uid, o.gid).map_err(|source| WriteError::Chown {
+                    path: self.path().to_owned(),
+                    source,
                 })?;
+                // chown clears set-id bits and may touch the mode: set it again.
+                f.chmod(options.mode)?;
                 changes.push(Change::Owner { from, to });
             }
         }
@@ -475,38 +464,41 @@ impl SecureFile {
     /// Replaces the file's content atomically: a reader sees the old file or
     /// the new one, never a mix, and a failure leaves the old one in place.
     pub fn replace(&self, content: &[u8]) -> Result<Change, WriteError> {
-        let existed = self.existing()?.is_some();
-        let dir = self.dir();
-        let (tmp_path, file) = self.create_temp()?;
+        let name = self.file.name.clone();
+        self.replace_name(&name, content, self.file.options.mode)
+    }
+
+    fn replace_name(&self, name: &OsStr, content: &[u8], mode: u32) -> Result<Change, WriteError> {
+        let existed = self.existing(name)?.is_some();
+        let dir = &self.file.dir;
+        let options = &self.file.options;
+        let (tmp_name, tmp) = self.create_temp(name)?;
         let result = (|| {
-            let mut file = file;
-            file.write_all(content)
-                .map_err(io_err(&tmp_path, "write"))?;
-            if let Some(o) = self.options.owner {
-                std::os::unix::fs::fchown(&file, o.uid, o.gid).map_err(|source| {
-                    WriteError::Chown {
-                        path: self.path.clone(),
+            if let Some(o) = options.owner {
+                tmp.chown(o.uid, o.gid)
+                    .map_err(|source| WriteError::Chown {
+                        path: dir.path().join(name),
                         source,
-                    }
-                })?;
+                    })?;
             }
-            // Created 0600 whatever the umask; set the final mode explicitly.
-            file.set_permissions(Permissions::from_mode(self.options.mode))
-                .map_err(io_err(&tmp_path, "chmod"))?;
-            file.sync_all().map_err(io_err(&tmp_path, "fsync"))?;
-            drop(file);
-            // Checked again right before the rename: a symlink planted since
-            // would be replaced, not followed, but say so rather than do it.
-            self.existing()?;
-            fs::rename(&tmp_path, &self.path).map_err(io_err(&self.path, "rename"))
+            // Created 0600 whatever the umask; set the final mode explicitly
+            // before the first byte.
+            tmp.chmod(mode)?;
+            tmp.write_all(content)?;
+            tmp.sync()?;
+            drop(tmp);
+            // Checked again right before the rename: a symlink or link
+            // planted since would be replaced, not followed, but say so
+            // rather than do it.
+            self.existing(name)?;
+            dir.rename(&tmp_name, name)?;
+            Ok(())
         })();
         if let Err(e) = result {
-            let _ = fs::remove_file(&tmp_path);
+            let _ = dir.remove(&tmp_name);
             return Err(e);
         }
-        File::open(&dir)
-            .and_then(|d| d.sync_all())
-            .map_err(io_err(&dir, "fsync directory"))?;
+        dir.sync()?;
         Ok(if existed {
             Change::Replaced
         } else {
@@ -514,29 +506,60 @@ impl SecureFile {
         })
     }
 
-    fn create_temp(&self) -> Result<(PathBuf, File), WriteError> {
+    fn create_temp(&self, name: &OsStr) -> Result<(OsString, OpenFile), WriteError> {
         let mut rng = rand::rng();
         loop {
             let suffix: u64 = rng.random();
-            let path = self.sibling(&format!(".tmp-{suffix:016x}"));
-            match OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .mode(0o600)
-                .custom_flags(nix::libc::O_NOFOLLOW | nix::libc::O_CLOEXEC)
-                .open(&path)
-            {
-                Ok(f) => return Ok((path, f)),
-                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
-                Err(e) => return Err(io_err(&path, "create temporary file")(e)),
+            let mut tmp = OsString::from(".");
+            tmp.push(name);
+            tmp.push(format!(".tmp-{suffix:016x}"));
+            match self.file.dir.create_new(&tmp, 0o600) {
+                Ok(f) => return Ok((tmp, f)),
+                Err(FsError::Io { source, .. })
+                    if source.kind() == io::ErrorKind::AlreadyExists =>
+                {
+                    continue
+                }
+                Err(e) => return Err(e.into()),
             }
         }
+    }
+
+    /// Reads the companion file `.NAME<suffix>` (a rotation journal) under
+    /// the same lock and rules.
+    pub fn read_companion(&self, suffix: &str) -> Result<Option<Zeroizing<Vec<u8>>>, WriteError> {
+        let name = self.file.sibling_name(suffix);
+        self.read_name(&name, limits::JOURNAL)
+    }
+
+    /// Writes the companion file `.NAME<suffix>` atomically, with the same
+    /// owner and mode 0600.
+    pub fn replace_companion(&self, suffix: &str, content: &[u8]) -> Result<(), WriteError> {
+        let name = self.file.sibling_name(suffix);
+        self.replace_name(&name, content, 0o600).map(drop)
+    }
+
+    /// Removes the companion file `.NAME<suffix>`.
+    pub fn remove_companion(&self, suffix: &str) -> Result<(), WriteError> {
+        let name = self.file.sibling_name(suffix);
+        if self.existing(&name)?.is_some() {
+            self.file.dir.remove(&name)?;
+            self.file.dir.sync()?;
+        }
+        Ok(())
+    }
+
+    /// The path of the companion file `.NAME<suffix>` (for messages).
+    pub fn companion_path(&self, suffix: &str) -> PathBuf {
+        self.file.dir.path().join(self.file.sibling_name(suffix))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::fs::{self, Permissions};
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
 
     fn entries(dir: &Path) -> Vec<String> {
         let mut v: Vec<String> = fs::read_dir(dir)
@@ -550,33 +573,51 @@ mod tests {
     #[test]
     fn creates_at_0600_and_replaces_atomically() {
         let d = tempfile::tempdir().unwrap();
-        let f = SecureFile::new(d.path().join(".env"), WriteOptions::default()).unwrap();
-        assert_eq!(f.read().unwrap(), None);
-        assert_eq!(f.replace(b"A=1\n").unwrap(), Change::Created);
+        let f = SecureFile::open(d.path().join(".env"), WriteOptions::default()).unwrap();
+        let locked = f.lock().unwrap();
+        assert_eq!(locked.read().unwrap(), None);
+        assert_eq!(locked.replace(b"A=1\n").unwrap(), Change::Created);
         assert_eq!(fs::metadata(f.path()).unwrap().mode() & 0o777, 0o600);
-        assert_eq!(f.replace(b"A=2\n").unwrap(), Change::Replaced);
-        assert_eq!(f.read().unwrap().unwrap().as_slice(), b"A=2\n");
-        assert_eq!(entries(d.path()), [".env"]);
+        assert_eq!(locked.replace(b"A=2\n").unwrap(), Change::Replaced);
+        assert_eq!(locked.read().unwrap().unwrap().as_slice(), b"A=2\n");
+        assert_eq!(entries(d.path()), [".env"], "no lock file, no temporary");
     }
 
     #[test]
-    fn refuses_symlinks_and_special_files() {
+    fn refuses_symlinks_hard_links_and_special_files() {
         let d = tempfile::tempdir().unwrap();
         fs::write(d.path().join("other"), "keep").unwrap();
         std::os::unix::fs::symlink(d.path().join("other"), d.path().join("link")).unwrap();
-        let f = SecureFile::new(d.path().join("link"), WriteOptions::default()).unwrap();
-        assert!(matches!(f.replace(b"x"), Err(WriteError::Symlink(_))));
-        assert!(matches!(f.read(), Err(WriteError::Symlink(_))));
-        assert_eq!(fs::read_to_string(d.path().join("other")).unwrap(), "keep");
-        let f = SecureFile::new(d.path(), WriteOptions::default()).unwrap();
+        let f = SecureFile::open(d.path().join("link"), WriteOptions::default()).unwrap();
+        let locked = f.lock().unwrap();
         assert!(matches!(
-            f.replace(b"x"),
-            Err(WriteError::NotRegular {
+            locked.replace(b"x"),
+            Err(WriteError::Fs(FsError::Symlink(_)))
+        ));
+        assert!(matches!(
+            locked.read(),
+            Err(WriteError::Fs(FsError::Symlink(_)))
+        ));
+        drop(locked);
+        assert_eq!(fs::read_to_string(d.path().join("other")).unwrap(), "keep");
+        fs::hard_link(d.path().join("other"), d.path().join("hard")).unwrap();
+        let f = SecureFile::open(d.path().join("hard"), WriteOptions::default()).unwrap();
+        let locked = f.lock().unwrap();
+        assert!(matches!(
+            locked.enforce(),
+            Err(WriteError::Fs(FsError::HardLinked { links: 2, .. }))
+        ));
+        drop(locked);
+        fs::create_dir(d.path().join("sub")).unwrap();
+        let f = SecureFile::open(d.path().join("sub"), WriteOptions::default()).unwrap();
+        assert!(matches!(
+            f.lock().unwrap().replace(b"x"),
+            Err(WriteError::Fs(FsError::NotRegular {
                 what: "directory",
                 ..
-            })
+            }))
         ));
-        let followed = SecureFile::new(
+        let followed = SecureFile::open(
             d.path().join("link"),
             WriteOptions {
                 follow_symlinks: true,
@@ -584,21 +625,33 @@ mod tests {
             },
         )
         .unwrap();
-        followed.replace(b"new").unwrap();
-        assert_eq!(fs::read_to_string(d.path().join("other")).unwrap(), "new");
+        assert_eq!(followed.path(), d.path().join("other"));
     }
 
     #[test]
     fn the_lock_removes_temporaries_left_by_a_killed_writer() {
         let d = tempfile::tempdir().unwrap();
-        let f = SecureFile::new(d.path().join(".env"), WriteOptions::default()).unwrap();
+        let f = SecureFile::open(d.path().join(".env"), WriteOptions::default()).unwrap();
         fs::write(d.path().join("..env.tmp-0123456789abcdef"), "secret").unwrap();
         fs::write(d.path().join(".other.tmp-0123456789abcdef"), "theirs").unwrap();
         let _lock = f.lock().unwrap();
-        assert_eq!(
-            entries(d.path()),
-            ["..env.lock", ".other.tmp-0123456789abcdef"]
-        );
+        assert_eq!(entries(d.path()), [".other.tmp-0123456789abcdef"]);
+    }
+
+    #[test]
+    fn a_second_writer_waits_a_bounded_time() {
+        let d = tempfile::tempdir().unwrap();
+        let f = SecureFile::open(d.path().join(".env"), WriteOptions::default()).unwrap();
+        let _held = f.lock().unwrap();
+        let g = SecureFile::open(
+            d.path().join(".env"),
+            WriteOptions::default().with_lock_wait(Duration::from_millis(100)),
+        )
+        .unwrap();
+        assert!(matches!(
+            g.lock(),
+            Err(WriteError::Fs(FsError::LockTimeout { .. }))
+        ));
     }
 
     #[test]
@@ -607,46 +660,68 @@ mod tests {
         let p = d.path().join("f");
         fs::write(&p, "A=1\n").unwrap();
         fs::set_permissions(&p, Permissions::from_mode(0o644)).unwrap();
-        let f = SecureFile::new(&p, WriteOptions::default()).unwrap();
+        let f = SecureFile::open(&p, WriteOptions::default()).unwrap();
+        let locked = f.lock().unwrap();
         assert_eq!(
-            f.enforce().unwrap(),
+            locked.enforce().unwrap(),
             [Change::Mode {
                 from: 0o644,
                 to: 0o600
             }]
         );
-        assert_eq!(f.enforce().unwrap(), []);
+        assert_eq!(locked.enforce().unwrap(), []);
         assert_eq!(fs::read_to_string(&p).unwrap(), "A=1\n");
     }
 
     #[test]
     fn parent_checks() {
         let d = tempfile::tempdir().unwrap();
-        let f = SecureFile::new(d.path().join("sub/f"), WriteOptions::default()).unwrap();
-        assert!(matches!(f.prepare(), Err(WriteError::MissingParent(_))));
-        let f = SecureFile::new(
-            d.path().join("sub/f"),
-            WriteOptions {
-                mkdir: true,
-                ..Default::default()
-            },
-        )
-        .unwrap();
-        assert_eq!(f.prepare().unwrap().len(), 1);
+        assert!(matches!(
+            SecureFile::open(d.path().join("sub/f"), WriteOptions::default()),
+            Err(WriteError::MissingParent(_))
+        ));
+        let mkdir = WriteOptions {
+            mkdir: true,
+            ..Default::default()
+        };
+        let f = SecureFile::open(d.path().join("sub/f"), mkdir.clone()).unwrap();
+        assert!(f.created_directory().is_some());
         assert_eq!(
             fs::metadata(d.path().join("sub")).unwrap().mode() & 0o777,
             0o700
         );
         fs::set_permissions(d.path().join("sub"), Permissions::from_mode(0o777)).unwrap();
         assert!(matches!(
-            f.prepare(),
-            Err(WriteError::UnsafeParent {
-                who: "group and others",
-                ..
-            })
+            SecureFile::open(d.path().join("sub/f"), mkdir.clone()),
+            Err(WriteError::Fs(FsError::UnsafeDirectory { .. }))
         ));
+        // A sticky directory still lets others create the name first.
         fs::set_permissions(d.path().join("sub"), Permissions::from_mode(0o1777)).unwrap();
-        assert!(f.prepare().is_ok(), "a sticky directory is safe");
+        assert!(SecureFile::open(d.path().join("sub/f"), mkdir).is_err());
+    }
+
+    #[test]
+    fn companions_share_the_lock() {
+        let d = tempfile::tempdir().unwrap();
+        let f = SecureFile::open(
+            d.path().join(".env"),
+            WriteOptions::default().group_readable(0o640).unwrap(),
+        )
+        .unwrap();
+        let locked = f.lock().unwrap();
+        locked.replace_companion(".journal", b"j").unwrap();
+        let p = d.path().join("..env.journal");
+        assert_eq!(fs::metadata(&p).unwrap().mode() & 0o777, 0o600);
+        assert_eq!(
+            locked
+                .read_companion(".journal")
+                .unwrap()
+                .unwrap()
+                .as_slice(),
+            b"j"
+        );
+        locked.remove_companion(".journal").unwrap();
+        assert!(!p.exists());
     }
 
     #[test]

@@ -103,7 +103,10 @@ pub fn run(command: ExportCommand) -> Result<ExitCode, Failure> {
         }
         ExportCommand::Compose(a) => {
             let (exported, stack) = load(&a.source)?;
-            let mut options = a.mode.options();
+            let mut options = a
+                .mode
+                .options()
+                .with_lock_wait(std::time::Duration::from_secs(a.wait));
             let from_manifest = stack
                 .as_ref()
                 .map(|s| s.secrets_owner)
@@ -134,18 +137,18 @@ pub fn run(command: ExportCommand) -> Result<ExitCode, Failure> {
             let manifest = k8s::manifest(&exported, &a.name, a.namespace.as_deref())?;
             match &a.out {
                 Some(path) => {
-                    let file = SecureFile::new(path, WriteOptions::default())?;
-                    file.prepare()?;
-                    let _lock = file.lock()?;
-                    file.replace(manifest.as_bytes())?;
+                    let options = WriteOptions::default()
+                        .with_lock_wait(std::time::Duration::from_secs(a.wait));
+                    let file = SecureFile::open(path, options).map_err(super::write_error)?;
+                    file.lock()?.replace(manifest.as_bytes())?;
                     crate::note!("secrets: wrote {} (mode 0600)", path.display());
                 }
                 None => {
-                    if let Some(w) = crate::output::make_stdout_private() {
-                        crate::note!("secrets: warning: {w}");
+                    if let crate::output::SecretOutput::Replaced(path) =
+                        crate::output::write_secret_stdout(&manifest)?
+                    {
+                        crate::note!("secrets: stdout was {path}, created by the shell readable by others: wrote a new file there at mode 0600 instead");
                     }
-                    crate::output::write_stdout(&manifest)
-                        .map_err(|e| Failure::Error(format!("cannot write to stdout: {e}")))?;
                 }
             }
             return Ok(ExitCode::SUCCESS);

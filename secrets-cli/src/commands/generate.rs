@@ -42,11 +42,9 @@ pub fn run(args: GenerateArgs) -> Result<ExitCode, Failure> {
             zeroize::Zeroizing::new(String::from_utf8(bytes).expect("JSON is UTF-8"))
         }
     };
-    if let Some(warning) = output::make_stdout_private() {
-        crate::note!("secrets: warning: {warning}");
+    if let output::SecretOutput::Replaced(path) = output::write_secret_stdout(&text)? {
+        crate::note!("secrets: stdout was {path}, created by the shell readable by others: wrote a new file there at mode 0600 instead");
     }
-    output::write_stdout(&text)
-        .map_err(|e| Failure::Error(format!("cannot write to stdout: {e}")))?;
     if !resolved.missing_external.is_empty() {
         crate::note!(
             "secrets: set these yourself: {}",

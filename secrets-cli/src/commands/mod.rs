@@ -59,15 +59,25 @@ pub fn load_optional_stack(args: &StackArgs) -> Result<Option<Stack>, Failure> {
     }
 }
 
-/// Reads and parses a `.env` without following a symlink; `None` when absent.
+/// Reads and parses a `.env` without following a symlink, within the size
+/// limit; `None` when absent.
 pub fn read_env(path: &Path) -> Result<Option<secrets_core::envfile::Document>, Failure> {
-    use secrets_core::secure_file::{SecureFile, WriteOptions};
-    let Some(bytes) = SecureFile::new(path, WriteOptions::default())?.read()? else {
+    use secrets_core::safe_fs::{limits, read_secret};
+    let Some(bytes) = read_secret(path, limits::ENV)? else {
         return Ok(None);
     };
     let doc = secrets_core::envfile::Document::parse(&bytes)
         .map_err(|e| Failure::Error(format!("{}:{e}", path.display())))?;
     Ok(Some(doc))
+}
+
+/// The CLI's hint for a missing directory.
+pub fn write_error(e: secrets_core::secure_file::WriteError) -> Failure {
+    use secrets_core::secure_file::WriteError;
+    match e {
+        WriteError::MissingParent(_) => Failure::Error(format!("{e} (--mkdir creates it)")),
+        e => Failure::from(e),
+    }
 }
 
 /// Warns about values some readers will read differently (names, never values).

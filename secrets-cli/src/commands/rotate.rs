@@ -25,10 +25,11 @@ pub fn run(args: RotateArgs) -> Result<ExitCode, Failure> {
             "{display}: no such file; create it with `secrets write --out {display}`"
         )));
     }
-    let options = WriteOptions::preserving(&args.env)?;
+    let options = WriteOptions::preserving(&args.env)?
+        .with_lock_wait(std::time::Duration::from_secs(args.wait));
     let target_mode = options.mode();
-    let file = SecureFile::new(&args.env, options)?;
-    let _lock = file.lock()?;
+    let file = SecureFile::open(&args.env, options)?;
+    let file = file.lock()?;
     let bytes = file
         .read()?
         .ok_or_else(|| Failure::Error(format!("{display}: no such file")))?;
@@ -91,10 +92,10 @@ pub fn run(args: RotateArgs) -> Result<ExitCode, Failure> {
             &mut os_rng(),
             now,
         )?;
-        let before_mode = {
-            use std::os::unix::fs::MetadataExt;
-            std::fs::metadata(file.path()).map_or(target_mode, |m| m.mode() & 0o7777)
-        };
+        let before_mode = secrets_core::safe_fs::read_meta_nofollow(file.path())
+            .ok()
+            .flatten()
+            .map_or(target_mode, |f| f.mode());
         let rendered = doc.render();
         match args.apply {
             Some(ApplyTarget::Postgres) => {
@@ -151,16 +152,17 @@ pub fn run(args: RotateArgs) -> Result<ExitCode, Failure> {
 /// `--apply postgres` and `--resume`: the database side of a rotation.
 #[cfg(feature = "postgres")]
 mod database {
-    use std::io::Read;
     use std::process::ExitCode;
 
     use secrets_core::envfile::Document;
     use secrets_core::generate::os_rng;
+    use secrets_core::postgres::connection_string_holds_password;
     use secrets_core::postgres::{
         resume as pg_resume, rotate_roles, AdminUrl, ResumeOutcome, RoleChange,
     };
     use secrets_core::rotate::Plan;
-    use secrets_core::secure_file::SecureFile;
+    use secrets_core::safe_fs::{limits, read_limited};
+    use secrets_core::secure_file::Locked;
     use secrets_core::stack::Stack;
     use secrets_core::SecretValue;
 
@@ -172,13 +174,12 @@ mod database {
         let url = match (args.admin_url.as_deref(), args.admin_url_var.as_deref()) {
             (Some(_), Some(_)) => return Err(Failure::Error("give --admin-url or --admin-url-var, not both".into())),
             (Some("-"), None) => {
-                let mut s = String::new();
-                std::io::stdin().read_to_string(&mut s).map_err(|e| Failure::Error(format!("cannot read stdin: {e}")))?;
-                SecretValue::new(s.trim().to_owned())
+                let bytes = read_limited(std::io::stdin().lock(), limits::STDIN, std::path::Path::new("<stdin>"))?;
+                let text = std::str::from_utf8(&bytes).map_err(|_| Failure::Error("<stdin>: the admin URL is not UTF-8".into()))?;
+                SecretValue::new(text.trim().to_owned())
             }
             (Some(url), None) => {
-                let userinfo = url.split_once("://").map_or("", |(_, rest)| rest.split(['@', '/']).next().unwrap_or(""));
-                if url.contains('@') && userinfo.contains(':') {
+                if connection_string_holds_password(url) {
                     return Err(Failure::Error(
                         "--admin-url holds a password, and argv is visible to every local user: pass `--admin-url -` and the URL on stdin, or --admin-url-var NAME".into(),
                     ));
@@ -202,7 +203,7 @@ mod database {
         after: &Document,
         old_bytes: &[u8],
         new_bytes: &[u8],
-        file: &SecureFile,
+        file: &Locked<'_>,
     ) -> Result<Vec<String>, Failure> {
         // The file as it was, for the old values, role names and the admin URL.
         let before = &Document::parse(old_bytes)
@@ -245,7 +246,7 @@ mod database {
 
     pub fn resume(
         args: &RotateArgs,
-        file: &SecureFile,
+        file: &Locked<'_>,
         doc: &Document,
     ) -> Result<ExitCode, Failure> {
         let admin = admin_url(args, doc)?;
@@ -272,7 +273,7 @@ mod database {
 
     use secrets_core::envfile::Document;
     use secrets_core::rotate::Plan;
-    use secrets_core::secure_file::SecureFile;
+    use secrets_core::secure_file::Locked;
     use secrets_core::stack::Stack;
 
     use crate::args::RotateArgs;
@@ -288,12 +289,12 @@ mod database {
         _: &Document,
         _: &[u8],
         _: &[u8],
-        _: &SecureFile,
+        _: &Locked<'_>,
     ) -> Result<Vec<String>, Failure> {
         Err(Failure::Error(MISSING.into()))
     }
 
-    pub fn resume(_: &RotateArgs, _: &SecureFile, _: &Document) -> Result<ExitCode, Failure> {
+    pub fn resume(_: &RotateArgs, _: &Locked<'_>, _: &Document) -> Result<ExitCode, Failure> {
         Err(Failure::Error(MISSING.into()))
     }
 }

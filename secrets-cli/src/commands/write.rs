@@ -2,6 +2,7 @@
 //! user, atomically and idempotently.
 
 use std::process::ExitCode;
+use std::time::Duration;
 
 use secrets_core::envfile::render::{append_vars, new_document, Disagreement};
 use secrets_core::envfile::Document;
@@ -18,13 +19,16 @@ use crate::failure::Failure;
 pub fn run(args: WriteArgs) -> Result<ExitCode, Failure> {
     let stack = super::load_stack(&args.stack)?;
     let owner = args.owner.as_deref().map(Owner::parse).transpose()?;
-    let mut options = args.mode.options();
-    options.owner = owner;
+    let mut options = args
+        .mode
+        .options()
+        .with_owner(owner)
+        .with_lock_wait(Duration::from_secs(args.wait));
     options.follow_symlinks = args.follow_symlinks;
     options.mkdir = args.mkdir;
-    let file = SecureFile::new(&args.out, options)?;
-    let mut changes = file.prepare()?;
-    let _lock = file.lock()?;
+    let file = SecureFile::open(&args.out, options).map_err(super::write_error)?;
+    let mut changes: Vec<Change> = file.created_directory().into_iter().collect();
+    let file = file.lock()?;
     let display = file.path().display().to_string();
     let now = unix_now();
 

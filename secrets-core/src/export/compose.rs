@@ -28,9 +28,8 @@ pub fn export(
     let mut yaml = String::from("secrets:\n");
     for e in exported {
         let path = dir.join(target_name(&e.key));
-        let file = SecureFile::new(&path, options.clone())?;
-        file.prepare()?;
-        let _lock = file.lock()?;
+        let file = SecureFile::open(&path, options.clone())?;
+        let file = file.lock()?;
         // Unchanged content is not rewritten, but owner and mode still are enforced.
         let same = file
             .read()?

@@ -16,7 +16,7 @@ use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
 use super::{alter_role_sql, scram};
-use crate::secure_file::{SecureFile, WriteError, WriteOptions};
+use crate::secure_file::{Locked, WriteError};
 use crate::SecretValue;
 
 /// The administrator's connection URL (it holds a password).
@@ -107,6 +107,10 @@ pub enum PgError {
         /// Why the restore failed.
         restore: String,
     },
+    /// A journal of an interrupted rotation exists: it must be resumed
+    /// first, or the passwords it records would be lost.
+    #[error("{0}: an interrupted rotation must be resumed first")]
+    JournalExists(PathBuf),
     /// No journal to resume.
     #[error("{0}: no interrupted rotation to resume")]
     NoJournal(PathBuf),
@@ -160,9 +164,8 @@ fn set_password<R: Rng + CryptoRng + ?Sized>(
         .map_err(|e| pg_message(&e))
 }
 
-fn journal_file(env: &Path) -> Result<SecureFile, PgError> {
-    Ok(SecureFile::new(journal_path(env), WriteOptions::default())?)
-}
+/// The journal's name beside the `.env`: `.NAME` plus this.
+const JOURNAL_SUFFIX: &str = ".rotation-journal";
 
 fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
@@ -172,12 +175,15 @@ fn sha256_hex(bytes: &[u8]) -> String {
 /// both or neither. The caller holds the `.env`'s lock.
 pub fn rotate_roles<R: Rng + CryptoRng + ?Sized>(
     admin: &AdminUrl,
-    env: &SecureFile,
+    env: &Locked<'_>,
     old_document: &[u8],
     new_document: &[u8],
     changes: &[RoleChange],
     rng: &mut R,
 ) -> Result<(), PgError> {
+    if env.read_companion(JOURNAL_SUFFIX)?.is_some() {
+        return Err(PgError::JournalExists(env.companion_path(JOURNAL_SUFFIX)));
+    }
     let mut client = connect_admin(admin)?;
     for c in changes {
         let exists = client
@@ -195,8 +201,7 @@ pub fn rotate_roles<R: Rng + CryptoRng + ?Sized>(
         new_document: SecretValue::new(String::from_utf8_lossy(new_document).into_owned()),
     };
     let journal_text = Zeroizing::new(serde_json::to_string(&journal).expect("serialisable"));
-    let jfile = journal_file(env.path())?;
-    jfile.replace(journal_text.as_bytes())?;
+    env.replace_companion(JOURNAL_SUFFIX, journal_text.as_bytes())?;
 
     let mut altered: Vec<&RoleChange> = Vec::new();
     let outcome = (|| {
@@ -215,7 +220,7 @@ pub fn rotate_roles<R: Rng + CryptoRng + ?Sized>(
     })();
     match outcome {
         Ok(()) => {
-            let _ = std::fs::remove_file(jfile.path());
+            env.remove_companion(JOURNAL_SUFFIX)?;
             Ok(())
         }
         Err((step, cause)) => {
@@ -225,7 +230,7 @@ pub fn rotate_roles<R: Rng + CryptoRng + ?Sized>(
             });
             match restore {
                 Ok(()) => {
-                    let _ = std::fs::remove_file(jfile.path());
+                    env.remove_companion(JOURNAL_SUFFIX)?;
                     Err(PgError::RolledBack { step, cause })
                 }
                 Err(restore) => Err(PgError::Interrupted {
@@ -252,17 +257,16 @@ pub enum ResumeOutcome {
 /// The caller holds the `.env`'s lock.
 pub fn resume<R: Rng + CryptoRng + ?Sized>(
     admin: &AdminUrl,
-    env: &SecureFile,
+    env: &Locked<'_>,
     rng: &mut R,
 ) -> Result<ResumeOutcome, PgError> {
-    let jfile = journal_file(env.path())?;
-    let text = jfile
-        .read()?
+    let text = env
+        .read_companion(JOURNAL_SUFFIX)?
         .ok_or_else(|| PgError::NoJournal(env.path().to_owned()))?;
     let journal: Journal = serde_json::from_slice(&text).map_err(|e| {
         PgError::Journal(format!(
             "{}: unreadable journal: {e}",
-            jfile.path().display()
+            env.companion_path(JOURNAL_SUFFIX).display()
         ))
     })?;
     let current = env.read()?.unwrap_or_default();
@@ -271,7 +275,7 @@ pub fn resume<R: Rng + CryptoRng + ?Sized>(
         return Err(PgError::Journal(format!(
             "{} changed since the interrupted rotation; resolve by hand (the journal is {})",
             env.path().display(),
-            jfile.path().display()
+            env.companion_path(JOURNAL_SUFFIX).display()
         )));
     }
     let roles: Vec<String> = journal.changes.iter().map(|c| c.role.clone()).collect();
@@ -290,7 +294,7 @@ pub fn resume<R: Rng + CryptoRng + ?Sized>(
         }
     }
     if has_new.iter().all(|n| !n) && !committed {
-        let _ = std::fs::remove_file(jfile.path());
+        env.remove_companion(JOURNAL_SUFFIX)?;
         return Ok(ResumeOutcome::Undone(roles));
     }
     for (c, done) in journal.changes.iter().zip(&has_new) {
@@ -304,6 +308,6 @@ pub fn resume<R: Rng + CryptoRng + ?Sized>(
     if !committed {
         env.replace(journal.new_document.expose().as_bytes())?;
     }
-    let _ = std::fs::remove_file(jfile.path());
+    env.remove_companion(JOURNAL_SUFFIX)?;
     Ok(ResumeOutcome::Completed(roles))
 }

@@ -9,6 +9,37 @@ mod live;
 #[cfg(feature = "postgres")]
 pub use live::{journal_path, resume, rotate_roles, AdminUrl, PgError, ResumeOutcome, RoleChange};
 
+/// Whether a connection string holds a password in any form libpq reads:
+/// URL userinfo (`postgres://user:PW@host`), a `password=` query parameter
+/// (percent-encoded or not), or a `password=` keyword in the `key=value`
+/// form. Such a string must never come from argv, which every local user
+/// can read.
+pub fn connection_string_holds_password(text: &str) -> bool {
+    let decoded = percent_encoding::percent_decode_str(text)
+        .decode_utf8_lossy()
+        .to_ascii_lowercase();
+    for candidate in [text.to_ascii_lowercase(), decoded] {
+        if let Some((_, rest)) = candidate.split_once("://") {
+            let authority = rest.split(['/', '?']).next().unwrap_or("");
+            if let Some((userinfo, _)) = authority.rsplit_once('@') {
+                if userinfo.contains(':') {
+                    return true;
+                }
+            }
+        }
+        // `password=`, `password =`, `sslpassword=` (a key's passphrase).
+        let mut from = 0;
+        while let Some(i) = candidate[from..].find("password") {
+            let after = candidate[from + i + "password".len()..].trim_start();
+            if after.starts_with('=') {
+                return true;
+            }
+            from += i + 1;
+        }
+    }
+    false
+}
+
 /// Quotes an SQL identifier: `"` doubled inside double quotes.
 pub fn quote_ident(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
@@ -31,6 +62,30 @@ pub fn alter_role_sql(role: &str, verifier: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn passwords_in_connection_strings() {
+        for with in [
+            "postgres://admin:pw@h/db",
+            "postgresql://admin:@h/db",
+            "postgres://admin@h/db?password=pw",
+            "postgres://admin@h/db?sslmode=require&PASSWORD=pw",
+            "postgres://admin@h/db?pass%77ord=pw",
+            "host=h user=admin password=pw",
+            "host=h user=admin password = 'pw'",
+            "host=h sslpassword=pw",
+        ] {
+            assert!(connection_string_holds_password(with), "{with}");
+        }
+        for without in [
+            "postgres://admin@h/db",
+            "postgres://admin@h:5432/db?sslmode=require",
+            "host=h user=admin dbname=passwords",
+            "postgres://h/db?user=password_admin",
+        ] {
+            assert!(!connection_string_holds_password(without), "{without}");
+        }
+    }
 
     #[test]
     fn quoting() {

@@ -1,0 +1,1098 @@
+//! The file layer for trees another user may write to. Every read, create,
+//! mkdir, chmod, chown, rename and lock of a secret file, ignore file or
+//! compose-referenced file goes through here.
+//!
+//! The rules (OpenSSH `StrictModes` and systemd's `CHASE_SAFE`, on handles):
+//! - Paths are resolved one component at a time from `/`, each step an
+//!   `openat(O_NOFOLLOW)` relative to the directory handle before it. Every
+//!   directory on the way must be owned by root, the caller or the file's
+//!   requested owner, and must not be writable by group or others unless it
+//!   is sticky (like `/tmp`). A symbolic link is followed only inside a
+//!   directory that nobody but root and the caller can change.
+//! - The directory that holds a written file must not be writable by group
+//!   or others at all, sticky or not.
+//! - Beneath an audited root, files are reached with `openat2(RESOLVE_BENEATH
+//!   | RESOLVE_NO_SYMLINKS)`: no symlink anywhere, no escape.
+//! - Files are opened `O_NOFOLLOW | O_NONBLOCK` and `fstat`ed: a symlink,
+//!   FIFO, socket or device is refused where a regular file is expected, and
+//!   a file with more than one link is never changed.
+//! - Mode and owner are changed through the opened descriptor, never by name.
+//! - Inputs have a size limit checked with `fstat` before they are read.
+//! - Writers lock the directory handle (`flock`) for a bounded time; no lock
+//!   files are left behind.
+//!
+//! rustix is used rather than cap-std: every flag is explicit
+//! (`RESOLVE_NO_SYMLINKS`, which cap-std never sets), it can `fchown` (cap-std
+//! cannot), its directory handles can be locked (cap-std's are `O_PATH`), and
+//! it is what cap-std is built on.
+
+use std::collections::VecDeque;
+use std::ffi::{OsStr, OsString};
+use std::io;
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Component, Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use rustix::fs::{AtFlags, FileType, FlockOperation, Mode, OFlags, ResolveFlags, Stat};
+use rustix::io::Errno;
+use zeroize::Zeroizing;
+
+/// Size limits of the inputs, checked before anything is read whole.
+pub mod limits {
+    /// A `.env` file, its template, or a secret file written by `export`.
+    pub const ENV: u64 = 4 << 20;
+    /// A manifest (`secrets.toml`).
+    pub const MANIFEST: u64 = 1 << 20;
+    /// A compose file or a Dockerfile read by the audit.
+    pub const COMPOSE: u64 = 4 << 20;
+    /// A `.gitignore` or `.dockerignore`.
+    pub const IGNORE: u64 = 1 << 20;
+    /// Standard input (an admin URL, a password to hash).
+    pub const STDIN: u64 = 1 << 20;
+    /// A rotation journal (it holds a whole `.env`).
+    pub const JOURNAL: u64 = 2 * ENV;
+}
+
+/// How many symbolic links one path may pass through (Linux's own limit).
+const MAX_SYMLINKS: usize = 40;
+
+/// An operation on the file system that was refused or failed. Names the
+/// path and the reason, never content.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum FsError {
+    /// A symbolic link where none may be followed.
+    #[error("{0}: is a symbolic link; refusing to follow it")]
+    Symlink(PathBuf),
+    /// A directory, FIFO, socket or device where a regular file is expected.
+    #[error("{path}: is a {what}, not a regular file")]
+    NotRegular {
+        /// The path.
+        path: PathBuf,
+        /// What it is.
+        what: &'static str,
+    },
+    /// Not a directory where one is expected.
+    #[error("{0}: not a directory")]
+    NotDirectory(PathBuf),
+    /// The file has other names: changing it would change them too.
+    #[error("{path}: has {links} hard links; refusing to change a file with other names")]
+    HardLinked {
+        /// The file.
+        path: PathBuf,
+        /// Its link count.
+        links: u64,
+    },
+    /// The file belongs to someone who is neither root, the caller nor the
+    /// requested owner.
+    #[error("{path}: is owned by uid {uid}, not by root, the caller or the requested owner; refusing to use it")]
+    ForeignOwner {
+        /// The file.
+        path: PathBuf,
+        /// Its owner.
+        uid: u32,
+    },
+    /// A directory on the way lets another user replace what it holds.
+    #[error("{dir}: {reason}, so another user could replace what it holds")]
+    UnsafeDirectory {
+        /// The directory.
+        dir: PathBuf,
+        /// Why: who can write it.
+        reason: String,
+    },
+    /// A path that leads outside the tree it must stay in.
+    #[error("{0}: leads outside the tree")]
+    Outside(PathBuf),
+    /// An input over its size limit.
+    #[error("{path}: {size} bytes is over the limit of {limit} bytes")]
+    TooLarge {
+        /// The file.
+        path: PathBuf,
+        /// Its size.
+        size: u64,
+        /// The limit.
+        limit: u64,
+    },
+    /// Another process held the lock for longer than the wait allowed.
+    #[error("{dir}: another process holds the lock on this directory; gave up after {waited:?}")]
+    LockTimeout {
+        /// The directory locked.
+        dir: PathBuf,
+        /// How long was waited.
+        waited: Duration,
+    },
+    /// A system call failed.
+    #[error("{path}: {op} failed: {source}")]
+    Io {
+        /// The path operated on.
+        path: PathBuf,
+        /// The operation.
+        op: &'static str,
+        /// The error.
+        source: io::Error,
+    },
+}
+
+impl FsError {
+    /// Whether this is "no such file or directory".
+    pub fn is_not_found(&self) -> bool {
+        matches!(self, FsError::Io { source, .. } if source.kind() == io::ErrorKind::NotFound)
+    }
+}
+
+fn io_error(path: &Path, op: &'static str, e: Errno) -> FsError {
+    FsError::Io {
+        path: path.to_owned(),
+        op,
+        source: e.into(),
+    }
+}
+
+/// The user the process acts as.
+pub fn caller_uid() -> u32 {
+    rustix::process::geteuid().as_raw()
+}
+
+/// Who may own the directories on the way to a file and the file itself:
+/// root, the caller, and the owner the file is written for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Trust {
+    owner: Option<u32>,
+}
+
+impl Trust {
+    /// Root and the caller only.
+    pub fn caller() -> Self {
+        Trust { owner: None }
+    }
+
+    /// Root, the caller and `uid`, the owner a written file is meant for:
+    /// directories it owns may hold its file, since it could read and
+    /// replace that file anyway.
+    pub fn with_owner(uid: Option<u32>) -> Self {
+        Trust { owner: uid }
+    }
+
+    /// Whether `uid` is trusted to own directories and files on the way.
+    pub fn trusts(&self, uid: u32) -> bool {
+        uid == 0 || uid == caller_uid() || self.owner == Some(uid)
+    }
+
+    /// Only root and the caller: who may plant a symlink we follow.
+    fn trusts_strictly(uid: u32) -> bool {
+        uid == 0 || uid == caller_uid()
+    }
+}
+
+fn type_name(st: &Stat) -> &'static str {
+    match FileType::from_raw_mode(st.st_mode) {
+        FileType::RegularFile => "regular file",
+        FileType::Directory => "directory",
+        FileType::Symlink => "symbolic link",
+        FileType::Fifo => "FIFO",
+        FileType::Socket => "socket",
+        FileType::CharacterDevice | FileType::BlockDevice => "device",
+        FileType::Unknown => "special file",
+    }
+}
+
+fn is_dir(st: &Stat) -> bool {
+    FileType::from_raw_mode(st.st_mode) == FileType::Directory
+}
+
+fn is_regular(st: &Stat) -> bool {
+    FileType::from_raw_mode(st.st_mode) == FileType::RegularFile
+}
+
+/// Who may write a directory, if anyone but its owner.
+fn writers(mode: u32) -> Option<&'static str> {
+    match (mode & 0o020 != 0, mode & 0o002 != 0) {
+        (true, true) => Some("group and others"),
+        (true, false) => Some("group"),
+        (false, true) => Some("others"),
+        (false, false) => None,
+    }
+}
+
+/// The rule for a directory on the way to a file (`last`: the one holding it).
+fn check_directory(path: &Path, st: &Stat, trust: &Trust, last: bool) -> Result<(), FsError> {
+    let uid = st.st_uid;
+    let mode = st.st_mode & 0o7777;
+    if !trust.trusts(uid) {
+        return Err(FsError::UnsafeDirectory {
+            dir: path.to_owned(),
+            reason: format!("it is owned by uid {uid}"),
+        });
+    }
+    if let Some(who) = writers(mode) {
+        let sticky = mode & 0o1000 != 0;
+        if last || !sticky {
+            let what = if sticky {
+                "writable by"
+            } else {
+                "writable (not sticky) by"
+            };
+            return Err(FsError::UnsafeDirectory {
+                dir: path.to_owned(),
+                reason: format!("it is {what} {who} (mode {mode:04o}); run `chmod go-w` on it"),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// An open directory, reached safely: every operation on the files it holds
+/// is relative to this handle.
+#[derive(Debug)]
+pub struct Dir {
+    fd: OwnedFd,
+    path: PathBuf,
+    stat: Stat,
+}
+
+fn open_dir_fd(parent: BorrowedFd<'_>, name: &OsStr) -> Result<OwnedFd, Errno> {
+    rustix::fs::openat(
+        parent,
+        name,
+        OFlags::PATH | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+        Mode::empty(),
+    )
+}
+
+/// Lexically absolute: relative paths are joined to the working directory
+/// (which the kernel reports with no symlink in it).
+fn absolute(path: &Path) -> Result<PathBuf, FsError> {
+    if path.is_absolute() {
+        return Ok(path.to_owned());
+    }
+    let cwd = std::env::current_dir().map_err(|source| FsError::Io {
+        path: PathBuf::from("."),
+        op: "find the working directory",
+        source,
+    })?;
+    Ok(cwd.join(path))
+}
+
+impl Dir {
+    /// Opens the directory `path` by walking from `/` one component at a
+    /// time, checking every directory on the way against `trust` and the
+    /// last one as the holder of a file (not writable by group or others).
+    pub fn open(path: &Path, trust: &Trust) -> Result<Dir, FsError> {
+        let dir = Self::walk(path, trust, None)?;
+        check_directory(&dir.path, &dir.stat, trust, true)?;
+        Ok(dir)
+    }
+
+    /// Like [`Dir::open`], creating the missing last component at 0700
+    /// (`mkdirat`, then opened `O_NOFOLLOW` and `fchown`ed through that
+    /// handle to `owner`). Returns whether it was created.
+    pub fn open_or_create(
+        path: &Path,
+        trust: &Trust,
+        owner: Option<(Option<u32>, Option<u32>)>,
+    ) -> Result<(Dir, bool), FsError> {
+        let abs = absolute(path)?;
+        let (parent, name) = match (abs.parent(), abs.file_name()) {
+            (Some(p), Some(n)) => (p, n),
+            _ => return Self::open(&abs, trust).map(|d| (d, false)),
+        };
+        match Self::open(&abs, trust) {
+            Ok(d) => return Ok((d, false)),
+            Err(e) if e.is_not_found() => {}
+            Err(e) => return Err(e),
+        }
+        let parent = Self::open(parent, trust)?;
+        match rustix::fs::mkdirat(&parent.fd, name, Mode::from_raw_mode(0o700)) {
+            Ok(()) => {}
+            // Created meanwhile by someone else: open it with every check.
+            Err(Errno::EXIST) => return Self::open(&abs, trust).map(|d| (d, false)),
+            Err(e) => return Err(io_error(&abs, "mkdir", e)),
+        }
+        let fd = rustix::fs::openat(
+            &parent.fd,
+            name,
+            OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+            Mode::empty(),
+        )
+        .map_err(|e| match e {
+            Errno::NOTDIR | Errno::LOOP => FsError::Symlink(abs.clone()),
+            e => io_error(&abs, "open the new directory", e),
+        })?;
+        let st = rustix::fs::fstat(&fd).map_err(|e| io_error(&abs, "stat", e))?;
+        if !is_dir(&st) || st.st_uid != caller_uid() {
+            // Swapped between mkdirat and open: not the directory we made.
+            return Err(FsError::UnsafeDirectory {
+                dir: abs,
+                reason: "it was replaced right after it was created".into(),
+            });
+        }
+        if let Some((uid, gid)) = owner {
+            rustix::fs::fchown(
+                &fd,
+                uid.map(rustix::fs::Uid::from_raw),
+                gid.map(rustix::fs::Gid::from_raw),
+            )
+            .map_err(|e| io_error(&abs, "chown the new directory", e))?;
+        }
+        // Applied through the handle: the umask may have narrowed mkdirat's.
+        rustix::fs::fchmod(&fd, Mode::from_raw_mode(0o700))
+            .map_err(|e| io_error(&abs, "chmod the new directory", e))?;
+        let stat = rustix::fs::fstat(&fd).map_err(|e| io_error(&abs, "stat", e))?;
+        let dir = Dir {
+            fd,
+            path: abs,
+            stat,
+        };
+        check_directory(&dir.path, &dir.stat, trust, true)?;
+        Ok((dir, true))
+    }
+
+    /// Opens the directory `path` for reading what it holds, following
+    /// symlinks only where root or the caller placed them, with no rule on
+    /// who owns the directories (reading is not steered by them). Used for
+    /// audit roots.
+    pub fn open_for_reading(path: &Path) -> Result<Dir, FsError> {
+        Self::walk(path, &Trust::caller(), Some(()))
+    }
+
+    /// The walk. `reading`: no ownership or mode rules, only the symlink rule.
+    fn walk(path: &Path, trust: &Trust, reading: Option<()>) -> Result<Dir, FsError> {
+        let abs = absolute(path)?;
+        let mut pending: VecDeque<OsString> = VecDeque::new();
+        push_components(&mut pending, &abs, true);
+        let root = || -> Result<(OwnedFd, Stat), FsError> {
+            let fd = rustix::fs::open(
+                "/",
+                OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC,
+                Mode::empty(),
+            )
+            .map_err(|e| io_error(Path::new("/"), "open", e))?;
+            let st = rustix::fs::fstat(&fd).map_err(|e| io_error(Path::new("/"), "stat", e))?;
+            Ok((fd, st))
+        };
+        // The chain of open directories: `..` pops it, so `..` never leaves
+        // what was walked.
+        let mut chain: Vec<(OwnedFd, Stat, PathBuf)> = Vec::new();
+        let (fd, st) = root()?;
+        if reading.is_none() {
+            check_directory(Path::new("/"), &st, trust, false)?;
+        }
+        chain.push((fd, st, PathBuf::from("/")));
+        let mut links = 0;
+        while let Some(name) = pending.pop_front() {
+            if name == ".." {
+                if chain.len() > 1 {
+                    chain.pop();
+                }
+                continue;
+            }
+            let (cur_fd, cur_st, cur_path) = chain.last().expect("the root stays in the chain");
+            let next_path = cur_path.join(&name);
+            match open_dir_fd(cur_fd.as_fd(), &name) {
+                Ok(fd) => {
+                    let st = rustix::fs::fstat(&fd).map_err(|e| io_error(&next_path, "stat", e))?;
+                    if reading.is_none() {
+                        check_directory(&next_path, &st, trust, false)?;
+                    }
+                    chain.push((fd, st, next_path));
+                }
+                Err(Errno::NOTDIR | Errno::LOOP) => {
+                    let st = rustix::fs::statat(cur_fd, &name, AtFlags::SYMLINK_NOFOLLOW)
+                        .map_err(|e| io_error(&next_path, "stat", e))?;
+                    if FileType::from_raw_mode(st.st_mode) != FileType::Symlink {
+                        return Err(FsError::NotDirectory(next_path));
+                    }
+                    // A link is followed only where nobody else could have
+                    // placed it.
+                    let safe_holder = Trust::trusts_strictly(cur_st.st_uid)
+                        && writers(cur_st.st_mode & 0o7777).is_none();
+                    links += 1;
+                    if !safe_holder || links > MAX_SYMLINKS {
+                        return Err(FsError::Symlink(next_path));
+                    }
+                    let target = rustix::fs::readlinkat(cur_fd, &name, Vec::new())
+                        .map_err(|e| io_error(&next_path, "read link", e))?;
+                    let target = PathBuf::from(OsStr::from_bytes(target.as_bytes()));
+                    if target.is_absolute() {
+                        chain.truncate(1);
+                    }
+                    push_components(&mut pending, &target, false);
+                }
+                Err(e) => return Err(io_error(&next_path, "open", e)),
+            }
+        }
+        let (fd, _, path) = chain.pop().expect("the root stays in the chain");
+        // Reopened for reading: the walk's O_PATH handles cannot be locked
+        // or fsync'ed. "." names the same inode.
+        let fd = rustix::fs::openat(
+            &fd,
+            ".",
+            OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
+            Mode::empty(),
+        )
+        .map_err(|e| io_error(&path, "open", e))?;
+        let stat = rustix::fs::fstat(&fd).map_err(|e| io_error(&path, "stat", e))?;
+        Ok(Dir { fd, path, stat })
+    }
+
+    /// The path this handle was opened as (for messages).
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The directory's owner.
+    pub fn uid(&self) -> u32 {
+        self.stat.st_uid
+    }
+
+    /// The directory's group.
+    pub fn gid(&self) -> u32 {
+        self.stat.st_gid
+    }
+
+    /// The handle.
+    pub fn fd(&self) -> BorrowedFd<'_> {
+        self.fd.as_fd()
+    }
+
+    /// Locks the directory (`flock` on its handle), waiting at most `wait`.
+    /// Released when the returned guard is dropped.
+    pub fn lock(&self, wait: Duration) -> Result<DirLock, FsError> {
+        // An independent open file description: flock locks those, so two
+        // writers in one process exclude each other too.
+        let fd = rustix::fs::openat(
+            &self.fd,
+            ".",
+            OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
+            Mode::empty(),
+        )
+        .map_err(|e| io_error(&self.path, "open for locking", e))?;
+        let start = Instant::now();
+        loop {
+            match rustix::fs::flock(&fd, FlockOperation::NonBlockingLockExclusive) {
+                Ok(()) => return Ok(DirLock { _fd: fd }),
+                Err(Errno::WOULDBLOCK | Errno::INTR) => {
+                    if start.elapsed() >= wait {
+                        return Err(FsError::LockTimeout {
+                            dir: self.path.clone(),
+                            waited: wait,
+                        });
+                    }
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+                Err(e) => return Err(io_error(&self.path, "lock", e)),
+            }
+        }
+    }
+
+    /// The target of the symlink `name` in this directory, `None` when
+    /// `name` is not a symlink. Only a directory nobody but root and the
+    /// caller can change has links worth following: elsewhere, refused.
+    pub fn symlink_target(&self, name: &OsStr) -> Result<Option<PathBuf>, FsError> {
+        let path = self.child(name);
+        let st = match rustix::fs::statat(&self.fd, name, AtFlags::SYMLINK_NOFOLLOW) {
+            Ok(st) => st,
+            Err(Errno::NOENT) => return Ok(None),
+            Err(e) => return Err(io_error(&path, "stat", e)),
+        };
+        if FileType::from_raw_mode(st.st_mode) != FileType::Symlink {
+            return Ok(None);
+        }
+        if !Trust::trusts_strictly(self.stat.st_uid)
+            || writers(self.stat.st_mode & 0o7777).is_some()
+        {
+            return Err(FsError::Symlink(path));
+        }
+        let target = rustix::fs::readlinkat(&self.fd, name, Vec::new())
+            .map_err(|e| io_error(&path, "read link", e))?;
+        Ok(Some(PathBuf::from(OsStr::from_bytes(target.as_bytes()))))
+    }
+
+    fn child(&self, name: &OsStr) -> PathBuf {
+        self.path.join(name)
+    }
+
+    /// Opens the regular file `name` in this directory for reading:
+    /// `O_NOFOLLOW | O_NONBLOCK`, then `fstat`. `Ok(None)` when absent.
+    pub fn open_file(&self, name: &OsStr) -> Result<Option<OpenFile>, FsError> {
+        let path = self.child(name);
+        let fd = match rustix::fs::openat(
+            &self.fd,
+            name,
+            OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC | OFlags::NOCTTY,
+            Mode::empty(),
+        ) {
+            Ok(fd) => fd,
+            Err(Errno::NOENT) => return Ok(None),
+            Err(Errno::LOOP) => return Err(FsError::Symlink(path)),
+            Err(e) => return Err(io_error(&path, "open", e)),
+        };
+        OpenFile::from_fd(fd, path).map(Some)
+    }
+
+    /// Creates `name` with `O_CREAT | O_EXCL | O_NOFOLLOW` at `mode`
+    /// (the final mode at creation: a umask can only narrow it).
+    pub fn create_new(&self, name: &OsStr, mode: u32) -> Result<OpenFile, FsError> {
+        let path = self.child(name);
+        let fd = rustix::fs::openat(
+            &self.fd,
+            name,
+            OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+            Mode::from_raw_mode(mode),
+        )
+        .map_err(|e| io_error(&path, "create", e))?;
+        OpenFile::from_fd(fd, path)
+    }
+
+    /// `renameat` within this directory: replaces the name `to`, never
+    /// what a symlink there points to.
+    pub fn rename(&self, from: &OsStr, to: &OsStr) -> Result<(), FsError> {
+        rustix::fs::renameat(&self.fd, from, &self.fd, to)
+            .map_err(|e| io_error(&self.child(to), "rename", e))
+    }
+
+    /// Removes the file `name` from this directory (never a directory).
+    pub fn remove(&self, name: &OsStr) -> Result<(), FsError> {
+        match rustix::fs::unlinkat(&self.fd, name, AtFlags::empty()) {
+            Ok(()) | Err(Errno::NOENT) => Ok(()),
+            Err(e) => Err(io_error(&self.child(name), "remove", e)),
+        }
+    }
+
+    /// `fsync` of the directory, so a rename in it is durable.
+    pub fn sync(&self) -> Result<(), FsError> {
+        rustix::fs::fsync(&self.fd).map_err(|e| io_error(&self.path, "fsync directory", e))
+    }
+
+    /// The names in this directory (`.` and `..` left out).
+    pub fn names(&self) -> Result<Vec<OsString>, FsError> {
+        let fd = rustix::fs::openat(
+            &self.fd,
+            ".",
+            OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
+            Mode::empty(),
+        )
+        .map_err(|e| io_error(&self.path, "open", e))?;
+        let mut dir = rustix::fs::Dir::new(fd).map_err(|e| io_error(&self.path, "list", e))?;
+        let mut out = Vec::new();
+        while let Some(entry) = dir.read() {
+            let entry = entry.map_err(|e| io_error(&self.path, "list", e))?;
+            let name = OsStr::from_bytes(entry.file_name().to_bytes());
+            if name != "." && name != ".." {
+                out.push(name.to_owned());
+            }
+        }
+        Ok(out)
+    }
+
+    /// Opens `rel`, a path beneath this directory, with no symlink in any
+    /// component and no escape (`openat2(RESOLVE_BENEATH |
+    /// RESOLVE_NO_SYMLINKS)`; component by component where the kernel lacks
+    /// openat2). For reading, or for `fchmod`/`fchown` through the handle.
+    pub fn open_beneath(&self, rel: &Path) -> Result<Option<OpenFile>, FsError> {
+        let path = self.path.join(rel);
+        let flags =
+            OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC | OFlags::NOCTTY;
+        let resolve =
+            ResolveFlags::BENEATH | ResolveFlags::NO_SYMLINKS | ResolveFlags::NO_MAGICLINKS;
+        let mut tries = 0;
+        let fd = loop {
+            match rustix::fs::openat2(&self.fd, rel, flags, Mode::empty(), resolve) {
+                Ok(fd) => break fd,
+                // A concurrent rename was seen: the kernel asks to retry.
+                Err(Errno::AGAIN) if tries < 8 => tries += 1,
+                Err(Errno::NOSYS | Errno::PERM) => return self.open_beneath_by_components(rel),
+                Err(Errno::NOENT) => return Ok(None),
+                Err(Errno::LOOP) => return Err(FsError::Symlink(path)),
+                Err(Errno::XDEV) => return Err(FsError::Outside(path)),
+                Err(e) => return Err(io_error(&path, "open", e)),
+            }
+        };
+        OpenFile::from_fd(fd, path).map(Some)
+    }
+
+    /// The fallback of [`Dir::open_beneath`] for kernels before 5.6.
+    pub fn open_beneath_by_components(&self, rel: &Path) -> Result<Option<OpenFile>, FsError> {
+        let path = self.path.join(rel);
+        let mut names = Vec::new();
+        for c in rel.components() {
+            match c {
+                Component::Normal(n) => names.push(n),
+                Component::CurDir => {}
+                _ => return Err(FsError::Outside(path)),
+            }
+        }
+        let Some((last, dirs)) = names.split_last() else {
+            return Err(FsError::NotRegular {
+                path,
+                what: "directory",
+            });
+        };
+        let mut cur: Option<OwnedFd> = None;
+        for name in dirs {
+            let parent = cur.as_ref().map_or(self.fd.as_fd(), |f| f.as_fd());
+            match open_dir_fd(parent, name) {
+                Ok(fd) => cur = Some(fd),
+                Err(Errno::NOENT) => return Ok(None),
+                Err(Errno::NOTDIR | Errno::LOOP) => return Err(FsError::Symlink(path)),
+                Err(e) => return Err(io_error(&path, "open", e)),
+            }
+        }
+        let parent = cur.as_ref().map_or(self.fd.as_fd(), |f| f.as_fd());
+        let fd = match rustix::fs::openat(
+            parent,
+            *last,
+            OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC | OFlags::NOCTTY,
+            Mode::empty(),
+        ) {
+            Ok(fd) => fd,
+            Err(Errno::NOENT) => return Ok(None),
+            Err(Errno::LOOP) => return Err(FsError::Symlink(path)),
+            Err(e) => return Err(io_error(&path, "open", e)),
+        };
+        OpenFile::from_fd(fd, path).map(Some)
+    }
+}
+
+fn push_components(pending: &mut VecDeque<OsString>, path: &Path, absolute: bool) {
+    let mut names: Vec<OsString> = Vec::new();
+    for c in path.components() {
+        match c {
+            Component::RootDir | Component::Prefix(_) => {
+                if !absolute {
+                    names.clear();
+                }
+            }
+            Component::CurDir => {}
+            Component::ParentDir => names.push(OsString::from("..")),
+            Component::Normal(n) => names.push(n.to_owned()),
+        }
+    }
+    for n in names.into_iter().rev() {
+        pending.push_front(n);
+    }
+}
+
+/// A held directory lock; released on drop.
+#[derive(Debug)]
+pub struct DirLock {
+    _fd: OwnedFd,
+}
+
+/// An opened file with the `fstat` taken right after opening it.
+#[derive(Debug)]
+pub struct OpenFile {
+    fd: OwnedFd,
+    path: PathBuf,
+    stat: Stat,
+}
+
+impl OpenFile {
+    fn from_fd(fd: OwnedFd, path: PathBuf) -> Result<Self, FsError> {
+        let stat = rustix::fs::fstat(&fd).map_err(|e| io_error(&path, "stat", e))?;
+        Ok(OpenFile { fd, path, stat })
+    }
+
+    /// The path it was opened as (for messages).
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Its metadata at opening.
+    pub fn stat(&self) -> &Stat {
+        &self.stat
+    }
+
+    /// Permission bits.
+    pub fn mode(&self) -> u32 {
+        self.stat.st_mode & 0o7777
+    }
+
+    /// Owner.
+    pub fn uid(&self) -> u32 {
+        self.stat.st_uid
+    }
+
+    /// Group.
+    pub fn gid(&self) -> u32 {
+        self.stat.st_gid
+    }
+
+    /// Size in bytes.
+    pub fn len(&self) -> u64 {
+        u64::try_from(self.stat.st_size).unwrap_or(0)
+    }
+
+    /// Whether it is empty.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Device and inode, to tell whether two handles are one file.
+    pub fn identity(&self) -> (u64, u64) {
+        (self.stat.st_dev, self.stat.st_ino)
+    }
+
+    /// Refuses anything but a regular file.
+    pub fn require_regular(self) -> Result<Self, FsError> {
+        if is_regular(&self.stat) {
+            Ok(self)
+        } else {
+            Err(FsError::NotRegular {
+                what: type_name(&self.stat),
+                path: self.path,
+            })
+        }
+    }
+
+    /// Refuses what may not be changed in place: not a regular file, more
+    /// than one link, or an owner `trust` does not accept.
+    pub fn require_changeable(self, trust: &Trust) -> Result<Self, FsError> {
+        let f = self.require_regular()?;
+        if f.stat.st_nlink != 1 {
+            return Err(FsError::HardLinked {
+                links: f.stat.st_nlink,
+                path: f.path,
+            });
+        }
+        if !trust.trusts(f.stat.st_uid) {
+            return Err(FsError::ForeignOwner {
+                uid: f.stat.st_uid,
+                path: f.path,
+            });
+        }
+        Ok(f)
+    }
+
+    /// Reads the whole regular file, refusing one over `limit` bytes before
+    /// reading and one that grows past it while read. The buffer is sized
+    /// once, so no copy of the content is left behind by growth.
+    pub fn read_all(self, limit: u64) -> Result<Zeroizing<Vec<u8>>, FsError> {
+        let f = self.require_regular()?;
+        let size = f.len();
+        if size > limit {
+            return Err(FsError::TooLarge {
+                path: f.path,
+                size,
+                limit,
+            });
+        }
+        // Room for what fstat said plus some growth, and one byte more to
+        // see the end: a file that keeps growing is refused, not followed.
+        let allowed = limit.min(size.saturating_add(4096));
+        let cap = usize::try_from(allowed)
+            .unwrap_or(usize::MAX)
+            .saturating_add(1);
+        let mut buf = Zeroizing::new(vec![0u8; cap]);
+        let mut filled = 0;
+        loop {
+            if filled == buf.len() {
+                return Err(FsError::TooLarge {
+                    path: f.path,
+                    size: filled as u64,
+                    limit: allowed,
+                });
+            }
+            match rustix::io::read(&f.fd, &mut buf[filled..]) {
+                Ok(0) => break,
+                Ok(n) => filled += n,
+                Err(Errno::INTR) => {}
+                Err(e) => return Err(io_error(&f.path, "read", e)),
+            }
+        }
+        buf.truncate(filled);
+        Ok(buf)
+    }
+
+    /// Writes all of `content` at the current offset.
+    pub fn write_all(&self, content: &[u8]) -> Result<(), FsError> {
+        let mut rest = content;
+        while !rest.is_empty() {
+            match rustix::io::write(&self.fd, rest) {
+                Ok(0) => {
+                    return Err(io_error(&self.path, "write", Errno::NOSPC));
+                }
+                Ok(n) => rest = &rest[n..],
+                Err(Errno::INTR) => {}
+                Err(e) => return Err(io_error(&self.path, "write", e)),
+            }
+        }
+        Ok(())
+    }
+
+    /// `fchmod` through the handle.
+    pub fn chmod(&self, mode: u32) -> Result<(), FsError> {
+        rustix::fs::fchmod(&self.fd, Mode::from_raw_mode(mode))
+            .map_err(|e| io_error(&self.path, "chmod", e))
+    }
+
+    /// `fchown` through the handle; `None` leaves that id.
+    pub fn chown(&self, uid: Option<u32>, gid: Option<u32>) -> Result<(), io::Error> {
+        rustix::fs::fchown(
+            &self.fd,
+            uid.map(rustix::fs::Uid::from_raw),
+            gid.map(rustix::fs::Gid::from_raw),
+        )
+        .map_err(io::Error::from)
+    }
+
+    /// `fsync`.
+    pub fn sync(&self) -> Result<(), FsError> {
+        rustix::fs::fsync(&self.fd).map_err(|e| io_error(&self.path, "fsync", e))
+    }
+
+    /// The handle.
+    pub fn fd(&self) -> BorrowedFd<'_> {
+        self.fd.as_fd()
+    }
+}
+
+/// Splits a file path into its directory and name.
+pub fn split(path: &Path) -> Result<(PathBuf, OsString), FsError> {
+    let name = match path.components().next_back() {
+        Some(Component::Normal(n)) => n.to_owned(),
+        _ => {
+            return Err(FsError::NotRegular {
+                path: path.to_owned(),
+                what: "directory",
+            })
+        }
+    };
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_owned(),
+        _ => PathBuf::from("."),
+    };
+    Ok((dir, name))
+}
+
+/// Opens an existing file without following a final symlink (and without
+/// blocking on a FIFO), for its metadata. `Ok(None)` when absent.
+pub fn read_meta_nofollow(path: &Path) -> Result<Option<OpenFile>, FsError> {
+    let fd = match rustix::fs::open(
+        path,
+        OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC | OFlags::NOCTTY,
+        Mode::empty(),
+    ) {
+        Ok(fd) => fd,
+        Err(Errno::NOENT) => return Ok(None),
+        Err(Errno::LOOP) => return Err(FsError::Symlink(path.to_owned())),
+        Err(e) => return Err(io_error(path, "open", e)),
+    };
+    OpenFile::from_fd(fd, path.to_owned())?
+        .require_regular()
+        .map(Some)
+}
+
+/// Reads a file the user named (a manifest, a template, a compose file):
+/// symlinks on the way are followed as the user named them, but the file
+/// itself must be a regular file within `limit` bytes; a FIFO or device is
+/// refused without blocking. `Ok(None)` when it does not exist.
+pub fn read_named(path: &Path, limit: u64) -> Result<Option<Zeroizing<Vec<u8>>>, FsError> {
+    let fd = match rustix::fs::open(
+        path,
+        OFlags::RDONLY | OFlags::NONBLOCK | OFlags::CLOEXEC | OFlags::NOCTTY,
+        Mode::empty(),
+    ) {
+        Ok(fd) => fd,
+        Err(Errno::NOENT) => return Ok(None),
+        Err(e) => return Err(io_error(path, "open", e)),
+    };
+    OpenFile::from_fd(fd, path.to_owned())?
+        .read_all(limit)
+        .map(Some)
+}
+
+/// Reads a secret file: the final component must not be a symlink (the
+/// directories on the way may be), and it must be a regular file within
+/// `limit` bytes. `Ok(None)` when it does not exist.
+pub fn read_secret(path: &Path, limit: u64) -> Result<Option<Zeroizing<Vec<u8>>>, FsError> {
+    let fd = match rustix::fs::open(
+        path,
+        OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC | OFlags::NOCTTY,
+        Mode::empty(),
+    ) {
+        Ok(fd) => fd,
+        Err(Errno::NOENT) => return Ok(None),
+        Err(Errno::LOOP) => return Err(FsError::Symlink(path.to_owned())),
+        Err(e) => return Err(io_error(path, "open", e)),
+    };
+    OpenFile::from_fd(fd, path.to_owned())?
+        .read_all(limit)
+        .map(Some)
+}
+
+/// Reads at most `limit` bytes from standard input (or any reader), refusing
+/// more. The buffer never reallocates.
+pub fn read_limited(
+    mut reader: impl io::Read,
+    limit: u64,
+    what: &Path,
+) -> Result<Zeroizing<Vec<u8>>, FsError> {
+    let cap = usize::try_from(limit)
+        .unwrap_or(usize::MAX)
+        .saturating_add(1);
+    let mut buf = Zeroizing::new(vec![0u8; cap.min(64 << 20)]);
+    let mut filled = 0;
+    loop {
+        if filled == buf.len() {
+            return Err(FsError::TooLarge {
+                path: what.to_owned(),
+                size: filled as u64,
+                limit,
+            });
+        }
+        match reader.read(&mut buf[filled..]) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(source) => {
+                return Err(FsError::Io {
+                    path: what.to_owned(),
+                    op: "read",
+                    source,
+                })
+            }
+        }
+    }
+    buf.truncate(filled);
+    Ok(buf)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::fs;
+    use std::os::unix::fs::{symlink, PermissionsExt};
+
+    fn set_mode(p: &Path, mode: u32) {
+        fs::set_permissions(p, fs::Permissions::from_mode(mode)).unwrap();
+    }
+
+    #[test]
+    fn walks_and_refuses_writable_directories() {
+        let d = tempfile::tempdir().unwrap();
+        let sub = d.path().join("sub");
+        fs::create_dir(&sub).unwrap();
+        set_mode(&sub, 0o755);
+        assert!(Dir::open(&sub, &Trust::caller()).is_ok());
+        set_mode(&sub, 0o775);
+        assert!(matches!(
+            Dir::open(&sub, &Trust::caller()),
+            Err(FsError::UnsafeDirectory { .. })
+        ));
+        // Sticky is fine on the way, never for the directory holding a file.
+        set_mode(&sub, 0o1777);
+        assert!(Dir::open(&sub, &Trust::caller()).is_err());
+        fs::create_dir(sub.join("inner")).unwrap();
+        set_mode(&sub.join("inner"), 0o700);
+        assert!(Dir::open(&sub.join("inner"), &Trust::caller()).is_ok());
+        set_mode(&sub, 0o777);
+        assert!(matches!(
+            Dir::open(&sub.join("inner"), &Trust::caller()),
+            Err(FsError::UnsafeDirectory { .. })
+        ));
+    }
+
+    #[test]
+    fn follows_symlinks_only_in_trusted_directories() {
+        let d = tempfile::tempdir().unwrap();
+        fs::create_dir(d.path().join("real")).unwrap();
+        symlink("real", d.path().join("link")).unwrap();
+        let dir = Dir::open(&d.path().join("link"), &Trust::caller()).unwrap();
+        assert_eq!(dir.path(), d.path().join("real"));
+        // `..` after a followed link goes back along the walked chain.
+        let up = Dir::open(&d.path().join("link/.."), &Trust::caller()).unwrap();
+        assert_eq!(up.path(), d.path());
+    }
+
+    #[test]
+    fn beneath_refuses_symlinks_and_escapes() {
+        let d = tempfile::tempdir().unwrap();
+        fs::create_dir(d.path().join("a")).unwrap();
+        fs::write(d.path().join("a/f"), "x").unwrap();
+        symlink("a", d.path().join("l")).unwrap();
+        symlink("/etc/hostname", d.path().join("a/abs")).unwrap();
+        let dir = Dir::open(d.path(), &Trust::caller()).unwrap();
+        for open in [Dir::open_beneath, Dir::open_beneath_by_components] {
+            assert!(open(&dir, Path::new("a/f")).unwrap().is_some());
+            assert!(open(&dir, Path::new("a/missing")).unwrap().is_none());
+            assert!(matches!(
+                open(&dir, Path::new("l/f")),
+                Err(FsError::Symlink(_))
+            ));
+            assert!(matches!(
+                open(&dir, Path::new("a/abs")),
+                Err(FsError::Symlink(_))
+            ));
+            assert!(matches!(
+                open(&dir, Path::new("../x")),
+                Err(FsError::Outside(_) | FsError::Symlink(_))
+            ));
+        }
+    }
+
+    #[test]
+    fn reads_are_bounded_and_refuse_special_files() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("f");
+        fs::write(&p, vec![b'a'; 100]).unwrap();
+        assert_eq!(read_secret(&p, 100).unwrap().unwrap().len(), 100);
+        assert!(matches!(
+            read_secret(&p, 99),
+            Err(FsError::TooLarge { size: 100, .. })
+        ));
+        symlink("/dev/zero", d.path().join("z")).unwrap();
+        assert!(matches!(
+            read_secret(&d.path().join("z"), 100),
+            Err(FsError::Symlink(_))
+        ));
+        assert!(matches!(
+            read_named(&d.path().join("z"), 100),
+            Err(FsError::NotRegular { what: "device", .. })
+        ));
+        nix::unistd::mkfifo(&d.path().join("fifo"), nix::sys::stat::Mode::S_IRWXU).unwrap();
+        assert!(matches!(
+            read_named(&d.path().join("fifo"), 100),
+            Err(FsError::NotRegular { what: "FIFO", .. })
+        ));
+        assert!(read_secret(&d.path().join("missing"), 1).unwrap().is_none());
+        assert!(read_limited(&[0u8; 10][..], 9, Path::new("<stdin>")).is_err());
+        assert_eq!(
+            read_limited(&[0u8; 10][..], 10, Path::new("<stdin>"))
+                .unwrap()
+                .len(),
+            10
+        );
+    }
+
+    #[test]
+    fn changeable_files_have_one_link() {
+        let d = tempfile::tempdir().unwrap();
+        fs::write(d.path().join("f"), "x").unwrap();
+        let dir = Dir::open(d.path(), &Trust::caller()).unwrap();
+        let f = dir.open_file(OsStr::new("f")).unwrap().unwrap();
+        assert!(f.require_changeable(&Trust::caller()).is_ok());
+        fs::hard_link(d.path().join("f"), d.path().join("g")).unwrap();
+        let f = dir.open_file(OsStr::new("f")).unwrap().unwrap();
+        assert!(matches!(
+            f.require_changeable(&Trust::caller()),
+            Err(FsError::HardLinked { links: 2, .. })
+        ));
+    }
+
+    #[test]
+    fn the_lock_is_bounded() {
+        let d = tempfile::tempdir().unwrap();
+        let dir = Dir::open(d.path(), &Trust::caller()).unwrap();
+        let held = dir.lock(Duration::from_secs(1)).unwrap();
+        let t = Instant::now();
+        assert!(matches!(
+            dir.lock(Duration::from_millis(200)),
+            Err(FsError::LockTimeout { .. })
+        ));
+        assert!(t.elapsed() >= Duration::from_millis(200));
+        drop(held);
+        assert!(dir.lock(Duration::from_millis(200)).is_ok());
+    }
+}

@@ -94,12 +94,14 @@ pub enum FsError {
         uid: u32,
     },
     /// A directory on the way lets another user replace what it holds.
-    #[error("{dir}: {reason}, so another user could replace what it holds")]
+    #[error("{dir}: {reason}, so another user could replace what it holds{hint}")]
     UnsafeDirectory {
         /// The directory.
         dir: PathBuf,
-        /// Why: who can write it.
+        /// Why: who owns or can write it.
         reason: String,
+        /// What would make it safe, if anything simple does.
+        hint: &'static str,
     },
     /// A path that leads outside the tree it must stay in.
     #[error("{0}: leads outside the tree")]
@@ -222,20 +224,17 @@ fn check_directory(path: &Path, st: &Stat, trust: &Trust, last: bool) -> Result<
     if !trust.trusts(uid) {
         return Err(FsError::UnsafeDirectory {
             dir: path.to_owned(),
-            reason: format!("it is owned by uid {uid}"),
+            reason: format!("it is owned by uid {uid} (not root, the caller or the file's owner)"),
+            hint: "",
         });
     }
     if let Some(who) = writers(mode) {
         let sticky = mode & 0o1000 != 0;
         if last || !sticky {
-            let what = if sticky {
-                "writable by"
-            } else {
-                "writable (not sticky) by"
-            };
             return Err(FsError::UnsafeDirectory {
                 dir: path.to_owned(),
-                reason: format!("it is {what} {who} (mode {mode:04o}); run `chmod go-w` on it"),
+                reason: format!("it is writable by {who} (mode {mode:04o})"),
+                hint: "; make it private with `chmod go-w`",
             });
         }
     }
@@ -279,7 +278,8 @@ impl Dir {
     /// time, checking every directory on the way against `trust` and the
     /// last one as the holder of a file (not writable by group or others).
     pub fn open(path: &Path, trust: &Trust) -> Result<Dir, FsError> {
-        let dir = Self::walk(path, trust, None)?;
+        let mut dir = Self::walk(path, trust, None)?;
+        dir.path = path.to_owned();
         check_directory(&dir.path, &dir.stat, trust, true)?;
         Ok(dir)
     }
@@ -325,6 +325,7 @@ impl Dir {
             return Err(FsError::UnsafeDirectory {
                 dir: abs,
                 reason: "it was replaced right after it was created".into(),
+                hint: "",
             });
         }
         if let Some((uid, gid)) = owner {
@@ -341,7 +342,7 @@ impl Dir {
         let stat = rustix::fs::fstat(&fd).map_err(|e| io_error(&abs, "stat", e))?;
         let dir = Dir {
             fd,
-            path: abs,
+            path: path.to_owned(),
             stat,
         };
         check_directory(&dir.path, &dir.stat, trust, true)?;
@@ -353,7 +354,9 @@ impl Dir {
     /// who owns the directories (reading is not steered by them). Used for
     /// audit roots.
     pub fn open_for_reading(path: &Path) -> Result<Dir, FsError> {
-        Self::walk(path, &Trust::caller(), Some(()))
+        let mut dir = Self::walk(path, &Trust::caller(), Some(()))?;
+        dir.path = path.to_owned();
+        Ok(dir)
     }
 
     /// The walk. `reading`: no ownership or mode rules, only the symlink rule.
@@ -509,8 +512,14 @@ impl Dir {
         Ok(Some(PathBuf::from(OsStr::from_bytes(target.as_bytes()))))
     }
 
-    fn child(&self, name: &OsStr) -> PathBuf {
-        self.path.join(name)
+    /// `name` in this directory, as a path for messages (`.env`, not
+    /// `./.env`).
+    pub fn child(&self, name: &OsStr) -> PathBuf {
+        if self.path == Path::new(".") {
+            PathBuf::from(name)
+        } else {
+            self.path.join(name)
+        }
     }
 
     /// Opens the regular file `name` in this directory for reading:
@@ -999,11 +1008,19 @@ mod tests {
         let d = tempfile::tempdir().unwrap();
         fs::create_dir(d.path().join("real")).unwrap();
         symlink("real", d.path().join("link")).unwrap();
+        fs::write(d.path().join("real/f"), "x").unwrap();
         let dir = Dir::open(&d.path().join("link"), &Trust::caller()).unwrap();
-        assert_eq!(dir.path(), d.path().join("real"));
+        assert!(dir.open_file(OsStr::new("f")).unwrap().is_some());
         // `..` after a followed link goes back along the walked chain.
         let up = Dir::open(&d.path().join("link/.."), &Trust::caller()).unwrap();
-        assert_eq!(up.path(), d.path());
+        assert!(up.open_file(OsStr::new("real")).unwrap().is_some());
+        // A link in a directory others can write is not followed.
+        set_mode(d.path(), 0o777);
+        assert!(matches!(
+            Dir::open_for_reading(&d.path().join("link")),
+            Err(FsError::Symlink(_))
+        ));
+        set_mode(d.path(), 0o700);
     }
 
     #[test]

@@ -286,7 +286,7 @@ impl SecureFile {
                 let target = if target.is_absolute() {
                     target
                 } else {
-                    dir.path().join(target)
+                    dir.child(target.as_os_str())
                 };
                 let once = WriteOptions {
                     follow_symlinks: false,
@@ -297,7 +297,7 @@ impl SecureFile {
         }
         let created_dir = created.then(|| dir.path().to_owned());
         Ok(SecureFile {
-            path: dir.path().join(&name),
+            path: dir.child(&name),
             dir,
             name,
             options,
@@ -477,7 +477,7 @@ impl Locked<'_> {
             if let Some(o) = options.owner {
                 tmp.chown(o.uid, o.gid)
                     .map_err(|source| WriteError::Chown {
-                        path: dir.path().join(name),
+                        path: dir.child(name),
                         source,
                     })?;
             }
@@ -551,7 +551,7 @@ impl Locked<'_> {
 
     /// The path of the companion file `.NAME<suffix>` (for messages).
     pub fn companion_path(&self, suffix: &str) -> PathBuf {
-        self.file.dir.path().join(self.file.sibling_name(suffix))
+        self.file.dir.child(&self.file.sibling_name(suffix))
     }
 }
 

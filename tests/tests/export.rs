@@ -478,7 +478,17 @@ fn compose_export_writes_private_files_and_names_them() {
         assert!(o.status.success(), "{}", stderr(&o));
         let m = fs::metadata(dir.join("run-secrets/postgres_password")).unwrap();
         assert_eq!((m.uid(), m.gid(), m.mode() & 0o777), (999, 999, 0o600));
+        // Another user's file is never adopted: changing the owner of
+        // existing secret files is refused.
+        let o = secrets(dir)
+            .args(["export", "compose", "--env", ".env", "--with", "postgres"])
+            .args(["--dir", "run-secrets", "--owner", "998:997"])
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+        assert!(stderr(&o).contains("is owned by uid 999"), "{}", stderr(&o));
         // Without --owner, the manifest's secrets_uid/secrets_gid apply.
+        fs::remove_dir_all(dir.join("run-secrets")).unwrap();
         fs::write(
             dir.join("secrets.toml"),
             "[stack]\ninclude = [\"postgres\"]\nsecrets_uid = 998\nsecrets_gid = 997\n",

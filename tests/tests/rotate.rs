@@ -385,7 +385,7 @@ fn sigkill_at_random_moments_leaves_the_old_or_the_new_document() {
     )
     .status
     .success());
-    assert_eq!(dir_entries(d.path()), ["..env.lock", ".env"]);
+    assert_eq!(dir_entries(d.path()), [".env"]);
 }
 
 #[test]

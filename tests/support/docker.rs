@@ -19,19 +19,20 @@ pub struct Engine {
 pub const IMAGE: &str = "secrets-test/busybox:1";
 
 impl Engine {
-    /// Starts an engine, or says why it cannot (`Err`).
+    /// Starts an engine, or says why it cannot (`Err`, the reason the test
+    /// skips for, such as `dockerd missing`).
     pub fn start() -> Result<Engine, String> {
         for p in ["dockerd", "docker"] {
             if !crate::have_program(p) {
-                return Err(format!("{p} is not installed"));
+                return Err(format!("{p} missing"));
             }
         }
         if !crate::is_root() {
-            return Err("dockerd needs root".into());
+            return Err("root missing (dockerd needs it)".into());
         }
         let busybox = Path::new("/bin/busybox");
         if !busybox.exists() {
-            return Err("/bin/busybox (busybox-static) is not installed".into());
+            return Err("busybox-static missing (/bin/busybox)".into());
         }
         let dir = tempfile::Builder::new()
             .prefix("dk")

@@ -13,16 +13,72 @@ pub fn in_ci() -> bool {
     std::env::var("CI").is_ok_and(|v| v == "true")
 }
 
-/// Skips (returns false, saying why) or, in CI, fails when `what` is missing.
+/// Skips (returns false, recording why) or, in CI, fails when `what` is missing.
 pub fn require(available: bool, what: &str, install: &str) -> bool {
-    if available {
-        return true;
+    if !available {
+        skip(&format!("{what} missing"), install);
     }
+    available
+}
+
+/// The environment variable naming the skip log; `tests/run` sets it and
+/// clears the file before a run, then summarises it.
+pub const SKIP_LOG_VAR: &str = "SECRETS_SKIP_LOG";
+
+/// Where skips are recorded: `$SECRETS_SKIP_LOG`, else `skipped-tests.log`
+/// in the target directory of this test binary (where `tests/run` puts it).
+pub fn skip_log() -> PathBuf {
+    if let Some(p) = std::env::var_os(SKIP_LOG_VAR).filter(|p| !p.is_empty()) {
+        return PathBuf::from(p);
+    }
+    let exe = std::env::current_exe().expect("the test binary's path");
+    // The binary is `target/<profile>/deps/<name>-<hash>`.
+    exe.ancestors()
+        .nth(3)
+        .unwrap_or(Path::new("."))
+        .join("skipped-tests.log")
+}
+
+/// Records that the current test skipped (part of) its work for `reason`,
+/// such as `dockerd missing`; under `CI=true` fails instead.
+///
+/// One line per skip, `binary TAB test TAB reason TAB install`, appended
+/// with one write to a file opened with O_APPEND, so that the test threads
+/// and test binaries running at once do not interleave their lines.
+pub fn skip(reason: &str, install: &str) {
     if in_ci() {
-        panic!("{what} is required when CI=true but is missing; install it with: {install}");
+        panic!("{reason}, which CI=true requires; install it with: {install}");
     }
-    eprintln!("SKIPPED: {what} is not available here ({install})");
-    false
+    let exe = std::env::current_exe().unwrap_or_default();
+    let stem = exe.file_stem().unwrap_or_default().to_string_lossy();
+    // Cargo names test binaries `<target>-<hash>`.
+    let binary = stem.rsplit_once('-').map_or(&*stem, |(b, _)| b);
+    let thread = std::thread::current();
+    // libtest runs each test in a thread named after it.
+    let test = thread.name().unwrap_or("?");
+    let field = |s: &str| s.replace(['\t', '\n'], " ");
+    let line = format!(
+        "{}\t{}\t{}\t{}\n",
+        field(binary),
+        field(test),
+        field(reason),
+        field(install)
+    );
+    let log = skip_log();
+    let written = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&log)
+        .and_then(|mut f| f.write_all(line.as_bytes()));
+    // Straight to the stderr stream: libtest captures `eprintln!` of passing
+    // tests, which hid skips from a plain `cargo test`.
+    let _ = writeln!(
+        std::io::stderr(),
+        "SKIPPED {binary}::{test}: {reason} ({install})"
+    );
+    if let Err(e) = written {
+        panic!("cannot record the skip in {}: {e}", log.display());
+    }
 }
 
 /// The `secrets` binary, built from the current sources once per test
@@ -59,26 +115,49 @@ pub fn repo_root() -> PathBuf {
         .to_owned()
 }
 
-/// Whether `python3` can import every module named.
-pub fn python_has(modules: &[&str]) -> bool {
-    let imports = modules
-        .iter()
-        .map(|m| format!("import {m}"))
-        .collect::<Vec<_>>()
-        .join("; ");
-    Command::new("python3")
-        .args(["-c", &imports])
+/// Those of `modules` that `python3` cannot import (all of them without
+/// a `python3`).
+pub fn python_missing<'a>(modules: &[&'a str]) -> Vec<&'a str> {
+    let script = "import importlib, sys\nfor m in sys.argv[1:]:\n    try: importlib.import_module(m)\n    except Exception: print(m)\n";
+    let Ok(o) = Command::new("python3")
+        .arg("-c")
+        .arg(script)
+        .args(modules)
         .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success())
+        .output()
+    else {
+        return modules.to_vec();
+    };
+    if !o.status.success() {
+        return modules.to_vec();
+    }
+    let out = String::from_utf8_lossy(&o.stdout);
+    modules
+        .iter()
+        .copied()
+        .filter(|m| out.lines().any(|l| l == *m))
+        .collect()
 }
 
-/// Requires the Python modules (pip packages in parentheses for the message).
-pub fn require_python(modules: &[&str], pip: &str) -> bool {
+/// python-dotenv, as `(module, pip package)` for [`require_python`].
+pub const DOTENV: (&str, &str) = ("dotenv", "python-dotenv");
+/// cryptography, as `(module, pip package)` for [`require_python`].
+pub const CRYPTOGRAPHY: (&str, &str) = ("cryptography", "cryptography");
+
+/// Requires Python modules, given as `(module, pip package)`; the skip
+/// names the missing pip packages, such as `PyJWT missing`.
+pub fn require_python(modules: &[(&str, &str)]) -> bool {
+    let names: Vec<&str> = modules.iter().map(|(m, _)| *m).collect();
+    let missing = python_missing(&names);
+    let pip: Vec<&str> = modules
+        .iter()
+        .filter(|(m, _)| missing.contains(m))
+        .map(|(_, p)| *p)
+        .collect();
     require(
-        python_has(modules),
-        &format!("python3 with {}", modules.join(", ")),
-        &format!("pip install {pip}"),
+        missing.is_empty(),
+        &pip.join(", "),
+        &format!("pip install {}", pip.join(" ")),
     )
 }
 

@@ -51,12 +51,13 @@ fn as_postgres(bin: &Path, tool: &str, args: &[&str]) -> Result<(), String> {
 }
 
 impl Server {
-    /// Starts a cluster, or says why it cannot (`Err`).
+    /// Starts a cluster, or says why it cannot (`Err`, the reason the test
+    /// skips for, such as `PostgreSQL server missing`).
     pub fn start() -> Result<Server, String> {
         let bin =
-            find_bin().ok_or("PostgreSQL server binaries are not in /usr/lib/postgresql/*/bin")?;
+            find_bin().ok_or("PostgreSQL server missing (/usr/lib/postgresql/*/bin/initdb)")?;
         if !crate::is_root() || !crate::have_program("runuser") {
-            return Err("the cluster runs as the postgres user: needs root and runuser".into());
+            return Err("root with runuser missing (the cluster runs as postgres)".into());
         }
         let dir = tempfile::Builder::new()
             .prefix("pg")

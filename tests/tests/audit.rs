@@ -410,7 +410,7 @@ fn no_output_format_shows_a_secret_and_sarif_validates() {
             "{id} missing from the dirty tree's report"
         );
     }
-    if require_python(&["jsonschema"], "jsonschema") {
+    if require_python(&[("jsonschema", "jsonschema")]) {
         let schema = repo_root().join("tests/fixtures/sarif/sarif-schema-2.1.0.json");
         let script = "import json, sys, jsonschema\nschema = json.load(open(sys.argv[1]))\nlog = json.load(sys.stdin)\njsonschema.validate(log, schema)\nassert log['runs'][0]['results'], 'no results'\nprint('valid')\n";
         let out = python(script, &[schema.to_str().unwrap()], &outputs[2].1);

@@ -7,7 +7,7 @@ use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 use secrets_core::envfile::{encode, Document, Reader};
 use secrets_core::SecretValue;
-use secrets_tests::{python, repo_root, require_python};
+use secrets_tests::{python, repo_root, require_python, DOTENV};
 
 #[test]
 fn every_corpus_file_round_trips_byte_for_byte() {
@@ -69,7 +69,7 @@ sys.exit(1 if bad else 0)
 /// the following lines too, which the encoder reports for that value.
 #[test]
 fn python_dotenv_reads_random_written_values() {
-    if !require_python(&["dotenv"], "python-dotenv") {
+    if !require_python(&[DOTENV]) {
         return;
     }
     let d = tempfile::tempdir().unwrap();
@@ -115,7 +115,7 @@ fn python_dotenv_reads_random_written_values() {
 /// python-dotenv must read exactly the value Compose reads.
 #[test]
 fn dialect_model_agrees_with_real_python_dotenv() {
-    if !require_python(&["dotenv"], "python-dotenv") {
+    if !require_python(&[DOTENV]) {
         return;
     }
     let dir = repo_root().join("tests/fixtures/env");

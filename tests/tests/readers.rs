@@ -11,7 +11,7 @@ use secrets_core::generate::os_rng;
 use secrets_core::manifest::catalog;
 use secrets_core::stack::{Existing, Stack};
 use secrets_core::unix_now;
-use secrets_tests::{python, repo_root, require_python, secrets};
+use secrets_tests::{python, repo_root, require_python, secrets, CRYPTOGRAPHY, DOTENV};
 
 /// Every catalog component together, written by the library, with the values
 /// it generated.
@@ -47,7 +47,7 @@ sys.exit(1 if bad else 0)
 
 #[test]
 fn python_dotenv_reads_exactly_the_generated_values() {
-    if !require_python(&["dotenv"], "python-dotenv") {
+    if !require_python(&[DOTENV]) {
         return;
     }
     let d = tempfile::tempdir().unwrap();
@@ -102,7 +102,7 @@ fn generate(dir: &Path, args: &[&str]) -> std::path::PathBuf {
 
 #[test]
 fn cryptography_accepts_the_fernet_key() {
-    if !require_python(&["dotenv", "cryptography"], "python-dotenv cryptography") {
+    if !require_python(&[DOTENV, CRYPTOGRAPHY]) {
         return;
     }
     let d = tempfile::tempdir().unwrap();
@@ -124,7 +124,7 @@ print("ok")
 
 #[test]
 fn pyjwt_verifies_the_role_keys_with_the_jwt_secret() {
-    if !require_python(&["dotenv", "jwt"], "python-dotenv PyJWT") {
+    if !require_python(&[DOTENV, ("jwt", "PyJWT")]) {
         return;
     }
     let d = tempfile::tempdir().unwrap();
@@ -150,10 +150,7 @@ print("ok")
 
 #[test]
 fn cryptography_and_py_vapid_load_the_vapid_pair() {
-    if !require_python(
-        &["dotenv", "cryptography", "py_vapid"],
-        "python-dotenv cryptography py-vapid",
-    ) {
+    if !require_python(&[DOTENV, CRYPTOGRAPHY, ("py_vapid", "py-vapid")]) {
         return;
     }
     let d = tempfile::tempdir().unwrap();
@@ -183,7 +180,7 @@ print("ok")
 
 #[test]
 fn django_check_deploy_accepts_the_secret_key() {
-    if !require_python(&["dotenv", "django"], "python-dotenv Django") {
+    if !require_python(&[DOTENV, ("django", "Django")]) {
         return;
     }
     let d = tempfile::tempdir().unwrap();

@@ -598,11 +598,46 @@ impl Dir {
     /// Opens `rel`, a path beneath this directory, with no symlink in any
     /// component and no escape (`openat2(RESOLVE_BENEATH |
     /// RESOLVE_NO_SYMLINKS)`; component by component where the kernel lacks
-    /// openat2). For reading, or for `fchmod`/`fchown` through the handle.
+    /// openat2), `O_NONBLOCK` and `fstat`ed. For reading, or for
+    /// `fchmod`/`fchown` through the handle; a directory opens too. An empty
+    /// `rel` is this directory. `Ok(None)` when absent.
     pub fn open_beneath(&self, rel: &Path) -> Result<Option<OpenFile>, FsError> {
-        let path = self.path.join(rel);
-        let flags =
-            OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC | OFlags::NOCTTY;
+        self.open_beneath_with(rel, OFlags::RDONLY)
+    }
+
+    /// [`Dir::open_beneath`] for reading and appending (an ignore file).
+    pub fn open_beneath_for_append(&self, rel: &Path) -> Result<Option<OpenFile>, FsError> {
+        self.open_beneath_with(rel, OFlags::RDWR | OFlags::APPEND)
+    }
+
+    /// The directory `rel` beneath this one, reached as
+    /// [`Dir::open_beneath`] does; an empty `rel` is this directory.
+    pub fn dir_beneath(&self, rel: &Path) -> Result<Option<Dir>, FsError> {
+        let Some(f) = self.open_beneath(rel)? else {
+            return Ok(None);
+        };
+        if !is_dir(&f.stat) {
+            return Err(FsError::NotDirectory(f.path));
+        }
+        Ok(Some(Dir {
+            fd: f.fd,
+            path: f.path,
+            stat: f.stat,
+        }))
+    }
+
+    fn open_beneath_with(&self, rel: &Path, access: OFlags) -> Result<Option<OpenFile>, FsError> {
+        let path = if rel.as_os_str().is_empty() {
+            self.path.clone()
+        } else {
+            self.child(rel.as_os_str())
+        };
+        let rel = if rel.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            rel
+        };
+        let flags = access | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC | OFlags::NOCTTY;
         let resolve =
             ResolveFlags::BENEATH | ResolveFlags::NO_SYMLINKS | ResolveFlags::NO_MAGICLINKS;
         let mut tries = 0;
@@ -611,19 +646,26 @@ impl Dir {
                 Ok(fd) => break fd,
                 // A concurrent rename was seen: the kernel asks to retry.
                 Err(Errno::AGAIN) if tries < 8 => tries += 1,
-                Err(Errno::NOSYS | Errno::PERM) => return self.open_beneath_by_components(rel),
-                Err(Errno::NOENT) => return Ok(None),
-                Err(Errno::LOOP) => return Err(FsError::Symlink(path)),
-                Err(Errno::XDEV) => return Err(FsError::Outside(path)),
-                Err(e) => return Err(io_error(&path, "open", e)),
+                // No openat2 (before Linux 5.6), or a seccomp filter that
+                // refuses it: the same rules, one component at a time.
+                Err(Errno::NOSYS | Errno::PERM) => {
+                    return self.open_beneath_by_components(rel, flags, path)
+                }
+                Err(e) => return beneath_error(e, path),
             }
         };
         OpenFile::from_fd(fd, path).map(Some)
     }
 
-    /// The fallback of [`Dir::open_beneath`] for kernels before 5.6.
-    pub fn open_beneath_by_components(&self, rel: &Path) -> Result<Option<OpenFile>, FsError> {
-        let path = self.path.join(rel);
+    /// The fallback of [`Dir::open_beneath`] for kernels before 5.6: each
+    /// component opened `O_NOFOLLOW` relative to the one before; `..` and
+    /// absolute paths refused.
+    fn open_beneath_by_components(
+        &self,
+        rel: &Path,
+        flags: OFlags,
+        path: PathBuf,
+    ) -> Result<Option<OpenFile>, FsError> {
         let mut names = Vec::new();
         for c in rel.components() {
             match c {
@@ -633,34 +675,33 @@ impl Dir {
             }
         }
         let Some((last, dirs)) = names.split_last() else {
-            return Err(FsError::NotRegular {
-                path,
-                what: "directory",
-            });
+            let fd = rustix::fs::openat(&self.fd, ".", flags, Mode::empty())
+                .map_err(|e| io_error(&path, "open", e))?;
+            return OpenFile::from_fd(fd, path).map(Some);
         };
         let mut cur: Option<OwnedFd> = None;
         for name in dirs {
             let parent = cur.as_ref().map_or(self.fd.as_fd(), |f| f.as_fd());
             match open_dir_fd(parent, name) {
                 Ok(fd) => cur = Some(fd),
-                Err(Errno::NOENT) => return Ok(None),
-                Err(Errno::NOTDIR | Errno::LOOP) => return Err(FsError::Symlink(path)),
-                Err(e) => return Err(io_error(&path, "open", e)),
+                Err(Errno::NOTDIR) => return Err(FsError::Symlink(path)),
+                Err(e) => return beneath_error(e, path),
             }
         }
         let parent = cur.as_ref().map_or(self.fd.as_fd(), |f| f.as_fd());
-        let fd = match rustix::fs::openat(
-            parent,
-            *last,
-            OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC | OFlags::NOCTTY,
-            Mode::empty(),
-        ) {
-            Ok(fd) => fd,
-            Err(Errno::NOENT) => return Ok(None),
-            Err(Errno::LOOP) => return Err(FsError::Symlink(path)),
-            Err(e) => return Err(io_error(&path, "open", e)),
-        };
-        OpenFile::from_fd(fd, path).map(Some)
+        match rustix::fs::openat(parent, *last, flags, Mode::empty()) {
+            Ok(fd) => OpenFile::from_fd(fd, path).map(Some),
+            Err(e) => beneath_error(e, path),
+        }
+    }
+}
+
+fn beneath_error(e: Errno, path: PathBuf) -> Result<Option<OpenFile>, FsError> {
+    match e {
+        Errno::NOENT => Ok(None),
+        Errno::LOOP => Err(FsError::Symlink(path)),
+        Errno::XDEV => Err(FsError::Outside(path)),
+        e => Err(io_error(&path, "open", e)),
     }
 }
 
@@ -1031,7 +1072,17 @@ mod tests {
         symlink("a", d.path().join("l")).unwrap();
         symlink("/etc/hostname", d.path().join("a/abs")).unwrap();
         let dir = Dir::open(d.path(), &Trust::caller()).unwrap();
-        for open in [Dir::open_beneath, Dir::open_beneath_by_components] {
+        let by_components = |d: &Dir, rel: &Path| {
+            d.open_beneath_by_components(
+                rel,
+                OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK,
+                d.path.join(rel),
+            )
+        };
+        let openat2 = |d: &Dir, rel: &Path| d.open_beneath(rel);
+        type Open<'a> = &'a dyn Fn(&Dir, &Path) -> Result<Option<OpenFile>, FsError>;
+        let ways: [Open<'_>; 2] = [&openat2, &by_components];
+        for open in ways {
             assert!(open(&dir, Path::new("a/f")).unwrap().is_some());
             assert!(open(&dir, Path::new("a/missing")).unwrap().is_none());
             assert!(matches!(

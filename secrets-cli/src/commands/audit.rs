@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use secrets_core::audit::{apply_fixes, audit, AuditOptions};
+use secrets_core::audit::{audit, AuditOptions};
 use secrets_core::report::{all_rules, to_json, to_sarif};
 use secrets_core::secure_file::Owner;
 use secrets_core::stack::Stack;
@@ -37,7 +37,7 @@ pub fn run(args: AuditArgs) -> Result<ExitCode, Failure> {
     };
     let mut report = audit(&options)?;
     if args.fix {
-        let applied = apply_fixes(&report.findings);
+        let applied = report.apply_fixes(owner);
         let mut failed = false;
         for a in &applied {
             match &a.error {

@@ -3,7 +3,7 @@
 //! `secrets:` `file:`, each with its line. Block style and flow lists
 //! (`[a, b]`) are understood; anchors and merges are not followed.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 /// One scalar entry under a key, with its line.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -106,28 +106,25 @@ pub fn entries_under(text: &str, key: &str) -> Vec<Item> {
 }
 
 /// Files a compose file names with `env_file:` and in `secrets:` `file:`,
-/// resolved against its directory.
-pub fn referenced_files(compose: &Path) -> Vec<PathBuf> {
-    let Ok(text) = std::fs::read_to_string(compose) else {
-        return Vec::new();
-    };
-    let dir = compose.parent().unwrap_or(Path::new("."));
+/// as written (relative to the compose file's directory, or absolute), with
+/// their lines.
+pub fn referenced_files(text: &str) -> Vec<(usize, PathBuf)> {
     let mut out = Vec::new();
-    for item in entries_under(&text, "env_file") {
+    for item in entries_under(text, "env_file") {
         // Long syntax: `path: ./x.env` lines.
         let path = item
             .text
             .strip_prefix("path:")
             .map_or(item.text.as_str(), |p| unquote(p));
         if !path.contains(':') || item.text.starts_with("path:") {
-            out.push(dir.join(path));
+            out.push((item.line, PathBuf::from(path)));
         }
     }
-    for item in entries_under(&text, "file") {
-        out.push(dir.join(&item.text));
+    for item in entries_under(text, "file") {
+        out.push((item.line, PathBuf::from(&item.text)));
     }
     out.sort();
-    out.dedup();
+    out.dedup_by(|a, b| a.1 == b.1);
     out
 }
 

@@ -14,11 +14,8 @@ pub static RULE: Rule = Rule {
     help: "write NAME: ${NAME} and keep the value in the .env (or use secrets:)",
 };
 
-pub fn run(compose: &Path, out: &mut Vec<Finding>) {
-    let Ok(text) = std::fs::read_to_string(compose) else {
-        return;
-    };
-    for item in entries_under(&text, "environment") {
+pub fn run(compose: &Path, text: &str, out: &mut Vec<Finding>) {
+    for item in entries_under(text, "environment") {
         let (name, value) = match (item.text.split_once('='), item.text.split_once(':')) {
             (Some((n, v)), None) => (n, v),
             (None, Some((n, v))) => (n, v),

@@ -55,11 +55,8 @@ fn long_syntax_public_port(fields: &[(&str, &str)]) -> Option<u16> {
         .find(|p| DATABASE_PORTS.contains(p))
 }
 
-pub fn run(compose: &Path, out: &mut Vec<Finding>) {
-    let Ok(text) = std::fs::read_to_string(compose) else {
-        return;
-    };
-    let items = entries_under(&text, "ports");
+pub fn run(compose: &Path, text: &str, out: &mut Vec<Finding>) {
+    let items = entries_under(text, "ports");
     let mut i = 0;
     while i < items.len() {
         let item = &items[i];
@@ -123,11 +120,10 @@ mod tests {
 
     #[test]
     fn short_and_long_syntax_in_one_file() {
-        let d = tempfile::tempdir().unwrap();
-        let p = d.path().join("compose.yaml");
-        std::fs::write(&p, "services:\n  a:\n    ports:\n      - \"5432:5432\"\n  b:\n    ports:\n      - target: 6379\n        published: 6379\n      - target: 27017\n        published: 27017\n        host_ip: 127.0.0.1\n").unwrap();
+        let p = std::path::Path::new("compose.yaml");
+        let text = "services:\n  a:\n    ports:\n      - \"5432:5432\"\n  b:\n    ports:\n      - target: 6379\n        published: 6379\n      - target: 27017\n        published: 27017\n        host_ip: 127.0.0.1\n";
         let mut out = Vec::new();
-        super::run(&p, &mut out);
+        super::run(p, text, &mut out);
         let lines: Vec<Option<usize>> = out.iter().map(|f| f.line).collect();
         assert_eq!(lines, [Some(4), Some(7)]);
     }

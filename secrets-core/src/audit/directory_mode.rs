@@ -1,8 +1,6 @@
 //! SA003: the directory of a secret file is writable by others (they could
 //! replace the file) or readable by others (they can list it).
 
-use std::os::unix::fs::MetadataExt;
-
 use super::walk::SecretFile;
 use crate::check::{Finding, Fix, Rule, Severity};
 
@@ -19,10 +17,7 @@ pub fn run(file: &SecretFile, out: &mut Vec<Finding>) {
         Some(p) if !p.as_os_str().is_empty() => p.to_owned(),
         _ => std::path::PathBuf::from("."),
     };
-    let Ok(meta) = std::fs::metadata(&dir) else {
-        return;
-    };
-    let mode = meta.mode() & 0o7777;
+    let mode = file.dir_mode;
     let sticky = mode & 0o1000 != 0;
     if mode & 0o002 != 0 && !sticky {
         let message = format!(

@@ -31,7 +31,11 @@ pub fn run(tree: &Tree, out: &mut Vec<Finding>) {
             let Ok(rel) = f.path.strip_prefix(&context) else {
                 continue;
             };
-            if DockerIgnore::load(&context).excludes(rel) {
+            let ignore = tree
+                .content(&context.join(".dockerignore"))
+                .map(|t| DockerIgnore::parse(&String::from_utf8_lossy(t)))
+                .unwrap_or_default();
+            if ignore.excludes(rel) {
                 continue;
             }
             let message = format!(
@@ -39,11 +43,14 @@ pub fn run(tree: &Tree, out: &mut Vec<Finding>) {
                 f.path.display(),
                 context.display()
             );
-            let fix = Fix::Ignore {
-                file: context.join(".dockerignore"),
-                pattern: rel.to_string_lossy().into_owned(),
-            };
-            out.push(Finding::new(&RULE, &f.path, None, None, message).with_fix(fix));
+            let finding = Finding::new(&RULE, &f.path, None, None, message);
+            out.push(match super::ignore_pattern::dockerignore(rel) {
+                Some(pattern) => finding.with_fix(Fix::Ignore {
+                    file: context.join(".dockerignore"),
+                    pattern,
+                }),
+                None => finding,
+            });
         }
     }
 }

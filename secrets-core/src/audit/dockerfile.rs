@@ -1,7 +1,5 @@
 //! Reading Dockerfile instructions line by line (continuations joined).
 
-use std::path::Path;
-
 /// One instruction: its first line, keyword (upper case) and arguments.
 #[derive(Debug, Clone)]
 pub struct Instruction {
@@ -13,11 +11,9 @@ pub struct Instruction {
     pub args: String,
 }
 
-/// The instructions of a Dockerfile; empty when it cannot be read.
-pub fn instructions(path: &Path) -> Vec<Instruction> {
-    let Ok(text) = std::fs::read_to_string(path) else {
-        return Vec::new();
-    };
+/// The instructions of a Dockerfile's text.
+pub fn instructions(text: &[u8]) -> Vec<Instruction> {
+    let text = String::from_utf8_lossy(text);
     let mut out = Vec::new();
     let mut current: Option<(usize, String)> = None;
     for (i, raw) in text.lines().enumerate() {

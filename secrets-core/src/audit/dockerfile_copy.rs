@@ -36,7 +36,15 @@ pub fn run(tree: &Tree, out: &mut Vec<Finding>) {
         let Some(context) = dockerfile.parent() else {
             continue;
         };
-        let ignore = DockerIgnore::load(context);
+        let ignore = DockerIgnore::parse(
+            &tree
+                .content(&context.join(".dockerignore"))
+                .map(String::from_utf8_lossy)
+                .unwrap_or_default(),
+        );
+        let Some(text) = tree.content(dockerfile) else {
+            continue;
+        };
         let inside: Vec<_> = tree
             .secret_files
             .iter()
@@ -46,7 +54,7 @@ pub fn run(tree: &Tree, out: &mut Vec<Finding>) {
         if inside.is_empty() {
             continue;
         }
-        for ins in instructions(dockerfile)
+        for ins in instructions(text)
             .into_iter()
             .filter(|i| i.keyword == "COPY" || i.keyword == "ADD")
         {

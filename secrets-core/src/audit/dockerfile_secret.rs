@@ -29,8 +29,8 @@ fn assignments(keyword: &str, args: &str) -> Vec<(String, Option<String>)> {
         .collect()
 }
 
-pub fn run(dockerfile: &Path, out: &mut Vec<Finding>) {
-    for ins in instructions(dockerfile)
+pub fn run(dockerfile: &Path, text: &[u8], out: &mut Vec<Finding>) {
+    for ins in instructions(text)
         .into_iter()
         .filter(|i| i.keyword == "ENV" || i.keyword == "ARG")
     {

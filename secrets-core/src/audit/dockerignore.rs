@@ -14,14 +14,6 @@ pub struct DockerIgnore {
 }
 
 impl DockerIgnore {
-    /// Reads `context/.dockerignore`; empty when there is none.
-    pub fn load(context: &Path) -> Self {
-        let Ok(text) = std::fs::read_to_string(context.join(".dockerignore")) else {
-            return Self::default();
-        };
-        Self::parse(&text)
-    }
-
     /// Parses the file's text.
     pub fn parse(text: &str) -> Self {
         let mut patterns = Vec::new();

@@ -16,12 +16,15 @@ mod file_mode;
 mod file_owner;
 mod fix;
 mod git;
+mod ignore_pattern;
+mod outside_reference;
 mod template_secret;
+mod unreadable;
 mod walk;
 
 use std::path::{Path, PathBuf};
 
-pub use fix::{apply_fixes, Applied};
+pub use fix::Applied;
 pub use walk::Tree;
 
 use crate::check::{check_env, EnvContext, Finding, Rule};
@@ -46,23 +49,29 @@ pub struct AuditOptions<'a> {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum AuditError {
-    /// A root could not be read.
-    #[error("{path}: cannot read: {source}")]
-    Read {
-        /// The path.
-        path: PathBuf,
-        /// The error.
-        source: std::io::Error,
-    },
+    /// A root could not be opened or listed.
+    #[error(transparent)]
+    Read(#[from] crate::safe_fs::FsError),
 }
 
-/// What an audit found.
+/// What an audit found, with the handles of the trees it walked (the only
+/// way `--fix` reaches a file).
 #[derive(Debug, Default)]
 pub struct AuditReport {
     /// Every finding, sorted by path and line.
     pub findings: Vec<Finding>,
     /// The secret-bearing files examined.
     pub files: Vec<PathBuf>,
+    trees: Vec<Tree>,
+}
+
+impl AuditReport {
+    /// Applies the safe fixes of the findings, each once, through the
+    /// handles of the audited trees. `owner` is the expected owner of
+    /// secret files (`--owner`): files it owns may be repaired too.
+    pub fn apply_fixes(&self, owner: Option<Owner>) -> Vec<Applied> {
+        fix::apply_fixes(&self.trees, &self.findings, owner)
+    }
 }
 
 /// Every audit rule, for SARIF rule metadata.
@@ -80,6 +89,9 @@ pub fn rules() -> Vec<&'static Rule> {
         &compose_literal::RULE,
         &compose_ports::RULE,
         &template_secret::RULE,
+        &unreadable::RULE,
+        &git::RULE_UNAVAILABLE,
+        &outside_reference::RULE,
     ]
 }
 
@@ -87,11 +99,9 @@ pub fn rules() -> Vec<&'static Rule> {
 pub fn audit(options: &AuditOptions<'_>) -> Result<AuditReport, AuditError> {
     let mut report = AuditReport::default();
     for root in &options.roots {
-        let tree = Tree::walk(root).map_err(|source| AuditError::Read {
-            path: root.clone(),
-            source,
-        })?;
+        let tree = Tree::walk(root)?;
         let out = &mut report.findings;
+        out.extend(tree.problems.iter().cloned());
         for file in &tree.secret_files {
             file_mode::run(file, out);
             file_owner::run(file, options.owner, out);
@@ -101,23 +111,31 @@ pub fn audit(options: &AuditOptions<'_>) -> Result<AuditReport, AuditError> {
         docker_context::run(&tree, out);
         dockerfile_copy::run(&tree, out);
         for d in &tree.dockerfiles {
-            dockerfile_secret::run(d, out);
+            if let Some(text) = tree.content(d) {
+                dockerfile_secret::run(d, text, out);
+            }
         }
         for c in &tree.compose_files {
-            compose_literal::run(c, out);
-            compose_ports::run(c, out);
+            if let Some(text) = tree.content(c) {
+                let text = String::from_utf8_lossy(text);
+                compose_literal::run(c, &text, out);
+                compose_ports::run(c, &text, out);
+            }
         }
         for t in &tree.templates {
-            template_secret::run(t, out);
+            if let Some(bytes) = tree.content(t) {
+                template_secret::run(t, bytes, out);
+            }
         }
         if let Some(stack) = options.stack {
             for file in tree.secret_files.iter().filter(|f| f.is_env) {
-                check_env_file(&file.path, stack, options.now, out);
+                check_env_file(&tree, &file.path, stack, options.now, out);
             }
         }
         report
             .files
             .extend(tree.secret_files.iter().map(|f| f.path.clone()));
+        report.trees.push(tree);
     }
     report
         .findings
@@ -125,16 +143,34 @@ pub fn audit(options: &AuditOptions<'_>) -> Result<AuditReport, AuditError> {
     Ok(report)
 }
 
-fn check_env_file(path: &Path, stack: &Stack, now: u64, out: &mut Vec<Finding>) {
-    let Ok(bytes) = std::fs::read(path).map(zeroize::Zeroizing::new) else {
-        return;
+/// The check rules on one `.env`; what cannot be read or parsed is a
+/// finding, never a silent pass.
+fn check_env_file(tree: &Tree, path: &Path, stack: &Stack, now: u64, out: &mut Vec<Finding>) {
+    let bytes = match tree.read_secret(path) {
+        Ok(Some(bytes)) => bytes,
+        Ok(None) => return,
+        Err(e) => {
+            out.push(unreadable::secret(path, &e));
+            return;
+        }
     };
-    let Ok(doc) = Document::parse(&bytes) else {
-        return;
+    let doc = match Document::parse(&bytes) {
+        Ok(doc) => doc,
+        Err(e) => {
+            out.push(unreadable::unparseable(path, Some(e.line), &e.message));
+            return;
+        }
     };
-    let example_bytes = path
-        .parent()
-        .and_then(|d| std::fs::read(d.join(".env.example")).ok());
+    // The template beside it, read as safely: a symlink, FIFO or device
+    // there is refused without blocking, and the comparison is skipped.
+    let example_path = path.with_file_name(".env.example");
+    let example_bytes = match tree.read_secret(&example_path) {
+        Ok(b) => b,
+        Err(e) => {
+            out.push(unreadable::input(&example_path, &e));
+            None
+        }
+    };
     let example = example_bytes
         .as_deref()
         .and_then(|b| Document::parse(b).ok());

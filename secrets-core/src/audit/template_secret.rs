@@ -17,12 +17,17 @@ pub static RULE: Rule = Rule {
 /// At least this many guesses (log10) counts as real-looking (about 53 bits).
 const REAL_GUESSES_LOG10: f64 = 16.0;
 
-pub fn run(template: &Path, out: &mut Vec<Finding>) {
-    let Ok(bytes) = std::fs::read(template).map(zeroize::Zeroizing::new) else {
-        return;
-    };
-    let Ok(doc) = Document::parse(&bytes) else {
-        return;
+pub fn run(template: &Path, bytes: &[u8], out: &mut Vec<Finding>) {
+    let doc = match Document::parse(bytes) {
+        Ok(doc) => doc,
+        Err(e) => {
+            // A template the rule cannot read is not a pass.
+            out.push(
+                super::unreadable::unparseable(template, Some(e.line), &e.message)
+                    .with_severity(Severity::Low),
+            );
+            return;
+        }
     };
     for (line, e) in doc.entries_with_lines() {
         let v = e.value().expose();

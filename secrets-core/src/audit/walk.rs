@@ -1,11 +1,24 @@
-//! Walking a tree once: secret-bearing files, templates, Dockerfiles,
-//! `.dockerignore` files and compose files. Only candidate files are stat'ed.
+//! Walking a tree once, on directory handles: secret-bearing files,
+//! templates, Dockerfiles, `.dockerignore` files and compose files. Every
+//! subdirectory is opened `O_NOFOLLOW` relative to its parent's handle, so a
+//! directory swapped for a symlink mid-walk is never followed; every file
+//! the rules read is opened beneath the root with no symlink on the way
+//! ([`Dir::open_beneath`]) and read once, within its size limit. What cannot
+//! be listed or read becomes a finding: nothing is skipped in silence.
 
-use std::collections::HashSet;
-use std::fs;
-use std::io;
-use std::os::unix::fs::MetadataExt;
-use std::path::{Path, PathBuf};
+use std::collections::{HashMap, HashSet};
+use std::ffi::OsStr;
+use std::os::fd::OwnedFd;
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Component, Path, PathBuf};
+use std::rc::Rc;
+
+use rustix::fs::{AtFlags, FileType, Mode, OFlags};
+use zeroize::Zeroizing;
+
+use super::{outside_reference, unreadable};
+use crate::check::Finding;
+use crate::safe_fs::{limits, Dir, FsError, OpenFile};
 
 /// Directories never descended into.
 const SKIP_DIRS: &[&str] = &[".git", "target", "node_modules"];
@@ -23,13 +36,16 @@ pub struct SecretFile {
     pub uid: u32,
     /// Group.
     pub gid: u32,
+    /// Mode bits of the directory holding it.
+    pub dir_mode: u32,
 }
 
-/// What one walk found.
+/// What one walk found, with the handle of its root for reading and fixing.
 #[derive(Debug, Default)]
 pub struct Tree {
-    /// The root walked.
+    /// The root walked (a directory, or the directory of a single file).
     pub root: PathBuf,
+    base: Option<Dir>,
     /// Secret-bearing files.
     pub secret_files: Vec<SecretFile>,
     /// `.env.example` and other templates.
@@ -38,6 +54,10 @@ pub struct Tree {
     pub dockerfiles: Vec<PathBuf>,
     /// Compose files.
     pub compose_files: Vec<PathBuf>,
+    /// What the walk itself found: directories it could not list, files
+    /// it could not read, compose references leaving the tree.
+    pub problems: Vec<Finding>,
+    contents: HashMap<PathBuf, Zeroizing<Vec<u8>>>,
 }
 
 /// `.env` and `.env.*`, but not examples, templates and samples.
@@ -73,61 +93,80 @@ fn is_compose_name(name: &str) -> bool {
     })
 }
 
+/// `path` with `.` removed and `..` applied, without touching the disk.
+fn normalize(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in path.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                let at_root = out.as_os_str() == "/";
+                let above = out.as_os_str().is_empty() || out.ends_with("..");
+                if above {
+                    out.push("..");
+                } else if !at_root {
+                    out.pop();
+                }
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A directory waiting to be listed: its parent's handle and its name.
+struct Pending {
+    parent: Rc<OwnedFd>,
+    name: std::ffi::OsString,
+    path: PathBuf,
+    in_secrets: bool,
+}
+
 impl Tree {
-    /// Walks `root` (a directory, or a single file).
-    pub fn walk(root: &Path) -> io::Result<Tree> {
+    /// Walks `root` (a directory, or a single file). Only a root that
+    /// cannot be opened at all is an error; everything below is a finding.
+    pub fn walk(root: &Path) -> Result<Tree, FsError> {
         let mut tree = Tree {
             root: root.to_owned(),
             ..Tree::default()
         };
-        let meta = fs::symlink_metadata(root)?;
+        let meta = std::fs::symlink_metadata(root).map_err(|source| FsError::Io {
+            path: root.to_owned(),
+            op: "stat",
+            source,
+        })?;
         if !meta.is_dir() {
-            tree.add_file(root, false);
+            // A single file: its directory is the base; nothing is walked.
+            let (dir, name) = crate::safe_fs::split(root)?;
+            let base = Dir::open_for_reading(&dir)?;
+            tree.root = dir;
+            tree.base = Some(base);
+            let name = name.to_string_lossy().into_owned();
+            tree.add_secret(
+                Path::new(&name),
+                !is_env_name(&name) && !name.contains("env"),
+            );
+            tree.read_inputs();
             return Ok(tree);
         }
-        let mut stack = vec![(root.to_owned(), false)];
-        while let Some((dir, in_secrets)) = stack.pop() {
-            let entries = match fs::read_dir(&dir) {
-                Ok(e) => e,
-                Err(e) if dir == root => return Err(e),
-                Err(_) => continue, // unreadable subdirectory: nothing to say about its files
-            };
-            for entry in entries.flatten() {
-                let Ok(ft) = entry.file_type() else { continue };
-                let name = entry.file_name();
-                let Some(name) = name.to_str() else { continue };
-                if ft.is_dir() {
-                    if !SKIP_DIRS.contains(&name) {
-                        stack.push((entry.path(), in_secrets || name == "secrets"));
-                    }
-                } else if ft.is_file() {
-                    let path = entry.path();
-                    if in_secrets || is_env_name(name) {
-                        tree.add_file(&path, in_secrets && !is_env_name(name));
-                    } else if is_template_name(name) {
-                        tree.templates.push(path);
-                    } else if is_dockerfile_name(name) {
-                        tree.dockerfiles.push(path);
-                    } else if is_compose_name(name) {
-                        tree.compose_files.push(path);
-                    }
-                }
-            }
-        }
-        // Files that compose files name (`env_file:`, `secrets: file:`).
-        let mut known: HashSet<PathBuf> =
-            tree.secret_files.iter().map(|f| f.path.clone()).collect();
-        for c in tree.compose_files.clone() {
-            for named in super::compose::referenced_files(&c) {
-                if known.insert(named.clone()) && named.is_file() {
-                    let is_env = named
-                        .file_name()
-                        .and_then(|n| n.to_str())
-                        .is_some_and(|n| n.contains(".env") || n.ends_with("env"));
-                    tree.add_file(&named, !is_env);
-                }
-            }
-        }
+        let base = Dir::open_for_reading(root)?;
+        let start = Rc::new(
+            rustix::fs::openat(
+                base.fd(),
+                ".",
+                OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
+                Mode::empty(),
+            )
+            .map_err(|e| FsError::Io {
+                path: root.to_owned(),
+                op: "open",
+                source: e.into(),
+            })?,
+        );
+        tree.base = Some(base);
+        tree.list(start, PathBuf::new(), false, true)?;
+        tree.follow_compose_references();
+        tree.read_inputs();
         for list in [
             &mut tree.templates,
             &mut tree.dockerfiles,
@@ -139,17 +178,349 @@ impl Tree {
         Ok(tree)
     }
 
-    fn add_file(&mut self, path: &Path, raw: bool) {
-        if let Ok(m) = fs::symlink_metadata(path) {
-            if m.is_file() {
-                self.secret_files.push(SecretFile {
-                    path: path.to_owned(),
-                    is_env: !raw,
-                    mode: m.mode() & 0o7777,
-                    uid: m.uid(),
-                    gid: m.gid(),
-                });
+    /// The path of `rel` for reports: the root joined with it.
+    fn shown(&self, rel: &Path) -> PathBuf {
+        if rel.as_os_str().is_empty() {
+            self.root.clone()
+        } else {
+            self.root.join(rel)
+        }
+    }
+
+    /// `path` relative to the root, when it is lexically beneath it.
+    pub fn relative<'a>(&self, path: &'a Path) -> Option<&'a Path> {
+        path.strip_prefix(&self.root).ok()
+    }
+
+    /// Lists the tree depth first from `start`. Directory handles are opened
+    /// when their turn comes, so at most the depth of the tree is open.
+    fn list(
+        &mut self,
+        start: Rc<OwnedFd>,
+        rel: PathBuf,
+        in_secrets: bool,
+        is_root: bool,
+    ) -> Result<(), FsError> {
+        let mut stack: Vec<(Rc<OwnedFd>, PathBuf, bool)> = vec![(start, rel, in_secrets)];
+        let mut pending: Vec<Pending> = Vec::new();
+        let mut first = is_root;
+        loop {
+            let (fd, rel, in_secrets) = match stack.pop() {
+                Some(next) => next,
+                None => match pending.pop() {
+                    Some(p) => {
+                        match rustix::fs::openat(
+                            p.parent.as_ref(),
+                            &p.name,
+                            OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+                            Mode::empty(),
+                        ) {
+                            Ok(fd) => (Rc::new(fd), p.path, p.in_secrets),
+                            Err(e) => {
+                                let shown = self.shown(&p.path);
+                                self.problems.push(unreadable::directory(&shown, &e.into()));
+                                continue;
+                            }
+                        }
+                    }
+                    None => return Ok(()),
+                },
+            };
+            let dir_stat = rustix::fs::fstat(fd.as_ref()).ok();
+            let entries = rustix::fs::Dir::read_from(fd.as_ref());
+            let mut entries = match entries {
+                Ok(d) => d,
+                Err(e) if first => {
+                    return Err(FsError::Io {
+                        path: self.root.clone(),
+                        op: "list",
+                        source: e.into(),
+                    })
+                }
+                Err(e) => {
+                    let shown = self.shown(&rel);
+                    self.problems.push(unreadable::directory(&shown, &e.into()));
+                    continue;
+                }
+            };
+            first = false;
+            while let Some(entry) = entries.read() {
+                let entry = match entry {
+                    Ok(e) => e,
+                    Err(e) => {
+                        let shown = self.shown(&rel);
+                        self.problems.push(unreadable::directory(&shown, &e.into()));
+                        break;
+                    }
+                };
+                let name = OsStr::from_bytes(entry.file_name().to_bytes());
+                if name == "." || name == ".." {
+                    continue;
+                }
+                let mut kind = entry.file_type();
+                if kind == FileType::Unknown {
+                    // Some file systems leave d_type out.
+                    kind = rustix::fs::statat(fd.as_ref(), name, AtFlags::SYMLINK_NOFOLLOW)
+                        .map_or(FileType::Unknown, |st| FileType::from_raw_mode(st.st_mode));
+                }
+                let Some(text) = name.to_str() else {
+                    // Not UTF-8: no name rule matches it, but a secrets/
+                    // directory holds secrets whatever their names.
+                    if in_secrets && kind == FileType::RegularFile {
+                        self.add_secret_with_dir(&rel.join(name), true, &dir_stat);
+                    }
+                    continue;
+                };
+                let child = rel.join(name);
+                match kind {
+                    FileType::Directory if !SKIP_DIRS.contains(&text) => {
+                        pending.push(Pending {
+                            parent: Rc::clone(&fd),
+                            name: name.to_owned(),
+                            path: child,
+                            in_secrets: in_secrets || text == "secrets",
+                        });
+                    }
+                    FileType::RegularFile => {
+                        if in_secrets || is_env_name(text) {
+                            self.add_secret_with_dir(
+                                &child,
+                                in_secrets && !is_env_name(text),
+                                &dir_stat,
+                            );
+                        } else if is_template_name(text) {
+                            self.templates.push(self.shown(&child));
+                        } else if is_dockerfile_name(text) {
+                            self.dockerfiles.push(self.shown(&child));
+                        } else if is_compose_name(text) {
+                            self.compose_files.push(self.shown(&child));
+                        }
+                    }
+                    _ => {}
+                }
             }
         }
+    }
+
+    fn add_secret_with_dir(&mut self, rel: &Path, raw: bool, dir: &Option<rustix::fs::Stat>) {
+        let Some(dir) = dir else {
+            self.add_secret(rel, raw);
+            return;
+        };
+        let dir_mode = dir.st_mode & 0o7777;
+        self.add_secret_stat(rel, raw, Some(dir_mode));
+    }
+
+    fn add_secret(&mut self, rel: &Path, raw: bool) {
+        self.add_secret_stat(rel, raw, None);
+    }
+
+    /// Adds a secret-bearing file from an `fstat` of a handle opened beneath
+    /// the root (so its mode and owner are the file's, never a link
+    /// target's).
+    fn add_secret_stat(&mut self, rel: &Path, raw: bool, dir_mode: Option<u32>) {
+        let shown = self.shown(rel);
+        let opened = self.open(rel);
+        let f = match opened {
+            Ok(Some(f)) => f,
+            Ok(None) => return,
+            Err(e) => {
+                self.problems.push(unreadable::secret(&shown, &e));
+                return;
+            }
+        };
+        let dir_mode = match dir_mode {
+            Some(m) => m,
+            None => {
+                let parent = rel.parent().unwrap_or(Path::new(""));
+                match self.open(parent) {
+                    Ok(Some(d)) => d.mode(),
+                    Ok(None) => return,
+                    Err(e) => {
+                        self.problems.push(unreadable::secret(&shown, &e));
+                        return;
+                    }
+                }
+            }
+        };
+        match f.require_regular() {
+            Ok(f) => self.secret_files.push(SecretFile {
+                path: shown,
+                is_env: !raw,
+                mode: f.mode(),
+                uid: f.uid(),
+                gid: f.gid(),
+                dir_mode,
+            }),
+            Err(e) => self.problems.push(unreadable::secret(&shown, &e)),
+        }
+    }
+
+    /// Opens `rel` beneath the root: no symlink anywhere on the way.
+    pub fn open(&self, rel: &Path) -> Result<Option<OpenFile>, FsError> {
+        match &self.base {
+            Some(base) => base.open_beneath(rel),
+            None => Ok(None),
+        }
+    }
+
+    /// Opens `rel` beneath the root for reading and appending.
+    pub fn open_for_append(&self, rel: &Path) -> Result<Option<OpenFile>, FsError> {
+        match &self.base {
+            Some(base) => base.open_beneath_for_append(rel),
+            None => Ok(None),
+        }
+    }
+
+    /// The directory `rel` beneath the root.
+    pub fn dir(&self, rel: &Path) -> Result<Option<Dir>, FsError> {
+        match &self.base {
+            Some(base) => base.dir_beneath(rel),
+            None => Ok(None),
+        }
+    }
+
+    /// Files compose files name (`env_file:`, `secrets: file:`): added
+    /// when beneath the root and reached without a symlink; a finding (and
+    /// never read or fixed) otherwise.
+    fn follow_compose_references(&mut self) {
+        let mut known: HashSet<PathBuf> =
+            self.secret_files.iter().map(|f| f.path.clone()).collect();
+        for compose in self.compose_files.clone() {
+            let Some(text) = self.read_once(&compose, limits::COMPOSE, false) else {
+                continue;
+            };
+            let text = String::from_utf8_lossy(text).into_owned();
+            let dir = compose.parent().unwrap_or(Path::new("."));
+            let cwd = std::env::current_dir().unwrap_or_default();
+            let root = normalize(&cwd.join(&self.root));
+            for (line, named) in super::compose::referenced_files(&text) {
+                let joined = normalize(&cwd.join(dir).join(&named));
+                let rel = match joined.strip_prefix(&root) {
+                    Ok(rel) if !rel.starts_with("..") => rel.to_owned(),
+                    _ => {
+                        self.problems.push(outside_reference::finding(
+                            &compose,
+                            line,
+                            &named,
+                            "it is outside the audited tree",
+                        ));
+                        continue;
+                    }
+                };
+                let shown = self.shown(&rel);
+                if !known.insert(shown.clone()) {
+                    continue;
+                }
+                match self.open(&rel) {
+                    Ok(None) => {}
+                    Ok(Some(_)) => {
+                        let is_env = rel
+                            .file_name()
+                            .and_then(|n| n.to_str())
+                            .is_some_and(|n| n.contains(".env") || n.ends_with("env"));
+                        self.add_secret(&rel, !is_env);
+                    }
+                    Err(FsError::Symlink(_) | FsError::Outside(_)) => {
+                        self.problems.push(outside_reference::finding(
+                            &compose,
+                            line,
+                            &named,
+                            "it is reached through a symbolic link",
+                        ));
+                    }
+                    Err(e) => self.problems.push(unreadable::secret(&shown, &e)),
+                }
+            }
+        }
+    }
+
+    /// Reads the files the rules look into (compose files, Dockerfiles,
+    /// templates, `.dockerignore` of build contexts), each once.
+    fn read_inputs(&mut self) {
+        let mut wanted: Vec<(PathBuf, u64)> = Vec::new();
+        wanted.extend(
+            self.compose_files
+                .iter()
+                .map(|p| (p.clone(), limits::COMPOSE)),
+        );
+        wanted.extend(
+            self.dockerfiles
+                .iter()
+                .map(|p| (p.clone(), limits::COMPOSE)),
+        );
+        wanted.extend(self.templates.iter().map(|p| (p.clone(), limits::ENV)));
+        for d in &self.dockerfiles {
+            if let Some(dir) = d.parent() {
+                wanted.push((dir.join(".dockerignore"), limits::IGNORE));
+            }
+        }
+        for (path, limit) in wanted {
+            self.read_once(&path, limit, false);
+        }
+    }
+
+    /// Reads `path` beneath the root once and keeps it; a failure is a
+    /// finding (once) and `None`.
+    fn read_once(&mut self, path: &Path, limit: u64, secret: bool) -> Option<&[u8]> {
+        if !self.contents.contains_key(path) {
+            let rel = self.relative(path)?.to_owned();
+            match self
+                .open(&rel)
+                .and_then(|f| f.map(|f| f.read_all(limit)).transpose())
+            {
+                Ok(Some(bytes)) => {
+                    self.contents.insert(path.to_owned(), bytes);
+                }
+                Ok(None) => return None,
+                Err(e) => {
+                    let f = if secret {
+                        unreadable::secret(path, &e)
+                    } else {
+                        unreadable::input(path, &e)
+                    };
+                    if !self
+                        .problems
+                        .iter()
+                        .any(|p| p.path == f.path && p.rule == f.rule)
+                    {
+                        self.problems.push(f);
+                    }
+                    return None;
+                }
+            }
+        }
+        self.contents.get(path).map(|b| b.as_slice())
+    }
+
+    /// The content of a compose file, Dockerfile, template or
+    /// `.dockerignore` read by the walk; `None` when absent or unreadable
+    /// (which the walk reported).
+    pub fn content(&self, path: &Path) -> Option<&[u8]> {
+        self.contents.get(path).map(|b| b.as_slice())
+    }
+
+    /// Reads a secret-bearing file beneath the root within the `.env`
+    /// limit, for the check rules. Errors are the caller's to report.
+    pub fn read_secret(&self, path: &Path) -> Result<Option<Zeroizing<Vec<u8>>>, FsError> {
+        let Some(rel) = self.relative(path) else {
+            return Err(FsError::Outside(path.to_owned()));
+        };
+        match self.open(rel)? {
+            Some(f) => f.read_all(limits::ENV).map(Some),
+            None => Ok(None),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normalizes_lexically() {
+        assert_eq!(normalize(Path::new("a/./b/../c")), Path::new("a/c"));
+        assert_eq!(normalize(Path::new("a/../../x")), Path::new("../x"));
+        assert_eq!(normalize(Path::new("/a/../../etc")), Path::new("/etc"));
     }
 }

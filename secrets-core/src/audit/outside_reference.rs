@@ -1,0 +1,31 @@
+//! SA015: a compose file names a file (`env_file:`, `secrets: file:`)
+//! outside the audited tree, or reached through a symbolic link. Such a
+//! file is neither read nor fixed: a compose file in a shared tree must not
+//! steer the audit (or `--fix`, run as root) to a file elsewhere on the host.
+
+use std::path::Path;
+
+use crate::check::{Finding, Rule, Severity};
+
+pub static RULE: Rule = Rule {
+    id: "SA015",
+    name: "outside-reference",
+    severity: Severity::High,
+    summary: "A compose file names a secret file outside the audited tree or through a symbolic link",
+    help: "keep the stack's secret files beneath its directory, named without symlinks, and audit that directory",
+};
+
+/// The finding for `named` (as written in `compose` at `line`).
+pub fn finding(compose: &Path, line: usize, named: &Path, why: &str) -> Finding {
+    Finding::new(
+        &RULE,
+        compose,
+        Some(line),
+        None,
+        format!(
+            "{} line {line}: {} is not audited or fixed: {why}",
+            compose.display(),
+            named.display()
+        ),
+    )
+}

@@ -473,7 +473,7 @@ fn a_rotation_killed_before_the_database_changed_is_undone() {
         ])
         .output()
         .unwrap();
-    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(o.status.success(), "{:?}: {}", o.status, stderr(&o));
     assert!(
         String::from_utf8_lossy(&o.stdout).starts_with("undid the interrupted rotation"),
         "{}",

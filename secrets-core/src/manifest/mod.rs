@@ -49,6 +49,10 @@ pub enum ManifestError {
         /// The I/O error.
         source: std::io::Error,
     },
+    /// The file is not a regular file within the size limit, or could not
+    /// be opened.
+    #[error(transparent)]
+    File(#[from] crate::safe_fs::FsError),
     /// The content is wrong at a place.
     #[error("{origin}: {message}")]
     Invalid {
@@ -252,12 +256,19 @@ impl Locator<'_> {
 
 impl ManifestFile {
     /// Reads and parses a manifest file.
+    /// The file must be a regular file (a FIFO or device is refused without
+    /// blocking) of at most [`crate::safe_fs::limits::MANIFEST`] bytes.
     pub fn load(path: &Path) -> Result<Self, ManifestError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ManifestError::Read {
+        use crate::safe_fs::{limits, read_named};
+        let bytes = read_named(path, limits::MANIFEST)?.ok_or_else(|| ManifestError::Read {
             path: path.to_owned(),
-            source,
+            source: std::io::ErrorKind::NotFound.into(),
         })?;
-        Self::parse(&path.display().to_string(), &text)
+        let text = std::str::from_utf8(&bytes).map_err(|e| ManifestError::Read {
+            path: path.to_owned(),
+            source: std::io::Error::new(std::io::ErrorKind::InvalidData, e),
+        })?;
+        Self::parse(&path.display().to_string(), text)
     }
 
     /// Parses manifest text; `file` names it in errors.

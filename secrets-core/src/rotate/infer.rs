@@ -5,12 +5,16 @@ use base64::Engine as _;
 
 use crate::generate::{Alphabet, Kind};
 
+/// The longest value a kind is inferred from: a longer one is no secret
+/// any generator makes, and a new value is never sized from it.
+pub const MAX_INFERRED_LENGTH: usize = 512;
+
 /// The kind a value looks like, or `None` when its shape says nothing safe
-/// (a JWT, a URL, a value with spaces...).
+/// (a JWT, a URL, a value with spaces, one over [`MAX_INFERRED_LENGTH`]...).
 pub fn infer(name: &str, value: &str) -> Option<Kind> {
     let len = value.len();
     let upper_name = name.to_ascii_uppercase();
-    if len < 8 {
+    if !(8..=MAX_INFERRED_LENGTH).contains(&len) {
         return None;
     }
     if value.split('.').count() == 3 && value.starts_with("eyJ") {
@@ -127,6 +131,15 @@ pub fn describe(kind: &Kind) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn absurd_lengths_are_not_inferred() {
+        assert!(infer("API_TOKEN", &"a".repeat(MAX_INFERRED_LENGTH)).is_some());
+        assert_eq!(
+            infer("API_TOKEN", &"a".repeat(MAX_INFERRED_LENGTH + 1)),
+            None
+        );
+    }
 
     #[test]
     fn shapes() {

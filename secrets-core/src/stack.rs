@@ -21,6 +21,9 @@ pub struct Stack {
     pub components: Vec<String>,
     /// Owner (uid, gid) of secret files inside containers, from the manifest.
     pub secrets_owner: (Option<u32>, Option<u32>),
+    /// Database roles whose names may come from the `.env` (the
+    /// manifest's `[stack] postgres_roles`).
+    pub postgres_roles: Vec<String>,
     vars: Vec<VarDef>,
 }
 
@@ -76,6 +79,7 @@ impl Stack {
                 .collect(),
             vars: Vec::new(),
             secrets_owner: (None, None),
+            postgres_roles: Vec::new(),
         })
     }
 
@@ -117,6 +121,7 @@ impl Stack {
         let stack = Stack {
             name: manifest.name,
             secrets_owner: manifest.secrets_owner,
+            postgres_roles: manifest.postgres_roles,
             components,
             vars,
         };

@@ -60,7 +60,9 @@ fn audit_rules(dir: &Path, extra: &[&str]) -> Vec<String> {
 /// The content rules, from tests/fixtures/audit/RULE/{fires,clean}.
 #[test]
 fn content_rules_fire_on_their_fixture_and_not_on_the_clean_one() {
-    for rule in ["SA007", "SA008", "SA009", "SA010", "SA011", "SA012"] {
+    for rule in [
+        "SA007", "SA008", "SA009", "SA010", "SA011", "SA012", "SA015", "SA016",
+    ] {
         let d = tempfile::tempdir().unwrap();
         for case in ["fires", "clean"] {
             let dir = d.path().join(case);

@@ -513,3 +513,112 @@ fn hash_scram_reads_stdin_and_matches_the_known_answer_format() {
     assert_eq!(salt.len(), 16);
     assert_eq!(v.trim(), scram::verifier("pencil", &salt, 4096));
 }
+
+/// A `.env` for one role named through `APP_USER`, and the manifest text.
+fn authority_case(server: &Server, dir: &Path, app_user_in_manifest: &str, env_app_user: &str) {
+    let mut admin = connect(&server.admin_url()).expect("admin connects");
+    admin
+        .batch_execute("DROP ROLE IF EXISTS limited; CREATE ROLE limited LOGIN")
+        .unwrap();
+    admin
+        .batch_execute(&alter_role_sql(
+            "limited",
+            &scram::new_verifier("LimitedInitial0123456789", &mut os_rng()),
+        ))
+        .unwrap();
+    fs::write(
+        dir.join("secrets.toml"),
+        format!(
+            "[vars.PG_ADMIN_URL]\nexternal = true\n[vars.APP_USER]\n{app_user_in_manifest}\n[vars.APP_PASSWORD]\nkind = \"password\"\npostgres_role = \"${{APP_USER}}\"\n"
+        ),
+    )
+    .unwrap();
+    let mut doc = Document::new();
+    doc.push("PG_ADMIN_URL", &SecretValue::new(server.admin_url()));
+    doc.push("APP_USER", &SecretValue::new(env_app_user.to_owned()));
+    doc.push(
+        "APP_PASSWORD",
+        &SecretValue::new("LimitedInitial0123456789".to_owned()),
+    );
+    fs::write(dir.join(".env"), doc.render().as_bytes()).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    fs::set_permissions(dir.join(".env"), fs::Permissions::from_mode(0o600)).unwrap();
+}
+
+fn rotate_app_password(dir: &Path) -> Output {
+    secrets(dir)
+        .args([
+            "rotate",
+            "--env",
+            ".env",
+            "APP_PASSWORD",
+            "--apply",
+            "postgres",
+        ])
+        .args(["--admin-url-var", "PG_ADMIN_URL"])
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn a_role_named_in_the_env_is_data_not_authority() {
+    let Some(server) = start() else {
+        return;
+    };
+    let d = tempfile::tempdir().unwrap();
+    let dir = d.path();
+    // The service user edited APP_USER to the superuser; the manifest says
+    // the role is `limited`: the manifest wins.
+    authority_case(&server, dir, "value = \"limited\"", "admin");
+    let o = rotate_app_password(dir);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains("changed the database passwords of limited"),
+        "{}",
+        String::from_utf8_lossy(&o.stdout)
+    );
+    assert!(login(&server, "limited", &get(dir, "APP_PASSWORD")));
+    assert!(
+        login(&server, "admin", &server.admin_password),
+        "the superuser keeps its password"
+    );
+
+    // A role only the .env names, not vouched for by the manifest: refused.
+    authority_case(&server, dir, "external = true", "admin");
+    let before = fs::read(dir.join(".env")).unwrap();
+    let o = rotate_app_password(dir);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("does not vouch for"), "{}", stderr(&o));
+    assert_eq!(fs::read(dir.join(".env")).unwrap(), before);
+    assert!(login(&server, "admin", &server.admin_password));
+    assert!(login(&server, "limited", "LimitedInitial0123456789"));
+
+    // Named through a manifest value but privileged: refused unless the
+    // manifest names it itself.
+    authority_case(&server, dir, "value = \"admin\"", "admin");
+    let before = fs::read(dir.join(".env")).unwrap();
+    let o = rotate_app_password(dir);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("is a superuser"), "{}", stderr(&o));
+    assert_eq!(fs::read(dir.join(".env")).unwrap(), before);
+    assert!(login(&server, "admin", &server.admin_password));
+
+    // A journal left by an interrupted run blocks a new --apply.
+    authority_case(&server, dir, "value = \"limited\"", "limited");
+    fs::write(dir.join("..env.rotation-journal"), "{}").unwrap();
+    let before = fs::read(dir.join(".env")).unwrap();
+    let o = rotate_app_password(dir);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("must be resumed first"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(fs::read(dir.join(".env")).unwrap(), before);
+    assert_eq!(
+        fs::read(dir.join("..env.rotation-journal")).unwrap(),
+        b"{}",
+        "the journal is kept"
+    );
+    assert!(login(&server, "limited", "LimitedInitial0123456789"));
+}

@@ -156,6 +156,7 @@ mod database {
 
     use secrets_core::envfile::Document;
     use secrets_core::generate::os_rng;
+    use secrets_core::postgres::authority::role_of;
     use secrets_core::postgres::connection_string_holds_password;
     use secrets_core::postgres::{
         resume as pg_resume, rotate_roles, AdminUrl, ResumeOutcome, RoleChange,
@@ -215,23 +216,19 @@ mod database {
         })?;
         let mut changes = Vec::new();
         for k in &plan.keys {
-            let Some(role) = stack.var(&k.name).and_then(|v| v.postgres_role.as_deref()) else {
+            // The manifest decides the role; the .env is data.
+            let Some(record) = role_of(stack, &k.name, before)? else {
                 continue;
             };
-            let role = match role.strip_prefix("${").and_then(|r| r.strip_suffix('}')) {
-                Some(var) => before
-                    .get(var)
-                    .map(|v| v.expose().to_owned())
-                    .ok_or_else(|| {
-                        Failure::Error(format!("{var} (the role of {}) is not in the file", k.name))
-                    })?,
-                None => role.to_owned(),
+            let (Some(old), Some(new)) = (before.get(&k.name), after.get(&k.name)) else {
+                return Err(Failure::Error(format!("{} is not in the file", k.name)));
             };
             changes.push(RoleChange {
                 key: k.name.clone(),
-                role,
-                old: before.get(&k.name).cloned().expect("planned keys exist"),
-                new: after.get(&k.name).cloned().expect("rotated keys exist"),
+                role: record.role,
+                old: old.clone(),
+                new: new.clone(),
+                named_explicitly: record.named_explicitly,
             });
         }
         if changes.is_empty() {

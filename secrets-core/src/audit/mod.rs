@@ -17,6 +17,7 @@ mod file_owner;
 mod fix;
 mod git;
 mod ignore_pattern;
+mod journal;
 mod outside_reference;
 mod template_secret;
 mod unreadable;
@@ -92,6 +93,7 @@ pub fn rules() -> Vec<&'static Rule> {
         &unreadable::RULE,
         &git::RULE_UNAVAILABLE,
         &outside_reference::RULE,
+        &journal::RULE,
     ]
 }
 
@@ -106,6 +108,7 @@ pub fn audit(options: &AuditOptions<'_>) -> Result<AuditReport, AuditError> {
             file_mode::run(file, out);
             file_owner::run(file, options.owner, out);
             directory_mode::run(file, out);
+            journal::run(file, out);
         }
         git::run(&tree, out);
         docker_context::run(&tree, out);

@@ -65,6 +65,12 @@ pub fn is_env_name(name: &str) -> bool {
     (name == ".env" || name.starts_with(".env.")) && !is_template_name(name)
 }
 
+/// A rotation journal left beside a `.env` (`.NAME.rotation-journal`): it
+/// holds old and new values and the whole new file.
+pub fn is_journal_name(name: &str) -> bool {
+    name.starts_with('.') && name.ends_with(".rotation-journal")
+}
+
 /// `.env.example`, `.env.sample`, `.env.template`, `.env.dist`, `example.env`...
 pub fn is_template_name(name: &str) -> bool {
     let lower = name.to_ascii_lowercase();
@@ -282,12 +288,9 @@ impl Tree {
                         });
                     }
                     FileType::RegularFile => {
-                        if in_secrets || is_env_name(text) {
-                            self.add_secret_with_dir(
-                                &child,
-                                in_secrets && !is_env_name(text),
-                                &dir_stat,
-                            );
+                        if in_secrets || is_env_name(text) || is_journal_name(text) {
+                            let raw = (in_secrets && !is_env_name(text)) || is_journal_name(text);
+                            self.add_secret_with_dir(&child, raw, &dir_stat);
                         } else if is_template_name(text) {
                             self.templates.push(self.shown(&child));
                         } else if is_dockerfile_name(text) {

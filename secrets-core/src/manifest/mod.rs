@@ -150,6 +150,10 @@ pub struct ManifestFile {
     /// `[stack] secrets_uid` and `secrets_gid`: the owner of secret files
     /// inside containers (swarm `uid=`/`gid=`, compose host files).
     pub secrets_owner: (Option<u32>, Option<u32>),
+    /// `[stack] postgres_roles`: the database roles whose names may come
+    /// from the `.env` (through `postgres_role = "${VAR}"`); a role named
+    /// in a file the service user can edit is otherwise refused.
+    pub postgres_roles: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -171,6 +175,8 @@ struct RawHead {
     services: Option<Vec<String>>,
     secrets_uid: Option<u32>,
     secrets_gid: Option<u32>,
+    #[serde(default)]
+    postgres_roles: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -294,6 +300,7 @@ impl ManifestFile {
                 services: None,
                 secrets_uid: None,
                 secrets_gid: None,
+                postgres_roles: Vec::new(),
             },
             (Some(_), Some(_)) => {
                 return loc.err(
@@ -326,6 +333,7 @@ impl ManifestFile {
             include,
             vars,
             secrets_owner: (head.secrets_uid, head.secrets_gid),
+            postgres_roles: head.postgres_roles,
         })
     }
 }

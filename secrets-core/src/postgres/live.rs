@@ -50,6 +50,10 @@ pub struct RoleChange {
     /// The new password.
     #[serde(with = "secret_string")]
     pub new: SecretValue,
+    /// The manifest names the role itself (a literal `postgres_role` or
+    /// `[stack] postgres_roles`): only then may it be a privileged role.
+    #[serde(default)]
+    pub named_explicitly: bool,
 }
 
 mod secret_string {
@@ -89,6 +93,15 @@ pub enum PgError {
     /// A role does not exist.
     #[error("role `{0}` does not exist; nothing was changed")]
     NoRole(String),
+    /// A privileged role (superuser, CREATEROLE, BYPASSRLS, or the admin
+    /// connection's own role) that the manifest does not name itself.
+    #[error("role `{role}` is {why}; it is rotated only when the manifest names it (`postgres_role = \"{role}\"` or `[stack] postgres_roles`); nothing was changed")]
+    Privileged {
+        /// The role.
+        role: String,
+        /// What makes it privileged.
+        why: &'static str,
+    },
     /// A step failed and the old verifiers were restored.
     #[error("{step} failed: {cause}; the old passwords were restored and the .env is unchanged")]
     RolledBack {
@@ -185,13 +198,34 @@ pub fn rotate_roles<R: Rng + CryptoRng + ?Sized>(
         return Err(PgError::JournalExists(env.companion_path(JOURNAL_SUFFIX)));
     }
     let mut client = connect_admin(admin)?;
+    let admin_role = admin.config().get_user().map(str::to_owned);
     for c in changes {
-        let exists = client
-            .query_opt("SELECT 1 FROM pg_roles WHERE rolname = $1", &[&c.role])
+        let row = client
+            .query_opt(
+                "SELECT rolsuper, rolcreaterole, rolbypassrls FROM pg_roles WHERE rolname = $1",
+                &[&c.role],
+            )
             .map_err(|e| PgError::Admin(pg_message(&e)))?
-            .is_some();
-        if !exists {
-            return Err(PgError::NoRole(c.role.clone()));
+            .ok_or_else(|| PgError::NoRole(c.role.clone()))?;
+        if c.named_explicitly {
+            continue;
+        }
+        let why = if row.get::<_, bool>(0) {
+            Some("a superuser")
+        } else if row.get::<_, bool>(1) {
+            Some("allowed to create roles (CREATEROLE)")
+        } else if row.get::<_, bool>(2) {
+            Some("allowed to bypass row-level security (BYPASSRLS)")
+        } else if admin_role.as_deref() == Some(c.role.as_str()) {
+            Some("the admin connection's own role")
+        } else {
+            None
+        };
+        if let Some(why) = why {
+            return Err(PgError::Privileged {
+                role: c.role.clone(),
+                why,
+            });
         }
     }
     let journal = Journal {

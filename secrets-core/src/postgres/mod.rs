@@ -2,6 +2,7 @@
 //! feature) rotation that changes the database and the `.env` together, or
 //! neither, with a journal to resume an interrupted run.
 
+pub mod authority;
 pub mod scram;
 
 #[cfg(feature = "postgres")]

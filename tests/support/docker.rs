@@ -13,7 +13,12 @@ pub struct Engine {
     dir: tempfile::TempDir,
     /// `unix://.../docker.sock`.
     pub host: String,
+    // One engine at a time per test process: a swarm manager listens on
+    // port 2377 on every interface, so two cannot run side by side.
+    _one_at_a_time: std::sync::MutexGuard<'static, ()>,
 }
+
+static ONE_ENGINE: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 /// The image the tests run.
 pub const IMAGE: &str = "secrets-test/busybox:1";
@@ -22,6 +27,8 @@ impl Engine {
     /// Starts an engine, or says why it cannot (`Err`, the reason the test
     /// skips for, such as `dockerd missing`).
     pub fn start() -> Result<Engine, String> {
+        // A test that panicked while holding it poisons nothing we rely on.
+        let serial = ONE_ENGINE.lock().unwrap_or_else(|e| e.into_inner());
         for p in ["dockerd", "docker"] {
             if !crate::have_program(p) {
                 return Err(format!("{p} missing"));
@@ -61,7 +68,11 @@ impl Engine {
             .stderr(log)
             .spawn()
             .map_err(|e| format!("cannot start dockerd: {e}"))?;
-        let engine = Engine { dir, host };
+        let engine = Engine {
+            dir,
+            host,
+            _one_at_a_time: serial,
+        };
         let deadline = Instant::now() + Duration::from_secs(60);
         while !engine
             .docker()

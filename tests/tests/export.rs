@@ -539,6 +539,7 @@ fn k8s_manifest_decodes_back_to_every_value() {
         .lines()
         .map(|l| {
             let (k, v) = l.trim().split_once(": ").unwrap();
+            let k = k.trim_matches('"');
             let decoded = base64::engine::general_purpose::STANDARD.decode(v).unwrap();
             (k.to_owned(), String::from_utf8(decoded).unwrap())
         })
@@ -571,4 +572,171 @@ fn k8s_manifest_decodes_back_to_every_value() {
         "{}",
         stderr(&o)
     );
+}
+
+/// Keys a YAML 1.1 reader (PyYAML, as kubectl's older clients) would take
+/// for booleans or null are quoted, so every key reads back as the string.
+#[test]
+fn k8s_keys_read_back_as_strings_in_yaml_1_1() {
+    if !secrets_tests::require_python(&[("yaml", "PyYAML")]) {
+        return;
+    }
+    let d = tempfile::tempdir().unwrap();
+    let dir = d.path();
+    fs::write(
+        dir.join(".env"),
+        "ON=a1\nNO=b2\nnull=c3\nyes=d4\nPLAIN=e5\n",
+    )
+    .unwrap();
+    let o = secrets(dir)
+        .args([
+            "export", "k8s", "--env", ".env", "--name", "s", "--out", "s.yaml",
+        ])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = std::process::Command::new("python3")
+        .args([
+            "-c",
+            "import sys, yaml; d = yaml.safe_load(open(sys.argv[1]))['data']; print(sorted(repr(k) for k in d))",
+        ])
+        .arg(dir.join("s.yaml"))
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout).trim(),
+        "[\"'NO'\", \"'ON'\", \"'PLAIN'\", \"'null'\", \"'yes'\"]"
+    );
+}
+
+/// Two keys that differ only in case would share one file: refused.
+#[test]
+fn compose_export_refuses_keys_that_collide_in_lower_case() {
+    let d = tempfile::tempdir().unwrap();
+    let dir = d.path();
+    fs::write(dir.join(".env"), "DB_PASS=one111111\ndb_pass=two222222\n").unwrap();
+    let o = secrets(dir)
+        .args(["export", "compose", "--env", ".env", "--dir", "run-secrets"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("would both be written to db_pass"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!dir.join("run-secrets/db_pass").exists(), "nothing written");
+}
+
+/// `DB` and `DB_PASSWORD` under one prefix: `peak_db_` starts both names,
+/// so versions must be matched by their labels. Rotating `DB` rewires only
+/// the `db` target, and `--prune DB` removes only `DB`'s old version.
+#[test]
+fn swarm_versions_are_told_apart_by_labels_not_name_prefixes() {
+    let engine = match Engine::start() {
+        Ok(e) => e,
+        Err(why) => {
+            skip(
+                &why,
+                "apt-get install docker.io busybox-static, run as root",
+            );
+            return;
+        }
+    };
+    let d = tempfile::tempdir().unwrap();
+    let dir = d.path();
+    fs::write(
+        dir.join(".env"),
+        "DB=first-db-value-1\nDB_PASSWORD=first-pw-value-1\n",
+    )
+    .unwrap();
+    let run = |args: &[&str]| {
+        secrets(dir)
+            .env("DOCKER_HOST", &engine.host)
+            .args(["export", "swarm", "--env", ".env", "--prefix", "peak"])
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let o = run(&[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let listed = |engine: &Engine| -> Vec<String> {
+        let mut v: Vec<String> = engine
+            .ok(&[
+                "secret",
+                "ls",
+                "--filter",
+                "label=io.secrets.stack=peak",
+                "--format",
+                "{{.Name}}",
+            ])
+            .unwrap()
+            .lines()
+            .map(String::from)
+            .collect();
+        v.sort();
+        v
+    };
+    let first = listed(&engine);
+    let old_db = first
+        .iter()
+        .find(|n| !n.starts_with("peak_db_password_"))
+        .unwrap()
+        .clone();
+    let pw = first
+        .iter()
+        .find(|n| n.starts_with("peak_db_password_"))
+        .unwrap()
+        .clone();
+    engine
+        .ok(&[
+            "service",
+            "create",
+            "--detach",
+            "--name",
+            "peak_api",
+            "--stop-grace-period",
+            "1s",
+            "--secret",
+            &format!("source={old_db},target=db"),
+            "--secret",
+            &format!("source={pw},target=db_password"),
+            IMAGE,
+            "/bin/sh",
+            "-c",
+            "sleep 3600",
+        ])
+        .unwrap();
+    fs::write(
+        dir.join(".env"),
+        "DB=second-db-value-2\nDB_PASSWORD=first-pw-value-1\n",
+    )
+    .unwrap();
+    let o = run(&["--service", "peak_api", "DB"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let mounted = engine
+        .ok(&[
+            "service", "inspect", "--format",
+            "{{range .Spec.TaskTemplate.ContainerSpec.Secrets}}{{.File.Name}}={{.SecretName}} {{end}}",
+            "peak_api",
+        ])
+        .unwrap();
+    let mut mounted: Vec<&str> = mounted.split_whitespace().collect();
+    mounted.sort();
+    let new_db = listed(&engine)
+        .into_iter()
+        .find(|n| !first.contains(n))
+        .expect("a new DB version");
+    assert_eq!(
+        mounted,
+        [format!("db={new_db}"), format!("db_password={pw}")],
+        "only the db target moves to the new version"
+    );
+    // The old DB version is unused now; DB_PASSWORD's current one must stay.
+    let o = run(&["--prune", "DB"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let after = listed(&engine);
+    assert!(!after.contains(&old_db), "{after:?}");
+    assert!(after.contains(&pw) && after.contains(&new_db), "{after:?}");
 }

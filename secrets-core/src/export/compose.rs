@@ -24,6 +24,18 @@ pub fn export(
     dir: &Path,
     options: &WriteOptions,
 ) -> Result<ComposeExport, ExportError> {
+    // One file per key, named in lower case: two keys that differ only in
+    // case would write one file twice.
+    let mut seen = std::collections::BTreeMap::new();
+    for e in exported {
+        if let Some(other) = seen.insert(target_name(&e.key), &e.key) {
+            return Err(ExportError::InvalidName(format!(
+                "{other} and {} would both be written to {}; rename one",
+                e.key,
+                target_name(&e.key)
+            )));
+        }
+    }
     let mut files = Vec::new();
     let mut yaml = String::from("secrets:\n");
     for e in exported {

@@ -71,7 +71,13 @@ pub fn manifest(
             )));
         }
         let encoded = Zeroizing::new(STANDARD.encode(e.value.expose().as_bytes()));
-        out.push_str(&format!("  {}: {}\n", e.key, encoded.as_str()));
+        // Every key double-quoted: YAML 1.1 readers take a bare `ON`, `NO`
+        // or `null` for a boolean or null. Valid keys need no escaping.
+        out.push_str("  \"");
+        out.push_str(&e.key);
+        out.push_str("\": ");
+        out.push_str(encoded.as_str());
+        out.push('\n');
     }
     if out.len() >= MAX_OBJECT {
         return Err(ExportError::Size {

@@ -200,14 +200,21 @@ fn service_secrets(docker: &Docker, service: &str) -> Result<Vec<SecretRef>, Exp
         .map_err(|e| ExportError::Docker(format!("unexpected docker service inspect output: {e}")))
 }
 
-/// The names of this stack's secrets (by label): one listing call.
-fn stack_secrets(docker: &Docker, prefix: &str) -> Result<Vec<String>, ExportError> {
+/// This stack's secrets (by the stack label), each with the variable its
+/// label names: one listing call. Versions are told apart by these labels,
+/// never by a name prefix (`peak_db_` is also the start of `peak_db_password_`).
+fn stack_secrets(docker: &Docker, prefix: &str) -> Result<Vec<(String, String)>, ExportError> {
     let label = format!("label={LABEL_STACK}={prefix}");
+    let format = format!("{{{{.Name}}}}\t{{{{.Label \"{LABEL_VAR}\"}}}}");
     let out = docker.run(
-        &["secret", "ls", "--filter", &label, "--format", "{{.Name}}"],
+        &["secret", "ls", "--filter", &label, "--format", &format],
         None,
     )?;
-    Ok(out.lines().map(str::to_owned).collect())
+    Ok(out
+        .lines()
+        .filter_map(|l| l.split_once('\t'))
+        .map(|(name, var)| (name.to_owned(), var.to_owned()))
+        .collect())
 }
 
 /// Exports the values: one listing call, then one creation per new value;
@@ -252,16 +259,21 @@ pub fn export(
         refs.push((s.clone(), service_secrets(docker, s)?));
     }
 
-    let existing: BTreeSet<String> = stack_secrets(docker, &options.prefix)?
-        .into_iter()
-        .collect();
+    let listed = stack_secrets(docker, &options.prefix)?;
+    let existing: BTreeSet<&str> = listed.iter().map(|(n, _)| n.as_str()).collect();
+    let var_of = |secret: &str| {
+        listed
+            .iter()
+            .find(|(n, _)| n == secret)
+            .map(|(_, v)| v.as_str())
+    };
 
     let mut report = SwarmReport::default();
     let created_at =
         humantime::format_rfc3339_seconds(UNIX_EPOCH + Duration::from_secs(options.now))
             .to_string();
     for (e, name) in &planned {
-        if existing.contains(name) {
+        if existing.contains(name.as_str()) {
             report.unchanged.push(name.clone());
             continue;
         }
@@ -297,11 +309,9 @@ pub fn export(
     for (service, current) in &refs {
         let mut args: Vec<String> = vec!["service".into(), "update".into(), "--detach".into()];
         for (e, name) in &planned {
-            let stem = format!("{}_{}_", options.prefix, target_name(&e.key));
-            for old in current
-                .iter()
-                .filter(|r| r.secret_name.starts_with(&stem) && &r.secret_name != name)
-            {
+            for old in current.iter().filter(|r| {
+                var_of(&r.secret_name) == Some(e.key.as_str()) && &r.secret_name != name
+            }) {
                 let target = old
                     .file
                     .as_ref()
@@ -356,10 +366,14 @@ pub fn export(
                     .map(str::to_owned),
             );
         }
+        // Only older versions of the keys exported now: another key's
+        // current secret is never touched.
+        let keys: BTreeSet<&str> = planned.iter().map(|(e, _)| e.key.as_str()).collect();
         let all = stack_secrets(docker, &options.prefix)?;
         let stale: Vec<&str> = all
             .iter()
-            .map(String::as_str)
+            .filter(|(_, var)| keys.contains(var.as_str()))
+            .map(|(n, _)| n.as_str())
             .filter(|n| !current.contains(n) && !used.contains(*n))
             .collect();
         if !stale.is_empty() && !options.dry_run {

@@ -1,7 +1,7 @@
 //! SC012: a key older than its `rotate_after`.
 
 use super::{EnvCheck, EnvContext, Finding, Rule, Severity};
-use crate::rotate::last_rotated;
+use crate::rotate::{last_rotated, STAMP_SKEW};
 
 pub struct RotationOverdue;
 
@@ -9,7 +9,7 @@ static RULE: Rule = Rule {
     id: "SC012",
     name: "rotation-overdue",
     severity: Severity::Low,
-    summary: "A key is older than its rotate_after (from its `# rotated:` stamp)",
+    summary: "A key is older than its rotate_after, or its age is unknown (no `# rotated:` stamp, or one in the future)",
     help: "run `secrets rotate --due`",
 };
 
@@ -28,6 +28,11 @@ impl EnvCheck for RotationOverdue {
             let message = match last_rotated(cx.doc, &v.name) {
                 None => format!(
                     "{} has no `# rotated:` stamp; its age is unknown (rotate_after {} days)",
+                    v.name,
+                    period / 86_400
+                ),
+                Some(t) if t > cx.now.saturating_add(STAMP_SKEW) => format!(
+                    "{}'s `# rotated:` stamp is in the future, so its age is unknown (rotate_after {} days)",
                     v.name,
                     period / 86_400
                 ),

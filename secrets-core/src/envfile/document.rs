@@ -429,8 +429,19 @@ impl Document {
             let nl = self.newline();
             self.items[i].raw.to_mut().push_str(nl);
         }
+        // A neighbour of an `export` line is exported too, so a shell that
+        // sources the file sees both.
+        let export = self.items[i]
+            .raw
+            .trim_start()
+            .strip_prefix("export")
+            .is_some_and(|r| r.starts_with([' ', '\t']));
         let encoded = encode(value.expose());
-        let item = self.make_item(format!("{key}={}{}", encoded.text, self.newline()), 0);
+        let prefix = if export { "export " } else { "" };
+        let item = self.make_item(
+            format!("{prefix}{key}={}{}", encoded.text, self.newline()),
+            0,
+        );
         self.items.insert(i + 1, item);
         self.renumber();
         encoded.disagreeing
@@ -701,6 +712,13 @@ mod tests {
 
     #[test]
     fn edits_touch_only_their_lines() {
+        let mut e = doc("export A=1\nB=2\n");
+        e.insert_after("A", "A_PREVIOUS", &SecretValue::new("0".into()));
+        e.insert_after("B", "B_PREVIOUS", &SecretValue::new("1".into()));
+        assert_eq!(
+            e.render().as_str(),
+            "export A=1\nexport A_PREVIOUS=0\nB=2\nB_PREVIOUS=1\n"
+        );
         let mut d = doc("# head\r\nexport A = old # keep\r\nB=2");
         d.set("A", &SecretValue::new("new".into()));
         d.set("C", &SecretValue::new("it's".into()));

@@ -23,6 +23,10 @@ pub const STAMP_TAG: &str = "rotated:";
 /// Suffix of the variable that keeps the old value with `--keep-previous`.
 pub const PREVIOUS_SUFFIX: &str = "_PREVIOUS";
 
+/// How far in the future a `# rotated:` stamp may be (clock skew between
+/// hosts) before it is distrusted.
+pub const STAMP_SKEW: u64 = 300;
+
 /// The stamp text for a moment (seconds since the epoch).
 pub fn stamp(now: u64) -> String {
     format!(
@@ -150,6 +154,12 @@ pub fn plan(
             } else if let Some(period) = v.rotate_after {
                 match last_rotated(doc, &v.name) {
                     None => names.push((v.name.clone(), Some("no rotation stamp".into()))),
+                    // A stamp from the future would keep a key "fresh"
+                    // forever: it is not trusted.
+                    Some(t) if t > now.saturating_add(STAMP_SKEW) => names.push((
+                        v.name.clone(),
+                        Some("its rotation stamp is in the future".into()),
+                    )),
                     Some(t) if now.saturating_sub(t) >= period => {
                         let days = now.saturating_sub(t) / 86_400;
                         names.push((
@@ -268,12 +278,13 @@ fn stack_dependents(stack: &Stack, doc: &Document, rotated: &[&str]) -> Vec<Stri
         .collect()
 }
 
-/// Without a manifest: keys holding the same value, embedding it (raw or
-/// percent-encoded, as in a URL), or signed with it (HS256 tokens).
+/// Without a manifest: keys holding the same value, a URL whose userinfo
+/// password is it (raw or percent-encoded), or a token signed with it (HS256).
+/// Never a value that merely contains it: `BANNER=MyPassw0rdHint` is not a
+/// dependent of `PW=MyPassw0rd`.
 fn scanned_dependents(doc: &Document, key: &str, old: &SecretValue) -> Vec<String> {
     let mut out = Vec::new();
     let old = old.expose();
-    let encoded = Escape::Url.apply(old);
     for e in doc.entries() {
         let v = e.value().expose();
         if e.key() == key || out.iter().any(|o| o == e.key()) {
@@ -281,11 +292,30 @@ fn scanned_dependents(doc: &Document, key: &str, old: &SecretValue) -> Vec<Strin
         }
         // Signed tokens start with a base64url `{"` header: `eyJ`.
         let signed = v.starts_with("eyJ") && jwt::verify_hs256(v, old.as_bytes(), 0).is_ok();
-        if v.contains(old) || v.contains(&encoded) || signed {
+        if v == old || userinfo_password(v).is_some_and(|(_, pw)| pw == old) || signed {
             out.push(e.key().to_owned());
         }
     }
     out
+}
+
+/// The password of a URL's userinfo (`scheme://user:PASSWORD@host`), with
+/// its byte range in `url`, percent-decoded.
+fn userinfo_password(url: &str) -> Option<(std::ops::Range<usize>, String)> {
+    let start = url.find("://")? + 3;
+    let rest = &url[start..];
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let authority = &rest[..authority_end];
+    let at = authority.rfind('@')?;
+    let userinfo = &authority[..at];
+    let colon = userinfo.find(':')?;
+    let range = start + colon + 1..start + at;
+    let raw = &url[range.clone()];
+    let decoded = percent_encoding::percent_decode_str(raw)
+        .decode_utf8()
+        .ok()?
+        .into_owned();
+    Some((range, decoded))
 }
 
 /// Applies a plan to the document: new values, dependents, stamps and
@@ -408,13 +438,18 @@ fn rewrite_dependent(value: &str, old: &str, new: &str, now: u64) -> String {
         claims.remove("exp");
         return jwt::sign_hs256(new.as_bytes(), &claims, now, lifetime);
     }
-    let encoded_old = Escape::Url.apply(old);
-    if value.contains(old) {
-        value.replace(old, new)
-    } else if value.contains(&encoded_old) {
-        value.replace(&encoded_old, &Escape::Url.apply(new))
-    } else {
-        value.to_owned()
+    if value == old {
+        return new.to_owned();
+    }
+    match userinfo_password(value) {
+        Some((range, pw)) if pw == old => {
+            let mut out = String::with_capacity(value.len() + new.len());
+            out.push_str(&value[..range.start]);
+            out.push_str(&Escape::Url.apply(new));
+            out.push_str(&value[range.end..]);
+            out
+        }
+        _ => value.to_owned(),
     }
 }
 
@@ -511,7 +546,7 @@ mod tests {
             Some(50),
         );
         let mut d = doc(&format!(
-            "PW=Ab3dEf7hIj9kLm1nOp2qRs4tUv6wXy8z\nURL=postgres://u:Ab3dEf7hIj9kLm1nOp2qRs4tUv6wXy8z@h/db\nALIAS=Ab3dEf7hIj9kLm1nOp2qRs4tUv6wXy8z\nJWT={secret}\nTOK={token}\nOTHER=x\n"
+            "PW=Ab3dEf7hIj9kLm1nOp2qRs4tUv6wXy8z\nURL=postgres://u:Ab3dEf7hIj9kLm1nOp2qRs4tUv6wXy8z@h/db\nALIAS=Ab3dEf7hIj9kLm1nOp2qRs4tUv6wXy8z\nJWT={secret}\nTOK={token}\nOTHER=x\nBANNER=Ab3dEf7hIj9kLm1nOp2qRs4tUv6wXy8zHint\n"
         ));
         let p = plan(&d, None, &sel(&["PW", "JWT"]), 0).unwrap();
         assert!(p.keys.iter().all(|k| k.inferred));
@@ -535,6 +570,11 @@ mod tests {
             (Some("anon"), Some(1050))
         );
         assert_eq!(d.get("OTHER").unwrap().expose(), "x");
+        assert_eq!(
+            d.get("BANNER").unwrap().expose(),
+            "Ab3dEf7hIj9kLm1nOp2qRs4tUv6wXy8zHint",
+            "a value that merely contains the old one is not a dependent"
+        );
         assert!(matches!(
             plan(&d, None, &sel(&["URL"]), 0),
             Err(RotateError::CannotInfer(_))
@@ -584,5 +624,19 @@ mod tests {
                 "HASURA_GRAPHQL_ADMIN_SECRET"
             ]
         );
+        // Stamped a year ahead of the clock: not trusted, so due.
+        let (future, _) = crate::envfile::render::new_document(&stack, &resolved, 365 * 86_400);
+        let planned = plan(&future, Some(&stack), &due, 0).unwrap();
+        assert!(planned
+            .keys
+            .iter()
+            .any(|k| k.name == "HASURA_GRAPHQL_ADMIN_SECRET"
+                && k.reason.as_deref() == Some("its rotation stamp is in the future")));
+        // Within the allowed clock skew it is trusted.
+        let (skewed, _) = crate::envfile::render::new_document(&stack, &resolved, STAMP_SKEW);
+        assert!(plan(&skewed, Some(&stack), &due, 0)
+            .unwrap()
+            .keys
+            .is_empty());
     }
 }

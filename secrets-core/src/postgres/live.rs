@@ -37,23 +37,46 @@ impl AdminUrl {
     }
 }
 
-/// One role's password change.
-#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+/// One role's password change. Deliberately not `Serialize`: only the
+/// journal, written through the file layer at 0600, holds its passwords.
+#[derive(Debug, Clone)]
 pub struct RoleChange {
     /// The `.env` variable.
     pub key: String,
     /// The role.
     pub role: String,
     /// The current password.
-    #[serde(with = "secret_string")]
     pub old: SecretValue,
     /// The new password.
-    #[serde(with = "secret_string")]
     pub new: SecretValue,
     /// The manifest names the role itself (a literal `postgres_role` or
     /// `[stack] postgres_roles`): only then may it be a privileged role.
-    #[serde(default)]
     pub named_explicitly: bool,
+}
+
+/// A [`RoleChange`] as the journal stores it.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct JournalChange {
+    key: String,
+    role: String,
+    #[serde(with = "secret_string")]
+    old: SecretValue,
+    #[serde(with = "secret_string")]
+    new: SecretValue,
+    #[serde(default)]
+    named_explicitly: bool,
+}
+
+impl From<&RoleChange> for JournalChange {
+    fn from(c: &RoleChange) -> Self {
+        JournalChange {
+            key: c.key.clone(),
+            role: c.role.clone(),
+            old: c.old.clone(),
+            new: c.new.clone(),
+            named_explicitly: c.named_explicitly,
+        }
+    }
 }
 
 mod secret_string {
@@ -72,7 +95,7 @@ mod secret_string {
 #[derive(serde::Serialize, serde::Deserialize)]
 struct Journal {
     version: u32,
-    changes: Vec<RoleChange>,
+    changes: Vec<JournalChange>,
     /// SHA-256 of the `.env` before the rotation, to refuse resuming over a
     /// file edited since.
     old_sha256: String,
@@ -230,12 +253,21 @@ pub fn rotate_roles<R: Rng + CryptoRng + ?Sized>(
     }
     let journal = Journal {
         version: 1,
-        changes: changes.to_vec(),
+        changes: changes.iter().map(JournalChange::from).collect(),
         old_sha256: sha256_hex(old_document),
         new_document: SecretValue::new(String::from_utf8_lossy(new_document).into_owned()),
     };
-    let journal_text = Zeroizing::new(serde_json::to_string(&journal).expect("serialisable"));
-    env.replace_companion(JOURNAL_SUFFIX, journal_text.as_bytes())?;
+    // Sized once for the worst case (every byte escaped as `\u00XX`), so
+    // growth never leaves a freed copy of the values behind.
+    let values: usize = changes
+        .iter()
+        .map(|c| c.old.expose().len() + c.new.expose().len() + c.key.len() + c.role.len())
+        .sum();
+    let mut journal_text =
+        Zeroizing::new(Vec::with_capacity(6 * (values + new_document.len()) + 1024));
+    serde_json::to_writer(&mut *journal_text, &journal)
+        .map_err(|e| PgError::Journal(format!("cannot write the journal: {e}")))?;
+    env.replace_companion(JOURNAL_SUFFIX, &journal_text)?;
 
     let mut altered: Vec<&RoleChange> = Vec::new();
     let outcome = (|| {

@@ -235,6 +235,11 @@ pub struct WriteArgs {
     /// link in a directory that nobody but root and you can change).
     #[arg(long)]
     pub follow_symlinks: bool,
+    /// Generate the secrets that still hold a placeholder or a published
+    /// default. Only before the stack's first start: PostgreSQL, MinIO and
+    /// Grafana read their first credentials once, so later use `rotate`.
+    #[arg(long)]
+    pub replace_placeholders: bool,
     /// Seconds to wait for another writer's lock on the directory before
     /// giving up with exit code 2.
     #[arg(long, value_name = "SECONDS", default_value_t = 5)]

@@ -562,3 +562,52 @@ fn derived_values_waiting_for_an_external_are_computed_once_it_is_set() {
     let o = write(d.path(), &["--out", ".env"]);
     assert!(stderr(&o).contains(".env is up to date"), "{}", stderr(&o));
 }
+
+/// A generated secret still holding a placeholder is never kept silently:
+/// exit 1 and nothing written; `--replace-placeholders` generates it and
+/// recomputes what is built from it.
+#[test]
+fn placeholders_are_refused_or_replaced() {
+    let d = tempfile::tempdir().unwrap();
+    let o = write(d.path(), &["--out", ".env", "--with", "postgres"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = fs::read_to_string(d.path().join(".env")).unwrap();
+    let pw = Document::parse(text.as_bytes())
+        .unwrap()
+        .get("POSTGRES_PASSWORD")
+        .unwrap()
+        .expose()
+        .to_owned();
+    let planted = text.replace(&pw, "change-me");
+    fs::write(d.path().join(".env"), &planted).unwrap();
+    let o = write(d.path(), &["--out", ".env", "--with", "postgres"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("POSTGRES_PASSWORD (placeholder)"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(fs::read_to_string(d.path().join(".env")).unwrap(), planted);
+    let o = write(
+        d.path(),
+        &[
+            "--out",
+            ".env",
+            "--with",
+            "postgres",
+            "--replace-placeholders",
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let after = Document::parse(&fs::read(d.path().join(".env")).unwrap()).unwrap();
+    let new = after.get("POSTGRES_PASSWORD").unwrap().expose().to_owned();
+    assert!(new.len() >= 32 && new != "change-me");
+    assert!(
+        after
+            .get("DATABASE_URL")
+            .unwrap()
+            .expose()
+            .contains(&format!(":{new}@")),
+        "the URL is rebuilt from the new password"
+    );
+}

@@ -4,6 +4,7 @@
 use std::process::ExitCode;
 use std::time::Duration;
 
+use secrets_core::check::{is_placeholder, published_default};
 use secrets_core::envfile::render::{append_vars, new_document, Disagreement};
 use secrets_core::envfile::Document;
 use secrets_core::generate::os_rng;
@@ -46,20 +47,65 @@ pub fn run(args: WriteArgs) -> Result<ExitCode, Failure> {
         Some(bytes) => {
             let mut doc =
                 Document::parse(&bytes).map_err(|e| Failure::Error(format!("{display}:{e}")))?;
-            // Derived values written empty (an input was not set yet) are
-            // computed now when their inputs allow.
-            let waiting: Vec<&str> = stack
+            // Generated secrets still holding a placeholder or a published
+            // default are never kept silently.
+            let stale: Vec<(&str, &str)> = stack
                 .vars()
                 .iter()
-                .filter(|v| {
-                    matches!(
-                        v.source,
-                        Source::Template(_) | Source::SameAs(_) | Source::Derive { .. }
-                    )
+                .filter(|v| matches!(v.source, Source::Generate(_)))
+                .filter_map(|v| {
+                    let value = doc.get(&v.name)?.expose();
+                    let why = if is_placeholder(value) {
+                        "placeholder"
+                    } else {
+                        published_default(value)?
+                    };
+                    Some((v.name.as_str(), why))
                 })
-                .filter(|v| doc.get(&v.name).is_some_and(SecretValue::is_empty))
-                .map(|v| v.name.as_str())
                 .collect();
+            if !stale.is_empty() && !args.replace_placeholders {
+                let listed: Vec<String> = stale
+                    .iter()
+                    .map(|(n, why)| format!("{n} ({why})"))
+                    .collect();
+                crate::note!(
+                    "secrets: {display} holds values that protect nothing: {}; nothing was written. Before the stack's first start, `--replace-placeholders` generates them (PostgreSQL, MinIO and Grafana read their first credentials only once: after that, rotate them with `secrets rotate`)",
+                    listed.join(", ")
+                );
+                return Ok(ExitCode::from(1));
+            }
+            let replaced: Vec<&str> = stale.iter().map(|(n, _)| *n).collect();
+            // Derived values written empty (an input was not set yet), or
+            // built from a replaced placeholder, are computed now.
+            let derived = |v: &&secrets_core::manifest::VarDef| {
+                matches!(
+                    v.source,
+                    Source::Template(_) | Source::SameAs(_) | Source::Derive { .. }
+                )
+            };
+            let mut waiting: Vec<&str> = replaced.clone();
+            waiting.extend(
+                stack
+                    .vars()
+                    .iter()
+                    .filter(derived)
+                    .filter(|v| doc.get(&v.name).is_some_and(SecretValue::is_empty))
+                    .map(|v| v.name.as_str()),
+            );
+            loop {
+                let more: Vec<&str> = stack
+                    .vars()
+                    .iter()
+                    .filter(derived)
+                    .filter(|v| !waiting.contains(&v.name.as_str()) && doc.get(&v.name).is_some())
+                    .filter(|v| v.source.inputs().iter().any(|i| waiting.contains(i)))
+                    .map(|v| v.name.as_str())
+                    .collect();
+                if more.is_empty() {
+                    break;
+                }
+                waiting.extend(more);
+            }
             let existing: Existing = stack
                 .vars()
                 .iter()
@@ -81,7 +127,12 @@ pub fn run(args: WriteArgs) -> Result<ExitCode, Failure> {
                             readers,
                         });
                     }
-                    added.push(format!("{name} (computed)"));
+                    let how = if replaced.contains(name) {
+                        "replaced placeholder"
+                    } else {
+                        "computed"
+                    };
+                    added.push(format!("{name} ({how})"));
                 }
             }
             // Variables not in the file are appended; external ones empty,

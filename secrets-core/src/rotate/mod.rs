@@ -76,6 +76,24 @@ pub enum RotateError {
         "cannot infer the kind of {0} from its value; give its kind in a manifest (--manifest)"
     )]
     CannotInfer(String),
+    /// No manifest, and the value is a placeholder, a published default or
+    /// too weak to size a new value from.
+    #[error("{name} holds {why}, so its kind cannot be inferred from it; give it a manifest entry (`[vars.{name}]` with its `kind`)")]
+    Untrustworthy {
+        /// The key.
+        name: String,
+        /// What the value is.
+        why: String,
+    },
+    /// No manifest, and another key holds the same value: an alias, or a
+    /// separate secret that happens to be equal? Only a manifest can say.
+    #[error("{name} and {other} hold the same value; say in a manifest whether {other} is an alias (`same_as = \"{name}\"`) or a separate secret")]
+    SharedValue {
+        /// The key.
+        name: String,
+        /// The other key.
+        other: String,
+    },
     /// `--all` or `--due` without a manifest.
     #[error("{0} needs a manifest (--manifest FILE or ./secrets.toml)")]
     NeedsManifest(&'static str),
@@ -204,11 +222,7 @@ pub fn plan(
                 };
                 return Err(RotateError::NotRotatable { name, why });
             }
-            None => (
-                infer::infer(&name, value.expose())
-                    .ok_or_else(|| RotateError::CannotInfer(name.clone()))?,
-                true,
-            ),
+            None => (infer_trusted(doc, &name, value)?, true),
         };
         keys.push(PlannedKey {
             rollover: var.and_then(|v| v.rollover.clone()),
@@ -251,6 +265,53 @@ pub fn plan(
     })
 }
 
+/// The weakest inferred value a new one is sized from (bits): below it the
+/// old value is no model for the new one.
+const MIN_INFERRED_BITS: f64 = 96.0;
+
+/// A kind inferred from a value that can be trusted as a model: not a
+/// placeholder or published default, strong enough, and not shared with
+/// another key (alias or coincidence: only a manifest can say).
+fn infer_trusted(doc: &Document, name: &str, value: &SecretValue) -> Result<Kind, RotateError> {
+    let v = value.expose();
+    let untrustworthy = |why: String| RotateError::Untrustworthy {
+        name: name.to_owned(),
+        why,
+    };
+    if crate::check::is_placeholder(v) {
+        return Err(untrustworthy("a placeholder".into()));
+    }
+    if let Some(what) = crate::check::published_default(v) {
+        return Err(untrustworthy(format!("a published default ({what})")));
+    }
+    if let Some(other) = doc
+        .entries()
+        .find(|e| e.key() != name && e.value().expose() == v)
+    {
+        return Err(RotateError::SharedValue {
+            name: name.to_owned(),
+            other: other.key().to_owned(),
+        });
+    }
+    let kind = infer::infer(name, v).ok_or_else(|| RotateError::CannotInfer(name.to_owned()))?;
+    let bits = match &kind {
+        Kind::Hex { bytes } | Kind::Token { bytes } | Kind::Base64 { bytes, .. } => {
+            *bytes as f64 * 8.0
+        }
+        Kind::Password { length, alphabet } => {
+            *length as f64 * (alphabet.chars().len() as f64).log2()
+        }
+        _ => f64::INFINITY,
+    };
+    if bits < MIN_INFERRED_BITS {
+        return Err(untrustworthy(format!(
+            "a weak value ({}, about {bits:.0} bits)",
+            infer::describe(&kind)
+        )));
+    }
+    Ok(kind)
+}
+
 /// Stack variables present in the file that depend, directly or not, on a
 /// rotated key; in stack order.
 fn stack_dependents(stack: &Stack, doc: &Document, rotated: &[&str]) -> Vec<String> {
@@ -278,8 +339,9 @@ fn stack_dependents(stack: &Stack, doc: &Document, rotated: &[&str]) -> Vec<Stri
         .collect()
 }
 
-/// Without a manifest: keys holding the same value, a URL whose userinfo
-/// password is it (raw or percent-encoded), or a token signed with it (HS256).
+/// Without a manifest: a URL whose userinfo password is the old value (raw
+/// or percent-encoded), or a token signed with it (HS256). An equal value
+/// elsewhere is refused earlier ([`RotateError::SharedValue`]).
 /// Never a value that merely contains it: `BANNER=MyPassw0rdHint` is not a
 /// dependent of `PW=MyPassw0rd`.
 fn scanned_dependents(doc: &Document, key: &str, old: &SecretValue) -> Vec<String> {
@@ -292,7 +354,7 @@ fn scanned_dependents(doc: &Document, key: &str, old: &SecretValue) -> Vec<Strin
         }
         // Signed tokens start with a base64url `{"` header: `eyJ`.
         let signed = v.starts_with("eyJ") && jwt::verify_hs256(v, old.as_bytes(), 0).is_ok();
-        if v == old || userinfo_password(v).is_some_and(|(_, pw)| pw == old) || signed {
+        if userinfo_password(v).is_some_and(|(_, pw)| pw == old) || signed {
             out.push(e.key().to_owned());
         }
     }
@@ -537,6 +599,34 @@ mod tests {
     }
 
     #[test]
+    fn without_a_manifest_untrustworthy_values_are_refused() {
+        let d = doc("VAULT_ENC_KEY=your-encryption-key-32-chars-min\nPG_META_CRYPTO_KEY=your-encryption-key-32-chars-min\nPIN=12345678\nSHORT=deadbeef\nWEAK_PW=abcdefghij\nMINIO_ROOT_PASSWORD=minioadmin\nA=Zq8xT2mV9pL4rB7nK1wY6sD3fH0jG5cA\nB=Zq8xT2mV9pL4rB7nK1wY6sD3fH0jG5cA\n");
+        for key in [
+            "VAULT_ENC_KEY",
+            "PG_META_CRYPTO_KEY",
+            "PIN",
+            "SHORT",
+            "WEAK_PW",
+            "MINIO_ROOT_PASSWORD",
+        ] {
+            assert!(
+                matches!(
+                    plan(&d, None, &sel(&[key]), 0),
+                    Err(RotateError::Untrustworthy { .. })
+                ),
+                "{key}"
+            );
+        }
+        let e = plan(&d, None, &sel(&["A"]), 0).unwrap_err();
+        assert!(
+            matches!(&e, RotateError::SharedValue { other, .. } if other == "B"),
+            "{e}"
+        );
+        // Never two secrets made equal: the pair is refused as a pair too.
+        assert!(plan(&d, None, &sel(&["A", "B"]), 0).is_err());
+    }
+
+    #[test]
     fn without_a_manifest_kinds_are_inferred_and_embedded_copies_follow() {
         let secret = "s3cretS3cretS3cretS3cretS3cret01";
         let token = jwt::sign_hs256(
@@ -546,11 +636,11 @@ mod tests {
             Some(50),
         );
         let mut d = doc(&format!(
-            "PW=Ab3dEf7hIj9kLm1nOp2qRs4tUv6wXy8z\nURL=postgres://u:Ab3dEf7hIj9kLm1nOp2qRs4tUv6wXy8z@h/db\nALIAS=Ab3dEf7hIj9kLm1nOp2qRs4tUv6wXy8z\nJWT={secret}\nTOK={token}\nOTHER=x\nBANNER=Ab3dEf7hIj9kLm1nOp2qRs4tUv6wXy8zHint\n"
+            "PW=Ab3dEf7hIj9kLm1nOp2qRs4tUv6wXy8z\nURL=postgres://u:Ab3dEf7hIj9kLm1nOp2qRs4tUv6wXy8z@h/db\nJWT={secret}\nTOK={token}\nOTHER=x\nBANNER=Ab3dEf7hIj9kLm1nOp2qRs4tUv6wXy8zHint\n"
         ));
         let p = plan(&d, None, &sel(&["PW", "JWT"]), 0).unwrap();
         assert!(p.keys.iter().all(|k| k.inferred));
-        assert_eq!(p.dependents, ["URL", "ALIAS", "TOK"]);
+        assert_eq!(p.dependents, ["URL", "TOK"]);
         apply(&mut d, None, &p, false, &mut os_rng(), 1000).unwrap();
         let pw = d.get("PW").unwrap().expose().to_owned();
         assert_eq!(pw.len(), 32);
@@ -558,7 +648,6 @@ mod tests {
             d.get("URL").unwrap().expose(),
             format!("postgres://u:{pw}@h/db")
         );
-        assert_eq!(d.get("ALIAS").unwrap().expose(), pw);
         let claims = jwt::verify_hs256(
             d.get("TOK").unwrap().expose(),
             d.get("JWT").unwrap().expose().as_bytes(),

@@ -1,6 +1,7 @@
 //! Helpers shared by the end-to-end tests: the built binary, temporary
 //! directories, and third-party readers that are required in CI.
 
+pub mod attacker;
 pub mod docker;
 pub mod postgres;
 

@@ -1,0 +1,456 @@
+//! The unprivileged local attacker of `tests/tests/hostile.rs`: a real
+//! account (`secrets-attacker`), commands run as it with `setpriv`, and the
+//! snapshots that prove a victim file or directory was not touched.
+
+use std::hash::{Hash, Hasher};
+use std::io::{BufRead, BufReader, Write};
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, ChildStdout, Command, ExitStatus, Output, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use crate::{have_program, is_root, require};
+
+/// The attacker's account name.
+pub const NAME: &str = "secrets-attacker";
+
+/// The system interpreter: one under /root (pyenv) is not reachable by the
+/// attacker.
+pub const PYTHON: &str = "/usr/bin/python3";
+
+/// The attacker's uid and gid, creating the account once per test process.
+/// useradd exits 9 when another test process created it first.
+pub fn ids() -> (u32, u32) {
+    static IDS: OnceLock<(u32, u32)> = OnceLock::new();
+    *IDS.get_or_init(|| {
+        let status = Command::new("useradd")
+            .args(["-r", "-M", "-s", "/usr/sbin/nologin", NAME])
+            .stderr(Stdio::null())
+            .status()
+            .expect("useradd runs");
+        assert!(
+            status.success() || status.code() == Some(9),
+            "useradd {NAME}: {status}"
+        );
+        let id = |flag: &str| -> u32 {
+            let o = Command::new("id")
+                .args([flag, NAME])
+                .output()
+                .expect("id runs");
+            String::from_utf8_lossy(&o.stdout)
+                .trim()
+                .parse()
+                .expect("a numeric id")
+        };
+        (id("-u"), id("-g"))
+    })
+}
+
+/// The attacker's uid.
+pub fn uid() -> u32 {
+    ids().0
+}
+
+/// Whether the attacker can be played here (root, useradd, setpriv and the
+/// system python3); skips locally, fails under `CI=true`.
+pub fn require_attacker() -> bool {
+    let here = is_root()
+        && have_program("useradd")
+        && have_program("setpriv")
+        && Path::new(PYTHON).exists();
+    if !require(
+        here,
+        "root with useradd, setpriv and /usr/bin/python3",
+        "run as root; apt-get install passwd util-linux python3",
+    ) {
+        return false;
+    }
+    ids();
+    true
+}
+
+/// `program` run as the attacker: its own uid and gid, no supplementary
+/// groups, a minimal environment, working directory `/`.
+pub fn command(program: &str) -> Command {
+    let mut c = Command::new("setpriv");
+    c.args([
+        &format!("--reuid={NAME}"),
+        &format!("--regid={NAME}"),
+        "--clear-groups",
+        program,
+    ])
+    .current_dir("/")
+    .env_clear()
+    .env("PATH", "/usr/bin:/bin");
+    c
+}
+
+/// A Python script run as the attacker, with `args` as `sys.argv[1:]`.
+pub fn python(script: &str, args: &[&Path]) -> Command {
+    let mut c = command(PYTHON);
+    c.arg("-c").arg(script).args(args);
+    c
+}
+
+/// An attacker process running in the background, talking over its stdin
+/// and stdout; killed when dropped, so a failed assertion leaves no loop
+/// behind.
+#[derive(Debug)]
+pub struct Running {
+    child: Child,
+    stdin: Option<ChildStdin>,
+    stdout: BufReader<ChildStdout>,
+}
+
+impl Running {
+    /// Starts `command` with piped stdin and stdout.
+    pub fn spawn(mut command: Command) -> Running {
+        let mut child = command
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("the attacker process starts");
+        let stdin = child.stdin.take();
+        let stdout = BufReader::new(child.stdout.take().expect("piped"));
+        Running {
+            child,
+            stdin,
+            stdout,
+        }
+    }
+
+    /// The next line it prints (without the newline); panics at its end.
+    pub fn line(&mut self) -> String {
+        let mut s = String::new();
+        self.stdout.read_line(&mut s).expect("read the attacker");
+        assert!(!s.is_empty(), "the attacker process ended early");
+        s.trim_end_matches('\n').to_owned()
+    }
+
+    /// Waits for the line `expected` (the attacker saying it is in place).
+    pub fn expect(&mut self, expected: &str) {
+        let got = self.line();
+        assert_eq!(got, expected, "the attacker process said something else");
+    }
+
+    /// Sends a line on its stdin.
+    pub fn say(&mut self, line: &str) {
+        let stdin = self.stdin.as_mut().expect("stdin still open");
+        writeln!(stdin, "{line}").expect("write to the attacker");
+        stdin.flush().expect("flush");
+    }
+
+    /// Closes its stdin (a loop's signal to stop), waits, and returns what
+    /// it printed last.
+    pub fn finish(mut self) -> String {
+        drop(self.stdin.take());
+        let mut rest = String::new();
+        std::io::Read::read_to_string(&mut self.stdout, &mut rest).expect("read the attacker");
+        let status = self.child.wait().expect("wait for the attacker");
+        assert!(status.success(), "the attacker process failed: {status}");
+        rest.trim().to_owned()
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if self.child.try_wait().ok().flatten().is_none() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+/// The `secrets` binary under test: `$SECRETS_BIN` when set (to run this
+/// suite against another build, such as the previous release, and see which
+/// attacks it loses to), else the one built from these sources.
+pub fn secrets_bin() -> PathBuf {
+    match std::env::var_os("SECRETS_BIN").filter(|p| !p.is_empty()) {
+        Some(p) => PathBuf::from(p),
+        None => crate::secrets_bin(),
+    }
+}
+
+/// A `secrets` command run by root in `dir`, clean environment.
+pub fn secrets(dir: &Path) -> Command {
+    let mut c = Command::new(secrets_bin());
+    c.current_dir(dir)
+        .env_remove("RUST_BACKTRACE")
+        .env("NO_COLOR", "1");
+    c
+}
+
+/// `secrets ARGS` started by `sh` after the shell commands `prelude` (such
+/// as `ulimit -c unlimited`): the binary replaces the shell, so its pid is
+/// the child's.
+pub fn secrets_after(dir: &Path, prelude: &str, args: &[&str]) -> Command {
+    let mut c = Command::new("sh");
+    c.arg("-c")
+        .arg(format!("{prelude}; exec \"$0\" \"$@\""))
+        .arg(secrets_bin())
+        .args(args)
+        .current_dir(dir)
+        .env_remove("RUST_BACKTRACE")
+        .env("NO_COLOR", "1");
+    c
+}
+
+/// `secrets_after` under GNU time, which writes the peak RSS in KiB of the
+/// command to `rss` (read it with [`peak_kib`]).
+pub fn measured(dir: &Path, rss: &Path, prelude: &str, args: &[&str]) -> Command {
+    let mut c = Command::new(GNU_TIME);
+    c.arg("-o")
+        .arg(rss)
+        .args(["-f", "%M", "sh", "-c"])
+        .arg(format!("{prelude}; exec \"$0\" \"$@\""))
+        .arg(secrets_bin())
+        .args(args)
+        .current_dir(dir)
+        .env_remove("RUST_BACKTRACE")
+        .env("NO_COLOR", "1");
+    c
+}
+
+/// GNU time (Debian package `time`).
+pub const GNU_TIME: &str = "/usr/bin/time";
+
+/// The peak RSS in KiB that GNU time wrote to `rss` (removed), if it did.
+pub fn peak_kib(rss: &Path) -> Option<u64> {
+    let text = std::fs::read_to_string(rss).ok()?;
+    let _ = std::fs::remove_file(rss);
+    text.lines().last()?.trim().parse().ok()
+}
+
+/// A command that ran under a watchdog.
+#[derive(Debug)]
+pub struct Watched {
+    /// Its output (killed: what it wrote until then).
+    pub output: Output,
+    /// Whether it ended by itself before the limit.
+    pub finished: bool,
+    /// How long it ran.
+    pub elapsed: Duration,
+}
+
+/// Runs `command` (stdin closed), killing it after `limit` with its whole
+/// process group (a wrapper such as GNU time, and what it started).
+pub fn run_watched(mut command: Command, limit: Duration) -> Watched {
+    use std::os::unix::process::CommandExt;
+    let start = Instant::now();
+    let mut child = command
+        .process_group(0)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the command starts");
+    // Drained on threads, so a chatty child never blocks on a full pipe.
+    let drain = |r: Option<Box<dyn std::io::Read + Send>>| {
+        std::thread::spawn(move || {
+            let mut buf = Vec::new();
+            if let Some(mut r) = r {
+                let _ = r.read_to_end(&mut buf);
+            }
+            buf
+        })
+    };
+    let out = drain(child.stdout.take().map(|s| Box::new(s) as _));
+    let err = drain(child.stderr.take().map(|s| Box::new(s) as _));
+    let (status, finished): (ExitStatus, bool) = loop {
+        if let Some(s) = child.try_wait().expect("wait") {
+            break (s, true);
+        }
+        if start.elapsed() >= limit {
+            let _ = Command::new("kill")
+                .args(["-KILL", "--", &format!("-{}", child.id())])
+                .status();
+            let _ = child.kill();
+            break (child.wait().expect("wait"), false);
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    let elapsed = start.elapsed();
+    Watched {
+        output: Output {
+            status,
+            stdout: out.join().expect("stdout"),
+            stderr: err.join().expect("stderr"),
+        },
+        finished,
+        elapsed,
+    }
+}
+
+/// What an attack must not change about a file or directory: type, mode,
+/// owner, inode, link count, change time, and content (a directory's: its
+/// names). Content over 1 MiB is kept as a hash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Snapshot {
+    kind: &'static str,
+    mode: u32,
+    uid: u32,
+    gid: u32,
+    ino: u64,
+    nlink: u64,
+    ctime: (i64, i64),
+    content: Content,
+}
+
+#[derive(Clone, PartialEq, Eq)]
+enum Content {
+    Bytes(Vec<u8>),
+    Hash(u64, u64),
+    Names(Vec<String>),
+    Target(PathBuf),
+    None,
+}
+
+impl Snapshot {
+    /// Its mode bits and owner.
+    pub fn mode_and_owner(&self) -> (u32, u32) {
+        (self.mode, self.uid)
+    }
+}
+
+impl std::fmt::Debug for Content {
+    // Text, so that a failed assertion shows what was written.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Content::Bytes(b) => write!(f, "{:?}", String::from_utf8_lossy(b)),
+            Content::Hash(len, h) => write!(f, "{len} bytes, hash {h:016x}"),
+            Content::Names(n) => write!(f, "{n:?}"),
+            Content::Target(t) => write!(f, "-> {}", t.display()),
+            Content::None => f.write_str("-"),
+        }
+    }
+}
+
+/// The snapshot of `path` (not following a final symlink).
+pub fn snapshot(path: &Path) -> Snapshot {
+    let m = std::fs::symlink_metadata(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let ft = m.file_type();
+    let (kind, content) = if ft.is_file() {
+        let bytes = std::fs::read(path).expect("read the file");
+        let content = if bytes.len() > 1 << 20 {
+            let mut h = std::collections::hash_map::DefaultHasher::new();
+            bytes.hash(&mut h);
+            Content::Hash(bytes.len() as u64, h.finish())
+        } else {
+            Content::Bytes(bytes)
+        };
+        ("file", content)
+    } else if ft.is_dir() {
+        ("directory", Content::Names(crate::dir_entries(path)))
+    } else if ft.is_symlink() {
+        (
+            "symlink",
+            Content::Target(std::fs::read_link(path).expect("readlink")),
+        )
+    } else {
+        ("special", Content::None)
+    };
+    Snapshot {
+        kind,
+        mode: m.mode() & 0o7777,
+        uid: m.uid(),
+        gid: m.gid(),
+        ino: m.ino(),
+        nlink: m.nlink(),
+        ctime: (m.ctime(), m.ctime_nsec()),
+        content,
+    }
+}
+
+/// Panics unless `path` is as `before` was.
+pub fn assert_unchanged(path: &Path, before: &Snapshot, context: &str) {
+    let now = snapshot(path);
+    assert!(
+        now == *before,
+        "{context}: {} changed\nbefore: {before:?}\nafter:  {now:?}",
+        path.display()
+    );
+}
+
+/// Whether `path` still is as `before` was.
+pub fn unchanged(path: &Path, before: &Snapshot) -> bool {
+    std::fs::symlink_metadata(path).is_ok() && snapshot(path) == *before
+}
+
+/// A temporary directory, root's, that the attacker can traverse (0755;
+/// tempfile makes them 0700).
+pub fn public_tempdir() -> tempfile::TempDir {
+    let d = tempfile::tempdir().expect("a temporary directory");
+    chmod(d.path(), 0o755);
+    d
+}
+
+/// `chmod MODE path`.
+pub fn chmod(path: &Path, mode: u32) {
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
+        .unwrap_or_else(|e| panic!("chmod {}: {e}", path.display()));
+}
+
+/// Gives `path` (not following a symlink) to the attacker.
+pub fn give(path: &Path) {
+    let (u, g) = ids();
+    std::os::unix::fs::lchown(path, Some(u), Some(g))
+        .unwrap_or_else(|e| panic!("chown {}: {e}", path.display()));
+}
+
+/// A directory at `mode`, the attacker's when `attackers`.
+pub fn mkdir(path: &Path, mode: u32, attackers: bool) {
+    std::fs::create_dir(path).unwrap_or_else(|e| panic!("mkdir {}: {e}", path.display()));
+    chmod(path, mode);
+    if attackers {
+        give(path);
+    }
+}
+
+/// A file holding `content` at `mode`, the attacker's when `attackers`.
+pub fn file(path: &Path, content: &[u8], mode: u32, attackers: bool) {
+    std::fs::write(path, content).unwrap_or_else(|e| panic!("write {}: {e}", path.display()));
+    chmod(path, mode);
+    if attackers {
+        give(path);
+    }
+}
+
+/// The exit code, or a description of the signal that ended it.
+pub fn code(o: &Output) -> Result<i32, String> {
+    o.status
+        .code()
+        .ok_or_else(|| format!("killed: {}", o.status))
+}
+
+/// Its stderr, lossily.
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// Its stdout, lossily.
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// The findings of a JSON report (`--format json`) as `(rule, severity)`,
+/// empty when stdout is not one.
+pub fn findings(o: &Output) -> Vec<(String, String)> {
+    let Ok(v) = serde_json::from_slice::<serde_json::Value>(&o.stdout) else {
+        return Vec::new();
+    };
+    let text = |f: &serde_json::Value, k: &str| f[k].as_str().unwrap_or_default().to_owned();
+    v["findings"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .map(|f| (text(f, "rule"), text(f, "severity")))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The rule ids of a JSON report.
+pub fn rules(o: &Output) -> Vec<String> {
+    findings(o).into_iter().map(|(r, _)| r).collect()
+}

@@ -4,15 +4,14 @@ use std::io::Write;
 
 use crate::failure::Failure;
 
-/// Where secret output went when stdout is not a pipe or a terminal.
+/// Where secret output went.
 #[derive(Debug)]
 pub enum SecretOutput {
-    /// Written to stdout (a pipe, a terminal, or a file only the caller
-    /// could have opened).
+    /// Written to stdout (a pipe or a terminal).
     Stdout,
-    /// Stdout was a file the shell created with its umask (readable by
-    /// others, so another user could hold it open): a new 0600 file was
-    /// put in its place by the secure writer and the shell's stays empty.
+    /// Stdout was a file the shell created before `secrets` ran (another
+    /// user could hold it open): a new 0600 file was put in its place by
+    /// the secure writer, and the shell's stays empty.
     Replaced(String),
 }
 
@@ -20,10 +19,11 @@ pub enum SecretOutput {
 ///
 /// When stdout is a regular file (`secrets generate > .env`), the shell
 /// created it before `secrets` ran, with its umask: another user may
-/// already hold it open, and no later `fchmod` takes that away. So a value
-/// is never put into such an inode: when it is empty, owned by the caller
-/// and has one link, the secure writer replaces the name it has (checked to
-/// be the same inode) with a new 0600 file; otherwise it is refused.
+/// already hold it open, and no later `fchmod` takes that away (nor does a
+/// 0600 mode now prove it was never readable). So a value is never put into
+/// such an inode: when it is empty, owned by the caller and has one link,
+/// the secure writer replaces the name it has (checked to be the same
+/// inode) with a new 0600 file; otherwise it is refused.
 pub fn write_secret_stdout(text: &str) -> Result<SecretOutput, Failure> {
     use secrets_core::safe_fs::caller_uid;
     use secrets_core::secure_file::{SecureFile, WriteOptions};
@@ -32,35 +32,29 @@ pub fn write_secret_stdout(text: &str) -> Result<SecretOutput, Failure> {
         .map_err(|e| Failure::Error(format!("cannot inspect stdout: {e}")))?;
     let regular =
         rustix::fs::FileType::from_raw_mode(st.st_mode) == rustix::fs::FileType::RegularFile;
-    let mode = st.st_mode & 0o7777;
-    if !regular || (mode & 0o077 == 0 && st.st_uid == caller_uid() && st.st_nlink == 1) {
+    if !regular {
         write_stdout(text).map_err(|e| Failure::Error(format!("cannot write to stdout: {e}")))?;
         return Ok(SecretOutput::Stdout);
     }
-    let refuse = |why: String| {
+    let refuse = |why: &str| {
         Failure::Error(format!(
-            "stdout is a file {why}; another user could have opened it before secrets ran, so no secret is written to it: use `secrets write --out FILE`, or `(umask 077; secrets ... > FILE)`"
+            "stdout is a file {why}; another user could have opened it before secrets ran, so no secret is written into it: use `secrets write --out FILE`, or redirect to a new file"
         ))
     };
     if st.st_size != 0 || st.st_uid != caller_uid() || st.st_nlink != 1 {
-        return Err(refuse(format!(
-            "readable by others (mode {mode:04o}) that is not a new empty file of yours"
-        )));
+        return Err(refuse("that is not a new, empty file of yours"));
     }
     // The name the shell opened; used only to find the directory, and
     // checked under the lock to still be the very same inode.
-    let link = std::fs::read_link("/proc/self/fd/1").map_err(|e| {
-        refuse(format!(
-            "readable by others (mode {mode:04o}) whose name cannot be read ({e})"
-        ))
-    })?;
+    let link =
+        std::fs::read_link("/proc/self/fd/1").map_err(|_| refuse("whose name cannot be read"))?;
     if link.to_string_lossy().ends_with(" (deleted)") {
-        return Err(refuse("that was removed".into()));
+        return Err(refuse("that was removed"));
     }
     let file = SecureFile::open(&link, WriteOptions::default())?;
     let locked = file.lock()?;
     if locked.identity()? != Some((st.st_dev, st.st_ino)) {
-        return Err(refuse("whose name now names another file".into()));
+        return Err(refuse("whose name now names another file"));
     }
     locked.replace(text.as_bytes())?;
     Ok(SecretOutput::Replaced(link.display().to_string()))

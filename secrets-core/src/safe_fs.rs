@@ -934,6 +934,66 @@ pub fn read_meta_nofollow(path: &Path) -> Result<Option<OpenFile>, FsError> {
         .map(Some)
 }
 
+/// Reads a file that carries authority, as OpenSSH reads a key file under
+/// `StrictModes`: its directory must pass [`Dir::open`] for the caller
+/// alone (every directory on the way owned by root or the caller, none
+/// writable by others unless sticky, its own not writable by others), and
+/// the file must be a regular file owned by root or the caller and not
+/// writable by group or others. A symlink is followed only where
+/// [`Dir::symlink_target`] allows. Its type is checked before it is opened,
+/// so a device is never opened. `Ok(None)` when it does not exist.
+pub fn read_trusted(path: &Path, limit: u64) -> Result<Option<Zeroizing<Vec<u8>>>, FsError> {
+    let mut path = path.to_owned();
+    for _ in 0..MAX_SYMLINKS {
+        let (dir_path, name) = split(&path)?;
+        let dir = match Dir::open(&dir_path, &Trust::caller()) {
+            Ok(d) => d,
+            Err(e) if e.is_not_found() => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        if let Some(target) = dir.symlink_target(&name)? {
+            path = if target.is_absolute() {
+                target
+            } else {
+                dir_path.join(target)
+            };
+            continue;
+        }
+        // The directory is the caller's alone: nobody can swap the name
+        // between this check and the open.
+        let st = match rustix::fs::statat(dir.fd(), &name, AtFlags::SYMLINK_NOFOLLOW) {
+            Ok(st) => st,
+            Err(Errno::NOENT) => return Ok(None),
+            Err(e) => return Err(io_error(&path, "stat", e)),
+        };
+        if !is_regular(&st) {
+            return Err(FsError::NotRegular {
+                what: type_name(&st),
+                path,
+            });
+        }
+        let Some(f) = dir.open_file(&name)? else {
+            return Ok(None);
+        };
+        let f = f.require_regular()?;
+        if !Trust::trusts_strictly(f.uid()) {
+            return Err(FsError::ForeignOwner {
+                uid: f.uid(),
+                path: f.path,
+            });
+        }
+        if let Some(who) = writers(f.mode()) {
+            return Err(FsError::UnsafeDirectory {
+                reason: format!("the file is writable by {who} (mode {:04o})", f.mode()),
+                dir: f.path,
+                hint: "; make it private with `chmod go-w`",
+            });
+        }
+        return f.read_all(limit).map(Some);
+    }
+    Err(FsError::Symlink(path))
+}
+
 /// Reads a file the user named (a manifest, a template, a compose file):
 /// symlinks on the way are followed as the user named them, but the file
 /// itself must be a regular file within `limit` bytes; a FIFO or device is

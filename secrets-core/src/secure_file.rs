@@ -117,6 +117,9 @@ pub struct WriteOptions {
     pub mkdir: bool,
     /// How long to wait for another writer's lock.
     pub lock_wait: Duration,
+    /// The owner was read from the existing file by path ([`WriteOptions::preserving`]):
+    /// only a hint, which the handle under the lock must confirm exactly.
+    preserved: bool,
 }
 
 impl Default for WriteOptions {
@@ -127,6 +130,7 @@ impl Default for WriteOptions {
             follow_symlinks: false,
             mkdir: false,
             lock_wait: DEFAULT_LOCK_WAIT,
+            preserved: false,
         }
     }
 }
@@ -189,6 +193,7 @@ impl WriteOptions {
             uid: Some(file.uid()),
             gid: Some(file.gid()),
         });
+        options.preserved = true;
         Ok(options)
     }
 
@@ -221,8 +226,9 @@ pub enum WriteError {
     /// A mode with bits for others, or no owner read bit.
     #[error("mode {0:04o} is not allowed: secret files are 0600, 0400, or group-readable 0640/0440 at most")]
     Mode(u32),
-    /// The file's owner changed between planning and writing.
-    #[error("{0}: its owner changed while it was being rotated")]
+    /// The file's owner changed between reading it by path and opening it
+    /// under the lock: another file was swapped in.
+    #[error("{0}: its owner changed while it was being opened; refusing (was the file swapped?)")]
     OwnerChanged(PathBuf),
 }
 
@@ -398,6 +404,20 @@ impl Locked<'_> {
         }
     }
 
+    /// With [`WriteOptions::preserving`], the owner read by path decided which
+    /// directories were trusted: the file under the lock must have exactly
+    /// that owner and group (root's file swapped in is not "preserved" as
+    /// another user's).
+    fn confirm_preserved_owner(&self, f: &OpenFile) -> Result<(), WriteError> {
+        let options = &self.file.options;
+        if let (true, Some(o)) = (options.preserved, options.owner) {
+            if o.uid != Some(f.uid()) || o.gid != Some(f.gid()) {
+                return Err(WriteError::OwnerChanged(f.path().to_owned()));
+            }
+        }
+        Ok(())
+    }
+
     /// The existing target's device and inode (after the same checks as
     /// [`Locked::read`]), `None` when absent.
     pub fn identity(&self) -> Result<Option<(u64, u64)>, WriteError> {
@@ -419,12 +439,7 @@ impl Locked<'_> {
         let Some(f) = self.existing(name)? else {
             return Ok(None);
         };
-        if let Some(uid) = self.file.options.owner.and_then(|o| o.uid) {
-            // `preserving` read the owner by path; the handle must agree.
-            if f.uid() != uid && f.uid() != safe_fs::caller_uid() && f.uid() != 0 {
-                return Err(WriteError::OwnerChanged(f.path().to_owned()));
-            }
-        }
+        self.confirm_preserved_owner(&f)?;
         Ok(Some(f.read_all(limit)?))
     }
 
@@ -434,6 +449,7 @@ impl Locked<'_> {
         let Some(f) = self.existing(&self.file.name)? else {
             return Ok(Vec::new());
         };
+        self.confirm_preserved_owner(&f)?;
         let options = &self.file.options;
         let mut changes = Vec::new();
         let mode = f.mode();
@@ -469,7 +485,13 @@ impl Locked<'_> {
     }
 
     fn replace_name(&self, name: &OsStr, content: &[u8], mode: u32) -> Result<Change, WriteError> {
-        let existed = self.existing(name)?.is_some();
+        let existing = self.existing(name)?;
+        if let Some(f) = &existing {
+            if name == self.file.name {
+                self.confirm_preserved_owner(f)?;
+            }
+        }
+        let existed = existing.is_some();
         let dir = &self.file.dir;
         let options = &self.file.options;
         let (tmp_name, tmp) = self.create_temp(name)?;

@@ -1096,9 +1096,17 @@ fn attacker_holds(dir: &Path, marker: &[u8]) -> bool {
     // The names move under us: look a few times.
     (0..5).any(|_| {
         [".env", ".decoy"].iter().any(|n| {
-            let p = dir.join(n);
-            fs::symlink_metadata(&p).is_ok_and(|m| m.uid() == attacker::uid())
-                && fs::read(&p).is_ok_and(|b| b.windows(marker.len()).any(|w| w == marker))
+            // One handle for the owner and the content: the names keep
+            // swapping, and a stat then a read by name could pair the
+            // attacker's owner with root's content.
+            use std::io::Read;
+            let Ok(mut f) = fs::File::open(dir.join(n)) else {
+                return false;
+            };
+            let mut content = Vec::new();
+            f.metadata().is_ok_and(|m| m.uid() == attacker::uid())
+                && f.read_to_end(&mut content).is_ok()
+                && content.windows(marker.len()).any(|w| w == marker)
         })
     })
 }

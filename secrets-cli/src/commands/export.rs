@@ -147,7 +147,7 @@ pub fn run(command: ExportCommand) -> Result<ExitCode, Failure> {
                     if let crate::output::SecretOutput::Replaced(path) =
                         crate::output::write_secret_stdout(&manifest)?
                     {
-                        crate::note!("secrets: stdout was {path}, created by the shell readable by others: wrote a new file there at mode 0600 instead");
+                        crate::note!("secrets: stdout was {path}, a file the shell created: wrote a new file there at mode 0600 instead (the shell's stays empty)");
                     }
                 }
             }

@@ -43,7 +43,7 @@ pub fn run(args: GenerateArgs) -> Result<ExitCode, Failure> {
         }
     };
     if let output::SecretOutput::Replaced(path) = output::write_secret_stdout(&text)? {
-        crate::note!("secrets: stdout was {path}, created by the shell readable by others: wrote a new file there at mode 0600 instead");
+        crate::note!("secrets: stdout was {path}, a file the shell created: wrote a new file there at mode 0600 instead (the shell's stays empty)");
     }
     if !resolved.missing_external.is_empty() {
         crate::note!(

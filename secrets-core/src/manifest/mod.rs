@@ -49,10 +49,16 @@ pub enum ManifestError {
         /// The I/O error.
         source: std::io::Error,
     },
-    /// The file is not a regular file within the size limit, or could not
-    /// be opened.
-    #[error(transparent)]
-    File(#[from] crate::safe_fs::FsError),
+    /// The manifest could not be read safely: it, or a directory above it,
+    /// is controlled by another user, or it is not a regular file within
+    /// the size limit.
+    #[error("{error} (a manifest decides owners, modes and database roles, so it must be controlled by root or you alone)")]
+    Untrusted {
+        /// The manifest.
+        path: PathBuf,
+        /// Why.
+        error: crate::safe_fs::FsError,
+    },
     /// The content is wrong at a place.
     #[error("{origin}: {message}")]
     Invalid {
@@ -262,14 +268,22 @@ impl Locator<'_> {
 
 impl ManifestFile {
     /// Reads and parses a manifest file.
-    /// The file must be a regular file (a FIFO or device is refused without
-    /// blocking) of at most [`crate::safe_fs::limits::MANIFEST`] bytes.
+    /// A manifest decides owners, modes and database roles, so it is read as
+    /// a key file is ([`crate::safe_fs::read_trusted`]): owned by root or the
+    /// caller, writable by nobody else, in directories nobody else can
+    /// change; a regular file of at most
+    /// [`crate::safe_fs::limits::MANIFEST`] bytes.
     pub fn load(path: &Path) -> Result<Self, ManifestError> {
-        use crate::safe_fs::{limits, read_named};
-        let bytes = read_named(path, limits::MANIFEST)?.ok_or_else(|| ManifestError::Read {
-            path: path.to_owned(),
-            source: std::io::ErrorKind::NotFound.into(),
-        })?;
+        use crate::safe_fs::{limits, read_trusted};
+        let bytes = read_trusted(path, limits::MANIFEST)
+            .map_err(|error| ManifestError::Untrusted {
+                path: path.to_owned(),
+                error,
+            })?
+            .ok_or_else(|| ManifestError::Read {
+                path: path.to_owned(),
+                source: std::io::ErrorKind::NotFound.into(),
+            })?;
         let text = std::str::from_utf8(&bytes).map_err(|e| ManifestError::Read {
             path: path.to_owned(),
             source: std::io::Error::new(std::io::ErrorKind::InvalidData, e),

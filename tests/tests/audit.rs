@@ -341,6 +341,9 @@ fn dirty_tree(dir: &Path) -> Vec<String> {
     clean_env(&app);
     fs::set_permissions(app.join(".env"), fs::Permissions::from_mode(0o644)).unwrap();
     fs::set_permissions(&app, fs::Permissions::from_mode(0o777)).unwrap();
+    // The manifest stays where nobody else can change it (a manifest in a
+    // world-writable directory is refused).
+    fs::rename(app.join("secrets.toml"), dir.join("secrets.toml")).unwrap();
     fs::write(app.join("Dockerfile"), "FROM scratch\nCOPY . .\n").unwrap();
     let mut values = vec![
         "Zq8xT2mV9pL4rB7nK1wY6sD3".to_owned(),
@@ -367,7 +370,7 @@ fn no_output_format_shows_a_secret_and_sarif_validates() {
                 "--format",
                 format,
                 "--manifest",
-                "app/secrets.toml",
+                "secrets.toml",
                 "--owner",
                 "65534",
             ])

@@ -229,7 +229,7 @@ fn long_text(path: &str) -> String {
 
 /// Adds the examples and exit codes to `cmd` (named by `words`) and its
 /// subcommands; `pages` drops clap's `help` subcommands, which have no page.
-fn decorate(cmd: Command, words: &mut Vec<String>, pages: bool) -> Command {
+fn decorate(cmd: Command, words: &[String], pages: bool) -> Command {
     // The command's words after `secrets`: `export swarm`.
     let path = words.join(" ");
     let mut cmd = cmd
@@ -241,13 +241,8 @@ fn decorate(cmd: Command, words: &mut Vec<String>, pages: bool) -> Command {
         .map(|s| s.get_name().to_owned())
         .collect();
     for name in names {
-        words.push(name.clone());
-        cmd = cmd.mut_subcommand(&name, |sub| {
-            // A subcommand built from the same words, taken out and put back.
-            let mut w = words.clone();
-            decorate(sub, &mut w, pages)
-        });
-        words.pop();
+        let words = [words, std::slice::from_ref(&name)].concat();
+        cmd = cmd.mut_subcommand(&name, |sub| decorate(sub, &words, pages));
     }
     cmd
 }
@@ -255,12 +250,7 @@ fn decorate(cmd: Command, words: &mut Vec<String>, pages: bool) -> Command {
 /// The whole command line interface: the derive definition with each
 /// command's examples and exit codes.
 pub fn command() -> Command {
-    decorate(Cli::command(), &mut Vec::new(), false)
-}
-
-/// The subcommands of a command built for the man pages (no `help`).
-fn documented(cmd: &Command) -> impl Iterator<Item = &Command> {
-    cmd.get_subcommands()
+    decorate(Cli::command(), &[], false)
 }
 
 /// The man page of one command (built, so its display name is
@@ -282,7 +272,7 @@ fn render_page(cmd: &Command, path: &str, parent: Option<&str>) -> std::io::Resu
     if cmd.get_arguments().any(|a| !a.is_hide_set()) {
         page.render_options_section(&mut out)?;
     }
-    if documented(cmd).next().is_some() {
+    if cmd.get_subcommands().next().is_some() {
         page.render_subcommands_section(&mut out)?;
     }
     let mut roff = Roff::new();
@@ -314,7 +304,7 @@ fn render_page(cmd: &Command, path: &str, parent: Option<&str>) -> std::io::Resu
     }
     let name = |c: &Command| c.get_display_name().unwrap_or(c.get_name()).to_owned();
     let mut see_also: Vec<String> = parent.map(str::to_owned).into_iter().collect();
-    see_also.extend(documented(cmd).map(name));
+    see_also.extend(cmd.get_subcommands().map(name));
     if !see_also.is_empty() {
         roff.control("SH", ["SEE ALSO"]);
         let last = see_also.len() - 1;
@@ -344,7 +334,7 @@ pub fn write_man_pages(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
         let file = dir.join(format!("{name}.1"));
         std::fs::write(&file, render_page(cmd, &path.join(" "), parent)?)?;
         written.push(file);
-        for sub in documented(cmd) {
+        for sub in cmd.get_subcommands() {
             path.push(sub.get_name().to_owned());
             walk(sub, path, Some(&name), dir, written)?;
             path.pop();
@@ -352,7 +342,7 @@ pub fn write_man_pages(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
         Ok(())
     }
     std::fs::create_dir_all(dir)?;
-    let mut cmd = decorate(Cli::command(), &mut Vec::new(), true);
+    let mut cmd = decorate(Cli::command(), &[], true);
     cmd.build();
     let mut written = Vec::new();
     walk(&cmd, &mut Vec::new(), None, dir, &mut written)?;
@@ -374,13 +364,13 @@ mod tests {
 
     #[test]
     fn every_command_has_examples_and_every_example_names_a_command() {
-        let mut cmd = decorate(Cli::command(), &mut Vec::new(), true);
+        let mut cmd = decorate(Cli::command(), &[], true);
         cmd.build();
         fn walk(cmd: &Command, path: &mut Vec<String>, seen: &mut Vec<String>) {
             let p = path.join(" ");
             assert!(!examples(&p).is_empty(), "`secrets {p}` has no examples");
             seen.push(p);
-            for sub in documented(cmd) {
+            for sub in cmd.get_subcommands() {
                 path.push(sub.get_name().to_owned());
                 walk(sub, path, seen);
                 path.pop();

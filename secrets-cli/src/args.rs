@@ -6,13 +6,37 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 /// Generate, write, rotate, check, audit and export the secrets of
 /// self-hosted Docker stacks.
-///
-/// Exit codes: 0 success, 1 findings, 2 usage or operational error.
 #[derive(Debug, Parser)]
 #[command(name = "secrets", version, about, propagate_version = true)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    #[command(flatten)]
+    pub global: GlobalArgs,
+}
+
+/// Options every command takes.
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// Colour in findings: auto (on a terminal, unless NO_COLOR is set), always or never.
+    #[arg(
+        long,
+        value_enum,
+        value_name = "WHEN",
+        default_value = "auto",
+        global = true
+    )]
+    pub color: ColorWhen,
+    /// No notes on stderr, for scripts; errors and warnings still go there.
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorWhen {
+    Auto,
+    Always,
+    Never,
 }
 
 #[derive(Debug, Subcommand)]
@@ -35,6 +59,24 @@ pub enum Command {
     /// Hash a password read from stdin.
     #[command(subcommand)]
     Hash(HashCommand),
+    /// Print the completion script of a shell.
+    Completions(CompletionsArgs),
+    /// Write the man pages of secrets and each subcommand.
+    Man(ManArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// Directory for the pages (secrets.1, secrets-rotate.1, ...), created if missing.
+    #[arg(long, value_name = "DIR")]
+    pub dir: PathBuf,
 }
 
 #[derive(Debug, Subcommand)]

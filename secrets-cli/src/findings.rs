@@ -1,7 +1,6 @@
 //! Rendering findings as text, and the exit code they call for.
 
 use std::fmt::Write as _;
-use std::io::IsTerminal;
 
 use secrets_core::check::{Finding, Severity};
 
@@ -22,14 +21,9 @@ pub fn fails(findings: &[Finding], fail_on: FailOn) -> bool {
     findings.iter().any(|f| f.severity >= threshold(fail_on))
 }
 
-/// Colour only on a terminal, and never with NO_COLOR set.
-fn colour() -> bool {
-    std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stdout().is_terminal()
-}
-
 /// `PATH:LINE: severity RULE name: message` and an indented hint per finding.
 pub fn text(findings: &[Finding]) -> String {
-    let colour = colour();
+    let colour = crate::output::colour_stdout();
     let mut out = String::new();
     for f in findings {
         let path = f.path.display().to_string();

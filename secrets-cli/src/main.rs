@@ -8,11 +8,13 @@ mod args;
 mod commands;
 mod failure;
 mod findings;
+mod manual;
 mod output;
 
+use std::ffi::OsString;
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::{ColorChoice, FromArgMatches};
 
 use crate::failure::Failure;
 
@@ -31,9 +33,37 @@ fn harden_process() {
     );
 }
 
+/// `--color` as given before clap parses, so that clap's own help and
+/// errors follow it too (the last one wins, none after `--`).
+fn color_choice(argv: &[OsString]) -> ColorChoice {
+    let mut choice = ColorChoice::Auto;
+    let mut words = argv.iter().skip(1).map(|a| a.to_str().unwrap_or(""));
+    while let Some(word) = words.next() {
+        let value = match word {
+            "--" => break,
+            "--color" => words.next().unwrap_or(""),
+            w => match w.strip_prefix("--color=") {
+                Some(v) => v,
+                None => continue,
+            },
+        };
+        choice = match value {
+            "always" => ColorChoice::Always,
+            "never" => ColorChoice::Never,
+            _ => ColorChoice::Auto,
+        };
+    }
+    choice
+}
+
 fn main() -> ExitCode {
     harden_process();
-    let args = args::Cli::parse();
+    let argv: Vec<OsString> = std::env::args_os().collect();
+    let matches = manual::command()
+        .color(color_choice(&argv))
+        .get_matches_from(&argv);
+    let args = args::Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+    output::configure(args.global.quiet, args.global.color);
     let result = match args.command {
         args::Command::Generate(a) => commands::generate::run(a),
         args::Command::Catalog(a) => commands::catalog::run(a),
@@ -43,11 +73,13 @@ fn main() -> ExitCode {
         args::Command::Audit(a) => commands::audit::run(a),
         args::Command::Export(a) => commands::export::run(a),
         args::Command::Hash(a) => commands::hash::run(a),
+        args::Command::Completions(a) => commands::completions::run(a),
+        args::Command::Man(a) => commands::man::run(a),
     };
     match result {
         Ok(code) => code,
         Err(Failure::Error(message)) => {
-            crate::note!("secrets: error: {message}");
+            crate::warn!("secrets: error: {message}");
             ExitCode::from(2)
         }
     }

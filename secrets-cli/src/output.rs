@@ -1,8 +1,42 @@
 //! Output: secret material to stdout, text, and one-line notes on stderr.
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 
+use crate::args::ColorWhen;
 use crate::failure::Failure;
+
+/// `-q`: notes are not printed.
+static QUIET: AtomicBool = AtomicBool::new(false);
+/// `--color`: 0 auto, 1 always, 2 never.
+static COLOR: AtomicU8 = AtomicU8::new(0);
+
+/// Sets the global options once, before a command runs.
+pub fn configure(quiet: bool, color: ColorWhen) {
+    QUIET.store(quiet, Ordering::Relaxed);
+    let c = match color {
+        ColorWhen::Auto => 0,
+        ColorWhen::Always => 1,
+        ColorWhen::Never => 2,
+    };
+    COLOR.store(c, Ordering::Relaxed);
+}
+
+/// Whether to colour stdout: `--color always` even to a pipe, never with
+/// `--color never`; otherwise on a terminal, unless NO_COLOR is set
+/// (an explicit option outranks the environment, as no-color.org asks).
+pub fn colour_stdout() -> bool {
+    match COLOR.load(Ordering::Relaxed) {
+        1 => true,
+        2 => false,
+        _ => no_color_unset() && std::io::stdout().is_terminal(),
+    }
+}
+
+/// NO_COLOR is absent or empty.
+pub fn no_color_unset() -> bool {
+    std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+}
 
 /// Where secret output went.
 #[derive(Debug)]
@@ -100,18 +134,32 @@ pub fn escape_controls(text: &str) -> std::borrow::Cow<'_, str> {
     std::borrow::Cow::Owned(out)
 }
 
-/// Prints a line on stderr, its control characters escaped (one line,
-/// whatever a path or key holds). A closed or full stderr must not turn a
-/// completed operation into a crash, so errors are ignored.
+/// Prints a line on stderr unless `-q`, its control characters escaped (one
+/// line, whatever a path or key holds).
 pub fn note(line: std::fmt::Arguments<'_>) {
+    if !QUIET.load(Ordering::Relaxed) {
+        warn(line);
+    }
+}
+
+/// Prints a line on stderr even with `-q` (an error or a warning), its
+/// control characters escaped. A closed or full stderr must not turn a
+/// completed operation into a crash, so errors are ignored.
+pub fn warn(line: std::fmt::Arguments<'_>) {
     let text = line.to_string();
     let _ = writeln!(std::io::stderr().lock(), "{}", escape_controls(&text));
 }
 
-/// `note!("...", args)`: one line on stderr, never a secret.
+/// `note!("...", args)`: one line on stderr, never a secret; `-q` drops it.
 #[macro_export]
 macro_rules! note {
     ($($arg:tt)*) => { $crate::output::note(format_args!($($arg)*)) };
+}
+
+/// `warn!("...", args)`: an error or warning line on stderr, kept by `-q`.
+#[macro_export]
+macro_rules! warn {
+    ($($arg:tt)*) => { $crate::output::warn(format_args!($($arg)*)) };
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@
 //! - [`envfile`]: the lossless `.env` document and value quoting;
 //! - [`secure_file`]: atomic writes at 0600, owned by a service user;
 //! - [`rotate`]: new values with their dependents;
+//! - [`suggest`]: "did you mean" for unknown names;
 //! - [`check`] and [`audit`]: validation and the pre-deploy gate; [`report`]:
 //!   their JSON and SARIF forms.
 //!
@@ -30,6 +31,7 @@ pub mod safe_fs;
 mod secret;
 pub mod secure_file;
 pub mod stack;
+pub mod suggest;
 
 pub use secret::SecretValue;
 

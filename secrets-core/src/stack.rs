@@ -8,7 +8,7 @@ use std::path::Path;
 use rand::{CryptoRng, Rng};
 
 use crate::generate::DeriveError;
-use crate::manifest::{catalog, ManifestError, ManifestFile, Origin, Source, VarDef};
+use crate::manifest::{catalog, ManifestError, ManifestFile, Namespace, Origin, Source, VarDef};
 use crate::SecretValue;
 
 /// The variables of a stack, in output order: included components first (a
@@ -290,10 +290,11 @@ fn add_component(
         });
     }
     let Some(file) = catalog::component(name) else {
-        let known: Vec<&str> = catalog::component_names().collect();
-        return Err(ManifestError::Invalid {
+        return Err(ManifestError::Unknown {
             origin: origin.clone(),
-            message: format!("unknown component `{name}` (known: {})", known.join(", ")),
+            namespace: Namespace::Component,
+            name: name.to_owned(),
+            suggestion: crate::suggest::closest(name, catalog::component_names()),
         });
     };
     let file = file?;
@@ -401,8 +402,19 @@ mod tests {
         let e = stack("[stack]\ninclude = [\"postgress\"]\n")
             .unwrap_err()
             .to_string();
+        assert_eq!(
+            e,
+            "m.toml:2:12: unknown component `postgress`; did you mean `postgres`?"
+        );
+        let e = stack("[stack]\ninclude = [\"mysql\"]\n").unwrap_err();
         assert!(
-            e.starts_with("m.toml:2:12: unknown component `postgress`"),
+            matches!(
+                &e,
+                ManifestError::Unknown {
+                    suggestion: None,
+                    ..
+                }
+            ),
             "{e}"
         );
     }

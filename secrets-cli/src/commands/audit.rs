@@ -15,7 +15,12 @@ use crate::findings;
 
 pub fn run(args: AuditArgs) -> Result<ExitCode, Failure> {
     let owner = args.owner.as_deref().map(Owner::parse).transpose()?;
-    let stack = args.manifest.as_deref().map(Stack::load).transpose()?;
+    let stack = args
+        .manifest
+        .as_deref()
+        .map(Stack::load)
+        .transpose()
+        .map_err(super::stack_error)?;
     let roots: Vec<PathBuf> = if args.paths.is_empty() {
         vec![PathBuf::from(".")]
     } else {
@@ -44,13 +49,13 @@ pub fn run(args: AuditArgs) -> Result<ExitCode, Failure> {
                 None => crate::note!("secrets: fixed: {}", a.description),
                 Some(e) => {
                     failed = true;
-                    crate::note!("secrets: could not {}: {e}", a.description);
+                    crate::warn!("secrets: could not {}: {e}", a.description);
                 }
             }
         }
         report = audit(&options)?;
         if failed && report.findings.iter().any(|f| f.fix.is_some()) {
-            crate::note!("secrets: some fixes failed; the findings below remain");
+            crate::warn!("secrets: some fixes failed; the findings below remain");
         }
     }
     let out = match args.format {

@@ -3,14 +3,17 @@
 pub mod audit;
 pub mod catalog;
 pub mod check;
+pub mod completions;
 pub mod export;
 pub mod generate;
 pub mod hash;
+pub mod man;
 pub mod rotate;
 pub mod write;
 
 use std::path::Path;
 
+use secrets_core::manifest::{ManifestError, Namespace};
 use secrets_core::stack::Stack;
 
 use crate::args::StackArgs;
@@ -31,7 +34,7 @@ pub fn load_stack(args: &StackArgs) -> Result<Stack, Failure> {
     };
     let stack = match manifest {
         Some(path) => {
-            let mut file = secrets_core::manifest::ManifestFile::load(path)?;
+            let mut file = secrets_core::manifest::ManifestFile::load(path).map_err(stack_error)?;
             file.include.extend(args.with.iter().map(|c| {
                 (
                     c.clone(),
@@ -42,11 +45,38 @@ pub fn load_stack(args: &StackArgs) -> Result<Stack, Failure> {
                     },
                 )
             }));
-            Stack::from_manifest(file)?
+            Stack::from_manifest(file).map_err(stack_error)?
         }
-        None => Stack::from_components("secrets", &args.with)?,
+        None => Stack::from_components("secrets", &args.with).map_err(stack_error)?,
     };
     Ok(stack)
+}
+
+/// A manifest error, with the CLI's hints: an unknown component from the
+/// command line is placed at `--with`, and an unknown name with no close
+/// known one points to the command that lists them.
+pub fn stack_error(e: ManifestError) -> Failure {
+    let ManifestError::Unknown {
+        origin,
+        namespace,
+        name,
+        suggestion,
+    } = &e
+    else {
+        return Failure::from(e);
+    };
+    let place = if &*origin.file == "--with" {
+        "--with".to_owned()
+    } else {
+        origin.to_string()
+    };
+    let hint = match (suggestion, namespace) {
+        (Some(s), _) => format!("; did you mean `{s}`?"),
+        (None, Namespace::Component) => "; `secrets catalog` lists the components".to_owned(),
+        (None, Namespace::Kind) => "; `secrets catalog` lists the kinds".to_owned(),
+        (None, _) => String::new(),
+    };
+    Failure::Error(format!("{place}: unknown {namespace} `{name}`{hint}"))
 }
 
 /// The stack when one is named (or `./secrets.toml` exists); `None` lets a
@@ -84,7 +114,7 @@ pub fn write_error(e: secrets_core::secure_file::WriteError) -> Failure {
 pub fn warn_disagreements(disagreements: &[secrets_core::envfile::render::Disagreement]) {
     for d in disagreements {
         let readers: Vec<String> = d.readers.iter().map(ToString::to_string).collect();
-        crate::note!(
+        crate::warn!(
             "secrets: warning: {} will be read differently by {}",
             d.name,
             readers.join(", ")

@@ -187,7 +187,12 @@ mod database {
                 }
                 SecretValue::new(url.to_owned())
             }
-            (None, Some(var)) => doc.get(var).cloned().ok_or_else(|| Failure::Error(format!("{var} is not in the file")))?,
+            (None, Some(var)) => doc.get(var).cloned().ok_or_else(|| {
+                let hint = secrets_core::suggest::closest(var, doc.keys())
+                    .map(|s| format!("; did you mean `{s}`?"))
+                    .unwrap_or_default();
+                Failure::Error(format!("{var} is not in the file{hint}"))
+            })?,
             (None, None) => {
                 return Err(Failure::Error("--apply postgres needs the admin connection: --admin-url-var NAME or `--admin-url -` (URL on stdin)".into()))
             }

@@ -68,7 +68,7 @@ pub fn run(args: WriteArgs) -> Result<ExitCode, Failure> {
                     .iter()
                     .map(|(n, why)| format!("{n} ({why})"))
                     .collect();
-                crate::note!(
+                crate::warn!(
                     "secrets: {display} holds values that protect nothing: {}; nothing was written. Before the stack's first start, `--replace-placeholders` generates them (PostgreSQL, MinIO and Grafana read their first credentials only once: after that, rotate them with `secrets rotate`)",
                     listed.join(", ")
                 );

@@ -27,8 +27,13 @@ pub struct Exported {
 #[non_exhaustive]
 pub enum ExportError {
     /// A key asked for is not in the file.
-    #[error("{0} is not in the file")]
-    NotInFile(String),
+    #[error("{key} is not in the file{}", crate::suggest::did_you_mean(.suggestion))]
+    NotInFile {
+        /// The key asked for.
+        key: String,
+        /// The file's key closest to it ([`crate::suggest::closest`]).
+        suggestion: Option<String>,
+    },
     /// A name the orchestrator would refuse.
     #[error("{0}")]
     InvalidName(String),
@@ -66,7 +71,10 @@ pub fn select(
 ) -> Result<Vec<Exported>, ExportError> {
     for k in keys {
         if doc.get(k).is_none() {
-            return Err(ExportError::NotInFile(k.clone()));
+            return Err(ExportError::NotInFile {
+                key: k.clone(),
+                suggestion: crate::suggest::closest(k, doc.keys()),
+            });
         }
     }
     let mut out: Vec<Exported> = Vec::new();

@@ -70,6 +70,38 @@ pub enum ManifestError {
     /// Not tied to a place in a file (an unknown component on the command line).
     #[error("{0}")]
     Usage(String),
+    /// A name that is none of the known ones, with the closest known one
+    /// when one is close enough to be a typo.
+    #[error("{origin}: unknown {namespace} `{name}`{}", crate::suggest::did_you_mean(.suggestion))]
+    Unknown {
+        /// Where it was named.
+        origin: Origin,
+        /// What it names.
+        namespace: Namespace,
+        /// The name as given.
+        name: String,
+        /// The closest known name ([`crate::suggest::closest`]).
+        suggestion: Option<String>,
+    },
+}
+
+/// What kind of name an unknown name was meant to be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Namespace {
+    /// A catalog component (`include`).
+    Component,
+    /// A kind of secret (`kind =`).
+    Kind,
+}
+
+impl fmt::Display for Namespace {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Namespace::Component => "component",
+            Namespace::Kind => "kind",
+        })
+    }
 }
 
 /// Where a variable's value comes from.
@@ -555,11 +587,15 @@ fn convert_var(
                 }
             }
             other => {
-                let known: Vec<&str> = crate::generate::KINDS.iter().map(|k| k.name).collect();
-                return loc.err(
-                    kind_at,
-                    format!("unknown kind `{other}` (known: {})", known.join(", ")),
-                );
+                return Err(ManifestError::Unknown {
+                    origin: loc.at(kind_at),
+                    namespace: Namespace::Kind,
+                    name: other.to_owned(),
+                    suggestion: crate::suggest::closest(
+                        other,
+                        crate::generate::KINDS.iter().map(|k| k.name),
+                    ),
+                });
             }
         }
     } else if let Some(value) = &v.value {
@@ -687,11 +723,12 @@ expires_in = "10y"
     #[test]
     fn mistakes_name_line_and_column() {
         assert_eq!(
-            err("[vars.A]\nkind = \"passwd\"\n")
-                .split(" (known")
-                .next()
-                .unwrap(),
-            "m.toml:2:8: unknown kind `passwd`"
+            err("[vars.A]\nkind = \"passwd\"\n"),
+            "m.toml:2:8: unknown kind `passwd`; did you mean `password`?"
+        );
+        assert_eq!(
+            err("[vars.A]\nkind = \"rsa-key\"\n"),
+            "m.toml:2:8: unknown kind `rsa-key`"
         );
         assert_eq!(
             err("[vars.A]\nkind = \"hex\"\nlength = 3\n"),

@@ -61,8 +61,13 @@ pub struct Selection {
 #[non_exhaustive]
 pub enum RotateError {
     /// The key is not assigned in the file.
-    #[error("{0} is not in the file")]
-    NotInFile(String),
+    #[error("{key} is not in the file{}", crate::suggest::did_you_mean(.suggestion))]
+    NotInFile {
+        /// The key asked for.
+        key: String,
+        /// The file's key closest to it ([`crate::suggest::closest`]).
+        suggestion: Option<String>,
+    },
     /// The key's value is not generated.
     #[error("{name} cannot be rotated: {why}")]
     NotRotatable {
@@ -199,9 +204,10 @@ pub fn plan(
 
     let mut keys = Vec::new();
     for (name, reason) in names {
-        let value = doc
-            .get(&name)
-            .ok_or_else(|| RotateError::NotInFile(name.clone()))?;
+        let value = doc.get(&name).ok_or_else(|| RotateError::NotInFile {
+            suggestion: crate::suggest::closest(&name, doc.keys()),
+            key: name.clone(),
+        })?;
         let var = stack.and_then(|s| s.var(&name));
         let (kind, inferred) = match var.map(|v| &v.source) {
             Some(Source::Generate(kind)) => (kind.clone(), false),
@@ -670,8 +676,15 @@ mod tests {
         ));
         assert!(matches!(
             plan(&d, None, &sel(&["NOPE"]), 0),
-            Err(RotateError::NotInFile(_))
+            Err(RotateError::NotInFile {
+                suggestion: None,
+                ..
+            })
         ));
+        assert_eq!(
+            plan(&d, None, &sel(&["OTHRE"]), 0).unwrap_err().to_string(),
+            "OTHRE is not in the file; did you mean `OTHER`?"
+        );
         assert!(matches!(
             plan(
                 &d,

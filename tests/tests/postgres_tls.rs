@@ -386,6 +386,14 @@ host all all 127.0.0.1/32 scram-sha-256
         return;
     };
     let s = setup(&server);
+    // require: no plaintext after the server's "no TLS".
+    let o = rotate(s.dir.path(), &admin_url(&server, "?sslmode=require"));
+    assert_refused(
+        Some(&server),
+        &s,
+        &o,
+        "cannot connect as the administrator: 127.0.0.1 does not offer TLS, which sslmode=require requires",
+    );
     // prefer on loopback: the server has no TLS, so plaintext.
     let o = rotate(s.dir.path(), &admin_url(&server, ""));
     assert_refused(

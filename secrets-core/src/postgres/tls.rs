@@ -555,6 +555,7 @@ fn client_config(params: &Params) -> Result<ClientConfig, String> {
 pub(crate) struct Settings {
     pub(crate) transport: Transport,
     pub(crate) mode: SslMode,
+    remote: bool,
     /// The hosts, for messages.
     pub(crate) target: String,
     tls: Option<Arc<ClientConfig>>,
@@ -565,6 +566,7 @@ impl fmt::Debug for Settings {
         f.debug_struct("Settings")
             .field("transport", &self.transport)
             .field("mode", &self.mode)
+            .field("remote", &self.remote)
             .field("target", &self.target)
             .finish_non_exhaustive()
     }
@@ -584,6 +586,7 @@ impl Settings {
         Ok(Settings {
             transport,
             mode: params.mode,
+            remote: matches!(reach, Reach::Remote(_)),
             target: target(config),
             tls,
         })
@@ -680,15 +683,13 @@ pub(crate) fn describe(e: &postgres::Error, settings: &Settings) -> String {
         }
         match cause.to_string().as_str() {
             "server does not support TLS" => {
-                return if settings.transport == (Transport::Tls { fallback: false })
-                    && matches!(settings.mode, SslMode::Allow | SslMode::Prefer)
-                {
-                    format!("{target} does not offer TLS, and without TLS a password goes only to a unix socket or a loopback address; add sslmode=disable to accept plaintext")
-                } else {
-                    format!(
+                return match settings.mode {
+                    SslMode::Allow | SslMode::Prefer if settings.remote => format!("{target} does not offer TLS, and without TLS a password goes only to a unix socket or a loopback address; add sslmode=disable to accept plaintext"),
+                    SslMode::Allow | SslMode::Prefer => format!("{target} does not offer TLS, which channel_binding=require needs"),
+                    mode => format!(
                         "{target} does not offer TLS, which sslmode={} requires",
-                        settings.mode.name()
-                    )
+                        mode.name()
+                    ),
                 }
             }
             "server did not use channel binding" | "unsupported SASL mechanism" => {

@@ -1,6 +1,8 @@
 //! A throwaway PostgreSQL cluster for the rotation tests: `initdb` with
 //! scram-sha-256 authentication, `log_statement=all`, listening on loopback
-//! at a free port; run as the `postgres` user; stopped on drop.
+//! at a free port; run as the `postgres` user; stopped on drop. Optionally
+//! with TLS (certificates made by `openssl`, see [`Pki`]), its own
+//! `pg_hba.conf` and `log_connections`.
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
@@ -50,10 +52,37 @@ fn as_postgres(bin: &Path, tool: &str, args: &[&str]) -> Result<(), String> {
     }
 }
 
+/// What a cluster starts with beyond initdb's defaults.
+#[derive(Debug, Default, Clone)]
+pub struct Options {
+    /// A PEM certificate and its key: the cluster runs with `ssl = on`.
+    pub tls: Option<(PathBuf, PathBuf)>,
+    /// The whole `pg_hba.conf`, instead of initdb's scram-sha-256 rules.
+    pub hba: Option<String>,
+    /// `log_connections = on`: the log names each login's method.
+    pub log_connections: bool,
+}
+
+fn chown_postgres(path: &Path) -> Result<(), String> {
+    let ok = Command::new("chown")
+        .args(["postgres:postgres"])
+        .arg(path)
+        .status()
+        .map_err(|e| e.to_string())?
+        .success();
+    ok.then_some(())
+        .ok_or_else(|| format!("chown postgres {}", path.display()))
+}
+
 impl Server {
     /// Starts a cluster, or says why it cannot (`Err`, the reason the test
     /// skips for, such as `PostgreSQL server missing`).
     pub fn start() -> Result<Server, String> {
+        Server::start_with(&Options::default())
+    }
+
+    /// Starts a cluster with `options`, or says why it cannot.
+    pub fn start_with(options: &Options) -> Result<Server, String> {
         let bin =
             find_bin().ok_or("PostgreSQL server missing (/usr/lib/postgresql/*/bin/initdb)")?;
         if !crate::is_root() || !crate::have_program("runuser") {
@@ -97,6 +126,7 @@ impl Server {
                 "--no-sync",
             ],
         )?;
+        configure(&data, options)?;
         let port = TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
             .map_err(|e| e.to_string())?
@@ -159,6 +189,11 @@ impl Server {
         )
     }
 
+    /// The directory of the cluster's unix socket.
+    pub fn socket_dir(&self) -> &Path {
+        self.dir.path()
+    }
+
     /// The server log so far.
     pub fn log(&self) -> String {
         std::fs::read_to_string(self.dir.path().join("log")).unwrap_or_default()
@@ -179,5 +214,143 @@ impl Drop for Server {
                 "stop",
             ],
         );
+    }
+}
+
+/// Applies `options` to the data directory `data` before the first start.
+fn configure(data: &Path, options: &Options) -> Result<(), String> {
+    use std::fmt::Write as _;
+    use std::os::unix::fs::PermissionsExt;
+    let io = |e: std::io::Error| e.to_string();
+    let mut conf = String::new();
+    if let Some((cert, key)) = &options.tls {
+        // initdb's defaults name these files in the data directory; the
+        // server refuses a key others can read.
+        for (from, to) in [(cert, "server.crt"), (key, "server.key")] {
+            std::fs::copy(from, data.join(to)).map_err(io)?;
+            chown_postgres(&data.join(to))?;
+        }
+        std::fs::set_permissions(
+            data.join("server.key"),
+            std::fs::Permissions::from_mode(0o600),
+        )
+        .map_err(io)?;
+        conf.push_str("ssl = on\n");
+    }
+    if options.log_connections {
+        conf.push_str("log_connections = on\n");
+    }
+    if !conf.is_empty() {
+        let mut all = std::fs::read_to_string(data.join("postgresql.conf")).map_err(io)?;
+        let _ = write!(all, "\n{conf}");
+        std::fs::write(data.join("postgresql.conf"), all).map_err(io)?;
+    }
+    if let Some(hba) = &options.hba {
+        std::fs::write(data.join("pg_hba.conf"), hba).map_err(io)?;
+        chown_postgres(&data.join("pg_hba.conf"))?;
+    }
+    Ok(())
+}
+
+/// Certificates made with `openssl` in a temporary directory: `ca.crt` and
+/// two leaves it signs, `server.{crt,key}` for `IP:127.0.0.1,DNS:localhost`
+/// and `wrong.{crt,key}` for `DNS:wrong.example` only; and `other-ca.crt`,
+/// an unrelated CA. ECDSA P-256 with SHA-256 signatures, which channel
+/// binding (tls-server-end-point) supports.
+#[derive(Debug)]
+pub struct Pki {
+    dir: tempfile::TempDir,
+}
+
+impl Pki {
+    /// Makes the certificates, or says why it cannot (`openssl` missing).
+    pub fn make() -> Result<Pki, String> {
+        if !crate::have_program("openssl") {
+            return Err("openssl missing".into());
+        }
+        let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+        let d = dir.path();
+        let openssl = |args: &[&str]| -> Result<(), String> {
+            let o = Command::new("openssl")
+                .current_dir(d)
+                .args(args)
+                .output()
+                .map_err(|e| e.to_string())?;
+            o.status.success().then_some(()).ok_or_else(|| {
+                format!(
+                    "openssl {}: {}",
+                    args.join(" "),
+                    String::from_utf8_lossy(&o.stderr)
+                )
+            })
+        };
+        let key = [
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-nodes",
+        ];
+        for ca in ["ca", "other-ca"] {
+            let (k, c, subj) = (
+                format!("{ca}.key"),
+                format!("{ca}.crt"),
+                format!("/CN=secrets test {ca}"),
+            );
+            let mut args = vec!["req", "-x509"];
+            args.extend(key);
+            args.extend(["-keyout", &k, "-out", &c, "-days", "2", "-subj", &subj]);
+            openssl(&args)?;
+        }
+        for (leaf, san) in [
+            ("server", "IP:127.0.0.1,DNS:localhost"),
+            ("wrong", "DNS:wrong.example"),
+        ] {
+            // webpki refuses a leaf that says it is a CA.
+            let ext = format!(
+                "basicConstraints=critical,CA:FALSE\nsubjectAltName={san}\nextendedKeyUsage=serverAuth\n"
+            );
+            std::fs::write(d.join(format!("{leaf}.ext")), ext).map_err(|e| e.to_string())?;
+            let (k, csr, c, e) = (
+                format!("{leaf}.key"),
+                format!("{leaf}.csr"),
+                format!("{leaf}.crt"),
+                format!("{leaf}.ext"),
+            );
+            let mut args = vec!["req", "-new"];
+            args.extend(key);
+            args.extend([
+                "-keyout",
+                &k,
+                "-out",
+                &csr,
+                "-subj",
+                "/CN=secrets test server",
+            ]);
+            openssl(&args)?;
+            openssl(&[
+                "x509",
+                "-req",
+                "-in",
+                &csr,
+                "-CA",
+                "ca.crt",
+                "-CAkey",
+                "ca.key",
+                "-CAcreateserial",
+                "-out",
+                &c,
+                "-days",
+                "2",
+                "-extfile",
+                &e,
+            ])?;
+        }
+        Ok(Pki { dir })
+    }
+
+    /// A file of the set, such as `ca.crt`.
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
     }
 }

@@ -10,31 +10,56 @@ use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::time::Duration;
 
-use postgres::{Client, Config, NoTls};
+use postgres::{Client, Config};
 use rand::{CryptoRng, Rng};
 use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
-use super::{alter_role_sql, scram};
+use super::tls::{self, SplitError, Transport};
+use super::{alter_role_sql, login, scram};
 use crate::secure_file::{Locked, WriteError};
 use crate::SecretValue;
 
-/// The administrator's connection URL (it holds a password).
+/// The administrator's connection URL (it holds a password), with how to
+/// reach the server: libpq's `sslmode`, `sslrootcert` and `channel_binding`
+/// through rustls (see the `tls` module).
 #[derive(Debug, Clone)]
-pub struct AdminUrl(SecretValue);
+pub struct AdminUrl {
+    /// The URL without the TLS parameters.
+    rest: SecretValue,
+    tls: tls::Settings,
+}
 
 impl AdminUrl {
-    /// Wraps a URL such as `postgresql://admin:PW@127.0.0.1:5432/postgres`.
+    /// Wraps a URL such as `postgresql://admin:PW@127.0.0.1:5432/postgres`
+    /// or `host=db.example user=admin password=PW sslmode=verify-full
+    /// sslrootcert=/etc/ssl/db-ca.pem`. Refuses, before any connection, a
+    /// URL whose password could go without TLS to a host that is not a unix
+    /// socket or loopback address (unless `sslmode=disable`), and reads the
+    /// CA file now.
     pub fn new(url: SecretValue) -> Result<Self, PgError> {
-        Config::from_str(url.expose()).map_err(|_| PgError::Url)?;
-        Ok(AdminUrl(url))
+        let (rest, params) = tls::split(url.expose()).map_err(|e| match e {
+            SplitError::Syntax => PgError::Url,
+            SplitError::Param(m) => PgError::Tls(m),
+        })?;
+        let rest = SecretValue::new(rest.to_string());
+        let config = Config::from_str(rest.expose()).map_err(|_| PgError::Url)?;
+        let tls = tls::Settings::new(&params, &config).map_err(PgError::Tls)?;
+        Ok(AdminUrl { rest, tls })
     }
 
     fn config(&self) -> Config {
-        let mut c = Config::from_str(self.0.expose()).expect("checked in new");
+        let mut c = Config::from_str(self.rest.expose()).expect("checked in new");
         c.connect_timeout(Duration::from_secs(10));
         c
     }
+}
+
+/// The admin URL with what its first connection learned: whether TLS is
+/// in use (`prefer` falls back to plaintext on loopback).
+struct Link<'a> {
+    admin: &'a AdminUrl,
+    tls: bool,
 }
 
 /// One role's password change. Deliberately not `Serialize`: only the
@@ -110,6 +135,10 @@ pub enum PgError {
     /// The admin URL does not parse.
     #[error("the admin URL is not a valid PostgreSQL connection URL")]
     Url,
+    /// The admin URL's TLS settings are refused or unusable (a bad
+    /// `sslmode`, a missing CA file, a plaintext password to a remote host).
+    #[error("admin URL: {0}; nothing was changed")]
+    Tls(String),
     /// The admin connection failed.
     #[error("cannot connect as the administrator: {0}")]
     Admin(String),
@@ -173,19 +202,41 @@ fn pg_message(e: &postgres::Error) -> String {
         .map_or_else(|| e.to_string(), |d| d.message().to_owned())
 }
 
-fn connect_admin(admin: &AdminUrl) -> Result<Client, PgError> {
-    admin
-        .config()
-        .connect(NoTls)
-        .map_err(|e| PgError::Admin(pg_message(&e)))
+/// Connects as the administrator: over TLS with SCRAM-SHA-256-PLUS, or,
+/// where the URL allows it, without TLS.
+fn connect_admin(admin: &AdminUrl) -> Result<(Client, Link<'_>), PgError> {
+    let settings = &admin.tls;
+    let fail = |e: postgres::Error| PgError::Admin(tls::describe(&e, settings));
+    let tls = match settings.transport {
+        Transport::Plain => false,
+        Transport::Tls { fallback } => match settings.connect(admin.config(), true) {
+            Ok(client) => return Ok((client, Link { admin, tls: true })),
+            // libpq's prefer: plaintext when the server has no TLS, only to
+            // local hosts (`fallback`). A second connection: the first ran
+            // with sslmode=require, so nothing followed the server's "no".
+            Err(e) if fallback && tls::server_has_no_tls(&e) => false,
+            Err(e) => return Err(fail(e)),
+        },
+    };
+    let client = settings.connect(admin.config(), tls).map_err(fail)?;
+    Ok((client, Link { admin, tls }))
 }
 
 /// Whether `role` can log in with `password` (on the admin URL's host,
-/// port and database).
-fn can_log_in(admin: &AdminUrl, role: &str, password: &SecretValue) -> Result<(), String> {
-    let mut c = admin.config();
-    c.user(role).password(password.expose());
-    c.connect(NoTls).map(drop).map_err(|e| pg_message(&e))
+/// port and database), never sending the password where it could be read:
+/// over TLS only SCRAM-SHA-256-PLUS, without TLS only SCRAM-SHA-256.
+fn can_log_in(link: &Link<'_>, role: &str, password: &SecretValue) -> Result<(), String> {
+    let mut c = link.admin.config();
+    c.user(role);
+    if !link.tls {
+        return login::scram_only(&c, role, password);
+    }
+    c.password(password.expose());
+    link.admin
+        .tls
+        .connect(c, true)
+        .map(drop)
+        .map_err(|e| tls::describe(&e, &link.admin.tls))
 }
 
 fn set_password<R: Rng + CryptoRng + ?Sized>(
@@ -220,7 +271,7 @@ pub fn rotate_roles<R: Rng + CryptoRng + ?Sized>(
     if env.read_companion(JOURNAL_SUFFIX)?.is_some() {
         return Err(PgError::JournalExists(env.companion_path(JOURNAL_SUFFIX)));
     }
-    let mut client = connect_admin(admin)?;
+    let (mut client, link) = connect_admin(admin)?;
     let admin_role = admin.config().get_user().map(str::to_owned);
     for c in changes {
         let row = client
@@ -277,7 +328,7 @@ pub fn rotate_roles<R: Rng + CryptoRng + ?Sized>(
             altered.push(c);
         }
         for c in changes {
-            can_log_in(admin, &c.role, &c.new)
+            can_log_in(&link, &c.role, &c.new)
                 .map_err(|e| (format!("logging in as {} with the new password", c.role), e))?;
         }
         env.replace(new_document)
@@ -345,12 +396,12 @@ pub fn resume<R: Rng + CryptoRng + ?Sized>(
         )));
     }
     let roles: Vec<String> = journal.changes.iter().map(|c| c.role.clone()).collect();
-    let mut client = connect_admin(admin)?;
+    let (mut client, link) = connect_admin(admin)?;
     let mut has_new = Vec::new();
     for c in &journal.changes {
-        if can_log_in(admin, &c.role, &c.new).is_ok() {
+        if can_log_in(&link, &c.role, &c.new).is_ok() {
             has_new.push(true);
-        } else if can_log_in(admin, &c.role, &c.old).is_ok() {
+        } else if can_log_in(&link, &c.role, &c.old).is_ok() {
             has_new.push(false);
         } else {
             return Err(PgError::Journal(format!(
@@ -367,7 +418,7 @@ pub fn resume<R: Rng + CryptoRng + ?Sized>(
         if !done {
             set_password(&mut client, &c.role, &c.new, rng)
                 .map_err(|e| PgError::Admin(format!("ALTER ROLE {}: {e}", c.role)))?;
-            can_log_in(admin, &c.role, &c.new)
+            can_log_in(&link, &c.role, &c.new)
                 .map_err(|e| PgError::Admin(format!("logging in as {}: {e}", c.role)))?;
         }
     }

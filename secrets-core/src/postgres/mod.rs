@@ -8,6 +8,10 @@ pub mod scram;
 #[cfg(feature = "postgres")]
 mod live;
 #[cfg(feature = "postgres")]
+mod login;
+#[cfg(feature = "postgres")]
+mod tls;
+#[cfg(feature = "postgres")]
 pub use live::{journal_path, resume, rotate_roles, AdminUrl, PgError, ResumeOutcome, RoleChange};
 
 /// Whether a connection string holds a password in any form libpq reads:

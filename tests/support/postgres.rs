@@ -202,6 +202,22 @@ impl Server {
 
 impl Drop for Server {
     fn drop(&mut self) {
+        // pg_ctl signals whatever PID postmaster.pid names. If the server
+        // is already gone and left the file behind, that PID may now be
+        // another test's process (a `secrets` run in a parallel test would
+        // die of SIGQUIT with nothing on stderr): signal only a live
+        // postmaster.
+        let data = self.dir.path().join("data");
+        let pid = std::fs::read_to_string(data.join("postmaster.pid"))
+            .ok()
+            .and_then(|t| t.lines().next().map(str::trim).map(str::to_owned));
+        let is_postgres = pid.is_some_and(|pid| {
+            std::fs::read_to_string(format!("/proc/{pid}/comm"))
+                .is_ok_and(|c| c.trim() == "postgres")
+        });
+        if !is_postgres {
+            return;
+        }
         let _ = as_postgres(
             &self.bin,
             "pg_ctl",

@@ -29,6 +29,7 @@ pub mod rotate;
 mod secret;
 pub mod secure_file;
 pub mod stack;
+mod strength;
 
 pub use secret::SecretValue;
 

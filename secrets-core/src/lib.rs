@@ -31,6 +31,7 @@ pub mod safe_fs;
 mod secret;
 pub mod secure_file;
 pub mod stack;
+mod strength;
 pub mod suggest;
 
 pub use secret::SecretValue;

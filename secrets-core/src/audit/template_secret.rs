@@ -15,7 +15,7 @@ pub static RULE: Rule = Rule {
 };
 
 /// At least this many guesses (log10) counts as real-looking (about 53 bits).
-const REAL_GUESSES_LOG10: f64 = 16.0;
+const REAL_GUESSES_LOG10: u32 = 16;
 
 pub fn run(template: &Path, bytes: &[u8], out: &mut Vec<Finding>) {
     let doc = match Document::parse(bytes) {
@@ -34,8 +34,7 @@ pub fn run(template: &Path, bytes: &[u8], out: &mut Vec<Finding>) {
         if v.len() < 12 || !is_secret_name(e.key()) || is_placeholder(v) {
             continue;
         }
-        let sample: String = v.chars().take(100).collect();
-        if zxcvbn::zxcvbn(&sample, &[]).guesses_log10() >= REAL_GUESSES_LOG10 {
+        if crate::strength::log10_under(v, REAL_GUESSES_LOG10).is_none() {
             let message = format!(
                 "{} line {line}: {} looks like a real secret in a template",
                 template.display(),

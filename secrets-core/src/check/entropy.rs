@@ -13,7 +13,7 @@ static RULE: Rule = Rule {
 };
 
 /// Below this many guesses (log10) a secret is reported.
-const MIN_GUESSES_LOG10: f64 = 12.0;
+const MIN_GUESSES_LOG10: u32 = 12;
 
 impl EnvCheck for LowEntropy {
     fn rule(&self) -> &'static Rule {
@@ -28,10 +28,7 @@ impl EnvCheck for LowEntropy {
             {
                 continue; // reported by their own rules
             }
-            // zxcvbn looks at the first 100 characters; long values are not weak by length.
-            let sample: String = value.chars().take(100).collect();
-            let guesses = zxcvbn::zxcvbn(&sample, &[]).guesses_log10();
-            if guesses < MIN_GUESSES_LOG10 {
+            if let Some(guesses) = crate::strength::log10_under(value, MIN_GUESSES_LOG10) {
                 out.push(Finding::new(
                     &RULE,
                     cx.path,

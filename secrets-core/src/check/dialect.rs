@@ -128,6 +128,7 @@ mod tests {
             doc: &d,
             stack: None,
             example: None,
+            example_path: None,
             now: 0,
         };
         let mut out = Vec::new();

@@ -27,7 +27,7 @@ use crate::generate::Kind;
 use crate::manifest::Source;
 use crate::stack::Stack;
 
-pub use dialect::disagreeing_readers;
+pub use dialect::{disagreeing_readers, runs_on};
 pub use placeholder::is_placeholder;
 pub use published_default::published_default;
 

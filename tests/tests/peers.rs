@@ -253,3 +253,48 @@ fn rotate_says_to_decrypt_a_dotenvx_encrypted_value_first() {
         assert_eq!(fs::read(&env).unwrap(), before);
     }
 }
+
+/// The SC011 messages of `secrets check` on `text`, by key.
+fn reader_messages(text: &str) -> Vec<(String, String)> {
+    let d = tempfile::tempdir().unwrap();
+    fs::write(d.path().join(".env"), text).unwrap();
+    let o = secrets(d.path())
+        .args(["check", "--env", ".env", "--format", "json"])
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"] == "SC011")
+        .map(|f| {
+            (
+                f["key"].as_str().unwrap().to_owned(),
+                f["message"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn values_node_readers_read_differently_name_npm_dotenv_and_dotenvx() {
+    let found = reader_messages("QUOTED=\"it's \\\"x\\\"\"\nSLASHES=\"back\\\\slash\\\\n\"\n");
+    assert_eq!(found.len(), 2, "{found:?}");
+    for (key, message) in &found {
+        assert!(
+            message.contains("npm dotenv") && message.contains("dotenvx"),
+            "{key}: {message}"
+        );
+    }
+}
+
+#[test]
+fn dollar_brace_in_single_quotes_names_compose_v1() {
+    let found = reader_messages("K='a$b${c}d'\n");
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(
+        found[0].1,
+        "K is read differently by docker-compose v1, python-dotenv, docker run --env-file"
+    );
+}

@@ -1,8 +1,9 @@
 //! SA004-SA006: a secret file inside a git work tree that is not ignored, is
 //! tracked, or is in the history of any ref. Git is asked once per
 //! repository and question, for all the files together; the history is one
-//! `git log --all` pass over the secret-bearing path patterns, so files
-//! deleted or renamed since, or only on another branch, are found too.
+//! `git log --all` pass listing every path ever added, filtered here to the
+//! secret-bearing ones, so files deleted or renamed since, or only on
+//! another branch, are found too.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -183,6 +184,7 @@ fn history(
         "--no-renames",
         "--no-show-signature",
         "--no-ext-diff",
+        "--no-color",
         "--diff-filter=A",
         "--name-only",
         "-z",

@@ -278,8 +278,9 @@ impl Tree {
                     continue;
                 };
                 let child = rel.join(name);
-                if text == ".git" {
-                    // Its history is searched (SA006) even with no secret file left.
+                // Its history is searched (SA006) even with no secret file
+                // left; a `.git` symlink could lead git to another repository.
+                if text == ".git" && matches!(kind, FileType::Directory | FileType::RegularFile) {
                     self.repositories.push(self.shown(&rel));
                 }
                 match kind {

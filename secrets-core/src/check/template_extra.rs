@@ -1,6 +1,8 @@
 //! SC016: a key of the file that its template does not name: a typo, or a
 //! template out of date for whoever deploys next.
 
+use std::collections::HashSet;
+
 use super::{EnvCheck, EnvContext, Finding, Rule, Severity};
 
 pub struct TemplateExtra;
@@ -15,9 +17,9 @@ static RULE: Rule = Rule {
 
 /// Keys other tools add on purpose: `rotate --keep-previous` copies and
 /// the public keys dotenvx writes.
-fn expected_extra(template: &crate::envfile::Document, key: &str) -> bool {
+fn expected_extra(template: &HashSet<&str>, key: &str) -> bool {
     key.strip_suffix(crate::rotate::PREVIOUS_SUFFIX)
-        .is_some_and(|base| template.names(base))
+        .is_some_and(|base| template.contains(base))
         || key.starts_with("DOTENV_PUBLIC_KEY")
 }
 
@@ -29,14 +31,15 @@ impl EnvCheck for TemplateExtra {
     fn run(&self, cx: &EnvContext<'_>, out: &mut Vec<Finding>) {
         let Some(template) = cx.example else { return };
         let template_name = super::template_name(cx);
-        let mut seen = std::collections::HashSet::new();
+        let template: HashSet<&str> = template.all_keys().collect();
+        let mut seen = HashSet::new();
         let lines = cx
             .doc
             .entries_with_lines()
             .map(|(l, e)| (l, e.key()))
             .chain(cx.doc.bare_keys());
         for (line, key) in lines {
-            if !seen.insert(key) || template.names(key) || expected_extra(template, key) {
+            if !seen.insert(key) || template.contains(key) || expected_extra(&template, key) {
                 continue;
             }
             out.push(Finding::new(

@@ -3,6 +3,8 @@
 //! Compose would then read as empty; low for a setting, which usually has a
 //! default.
 
+use std::collections::HashSet;
+
 use super::{EnvCheck, EnvContext, Finding, Rule, Severity};
 
 pub struct TemplateMissing;
@@ -24,13 +26,10 @@ impl EnvCheck for TemplateMissing {
     fn run(&self, cx: &EnvContext<'_>, out: &mut Vec<Finding>) {
         let Some(template) = cx.example else { return };
         let template_name = super::template_name(cx);
-        let mut seen = std::collections::HashSet::new();
-        let keys = template
-            .entries()
-            .map(|e| e.key())
-            .chain(template.bare_keys().map(|(_, k)| k));
-        for key in keys {
-            if !seen.insert(key) || cx.doc.names(key) {
+        let mut seen: HashSet<&str> = cx.doc.all_keys().collect();
+        for key in template.all_keys() {
+            // In the file, or reported already.
+            if !seen.insert(key) {
                 continue;
             }
             // SC001 already reports a manifest variable that is absent.

@@ -293,11 +293,17 @@ impl Document {
             .filter_map(|i| i.bare.as_deref().map(|k| (i.line, k)))
     }
 
+    /// Every key named at all, assigned or bare, in file order (duplicates
+    /// included).
+    pub fn all_keys(&self) -> impl Iterator<Item = &str> {
+        self.items
+            .iter()
+            .filter_map(|i| i.entry.as_ref().map(Entry::key).or(i.bare.as_deref()))
+    }
+
     /// Whether `key` is named at all: assigned, or bare.
     pub fn names(&self, key: &str) -> bool {
-        self.keys()
-            .chain(self.bare_keys().map(|(_, k)| k))
-            .any(|k| k == key)
+        self.all_keys().any(|k| k == key)
     }
 
     /// `key` when it is assigned more than once.

@@ -18,15 +18,12 @@ use std::process::{Command, Stdio};
 
 use rand::{Rng, SeedableRng};
 use secrets_core::check::{disagreeing_readers, runs_on};
-use secrets_core::envfile::render::new_document;
-use secrets_core::envfile::{Document, Reader};
-use secrets_core::generate::os_rng;
-use secrets_core::manifest::catalog;
-use secrets_core::stack::{Existing, Stack};
-use secrets_core::{unix_now, SecretValue};
+use secrets_core::envfile::{Document, Entry, Reader};
+use secrets_core::SecretValue;
 use secrets_tests::docker::{Engine, IMAGE};
 use secrets_tests::{
-    have_program, node, python, repo_root, require, require_node_readers, require_python, DOTENV,
+    have_program, node, python, repo_root, require, require_node_readers, require_python,
+    write_catalog, DOTENV,
 };
 
 /// One assignment a reader must read as Compose does unless `model` names it.
@@ -38,6 +35,19 @@ struct Expect {
     runs_on: Vec<Reader>,
     /// The assignment's own text, for readers that refuse the whole file.
     raw: String,
+}
+
+impl Expect {
+    /// What the model says of an assignment as written.
+    fn of(e: &Entry, raw: &str) -> Expect {
+        Expect {
+            key: e.key().to_owned(),
+            value: e.value().expose().to_owned(),
+            model: disagreeing_readers(e, raw),
+            runs_on: runs_on(e, raw),
+            raw: raw.to_owned(),
+        }
+    }
 }
 
 /// A file of the corpus and what each of its assignments means.
@@ -63,20 +73,20 @@ fn fixtures() -> Vec<CorpusFile> {
         .into_iter()
         .map(|path| {
             let doc = Document::parse(&fs::read(&path).unwrap()).unwrap();
-            let expects = doc
-                .entries_with_raw()
-                .filter(|(_, e, _)| doc.duplicate(e.key()).is_none())
-                .map(|(_, e, raw)| Expect {
-                    key: e.key().to_owned(),
-                    value: e.value().expose().to_owned(),
-                    model: disagreeing_readers(e, raw),
-                    runs_on: runs_on(e, raw),
-                    raw: raw.to_owned(),
-                })
-                .collect();
-            CorpusFile { path, expects }
+            corpus_file(path, &doc)
         })
         .collect()
+}
+
+/// `doc`, written at `path`, with the model's verdict on each key assigned
+/// once.
+fn corpus_file(path: PathBuf, doc: &Document) -> CorpusFile {
+    let expects = doc
+        .entries_with_raw()
+        .filter(|(_, e, _)| doc.duplicate(e.key()).is_none())
+        .map(|(_, e, raw)| Expect::of(e, raw))
+        .collect();
+    CorpusFile { path, expects }
 }
 
 /// Values that trip some reader, then random ones from a fixed seed.
@@ -159,18 +169,12 @@ fn encoded(dir: &Path) -> Vec<CorpusFile> {
                 .zip(chunk.iter().zip(reported))
                 .map(|((_, e, raw), (v, reported))| {
                     assert_eq!(e.value().expose(), v, "Compose misreads what was written");
+                    let expect = Expect::of(e, raw);
                     assert_eq!(
-                        disagreeing_readers(e, raw),
-                        reported,
+                        expect.model, reported,
                         "the encoder reports other readers than SC011 finds for {v:?}"
                     );
-                    Expect {
-                        key: e.key().to_owned(),
-                        value: v.clone(),
-                        model: reported,
-                        runs_on: runs_on(e, raw),
-                        raw: raw.to_owned(),
-                    }
+                    expect
                 })
                 .collect();
             CorpusFile { path, expects }
@@ -181,25 +185,8 @@ fn encoded(dir: &Path) -> Vec<CorpusFile> {
 /// Every catalog component's variables, generated and written by the
 /// library as `secrets write` writes them, in `dir`.
 fn catalog(dir: &Path) -> CorpusFile {
-    let all: Vec<String> = catalog::component_names().map(String::from).collect();
-    let stack = Stack::from_components("all", &all).unwrap();
-    let resolved = stack
-        .resolve(&Existing::new(), &mut os_rng(), unix_now())
-        .unwrap();
-    let (doc, _) = new_document(&stack, &resolved, unix_now());
-    let path = dir.join("catalog.env");
-    fs::write(&path, doc.render().as_bytes()).unwrap();
-    let expects = doc
-        .entries_with_raw()
-        .map(|(_, e, raw)| Expect {
-            key: e.key().to_owned(),
-            value: e.value().expose().to_owned(),
-            model: disagreeing_readers(e, raw),
-            runs_on: runs_on(e, raw),
-            raw: raw.to_owned(),
-        })
-        .collect();
-    CorpusFile { path, expects }
+    let (path, doc, _) = write_catalog(dir);
+    corpus_file(path, &doc)
 }
 
 /// The fixtures, the encoded values and the catalog; written files go in

@@ -108,6 +108,10 @@ pub struct ExportSource {
     /// The .env file to export.
     #[arg(long = "env", value_name = "PATH")]
     pub env: PathBuf,
+    /// The template whose keys the file must have (default: the
+    /// .env.example beside it, when there is one).
+    #[arg(long, value_name = "FILE")]
+    pub template: Option<PathBuf>,
     #[command(flatten)]
     pub stack: StackArgs,
     /// Keys to export (default: every secret variable).
@@ -358,6 +362,10 @@ pub struct CheckArgs {
     /// The .env file to check.
     #[arg(long = "env", value_name = "PATH")]
     pub env: PathBuf,
+    /// The template whose keys the file must have (default: the
+    /// .env.example beside it, when there is one).
+    #[arg(long, value_name = "FILE")]
+    pub template: Option<PathBuf>,
     #[command(flatten)]
     pub stack: StackArgs,
     /// Output format.

@@ -207,6 +207,7 @@ fn verdicts() -> (BTreeSet<String>, BTreeSet<String>) {
         doc: &doc,
         stack: None,
         example: None,
+        example_path: None,
         now: 0,
     })
     .into_iter()

@@ -183,6 +183,98 @@ pub fn python(script: &str, args: &[&str], stdin: &[u8]) -> Output {
     child.wait_with_output().expect("python3 finishes")
 }
 
+/// Where `tests/install` puts the npm packages the tests drive (npm
+/// `dotenv` 18 and 16 as `dotenv16`, `@dotenvx/dotenvx`); the environment
+/// variable `SECRETS_TEST_NODE` names another prefix.
+pub const NODE_PREFIX: &str = "/opt/secrets-test-node";
+
+/// The npm prefix in use: `$SECRETS_TEST_NODE`, else [`NODE_PREFIX`].
+pub fn node_prefix() -> PathBuf {
+    std::env::var_os("SECRETS_TEST_NODE")
+        .filter(|p| !p.is_empty())
+        .map_or_else(|| PathBuf::from(NODE_PREFIX), PathBuf::from)
+}
+
+/// The npm packages [`node`] scripts `require`, by directory under
+/// `node_modules`.
+pub const NODE_PACKAGES: &[&str] = &["dotenv", "dotenv16", "@dotenvx/dotenvx"];
+
+/// Requires `node` and the npm packages under [`node_prefix`].
+pub fn require_node_readers() -> bool {
+    let modules = node_prefix().join("node_modules");
+    let missing: Vec<&str> = NODE_PACKAGES
+        .iter()
+        .copied()
+        .filter(|p| !modules.join(p).join("package.json").is_file())
+        .collect();
+    require(have_program("node"), "node", "apt-get install nodejs")
+        && require(
+            missing.is_empty(),
+            &format!(
+                "npm packages {} in {}",
+                missing.join(", "),
+                modules.display()
+            ),
+            "tests/install (npm install --prefix /opt/secrets-test-node ...)",
+        )
+}
+
+/// Runs a Node script (code, never a secret) with the packages of
+/// [`node_prefix`] on `NODE_PATH` and `args`, in `dir`. PATH is empty:
+/// dotenvx runs `$(...)` in values through a shell, which then finds no
+/// program.
+pub fn node(script: &str, args: &[&str], dir: &Path) -> Output {
+    let node = Command::new("sh")
+        .args(["-c", "command -v node"])
+        .output()
+        .expect("sh runs");
+    let node = String::from_utf8_lossy(&node.stdout).trim().to_owned();
+    Command::new(node)
+        .arg("-e")
+        .arg(script)
+        .args(args)
+        .current_dir(dir)
+        .env_clear()
+        .env("PATH", "")
+        .env("NODE_PATH", node_prefix().join("node_modules"))
+        .stdin(Stdio::null())
+        .output()
+        .expect("node runs")
+}
+
+/// Every catalog component together, generated and written by the library
+/// (as `secrets write` writes them) to `dir/.env`: the path, the document,
+/// and the values it generated (external ones empty).
+pub fn write_catalog(
+    dir: &Path,
+) -> (
+    PathBuf,
+    secrets_core::envfile::Document,
+    std::collections::BTreeMap<String, String>,
+) {
+    use secrets_core::stack::{Existing, Stack};
+    let all: Vec<String> = secrets_core::manifest::catalog::component_names()
+        .map(String::from)
+        .collect();
+    let stack = Stack::from_components("all", &all).expect("the catalog composes");
+    let now = secrets_core::unix_now();
+    let resolved = stack
+        .resolve(&Existing::new(), &mut secrets_core::generate::os_rng(), now)
+        .expect("the catalog resolves");
+    let (doc, _) = secrets_core::envfile::render::new_document(&stack, &resolved, now);
+    let path = dir.join(".env");
+    std::fs::write(&path, doc.render().as_bytes()).expect("write the catalog");
+    let mut expected: std::collections::BTreeMap<String, String> = resolved
+        .values
+        .iter()
+        .map(|(k, v)| (k.clone(), v.expose().to_owned()))
+        .collect();
+    for name in resolved.missing_external {
+        expected.insert(name, String::new());
+    }
+    (path, doc, expected)
+}
+
 /// Whether a program is on PATH.
 pub fn have_program(name: &str) -> bool {
     Command::new("sh")

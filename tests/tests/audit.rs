@@ -198,6 +198,173 @@ fn git_rules() {
     );
 }
 
+/// `git rev-parse REV` in `dir`.
+fn rev(dir: &Path, rev: &str) -> String {
+    let o = Command::new("git")
+        .current_dir(dir)
+        .args(["rev-parse", rev])
+        .output()
+        .unwrap();
+    String::from_utf8(o.stdout).unwrap().trim().to_owned()
+}
+
+/// `(rule, path, message)` of each finding of `secrets audit ARGS` in `dir`.
+fn audit_findings(
+    dir: &Path,
+    args: &[&str],
+    path_env: Option<&str>,
+) -> Vec<(String, String, String)> {
+    let mut c = secrets(dir);
+    c.args(["audit", "--format", "json"]).args(args);
+    if let Some(p) = path_env {
+        c.env("PATH", p);
+    }
+    let o = c.output().unwrap();
+    rules_in(&o);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            let s = |k: &str| f[k].as_str().unwrap().to_owned();
+            (s("rule"), s("path"), s("message"))
+        })
+        .collect()
+}
+
+/// A repository whose secret files are all gone from the work tree: one
+/// added, committed, deleted and the deletion committed; one on a second
+/// branch only; one renamed to a name no rule looks at. SA006 names each
+/// path and the commit that added it.
+#[test]
+fn history_finds_deleted_branch_only_and_renamed_secret_files() {
+    if !require(have_program("git"), "git", "apt-get install git") {
+        return;
+    }
+    let d = tempfile::tempdir().unwrap();
+    let r = d.path().join("repo");
+    fs::create_dir(&r).unwrap();
+    git(&r, &["init", "-q"]);
+    fs::write(r.join("README"), "x").unwrap();
+    git(&r, &["add", "README"]);
+    git(&r, &["commit", "-q", "-m", "init"]);
+
+    fs::write(r.join(".env.production"), "API_TOKEN=x\n").unwrap();
+    git(&r, &["add", ".env.production"]);
+    git(&r, &["commit", "-q", "-m", "add prod env"]);
+    let deleted = rev(&r, "HEAD");
+    git(&r, &["rm", "-q", ".env.production"]);
+    git(&r, &["commit", "-q", "-m", "remove prod env"]);
+
+    git(&r, &["checkout", "-q", "-b", "staging"]);
+    fs::create_dir(r.join("deploy")).unwrap();
+    fs::write(r.join("deploy/.env.staging"), "API_TOKEN=y\n").unwrap();
+    git(&r, &["add", "deploy/.env.staging"]);
+    git(&r, &["commit", "-q", "-m", "staging env"]);
+    let branch_only = rev(&r, "HEAD");
+    git(&r, &["checkout", "-q", "main"]);
+
+    fs::create_dir(r.join("secrets")).unwrap();
+    fs::write(r.join("secrets/api_key"), "k").unwrap();
+    git(&r, &["add", "secrets/api_key"]);
+    git(&r, &["commit", "-q", "-m", "key"]);
+    let renamed = rev(&r, "HEAD");
+    git(&r, &["mv", "secrets/api_key", "notes.txt"]);
+    git(&r, &["commit", "-q", "-m", "rename"]);
+    // A template is no secret file, in the history or on disk.
+    fs::write(r.join(".env.example"), "API_TOKEN=\n").unwrap();
+    git(&r, &["add", ".env.example"]);
+    git(&r, &["commit", "-q", "-m", "template"]);
+    assert!(!r.join(".env.production").exists() && !r.join("deploy").exists());
+
+    let found = audit_findings(d.path(), &["repo"], None);
+    let history: Vec<(&str, &str)> = found
+        .iter()
+        .filter(|f| f.0 == "SA006")
+        .map(|f| (f.1.as_str(), f.2.as_str()))
+        .collect();
+    let expect = |path: &str, commit: &str| {
+        (
+            path.to_owned(),
+            format!(
+                "{path} is not in the work tree but is in the git history: added in commit {}",
+                &commit[..12]
+            ),
+        )
+    };
+    let expected = [
+        expect("repo/.env.production", &deleted),
+        expect("repo/deploy/.env.staging", &branch_only),
+        expect("repo/secrets/api_key", &renamed),
+    ];
+    let expected: Vec<(&str, &str)> = expected
+        .iter()
+        .map(|(p, m)| (p.as_str(), m.as_str()))
+        .collect();
+    assert_eq!(history, expected, "{found:?}");
+
+    // A branch that added and removed a file, merged and deleted: no ref
+    // names its commits but the merge.
+    git(&r, &["checkout", "-q", "-b", "tmp"]);
+    fs::create_dir(r.join("deploy")).unwrap();
+    fs::write(r.join("deploy/.env.tmp"), "API_TOKEN=z\n").unwrap();
+    git(&r, &["add", "deploy/.env.tmp"]);
+    git(&r, &["commit", "-q", "-m", "tmp env"]);
+    let merged = rev(&r, "HEAD");
+    git(&r, &["rm", "-q", "deploy/.env.tmp"]);
+    git(&r, &["commit", "-q", "-m", "oops"]);
+    git(&r, &["checkout", "-q", "main"]);
+    git(&r, &["merge", "-q", "--no-ff", "-m", "merge", "tmp"]);
+    git(&r, &["branch", "-q", "-D", "tmp"]);
+
+    // Auditing part of the repository searches that part of its history.
+    fs::create_dir(r.join("deploy")).unwrap();
+    let found = audit_findings(d.path(), &["repo/deploy"], None);
+    let paths: Vec<(&str, &str)> = found
+        .iter()
+        .filter(|f| f.0 == "SA006")
+        .map(|f| (f.1.as_str(), f.2.as_str()))
+        .collect();
+    let expected = [
+        expect("repo/deploy/.env.staging", &branch_only),
+        expect("repo/deploy/.env.tmp", &merged),
+    ];
+    let expected: Vec<(&str, &str)> = expected
+        .iter()
+        .map(|(p, m)| (p.as_str(), m.as_str()))
+        .collect();
+    assert_eq!(paths, expected, "{found:?}");
+}
+
+/// Without git, a repository with secrets only in its history gets one
+/// SA014 and no claim about SA004-SA006.
+#[test]
+fn history_without_git_fails_closed() {
+    if !require(have_program("git"), "git", "apt-get install git") {
+        return;
+    }
+    let d = tempfile::tempdir().unwrap();
+    let r = d.path().join("repo");
+    fs::create_dir(&r).unwrap();
+    git(&r, &["init", "-q"]);
+    fs::write(r.join(".env"), "API_TOKEN=x\n").unwrap();
+    git(&r, &["add", ".env"]);
+    git(&r, &["commit", "-q", "-m", "oops"]);
+    git(&r, &["rm", "-q", ".env"]);
+    git(&r, &["commit", "-q", "-m", "gone"]);
+    let rules: Vec<String> = audit_findings(d.path(), &["repo"], Some("/nonexistent"))
+        .into_iter()
+        .map(|f| f.0)
+        .collect();
+    assert_eq!(rules, ["SA014"]);
+    let rules: Vec<String> = audit_findings(d.path(), &["repo"], None)
+        .into_iter()
+        .map(|f| f.0)
+        .collect();
+    assert_eq!(rules, ["SA006"]);
+}
+
 const MANIFEST: &str = r#"
 [stack]
 include = ["postgres", "minio", "supertokens"]

@@ -6,32 +6,14 @@ use std::collections::BTreeMap;
 use std::fs;
 use std::path::Path;
 
-use secrets_core::envfile::render::new_document;
-use secrets_core::generate::os_rng;
-use secrets_core::manifest::catalog;
-use secrets_core::stack::{Existing, Stack};
-use secrets_core::unix_now;
-use secrets_tests::{python, repo_root, require_python, secrets, CRYPTOGRAPHY, DOTENV};
+use secrets_tests::{
+    python, repo_root, require_python, secrets, write_catalog, CRYPTOGRAPHY, DOTENV,
+};
 
 /// Every catalog component together, written by the library, with the values
 /// it generated.
 fn whole_catalog(dir: &Path) -> (std::path::PathBuf, BTreeMap<String, String>) {
-    let all: Vec<String> = catalog::component_names().map(String::from).collect();
-    let stack = Stack::from_components("all", &all).unwrap();
-    let resolved = stack
-        .resolve(&Existing::new(), &mut os_rng(), unix_now())
-        .unwrap();
-    let (doc, _) = new_document(&stack, &resolved, unix_now());
-    let path = dir.join(".env");
-    fs::write(&path, doc.render().as_bytes()).unwrap();
-    let mut expected: BTreeMap<String, String> = resolved
-        .values
-        .iter()
-        .map(|(k, v)| (k.clone(), v.expose().to_owned()))
-        .collect();
-    for name in resolved.missing_external {
-        expected.insert(name, String::new());
-    }
+    let (path, _, expected) = write_catalog(dir);
     (path, expected)
 }
 

@@ -14,20 +14,31 @@ pub fn run(args: CheckArgs) -> Result<ExitCode, Failure> {
     let stack = super::load_optional_stack(&args.stack)?;
     let doc = super::read_env(&args.env)?
         .ok_or_else(|| Failure::Error(format!("{}: no such file", args.env.display())))?;
-    let example_path = args.env.parent().map_or_else(
-        || Path::new(".env.example").to_owned(),
-        |d| d.join(".env.example"),
-    );
-    let example = if example_path.exists() {
-        super::read_env(&example_path)?
-    } else {
-        None
+    let (example_path, example) = match &args.template {
+        Some(path) => {
+            let doc = super::read_env(path)?
+                .ok_or_else(|| Failure::Error(format!("{}: no such file", path.display())))?;
+            (path.clone(), Some(doc))
+        }
+        None => {
+            let path = args.env.parent().map_or_else(
+                || Path::new(".env.example").to_owned(),
+                |d| d.join(".env.example"),
+            );
+            let doc = if path.exists() {
+                super::read_env(&path)?
+            } else {
+                None
+            };
+            (path, doc)
+        }
     };
     let found = check_env(&EnvContext {
         path: &args.env,
         doc: &doc,
         stack: stack.as_ref(),
         example: example.as_ref(),
+        example_path: example.as_ref().map(|_| example_path.as_path()),
         now: unix_now(),
     });
     let out = match args.format {

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use secrets_core::check::{is_placeholder, published_default};
 use secrets_core::envfile::render::{append_vars, new_document, Disagreement};
-use secrets_core::envfile::Document;
+use secrets_core::envfile::{is_dotenvx_encrypted, Document};
 use secrets_core::generate::os_rng;
 use secrets_core::manifest::Source;
 use secrets_core::secure_file::{Change, Owner, SecureFile};
@@ -106,6 +106,7 @@ pub fn run(args: WriteArgs) -> Result<ExitCode, Failure> {
                 }
                 waiting.extend(more);
             }
+            refuse_unsafe_edits(&doc, &stack, &waiting, &display)?;
             let existing: Existing = stack
                 .vars()
                 .iter()
@@ -199,4 +200,40 @@ pub fn run(args: WriteArgs) -> Result<ExitCode, Failure> {
         );
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Refuses a file whose generated keys are assigned twice (Compose reads
+/// the last copy, dotenvy the first: which one is the secret?), or whose
+/// values to compute from are dotenvx ciphertext.
+fn refuse_unsafe_edits(
+    doc: &Document,
+    stack: &secrets_core::stack::Stack,
+    waiting: &[&str],
+    display: &str,
+) -> Result<(), Failure> {
+    for v in stack.vars() {
+        let edited = matches!(v.source, Source::Generate(_)) || waiting.contains(&v.name.as_str());
+        if let Some(d) = doc.duplicate(&v.name).filter(|_| edited) {
+            return Err(Failure::Error(format!(
+                "{display}: {d}; delete the stale copies and run again"
+            )));
+        }
+    }
+    for v in stack.vars() {
+        if !(waiting.contains(&v.name.as_str()) || doc.get(&v.name).is_none()) {
+            continue;
+        }
+        if let Some(input) = v
+            .source
+            .inputs()
+            .into_iter()
+            .find(|i| doc.get(i).is_some_and(|x| is_dotenvx_encrypted(x.expose())))
+        {
+            return Err(Failure::Error(format!(
+                "{display}: {} is computed from {input}, which is encrypted by dotenvx: decrypt the file first (`dotenvx decrypt -f FILE`)",
+                v.name
+            )));
+        }
+    }
+    Ok(())
 }

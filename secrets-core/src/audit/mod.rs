@@ -182,6 +182,7 @@ fn check_env_file(tree: &Tree, path: &Path, stack: &Stack, now: u64, out: &mut V
         doc: &doc,
         stack: Some(stack),
         example: example.as_ref(),
+        example_path: example.as_ref().map(|_| example_path.as_path()),
         now,
     }));
 }

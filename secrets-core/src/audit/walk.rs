@@ -54,6 +54,10 @@ pub struct Tree {
     pub dockerfiles: Vec<PathBuf>,
     /// Compose files.
     pub compose_files: Vec<PathBuf>,
+    /// Directories holding a `.git` (a repository, work tree or submodule).
+    pub repositories: Vec<PathBuf>,
+    /// Whether a directory was walked (false when the root was one file).
+    pub walked: bool,
     /// What the walk itself found: directories it could not list, files
     /// it could not read, compose references leaving the tree.
     pub problems: Vec<Finding>,
@@ -170,6 +174,7 @@ impl Tree {
             })?,
         );
         tree.base = Some(base);
+        tree.walked = true;
         tree.list(start, PathBuf::new(), false, true)?;
         tree.follow_compose_references();
         tree.read_inputs();
@@ -177,6 +182,7 @@ impl Tree {
             &mut tree.templates,
             &mut tree.dockerfiles,
             &mut tree.compose_files,
+            &mut tree.repositories,
         ] {
             list.sort();
         }
@@ -278,6 +284,11 @@ impl Tree {
                     continue;
                 };
                 let child = rel.join(name);
+                // Its history is searched (SA006) even with no secret file
+                // left; a `.git` symlink could lead git to another repository.
+                if text == ".git" && matches!(kind, FileType::Directory | FileType::RegularFile) {
+                    self.repositories.push(self.shown(&rel));
+                }
                 match kind {
                     FileType::Directory if !SKIP_DIRS.contains(&text) => {
                         pending.push(Pending {

@@ -1,8 +1,9 @@
 //! SC011: a value that the `.env` readers read differently: Docker Compose
-//! (the reference here), dotenvy, python-dotenv and `docker run --env-file`.
-//! dotenvy is asked directly; python-dotenv and the docker CLI are modelled on
-//! their parsers (see the env-dialects reference), and the tests compare the
-//! model with the real python-dotenv.
+//! (the reference here), docker-compose v1, dotenvy, python-dotenv, npm
+//! `dotenv`, dotenvx and `docker run --env-file`. dotenvy is asked directly;
+//! the others are modelled on their parsers (see the env-dialects
+//! reference), and the tests compare the model with each real reader. The
+//! encoder chooses its quoting with this same model.
 
 use super::{EnvCheck, EnvContext, Finding, Rule, Severity};
 use crate::envfile::{Entry, Quote, Reader};
@@ -13,9 +14,158 @@ static RULE: Rule = Rule {
     id: "SC011",
     name: "reader-disagreement",
     severity: Severity::Medium,
-    summary: "A value is read differently by docker compose, dotenvy, python-dotenv or docker run --env-file (low when only the docker CLI differs)",
+    summary: "A value is read differently by docker compose, docker-compose v1, dotenvy, python-dotenv, npm dotenv, dotenvx or docker run --env-file (low when only the docker CLI differs)",
     help: "keep secrets in the alphabet A-Za-z0-9_.- (generated values are), or quote as `secrets` writes",
 };
+
+/// White space as JavaScript's `\s` and `trim()` see it (no NEL, but the
+/// byte order mark).
+fn is_js_space(c: char) -> bool {
+    (c.is_whitespace() && c != '\u{85}') || c == '\u{feff}'
+}
+
+/// The token npm `dotenv` and dotenvx take for one assignment (their shared
+/// `LINE` regex, emulated on the item's text with line ends made `\n` as
+/// they do), trimmed, with the quote it opens with; `None` when they skip
+/// the line. `Err(())` when the token may run on into later lines (a
+/// quote closed after a backslash, an open backtick), which the emulation
+/// of one item cannot follow.
+fn npm_token(entry: &Entry, raw: &str) -> Result<Option<(String, Option<char>)>, ()> {
+    // Keys are ASCII word characters, `.` and `-`: another line is skipped.
+    if !entry
+        .key()
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b"_.-".contains(&b))
+    {
+        return Ok(None);
+    }
+    let token = &raw[entry.value_range()];
+    let before = &raw[..entry.value_range().start];
+    let after_eq = &before[before.find('=').map_or(0, |i| i + 1)..];
+    let quote = match entry.quote() {
+        Quote::Single => Some('\''),
+        Quote::Double => Some('"'),
+        Quote::None => token.starts_with('`').then_some('`'),
+    };
+    let text = |s: &str| s.replace("\r\n", "\n").replace('\r', "\n");
+    match quote {
+        // Only JavaScript white space may stand before the opening quote;
+        // the closing one is the same as Compose's unless a backslash
+        // precedes it (the regex then takes the pair for an escape).
+        Some(q @ ('\'' | '"')) if after_eq.chars().all(is_js_space) => {
+            if token[..token.len() - 1].ends_with('\\') {
+                return Err(());
+            }
+            Ok(Some((text(token), Some(q))))
+        }
+        Some('`') => Err(()),
+        // Anything else is taken to the first `#` or line end, trimmed.
+        _ => {
+            let line = raw[entry.value_range().start - after_eq.len()..]
+                .split(['\n', '\r'])
+                .next()
+                .unwrap_or("");
+            let cut = line.split('#').next().unwrap_or("");
+            let t = cut.trim_matches(is_js_space).to_owned();
+            let quote = t.chars().next().filter(|c| "'\"`".contains(*c));
+            Ok(Some((t, quote)))
+        }
+    }
+}
+
+/// `token` without its surrounding quotes (JavaScript's
+/// `/^(['"`])([\s\S]*)\1$/` replacement).
+fn unquote(token: &str, quote: Option<char>) -> &str {
+    match quote {
+        Some(q) if token.len() >= 2 && token.ends_with(q) => &token[1..token.len() - 1],
+        _ => token,
+    }
+}
+
+/// What npm `dotenv` 16+ reads: quotes removed, `\n` and `\r` turned into
+/// line ends inside double quotes, nothing else.
+fn npm_dotenv(token: &str, quote: Option<char>) -> String {
+    let inner = unquote(token, quote);
+    if quote == Some('"') {
+        inner.replace("\\n", "\n").replace("\\r", "\r")
+    } else {
+        inner.to_owned()
+    }
+}
+
+/// What dotenvx reads, when it can be known without an environment: its
+/// parser is npm's with `\'` in single quotes and `\t` in double quotes,
+/// then outside single quotes it runs `$(...)`, expands `$NAME` and
+/// `${...}`, and reads `\$` as `$`. `None` when it runs or expands something.
+fn dotenvx(token: &str, quote: Option<char>) -> Option<String> {
+    let inner = unquote(token, quote);
+    let mut value = match quote {
+        Some('\'') => return Some(inner.replace("\\'", "'")),
+        Some('"') => inner
+            .replace("\\n", "\n")
+            .replace("\\r", "\r")
+            .replace("\\t", "\t"),
+        _ => inner.to_owned(),
+    };
+    if value.contains('$') {
+        if value.contains("$(") {
+            return None;
+        }
+        let bytes = value.as_bytes();
+        let expands = bytes.iter().enumerate().any(|(i, &b)| {
+            let escaped = i > 0 && bytes[i - 1] == b'\\';
+            let next = bytes.get(i + 1).copied().unwrap_or(0);
+            b == b'$' && !escaped && (next == b'{' || next == b'_' || next.is_ascii_alphabetic())
+        });
+        if expands {
+            return None;
+        }
+        value = value.replace("\\$", "$");
+    }
+    Some(value)
+}
+
+/// The readers that may also misread (or drop) the lines after this
+/// assignment: the regex-based ones take a quote after a backslash for an
+/// escaped quote, and npm's parsers a backtick for an opening quote, and
+/// read on into the next lines; dotenvy does the same for a quote it sees
+/// open, and its `dotenv()` stops at a line it refuses.
+pub fn runs_on(entry: &Entry, raw: &str) -> Vec<Reader> {
+    let token = &raw[entry.value_range()];
+    let mut readers = match entry.quote() {
+        Quote::Single | Quote::Double if token[..token.len() - 1].ends_with('\\') => vec![
+            Reader::ComposeV1,
+            Reader::PythonDotenv,
+            Reader::NpmDotenv,
+            Reader::Dotenvx,
+        ],
+        Quote::None if token.starts_with('`') => vec![Reader::NpmDotenv, Reader::Dotenvx],
+        _ => Vec::new(),
+    };
+    // dotenvy joins lines while a quote it saw is open, and its dotenv()
+    // stops loading at a line it refuses: asked for real, with a line after
+    // this one.
+    let probe = format!("{}\n{PROBE}=1\n", raw.trim_end_matches(['\n', '\r']));
+    let probe_read = dotenvy::from_read_iter(probe.as_bytes())
+        .collect::<Result<Vec<_>, _>>()
+        .is_ok_and(|all| all.iter().any(|(k, v)| k == PROBE && v == "1"));
+    if !probe_read {
+        readers.push(Reader::Dotenvy);
+    }
+    readers.sort();
+    readers
+}
+
+/// The key of the line [`runs_on`] puts after an assignment.
+const PROBE: &str = "SECRETS_NEXT_LINE_PROBE";
+
+/// Whether `docker run --env-file` refuses the whole file for this line:
+/// white space in the name (`export K=v`, `K =v`).
+fn docker_refuses(raw: &str) -> bool {
+    let line = raw.trim_start();
+    let name = line.split_once('=').map_or(line, |(k, _)| k);
+    name.contains([' ', '\t'])
+}
 
 /// The readers that read this assignment differently from Docker Compose.
 pub fn disagreeing_readers(entry: &Entry, raw: &str) -> Vec<Reader> {
@@ -25,7 +175,7 @@ pub fn disagreeing_readers(entry: &Entry, raw: &str) -> Vec<Reader> {
 
     // dotenvy, for real. Values Compose interpolates are left to the `$` rule
     // below: dotenvy would substitute from this process's environment.
-    if !entry.interpolates() && !token.contains('$') {
+    if !entry.interpolates() {
         match dotenvy::from_read_iter(raw.as_bytes()).next() {
             Some(Ok((_, v))) if v == compose => {}
             _ => readers.push(Reader::Dotenvy),
@@ -49,14 +199,29 @@ pub fn disagreeing_readers(entry: &Entry, raw: &str) -> Vec<Reader> {
         }
         || (entry.interpolates() && !token.contains("${"));
     if python_differs {
-        readers.push(Reader::PythonDotenv);
+        // docker-compose 1.x reads env files with python-dotenv (0.21 in
+        // Debian 12), and so reads them as it does.
+        readers.extend([Reader::PythonDotenv, Reader::ComposeV1]);
+    }
+
+    // npm dotenv and dotenvx: one regex, then each its own unescaping.
+    match npm_token(entry, raw) {
+        Ok(Some((token, quote))) => {
+            if npm_dotenv(&token, quote) != compose {
+                readers.push(Reader::NpmDotenv);
+            }
+            if dotenvx(&token, quote).as_deref() != Some(compose) {
+                readers.push(Reader::Dotenvx);
+            }
+        }
+        Ok(None) | Err(()) => readers.extend([Reader::NpmDotenv, Reader::Dotenvx]),
     }
 
     // `docker run --env-file`: everything after the first `=`, verbatim, one
     // line only; no `export`.
     let line = raw.trim_end_matches(['\n', '\r']).trim_start();
     let docker_value = line.split_once('=').map(|(_, v)| v);
-    if line.starts_with("export")
+    if docker_refuses(raw)
         || raw.trim_end_matches(['\n', '\r']).contains('\n')
         || docker_value != Some(compose)
     {
@@ -64,8 +229,15 @@ pub fn disagreeing_readers(entry: &Entry, raw: &str) -> Vec<Reader> {
     }
 
     if entry.interpolates() {
-        // Compose and dotenvy substitute; the docker CLI keeps the text.
-        readers.extend([Reader::Compose, Reader::Dotenvy, Reader::DockerEnvFile]);
+        // Compose, dotenvy and dotenvx substitute (each its own way); the
+        // others keep the text.
+        readers.extend([
+            Reader::Compose,
+            Reader::Dotenvy,
+            Reader::NpmDotenv,
+            Reader::Dotenvx,
+            Reader::DockerEnvFile,
+        ]);
     }
     readers.sort();
     readers.dedup();
@@ -97,14 +269,27 @@ impl EnvCheck for Dialect {
                     names.join(", ")
                 )
             };
+            let after = runs_on(entry, raw);
+            let message = if after.is_empty() {
+                message
+            } else {
+                let after: Vec<String> = after.iter().map(ToString::to_string).collect();
+                format!(
+                    "{message}; {} may misread or drop the lines after it too",
+                    after.join(", ")
+                )
+            };
             let finding = Finding::new(&RULE, cx.path, Some(line), Some(entry.key()), message);
             // Quotes that only `docker run --env-file` keeps (a JSON value
-            // needs them) matter less than a value Compose itself misreads.
-            out.push(if readers == [Reader::DockerEnvFile] {
-                finding.with_severity(Severity::Low)
-            } else {
-                finding
-            });
+            // needs them) matter less than a value Compose itself misreads;
+            // a line that makes it refuse the whole file does not.
+            out.push(
+                if readers == [Reader::DockerEnvFile] && !docker_refuses(raw) {
+                    finding.with_severity(Severity::Low)
+                } else {
+                    finding
+                },
+            );
         }
     }
 }
@@ -122,12 +307,14 @@ mod tests {
 
     #[test]
     fn quotes_only_the_docker_cli_keeps_are_low() {
-        let d = Document::parse(b"J='{\"k\":\"v\"}'\nP=pa$$word\n").unwrap();
+        // `export` makes the docker CLI refuse the whole file: not low.
+        let d = Document::parse(b"J='{\"k\":\"v\"}'\nP=pa$$word\nexport E=v\n").unwrap();
         let cx = EnvContext {
             path: std::path::Path::new(".env"),
             doc: &d,
             stack: None,
             example: None,
+            example_path: None,
             now: 0,
         };
         let mut out = Vec::new();
@@ -136,30 +323,63 @@ mod tests {
             out.iter().map(|f| (f.key.as_deref(), f.severity)).collect();
         assert_eq!(
             sev,
-            [(Some("J"), Severity::Low), (Some("P"), Severity::Medium)]
+            [
+                (Some("J"), Severity::Low),
+                (Some("P"), Severity::Medium),
+                (Some("E"), Severity::Medium)
+            ]
         );
     }
 
     #[test]
     fn reference_cases() {
+        use Reader::*;
         assert_eq!(readers("K=plain\n"), []);
-        assert_eq!(readers("K=\"value\"\n"), [Reader::DockerEnvFile]);
+        assert_eq!(readers("K=\"value\"\n"), [DockerEnvFile]);
         assert_eq!(
             readers("K=pa$$word\n"),
             [
-                Reader::Compose,
-                Reader::Dotenvy,
-                Reader::PythonDotenv,
-                Reader::DockerEnvFile
+                Compose,
+                ComposeV1,
+                Dotenvy,
+                PythonDotenv,
+                NpmDotenv,
+                Dotenvx,
+                DockerEnvFile
             ]
         );
         assert_eq!(
             readers("K='ab${X}cd'\n"),
-            [Reader::PythonDotenv, Reader::DockerEnvFile]
+            [ComposeV1, PythonDotenv, DockerEnvFile]
         );
-        assert_eq!(readers("I=#abc\n"), [Reader::Dotenvy]);
-        assert_eq!(readers("K=a #b\n"), [Reader::DockerEnvFile]);
-        assert_eq!(readers("K=a b\n"), [Reader::Dotenvy]);
-        assert_eq!(readers("export K=v\n"), [Reader::DockerEnvFile]);
+        assert_eq!(readers("I=#abc\n"), [Dotenvy, NpmDotenv, Dotenvx]);
+        assert_eq!(readers("K=a #b\n"), [DockerEnvFile]);
+        assert_eq!(readers("K=a#b\n"), [NpmDotenv, Dotenvx]);
+        assert_eq!(readers("K=a b\n"), [Dotenvy]);
+        assert_eq!(readers("export K=v\n"), [DockerEnvFile]);
+        // Node's readers keep `\"` and `\\`, and read `\n` after a `\`.
+        assert_eq!(
+            readers("K=\"it's \\\"x\\\"\"\n"),
+            [NpmDotenv, Dotenvx, DockerEnvFile]
+        );
+        assert_eq!(
+            readers("K=\"back\\\\slash\\\\n\"\n"),
+            [NpmDotenv, Dotenvx, DockerEnvFile]
+        );
+        assert_eq!(
+            readers("K=\"a\\tb\"\n"),
+            [Dotenvy, NpmDotenv, DockerEnvFile]
+        );
+        assert_eq!(readers("K='it\\'s'\n"), [Dotenvy, NpmDotenv, DockerEnvFile]);
+        assert_eq!(readers("K=`x y`\n"), [Dotenvy, NpmDotenv, Dotenvx]);
+        // dotenvx runs `$(...)` even after a backslash.
+        assert_eq!(
+            readers("K=\"a\\$(id)\"\n"),
+            [ComposeV1, PythonDotenv, NpmDotenv, Dotenvx, DockerEnvFile]
+        );
+        assert_eq!(
+            readers("K=\"a\\$b\"\n"),
+            [ComposeV1, PythonDotenv, NpmDotenv, DockerEnvFile]
+        );
     }
 }

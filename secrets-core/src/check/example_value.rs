@@ -26,7 +26,7 @@ impl EnvCheck for ExampleValue {
                     cx.path,
                     Some(line),
                     Some(key),
-                    format!("{key} is the value from .env.example"),
+                    format!("{key} is the value from {}", super::template_name(cx)),
                 ));
             }
         }

@@ -7,6 +7,7 @@ use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_S
 use base64::Engine as _;
 
 use super::{EnvCheck, EnvContext, Finding, Rule, Severity};
+use crate::envfile::is_dotenvx_encrypted;
 use crate::generate::{django_key_passes_w009, vapid, Derivation, Kind};
 use crate::manifest::Source;
 
@@ -150,7 +151,7 @@ impl EnvCheck for Format {
     fn run(&self, cx: &EnvContext<'_>, out: &mut Vec<Finding>) {
         for (line, e) in cx.doc.entries_with_lines() {
             let value = e.value().expose();
-            if value.is_empty() || super::is_placeholder(value) {
+            if value.is_empty() || super::is_placeholder(value) || is_dotenvx_encrypted(value) {
                 continue; // reported by their own rules
             }
             let by_kind = match cx.stack.and_then(|s| s.var(e.key())).map(|v| &v.source) {

@@ -3,26 +3,31 @@
 //! hint. Findings name the file, line and key, never a value.
 
 mod dialect;
+mod duplicate_key;
 mod empty;
+mod encrypted;
 mod entropy;
 mod example_value;
 mod external_unset;
 mod format;
+mod key_without_value;
 mod missing;
 mod placeholder;
 mod published_default;
 mod reused;
 mod rotation;
 mod stale;
+mod template_extra;
+mod template_missing;
 
 use std::path::{Path, PathBuf};
 
-use crate::envfile::Document;
+use crate::envfile::{is_dotenvx_encrypted, Document};
 use crate::generate::Kind;
 use crate::manifest::Source;
 use crate::stack::Stack;
 
-pub use dialect::disagreeing_readers;
+pub use dialect::{disagreeing_readers, runs_on};
 pub use placeholder::is_placeholder;
 pub use published_default::published_default;
 
@@ -172,8 +177,10 @@ pub struct EnvContext<'a> {
     pub doc: &'a Document,
     /// The manifest's stack, when one was given.
     pub stack: Option<&'a Stack>,
-    /// The sibling `.env.example`, when there is one.
+    /// The template: the sibling `.env.example`, or `check --template`.
     pub example: Option<&'a Document>,
+    /// The template's path, for messages.
+    pub example_path: Option<&'a Path>,
     /// Seconds since the epoch.
     pub now: u64,
 }
@@ -201,6 +208,11 @@ pub fn env_checks() -> &'static [&'static dyn EnvCheck] {
         &stale::Stale,
         &dialect::Dialect,
         &rotation::RotationOverdue,
+        &duplicate_key::DuplicateKey,
+        &key_without_value::KeyWithoutValue,
+        &template_missing::TemplateMissing,
+        &template_extra::TemplateExtra,
+        &encrypted::Encrypted,
     ]
 }
 
@@ -252,28 +264,39 @@ pub fn is_secret_name(name: &str) -> bool {
     secretish && !public
 }
 
-/// The assignments that hold secrets, with their lines: by the manifest's
-/// sources when there is one (not literals, user names or public keys),
-/// otherwise by name. The last assignment of a key counts.
+/// Whether `key` holds a secret: by the manifest's source when it declares
+/// the key (not literals, user names or public keys), otherwise by name.
+pub fn is_secret_key(stack: Option<&Stack>, key: &str) -> bool {
+    match stack.and_then(|s| s.var(key)) {
+        Some(v) => match &v.source {
+            Source::Literal(_) => false,
+            Source::Generate(Kind::Username { .. }) | Source::Generate(Kind::Uuid) => false,
+            Source::Derive { derivation, .. } => derivation.name() != "vapid-public-key",
+            Source::External => is_secret_name(&v.name),
+            _ => true,
+        },
+        None => is_secret_name(key),
+    }
+}
+
+/// The assignments that hold secrets ([`is_secret_key`]), with their
+/// lines. The last assignment of a key counts.
 pub fn secret_entries<'a>(cx: &'a EnvContext<'_>) -> Vec<(usize, &'a str, &'a str)> {
     let mut out: Vec<(usize, &str, &str)> = Vec::new();
     for (line, e) in cx.doc.entries_with_lines() {
-        let secret = match cx.stack.and_then(|s| s.var(e.key())) {
-            Some(v) => match &v.source {
-                Source::Literal(_) => false,
-                Source::Generate(Kind::Username { .. }) | Source::Generate(Kind::Uuid) => false,
-                Source::Derive { derivation, .. } => derivation.name() != "vapid-public-key",
-                Source::External => is_secret_name(&v.name),
-                _ => true,
-            },
-            None => is_secret_name(e.key()),
-        };
-        if secret {
+        // A dotenvx ciphertext says nothing of its plaintext (SC017 notes it).
+        if is_secret_key(cx.stack, e.key()) && !is_dotenvx_encrypted(e.value().expose()) {
             out.retain(|(_, k, _)| *k != e.key());
             out.push((line, e.key(), e.value().expose()));
         }
     }
     out
+}
+
+/// How messages name the template: its path as given, else `.env.example`.
+pub fn template_name(cx: &EnvContext<'_>) -> String {
+    cx.example_path
+        .map_or_else(|| ".env.example".to_owned(), |p| p.display().to_string())
 }
 
 /// The line of the last assignment of `key`.

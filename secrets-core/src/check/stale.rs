@@ -4,6 +4,7 @@
 //! expired.
 
 use super::{EnvCheck, EnvContext, Finding, Rule, Severity};
+use crate::envfile::is_dotenvx_encrypted;
 use crate::generate::{jwt, Derivation};
 use crate::manifest::Source;
 
@@ -28,6 +29,14 @@ impl EnvCheck for Stale {
         let get = |n: &str| cx.doc.get(n).map(|v| v.expose());
         for v in stack.vars() {
             let Some(value) = get(&v.name) else { continue };
+            // Ciphertext on either side cannot be compared (SC017 notes it).
+            let encrypted = std::iter::once(v.name.as_str())
+                .chain(v.source.inputs())
+                .filter_map(get)
+                .any(is_dotenvx_encrypted);
+            if encrypted {
+                continue;
+            }
             let problem = match &v.source {
                 Source::SameAs(other) => get(other)
                     .filter(|o| *o != value)

@@ -110,6 +110,41 @@ struct Item {
     /// 1-based line where it starts.
     line: usize,
     entry: Option<Entry>,
+    /// The key of a `KEY` line without `=` (readers take it from their
+    /// environment, or ignore it).
+    bare: Option<String>,
+}
+
+/// What [`parse_item`] found: an assignment, a bare key, or neither (a
+/// blank or comment line), and where the next item begins.
+struct Parsed {
+    entry: Option<Entry>,
+    bare: Option<String>,
+    end: usize,
+}
+
+/// A key assigned more than once, with the lines of its assignments.
+/// Displays as `KEY is assigned 2 times (lines 1 and 3)`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Duplicate {
+    /// The key.
+    pub key: String,
+    /// 1-based lines of each assignment, in file order.
+    pub lines: Vec<usize>,
+}
+
+impl fmt::Display for Duplicate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let lines: Vec<String> = self.lines.iter().map(ToString::to_string).collect();
+        let (last, rest) = lines.split_last().expect("a duplicate has two lines");
+        write!(
+            f,
+            "{} is assigned {} times (lines {} and {last})",
+            self.key,
+            lines.len(),
+            rest.join(", ")
+        )
+    }
 }
 
 /// A parsed `.env` file.
@@ -194,7 +229,7 @@ impl Document {
         let mut pos = 0;
         let mut line = 1;
         while pos < text.len() {
-            let (entry, end) = parse_item(text, pos, line)?;
+            let Parsed { entry, bare, end } = parse_item(text, pos, line)?;
             // Only a quoted value spans lines; any other item ends at its first.
             let newlines = if entry_spans_lines(entry.as_ref()) {
                 count_newlines(&text[pos..end])
@@ -205,6 +240,7 @@ impl Document {
                 raw: Raw::Span(Arc::clone(&shared), pos..end),
                 line,
                 entry,
+                bare,
             });
             line += newlines;
             pos = end;
@@ -246,6 +282,56 @@ impl Document {
     /// Keys in file order, duplicates included.
     pub fn keys(&self) -> impl Iterator<Item = &str> {
         self.entries().map(Entry::key)
+    }
+
+    /// `KEY` lines without `=`, with their lines: Compose and `docker run`
+    /// take such a key from the environment they run in; the document keeps
+    /// the line as it is and [`get`](Self::get) does not see it.
+    pub fn bare_keys(&self) -> impl Iterator<Item = (usize, &str)> {
+        self.items
+            .iter()
+            .filter_map(|i| i.bare.as_deref().map(|k| (i.line, k)))
+    }
+
+    /// Every key named at all, assigned or bare, in file order (duplicates
+    /// included).
+    pub fn all_keys(&self) -> impl Iterator<Item = &str> {
+        self.items
+            .iter()
+            .filter_map(|i| i.entry.as_ref().map(Entry::key).or(i.bare.as_deref()))
+    }
+
+    /// `key` when it is assigned more than once.
+    pub fn duplicate(&self, key: &str) -> Option<Duplicate> {
+        let lines: Vec<usize> = self
+            .entries_with_lines()
+            .filter(|(_, e)| e.key == key)
+            .map(|(l, _)| l)
+            .collect();
+        (lines.len() > 1).then(|| Duplicate {
+            key: key.to_owned(),
+            lines,
+        })
+    }
+
+    /// Every key assigned more than once, in the order of first assignment.
+    pub fn duplicates(&self) -> Vec<Duplicate> {
+        let mut out: Vec<Duplicate> = Vec::new();
+        let mut index: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+        for (line, e) in self.entries_with_lines() {
+            match index.get(e.key()) {
+                Some(&i) => out[i].lines.push(line),
+                None => {
+                    index.insert(e.key(), out.len());
+                    out.push(Duplicate {
+                        key: e.key.clone(),
+                        lines: vec![line],
+                    });
+                }
+            }
+        }
+        out.retain(|d| d.lines.len() > 1);
+        out
     }
 
     /// The value Compose uses for `key`: the last assignment wins.
@@ -292,6 +378,7 @@ impl Document {
             raw: Raw::Owned(Zeroizing::new(format!("{raw}{}", self.newline()))),
             line: self.next_line(),
             entry: None,
+            bare: None,
         });
     }
 
@@ -339,10 +426,11 @@ impl Document {
         raw.push_str(&encoded.text);
         raw.push_str(&item.raw[range.end..]);
         *item = match parse_item(&raw, 0, item.line) {
-            Ok((entry, end)) if end == raw.len() => Item {
+            Ok(Parsed { entry, bare, end }) if end == raw.len() => Item {
                 raw: Raw::Owned(raw),
                 line: item.line,
                 entry,
+                bare,
             },
             // The old line's surroundings do not fit the new value's quoting:
             // write the assignment afresh, keeping the line terminator.
@@ -466,18 +554,19 @@ impl Default for Document {
 /// Parses a single `KEY=<encoded value>` line that this module just produced
 /// (a key that parsed before and a value from [`encode`] always parse).
 fn reparse(raw: Zeroizing<String>, line: usize) -> Item {
-    let (entry, end) = parse_item(&raw, 0, line).expect("encode() output parses");
+    let Parsed { entry, bare, end } = parse_item(&raw, 0, line).expect("encode() output parses");
     debug_assert_eq!(end, raw.len());
     Item {
         raw: Raw::Owned(raw),
         line,
         entry,
+        bare,
     }
 }
 
 /// Parses one item starting at `start`: its assignment, if it is one, and
 /// where the next item begins.
-fn parse_item(text: &str, start: usize, line: usize) -> Result<(Option<Entry>, usize), ParseError> {
+fn parse_item(text: &str, start: usize, line: usize) -> Result<Parsed, ParseError> {
     let bytes = text.as_bytes();
     let line_end = text[start..]
         .find('\n')
@@ -506,7 +595,11 @@ fn parse_item(text: &str, start: usize, line: usize) -> Result<(Option<Entry>, u
         p += 1;
     }
     if p == content_end || bytes[p] == b'#' {
-        return Ok((None, line_end));
+        return Ok(Parsed {
+            entry: None,
+            bare: None,
+            end: line_end,
+        });
     }
     if text[p..content_end].starts_with("export")
         && text[p + 6..content_end].starts_with([' ', '\t'])
@@ -532,7 +625,11 @@ fn parse_item(text: &str, start: usize, line: usize) -> Result<(Option<Entry>, u
     }
     if p == content_end {
         // `KEY` alone: Compose takes the value from its own environment.
-        return Ok((None, line_end));
+        return Ok(Parsed {
+            entry: None,
+            bare: Some(key),
+            end: line_end,
+        });
     }
     if bytes[p] != b'=' {
         return err(p, "expected `=` after the variable name");
@@ -615,7 +712,11 @@ fn parse_item(text: &str, start: usize, line: usize) -> Result<(Option<Entry>, u
         value: SecretValue::new(value),
         interpolates,
     };
-    Ok((Some(entry), item_end))
+    Ok(Parsed {
+        entry: Some(entry),
+        bare: None,
+        end: item_end,
+    })
 }
 
 /// Compose's double-quote escapes; other backslashes stay as they are.
@@ -684,6 +785,27 @@ mod tests {
             d.keys().collect::<Vec<_>>(),
             ["A", "B", "C", "D", "E", "F", "A"]
         );
+    }
+
+    #[test]
+    fn bare_keys_and_duplicates_are_listed_and_kept() {
+        let text = "FROM_ENV\nA=1\nexport  HOST \nA=2\n# c\nA=3\n";
+        let d = doc(text);
+        assert_eq!(d.render().as_str(), text);
+        assert_eq!(
+            d.bare_keys().collect::<Vec<_>>(),
+            [(1, "FROM_ENV"), (3, "HOST")]
+        );
+        assert!(d.get("FROM_ENV").is_none());
+        assert_eq!(
+            d.all_keys().collect::<Vec<_>>(),
+            ["FROM_ENV", "A", "HOST", "A", "A"]
+        );
+        let dup = d.duplicate("A").unwrap();
+        assert_eq!(dup.lines, [2, 4, 6]);
+        assert_eq!(dup.to_string(), "A is assigned 3 times (lines 2, 4 and 6)");
+        assert_eq!(d.duplicates(), [dup]);
+        assert!(doc("A=1\nB=1\n").duplicates().is_empty());
     }
 
     #[test]

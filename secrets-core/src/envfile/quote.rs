@@ -9,10 +9,16 @@ use std::fmt;
 pub enum Reader {
     /// Docker Compose v2 (`env_file:` and variable interpolation).
     Compose,
+    /// `docker-compose` 1.x (Debian's 1.29), which reads with python-dotenv.
+    ComposeV1,
     /// The Rust crate dotenvy 0.15.
     Dotenvy,
     /// python-dotenv 1.x.
     PythonDotenv,
+    /// The npm package `dotenv`, 16 and later.
+    NpmDotenv,
+    /// dotenvx (`@dotenvx/dotenvx`), which also expands `$` and runs `$(...)`.
+    Dotenvx,
     /// `docker run --env-file` (and `kubectl --from-env-file`).
     DockerEnvFile,
 }
@@ -21,8 +27,11 @@ impl fmt::Display for Reader {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
             Reader::Compose => "docker compose",
+            Reader::ComposeV1 => "docker-compose v1",
             Reader::Dotenvy => "dotenvy",
             Reader::PythonDotenv => "python-dotenv",
+            Reader::NpmDotenv => "npm dotenv",
+            Reader::Dotenvx => "dotenvx",
             Reader::DockerEnvFile => "docker run --env-file",
         })
     }
@@ -45,29 +54,8 @@ fn is_bare(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b"_.-=+/,:@%~?".contains(&b)
 }
 
-/// The representation that keeps the most readers in agreement: bare when
-/// the value is in the safe alphabet, single quotes when those suffice,
-/// otherwise double quotes with escapes.
-pub fn encode(value: &str) -> Encoded {
-    if value.bytes().all(is_bare) {
-        return Encoded {
-            text: value.to_owned(),
-            disagreeing: Vec::new(),
-        };
-    }
-    let mut disagreeing = vec![Reader::DockerEnvFile]; // it keeps quotes
-    if value.contains("${") {
-        // python-dotenv expands `${` inside both kinds of quotes.
-        disagreeing.push(Reader::PythonDotenv);
-    }
-    let single_ok = !value.contains(['\'', '\\', '\n', '\r']);
-    if single_ok {
-        disagreeing.sort();
-        return Encoded {
-            text: format!("'{value}'"),
-            disagreeing,
-        };
-    }
+/// `value` in double quotes with Compose's escapes; a CR raw or as `\r`.
+fn double_quoted(value: &str, cr_escape: bool) -> String {
     let mut text = String::with_capacity(value.len() + 2);
     text.push('"');
     for c in value.chars() {
@@ -75,24 +63,68 @@ pub fn encode(value: &str) -> Encoded {
             '"' => text.push_str("\\\""),
             '\\' => text.push_str("\\\\"),
             '\n' => text.push_str("\\n"),
+            '\r' if cr_escape => text.push_str("\\r"),
             '$' => text.push_str("\\$"),
             c => text.push(c),
         }
     }
     text.push('"');
-    // python-dotenv's pattern takes the `\"` that ends `"...\\"` for an
-    // escaped quote and runs on into the next lines.
-    let python_misreads = value.contains('$') || value.ends_with('\\');
-    if python_misreads && !disagreeing.contains(&Reader::PythonDotenv) {
-        // `\$` is no escape to python-dotenv: it keeps the backslash.
-        disagreeing.push(Reader::PythonDotenv);
+    text
+}
+
+/// The readers that read `KEY=text` differently from `value` by the
+/// dialect model of SC011, and how many would misread the lines after it
+/// too; `None` when Compose itself does not read `value`.
+fn disagreeing(text: &str, value: &str) -> Option<(Vec<Reader>, usize)> {
+    let line = format!("K={text}\n");
+    let doc = super::Document::parse(line.as_bytes()).ok()?;
+    let mut entries = doc.entries_with_raw();
+    let (_, entry, raw) = entries.next()?;
+    let whole = raw.len() == line.len() && entries.next().is_none();
+    (whole && entry.value().expose() == value && !entry.interpolates()).then(|| {
+        (
+            crate::check::disagreeing_readers(entry, raw),
+            crate::check::runs_on(entry, raw).len(),
+        )
+    })
+}
+
+/// The representation that keeps the most readers in agreement: bare when
+/// the value is in the safe alphabet; otherwise, of single quotes, double
+/// quotes with escapes and the bare value, the spelling Compose reads right
+/// that makes the fewest readers misread the lines after it, then the
+/// fewest misread the value itself (in that order on a tie: quotes keep a
+/// shell from splitting the value). When no spelling satisfies every
+/// reader, the ones left are named.
+pub fn encode(value: &str) -> Encoded {
+    if value.bytes().all(is_bare) {
+        return Encoded {
+            text: value.to_owned(),
+            disagreeing: Vec::new(),
+        };
     }
+    let mut candidates = Vec::with_capacity(3);
+    // Compose reads `\'` in single quotes as a quote, so a value with `'`
+    // or ending in `\` cannot be single-quoted; a line end stays in
+    // double quotes, which every multi-line reader takes.
+    if !value.contains(['\'', '\n', '\r']) && !value.ends_with('\\') {
+        candidates.push(format!("'{value}'"));
+    }
+    candidates.push(double_quoted(value, false));
     if value.contains('\r') {
-        // dotenvy reads a raw CR inside quotes, compose may strip it.
-        disagreeing.push(Reader::Dotenvy);
+        candidates.push(double_quoted(value, true));
     }
-    disagreeing.sort();
-    Encoded { text, disagreeing }
+    // Bare, a trailing backslash spoils no line after it.
+    candidates.push(value.to_owned());
+    candidates
+        .into_iter()
+        .filter_map(|text| {
+            let (disagreeing, runs_on) = disagreeing(&text, value)?;
+            Some((runs_on, Encoded { text, disagreeing }))
+        })
+        .min_by_key(|(runs_on, e)| (*runs_on, e.disagreeing.len()))
+        .map(|(_, e)| e)
+        .expect("Compose reads the double-quoted spelling of any value")
 }
 
 #[cfg(test)]
@@ -101,26 +133,44 @@ mod tests {
 
     #[test]
     fn choices() {
+        use Reader::*;
         assert_eq!(encode("abc-_.9").text, "abc-_.9");
         assert_eq!(encode("ab+/c=").text, "ab+/c=");
         assert!(encode("abc").disagreeing.is_empty());
         assert_eq!(encode("").text, "");
         assert_eq!(encode(r#"{"k":"v w"}"#).text, r#"'{"k":"v w"}'"#);
-        assert_eq!(
-            encode(r#"{"k":"v w"}"#).disagreeing,
-            [Reader::DockerEnvFile]
-        );
+        assert_eq!(encode(r#"{"k":"v w"}"#).disagreeing, [DockerEnvFile]);
         assert_eq!(encode("it's").text, r#""it's""#);
         assert_eq!(encode("a\nb").text, r#""a\nb""#);
         assert_eq!(encode("pa$$word").text, "'pa$$word'");
         assert_eq!(
             encode("a${B}").disagreeing,
-            [Reader::PythonDotenv, Reader::DockerEnvFile]
+            [ComposeV1, PythonDotenv, DockerEnvFile]
         );
         assert_eq!(encode("it's $5").text, r#""it's \$5""#);
+        // Any quoted spelling would spoil the lines after it for the
+        // regex-based readers; bare, only dotenvy refuses it.
+        let e = encode("a\\");
         assert_eq!(
-            encode("a\\").disagreeing,
-            [Reader::PythonDotenv, Reader::DockerEnvFile]
+            (e.text.as_str(), &e.disagreeing[..]),
+            ("a\\", &[Dotenvy][..])
+        );
+    }
+
+    /// Node's readers keep `\"` and `\\` in double quotes: single quotes
+    /// suit a backslash better, and a value needing double quotes names them.
+    #[test]
+    fn node_readers_choose_and_are_named() {
+        use Reader::*;
+        let e = encode("back\\slash\\n");
+        assert_eq!(
+            (e.text.as_str(), &e.disagreeing[..]),
+            ("'back\\slash\\n'", &[DockerEnvFile][..])
+        );
+        let e = encode("it's \"x\"");
+        assert_eq!(
+            (e.text.as_str(), &e.disagreeing[..]),
+            (r#""it's \"x\"""#, &[NpmDotenv, Dotenvx, DockerEnvFile][..])
         );
     }
 }

@@ -11,7 +11,7 @@ use std::time::{Duration, UNIX_EPOCH};
 use rand::{CryptoRng, Rng};
 
 use crate::envfile::render::Disagreement;
-use crate::envfile::Document;
+use crate::envfile::{is_dotenvx_encrypted, Document};
 use crate::generate::{jwt, Kind};
 use crate::manifest::{Escape, Source};
 use crate::stack::{Existing, ResolveError, Stack};
@@ -105,6 +105,15 @@ pub enum RotateError {
     /// No key named and neither `--all` nor `--due`.
     #[error("nothing to rotate: name keys, or pass --all or --due")]
     NothingSelected,
+    /// A key to change is assigned more than once: editing one copy would
+    /// leave the other stale.
+    #[error(
+        "{0}; editing one copy would leave the other stale: delete the stale copies and run again"
+    )]
+    Duplicated(crate::envfile::Duplicate),
+    /// A value encrypted by dotenvx: its plaintext is not here.
+    #[error("{0} is encrypted by dotenvx: decrypt the file first (`dotenvx decrypt -f FILE`), rotate, then encrypt it again (`dotenvx encrypt -f FILE`)")]
+    Encrypted(String),
     /// A dependent could not be recomputed.
     #[error(transparent)]
     Resolve(#[from] ResolveError),
@@ -208,6 +217,9 @@ pub fn plan(
             suggestion: crate::suggest::closest(&name, doc.keys()),
             key: name.clone(),
         })?;
+        if is_dotenvx_encrypted(value.expose()) {
+            return Err(RotateError::Encrypted(name));
+        }
         let var = stack.and_then(|s| s.var(&name));
         let (kind, inferred) = match var.map(|v| &v.source) {
             Some(Source::Generate(kind)) => (kind.clone(), false),
@@ -250,6 +262,22 @@ pub fn plan(
             if !dependents.contains(&d) && !rotated.contains(&d.as_str()) {
                 dependents.push(d);
             }
+        }
+    }
+    // Every key this rotation writes must be there once, in plain text.
+    for name in rotated
+        .iter()
+        .copied()
+        .chain(dependents.iter().map(String::as_str))
+    {
+        if let Some(d) = doc.duplicate(name) {
+            return Err(RotateError::Duplicated(d));
+        }
+        if doc
+            .get(name)
+            .is_some_and(|v| is_dotenvx_encrypted(v.expose()))
+        {
+            return Err(RotateError::Encrypted(name.to_owned()));
         }
     }
     let mut services = BTreeSet::new();

@@ -92,6 +92,7 @@ fn generated_secrets_are_settled_without_zxcvbn() {
                 doc: &doc,
                 stack: with,
                 example: None,
+                example_path: None,
                 now: 0,
             };
             let entries = secret_entries(&cx);

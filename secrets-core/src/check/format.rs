@@ -49,7 +49,7 @@ fn kind_problem(kind: &Kind, value: &str) -> Option<String> {
             Some(32) if value.len() == 44 => None,
             _ => Some("is not a Fernet key (padded urlsafe base64 of 32 bytes, 44 characters)".into()),
         },
-        Kind::VapidPrivateKey => vapid::public_key(value).is_none().then(|| "is not a P-256 private key (32 bytes, base64url)".into()),
+        Kind::VapidPrivateKey => (!vapid::is_private_key(value)).then(|| "is not a P-256 private key (32 bytes, base64url)".into()),
         Kind::Uuid => (uuid_parse(value).is_none()).then(|| "is not a UUID".into()),
         Kind::DjangoSecretKey { .. } => (!django_key_passes_w009(value))
             .then(|| "fails Django's W009 (at least 50 characters, 5 distinct, no django-insecure- prefix)".into()),

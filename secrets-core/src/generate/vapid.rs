@@ -18,6 +18,16 @@ pub fn private_key<R: Rng + CryptoRng + ?Sized>(rng: &mut R) -> String {
     }
 }
 
+/// Whether `private` is a valid P-256 private key (32 bytes, base64url, a
+/// scalar in `[1, n)`): a range check, with no point multiplication.
+pub fn is_private_key(private: &str) -> bool {
+    let Ok(bytes) = URL_SAFE_NO_PAD.decode(private.trim_end_matches('=')) else {
+        return false;
+    };
+    let bytes = zeroize::Zeroizing::new(bytes);
+    bytes.len() == 32 && SecretKey::from_slice(&bytes).is_ok()
+}
+
 /// The public key of a private key: the uncompressed point (65 bytes, first
 /// byte 0x04), 87 base64url characters. `None` when `private` is not a
 /// valid P-256 private key.
@@ -34,6 +44,23 @@ pub fn public_key(private: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn validity_agrees_with_derivation() {
+        let mut rng = crate::generate::os_rng();
+        let good = private_key(&mut rng);
+        assert!(is_private_key(&good) && public_key(&good).is_some());
+        // Zero, the group order and short input are not keys.
+        let zero = URL_SAFE_NO_PAD.encode([0u8; 32]);
+        let order = URL_SAFE_NO_PAD.encode(
+            hex::decode("ffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551")
+                .unwrap(),
+        );
+        for bad in [zero.as_str(), order.as_str(), "AAAA", "not base64!"] {
+            assert_eq!(is_private_key(bad), public_key(bad).is_some(), "{bad}");
+            assert!(!is_private_key(bad), "{bad}");
+        }
+    }
 
     #[test]
     fn known_private_key_gives_known_public_key() {

@@ -6,6 +6,7 @@
 //! - [`stack`]: a manifest's variables with their dependencies, and their values;
 //! - [`envfile`]: the lossless `.env` document and value quoting;
 //! - [`secure_file`]: atomic writes at 0600, owned by a service user;
+//! - [`crypt`]: age encryption at rest (`.env.age`; the `age` feature);
 //! - [`rotate`]: new values with their dependents;
 //! - [`check`] and [`audit`]: validation and the pre-deploy gate; [`report`]:
 //!   their JSON and SARIF forms.
@@ -19,6 +20,7 @@
 pub mod audit;
 pub mod check;
 mod child;
+pub mod crypt;
 pub mod envfile;
 pub mod export;
 pub mod generate;

@@ -52,6 +52,11 @@ pub mod limits {
     pub const STDIN: u64 = 1 << 20;
     /// A rotation journal (it holds a whole `.env`).
     pub const JOURNAL: u64 = 2 * ENV;
+    /// An age-encrypted `.env`: the ciphertext of an [`ENV`]-sized file,
+    /// ASCII-armored (a third larger) with room to spare.
+    pub const ENCRYPTED_ENV: u64 = ENV + ENV / 2;
+    /// An age identity file or SSH private key; an age recipients file.
+    pub const KEY: u64 = 1 << 20;
 }
 
 /// How many symbolic links one path may pass through (Linux's own limit).

@@ -1,6 +1,6 @@
 //! SA004-SA006: a secret file inside a git work tree that is not ignored, is
 //! tracked, or is in the history. Git is asked once per repository and rule,
-//! for all the files together.
+//! for all the files together. An age-encrypted file is none of these.
 
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -139,7 +139,8 @@ fn ignore_fix(tree: &Tree, repo: &Path, path: &Path, rel: &str) -> Option<Fix> {
 
 pub fn run(tree: &Tree, out: &mut Vec<Finding>) {
     let mut by_repo: BTreeMap<PathBuf, Vec<(PathBuf, String)>> = BTreeMap::new();
-    for f in &tree.secret_files {
+    // Ciphertext may be committed: that is what encrypting it is for.
+    for f in tree.secret_files.iter().filter(|f| !f.encrypted) {
         let Some(root) = repo_root(&f.path) else {
             continue;
         };

@@ -142,6 +142,21 @@ fn name_problem(key: &str, value: &str) -> Option<String> {
     }
 }
 
+/// A dotenvx-encrypted value (`encrypted:BASE64`) cannot be checked
+/// without its key: said once at low severity, instead of a wrong format.
+fn dotenvx_encrypted(cx: &EnvContext<'_>, line: usize, key: &str, value: &str) -> Option<Finding> {
+    value.starts_with("encrypted:").then(|| {
+        Finding::new(
+            &RULE,
+            cx.path,
+            Some(line),
+            Some(key),
+            format!("{key} is encrypted by dotenvx (`encrypted:`); its format cannot be validated"),
+        )
+        .with_severity(Severity::Low)
+    })
+}
+
 impl EnvCheck for Format {
     fn rule(&self) -> &'static Rule {
         &RULE
@@ -152,6 +167,10 @@ impl EnvCheck for Format {
             let value = e.value().expose();
             if value.is_empty() || super::is_placeholder(value) {
                 continue; // reported by their own rules
+            }
+            if let Some(finding) = dotenvx_encrypted(cx, line, e.key(), value) {
+                out.push(finding);
+                continue;
             }
             let by_kind = match cx.stack.and_then(|s| s.var(e.key())).map(|v| &v.source) {
                 Some(Source::Generate(kind)) => kind_problem(kind, value),
@@ -184,6 +203,37 @@ impl EnvCheck for Format {
 mod tests {
     use super::*;
     use crate::generate::JwtAlg;
+
+    #[test]
+    fn dotenvx_values_are_not_a_wrong_format() {
+        let stack = crate::stack::Stack::from_components("s", &["imgproxy".into()]).unwrap();
+        let doc = crate::envfile::Document::parse(
+            b"IMGPROXY_KEY=\"encrypted:BDqDBibm4wsYqMpCjTQ6BsDHmMadg9K3dAt+Z9HPMfLEIRVz50hmLXPXRuDBXaJi\"\n",
+        )
+        .unwrap();
+        let cx = EnvContext {
+            path: std::path::Path::new(".env"),
+            doc: &doc,
+            stack: Some(&stack),
+            example: None,
+            now: 0,
+        };
+        let mut out = Vec::new();
+        Format.run(&cx, &mut out);
+        assert_eq!(out.len(), 1, "{out:?}");
+        assert_eq!(out[0].severity, Severity::Low);
+        assert!(
+            out[0].message.contains("cannot be validated"),
+            "{}",
+            out[0].message
+        );
+        // Without the prefix, the same value is a wrong format.
+        let doc = crate::envfile::Document::parse(b"IMGPROXY_KEY=BDqDBibm\n").unwrap();
+        let cx = EnvContext { doc: &doc, ..cx };
+        let mut out = Vec::new();
+        Format.run(&cx, &mut out);
+        assert_eq!(out[0].severity, Severity::High);
+    }
 
     #[test]
     fn kind_rules() {

@@ -1,5 +1,8 @@
 //! `secrets write`: create or complete a .env at 0600, owned by the service
-//! user, atomically and idempotently.
+//! user, atomically and idempotently. With `--from FILE.age`, the content
+//! comes from an age-encrypted file decrypted in memory: it goes straight
+//! into the secure writer, so the only plaintext file ever created is its
+//! 0600 temporary file.
 
 use std::process::ExitCode;
 use std::time::Duration;
@@ -9,7 +12,7 @@ use secrets_core::envfile::Document;
 use secrets_core::generate::os_rng;
 use secrets_core::manifest::Source;
 use secrets_core::secure_file::{Change, Owner, SecureFile};
-use secrets_core::stack::Existing;
+use secrets_core::stack::{Existing, Stack};
 use secrets_core::unix_now;
 use secrets_core::SecretValue;
 
@@ -17,7 +20,20 @@ use crate::args::WriteArgs;
 use crate::failure::Failure;
 
 pub fn run(args: WriteArgs) -> Result<ExitCode, Failure> {
-    let stack = super::load_stack(&args.stack)?;
+    // --from: decrypted in memory before anything is opened for writing, so
+    // a wrong key or a damaged file leaves everything as it was.
+    let source = match &args.from {
+        Some(from) => {
+            let plaintext = super::crypt::decrypt_file(from, &args.identity)?;
+            Some(super::crypt::parse(from, &plaintext)?)
+        }
+        None => None,
+    };
+    let stack = if source.is_some() {
+        super::load_optional_stack(&args.stack)?
+    } else {
+        Some(super::load_stack(&args.stack)?)
+    };
     let owner = args.owner.as_deref().map(Owner::parse).transpose()?;
     let mut options = args
         .mode
@@ -32,10 +48,41 @@ pub fn run(args: WriteArgs) -> Result<ExitCode, Failure> {
     let display = file.path().display().to_string();
     let now = unix_now();
 
-    let (doc, disagreements, added, missing_external) = match file.read()? {
-        None => {
+    let (doc, disagreements, added, missing_external) = match (source, file.read()?) {
+        (Some(mut doc), current) => {
+            // The decrypted file is the whole content: what the target held
+            // is replaced, not merged; the manifest completes it as usual.
+            // Variables the decrypted file lacks keep the target's values
+            // rather than new ones on every deploy.
+            let target = match current.as_deref() {
+                Some(c) => {
+                    Some(Document::parse(c).map_err(|e| Failure::Error(format!("{display}:{e}")))?)
+                }
+                None => None,
+            };
+            let done = match &stack {
+                Some(stack) => complete(&mut doc, stack, target.as_ref(), now)?,
+                None => Completion::default(),
+            };
+            let changed = current.is_none_or(|c| c.as_slice() != doc.render().as_bytes());
+            if !done.added.is_empty() {
+                crate::note!(
+                    "secrets: warning: {} not in {}: kept from {display} or generated here; add them to the encrypted file (`secrets edit`) so that every host has the same",
+                    done.added.join(", "),
+                    args.from.as_deref().unwrap_or(std::path::Path::new("")).display()
+                );
+            }
+            (
+                changed.then_some(doc),
+                done.disagreements,
+                if changed { done.added } else { Vec::new() },
+                done.unset,
+            )
+        }
+        (None, None) => {
+            let stack = stack.as_ref().expect("loaded without --from");
             let resolved = stack.resolve(&Existing::new(), &mut os_rng(), now)?;
-            let (doc, disagreements) = new_document(&stack, &resolved, now);
+            let (doc, disagreements) = new_document(stack, &resolved, now);
             (
                 Some(doc),
                 disagreements,
@@ -43,69 +90,22 @@ pub fn run(args: WriteArgs) -> Result<ExitCode, Failure> {
                 resolved.missing_external,
             )
         }
-        Some(bytes) => {
+        (None, Some(bytes)) => {
+            let stack = stack.as_ref().expect("loaded without --from");
             let mut doc =
                 Document::parse(&bytes).map_err(|e| Failure::Error(format!("{display}:{e}")))?;
-            // Derived values written empty (an input was not set yet) are
-            // computed now when their inputs allow.
-            let waiting: Vec<&str> = stack
-                .vars()
-                .iter()
-                .filter(|v| {
-                    matches!(
-                        v.source,
-                        Source::Template(_) | Source::SameAs(_) | Source::Derive { .. }
-                    )
-                })
-                .filter(|v| doc.get(&v.name).is_some_and(SecretValue::is_empty))
-                .map(|v| v.name.as_str())
-                .collect();
-            let existing: Existing = stack
-                .vars()
-                .iter()
-                .filter(|v| !waiting.contains(&v.name.as_str()))
-                .filter_map(|v| {
-                    doc.get(&v.name)
-                        .map(|value| (v.name.clone(), value.clone()))
-                })
-                .collect();
-            let resolved = stack.resolve(&existing, &mut os_rng(), now)?;
-            let mut disagreements = Vec::new();
-            let mut added: Vec<String> = Vec::new();
-            for name in &waiting {
-                if let Some(value) = resolved.values.get(*name) {
-                    let readers = doc.set(name, value);
-                    if !readers.is_empty() {
-                        disagreements.push(Disagreement {
-                            name: (*name).to_owned(),
-                            readers,
-                        });
-                    }
-                    added.push(format!("{name} (computed)"));
-                }
-            }
-            // Variables not in the file are appended; external ones empty,
-            // once, so the operator sees what to fill in.
-            let to_append: Vec<&str> = stack
-                .vars()
-                .iter()
-                .map(|v| v.name.as_str())
-                .filter(|n| doc.get(n).is_none())
-                .collect();
-            disagreements.extend(append_vars(&mut doc, &stack, &resolved, &to_append, now));
-            added.extend(to_append.iter().map(|n| (*n).to_owned()));
-            let unset: Vec<String> = stack
-                .vars()
-                .iter()
-                .filter(|v| matches!(v.source, Source::External))
-                .filter(|v| doc.get(&v.name).is_none_or(SecretValue::is_empty))
-                .map(|v| v.name.clone())
-                .collect();
-            let changed = !added.is_empty();
-            (changed.then_some(doc), disagreements, added, unset)
+            let done = complete(&mut doc, stack, None, now)?;
+            let changed = !done.added.is_empty();
+            (
+                changed.then_some(doc),
+                done.disagreements,
+                done.added,
+                done.unset,
+            )
         }
     };
 
+    let wrote = doc.is_some();
     match doc {
         Some(doc) => changes.push(file.replace(doc.render().as_bytes())?),
         None => changes.extend(file.enforce()?),
@@ -136,8 +136,13 @@ pub fn run(args: WriteArgs) -> Result<ExitCode, Failure> {
             _ => {}
         }
     }
+    if let (Some(from), true) = (&args.from, wrote) {
+        crate::note!("secrets: wrote {display} from {}", from.display());
+    }
     if added.is_empty() {
-        crate::note!("secrets: {display} is up to date");
+        if !wrote {
+            crate::note!("secrets: {display} is up to date");
+        }
     } else {
         crate::note!("secrets: added to {display}: {}", added.join(", "));
     }
@@ -148,4 +153,84 @@ pub fn run(args: WriteArgs) -> Result<ExitCode, Failure> {
         );
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// What completing a document with the manifest did.
+#[derive(Default)]
+struct Completion {
+    disagreements: Vec<Disagreement>,
+    /// Variables added or computed, for the report.
+    added: Vec<String>,
+    /// External variables still without a value.
+    unset: Vec<String>,
+}
+
+/// Completes `doc` with the manifest: derived values written empty (an
+/// input was not set yet) are computed when their inputs allow, and
+/// variables not in the file are appended (external ones empty, once, so
+/// the operator sees what to fill in). Existing bytes are kept. A variable
+/// not in `doc` takes its value from `fallback` when it is there.
+fn complete(
+    doc: &mut Document,
+    stack: &Stack,
+    fallback: Option<&Document>,
+    now: u64,
+) -> Result<Completion, Failure> {
+    let waiting: Vec<&str> = stack
+        .vars()
+        .iter()
+        .filter(|v| {
+            matches!(
+                v.source,
+                Source::Template(_) | Source::SameAs(_) | Source::Derive { .. }
+            )
+        })
+        .filter(|v| doc.get(&v.name).is_some_and(SecretValue::is_empty))
+        .map(|v| v.name.as_str())
+        .collect();
+    let existing: Existing = stack
+        .vars()
+        .iter()
+        .filter(|v| !waiting.contains(&v.name.as_str()))
+        .filter_map(|v| {
+            doc.get(&v.name)
+                .or_else(|| fallback.and_then(|f| f.get(&v.name)))
+                .map(|value| (v.name.clone(), value.clone()))
+        })
+        .collect();
+    let resolved = stack.resolve(&existing, &mut os_rng(), now)?;
+    let mut disagreements = Vec::new();
+    let mut added: Vec<String> = Vec::new();
+    for name in &waiting {
+        if let Some(value) = resolved.values.get(*name) {
+            let readers = doc.set(name, value);
+            if !readers.is_empty() {
+                disagreements.push(Disagreement {
+                    name: (*name).to_owned(),
+                    readers,
+                });
+            }
+            added.push(format!("{name} (computed)"));
+        }
+    }
+    let to_append: Vec<&str> = stack
+        .vars()
+        .iter()
+        .map(|v| v.name.as_str())
+        .filter(|n| doc.get(n).is_none())
+        .collect();
+    disagreements.extend(append_vars(doc, stack, &resolved, &to_append, now));
+    added.extend(to_append.iter().map(|n| (*n).to_owned()));
+    let unset: Vec<String> = stack
+        .vars()
+        .iter()
+        .filter(|v| matches!(v.source, Source::External))
+        .filter(|v| doc.get(&v.name).is_none_or(SecretValue::is_empty))
+        .map(|v| v.name.clone())
+        .collect();
+    Ok(Completion {
+        disagreements,
+        added,
+        unset,
+    })
 }

@@ -369,6 +369,49 @@ pub fn decrypt(
     Err(CryptError::Unsupported)
 }
 
+/// Decrypts the age file `file` (opened with
+/// [`crate::safe_fs::open_secret`]) as [`decrypt`] does, reading the
+/// ciphertext as a stream: only the plaintext is held whole. The file must
+/// be a regular file within [`crate::safe_fs::limits::ENCRYPTED_ENV`] bytes.
+pub fn decrypt_file(
+    file: &crate::safe_fs::OpenFile,
+    identities: &Identities,
+) -> Result<Zeroizing<Vec<u8>>, CryptError> {
+    use crate::safe_fs::limits;
+    let path = file.path();
+    if file.len() > limits::ENCRYPTED_ENV {
+        return Err(CryptError::Fs(FsError::TooLarge {
+            path: path.to_owned(),
+            size: file.len(),
+            limit: limits::ENCRYPTED_ENV,
+        }));
+    }
+    let head = file.read_prefix(PREFIX_LEN)?;
+    if !is_encrypted(&head) {
+        return Err(CryptError::NotEncrypted(path.to_owned()));
+    }
+    if identities.is_empty() {
+        return Err(CryptError::NoIdentities(path.to_owned()));
+    }
+    #[cfg(feature = "age")]
+    {
+        let len = usize::try_from(file.len()).unwrap_or(usize::MAX);
+        let reader = std::io::BufReader::with_capacity(64 << 10, file);
+        if is_armored(&head) {
+            backend::decrypt(
+                age::armor::ArmoredReader::new(reader),
+                len,
+                identities,
+                path,
+            )
+        } else {
+            backend::decrypt(reader, len, identities, path)
+        }
+    }
+    #[cfg(not(feature = "age"))]
+    Err(CryptError::Unsupported)
+}
+
 #[cfg(feature = "age")]
 mod backend {
     use std::io::{BufRead, Read, Write};
@@ -505,6 +548,14 @@ mod tests {
             assert_eq!(is_armored(&ct), armor);
             let pt = decrypt(&ct, &ids, Path::new("f")).unwrap();
             assert_eq!(pt.as_slice(), b"A=1\nB='x y'\n");
+            // The same through the file handle, streamed.
+            let p = d.path().join("f.age");
+            std::fs::write(&p, &ct).unwrap();
+            let f = crate::safe_fs::open_secret(&p).unwrap().unwrap();
+            assert_eq!(
+                decrypt_file(&f, &ids).unwrap().as_slice(),
+                b"A=1\nB='x y'\n"
+            );
         }
     }
 

@@ -1100,6 +1100,16 @@ pub fn read_named(path: &Path, limit: u64) -> Result<Option<Zeroizing<Vec<u8>>>,
 /// directories on the way may be), and it must be a regular file within
 /// `limit` bytes. `Ok(None)` when it does not exist.
 pub fn read_secret(path: &Path, limit: u64) -> Result<Option<Zeroizing<Vec<u8>>>, FsError> {
+    match open_secret(path)? {
+        Some(f) => f.read_all(limit).map(Some),
+        None => Ok(None),
+    }
+}
+
+/// Opens a secret file as [`read_secret`] does (no symlink as the last
+/// component, without blocking), for reading it as a stream: a large
+/// input that need not be kept whole (ciphertext). `Ok(None)` when absent.
+pub fn open_secret(path: &Path) -> Result<Option<OpenFile>, FsError> {
     let fd = match rustix::fs::open(
         path,
         OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC | OFlags::NOCTTY,
@@ -1110,9 +1120,19 @@ pub fn read_secret(path: &Path, limit: u64) -> Result<Option<Zeroizing<Vec<u8>>>
         Err(Errno::LOOP) => return Err(FsError::Symlink(path.to_owned())),
         Err(e) => return Err(io_error(path, "open", e)),
     };
-    OpenFile::from_fd(fd, path.to_owned())?
-        .read_all(limit)
-        .map(Some)
+    OpenFile::from_fd(fd, path.to_owned()).map(Some)
+}
+
+/// Reads at the file offset: the handle as a stream (see [`open_secret`]).
+impl io::Read for &OpenFile {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        loop {
+            match rustix::io::read(&self.fd, &mut *buf) {
+                Err(Errno::INTR) => {}
+                other => return other.map_err(io::Error::from),
+            }
+        }
+    }
 }
 
 /// Reads at most `limit` bytes from standard input (or any reader), refusing

@@ -6,7 +6,7 @@ use std::path::Path;
 
 use secrets_core::crypt::{self, Identities, Recipients};
 use secrets_core::envfile::Document;
-use secrets_core::safe_fs::{limits, read_secret, FsError};
+use secrets_core::safe_fs::{limits, open_secret, read_secret, FsError};
 use secrets_core::stack::Stack;
 use zeroize::Zeroizing;
 
@@ -81,14 +81,16 @@ pub fn read_maybe_encrypted(path: &Path) -> Result<Option<Zeroizing<Vec<u8>>>, F
 }
 
 /// The plaintext of the age-encrypted file `path`, decrypted in memory.
+/// The ciphertext is streamed from the file: only the plaintext is held.
 pub fn decrypt_file(path: &Path, args: &IdentityArgs) -> Result<Zeroizing<Vec<u8>>, Failure> {
-    let bytes = read_secret(path, limits::ENCRYPTED_ENV)?
-        .ok_or_else(|| Failure::Error(format!("{}: no such file", path.display())))?;
-    if !crypt::is_encrypted(&bytes) {
+    let file = open_secret(path)?
+        .ok_or_else(|| Failure::Error(format!("{}: no such file", path.display())))?
+        .require_regular()?;
+    if !crypt::is_encrypted(&file.read_prefix(crypt::PREFIX_LEN)?) {
         return Err(crypt::CryptError::NotEncrypted(path.to_owned()).into());
     }
     let ids = identities(args, path)?;
-    Ok(crypt::decrypt(&bytes, &ids, path)?)
+    Ok(crypt::decrypt_file(&file, &ids)?)
 }
 
 /// Parses a `.env`'s bytes, naming the file in the error.

@@ -228,7 +228,10 @@ fn write_from_creates_no_plaintext_file_but_the_0600_temporary() {
     assert!(status.success());
     let trace = fs::read_to_string(&log).unwrap();
     // rustix opens by path with open(2), not openat(2): both are traced.
-    assert!(trace.contains("\"f.age\", O_RDONLY"), "the trace sees the reads: {trace}");
+    assert!(
+        trace.contains("\"f.age\", O_RDONLY"),
+        "the trace sees the reads: {trace}"
+    );
     let writable: Vec<&str> = trace
         .lines()
         .filter(|l| {
@@ -508,6 +511,21 @@ fn run_puts_values_in_the_environment_and_execs_in_place() {
         .output()
         .unwrap();
     assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    // The command starts as it would without secrets in between: the same
+    // ignored and blocked signals as when run directly (std ignores SIGPIPE
+    // in secrets), and the caller's core limit (secrets runs with 0).
+    let sig = ["-E", "^Sig(Ign|Blk)", "/proc/self/status"];
+    let o = run_ok(
+        secrets(dir)
+            .args(["run", "--env", ".env", "--", "grep"])
+            .args(sig),
+    );
+    assert_eq!(o.stdout, run_ok(Command::new("grep").args(sig)).stdout);
+    let o = run_ok(Command::new("sh").current_dir(dir).arg("-c").arg(format!(
+        "ulimit -c 1234; exec '{}' run --env .env -- sh -c 'ulimit -c'",
+        secrets_bin().display()
+    )));
+    assert_eq!(o.stdout, b"1234\n");
     let o = secrets(dir)
         .args(["run", "--env", ".env", "--", "no-such-command-x"])
         .output()

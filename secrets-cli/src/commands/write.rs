@@ -53,13 +53,9 @@ pub fn run(args: WriteArgs) -> Result<ExitCode, Failure> {
             // The decrypted file is the whole content: what the target held
             // is replaced, not merged; the manifest completes it as usual.
             // Variables the decrypted file lacks keep the target's values
-            // rather than new ones on every deploy.
-            let target = match current.as_deref() {
-                Some(c) => {
-                    Some(Document::parse(c).map_err(|e| Failure::Error(format!("{display}:{e}")))?)
-                }
-                None => None,
-            };
+            // rather than new ones on every deploy (a target that does not
+            // parse is simply replaced).
+            let target = current.as_deref().and_then(|c| Document::parse(c).ok());
             let done = match &stack {
                 Some(stack) => complete(&mut doc, stack, target.as_ref(), now)?,
                 None => Completion::default(),

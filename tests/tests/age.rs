@@ -873,3 +873,62 @@ fn audit_accepts_committed_ciphertext_and_flags_plaintext_beside_it() {
     let o = secrets(&repo).args(["audit"]).output().unwrap();
     assert_eq!(o.status.code(), Some(1), "a high finding fails the audit");
 }
+
+/// `write --from`: the decrypted file replaces the target's content (no
+/// merge), the manifest completes it, a variable the encrypted file lacks
+/// keeps the target's value, and a second run changes nothing.
+#[test]
+fn write_from_replaces_the_target_and_keeps_values_only_for_what_the_file_lacks() {
+    if !tools() {
+        return;
+    }
+    let d = tempfile::tempdir().unwrap();
+    let dir = d.path();
+    let key = x25519(dir);
+    run_ok(secrets(dir).args(["write", "--out", "src.env", "--with", "postgres"]));
+    run_ok(secrets(dir).args([
+        "encrypt",
+        "--env",
+        "src.env",
+        "-R",
+        s(&key.public),
+        "--out",
+        "src.age",
+    ]));
+    let source = Document::parse(&fs::read(dir.join("src.env")).unwrap()).unwrap();
+    fs::create_dir(dir.join("srv")).unwrap();
+    fs::write(
+        dir.join("srv/.env"),
+        "OLD=gone\nREDIS_PASSWORD=kept-from-the-target-1\n",
+    )
+    .unwrap();
+    let write = || {
+        run_ok(secrets(dir).args([
+            "write",
+            "--out",
+            "srv/.env",
+            "--from",
+            "src.age",
+            "-i",
+            s(&key.private),
+            "--with",
+            "postgres,redis",
+        ]))
+    };
+    let o = write();
+    assert!(
+        stderr(&o).contains("REDIS_PASSWORD not in src.age"),
+        "{}",
+        stderr(&o)
+    );
+    let written = fs::read(dir.join("srv/.env")).unwrap();
+    let doc = Document::parse(&written).unwrap();
+    assert!(doc.get("OLD").is_none(), "replaced, not merged");
+    assert_eq!(value(&doc, "REDIS_PASSWORD"), "kept-from-the-target-1");
+    for k in source.keys() {
+        assert_eq!(value(&doc, k), value(&source, k), "{k}");
+    }
+    let o = write();
+    assert!(stderr(&o).contains("is up to date"), "{}", stderr(&o));
+    assert_eq!(fs::read(dir.join("srv/.env")).unwrap(), written);
+}

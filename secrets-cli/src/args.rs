@@ -59,6 +59,14 @@ pub enum Command {
     /// Hash a password read from stdin.
     #[command(subcommand)]
     Hash(HashCommand),
+    /// Encrypt a .env with age to public keys (age or SSH).
+    Encrypt(EncryptArgs),
+    /// Decrypt an age-encrypted .env to stdout.
+    Decrypt(DecryptArgs),
+    /// Edit an age-encrypted .env in $EDITOR and encrypt it again.
+    Edit(EditArgs),
+    /// Run a command with the variables of a .env (or .env.age) added to its environment.
+    Run(RunArgs),
     /// Print the completion script of a shell.
     Completions(CompletionsArgs),
     /// Write the man pages of secrets and each subcommand.
@@ -114,6 +122,8 @@ pub struct ExportSource {
     pub template: Option<PathBuf>,
     #[command(flatten)]
     pub stack: StackArgs,
+    #[command(flatten)]
+    pub identity: IdentityArgs,
     /// Keys to export (default: every secret variable).
     #[arg(value_name = "KEY")]
     pub keys: Vec<String>,
@@ -211,6 +221,12 @@ pub struct GenerateArgs {
     /// Output format.
     #[arg(long, value_enum, default_value = "env")]
     pub format: EnvFormat,
+    /// Print only the age ciphertext, encrypted to this age or SSH public key (repeatable).
+    #[arg(long = "encrypt-to", value_name = "RECIPIENT")]
+    pub encrypt_to: Vec<String>,
+    /// With --encrypt-to: ASCII-armored ciphertext.
+    #[arg(long, requires = "encrypt_to")]
+    pub armor: bool,
 }
 
 #[derive(Debug, Args)]
@@ -290,6 +306,13 @@ pub struct WriteArgs {
     /// giving up with exit code 2.
     #[arg(long, value_name = "SECONDS", default_value_t = 5)]
     pub wait: u64,
+    /// Take the content from this age-encrypted .env (decrypted in memory
+    /// with -i): it replaces the file's content, completed by the manifest
+    /// when there is one.
+    #[arg(long, value_name = "FILE.age", requires = "identities")]
+    pub from: Option<PathBuf>,
+    #[command(flatten)]
+    pub identity: IdentityArgs,
 }
 
 #[derive(Debug, Args)]
@@ -336,6 +359,10 @@ pub struct RotateArgs {
     /// giving up with exit code 2.
     #[arg(long, value_name = "SECONDS", default_value_t = 5)]
     pub wait: u64,
+    #[command(flatten)]
+    pub identity: IdentityArgs,
+    #[command(flatten)]
+    pub recipients: RecipientArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -368,6 +395,8 @@ pub struct CheckArgs {
     pub template: Option<PathBuf>,
     #[command(flatten)]
     pub stack: StackArgs,
+    #[command(flatten)]
+    pub identity: IdentityArgs,
     /// Output format.
     #[arg(long, value_enum, default_value = "text")]
     pub format: TextFormat,
@@ -396,4 +425,88 @@ pub struct AuditArgs {
     /// Apply the safe fixes (chmod, chown, .gitignore and .dockerignore lines).
     #[arg(long)]
     pub fix: bool,
+}
+
+/// Keys that decrypt an age-encrypted .env.
+#[derive(Debug, Args)]
+pub struct IdentityArgs {
+    /// An age identity file or an unencrypted SSH private key (ed25519,
+    /// RSA) to decrypt an age-encrypted .env with (repeatable).
+    #[arg(short = 'i', long = "identity", value_name = "FILE")]
+    pub identities: Vec<PathBuf>,
+}
+
+/// Public keys to encrypt to; when none is given, the manifest's
+/// `[stack] recipients` and `recipients_file`.
+#[derive(Debug, Args)]
+pub struct RecipientArgs {
+    /// Encrypt to this age (age1...) or SSH (ssh-ed25519, ssh-rsa) public key (repeatable).
+    #[arg(short = 'r', long = "recipient", value_name = "RECIPIENT")]
+    pub recipients: Vec<String>,
+    /// Encrypt to the recipients of this file, one per line, such as
+    /// /etc/ssh/ssh_host_ed25519_key.pub (repeatable).
+    #[arg(short = 'R', long = "recipients-file", value_name = "FILE")]
+    pub recipients_files: Vec<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct EncryptArgs {
+    /// The plaintext .env to encrypt.
+    #[arg(long = "env", value_name = "PATH")]
+    pub env: PathBuf,
+    /// Write the ciphertext here (mode 0600, atomically) instead of stdout.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    #[command(flatten)]
+    pub recipients: RecipientArgs,
+    /// ASCII-armored ciphertext (`-----BEGIN AGE ENCRYPTED FILE-----`).
+    #[arg(long)]
+    pub armor: bool,
+    #[command(flatten)]
+    pub stack: StackArgs,
+    /// Seconds to wait for another writer's lock on the directory before
+    /// giving up with exit code 2.
+    #[arg(long, value_name = "SECONDS", default_value_t = 5)]
+    pub wait: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct DecryptArgs {
+    /// The age-encrypted .env.
+    #[arg(long = "env", value_name = "PATH")]
+    pub env: PathBuf,
+    #[command(flatten)]
+    pub identity: IdentityArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct EditArgs {
+    /// The age-encrypted .env to edit.
+    #[arg(value_name = "FILE.age")]
+    pub file: PathBuf,
+    #[command(flatten)]
+    pub identity: IdentityArgs,
+    #[command(flatten)]
+    pub recipients: RecipientArgs,
+    #[command(flatten)]
+    pub stack: StackArgs,
+    /// Seconds to wait for another writer's lock on the directory before
+    /// giving up with exit code 2 (the lock is held while you edit).
+    #[arg(long, value_name = "SECONDS", default_value_t = 5)]
+    pub wait: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The .env or age-encrypted .env whose variables the command gets.
+    #[arg(long = "env", value_name = "PATH")]
+    pub env: PathBuf,
+    #[command(flatten)]
+    pub identity: IdentityArgs,
+    /// Only these variables, comma-separated (each must be in the file).
+    #[arg(long, value_name = "KEY[,KEY...]", value_delimiter = ',')]
+    pub only: Vec<String>,
+    /// The command and its arguments (values are never put in them).
+    #[arg(value_name = "CMD", trailing_var_arg = true, allow_hyphen_values = true, required = true, num_args = 1..)]
+    pub command: Vec<std::ffi::OsString>,
 }

@@ -18,19 +18,36 @@ use clap::{ColorChoice, FromArgMatches};
 
 use crate::failure::Failure;
 
+/// The core limit the process started with, for `secrets run` to hand on.
+static CORE_LIMIT: std::sync::OnceLock<rustix::process::Rlimit> = std::sync::OnceLock::new();
+
 /// No core dump and no ptrace attach for a process that holds secrets: a
 /// `kill -ABRT` with `ulimit -c unlimited` would otherwise write them to
-/// disk. Both, since a piped `core_pattern` ignores RLIMIT_CORE.
+/// disk. Both, since a piped `core_pattern` ignores RLIMIT_CORE. The hard
+/// limit is kept so that a command `secrets run` executes gets the
+/// caller's limit back.
 fn harden_process() {
-    use rustix::process::{set_dumpable_behavior, setrlimit, DumpableBehavior, Resource, Rlimit};
+    use rustix::process::{
+        getrlimit, set_dumpable_behavior, setrlimit, DumpableBehavior, Resource, Rlimit,
+    };
     let _ = set_dumpable_behavior(DumpableBehavior::NotDumpable);
+    let original = getrlimit(Resource::Core);
     let _ = setrlimit(
         Resource::Core,
         Rlimit {
             current: Some(0),
-            maximum: Some(0),
+            maximum: original.maximum,
         },
     );
+    let _ = CORE_LIMIT.set(original);
+}
+
+/// Gives the core limit back right before `exec` (dumpability is reset by
+/// the kernel on exec of a normal binary).
+pub(crate) fn restore_core_limit() {
+    if let Some(original) = CORE_LIMIT.get() {
+        let _ = rustix::process::setrlimit(rustix::process::Resource::Core, *original);
+    }
 }
 
 /// `--color` as given before clap parses, so that clap's own help and
@@ -75,6 +92,10 @@ fn main() -> ExitCode {
         args::Command::Hash(a) => commands::hash::run(a),
         args::Command::Completions(a) => commands::completions::run(a),
         args::Command::Man(a) => commands::man::run(a),
+        args::Command::Encrypt(a) => commands::encrypt::run(a),
+        args::Command::Decrypt(a) => commands::decrypt::run(a),
+        args::Command::Edit(a) => commands::edit::run(a),
+        args::Command::Run(a) => commands::run::run(a),
     };
     match result {
         Ok(code) => code,

@@ -59,6 +59,11 @@ pub enum SecretOutput {
 /// the secure writer replaces the name it has (checked to be the same
 /// inode) with a new 0600 file; otherwise it is refused.
 pub fn write_secret_stdout(text: &str) -> Result<SecretOutput, Failure> {
+    write_secret_bytes_stdout(text.as_bytes())
+}
+
+/// [`write_secret_stdout`] for bytes (a decrypted file, exactly as it was).
+pub fn write_secret_bytes_stdout(text: &[u8]) -> Result<SecretOutput, Failure> {
     use secrets_core::safe_fs::caller_uid;
     use secrets_core::secure_file::{SecureFile, WriteOptions};
     let stdout = std::io::stdout();
@@ -90,15 +95,29 @@ pub fn write_secret_stdout(text: &str) -> Result<SecretOutput, Failure> {
     if locked.identity()? != Some((st.st_dev, st.st_ino)) {
         return Err(refuse("whose name now names another file"));
     }
-    locked.replace(text.as_bytes())?;
+    locked.replace(text)?;
     Ok(SecretOutput::Replaced(link.display().to_string()))
 }
 
 /// Writes to stdout (secret material only through [`write_secret_stdout`]).
-fn write_stdout(text: &str) -> std::io::Result<()> {
+fn write_stdout(text: &[u8]) -> std::io::Result<()> {
     let mut out = std::io::stdout().lock();
-    out.write_all(text.as_bytes())?;
+    out.write_all(text)?;
     out.flush()
+}
+
+/// Prints age ciphertext (nothing secret) to stdout. Binary ciphertext is
+/// refused on a terminal, where it would be garbage; a closed pipe is an
+/// error, since the reader did not get the whole file.
+pub fn write_ciphertext_stdout(bytes: &[u8], armored: bool) -> Result<(), Failure> {
+    use std::io::IsTerminal;
+    if !armored && std::io::stdout().is_terminal() {
+        return Err(Failure::Error(
+            "refusing to print binary ciphertext to a terminal: redirect stdout, or use --armor"
+                .into(),
+        ));
+    }
+    write_stdout(bytes).map_err(|e| Failure::Error(format!("cannot write to stdout: {e}")))
 }
 
 /// Prints non-secret text; a closed pipe (`secrets catalog | head`) is not an error.

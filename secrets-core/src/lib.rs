@@ -6,6 +6,7 @@
 //! - [`stack`]: a manifest's variables with their dependencies, and their values;
 //! - [`envfile`]: the lossless `.env` document and value quoting;
 //! - [`secure_file`]: atomic writes at 0600, owned by a service user;
+//! - [`crypt`]: age encryption at rest (`.env.age`; the `age` feature);
 //! - [`rotate`]: new values with their dependents;
 //! - [`suggest`]: "did you mean" for unknown names;
 //! - [`check`] and [`audit`]: validation and the pre-deploy gate; [`report`]:
@@ -20,6 +21,7 @@
 pub mod audit;
 pub mod check;
 mod child;
+pub mod crypt;
 pub mod envfile;
 pub mod export;
 pub mod generate;

@@ -52,6 +52,11 @@ pub mod limits {
     pub const STDIN: u64 = 1 << 20;
     /// A rotation journal (it holds a whole `.env`).
     pub const JOURNAL: u64 = 2 * ENV;
+    /// An age-encrypted `.env`: the ciphertext of an [`ENV`]-sized file,
+    /// ASCII-armored (a third larger) with room to spare.
+    pub const ENCRYPTED_ENV: u64 = ENV + ENV / 2;
+    /// An age identity file or SSH private key; an age recipients file.
+    pub const KEY: u64 = 1 << 20;
 }
 
 /// How many symbolic links one path may pass through (Linux's own limit).
@@ -724,6 +729,121 @@ fn push_components(pending: &mut VecDeque<OsString>, path: &Path, absolute: bool
     }
 }
 
+/// A new directory only the caller can enter, made for plaintext a program
+/// must open by name (an editor): created with a random name at 0700 in a
+/// parent reached by the rules for directories on the way (a sticky shared
+/// directory such as `/dev/shm` is fine: nobody else can rename or remove
+/// what we create there). [`PrivateDir::remove`] deletes it with all it
+/// holds, on handles.
+#[derive(Debug)]
+pub struct PrivateDir {
+    parent: Dir,
+    name: OsString,
+    dir: Dir,
+}
+
+impl PrivateDir {
+    /// Creates `parent/PREFIX-RANDOM` at 0700 (`mkdirat`, then opened
+    /// `O_NOFOLLOW` and checked to be the caller's directory).
+    pub fn create(parent: &Path, prefix: &str) -> Result<PrivateDir, FsError> {
+        use rand::Rng;
+        let parent = Dir::walk(parent, &Trust::caller(), None).map(|mut d| {
+            d.path = parent.to_owned();
+            d
+        })?;
+        let mut rng = rand::rng();
+        let name = loop {
+            let name = OsString::from(format!("{prefix}-{:016x}", rng.random::<u64>()));
+            match rustix::fs::mkdirat(&parent.fd, &name, Mode::from_raw_mode(0o700)) {
+                Ok(()) => break name,
+                // Someone else's name (or ours from before): never reused.
+                Err(Errno::EXIST) => continue,
+                Err(e) => return Err(io_error(&parent.child(&name), "mkdir", e)),
+            }
+        };
+        let path = parent.child(&name);
+        let fd = rustix::fs::openat(
+            &parent.fd,
+            &name,
+            OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+            Mode::empty(),
+        )
+        .map_err(|e| io_error(&path, "open the new directory", e))?;
+        let st = rustix::fs::fstat(&fd).map_err(|e| io_error(&path, "stat", e))?;
+        if !is_dir(&st) || st.st_uid != caller_uid() {
+            return Err(FsError::UnsafeDirectory {
+                dir: path,
+                reason: "it was replaced right after it was created".into(),
+                hint: "",
+            });
+        }
+        // The umask may have narrowed mkdirat's mode; never widened.
+        rustix::fs::fchmod(&fd, Mode::from_raw_mode(0o700))
+            .map_err(|e| io_error(&path, "chmod the new directory", e))?;
+        let stat = rustix::fs::fstat(&fd).map_err(|e| io_error(&path, "stat", e))?;
+        Ok(PrivateDir {
+            parent,
+            name,
+            dir: Dir { fd, path, stat },
+        })
+    }
+
+    /// The directory.
+    pub fn dir(&self) -> &Dir {
+        &self.dir
+    }
+
+    /// Removes everything in the directory (subdirectories too, on
+    /// handles, never through a symlink), then the directory. Returns the
+    /// names removed from it.
+    pub fn remove(self) -> Result<Vec<OsString>, FsError> {
+        let names = remove_contents(&self.dir.fd, &self.dir.path)?;
+        rustix::fs::unlinkat(&self.parent.fd, &self.name, AtFlags::REMOVEDIR)
+            .map_err(|e| io_error(&self.dir.path, "remove the directory", e))?;
+        Ok(names)
+    }
+}
+
+/// Empties the directory `fd`, depth first; returns the names it held.
+fn remove_contents(fd: &OwnedFd, path: &Path) -> Result<Vec<OsString>, FsError> {
+    let list = rustix::fs::openat(
+        fd,
+        ".",
+        OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
+        Mode::empty(),
+    )
+    .map_err(|e| io_error(path, "open", e))?;
+    let mut dir = rustix::fs::Dir::new(list).map_err(|e| io_error(path, "list", e))?;
+    let mut names = Vec::new();
+    while let Some(entry) = dir.read() {
+        let entry = entry.map_err(|e| io_error(path, "list", e))?;
+        let name = OsStr::from_bytes(entry.file_name().to_bytes());
+        if name != "." && name != ".." {
+            names.push(name.to_owned());
+        }
+    }
+    for name in &names {
+        let child = path.join(name);
+        match rustix::fs::unlinkat(fd, name.as_os_str(), AtFlags::empty()) {
+            Ok(()) | Err(Errno::NOENT) => {}
+            Err(Errno::ISDIR) => {
+                let sub = rustix::fs::openat(
+                    fd,
+                    name.as_os_str(),
+                    OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+                    Mode::empty(),
+                )
+                .map_err(|e| io_error(&child, "open", e))?;
+                remove_contents(&sub, &child)?;
+                rustix::fs::unlinkat(fd, name.as_os_str(), AtFlags::REMOVEDIR)
+                    .map_err(|e| io_error(&child, "remove", e))?;
+            }
+            Err(e) => return Err(io_error(&child, "remove", e)),
+        }
+    }
+    Ok(names)
+}
+
 /// A held directory lock; released on drop.
 #[derive(Debug)]
 pub struct DirLock {
@@ -849,6 +969,29 @@ impl OpenFile {
                 Ok(n) => filled += n,
                 Err(Errno::INTR) => {}
                 Err(e) => return Err(io_error(&f.path, "read", e)),
+            }
+        }
+        buf.truncate(filled);
+        Ok(buf)
+    }
+
+    /// Up to the first `n` bytes of a regular file (to recognise a format
+    /// by its header), read at offset 0 whatever the file offset.
+    pub fn read_prefix(&self, n: usize) -> Result<Zeroizing<Vec<u8>>, FsError> {
+        if !is_regular(&self.stat) {
+            return Err(FsError::NotRegular {
+                what: type_name(&self.stat),
+                path: self.path.clone(),
+            });
+        }
+        let mut buf = Zeroizing::new(vec![0u8; n]);
+        let mut filled = 0;
+        while filled < n {
+            match rustix::io::pread(&self.fd, &mut buf[filled..], filled as u64) {
+                Ok(0) => break,
+                Ok(k) => filled += k,
+                Err(Errno::INTR) => {}
+                Err(e) => return Err(io_error(&self.path, "read", e)),
             }
         }
         buf.truncate(filled);
@@ -1017,6 +1160,16 @@ pub fn read_named(path: &Path, limit: u64) -> Result<Option<Zeroizing<Vec<u8>>>,
 /// directories on the way may be), and it must be a regular file within
 /// `limit` bytes. `Ok(None)` when it does not exist.
 pub fn read_secret(path: &Path, limit: u64) -> Result<Option<Zeroizing<Vec<u8>>>, FsError> {
+    match open_secret(path)? {
+        Some(f) => f.read_all(limit).map(Some),
+        None => Ok(None),
+    }
+}
+
+/// Opens a secret file as [`read_secret`] does (no symlink as the last
+/// component, without blocking), for reading it as a stream: a large
+/// input that need not be kept whole (ciphertext). `Ok(None)` when absent.
+pub fn open_secret(path: &Path) -> Result<Option<OpenFile>, FsError> {
     let fd = match rustix::fs::open(
         path,
         OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC | OFlags::NOCTTY,
@@ -1027,9 +1180,19 @@ pub fn read_secret(path: &Path, limit: u64) -> Result<Option<Zeroizing<Vec<u8>>>
         Err(Errno::LOOP) => return Err(FsError::Symlink(path.to_owned())),
         Err(e) => return Err(io_error(path, "open", e)),
     };
-    OpenFile::from_fd(fd, path.to_owned())?
-        .read_all(limit)
-        .map(Some)
+    OpenFile::from_fd(fd, path.to_owned()).map(Some)
+}
+
+/// Reads at the file offset: the handle as a stream (see [`open_secret`]).
+impl io::Read for &OpenFile {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        loop {
+            match rustix::io::read(&self.fd, &mut *buf) {
+                Err(Errno::INTR) => {}
+                other => return other.map_err(io::Error::from),
+            }
+        }
+    }
 }
 
 /// Reads at most `limit` bytes from standard input (or any reader), refusing
@@ -1207,6 +1370,35 @@ mod tests {
             f.require_changeable(&Trust::caller()),
             Err(FsError::HardLinked { links: 2, .. })
         ));
+    }
+
+    #[test]
+    fn private_directories_are_0700_and_removed_whole() {
+        let d = tempfile::tempdir().unwrap();
+        // A shared sticky parent, like /dev/shm.
+        set_mode(d.path(), 0o1777);
+        let private = PrivateDir::create(d.path(), "t").unwrap();
+        let path = private.dir().path().to_owned();
+        assert_eq!(
+            fs::metadata(&path).unwrap().permissions().mode() & 0o7777,
+            0o700
+        );
+        private.dir().create_new(OsStr::new("f"), 0o600).unwrap();
+        fs::create_dir(path.join("sub")).unwrap();
+        fs::write(path.join("sub/g"), "x").unwrap();
+        symlink("/etc/hostname", path.join("l")).unwrap();
+        let mut removed = private.remove().unwrap();
+        removed.sort();
+        assert_eq!(removed, ["f", "l", "sub"]);
+        assert!(!path.exists());
+        assert!(
+            fs::metadata("/etc/hostname").is_ok(),
+            "a link is removed, never followed"
+        );
+        // Not sticky and writable by others: refused.
+        set_mode(d.path(), 0o777);
+        assert!(PrivateDir::create(d.path(), "t").is_err());
+        set_mode(d.path(), 0o700);
     }
 
     #[test]

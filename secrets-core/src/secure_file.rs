@@ -431,6 +431,12 @@ impl Locked<'_> {
         self.read_name(&self.file.name, limits::ENV)
     }
 
+    /// [`Locked::read`] with another size limit (an encrypted `.env` is
+    /// larger than its plaintext).
+    pub fn read_up_to(&self, limit: u64) -> Result<Option<Zeroizing<Vec<u8>>>, WriteError> {
+        self.read_name(&self.file.name, limit)
+    }
+
     fn read_name(
         &self,
         name: &OsStr,

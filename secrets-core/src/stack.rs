@@ -24,6 +24,10 @@ pub struct Stack {
     /// Database roles whose names may come from the `.env` (the
     /// manifest's `[stack] postgres_roles`).
     pub postgres_roles: Vec<String>,
+    /// The manifest's age recipients (`[stack] recipients`).
+    pub recipients: Vec<String>,
+    /// The manifest's recipients file (`[stack] recipients_file`).
+    pub recipients_file: Option<std::path::PathBuf>,
     vars: Vec<VarDef>,
 }
 
@@ -80,6 +84,8 @@ impl Stack {
             vars: Vec::new(),
             secrets_owner: (None, None),
             postgres_roles: Vec::new(),
+            recipients: Vec::new(),
+            recipients_file: None,
         })
     }
 
@@ -122,6 +128,8 @@ impl Stack {
             name: manifest.name,
             secrets_owner: manifest.secrets_owner,
             postgres_roles: manifest.postgres_roles,
+            recipients: manifest.recipients,
+            recipients_file: manifest.recipients_file,
             components,
             vars,
         };

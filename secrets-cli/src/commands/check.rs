@@ -12,7 +12,7 @@ use crate::findings;
 
 pub fn run(args: CheckArgs) -> Result<ExitCode, Failure> {
     let stack = super::load_optional_stack(&args.stack)?;
-    let doc = super::read_env(&args.env)?
+    let doc = super::crypt::read_env(&args.env, &args.identity)?
         .ok_or_else(|| Failure::Error(format!("{}: no such file", args.env.display())))?;
     let (example_path, example) = match &args.template {
         Some(path) => {

@@ -14,7 +14,7 @@ use crate::failure::Failure;
 fn load(source: &ExportSource) -> Result<(Vec<Exported>, Option<Stack>), Failure> {
     let stack = super::load_optional_stack(&source.stack)?;
     let display = source.env.display();
-    let doc = super::read_env(&source.env)?
+    let doc = super::crypt::read_env(&source.env, &source.identity)?
         .ok_or_else(|| Failure::Error(format!("{display}: no such file")))?;
     let exported = export::select(&doc, stack.as_ref(), &source.keys)?;
     if exported.is_empty() {

@@ -1,4 +1,5 @@
-//! `secrets generate`: a complete .env on stdout.
+//! `secrets generate`: a complete .env on stdout, or only its age
+//! ciphertext with `--encrypt-to`.
 
 use std::process::ExitCode;
 
@@ -42,8 +43,18 @@ pub fn run(args: GenerateArgs) -> Result<ExitCode, Failure> {
             zeroize::Zeroizing::new(String::from_utf8(bytes).expect("JSON is UTF-8"))
         }
     };
-    if let output::SecretOutput::Replaced(path) = output::write_secret_stdout(&text)? {
-        crate::note!("secrets: stdout was {path}, a file the shell created: wrote a new file there at mode 0600 instead (the shell's stays empty)");
+    if args.encrypt_to.is_empty() {
+        if let output::SecretOutput::Replaced(path) = output::write_secret_stdout(&text)? {
+            crate::note!("secrets: stdout was {path}, a file the shell created: wrote a new file there at mode 0600 instead (the shell's stays empty)");
+        }
+    } else {
+        // Only ciphertext leaves the process.
+        let mut recipients = secrets_core::crypt::Recipients::new();
+        for (i, r) in args.encrypt_to.iter().enumerate() {
+            recipients.add(r, &format!("--encrypt-to recipient {}", i + 1))?;
+        }
+        let ciphertext = secrets_core::crypt::encrypt(text.as_bytes(), &recipients, args.armor)?;
+        output::write_ciphertext_stdout(&ciphertext, args.armor)?;
     }
     if !resolved.missing_external.is_empty() {
         crate::note!(

@@ -4,11 +4,16 @@ pub mod audit;
 pub mod catalog;
 pub mod check;
 pub mod completions;
+pub mod crypt;
+pub mod decrypt;
+pub mod edit;
+pub mod encrypt;
 pub mod export;
 pub mod generate;
 pub mod hash;
 pub mod man;
 pub mod rotate;
+pub mod run;
 pub mod write;
 
 use std::path::Path;

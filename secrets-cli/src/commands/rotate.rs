@@ -1,14 +1,19 @@
 //! `secrets rotate`: new values for chosen keys, dependents updated in the
-//! same atomic write.
+//! same atomic write. An age-encrypted file is decrypted in memory, rotated
+//! and encrypted again to the recipients given (or the manifest's).
 
 use std::fmt::Write as _;
 use std::process::ExitCode;
 
+use secrets_core::crypt::{self, Identities, Recipients};
 use secrets_core::envfile::Document;
 use secrets_core::generate::os_rng;
 use secrets_core::rotate::{self, infer::describe, Selection};
+use secrets_core::safe_fs::{limits, FsError};
 use secrets_core::secure_file::{SecureFile, WriteOptions};
+use secrets_core::stack::Stack;
 use secrets_core::unix_now;
+use zeroize::Zeroizing;
 
 use crate::args::{ApplyTarget, RotateArgs, StackArgs};
 use crate::failure::Failure;
@@ -30,9 +35,10 @@ pub fn run(args: RotateArgs) -> Result<ExitCode, Failure> {
     let target_mode = options.mode();
     let file = SecureFile::open(&args.env, options)?;
     let file = file.lock()?;
-    let bytes = file
-        .read()?
+    let raw = file
+        .read_up_to(limits::ENCRYPTED_ENV)?
         .ok_or_else(|| Failure::Error(format!("{display}: no such file")))?;
+    let (bytes, seal) = open_sealed(&args, stack.as_ref(), raw)?;
     let mut doc = Document::parse(&bytes).map_err(|e| Failure::Error(format!("{display}:{e}")))?;
     if args.resume {
         return database::resume(&args, &file, &doc);
@@ -114,9 +120,19 @@ pub fn run(args: RotateArgs) -> Result<ExitCode, Failure> {
                     roles.join(", ")
                 )?;
             }
-            None => {
-                file.replace(rendered.as_bytes())?;
-            }
+            None => match &seal {
+                Some(seal) => {
+                    let ciphertext =
+                        crypt::encrypt(rendered.as_bytes(), &seal.recipients, seal.armor)?;
+                    file.replace(&ciphertext)?;
+                    if crypt::decrypt(&ciphertext, &seal.identities, &args.env).is_err() {
+                        crate::note!("secrets: warning: none of the identities given can decrypt {display} any more: it is encrypted only to the recipients given");
+                    }
+                }
+                None => {
+                    file.replace(rendered.as_bytes())?;
+                }
+            },
         }
         super::warn_disagreements(&applied.disagreements);
         if before_mode != target_mode {
@@ -147,6 +163,59 @@ pub fn run(args: RotateArgs) -> Result<ExitCode, Failure> {
     }
     crate::output::print(&report)?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// How an age-encrypted file is sealed again after the rotation.
+struct Seal {
+    recipients: Recipients,
+    identities: Identities,
+    armor: bool,
+}
+
+/// The plaintext to rotate: the file itself, or, when it is age-encrypted,
+/// its content decrypted in memory with what is needed to encrypt it again
+/// (recipients are required up front: the age format does not record them).
+fn open_sealed(
+    args: &RotateArgs,
+    stack: Option<&Stack>,
+    raw: Zeroizing<Vec<u8>>,
+) -> Result<(Zeroizing<Vec<u8>>, Option<Seal>), Failure> {
+    let given =
+        !args.identity.identities.is_empty() || super::crypt::recipients_given(&args.recipients);
+    if !crypt::is_encrypted(&raw) {
+        if given {
+            return Err(crypt::CryptError::NotEncrypted(args.env.clone()).into());
+        }
+        if raw.len() as u64 > limits::ENV {
+            return Err(FsError::TooLarge {
+                path: args.env.clone(),
+                size: raw.len() as u64,
+                limit: limits::ENV,
+            }
+            .into());
+        }
+        return Ok((raw, None));
+    }
+    if args.apply.is_some() || args.resume {
+        return Err(Failure::Error(format!(
+            "{}: --apply and --resume do not work on an age-encrypted file (their journal would hold plaintext): decrypt it with `secrets write --from`, rotate there, and encrypt again",
+            args.env.display()
+        )));
+    }
+    // A dry run writes nothing, so it needs no recipients.
+    let recipients = if args.dry_run {
+        Recipients::new()
+    } else {
+        super::crypt::recipients(&args.recipients, stack)?
+    };
+    let identities = super::crypt::identities(&args.identity, &args.env)?;
+    let plaintext = crypt::decrypt(&raw, &identities, &args.env)?;
+    let seal = Seal {
+        recipients,
+        identities,
+        armor: crypt::is_armored(&raw),
+    };
+    Ok((plaintext, Some(seal)))
 }
 
 /// `--apply postgres` and `--resume`: the database side of a rotation.

@@ -1,5 +1,8 @@
 //! `secrets write`: create or complete a .env at 0600, owned by the service
-//! user, atomically and idempotently.
+//! user, atomically and idempotently. With `--from FILE.age`, the content
+//! comes from an age-encrypted file decrypted in memory: it goes straight
+//! into the secure writer, so the only plaintext file ever created is its
+//! 0600 temporary file.
 
 use std::process::ExitCode;
 use std::time::Duration;
@@ -10,7 +13,7 @@ use secrets_core::envfile::{is_dotenvx_encrypted, Document};
 use secrets_core::generate::os_rng;
 use secrets_core::manifest::Source;
 use secrets_core::secure_file::{Change, Owner, SecureFile};
-use secrets_core::stack::Existing;
+use secrets_core::stack::{Existing, Stack};
 use secrets_core::unix_now;
 use secrets_core::SecretValue;
 
@@ -18,7 +21,20 @@ use crate::args::WriteArgs;
 use crate::failure::Failure;
 
 pub fn run(args: WriteArgs) -> Result<ExitCode, Failure> {
-    let stack = super::load_stack(&args.stack)?;
+    // --from: decrypted in memory before anything is opened for writing, so
+    // a wrong key or a damaged file leaves everything as it was.
+    let source = match &args.from {
+        Some(from) => {
+            let plaintext = super::crypt::decrypt_file(from, &args.identity)?;
+            Some(super::crypt::parse(from, &plaintext)?)
+        }
+        None => None,
+    };
+    let stack = if source.is_some() {
+        super::load_optional_stack(&args.stack)?
+    } else {
+        Some(super::load_stack(&args.stack)?)
+    };
     let owner = args.owner.as_deref().map(Owner::parse).transpose()?;
     let mut options = args
         .mode
@@ -33,10 +49,37 @@ pub fn run(args: WriteArgs) -> Result<ExitCode, Failure> {
     let display = file.path().display().to_string();
     let now = unix_now();
 
-    let (doc, disagreements, added, missing_external) = match file.read()? {
-        None => {
+    let (doc, disagreements, added, missing_external) = match (source, file.read()?) {
+        (Some(mut doc), current) => {
+            // The decrypted file is the whole content: what the target held
+            // is replaced, not merged; the manifest completes it as usual.
+            // Variables the decrypted file lacks keep the target's values
+            // rather than new ones on every deploy (a target that does not
+            // parse is simply replaced).
+            let target = current.as_deref().and_then(|c| Document::parse(c).ok());
+            let done = match &stack {
+                Some(stack) => complete(&mut doc, stack, target.as_ref(), &[], &display, now)?,
+                None => Completion::default(),
+            };
+            let changed = current.is_none_or(|c| c.as_slice() != doc.render().as_bytes());
+            if !done.added.is_empty() {
+                crate::note!(
+                    "secrets: warning: {} not in {}: kept from {display} or generated here; add them to the encrypted file (`secrets edit`) so that every host has the same",
+                    done.added.join(", "),
+                    args.from.as_deref().unwrap_or(std::path::Path::new("")).display()
+                );
+            }
+            (
+                changed.then_some(doc),
+                done.disagreements,
+                if changed { done.added } else { Vec::new() },
+                done.unset,
+            )
+        }
+        (None, None) => {
+            let stack = stack.as_ref().expect("loaded without --from");
             let resolved = stack.resolve(&Existing::new(), &mut os_rng(), now)?;
-            let (doc, disagreements) = new_document(&stack, &resolved, now);
+            let (doc, disagreements) = new_document(stack, &resolved, now);
             (
                 Some(doc),
                 disagreements,
@@ -44,7 +87,8 @@ pub fn run(args: WriteArgs) -> Result<ExitCode, Failure> {
                 resolved.missing_external,
             )
         }
-        Some(bytes) => {
+        (None, Some(bytes)) => {
+            let stack = stack.as_ref().expect("loaded without --from");
             let mut doc =
                 Document::parse(&bytes).map_err(|e| Failure::Error(format!("{display}:{e}")))?;
             // Generated secrets still holding a placeholder or a published
@@ -75,89 +119,18 @@ pub fn run(args: WriteArgs) -> Result<ExitCode, Failure> {
                 return Ok(ExitCode::from(1));
             }
             let replaced: Vec<&str> = stale.iter().map(|(n, _)| *n).collect();
-            // Derived values written empty (an input was not set yet), or
-            // built from a replaced placeholder, are computed now.
-            let derived = |v: &&secrets_core::manifest::VarDef| {
-                matches!(
-                    v.source,
-                    Source::Template(_) | Source::SameAs(_) | Source::Derive { .. }
-                )
-            };
-            let mut waiting: Vec<&str> = replaced.clone();
-            waiting.extend(
-                stack
-                    .vars()
-                    .iter()
-                    .filter(derived)
-                    .filter(|v| doc.get(&v.name).is_some_and(SecretValue::is_empty))
-                    .map(|v| v.name.as_str()),
-            );
-            loop {
-                let more: Vec<&str> = stack
-                    .vars()
-                    .iter()
-                    .filter(derived)
-                    .filter(|v| !waiting.contains(&v.name.as_str()) && doc.get(&v.name).is_some())
-                    .filter(|v| v.source.inputs().iter().any(|i| waiting.contains(i)))
-                    .map(|v| v.name.as_str())
-                    .collect();
-                if more.is_empty() {
-                    break;
-                }
-                waiting.extend(more);
-            }
-            refuse_unsafe_edits(&doc, &stack, &waiting, &display)?;
-            let existing: Existing = stack
-                .vars()
-                .iter()
-                .filter(|v| !waiting.contains(&v.name.as_str()))
-                .filter_map(|v| {
-                    doc.get(&v.name)
-                        .map(|value| (v.name.clone(), value.clone()))
-                })
-                .collect();
-            let resolved = stack.resolve(&existing, &mut os_rng(), now)?;
-            let mut disagreements = Vec::new();
-            let mut added: Vec<String> = Vec::new();
-            for name in &waiting {
-                if let Some(value) = resolved.values.get(*name) {
-                    let readers = doc.set(name, value);
-                    if !readers.is_empty() {
-                        disagreements.push(Disagreement {
-                            name: (*name).to_owned(),
-                            readers,
-                        });
-                    }
-                    let how = if replaced.contains(name) {
-                        "replaced placeholder"
-                    } else {
-                        "computed"
-                    };
-                    added.push(format!("{name} ({how})"));
-                }
-            }
-            // Variables not in the file are appended; external ones empty,
-            // once, so the operator sees what to fill in.
-            let to_append: Vec<&str> = stack
-                .vars()
-                .iter()
-                .map(|v| v.name.as_str())
-                .filter(|n| doc.get(n).is_none())
-                .collect();
-            disagreements.extend(append_vars(&mut doc, &stack, &resolved, &to_append, now));
-            added.extend(to_append.iter().map(|n| (*n).to_owned()));
-            let unset: Vec<String> = stack
-                .vars()
-                .iter()
-                .filter(|v| matches!(v.source, Source::External))
-                .filter(|v| doc.get(&v.name).is_none_or(SecretValue::is_empty))
-                .map(|v| v.name.clone())
-                .collect();
-            let changed = !added.is_empty();
-            (changed.then_some(doc), disagreements, added, unset)
+            let done = complete(&mut doc, stack, None, &replaced, &display, now)?;
+            let changed = !done.added.is_empty();
+            (
+                changed.then_some(doc),
+                done.disagreements,
+                done.added,
+                done.unset,
+            )
         }
     };
 
+    let wrote = doc.is_some();
     match doc {
         Some(doc) => changes.push(file.replace(doc.render().as_bytes())?),
         None => changes.extend(file.enforce()?),
@@ -188,8 +161,13 @@ pub fn run(args: WriteArgs) -> Result<ExitCode, Failure> {
             _ => {}
         }
     }
+    if let (Some(from), true) = (&args.from, wrote) {
+        crate::note!("secrets: wrote {display} from {}", from.display());
+    }
     if added.is_empty() {
-        crate::note!("secrets: {display} is up to date");
+        if !wrote {
+            crate::note!("secrets: {display} is up to date");
+        }
     } else {
         crate::note!("secrets: added to {display}: {}", added.join(", "));
     }
@@ -236,4 +214,112 @@ fn refuse_unsafe_edits(
         }
     }
     Ok(())
+}
+
+/// What completing a document with the manifest did.
+#[derive(Default)]
+struct Completion {
+    disagreements: Vec<Disagreement>,
+    /// Variables added or computed, for the report.
+    added: Vec<String>,
+    /// External variables still without a value.
+    unset: Vec<String>,
+}
+
+/// Completes `doc` with the manifest: derived values written empty (an
+/// input was not set yet) are computed when their inputs allow, and
+/// variables not in the file are appended (external ones empty, once, so
+/// the operator sees what to fill in). Existing bytes are kept. A variable
+/// not in `doc` takes its value from `fallback` when it is there.
+///
+/// `replaced` are generated variables whose placeholder is to be replaced:
+/// they are generated anew, and what is derived from them recomputed.
+fn complete(
+    doc: &mut Document,
+    stack: &Stack,
+    fallback: Option<&Document>,
+    replaced: &[&str],
+    display: &str,
+    now: u64,
+) -> Result<Completion, Failure> {
+    let derived = |v: &&secrets_core::manifest::VarDef| {
+        matches!(
+            v.source,
+            Source::Template(_) | Source::SameAs(_) | Source::Derive { .. }
+        )
+    };
+    let mut waiting: Vec<&str> = replaced.to_vec();
+    waiting.extend(
+        stack
+            .vars()
+            .iter()
+            .filter(derived)
+            .filter(|v| doc.get(&v.name).is_some_and(SecretValue::is_empty))
+            .map(|v| v.name.as_str()),
+    );
+    loop {
+        let more: Vec<&str> = stack
+            .vars()
+            .iter()
+            .filter(derived)
+            .filter(|v| !waiting.contains(&v.name.as_str()) && doc.get(&v.name).is_some())
+            .filter(|v| v.source.inputs().iter().any(|i| waiting.contains(i)))
+            .map(|v| v.name.as_str())
+            .collect();
+        if more.is_empty() {
+            break;
+        }
+        waiting.extend(more);
+    }
+    refuse_unsafe_edits(doc, stack, &waiting, display)?;
+    let existing: Existing = stack
+        .vars()
+        .iter()
+        .filter(|v| !waiting.contains(&v.name.as_str()))
+        .filter_map(|v| {
+            doc.get(&v.name)
+                .or_else(|| fallback.and_then(|f| f.get(&v.name)))
+                .map(|value| (v.name.clone(), value.clone()))
+        })
+        .collect();
+    let resolved = stack.resolve(&existing, &mut os_rng(), now)?;
+    let mut disagreements = Vec::new();
+    let mut added: Vec<String> = Vec::new();
+    for name in &waiting {
+        if let Some(value) = resolved.values.get(*name) {
+            let readers = doc.set(name, value);
+            if !readers.is_empty() {
+                disagreements.push(Disagreement {
+                    name: (*name).to_owned(),
+                    readers,
+                });
+            }
+            let how = if replaced.contains(name) {
+                "replaced placeholder"
+            } else {
+                "computed"
+            };
+            added.push(format!("{name} ({how})"));
+        }
+    }
+    let to_append: Vec<&str> = stack
+        .vars()
+        .iter()
+        .map(|v| v.name.as_str())
+        .filter(|n| doc.get(n).is_none())
+        .collect();
+    disagreements.extend(append_vars(doc, stack, &resolved, &to_append, now));
+    added.extend(to_append.iter().map(|n| (*n).to_owned()));
+    let unset: Vec<String> = stack
+        .vars()
+        .iter()
+        .filter(|v| matches!(v.source, Source::External))
+        .filter(|v| doc.get(&v.name).is_none_or(SecretValue::is_empty))
+        .map(|v| v.name.clone())
+        .collect();
+    Ok(Completion {
+        disagreements,
+        added,
+        unset,
+    })
 }

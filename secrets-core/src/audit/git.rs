@@ -3,7 +3,8 @@
 //! repository and question, for all the files together; the history is one
 //! `git log --all` pass listing every path ever added, filtered here to the
 //! secret-bearing ones, so files deleted or renamed since, or only on
-//! another branch, are found too.
+//! another branch, are found too. An age-encrypted file is
+//! none of these: ciphertext may be committed.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -132,7 +133,8 @@ fn ask(root: &Path, rels: &[&str]) -> Result<Answers, String> {
 fn is_secret_path(rel: &str) -> bool {
     let mut parts = rel.rsplit('/');
     let name = parts.next().unwrap_or("");
-    walk::is_env_name(name) || parts.any(|p| p == "secrets")
+    // `.env.age` and the like hold ciphertext (age's own suffix).
+    !name.ends_with(".age") && (walk::is_env_name(name) || parts.any(|p| p == "secrets"))
 }
 
 /// `path` relative to `scope` when it lies within it.
@@ -281,7 +283,8 @@ fn repositories(tree: &Tree) -> BTreeMap<PathBuf, Repo> {
             }
         }
     }
-    for f in &tree.secret_files {
+    // Ciphertext may be committed: that is what encrypting it is for.
+    for f in tree.secret_files.iter().filter(|f| !f.encrypted) {
         let Some(root) = f.path.parent().and_then(repo_root) else {
             continue;
         };

@@ -19,6 +19,7 @@ mod git;
 mod ignore_pattern;
 mod journal;
 mod outside_reference;
+mod plaintext_sibling;
 mod template_secret;
 mod unreadable;
 mod walk;
@@ -94,6 +95,7 @@ pub fn rules() -> Vec<&'static Rule> {
         &git::RULE_UNAVAILABLE,
         &outside_reference::RULE,
         &journal::RULE,
+        &plaintext_sibling::RULE,
     ]
 }
 
@@ -104,13 +106,15 @@ pub fn audit(options: &AuditOptions<'_>) -> Result<AuditReport, AuditError> {
         let tree = Tree::walk(root)?;
         let out = &mut report.findings;
         out.extend(tree.problems.iter().cloned());
-        for file in &tree.secret_files {
+        // Who can read ciphertext, or own it, exposes nothing.
+        for file in tree.secret_files.iter().filter(|f| !f.encrypted) {
             file_mode::run(file, out);
             file_owner::run(file, options.owner, out);
             directory_mode::run(file, out);
             journal::run(file, out);
         }
         git::run(&tree, out);
+        plaintext_sibling::run(&tree, out);
         docker_context::run(&tree, out);
         dockerfile_copy::run(&tree, out);
         for d in &tree.dockerfiles {
@@ -131,7 +135,11 @@ pub fn audit(options: &AuditOptions<'_>) -> Result<AuditReport, AuditError> {
             }
         }
         if let Some(stack) = options.stack {
-            for file in tree.secret_files.iter().filter(|f| f.is_env) {
+            for file in tree
+                .secret_files
+                .iter()
+                .filter(|f| f.is_env && !f.encrypted)
+            {
                 check_env_file(&tree, &file.path, stack, options.now, out);
             }
         }

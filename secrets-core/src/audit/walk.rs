@@ -38,6 +38,9 @@ pub struct SecretFile {
     pub gid: u32,
     /// Mode bits of the directory holding it.
     pub dir_mode: u32,
+    /// It starts with an age header (binary or armored): ciphertext, not
+    /// plaintext.
+    pub encrypted: bool,
 }
 
 /// What one walk found, with the handle of its root for reading and fixing.
@@ -357,17 +360,24 @@ impl Tree {
                 }
             }
         };
-        match f.require_regular() {
-            Ok(f) => self.secret_files.push(SecretFile {
-                path: shown,
-                is_env: !raw,
-                mode: f.mode(),
-                uid: f.uid(),
-                gid: f.gid(),
-                dir_mode,
-            }),
-            Err(e) => self.problems.push(unreadable::secret(&shown, &e)),
-        }
+        let f = match f.require_regular() {
+            Ok(f) => f,
+            Err(e) => return self.problems.push(unreadable::secret(&shown, &e)),
+        };
+        // The header only, through the handle already open.
+        let encrypted = match f.read_prefix(crate::crypt::PREFIX_LEN) {
+            Ok(head) => crate::crypt::is_encrypted(&head),
+            Err(e) => return self.problems.push(unreadable::secret(&shown, &e)),
+        };
+        self.secret_files.push(SecretFile {
+            path: shown,
+            is_env: !raw,
+            mode: f.mode(),
+            uid: f.uid(),
+            gid: f.gid(),
+            dir_mode,
+            encrypted,
+        });
     }
 
     /// Opens `rel` beneath the root: no symlink anywhere on the way.

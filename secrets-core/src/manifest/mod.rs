@@ -192,6 +192,12 @@ pub struct ManifestFile {
     /// from the `.env` (through `postgres_role = "${VAR}"`); a role named
     /// in a file the service user can edit is otherwise refused.
     pub postgres_roles: Vec<String>,
+    /// `[stack] recipients`: the age or SSH public keys an encrypted `.env`
+    /// is encrypted to (the age format does not record them).
+    pub recipients: Vec<String>,
+    /// `[stack] recipients_file`: a file of more recipients, one per line;
+    /// relative to the manifest's directory once loaded.
+    pub recipients_file: Option<PathBuf>,
 }
 
 #[derive(Deserialize)]
@@ -215,6 +221,9 @@ struct RawHead {
     secrets_gid: Option<u32>,
     #[serde(default)]
     postgres_roles: Vec<String>,
+    #[serde(default)]
+    recipients: Vec<String>,
+    recipients_file: Option<PathBuf>,
 }
 
 #[derive(Deserialize)]
@@ -320,7 +329,14 @@ impl ManifestFile {
             path: path.to_owned(),
             source: std::io::Error::new(std::io::ErrorKind::InvalidData, e),
         })?;
-        Self::parse(&path.display().to_string(), text)
+        let mut file = Self::parse(&path.display().to_string(), text)?;
+        // A relative recipients file is the manifest's neighbour, wherever
+        // secrets runs from.
+        if let Some(r) = file.recipients_file.take() {
+            let dir = path.parent().unwrap_or(Path::new(""));
+            file.recipients_file = Some(if r.is_absolute() { r } else { dir.join(r) });
+        }
+        Ok(file)
     }
 
     /// Parses manifest text; `file` names it in errors.
@@ -347,6 +363,8 @@ impl ManifestFile {
                 secrets_uid: None,
                 secrets_gid: None,
                 postgres_roles: Vec::new(),
+                recipients: Vec::new(),
+                recipients_file: None,
             },
             (Some(_), Some(_)) => {
                 return loc.err(
@@ -380,6 +398,8 @@ impl ManifestFile {
             vars,
             secrets_owner: (head.secrets_uid, head.secrets_gid),
             postgres_roles: head.postgres_roles,
+            recipients: head.recipients,
+            recipients_file: head.recipients_file,
         })
     }
 }
@@ -747,6 +767,22 @@ expires_in = "10y"
             err("[vars.A]\ntemplate = \"x${B\"\n"),
             "m.toml:2:14: `${` is not closed by `}`"
         );
+    }
+
+    #[test]
+    fn recipients_file_is_relative_to_the_manifest() {
+        let d = tempfile::tempdir().unwrap();
+        let m = d.path().join("secrets.toml");
+        std::fs::write(
+            &m,
+            "[stack]\nrecipients = [\"age1x\", \"ssh-ed25519 AAAA\"]\nrecipients_file = \"keys.txt\"\n",
+        )
+        .unwrap();
+        let f = ManifestFile::load(&m).unwrap();
+        assert_eq!(f.recipients, ["age1x", "ssh-ed25519 AAAA"]);
+        assert_eq!(f.recipients_file, Some(d.path().join("keys.txt")));
+        let s = crate::stack::Stack::from_manifest(f).unwrap();
+        assert_eq!(s.recipients.len(), 2);
     }
 
     #[test]

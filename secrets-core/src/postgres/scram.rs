@@ -34,7 +34,9 @@ pub fn verifier(password: &str, salt: &[u8], iterations: u32) -> String {
     let mut salted = Zeroizing::new([0u8; 32]);
     pbkdf2::pbkdf2_hmac::<Sha256>(prepared.as_bytes(), salt, iterations, salted.as_mut());
     let client_key = Zeroizing::new(hmac(salted.as_ref(), b"Client Key"));
-    let stored_key = Sha256::digest(client_key.as_ref());
+    // Sliced: a second `AsRef` impl for arrays (hybrid-array, through age)
+    // makes `.as_ref()` ambiguous.
+    let stored_key = Sha256::digest(&client_key[..]);
     let server_key = hmac(salted.as_ref(), b"Server Key");
     format!(
         "SCRAM-SHA-256${iterations}:{}${}:{}",

@@ -1,0 +1,113 @@
+//! What the commands share for age-encrypted files: identities and
+//! recipients from the arguments or the manifest, and reading a `.env`
+//! that may be encrypted.
+
+use std::path::Path;
+
+use secrets_core::crypt::{self, Identities, Recipients};
+use secrets_core::envfile::Document;
+use secrets_core::safe_fs::{limits, open_secret, read_secret, FsError};
+use secrets_core::stack::Stack;
+use zeroize::Zeroizing;
+
+use crate::args::{IdentityArgs, RecipientArgs};
+use crate::failure::Failure;
+
+/// The identities of `-i`; none is an error naming the encrypted `file`.
+pub fn identities(args: &IdentityArgs, file: &Path) -> Result<Identities, Failure> {
+    if args.identities.is_empty() {
+        return Err(Failure::Error(format!(
+            "{}: is age-encrypted: give the key that decrypts it with -i FILE (an age identity file or an unencrypted SSH private key)",
+            file.display()
+        )));
+    }
+    let mut ids = Identities::new();
+    for path in &args.identities {
+        ids.add_file(path)?;
+    }
+    Ok(ids)
+}
+
+/// Whether `-r` or `-R` was given.
+pub fn recipients_given(args: &RecipientArgs) -> bool {
+    !args.recipients.is_empty() || !args.recipients_files.is_empty()
+}
+
+/// The recipients of `-r` and `-R` when any is given (they replace the
+/// manifest's), else the manifest's `recipients` and `recipients_file`.
+/// None at all is an error: the age format does not record who a file was
+/// encrypted to, so they cannot be taken from the file.
+pub fn recipients(args: &RecipientArgs, stack: Option<&Stack>) -> Result<Recipients, Failure> {
+    let mut r = Recipients::new();
+    if recipients_given(args) {
+        for (i, text) in args.recipients.iter().enumerate() {
+            r.add(text, &format!("recipient {} of the command line", i + 1))?;
+        }
+        for path in &args.recipients_files {
+            r.add_file(path)?;
+        }
+    } else if let Some(stack) = stack {
+        for (i, text) in stack.recipients.iter().enumerate() {
+            r.add(text, &format!("the manifest's recipients, entry {}", i + 1))?;
+        }
+        if let Some(path) = &stack.recipients_file {
+            r.add_file(path)?;
+        }
+    }
+    if r.is_empty() {
+        return Err(Failure::Error(
+            "no recipients to encrypt to (an age file does not record them): give -r RECIPIENT or -R FILE, or list them in the manifest as `[stack] recipients = [...]` or `recipients_file = \"...\"`".into(),
+        ));
+    }
+    Ok(r)
+}
+
+/// Reads `path` (no symlink as its last component) within the limit of an
+/// encrypted `.env`; `None` when absent. A plaintext file over the `.env`
+/// limit is refused as before.
+pub fn read_maybe_encrypted(path: &Path) -> Result<Option<Zeroizing<Vec<u8>>>, Failure> {
+    let Some(bytes) = read_secret(path, limits::ENCRYPTED_ENV)? else {
+        return Ok(None);
+    };
+    if !crypt::is_encrypted(&bytes) && bytes.len() as u64 > limits::ENV {
+        return Err(FsError::TooLarge {
+            path: path.to_owned(),
+            size: bytes.len() as u64,
+            limit: limits::ENV,
+        }
+        .into());
+    }
+    Ok(Some(bytes))
+}
+
+/// The plaintext of the age-encrypted file `path`, decrypted in memory.
+/// The ciphertext is streamed from the file: only the plaintext is held.
+pub fn decrypt_file(path: &Path, args: &IdentityArgs) -> Result<Zeroizing<Vec<u8>>, Failure> {
+    let file = open_secret(path)?
+        .ok_or_else(|| Failure::Error(format!("{}: no such file", path.display())))?
+        .require_regular()?;
+    if !crypt::is_encrypted(&file.read_prefix(crypt::PREFIX_LEN)?) {
+        return Err(crypt::CryptError::NotEncrypted(path.to_owned()).into());
+    }
+    let ids = identities(args, path)?;
+    Ok(crypt::decrypt_file(&file, &ids)?)
+}
+
+/// Parses a `.env`'s bytes, naming the file in the error.
+pub fn parse(path: &Path, bytes: &[u8]) -> Result<Document, Failure> {
+    Document::parse(bytes).map_err(|e| Failure::Error(format!("{}:{e}", path.display())))
+}
+
+/// Reads and parses a `.env` that may be age-encrypted (recognised by its
+/// header; then decrypted in memory with `-i`); `None` when absent.
+pub fn read_env(path: &Path, args: &IdentityArgs) -> Result<Option<Document>, Failure> {
+    let Some(bytes) = read_maybe_encrypted(path)? else {
+        return Ok(None);
+    };
+    if crypt::is_encrypted(&bytes) {
+        let ids = identities(args, path)?;
+        let plain = crypt::decrypt(&bytes, &ids, path)?;
+        return parse(path, &plain).map(Some);
+    }
+    parse(path, &bytes).map(Some)
+}

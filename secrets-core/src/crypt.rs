@@ -199,10 +199,13 @@ impl Recipients {
     /// Adds every recipient of a recipients file (age's format: one per
     /// line, blank lines and `#` comments skipped; an SSH `.pub` file is
     /// one). Read within [`crate::safe_fs::limits::KEY`] bytes; a file
-    /// with no recipient is an error.
+    /// with no recipient is an error. Who can read the secrets is decided
+    /// here, so the file is read like a key file
+    /// ([`crate::safe_fs::read_trusted`]): another user who could add a line
+    /// would receive every secret encrypted to it.
     pub fn add_file(&mut self, path: &Path) -> Result<(), CryptError> {
-        use crate::safe_fs::{limits, read_named};
-        let bytes = read_named(path, limits::KEY)?.ok_or_else(|| not_found(path))?;
+        use crate::safe_fs::{limits, read_trusted};
+        let bytes = read_trusted(path, limits::KEY)?.ok_or_else(|| not_found(path))?;
         let text = std::str::from_utf8(&bytes).map_err(|_| CryptError::InvalidRecipient {
             origin: path.display().to_string(),
             reason: "is not UTF-8 text".into(),

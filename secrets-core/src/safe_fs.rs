@@ -1086,6 +1086,15 @@ pub fn read_meta_nofollow(path: &Path) -> Result<Option<OpenFile>, FsError> {
 /// [`Dir::symlink_target`] allows. Its type is checked before it is opened,
 /// so a device is never opened. `Ok(None)` when it does not exist.
 pub fn read_trusted(path: &Path, limit: u64) -> Result<Option<Zeroizing<Vec<u8>>>, FsError> {
+    match open_trusted(path)? {
+        Some(f) => f.read_all(limit).map(Some),
+        None => Ok(None),
+    }
+}
+
+/// Opens a file under the rules of [`read_trusted`], for reading it as a
+/// stream. `Ok(None)` when it does not exist.
+pub fn open_trusted(path: &Path) -> Result<Option<OpenFile>, FsError> {
     let mut path = path.to_owned();
     for _ in 0..MAX_SYMLINKS {
         let (dir_path, name) = split(&path)?;
@@ -1132,7 +1141,7 @@ pub fn read_trusted(path: &Path, limit: u64) -> Result<Option<Zeroizing<Vec<u8>>
                 hint: "; make it private with `chmod go-w`",
             });
         }
-        return f.read_all(limit).map(Some);
+        return Ok(Some(f));
     }
     Err(FsError::Symlink(path))
 }

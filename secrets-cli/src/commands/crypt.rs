@@ -86,11 +86,57 @@ pub fn decrypt_file(path: &Path, args: &IdentityArgs) -> Result<Zeroizing<Vec<u8
     let file = open_secret(path)?
         .ok_or_else(|| Failure::Error(format!("{}: no such file", path.display())))?
         .require_regular()?;
+    decrypt_open(path, file, args)
+}
+
+/// [`decrypt_file`] for a file whose content decides what root writes
+/// (`write --from`): opened like a key file
+/// ([`secrets_core::safe_fs::open_trusted`]).
+pub fn decrypt_file_trusted(
+    path: &Path,
+    args: &IdentityArgs,
+) -> Result<Zeroizing<Vec<u8>>, Failure> {
+    let file = secrets_core::safe_fs::open_trusted(path)?
+        .ok_or_else(|| Failure::Error(format!("{}: no such file", path.display())))?;
+    decrypt_open(path, file, args)
+}
+
+fn decrypt_open(
+    path: &Path,
+    file: secrets_core::safe_fs::OpenFile,
+    args: &IdentityArgs,
+) -> Result<Zeroizing<Vec<u8>>, Failure> {
+    let file = file.require_regular()?;
     if !crypt::is_encrypted(&file.read_prefix(crypt::PREFIX_LEN)?) {
         return Err(crypt::CryptError::NotEncrypted(path.to_owned()).into());
     }
     let ids = identities(args, path)?;
     Ok(crypt::decrypt_file(&file, &ids)?)
+}
+
+/// Reads a `.env` (or `.env.age`) whose content decides what root runs or
+/// writes (`run`, `write --from`): it is read like a key file
+/// ([`secrets_core::safe_fs::read_trusted`]), since a successful decryption
+/// says nothing about who wrote a `.env.age` (anyone with the public key
+/// can). `None` when absent.
+pub fn read_env_trusted(path: &Path, args: &IdentityArgs) -> Result<Option<Document>, Failure> {
+    let Some(bytes) = secrets_core::safe_fs::read_trusted(path, limits::ENCRYPTED_ENV)? else {
+        return Ok(None);
+    };
+    if crypt::is_encrypted(&bytes) {
+        let ids = identities(args, path)?;
+        let plain = crypt::decrypt(&bytes, &ids, path)?;
+        return parse(path, &plain).map(Some);
+    }
+    if bytes.len() as u64 > limits::ENV {
+        return Err(FsError::TooLarge {
+            path: path.to_owned(),
+            size: bytes.len() as u64,
+            limit: limits::ENV,
+        }
+        .into());
+    }
+    parse(path, &bytes).map(Some)
 }
 
 /// Parses a `.env`'s bytes, naming the file in the error.

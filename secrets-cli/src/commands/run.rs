@@ -11,13 +11,18 @@ use crate::args::RunArgs;
 use crate::failure::Failure;
 
 pub fn run(args: RunArgs) -> Result<ExitCode, Failure> {
-    let doc = super::crypt::read_env(&args.env, &args.identity)?
+    // The file decides the environment of what runs (PATH, LD_PRELOAD,
+    // BASH_ENV...): read like a key file, never one another user controls.
+    let doc = super::crypt::read_env_trusted(&args.env, &args.identity)?
         .ok_or_else(|| Failure::Error(format!("{}: no such file", args.env.display())))?;
     let (program, rest) = args
         .command
         .split_first()
         .ok_or_else(|| Failure::Error("no command to run".into()))?;
-    let mut command = Command::new(program);
+    // Found on the caller's PATH, not the file's: std would search the
+    // child's PATH once the file sets one.
+    let mut command = Command::new(resolve_program(program));
+    command.arg0(program);
     command.args(rest);
     if args.only.is_empty() {
         // In file order: a key assigned twice ends with its last value, as
@@ -48,4 +53,26 @@ pub fn run(args: RunArgs) -> Result<ExitCode, Failure> {
         program.to_string_lossy()
     );
     Ok(ExitCode::from(code))
+}
+
+/// `program` as the caller's shell would find it: a name without `/` is
+/// looked up on the caller's PATH (the first executable regular file);
+/// otherwise, or when nothing is found, it is used as given (exec then
+/// reports it).
+fn resolve_program(program: &std::ffi::OsStr) -> std::path::PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let given = std::path::PathBuf::from(program);
+    if program.as_encoded_bytes().contains(&b'/') {
+        return given;
+    }
+    let Some(path) = std::env::var_os("PATH") else {
+        return given;
+    };
+    std::env::split_paths(&path)
+        .map(|dir| dir.join(program))
+        .find(|candidate| {
+            std::fs::metadata(candidate)
+                .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+        })
+        .unwrap_or(given)
 }

@@ -25,7 +25,8 @@ pub fn run(args: WriteArgs) -> Result<ExitCode, Failure> {
     // a wrong key or a damaged file leaves everything as it was.
     let source = match &args.from {
         Some(from) => {
-            let plaintext = super::crypt::decrypt_file(from, &args.identity)?;
+            // Its content becomes root's .env: read like a key file.
+            let plaintext = super::crypt::decrypt_file_trusted(from, &args.identity)?;
             Some(super::crypt::parse(from, &plaintext)?)
         }
         None => None,

@@ -165,6 +165,34 @@ const EXAMPLES: &[(&str, &[Example])] = &[
             "secrets man --dir /usr/local/share/man/man1",
         )],
     ),
+    (
+        "encrypt",
+        &[ex(
+            "Encrypt a .env to the deploy host's SSH key",
+            "secrets encrypt --env .env -R /etc/ssh/ssh_host_ed25519_key.pub --out .env.age",
+        )],
+    ),
+    (
+        "decrypt",
+        &[ex(
+            "Decrypt with the host key into a pipe",
+            "secrets decrypt --env .env.age -i /etc/ssh/ssh_host_ed25519_key | wc -l",
+        )],
+    ),
+    (
+        "edit",
+        &[ex(
+            "Edit an encrypted .env in $EDITOR",
+            "secrets edit .env.age -i key.txt",
+        )],
+    ),
+    (
+        "run",
+        &[ex(
+            "Run a command with the variables in its environment",
+            "secrets run --env .env.age -i key.txt -- ./server",
+        )],
+    ),
 ];
 
 /// Exit codes of a command that reports findings, and of the others.

@@ -169,14 +169,14 @@ const EXAMPLES: &[(&str, &[Example])] = &[
         "encrypt",
         &[ex(
             "Encrypt a .env to the deploy host's SSH key",
-            "secrets encrypt --env .env -R /etc/ssh/ssh_host_ed25519_key.pub --out .env.age",
+            "secrets encrypt --env .env -R /etc/ssh/ssh_host_ed25519_key.pub -r age1... --out .env.age",
         )],
     ),
     (
         "decrypt",
         &[ex(
             "Decrypt with the host key into a pipe",
-            "secrets decrypt --env .env.age -i /etc/ssh/ssh_host_ed25519_key | wc -l",
+            "secrets decrypt --env .env.age -i key.txt",
         )],
     ),
     (
@@ -190,7 +190,7 @@ const EXAMPLES: &[(&str, &[Example])] = &[
         "run",
         &[ex(
             "Run a command with the variables in its environment",
-            "secrets run --env .env.age -i key.txt -- ./server",
+            "secrets run --env .env.age -i key.txt --only DATABASE_URL -- ./migrate",
         )],
     ),
 ];

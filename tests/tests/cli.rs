@@ -39,6 +39,10 @@ const COMMANDS: &[&str] = &[
     "hash scram",
     "completions",
     "man",
+    "encrypt",
+    "decrypt",
+    "edit",
+    "run",
 ];
 
 /// The completion script of `shell`, written into `dir`.
@@ -549,7 +553,9 @@ fn published_crates_hold_sources_and_no_fixtures_or_benchmarks() {
             );
             let known = metadata.contains(&f.as_str())
                 || allowed_dirs.iter().any(|d| f.starts_with(d))
-                    && (f.ends_with(".rs") || f.starts_with("catalog/") && f.ends_with(".toml"));
+                    && (f.ends_with(".rs")
+                        || f.starts_with("catalog/") && f.ends_with(".toml")
+                        || f.starts_with("src/strength/") && f.ends_with(".bin"));
             assert!(known, "{package} ships {f}");
             // Integration tests only, one level: no data directory under tests/.
             if let Some(rest) = f.strip_prefix("tests/") {

@@ -37,6 +37,10 @@ const EXAMPLES: &[(&str, &[Example])] = &[
         "generate",
         &[
             ex(
+                "Ciphertext only, to an age key",
+                "secrets generate --with postgres --encrypt-to age1... > .env.age",
+            ),
+            ex(
                 "A .env for a Postgres and MinIO stack (under umask 022, a new 0600 file replaces the one the shell created)",
                 "secrets generate --with postgres,minio > .env",
             ),
@@ -58,6 +62,10 @@ const EXAMPLES: &[(&str, &[Example])] = &[
                 "secrets write --out /srv/app/.env --with postgres,redis --owner app --mkdir",
             ),
             ex(
+                "Decrypt straight into the secure writer on the deploy host",
+                "secrets write --out /srv/app/.env --from .env.age -i /etc/ssh/ssh_host_ed25519_key --owner app",
+            ),
+            ex(
                 "The same from a manifest, for the service user botservice",
                 "secrets write --out /srv/bot/.env --manifest secrets.toml --owner botservice --mkdir",
             ),
@@ -66,6 +74,10 @@ const EXAMPLES: &[(&str, &[Example])] = &[
     (
         "rotate",
         &[
+            ex(
+                "Rotate inside an encrypted file (recipients from the manifest)",
+                "secrets rotate --env .env.age -i key.txt POSTGRES_PASSWORD",
+            ),
             ex(
                 "Rotate a password, and the URL and aliases that hold it",
                 "secrets rotate --env /srv/app/.env --with postgres,redis POSTGRES_PASSWORD",
@@ -87,6 +99,10 @@ const EXAMPLES: &[(&str, &[Example])] = &[
     (
         "check",
         &[
+            ex(
+                "Check an encrypted file",
+                "secrets check --env .env.age -i key.txt",
+            ),
             ex("Validate a .env against its manifest", "secrets check --env .env --manifest secrets.toml"),
             ex("Fail only on high findings, as JSON", "secrets check --env .env --format json --fail-on high"),
         ],

@@ -1062,19 +1062,9 @@ pub fn split(path: &Path) -> Result<(PathBuf, OsString), FsError> {
 /// Opens an existing file without following a final symlink (and without
 /// blocking on a FIFO), for its metadata. `Ok(None)` when absent.
 pub fn read_meta_nofollow(path: &Path) -> Result<Option<OpenFile>, FsError> {
-    let fd = match rustix::fs::open(
-        path,
-        OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC | OFlags::NOCTTY,
-        Mode::empty(),
-    ) {
-        Ok(fd) => fd,
-        Err(Errno::NOENT) => return Ok(None),
-        Err(Errno::LOOP) => return Err(FsError::Symlink(path.to_owned())),
-        Err(e) => return Err(io_error(path, "open", e)),
-    };
-    OpenFile::from_fd(fd, path.to_owned())?
-        .require_regular()
-        .map(Some)
+    open_secret(path)?
+        .map(OpenFile::require_regular)
+        .transpose()
 }
 
 /// Reads a file that carries authority, as OpenSSH reads a key file under

@@ -31,8 +31,8 @@ fn copy_dir(src: &Path, dst: &Path) {
     fs::set_permissions(dst, fs::Permissions::from_mode(0o700)).unwrap();
 }
 
-/// The rule ids of a JSON report; the command must have exited 0 or 1.
-fn rules_in(o: &Output) -> Vec<String> {
+/// The findings of a JSON report; the command must have exited 0 or 1.
+fn findings_in(o: &Output) -> Vec<serde_json::Value> {
     assert!(
         o.status.code() == Some(0) || o.status.code() == Some(1),
         "{}",
@@ -40,9 +40,12 @@ fn rules_in(o: &Output) -> Vec<String> {
     );
     let v: serde_json::Value = serde_json::from_slice(&o.stdout)
         .unwrap_or_else(|_| panic!("{}", String::from_utf8_lossy(&o.stderr)));
-    v["findings"]
-        .as_array()
-        .unwrap()
+    v["findings"].as_array().unwrap().clone()
+}
+
+/// The rule ids of a JSON report.
+fn rules_in(o: &Output) -> Vec<String> {
+    findings_in(o)
         .iter()
         .map(|f| f["rule"].as_str().unwrap().to_owned())
         .collect()
@@ -757,4 +760,62 @@ fn files_named_by_compose_and_under_secrets_are_audited() {
         flagged,
         ["config/app.conf", "config/db_password.txt", "secrets/token"]
     );
+}
+
+/// `audit --manifest` checks its `.env` files on several threads when there
+/// are many: the findings are those of auditing each directory alone, in
+/// the same order, whatever the scheduling.
+#[test]
+fn many_env_files_give_the_findings_of_one_at_a_time() {
+    let d = tempfile::tempdir().unwrap();
+    let clean = clean_env(d.path());
+    fs::remove_file(d.path().join(".env")).unwrap();
+    let findings = |o: &Output| -> Vec<(String, String, serde_json::Value)> {
+        findings_in(o)
+            .iter()
+            .map(|f| {
+                let path = f["path"].as_str().unwrap().to_owned();
+                (
+                    path,
+                    f["rule"].as_str().unwrap().to_owned(),
+                    f["line"].clone(),
+                )
+            })
+            .collect()
+    };
+    let manifest = d.path().join("secrets.toml");
+    let tree = d.path().join("tree");
+    fs::create_dir(&tree).unwrap();
+    let mut dirs = Vec::new();
+    for i in 0..40 {
+        let dir = tree.join(format!("app{i:02}"));
+        fs::create_dir(&dir).unwrap();
+        let mut doc = Document::parse(&clean).unwrap();
+        // Every third file holds a guessable password, every fifth a
+        // placeholder.
+        if i % 3 == 0 {
+            doc.set("POSTGRES_PASSWORD", &SecretValue::new("password123".into()));
+        }
+        if i % 5 == 0 {
+            doc.set("MINIO_ROOT_PASSWORD", &SecretValue::new("changeme".into()));
+        }
+        fs::write(dir.join(".env"), doc.render().as_bytes()).unwrap();
+        fs::set_permissions(dir.join(".env"), fs::Permissions::from_mode(0o600)).unwrap();
+        dirs.push(dir);
+    }
+    let audit = |root: &Path| {
+        secrets(d.path())
+            .args(["audit", "--format", "json", "--manifest"])
+            .arg(&manifest)
+            .arg(root)
+            .output()
+            .unwrap()
+    };
+    let together = findings(&audit(&tree));
+    let one_by_one: Vec<_> = dirs.iter().flat_map(|dir| findings(&audit(dir))).collect();
+    assert!(
+        together.iter().filter(|f| f.1 == "SC008").count() >= 14,
+        "{together:?}"
+    );
+    assert_eq!(together, one_by_one);
 }

@@ -167,8 +167,44 @@ fn docker_refuses(raw: &str) -> bool {
     name.contains([' ', '\t'])
 }
 
+/// Characters every reader keeps as they are in an unquoted value.
+fn is_plain_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"-_./+=:@,%~".contains(&b)
+}
+
+/// `KEY=value` alone on its line, the key an identifier and the value plain
+/// characters: what generated secrets look like, and what every reader
+/// reads alike (the property test below holds the full comparison to it).
+fn is_plain_assignment(entry: &Entry, raw: &str) -> bool {
+    let line = raw.strip_suffix('\n').unwrap_or(raw);
+    let Some(token) = line
+        .strip_prefix(entry.key())
+        .and_then(|rest| rest.strip_prefix('='))
+    else {
+        return false;
+    };
+    let key = entry.key().as_bytes();
+    entry.quote() == Quote::None
+        && !entry.interpolates()
+        && key
+            .first()
+            .is_some_and(|b| b.is_ascii_alphabetic() || *b == b'_')
+        && key.iter().all(|b| b.is_ascii_alphanumeric() || *b == b'_')
+        && !token.is_empty()
+        && token.bytes().all(is_plain_byte)
+        && token == entry.value().expose()
+}
+
 /// The readers that read this assignment differently from Docker Compose.
 pub fn disagreeing_readers(entry: &Entry, raw: &str) -> Vec<Reader> {
+    if is_plain_assignment(entry, raw) {
+        return Vec::new();
+    }
+    compared_readers(entry, raw)
+}
+
+/// Every reader compared, one by one.
+fn compared_readers(entry: &Entry, raw: &str) -> Vec<Reader> {
     let compose = entry.value().expose();
     let token = &raw[entry.value_range()];
     let mut readers = Vec::new();
@@ -329,6 +365,20 @@ mod tests {
                 (Some("E"), Severity::Medium)
             ]
         );
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2000))]
+        /// The shortcut only skips lines the full comparison passes.
+        #[test]
+        fn plain_lines_are_read_alike(
+            line in "[A-Za-z_][A-Za-z0-9_]{0,8}=[A-Za-z0-9._/+=:@,%~-]{1,40}\n?"
+        ) {
+            let d = Document::parse(line.as_bytes()).unwrap();
+            let (_, e, raw) = d.entries_with_raw().next().unwrap();
+            proptest::prop_assert!(is_plain_assignment(e, raw));
+            proptest::prop_assert_eq!(compared_readers(e, raw), []);
+        }
     }
 
     #[test]

@@ -53,9 +53,9 @@ impl EnvCheck for Stale {
                 Source::Derive { derivation, from } => match (derivation, get(from)) {
                     (_, None) => None,
                     (Derivation::VapidPublicKey, Some(private)) => {
-                        match crate::generate::vapid::public_key(private) {
-                            Some(expected) if expected == value => None,
-                            Some(_) => Some(format!("is not the public key of {from}")),
+                        match crate::generate::vapid::is_public_key_of(private, value) {
+                            Some(true) => None,
+                            Some(false) => Some(format!("is not the public key of {from}")),
                             None => None, // the private key's own format finding says why
                         }
                     }

@@ -114,12 +114,10 @@ pub fn to_sarif(findings: &[Finding], rules: &[&Rule], base: &Path) -> Value {
     })
 }
 
-/// Every rule, check and audit, in id order.
+/// Every rule, check and audit (with the `audit` feature), in id order.
 pub fn all_rules() -> Vec<&'static Rule> {
-    let mut rules: Vec<&'static Rule> = crate::check::env_checks()
-        .iter()
-        .map(|c| c.rule())
-        .collect();
-    rules.extend(crate::audit::rules());
-    rules
+    let rules = crate::check::env_checks().iter().map(|c| c.rule());
+    #[cfg(feature = "audit")]
+    let rules = rules.chain(crate::audit::rules());
+    rules.collect()
 }

@@ -751,7 +751,7 @@ impl PrivateDir {
             d.path = parent.to_owned();
             d
         })?;
-        let mut rng = rand::rng();
+        let mut rng = crate::generate::os_rng();
         let name = loop {
             let name = OsString::from(format!("{prefix}-{:016x}", rng.random::<u64>()));
             match rustix::fs::mkdirat(&parent.fd, &name, Mode::from_raw_mode(0o700)) {

@@ -535,7 +535,7 @@ impl Locked<'_> {
     }
 
     fn create_temp(&self, name: &OsStr) -> Result<(OsString, OpenFile), WriteError> {
-        let mut rng = rand::rng();
+        let mut rng = crate::generate::os_rng();
         loop {
             let suffix: u64 = rng.random();
             let mut tmp = OsString::from(".");

@@ -3,6 +3,8 @@
 //! table was computed with the zxcvbn-only estimator that preceded the fast
 //! lower bound (`strength`); the two rules must keep every verdict.
 
+#![cfg(all(feature = "audit", feature = "entropy"))]
+
 use std::collections::BTreeSet;
 
 use secrets_core::audit::{audit, AuditOptions};

@@ -34,7 +34,11 @@ pub fn run(template: &Path, bytes: &[u8], out: &mut Vec<Finding>) {
         if v.len() < 12 || !is_secret_name(e.key()) || is_placeholder(v) {
             continue;
         }
-        if crate::strength::log10_under(v, REAL_GUESSES_LOG10).is_none() {
+        // Unknown (no zxcvbn built in) counts as real: fail closed.
+        if !matches!(
+            crate::strength::guesses(v, REAL_GUESSES_LOG10),
+            crate::strength::Guesses::Under(_)
+        ) {
             let message = format!(
                 "{} line {line}: {} looks like a real secret in a template",
                 template.display(),

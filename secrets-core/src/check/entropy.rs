@@ -1,5 +1,7 @@
 //! SC008: a secret that is easy to guess (zxcvbn's estimate).
 
+use crate::strength::Guesses;
+
 use super::{EnvCheck, EnvContext, Finding, Rule, Severity};
 
 pub struct LowEntropy;
@@ -28,15 +30,17 @@ impl EnvCheck for LowEntropy {
             {
                 continue; // reported by their own rules
             }
-            if let Some(guesses) = crate::strength::log10_under(value, MIN_GUESSES_LOG10) {
-                out.push(Finding::new(
-                    &RULE,
-                    cx.path,
-                    Some(line),
-                    Some(key),
-                    format!("{key} is guessable (about 10^{guesses:.0} guesses)"),
-                ));
-            }
+            let message = match crate::strength::guesses(value, MIN_GUESSES_LOG10) {
+                Guesses::AtLeast => continue,
+                Guesses::Under(guesses) => {
+                    format!("{key} is guessable (about 10^{guesses:.0} guesses)")
+                }
+                Guesses::Unknown => format!(
+                    "{key} could not be shown to need 10^{MIN_GUESSES_LOG10} guesses \
+                     (built without zxcvbn, the `entropy` feature)"
+                ),
+            };
+            out.push(Finding::new(&RULE, cx.path, Some(line), Some(key), message));
         }
     }
 }

@@ -160,11 +160,12 @@ impl EnvCheck for Format {
                     derivation: Derivation::VapidPublicKey,
                     ..
                 }) => {
-                    let point = URL_SAFE_NO_PAD.decode(value).ok();
-                    let valid = point.as_deref().is_some_and(|p| {
-                        p.len() == 65 && p[0] == 4 && p256::PublicKey::from_sec1_bytes(p).is_ok()
-                    });
-                    (!valid).then(|| "is not an uncompressed P-256 public key".to_owned())
+                    match vapid::is_public_key(value) {
+                        Ok(true) => None,
+                        Ok(false) => Some("is not an uncompressed P-256 public key".to_owned()),
+                        // Fail closed: what cannot be verified is a finding.
+                        Err(e) => Some(format!("cannot be verified: it {e}")),
+                    }
                 }
                 _ => None,
             };

@@ -313,14 +313,13 @@ mod tests {
 
     #[test]
     fn rule_ids_are_unique() {
-        let mut ids: Vec<&str> = env_checks().iter().map(|c| c.rule().id).collect();
-        ids.extend(crate::audit::rules().iter().map(|r| r.id));
+        let rules = crate::report::all_rules();
+        let mut ids: Vec<&str> = rules.iter().map(|r| r.id).collect();
         let n = ids.len();
         ids.sort_unstable();
         ids.dedup();
         assert_eq!(ids.len(), n, "duplicate rule ids");
-        let mut names: Vec<&str> = env_checks().iter().map(|c| c.rule().name).collect();
-        names.extend(crate::audit::rules().iter().map(|r| r.name));
+        let mut names: Vec<&str> = rules.iter().map(|r| r.name).collect();
         names.sort_unstable();
         names.dedup();
         assert_eq!(names.len(), n, "duplicate rule names");

@@ -53,10 +53,13 @@ impl EnvCheck for Stale {
                 Source::Derive { derivation, from } => match (derivation, get(from)) {
                     (_, None) => None,
                     (Derivation::VapidPublicKey, Some(private)) => {
-                        match crate::generate::vapid::is_public_key_of(private, value) {
-                            Some(true) => None,
-                            Some(false) => Some(format!("is not the public key of {from}")),
-                            None => None, // the private key's own format finding says why
+                        use crate::generate::vapid::{is_public_key_of, VapidError};
+                        match is_public_key_of(private, value) {
+                            Ok(true) => None,
+                            Ok(false) => Some(format!("is not the public key of {from}")),
+                            // The private key's own format finding says why.
+                            Err(VapidError::InvalidPrivateKey) => None,
+                            Err(e) => Some(format!("cannot be compared with {from}: it {e}")),
                         }
                     }
                     (Derivation::SignedJwt { .. }, Some(secret)) => {

@@ -3,7 +3,10 @@
 
 pub mod alphabet;
 pub mod jwt;
+mod os_rng;
 pub mod vapid;
+
+pub use os_rng::OsRng;
 
 use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
 use base64::Engine as _;
@@ -12,11 +15,9 @@ use serde_json::{Map, Value};
 
 use crate::SecretValue;
 
-/// The generator `secrets` uses: ChaCha12 seeded from the operating system's
-/// CSPRNG (`getrandom`).
-pub fn os_rng() -> rand::rngs::StdRng {
-    use rand::SeedableRng;
-    rand::rngs::StdRng::from_os_rng()
+/// The generator `secrets` uses: the kernel's CSPRNG, see [`OsRng`].
+pub fn os_rng() -> OsRng {
+    OsRng::new()
 }
 
 /// Character set of a generated password.
@@ -171,9 +172,9 @@ pub enum Derivation {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum DeriveError {
-    /// The input is not a valid VAPID private key.
-    #[error("is not a valid P-256 private key (32 bytes, base64url)")]
-    InvalidVapidPrivateKey,
+    /// A VAPID public key could not be derived.
+    #[error(transparent)]
+    Vapid(#[from] vapid::VapidError),
 }
 
 /// Minimum length Django's deploy check W009 accepts.
@@ -281,9 +282,7 @@ impl Derivation {
     /// Computes the value from its input; `now` is seconds since the epoch.
     pub fn derive(&self, input: &SecretValue, now: u64) -> Result<SecretValue, DeriveError> {
         match self {
-            Derivation::VapidPublicKey => vapid::public_key(input.expose())
-                .map(SecretValue::new)
-                .ok_or(DeriveError::InvalidVapidPrivateKey),
+            Derivation::VapidPublicKey => Ok(SecretValue::new(vapid::public_key(input.expose())?)),
             Derivation::SignedJwt { claims, expires_in } => Ok(SecretValue::new(jwt::sign_hs256(
                 input.expose().as_bytes(),
                 claims,
@@ -558,6 +557,7 @@ mod tests {
         )));
     }
 
+    #[cfg(feature = "vapid")]
     #[test]
     fn vapid_pair_matches() {
         let private = Kind::VapidPrivateKey.generate(&mut rng());

@@ -3,6 +3,8 @@
 //! neither, with a journal to resume an interrupted run.
 
 pub mod authority;
+#[cfg(feature = "scram")]
+#[cfg_attr(docsrs, doc(cfg(feature = "scram")))]
 pub mod scram;
 
 #[cfg(feature = "postgres")]
@@ -12,6 +14,7 @@ mod login;
 #[cfg(feature = "postgres")]
 mod tls;
 #[cfg(feature = "postgres")]
+#[cfg_attr(docsrs, doc(cfg(feature = "postgres")))]
 pub use live::{journal_path, resume, rotate_roles, AdminUrl, PgError, ResumeOutcome, RoleChange};
 
 /// Whether a connection string holds a password in any form libpq reads:

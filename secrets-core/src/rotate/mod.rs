@@ -611,6 +611,8 @@ mod tests {
         );
     }
 
+    // The whole catalog holds a VAPID pair.
+    #[cfg(feature = "vapid")]
     #[test]
     fn derived_and_alias_keys_are_refused_with_the_key_to_rotate() {
         let stack = Stack::from_components("s", &["postgrest".into(), "web-push".into()]).unwrap();

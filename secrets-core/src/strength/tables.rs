@@ -2,6 +2,7 @@
 
 /// The zxcvbn version these tables describe.
 #[cfg(test)]
+#[cfg_attr(not(feature = "entropy"), allow(dead_code))]
 pub(super) const ZXCVBN_VERSION: &str = "3.1.1";
 
 /// Shorter spans count as possible dictionary words unchecked; longer

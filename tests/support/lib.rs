@@ -242,37 +242,48 @@ pub fn node(script: &str, args: &[&str], dir: &Path) -> Output {
         .expect("node runs")
 }
 
-/// Every catalog component together, generated and written by the library
-/// (as `secrets write` writes them) to `dir/.env`: the path, the document,
-/// and the values it generated (external ones empty).
-pub fn write_catalog(
-    dir: &Path,
-) -> (
+/// A catalog file written by [`write_catalogs`]: its path, the document, and
+/// the values it holds (external ones empty).
+pub type CatalogFile = (
     PathBuf,
     secrets_core::envfile::Document,
     std::collections::BTreeMap<String, String>,
-) {
+);
+
+/// Every catalog component, generated and written by the library (as
+/// `secrets write` writes them): one file per group of components that
+/// compose ([`secrets_core::manifest::catalog::composable_groups`]), `.env`
+/// for the first, `.env.group2`... for the others, in `dir`.
+pub fn write_catalogs(dir: &Path) -> Vec<CatalogFile> {
     use secrets_core::stack::{Existing, Stack};
-    let all: Vec<String> = secrets_core::manifest::catalog::component_names()
-        .map(String::from)
-        .collect();
-    let stack = Stack::from_components("all", &all).expect("the catalog composes");
-    let now = secrets_core::unix_now();
-    let resolved = stack
-        .resolve(&Existing::new(), &mut secrets_core::generate::os_rng(), now)
-        .expect("the catalog resolves");
-    let (doc, _) = secrets_core::envfile::render::new_document(&stack, &resolved, now);
-    let path = dir.join(".env");
-    std::fs::write(&path, doc.render().as_bytes()).expect("write the catalog");
-    let mut expected: std::collections::BTreeMap<String, String> = resolved
-        .values
+    let groups = secrets_core::manifest::catalog::composable_groups().expect("the catalog parses");
+    groups
         .iter()
-        .map(|(k, v)| (k.clone(), v.expose().to_owned()))
-        .collect();
-    for name in resolved.missing_external {
-        expected.insert(name, String::new());
-    }
-    (path, doc, expected)
+        .enumerate()
+        .map(|(i, group)| {
+            let group: Vec<String> = group.iter().map(|c| c.to_string()).collect();
+            let stack = Stack::from_components("all", &group).expect("a group composes");
+            let now = secrets_core::unix_now();
+            let resolved = stack
+                .resolve(&Existing::new(), &mut secrets_core::generate::os_rng(), now)
+                .expect("the catalog resolves");
+            let (doc, _) = secrets_core::envfile::render::new_document(&stack, &resolved, now);
+            let path = match i {
+                0 => dir.join(".env"),
+                _ => dir.join(format!(".env.group{}", i + 1)),
+            };
+            std::fs::write(&path, doc.render().as_bytes()).expect("write the catalog");
+            let mut expected: std::collections::BTreeMap<String, String> = resolved
+                .values
+                .iter()
+                .map(|(k, v)| (k.clone(), v.expose().to_owned()))
+                .collect();
+            for name in resolved.missing_external {
+                expected.insert(name, String::new());
+            }
+            (path, doc, expected)
+        })
+        .collect()
 }
 
 /// Whether a program is on PATH.

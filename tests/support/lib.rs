@@ -165,22 +165,26 @@ pub fn require_python(modules: &[(&str, &str)]) -> bool {
 /// Runs a Python script (the script is code, never a secret) with `args`,
 /// feeding `stdin`; secrets travel on stdin or in files, never in argv.
 pub fn python(script: &str, args: &[&str], stdin: &[u8]) -> Output {
-    let mut child = Command::new("python3")
-        .arg("-c")
-        .arg(script)
-        .args(args)
+    let mut c = Command::new("python3");
+    c.arg("-c").arg(script).args(args);
+    run_piped(c, stdin)
+}
+
+/// Runs `command` with `stdin` written to it and its output captured.
+pub fn run_piped(mut command: Command, stdin: &[u8]) -> Output {
+    let mut child = command
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .expect("python3 runs");
+        .expect("the program runs");
     child
         .stdin
         .take()
         .expect("piped")
         .write_all(stdin)
-        .expect("write to python");
-    child.wait_with_output().expect("python3 finishes")
+        .expect("write to its stdin");
+    child.wait_with_output().expect("the program finishes")
 }
 
 /// Where `tests/install` puts the npm packages the tests drive (npm

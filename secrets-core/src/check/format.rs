@@ -278,4 +278,38 @@ mod tests {
         assert!(kind_problem(&Kind::LaravelKey, "base64:AAAA").is_some());
         assert!(kind_problem(&Kind::LaravelKey, &"k".repeat(32)).is_none());
     }
+
+    /// Mastodon's rake task prints padded VAPID keys (Ruby's
+    /// urlsafe_encode64); they are the same keys.
+    #[test]
+    fn padded_vapid_keys_are_accepted() {
+        use crate::envfile::Document;
+        use crate::stack::Stack;
+        let stack = Stack::from_components("v", &["vapid".into()]).unwrap();
+        let private = Kind::VapidPrivateKey.generate(&mut crate::generate::os_rng());
+        let public = Derivation::VapidPublicKey.derive(&private, 0).unwrap();
+        let findings = |text: String| {
+            let doc = Document::parse(text.as_bytes()).unwrap();
+            let cx = EnvContext {
+                path: std::path::Path::new(".env"),
+                doc: &doc,
+                stack: Some(&stack),
+                example: None,
+                example_path: None,
+                now: 0,
+            };
+            let mut out = Vec::new();
+            Format.run(&cx, &mut out);
+            out.len()
+        };
+        let env = |suffix: &str, point: &str| {
+            format!(
+                "VAPID_PRIVATE_KEY={}{suffix}\nVAPID_PUBLIC_KEY={point}{suffix}\n",
+                private.expose()
+            )
+        };
+        assert_eq!(findings(env("", public.expose())), 0);
+        assert_eq!(findings(env("=", public.expose())), 0);
+        assert_eq!(findings(env("", "BAAA")), 1);
+    }
 }

@@ -1,5 +1,7 @@
-//! The built-in catalog: one component per upstream image, embedded in the
-//! binary, with the variable names those images read.
+//! The built-in catalog, embedded in the binary: one component per upstream
+//! image or framework, with the variable names it reads, and one per
+//! self-hosted project's env template. Each generated variable's file cites
+//! the source of its rule (`# Source:`).
 
 use std::collections::BTreeMap;
 

@@ -41,6 +41,15 @@ pub mod suggest;
 
 pub use secret::SecretValue;
 
+// The crates whose types appear in this API, so that a caller uses the same
+// versions: `rand` (the `Rng + CryptoRng` bounds), `secrecy` (conversions of
+// `SecretValue`), `zeroize` (`Zeroizing` buffers of plaintext), `serde_json`
+// (JSON reports).
+pub use rand;
+pub use secrecy;
+pub use serde_json;
+pub use zeroize;
+
 /// The operating system's clock in seconds since the epoch.
 pub fn unix_now() -> u64 {
     std::time::SystemTime::now()

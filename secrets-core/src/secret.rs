@@ -8,6 +8,21 @@ use secrecy::{ExposeSecret, SecretString};
 ///
 /// The plaintext is reachable only through [`SecretValue::expose`], so every
 /// place that reveals a secret is a grep for `expose(` away.
+///
+/// ```
+/// use secrets_core::SecretValue;
+/// use secrets_core::secrecy::{ExposeSecret, SecretString};
+///
+/// let v = SecretValue::new("hunter2-but-longer".to_owned());
+/// assert_eq!(format!("{v:?} {v}"), "SecretValue([REDACTED]) [REDACTED]");
+/// assert_eq!(v.expose(), "hunter2-but-longer");
+///
+/// // To and from `secrecy`, without a plaintext copy left behind.
+/// let s: SecretString = v.into();
+/// let back = SecretValue::from(s);
+/// assert_eq!(back.len(), 18);
+/// assert_eq!(SecretString::from(back).expose_secret(), "hunter2-but-longer");
+/// ```
 pub struct SecretValue(SecretString);
 
 impl SecretValue {
@@ -63,6 +78,18 @@ impl fmt::Display for SecretValue {
 impl From<String> for SecretValue {
     fn from(value: String) -> Self {
         Self::new(value)
+    }
+}
+
+impl From<SecretString> for SecretValue {
+    fn from(value: SecretString) -> Self {
+        Self(value)
+    }
+}
+
+impl From<SecretValue> for SecretString {
+    fn from(value: SecretValue) -> Self {
+        value.0
     }
 }
 

@@ -260,6 +260,46 @@ pub enum Change {
 
 /// A secret file in a directory that passed the directory rules. Locking it
 /// gives the [`Locked`] that reads and writes it.
+///
+/// ```
+/// use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+/// use secrets_core::secure_file::{Change, SecureFile, WriteOptions};
+///
+/// // A directory only its owner can change (the rules refuse others).
+/// let dir = std::env::temp_dir().join(format!("secure-file-doc-{}", std::process::id()));
+/// std::fs::DirBuilder::new().mode(0o700).create(&dir)?;
+///
+/// let file = SecureFile::open(dir.join(".env"), WriteOptions::default())?;
+/// let locked = file.lock()?;
+/// assert!(locked.read()?.is_none());
+/// assert!(matches!(locked.replace(b"TOKEN=abc\n")?, Change::Created));
+/// assert_eq!(&locked.read()?.unwrap()[..], b"TOKEN=abc\n");
+/// drop(locked);
+///
+/// let mode = std::fs::metadata(dir.join(".env"))?.permissions().mode();
+/// assert_eq!(mode & 0o777, 0o600);
+/// # std::fs::remove_dir_all(&dir)?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
+/// Nothing is read or written without the lock: the handle has no such
+/// methods.
+///
+/// ```compile_fail
+/// use secrets_core::secure_file::{SecureFile, WriteOptions};
+/// let file = SecureFile::open("/srv/app/.env", WriteOptions::default()).unwrap();
+/// file.replace(b"TOKEN=abc\n"); // error: no method `replace` on `SecureFile`
+/// ```
+///
+/// ```compile_fail
+/// use secrets_core::secure_file::{SecureFile, WriteOptions};
+/// // A lock does not outlive its file.
+/// let locked = {
+///     let file = SecureFile::open("/srv/app/.env", WriteOptions::default()).unwrap();
+///     file.lock().unwrap()
+/// };
+/// locked.replace(b"TOKEN=abc\n").unwrap();
+/// ```
 #[derive(Debug)]
 pub struct SecureFile {
     dir: Dir,

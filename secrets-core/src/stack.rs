@@ -13,6 +13,28 @@ use crate::SecretValue;
 
 /// The variables of a stack, in output order: included components first (a
 /// component's own includes before it), then the manifest's own variables.
+///
+/// ```
+/// use secrets_core::generate::os_rng;
+/// use secrets_core::manifest::ManifestFile;
+/// use secrets_core::stack::{Existing, Stack};
+///
+/// let manifest = ManifestFile::parse("secrets.toml", r#"
+/// [stack]
+/// include = ["postgres"]
+///
+/// [vars.SESSION_KEY]
+/// kind = "hex"
+/// bytes = 32
+/// "#)?;
+/// let stack = Stack::from_manifest(manifest)?;
+/// let resolved = stack.resolve(&Existing::new(), &mut os_rng(), 1_700_000_000)?;
+/// assert_eq!(resolved.values["SESSION_KEY"].len(), 64);
+/// // The connection URL is derived from the generated password.
+/// let password = resolved.values["POSTGRES_PASSWORD"].expose();
+/// assert!(resolved.values["DATABASE_URL"].expose().contains(password));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone)]
 pub struct Stack {
     /// The stack's name.

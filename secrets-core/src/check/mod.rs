@@ -217,6 +217,28 @@ pub fn env_checks() -> &'static [&'static dyn EnvCheck] {
 }
 
 /// Runs every env check.
+///
+/// ```
+/// use std::path::Path;
+/// use secrets_core::check::{check_env, EnvContext};
+/// use secrets_core::envfile::Document;
+///
+/// let doc = Document::parse(b"POSTGRES_PASSWORD=changeme\nAPI_TOKEN=password1\n")?;
+/// let findings = check_env(&EnvContext {
+///     path: Path::new(".env"),
+///     doc: &doc,
+///     stack: None,
+///     example: None,
+///     example_path: None,
+///     now: secrets_core::unix_now(),
+/// });
+/// let rules: Vec<String> = findings.iter().map(|f| f.rule.to_string()).collect();
+/// assert!(rules.contains(&"SC004".to_owned()), "{rules:?}"); // a placeholder
+/// assert!(rules.contains(&"SC008".to_owned()), "{rules:?}"); // guessable
+/// // Findings name keys, never values.
+/// assert!(findings.iter().all(|f| !f.message.contains("changeme")));
+/// # Ok::<(), secrets_core::envfile::ParseError>(())
+/// ```
 pub fn check_env(cx: &EnvContext<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
     for c in env_checks() {

@@ -148,6 +148,22 @@ impl fmt::Display for Duplicate {
 }
 
 /// A parsed `.env` file.
+///
+/// ```
+/// use secrets_core::envfile::Document;
+/// use secrets_core::SecretValue;
+///
+/// let mut doc = Document::parse(b"# database\nPOSTGRES_PASSWORD=old # why\nPORT=5432\n")?;
+/// doc.set("POSTGRES_PASSWORD", &SecretValue::new("n3w-s3cret".to_owned()));
+/// doc.push("API_TOKEN", &SecretValue::new("t0ken".to_owned()));
+/// // Comments, order and untouched lines are kept byte for byte.
+/// assert_eq!(
+///     doc.render().as_str(),
+///     "# database\nPOSTGRES_PASSWORD=n3w-s3cret # why\nPORT=5432\nAPI_TOKEN=t0ken\n"
+/// );
+/// assert_eq!(doc.get("PORT").map(|v| v.expose()), Some("5432"));
+/// # Ok::<(), secrets_core::envfile::ParseError>(())
+/// ```
 pub struct Document {
     items: Vec<Item>,
     crlf: bool,

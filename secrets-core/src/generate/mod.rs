@@ -110,6 +110,16 @@ impl JwtAlg {
 /// A kind of secret generated from randomness alone.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
+///
+/// ```
+/// use secrets_core::generate::{os_rng, Alphabet, Kind};
+///
+/// let kind = Kind::Password { length: 32, alphabet: Alphabet::Alphanumeric };
+/// let value = kind.generate(&mut os_rng());
+/// assert_eq!(value.len(), 32);
+/// assert!(value.expose().chars().all(|c| c.is_ascii_alphanumeric()));
+/// assert_eq!(Kind::Hex { bytes: 16 }.generate(&mut os_rng()).len(), 32);
+/// ```
 pub enum Kind {
     /// `length` characters of `alphabet`.
     Password {

@@ -68,6 +68,18 @@ pub fn is_private_key(private: &str) -> bool {
 
 /// The public key of a private key: the uncompressed point (65 bytes, first
 /// byte 0x04), 87 base64url characters.
+///
+/// ```
+/// # #[cfg(feature = "vapid")] {
+/// use secrets_core::generate::{os_rng, vapid};
+///
+/// let private = vapid::private_key(&mut os_rng());
+/// let public = vapid::public_key(&private)?;
+/// assert_eq!(public.len(), 87);
+/// assert_eq!(vapid::is_public_key_of(&private, &public), Ok(true));
+/// # }
+/// # Ok::<(), secrets_core::generate::vapid::VapidError>(())
+/// ```
 pub fn public_key(private: &str) -> Result<String, VapidError> {
     let bytes = private_bytes(private)?;
     derive_public(&bytes)
@@ -133,6 +145,23 @@ fn pair_matches(private: &[u8], public: &[u8]) -> Result<bool, VapidError> {
 #[cfg(not(feature = "vapid"))]
 fn pair_matches(_: &[u8], _: &[u8]) -> Result<bool, VapidError> {
     Err(VapidError::NotBuiltIn)
+}
+
+#[cfg(all(test, not(feature = "vapid")))]
+mod without_p256 {
+    use super::*;
+
+    #[test]
+    fn private_keys_are_made_but_public_ones_are_not_guessed() {
+        let private = private_key(&mut crate::generate::os_rng());
+        assert!(is_private_key(&private));
+        assert_eq!(public_key(&private), Err(VapidError::NotBuiltIn));
+        assert_eq!(
+            is_public_key_of(&private, "BAAA"),
+            Err(VapidError::NotBuiltIn)
+        );
+        assert_eq!(public_key("AAAA"), Err(VapidError::InvalidPrivateKey));
+    }
 }
 
 #[cfg(all(test, feature = "vapid"))]
@@ -201,22 +230,5 @@ mod tests {
         below[31] -= 1;
         assert!(is_private_key(&URL_SAFE_NO_PAD.encode(below)));
         assert!(!is_private_key(&URL_SAFE_NO_PAD.encode(ORDER)));
-    }
-}
-
-#[cfg(all(test, not(feature = "vapid")))]
-mod without_p256 {
-    use super::*;
-
-    #[test]
-    fn private_keys_are_made_but_public_ones_are_not_guessed() {
-        let private = private_key(&mut crate::generate::os_rng());
-        assert!(is_private_key(&private));
-        assert_eq!(public_key(&private), Err(VapidError::NotBuiltIn));
-        assert_eq!(
-            is_public_key_of(&private, "BAAA"),
-            Err(VapidError::NotBuiltIn)
-        );
-        assert_eq!(public_key("AAAA"), Err(VapidError::InvalidPrivateKey));
     }
 }

@@ -124,7 +124,9 @@ mod tests {
     use crate::envfile::Document;
     use crate::generate::{django_key_passes_w009, os_rng, Kind};
     use crate::manifest::Source;
-    use crate::stack::{Existing, Stack};
+    #[cfg(feature = "vapid")]
+    use crate::stack::Existing;
+    use crate::stack::Stack;
     use base64::engine::general_purpose::STANDARD;
     use base64::Engine as _;
 

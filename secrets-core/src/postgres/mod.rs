@@ -22,6 +22,15 @@ pub use live::{journal_path, resume, rotate_roles, AdminUrl, PgError, ResumeOutc
 /// (percent-encoded or not), or a `password=` keyword in the `key=value`
 /// form. Such a string must never come from argv, which every local user
 /// can read.
+///
+/// ```
+/// use secrets_core::postgres::connection_string_holds_password;
+///
+/// assert!(connection_string_holds_password("postgres://admin:pw@db/app"));
+/// assert!(connection_string_holds_password("postgres://db/app?pass%77ord=pw"));
+/// assert!(connection_string_holds_password("host=db password = pw"));
+/// assert!(!connection_string_holds_password("postgres://admin@db/app?sslmode=verify-full"));
+/// ```
 pub fn connection_string_holds_password(text: &str) -> bool {
     let decoded = percent_encoding::percent_decode_str(text)
         .decode_utf8_lossy()

@@ -416,6 +416,39 @@ fn userinfo_password(url: &str) -> Option<(std::ops::Range<usize>, String)> {
 
 /// Applies a plan to the document: new values, dependents, stamps and
 /// `NAME_PREVIOUS` keys. Only the lines concerned change.
+///
+/// ```
+/// use secrets_core::envfile::Document;
+/// use secrets_core::generate::os_rng;
+/// use secrets_core::manifest::ManifestFile;
+/// use secrets_core::rotate::{apply, plan, Selection};
+/// use secrets_core::stack::{Existing, Stack};
+///
+/// let stack = Stack::from_manifest(ManifestFile::parse(
+///     "secrets.toml",
+///     "[stack]\ninclude = [\"postgres\"]\n",
+/// )?)?;
+/// let now = 1_700_000_000;
+/// let resolved = stack.resolve(&Existing::new(), &mut os_rng(), now)?;
+/// let mut doc = Document::new();
+/// for v in stack.vars() {
+///     if let Some(value) = resolved.values.get(&v.name) {
+///         doc.push(&v.name, value);
+///     }
+/// }
+/// let old = doc.get("POSTGRES_PASSWORD").unwrap().clone();
+///
+/// let selection = Selection { keys: vec!["POSTGRES_PASSWORD".into()], ..Default::default() };
+/// let plan = plan(&doc, Some(&stack), &selection, now)?;
+/// assert_eq!(plan.dependents, ["DATABASE_URL"]);
+/// apply(&mut doc, Some(&stack), &plan, true, &mut os_rng(), now)?;
+///
+/// let new = doc.get("POSTGRES_PASSWORD").unwrap();
+/// assert!(!new.same_as(&old));
+/// assert!(doc.get("DATABASE_URL").unwrap().expose().contains(new.expose()));
+/// assert!(doc.get("POSTGRES_PASSWORD_PREVIOUS").unwrap().same_as(&old));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub fn apply<R: Rng + CryptoRng + ?Sized>(
     doc: &mut Document,
     stack: Option<&Stack>,

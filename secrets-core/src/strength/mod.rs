@@ -62,9 +62,6 @@ fn sample(value: &str) -> &str {
         .map_or(value, |(end, _)| &value[..end])
 }
 
-#[cfg(all(test, feature = "entropy"))]
-mod tests;
-
 #[cfg(all(test, not(feature = "entropy")))]
 mod without_zxcvbn {
     use super::*;
@@ -78,3 +75,6 @@ mod without_zxcvbn {
         assert_eq!(guesses(random, 12), Guesses::AtLeast);
     }
 }
+
+#[cfg(all(test, feature = "entropy"))]
+mod tests;

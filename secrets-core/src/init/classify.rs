@@ -71,6 +71,8 @@ pub(crate) struct Context<'a> {
     present: HashSet<&'a str>,
     catalog: CatalogIndex,
     compose: Option<&'a ComposeReads>,
+    /// A MinIO is part of the stack (its root credential may look like S3's).
+    minio: bool,
 }
 
 /// Whether a value is a placeholder or a published example rather than a
@@ -179,7 +181,12 @@ impl<'a> Context<'a> {
             .map(|v| v.name.as_str())
             .collect();
         let present = vars.iter().chain(added).map(|v| v.name.as_str()).collect();
+        let minio = vars.iter().any(|o| {
+            o.name.to_ascii_uppercase().contains("MINIO")
+                || o.value.to_ascii_lowercase().contains("minio")
+        });
         Context {
+            minio,
             vars,
             active,
             present,
@@ -392,16 +399,19 @@ impl<'a> Context<'a> {
             );
             return Some(same_as(other.clone(), why));
         }
+        // Cheap tests first: this runs for every pair of variables.
         let other = self
             .vars
             .iter()
-            .filter(|o| self.can_refer(v, &o.name) && o.name.contains('_'))
-            .filter(|o| names::secret_role(&o.name).is_some())
-            .find(|o| {
-                v.name.ends_with(&format!("_{}", o.name))
-                    && !v.value.is_empty()
+            .filter(|o| {
+                !v.value.is_empty()
                     && v.value == o.value
-            })?;
+                    && o.name.contains('_')
+                    && v.name.len() > o.name.len()
+                    && v.name.ends_with(o.name.as_str())
+                    && v.name.as_bytes()[v.name.len() - o.name.len() - 1] == b'_'
+            })
+            .find(|o| self.can_refer(v, &o.name) && names::secret_role(&o.name).is_some())?;
         let why = format!(
             "from the name ({} is {} for another service)",
             v.name, other.name
@@ -412,12 +422,16 @@ impl<'a> Context<'a> {
     /// What the value itself shows: a URL holding another variable's value,
     /// a signed token, or (empty) a connection URL the template's
     /// variables make.
-    fn by_value(
-        &self,
-        v: &TemplateVar,
-        value: &str,
-        value_from: Option<&str>,
-    ) -> Option<Decision> {
+    fn by_value(&self, v: &TemplateVar, value: &str, value_from: Option<&str>) -> Option<Decision> {
+        // Only a URL, or an empty value that may be one, is matched against
+        // the other variables.
+        let url_name = || {
+            let upper = v.name.to_ascii_uppercase();
+            upper.contains("URL") || upper.contains("URI")
+        };
+        if !(value.contains("://") || (value.is_empty() && url_name())) {
+            return self.signed_token(v, value);
+        }
         let candidates = self.candidates(v);
         let from = value_from.map_or_else(String::new, |f| format!(" ({f})"));
         match url::analyse(value, &candidates) {
@@ -505,11 +519,7 @@ impl<'a> Context<'a> {
     fn bundled_store(&self, v: &TemplateVar) -> Option<String> {
         let upper = v.name.to_ascii_uppercase();
         let storage = ["AWS_", "S3_"].iter().any(|p| upper.contains(p));
-        let minio = self.vars.iter().any(|o| {
-            o.name.to_ascii_uppercase().contains("MINIO")
-                || o.value.to_ascii_lowercase().contains("minio")
-        });
-        (storage && minio && upper.contains("KEY")).then(|| {
+        (storage && self.minio && upper.contains("KEY")).then(|| {
             "the template has a MinIO: if this is its root credential, make it a secret".to_owned()
         })
     }

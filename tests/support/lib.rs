@@ -165,22 +165,26 @@ pub fn require_python(modules: &[(&str, &str)]) -> bool {
 /// Runs a Python script (the script is code, never a secret) with `args`,
 /// feeding `stdin`; secrets travel on stdin or in files, never in argv.
 pub fn python(script: &str, args: &[&str], stdin: &[u8]) -> Output {
-    let mut child = Command::new("python3")
-        .arg("-c")
-        .arg(script)
-        .args(args)
+    let mut c = Command::new("python3");
+    c.arg("-c").arg(script).args(args);
+    run_piped(c, stdin)
+}
+
+/// Runs `command` with `stdin` written to it and its output captured.
+pub fn run_piped(mut command: Command, stdin: &[u8]) -> Output {
+    let mut child = command
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .expect("python3 runs");
+        .expect("the program runs");
     child
         .stdin
         .take()
         .expect("piped")
         .write_all(stdin)
-        .expect("write to python");
-    child.wait_with_output().expect("python3 finishes")
+        .expect("write to its stdin");
+    child.wait_with_output().expect("the program finishes")
 }
 
 /// Where `tests/install` puts the npm packages the tests drive (npm
@@ -242,37 +246,48 @@ pub fn node(script: &str, args: &[&str], dir: &Path) -> Output {
         .expect("node runs")
 }
 
-/// Every catalog component together, generated and written by the library
-/// (as `secrets write` writes them) to `dir/.env`: the path, the document,
-/// and the values it generated (external ones empty).
-pub fn write_catalog(
-    dir: &Path,
-) -> (
+/// A catalog file written by [`write_catalogs`]: its path, the document, and
+/// the values it holds (external ones empty).
+pub type CatalogFile = (
     PathBuf,
     secrets_core::envfile::Document,
     std::collections::BTreeMap<String, String>,
-) {
+);
+
+/// Every catalog component, generated and written by the library (as
+/// `secrets write` writes them): one file per group of components that
+/// compose ([`secrets_core::manifest::catalog::composable_groups`]), `.env`
+/// for the first, `.env.group2`... for the others, in `dir`.
+pub fn write_catalogs(dir: &Path) -> Vec<CatalogFile> {
     use secrets_core::stack::{Existing, Stack};
-    let all: Vec<String> = secrets_core::manifest::catalog::component_names()
-        .map(String::from)
-        .collect();
-    let stack = Stack::from_components("all", &all).expect("the catalog composes");
-    let now = secrets_core::unix_now();
-    let resolved = stack
-        .resolve(&Existing::new(), &mut secrets_core::generate::os_rng(), now)
-        .expect("the catalog resolves");
-    let (doc, _) = secrets_core::envfile::render::new_document(&stack, &resolved, now);
-    let path = dir.join(".env");
-    std::fs::write(&path, doc.render().as_bytes()).expect("write the catalog");
-    let mut expected: std::collections::BTreeMap<String, String> = resolved
-        .values
+    let groups = secrets_core::manifest::catalog::composable_groups().expect("the catalog parses");
+    groups
         .iter()
-        .map(|(k, v)| (k.clone(), v.expose().to_owned()))
-        .collect();
-    for name in resolved.missing_external {
-        expected.insert(name, String::new());
-    }
-    (path, doc, expected)
+        .enumerate()
+        .map(|(i, group)| {
+            let group: Vec<String> = group.iter().map(|c| c.to_string()).collect();
+            let stack = Stack::from_components("all", &group).expect("a group composes");
+            let now = secrets_core::unix_now();
+            let resolved = stack
+                .resolve(&Existing::new(), &mut secrets_core::generate::os_rng(), now)
+                .expect("the catalog resolves");
+            let (doc, _) = secrets_core::envfile::render::new_document(&stack, &resolved, now);
+            let path = match i {
+                0 => dir.join(".env"),
+                _ => dir.join(format!(".env.group{}", i + 1)),
+            };
+            std::fs::write(&path, doc.render().as_bytes()).expect("write the catalog");
+            let mut expected: std::collections::BTreeMap<String, String> = resolved
+                .values
+                .iter()
+                .map(|(k, v)| (k.clone(), v.expose().to_owned()))
+                .collect();
+            for name in resolved.missing_external {
+                expected.insert(name, String::new());
+            }
+            (path, doc, expected)
+        })
+        .collect()
 }
 
 /// Whether a program is on PATH.

@@ -917,7 +917,7 @@ fn write_from_replaces_the_target_and_keeps_values_only_for_what_the_file_lacks(
     };
     let o = write();
     assert!(
-        stderr(&o).contains("REDIS_PASSWORD not in src.age"),
+        stderr(&o).contains("REDIS_PASSWORD, REDIS_URL not in src.age"),
         "{}",
         stderr(&o)
     );

@@ -334,8 +334,8 @@ fn unknown_names_get_one_suggestion_when_one_is_close() {
         "secrets: error: --with: unknown component `postgress`; did you mean `postgres`?\n"
     );
     assert_eq!(
-        error_line(dir, &["generate", "--with", "redis,mysql"]),
-        "secrets: error: --with: unknown component `mysql`; `secrets catalog` lists the components\n"
+        error_line(dir, &["generate", "--with", "redis,oracle"]),
+        "secrets: error: --with: unknown component `oracle`; `secrets catalog` lists the components\n"
     );
     fs::write(dir.join("m.toml"), "[stack]\ninclude = [\"hasur\"]\n").unwrap();
     assert_eq!(
@@ -348,10 +348,14 @@ fn unknown_names_get_one_suggestion_when_one_is_close() {
         error_line(dir, &["generate", "--manifest", "m.toml"]),
         "secrets: error: m.toml:2:8: unknown kind `passwrd`; did you mean `password`?\n"
     );
-    fs::write(dir.join("m.toml"), "[vars.A]\nkind = \"rsa-key\"\n").unwrap();
+    fs::write(
+        dir.join("m.toml"),
+        "[vars.A]\nkind = \"x509-certificate\"\n",
+    )
+    .unwrap();
     assert_eq!(
         error_line(dir, &["check", "--env", ".env", "--manifest", "m.toml"]),
-        "secrets: error: m.toml:2:8: unknown kind `rsa-key`; `secrets catalog` lists the kinds\n"
+        "secrets: error: m.toml:2:8: unknown kind `x509-certificate`; `secrets catalog` lists the kinds\n"
     );
     // Keys: rotate and export name keys of the file.
     write_env(dir, "postgres");

@@ -136,11 +136,12 @@ fn swarm_export_against_a_real_engine() {
     let o = export(dir, &engine, &[]);
     assert!(o.status.success(), "{}", stderr(&o));
     let names = stack_secrets(&engine);
-    assert_eq!(names.len(), 3, "{names:?}");
+    assert_eq!(names.len(), 4, "{names:?}");
     for stem in [
         "st_database_url_",
         "st_postgres_password_",
         "st_redis_password_",
+        "st_redis_url_",
     ] {
         assert!(
             names.iter().any(|n| n.starts_with(stem)),
@@ -241,7 +242,7 @@ fn swarm_export_against_a_real_engine() {
         !after.contains(&pw_secret),
         "the old version was not pruned: {after:?}"
     );
-    assert_eq!(after.len(), 3, "{after:?}");
+    assert_eq!(after.len(), 4, "{after:?}");
 
     // A docker shim first on PATH records every call: no value in argv or env.
     let shim_dir = dir.join("shim");
@@ -572,6 +573,68 @@ fn k8s_manifest_decodes_back_to_every_value() {
         "{}",
         stderr(&o)
     );
+}
+
+/// An external value nobody has set is left out of the Secret's `data`
+/// (Kubernetes stores no empty value), and one note on stderr names it; no
+/// value is on stderr. Once set, it is exported and the note is gone.
+#[test]
+fn k8s_names_the_empty_keys_it_leaves_out() {
+    let d = tempfile::tempdir().unwrap();
+    let dir = d.path();
+    write_env(dir, "postgres,web-push");
+    let k8s = |dir: &Path| {
+        secrets(dir)
+            .args([
+                "export",
+                "k8s",
+                "--env",
+                ".env",
+                "--with",
+                "postgres,web-push",
+                "--name",
+                "s",
+                "--out",
+                "s.yaml",
+            ])
+            .output()
+            .unwrap()
+    };
+    let o = k8s(dir);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let notes: Vec<&str> = std::str::from_utf8(&o.stderr)
+        .unwrap()
+        .lines()
+        .filter(|l| l.contains("not exported"))
+        .collect();
+    assert_eq!(
+        notes,
+        ["secrets: not exported, empty in .env: VAPID_SUBJECT"]
+    );
+    let yaml = fs::read_to_string(dir.join("s.yaml")).unwrap();
+    assert!(!yaml.contains("VAPID_SUBJECT"), "{yaml}");
+    assert!(yaml.contains("\"VAPID_PRIVATE_KEY\": "), "{yaml}");
+    for (key, value) in values(&dir.join(".env")) {
+        if value.len() >= 8 {
+            assert!(
+                !stderr(&o).contains(&value),
+                "stderr shows the value of {key}"
+            );
+        }
+    }
+
+    let text = fs::read_to_string(dir.join(".env")).unwrap();
+    fs::write(
+        dir.join(".env"),
+        text.replace("VAPID_SUBJECT=", "VAPID_SUBJECT=mailto:ops@example.com"),
+    )
+    .unwrap();
+    let o = k8s(dir);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(!stderr(&o).contains("not exported"), "{}", stderr(&o));
+    assert!(fs::read_to_string(dir.join("s.yaml"))
+        .unwrap()
+        .contains("\"VAPID_SUBJECT\": "));
 }
 
 /// Keys a YAML 1.1 reader (PyYAML, as kubectl's older clients) would take

@@ -59,7 +59,10 @@ fn reads_secrets_toml_by_default() {
         .unwrap();
     assert!(out.status.success());
     let v = json_values(&out.stdout);
-    assert_eq!(v.keys().collect::<Vec<_>>(), ["REDIS_PASSWORD"]);
+    assert_eq!(
+        v.keys().collect::<Vec<_>>(),
+        ["REDIS_PASSWORD", "REDIS_URL"]
+    );
 }
 
 /// Ten distinct manifest mistakes: each gives exit 2, one line on stderr that

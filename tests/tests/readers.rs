@@ -7,14 +7,16 @@ use std::fs;
 use std::path::Path;
 
 use secrets_tests::{
-    python, repo_root, require_python, secrets, write_catalog, CRYPTOGRAPHY, DOTENV,
+    python, repo_root, require_python, secrets, write_catalogs, CRYPTOGRAPHY, DOTENV,
 };
 
-/// Every catalog component together, written by the library, with the values
-/// it generated.
-fn whole_catalog(dir: &Path) -> (std::path::PathBuf, BTreeMap<String, String>) {
-    let (path, _, expected) = write_catalog(dir);
-    (path, expected)
+/// Every catalog component, written by the library in one file per group
+/// that composes, with the values it generated.
+fn whole_catalog(dir: &Path) -> Vec<(std::path::PathBuf, BTreeMap<String, String>)> {
+    write_catalogs(dir)
+        .into_iter()
+        .map(|(path, _, expected)| (path, expected))
+        .collect()
 }
 
 const COMPARE: &str = r#"
@@ -33,34 +35,41 @@ fn python_dotenv_reads_exactly_the_generated_values() {
         return;
     }
     let d = tempfile::tempdir().unwrap();
-    let (path, expected) = whole_catalog(d.path());
-    let out = python(
-        COMPARE,
-        &[path.to_str().unwrap()],
-        serde_json::to_string(&expected).unwrap().as_bytes(),
-    );
-    assert!(
-        out.status.success(),
-        "python-dotenv disagrees on: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    for (path, expected) in whole_catalog(d.path()) {
+        let out = python(
+            COMPARE,
+            &[path.to_str().unwrap()],
+            serde_json::to_string(&expected).unwrap().as_bytes(),
+        );
+        assert!(
+            out.status.success(),
+            "python-dotenv disagrees in {}: {}{}",
+            path.display(),
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
 }
 
 #[test]
 fn dotenvy_reads_exactly_the_generated_values() {
     let d = tempfile::tempdir().unwrap();
-    let (path, expected) = whole_catalog(d.path());
-    let got: BTreeMap<String, String> = dotenvy::from_path_iter(&path)
-        .unwrap()
-        .map(|r| r.unwrap())
-        .collect();
-    let bad: Vec<&String> = expected
-        .keys()
-        .filter(|k| got.get(*k) != expected.get(*k))
-        .collect();
-    assert!(bad.is_empty(), "dotenvy disagrees on {bad:?}");
-    assert_eq!(got.len(), expected.len());
+    for (path, expected) in whole_catalog(d.path()) {
+        let got: BTreeMap<String, String> = dotenvy::from_path_iter(&path)
+            .unwrap()
+            .map(|r| r.unwrap())
+            .collect();
+        let bad: Vec<&String> = expected
+            .keys()
+            .filter(|k| got.get(*k) != expected.get(*k))
+            .collect();
+        assert!(
+            bad.is_empty(),
+            "dotenvy disagrees in {}: {bad:?}",
+            path.display()
+        );
+        assert_eq!(got.len(), expected.len());
+    }
 }
 
 /// The Python check succeeded; otherwise its stderr (names, never values).

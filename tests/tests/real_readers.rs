@@ -23,7 +23,7 @@ use secrets_core::SecretValue;
 use secrets_tests::docker::{Engine, IMAGE};
 use secrets_tests::{
     have_program, node, python, repo_root, require, require_node_readers, require_python,
-    write_catalog, DOTENV,
+    write_catalogs, DOTENV,
 };
 
 /// One assignment a reader must read as Compose does unless `model` names it.
@@ -183,10 +183,13 @@ fn encoded(dir: &Path) -> Vec<CorpusFile> {
 }
 
 /// Every catalog component's variables, generated and written by the
-/// library as `secrets write` writes them, in `dir`.
-fn catalog(dir: &Path) -> CorpusFile {
-    let (path, doc, _) = write_catalog(dir);
-    corpus_file(path, &doc)
+/// library as `secrets write` writes them, in `dir`: one file per group of
+/// components that compose.
+fn catalog(dir: &Path) -> Vec<CorpusFile> {
+    write_catalogs(dir)
+        .into_iter()
+        .map(|(path, doc, _)| corpus_file(path, &doc))
+        .collect()
 }
 
 /// The fixtures, the encoded values and the catalog; written files go in
@@ -194,7 +197,7 @@ fn catalog(dir: &Path) -> CorpusFile {
 fn corpus(dir: &Path) -> Vec<CorpusFile> {
     let mut c = fixtures();
     c.extend(encoded(dir));
-    c.push(catalog(dir));
+    c.extend(catalog(dir));
     c
 }
 

@@ -16,7 +16,14 @@ fn load(source: &ExportSource) -> Result<(Vec<Exported>, Option<Stack>), Failure
     let display = source.env.display();
     let doc = super::crypt::read_env(&source.env, &source.identity)?
         .ok_or_else(|| Failure::Error(format!("{display}: no such file")))?;
-    let exported = export::select(&doc, stack.as_ref(), &source.keys)?;
+    let selection = export::select(&doc, stack.as_ref(), &source.keys)?;
+    if !selection.left_empty.is_empty() {
+        crate::note!(
+            "secrets: not exported, empty in {display}: {}",
+            selection.left_empty.join(", ")
+        );
+    }
+    let exported = selection.values;
     if exported.is_empty() {
         return Err(Failure::Error(format!(
             "{display}: no secret values to export"

@@ -1,14 +1,16 @@
 //! SC007: a value that does not have the shape its consumer accepts: odd or
 //! non-hex hex, base64 not decoding to N bytes, a Fernet key that is not 32
-//! bytes, an invalid VAPID key, a JWT secret under 32 bytes, a SuperTokens key
-//! with `_`, a MinIO access key with `,` or `=`.
+//! bytes, an invalid VAPID key, a JWT secret under 32 bytes, a raw key not
+//! exactly its length, a Laravel key that is not 32 bytes, a SuperTokens key
+//! with `_`, a MinIO access key with `,` or `=`, a Supabase dashboard password
+//! with other characters than letters and digits.
 
 use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
 use base64::Engine as _;
 
 use super::{EnvCheck, EnvContext, Finding, Rule, Severity};
 use crate::envfile::is_dotenvx_encrypted;
-use crate::generate::{django_key_passes_w009, vapid, Derivation, Kind};
+use crate::generate::{django_key_passes_w009, laravel_key_is_valid, vapid, Derivation, Kind};
 use crate::manifest::Source;
 
 pub struct Format;
@@ -56,6 +58,18 @@ fn kind_problem(kind: &Kind, value: &str) -> Option<String> {
         Kind::Password { length, .. } => {
             (value.chars().count() < length).then(|| format!("is {} characters, shorter than the {length} the manifest asks for", value.chars().count()))
         }
+        Kind::RawKey { length, alphabet } => {
+            let n = value.chars().count();
+            if n != length {
+                Some(format!("is {n} characters; its consumer takes exactly {length} as the raw key"))
+            } else if !alphabet.contains_all(value) {
+                Some(format!("has characters outside the {} alphabet", alphabet.name()))
+            } else {
+                None
+            }
+        }
+        Kind::LaravelKey => (!laravel_key_is_valid(value))
+            .then(|| "is not a Laravel AES-256-CBC key (`base64:` and 32 bytes in base64, or 32 characters)".into()),
         Kind::Username { .. } => None,
     }
 }
@@ -139,6 +153,17 @@ fn name_problem(key: &str, value: &str) -> Option<String> {
             (value.len() < 8).then(|| "is shorter than MinIO's 8 characters".into())
         }
         "JWT_SECRET" | "PGRST_JWT_SECRET" | "PGRAPHILE_JWT_SECRET" => jwt_secret_problem(value, 32),
+        // Supabase's self-hosting guide: at least one letter, no special
+        // characters (Studio's basic auth through Kong).
+        "DASHBOARD_PASSWORD" => {
+            if !value.bytes().all(|b| b.is_ascii_alphanumeric()) {
+                Some("has characters other than letters and digits, which Supabase's dashboard refuses".into())
+            } else if !value.bytes().any(|b| b.is_ascii_alphabetic()) {
+                Some("has no letter; Supabase's dashboard refuses digits alone".into())
+            } else {
+                None
+            }
+        }
         _ => None,
     }
 }
@@ -160,7 +185,9 @@ impl EnvCheck for Format {
                     derivation: Derivation::VapidPublicKey,
                     ..
                 }) => {
-                    let point = URL_SAFE_NO_PAD.decode(value).ok();
+                    // Mastodon's `rake mastodon:webpush:generate_vapid_key`
+                    // prints padded keys; both spellings decode alike.
+                    let point = URL_SAFE_NO_PAD.decode(value.trim_end_matches('=')).ok();
                     let valid = point.as_deref().is_some_and(|p| {
                         p.len() == 65 && p[0] == 4 && p256::PublicKey::from_sec1_bytes(p).is_ok()
                     });
@@ -223,5 +250,66 @@ mod tests {
             name_problem("API_KEYS", "abcdefghijklmnopqrstuv,ABCDEFGHIJKLMNOPQRSTUV").is_none()
         );
         assert!(name_problem("MINIO_ROOT_USER", "a=b").is_some());
+        assert!(name_problem("DASHBOARD_PASSWORD", "abc123XYZ").is_none());
+        assert!(name_problem("DASHBOARD_PASSWORD", "12345678901").is_some());
+        assert!(name_problem("DASHBOARD_PASSWORD", "abc_123").is_some());
+    }
+
+    #[test]
+    fn raw_and_laravel_keys() {
+        use crate::generate::Alphabet;
+        let vault = Kind::RawKey {
+            length: 32,
+            alphabet: Alphabet::Alphanumeric,
+        };
+        // `openssl rand -hex 16`, as Supabase's guide says: 32 characters.
+        assert_eq!(
+            kind_problem(&vault, "0123456789abcdef0123456789abcdef"),
+            None
+        );
+        assert_eq!(
+            kind_problem(&vault, "your-encryption-key-32-chars-min").as_deref(),
+            Some("has characters outside the alphanumeric alphabet")
+        );
+        assert_eq!(
+            kind_problem(&vault, &"a".repeat(33)).as_deref(),
+            Some("is 33 characters; its consumer takes exactly 32 as the raw key")
+        );
+        assert!(kind_problem(&Kind::LaravelKey, "base64:AAAA").is_some());
+        assert!(kind_problem(&Kind::LaravelKey, &"k".repeat(32)).is_none());
+    }
+
+    /// Mastodon's rake task prints padded VAPID keys (Ruby's
+    /// urlsafe_encode64); they are the same keys.
+    #[test]
+    fn padded_vapid_keys_are_accepted() {
+        use crate::envfile::Document;
+        use crate::stack::Stack;
+        let stack = Stack::from_components("v", &["vapid".into()]).unwrap();
+        let private = Kind::VapidPrivateKey.generate(&mut crate::generate::os_rng());
+        let public = Derivation::VapidPublicKey.derive(&private, 0).unwrap();
+        let findings = |text: String| {
+            let doc = Document::parse(text.as_bytes()).unwrap();
+            let cx = EnvContext {
+                path: std::path::Path::new(".env"),
+                doc: &doc,
+                stack: Some(&stack),
+                example: None,
+                example_path: None,
+                now: 0,
+            };
+            let mut out = Vec::new();
+            Format.run(&cx, &mut out);
+            out.len()
+        };
+        let env = |suffix: &str, point: &str| {
+            format!(
+                "VAPID_PRIVATE_KEY={}{suffix}\nVAPID_PUBLIC_KEY={point}{suffix}\n",
+                private.expose()
+            )
+        };
+        assert_eq!(findings(env("", public.expose())), 0);
+        assert_eq!(findings(env("=", public.expose())), 0);
+        assert_eq!(findings(env("", "BAAA")), 1);
     }
 }

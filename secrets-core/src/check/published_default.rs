@@ -18,11 +18,39 @@ static RULE: Rule = Rule {
 /// The Supabase self-hosting example's JWT secret.
 const SUPABASE_DEMO_SECRET: &str = "your-super-secret-jwt-token-with-at-least-32-characters-long";
 
+/// Random-looking values shipped in projects' env templates or compose
+/// defaults (the corpus of self-hosting templates the catalog covers).
+const TEMPLATE_VALUES: &[(&str, &str)] = &[
+    (
+        "UpNVntn3cDxHJpq99YMc1T1AQgQpc8kfYTuRgBiYa15BLrx8etQoXz3gZv1/u2oq",
+        "the SECRET_KEY_BASE of Supabase's docker/.env.example",
+    ),
+    (
+        "6c1fe4e407b8911c104518103505b218",
+        "the sample ENCRYPTION_KEY of Infisical's .env.example",
+    ),
+    (
+        "5lrMXKKWCVocS/uerPsl7V+TX/aaUaI7iDkgl3tSmLE=",
+        "the sample AUTH_SECRET of Infisical's .env.example",
+    ),
+    (
+        "60gp0byfz2dvffa45cxl20p1scy9xbpf6d8c5y0geejgkyp1b5",
+        "the SECRET_KEY of Plane's variables.env and compose file",
+    ),
+    (
+        "2FiJk1U2aiVPEQtzLehYGlTSnTnrs7LW",
+        "Plane's compose default LIVE_SERVER_SECRET_KEY",
+    ),
+];
+
 /// Why a value is a published default, or `None`.
 pub fn published_default(value: &str) -> Option<&'static str> {
     let lower = value.to_ascii_lowercase();
     if lower == "minioadmin" {
         return Some("MinIO's default credentials");
+    }
+    if let Some((_, what)) = TEMPLATE_VALUES.iter().find(|(v, _)| *v == value) {
+        return Some(what);
     }
     if value == SUPABASE_DEMO_SECRET {
         return Some("the Supabase demo JWT secret");
@@ -66,5 +94,20 @@ impl EnvCheck for PublishedDefault {
                 ));
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn template_values_are_published_and_fresh_ones_are_not() {
+        for (value, _) in TEMPLATE_VALUES {
+            assert!(published_default(value).is_some(), "{value}");
+        }
+        let fresh =
+            crate::generate::Kind::Hex { bytes: 16 }.generate(&mut crate::generate::os_rng());
+        assert!(published_default(fresh.expose()).is_none());
     }
 }

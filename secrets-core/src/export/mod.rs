@@ -61,14 +61,25 @@ pub enum ExportError {
     Write(#[from] crate::secure_file::WriteError),
 }
 
+/// What [`select`] chose from a file.
+#[derive(Debug, Default)]
+pub struct Selection {
+    /// The values to export, in file order.
+    pub values: Vec<Exported>,
+    /// Keys that would be exported but are empty in the file (an external
+    /// value nobody has set yet), in file order: no orchestrator stores an
+    /// empty secret, and a caller says which were left out.
+    pub left_empty: Vec<String>,
+}
+
 /// The secret values of a file: with a manifest, every variable that is not a
-/// literal (external ones only when set); without one, every non-empty value.
-/// `keys` narrows the selection.
+/// literal; without one, every value. Empty ones are left out and named in
+/// [`Selection::left_empty`]. `keys` narrows the selection.
 pub fn select(
     doc: &Document,
     stack: Option<&Stack>,
     keys: &[String],
-) -> Result<Vec<Exported>, ExportError> {
+) -> Result<Selection, ExportError> {
     for k in keys {
         if doc.get(k).is_none() {
             return Err(ExportError::NotInFile {
@@ -77,7 +88,7 @@ pub fn select(
             });
         }
     }
-    let mut out: Vec<Exported> = Vec::new();
+    let mut out = Selection::default();
     let mut seen = std::collections::HashSet::new();
     for e in doc.entries().collect::<Vec<_>>().into_iter().rev() {
         let key = e.key();
@@ -87,19 +98,24 @@ pub fn select(
         let var = stack.and_then(|s| s.var(key));
         let secret = match var.map(|v| &v.source) {
             Some(Source::Literal(_)) => false,
-            Some(Source::External) => !e.value().is_empty(),
             Some(_) => true,
             None => stack.is_none() || !keys.is_empty(),
         };
-        if secret && !e.value().is_empty() {
-            out.push(Exported {
+        if !secret {
+            continue;
+        }
+        if e.value().is_empty() {
+            out.left_empty.push(key.to_owned());
+        } else {
+            out.values.push(Exported {
                 key: key.to_owned(),
                 value: e.value().clone(),
                 file_env: var.and_then(|v| v.file_env.clone()),
             });
         }
     }
-    out.reverse();
+    out.values.reverse();
+    out.left_empty.reverse();
     Ok(out)
 }
 
@@ -118,4 +134,31 @@ pub fn file_env_lines(exported: &[Exported], dir: &str) -> Vec<String> {
                 .map(|f| format!("{f}={dir}/{}", target_name(&e.key)))
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_values_are_left_out_and_named() {
+        let doc = Document::parse(b"A=1\nB=\nC=x\nB=\nLIT=\n").unwrap();
+        let s = select(&doc, None, &[]).unwrap();
+        let keys: Vec<&str> = s.values.iter().map(|e| e.key.as_str()).collect();
+        assert_eq!(keys, ["A", "C"]);
+        assert_eq!(s.left_empty, ["B", "LIT"]);
+        // With a manifest, a literal is no secret: not named when empty.
+        let stack = Stack::from_manifest(
+            crate::manifest::ManifestFile::parse(
+                "m.toml",
+                "[vars.A]\nkind = \"password\"\n[vars.B]\nexternal = true\n[vars.LIT]\nvalue = \"\"\n",
+            )
+            .unwrap(),
+        )
+        .unwrap();
+        let s = select(&doc, Some(&stack), &[]).unwrap();
+        assert_eq!(s.left_empty, ["B"]);
+        let keys: Vec<&str> = s.values.iter().map(|e| e.key.as_str()).collect();
+        assert_eq!(keys, ["A"]);
+    }
 }

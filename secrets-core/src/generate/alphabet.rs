@@ -12,6 +12,10 @@ pub const ENV_SAFE: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwx
 /// Lowercase letters and digits, for user names.
 pub const LOWER_ALPHANUMERIC: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
 
+/// Lowercase hex digits: what `openssl rand -hex` and Rails' `rails secret`
+/// (`SecureRandom.hex(64)`) print.
+pub const HEX: &[u8] = b"0123456789abcdef";
+
 /// Lowercase letters, for the first character of a user name.
 pub const LOWER_LETTERS: &[u8] = b"abcdefghijklmnopqrstuvwxyz";
 

@@ -29,6 +29,8 @@ pub enum Alphabet {
     EnvSafe,
     /// `a-z0-9`.
     LowerAlphanumeric,
+    /// `0-9a-f`.
+    Hex,
 }
 
 impl Alphabet {
@@ -38,6 +40,7 @@ impl Alphabet {
             Alphabet::Alphanumeric => alphabet::ALPHANUMERIC,
             Alphabet::EnvSafe => alphabet::ENV_SAFE,
             Alphabet::LowerAlphanumeric => alphabet::LOWER_ALPHANUMERIC,
+            Alphabet::Hex => alphabet::HEX,
         }
     }
 
@@ -47,18 +50,26 @@ impl Alphabet {
             Alphabet::Alphanumeric => "alphanumeric",
             Alphabet::EnvSafe => "env-safe",
             Alphabet::LowerAlphanumeric => "lower-alphanumeric",
+            Alphabet::Hex => "hex",
         }
     }
 
+    /// Every alphabet, in the order manifests' error messages list them.
+    pub const ALL: [Alphabet; 4] = [
+        Alphabet::Alphanumeric,
+        Alphabet::EnvSafe,
+        Alphabet::LowerAlphanumeric,
+        Alphabet::Hex,
+    ];
+
     /// Parses a manifest name.
     pub fn from_name(name: &str) -> Option<Self> {
-        [
-            Alphabet::Alphanumeric,
-            Alphabet::EnvSafe,
-            Alphabet::LowerAlphanumeric,
-        ]
-        .into_iter()
-        .find(|a| a.name() == name)
+        Self::ALL.into_iter().find(|a| a.name() == name)
+    }
+
+    /// Whether every character of `value` is in the alphabet.
+    pub fn contains_all(self, value: &str) -> bool {
+        value.bytes().all(|b| self.chars().contains(&b))
     }
 }
 
@@ -150,6 +161,18 @@ pub enum Kind {
     ImgproxyKey,
     /// An imgproxy salt: 16 bytes hex.
     ImgproxySalt,
+    /// Exactly `length` characters of `alphabet`, which the consumer takes
+    /// as the raw bytes of a cipher key (Supabase's `VAULT_ENC_KEY`,
+    /// Hoppscotch's `DATA_ENCRYPTION_KEY`: AES-256, 32 bytes).
+    RawKey {
+        /// Exact number of characters (= bytes: every alphabet is ASCII).
+        length: usize,
+        /// Character set.
+        alphabet: Alphabet,
+    },
+    /// A Laravel `APP_KEY`: `base64:` and 32 random bytes in standard base64,
+    /// as `php artisan key:generate` writes for AES-256-CBC.
+    LaravelKey,
 }
 
 /// A value computed from another variable's value.
@@ -174,6 +197,23 @@ pub enum DeriveError {
     /// The input is not a valid VAPID private key.
     #[error("is not a valid P-256 private key (32 bytes, base64url)")]
     InvalidVapidPrivateKey,
+}
+
+/// What Laravel's `APP_KEY` holds for its default cipher, AES-256-CBC.
+pub const LARAVEL_KEY_BYTES: usize = 32;
+/// Prefix of a base64 Laravel key (`Encrypter::parseKey` strips it).
+pub const LARAVEL_BASE64_PREFIX: &str = "base64:";
+
+/// Whether `key` is a key Laravel accepts for AES-256-CBC: `base64:` and
+/// standard base64 of 32 bytes, or 32 raw characters (Pterodactyl's Docker
+/// entrypoint writes those).
+pub fn laravel_key_is_valid(key: &str) -> bool {
+    match key.strip_prefix(LARAVEL_BASE64_PREFIX) {
+        Some(b64) => STANDARD
+            .decode(b64)
+            .is_ok_and(|k| k.len() == LARAVEL_KEY_BYTES),
+        None => key.len() == LARAVEL_KEY_BYTES,
+    }
 }
 
 /// Minimum length Django's deploy check W009 accepts.
@@ -209,13 +249,24 @@ impl Kind {
             Kind::VapidPrivateKey => "vapid-private-key",
             Kind::ImgproxyKey => "imgproxy-key",
             Kind::ImgproxySalt => "imgproxy-salt",
+            Kind::RawKey { .. } => "raw-key",
+            Kind::LaravelKey => "laravel-key",
         }
     }
 
     /// A fresh value of this kind from `rng`.
     pub fn generate<R: Rng + CryptoRng + ?Sized>(&self, rng: &mut R) -> SecretValue {
         let text = match *self {
-            Kind::Password { length, alphabet } => alphabet::sample(rng, alphabet.chars(), length),
+            Kind::Password { length, alphabet } => loop {
+                // Some consumers refuse digits alone (Supabase Studio's
+                // DASHBOARD_PASSWORD); a letter-free draw is negligibly
+                // likely, and the loop makes its absence certain.
+                let p = alphabet::sample(rng, alphabet.chars(), length);
+                if length == 0 || p.bytes().any(|b| b.is_ascii_alphabetic()) {
+                    break p;
+                }
+            },
+            Kind::RawKey { length, alphabet } => alphabet::sample(rng, alphabet.chars(), length),
             Kind::Hex { bytes } => hex::encode(alphabet::bytes(rng, bytes)),
             Kind::Base64 {
                 bytes,
@@ -264,6 +315,10 @@ impl Kind {
             Kind::VapidPrivateKey => vapid::private_key(rng),
             Kind::ImgproxyKey => hex::encode(alphabet::bytes(rng, 32)),
             Kind::ImgproxySalt => hex::encode(alphabet::bytes(rng, 16)),
+            Kind::LaravelKey => format!(
+                "{LARAVEL_BASE64_PREFIX}{}",
+                STANDARD.encode(alphabet::bytes(rng, LARAVEL_KEY_BYTES))
+            ),
         };
         SecretValue::new(text)
     }
@@ -311,9 +366,9 @@ pub struct KindInfo {
 pub const KINDS: &[KindInfo] = &[
     KindInfo {
         name: "password",
-        params: "length = 32, alphabet = \"alphanumeric\" | \"env-safe\" | \"lower-alphanumeric\"",
+        params: "length = 32, alphabet = \"alphanumeric\" | \"env-safe\" | \"lower-alphanumeric\" | \"hex\"",
         derived: false,
-        summary: "random characters; alphanumeric suits every reader, URL and list",
+        summary: "random characters, at least one of them a letter; check wants at least `length`",
     },
     KindInfo {
         name: "hex",
@@ -382,6 +437,18 @@ pub const KINDS: &[KindInfo] = &[
         summary: "imgproxy signing salt: 16 bytes hex",
     },
     KindInfo {
+        name: "raw-key",
+        params: "length = 32, alphabet = \"alphanumeric\" | \"env-safe\" | \"lower-alphanumeric\" | \"hex\"",
+        derived: false,
+        summary: "exactly `length` characters of `alphabet`, used as raw cipher key bytes",
+    },
+    KindInfo {
+        name: "laravel-key",
+        params: "",
+        derived: false,
+        summary: "Laravel APP_KEY: `base64:` and 32 bytes in standard base64 (51 chars)",
+    },
+    KindInfo {
         name: "vapid-public-key",
         params: "from = VAPID private key",
         derived: true,
@@ -431,6 +498,11 @@ mod tests {
             Kind::VapidPrivateKey,
             Kind::ImgproxyKey,
             Kind::ImgproxySalt,
+            Kind::RawKey {
+                length: 1,
+                alphabet: Alphabet::Hex,
+            },
+            Kind::LaravelKey,
         ];
         let mut names: Vec<&str> = generated.iter().map(Kind::name).collect();
         names.push(Derivation::VapidPublicKey.name());
@@ -459,6 +531,53 @@ mod tests {
             .generate(&mut rng());
             assert_eq!(v.len(), 40);
             assert!(all_in(v.expose(), alphabet.chars()));
+        }
+    }
+
+    #[test]
+    fn password_always_holds_a_letter() {
+        // One character of hex is a digit 10 times in 16: without the
+        // guarantee, some of 200 draws would be digits.
+        let k = Kind::Password {
+            length: 1,
+            alphabet: Alphabet::Hex,
+        };
+        let mut r = rng();
+        for _ in 0..200 {
+            let v = k.generate(&mut r);
+            assert!(all_in(v.expose(), b"abcdef"), "{}", v.expose());
+        }
+    }
+
+    #[test]
+    fn raw_key_is_exactly_its_length_of_its_alphabet() {
+        for alphabet in Alphabet::ALL {
+            for length in [16, 32] {
+                let v = Kind::RawKey { length, alphabet }.generate(&mut rng());
+                assert_eq!(v.expose().len(), length);
+                assert!(alphabet.contains_all(v.expose()));
+            }
+        }
+        assert!(Alphabet::Hex.contains_all("0123456789abcdef"));
+        assert!(!Alphabet::Hex.contains_all("0123456789ABCDEF"));
+    }
+
+    #[test]
+    fn laravel_key_is_base64_of_32_bytes() {
+        let v = Kind::LaravelKey.generate(&mut rng());
+        assert_eq!(v.len(), 51);
+        let b64 = v.expose().strip_prefix("base64:").unwrap();
+        assert_eq!(STANDARD.decode(b64).unwrap().len(), 32);
+        assert!(laravel_key_is_valid(v.expose()));
+        // The raw form Pterodactyl's entrypoint writes: 32 characters.
+        assert!(laravel_key_is_valid(&"a".repeat(32)));
+        for bad in [
+            "a".repeat(31),
+            format!("base64:{}", STANDARD.encode([0u8; 16])),
+            "base64:not base64".to_owned(),
+            String::new(),
+        ] {
+            assert!(!laravel_key_is_valid(&bad), "{bad}");
         }
     }
 

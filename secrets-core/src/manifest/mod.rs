@@ -499,19 +499,31 @@ fn convert_var(
     let source = if let Some(kind) = &v.kind {
         let kind_at = kind.span().start;
         match kind.get_ref().as_str() {
-            "password" => {
+            "password" | "raw-key" => {
                 take("length");
                 take("alphabet");
                 let alphabet = match &v.alphabet {
                     None => Alphabet::Alphanumeric,
                     Some(a) => Alphabet::from_name(a.get_ref()).map_or_else(
-                        || loc.err(a.span().start, format!("unknown alphabet `{}` (alphanumeric, env-safe, lower-alphanumeric)", a.get_ref())),
+                        || {
+                            let known: Vec<&str> = Alphabet::ALL.iter().map(|a| a.name()).collect();
+                            loc.err(
+                                a.span().start,
+                                format!(
+                                    "unknown alphabet `{}` ({})",
+                                    a.get_ref(),
+                                    known.join(", ")
+                                ),
+                            )
+                        },
                         Ok,
                     )?,
                 };
-                Source::Generate(Kind::Password {
-                    length: count(&v.length, 32, 8, "length")?,
-                    alphabet,
+                let length = count(&v.length, 32, 8, "length")?;
+                Source::Generate(if kind.get_ref() == "password" {
+                    Kind::Password { length, alphabet }
+                } else {
+                    Kind::RawKey { length, alphabet }
                 })
             }
             "hex" => {
@@ -568,6 +580,7 @@ fn convert_var(
             "vapid-private-key" => Source::Generate(Kind::VapidPrivateKey),
             "imgproxy-key" => Source::Generate(Kind::ImgproxyKey),
             "imgproxy-salt" => Source::Generate(Kind::ImgproxySalt),
+            "laravel-key" => Source::Generate(Kind::LaravelKey),
             derived @ ("vapid-public-key" | "jwt") => {
                 take("from");
                 let Some(from) = &v.from else {
@@ -747,8 +760,8 @@ expires_in = "10y"
             "m.toml:2:8: unknown kind `passwd`; did you mean `password`?"
         );
         assert_eq!(
-            err("[vars.A]\nkind = \"rsa-key\"\n"),
-            "m.toml:2:8: unknown kind `rsa-key`"
+            err("[vars.A]\nkind = \"x509-certificate\"\n"),
+            "m.toml:2:8: unknown kind `x509-certificate`"
         );
         assert_eq!(
             err("[vars.A]\nkind = \"hex\"\nlength = 3\n"),
@@ -766,6 +779,31 @@ expires_in = "10y"
         assert_eq!(
             err("[vars.A]\ntemplate = \"x${B\"\n"),
             "m.toml:2:14: `${` is not closed by `}`"
+        );
+    }
+
+    #[test]
+    fn raw_keys_take_a_length_and_an_alphabet() {
+        let m = ManifestFile::parse(
+            "m.toml",
+            "[vars.K]\nkind = \"raw-key\"\nlength = 16\nalphabet = \"hex\"\n[vars.L]\nkind = \"laravel-key\"\n",
+        )
+        .unwrap();
+        assert_eq!(
+            m.vars[0].source,
+            Source::Generate(Kind::RawKey {
+                length: 16,
+                alphabet: Alphabet::Hex
+            })
+        );
+        assert_eq!(m.vars[1].source, Source::Generate(Kind::LaravelKey));
+        assert_eq!(
+            err("[vars.K]\nkind = \"raw-key\"\nalphabet = \"b64\"\n"),
+            "m.toml:3:12: unknown alphabet `b64` (alphanumeric, env-safe, lower-alphanumeric, hex)"
+        );
+        assert_eq!(
+            err("[vars.K]\nkind = \"laravel-key\"\nlength = 32\n"),
+            "m.toml:3:10: `length` does not apply to kind `laravel-key`"
         );
     }
 

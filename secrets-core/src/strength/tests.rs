@@ -74,19 +74,27 @@ fn patterns_longer_than_the_unchecked_spans_are_found() {
 
 #[test]
 fn generated_secrets_are_settled_without_zxcvbn() {
-    use crate::check::{secret_entries, EnvContext};
     use crate::manifest::catalog;
-    use crate::stack::{Existing, Stack};
+    use crate::stack::Stack;
 
-    let all: Vec<String> = catalog::component_names().map(String::from).collect();
-    let stack = Stack::from_components("all", &all).expect("catalog");
     let mut rng = StdRng::from_os_rng();
+    for group in catalog::composable_groups().expect("catalog") {
+        let group: Vec<String> = group.iter().map(|c| c.to_string()).collect();
+        let stack = Stack::from_components("group", &group).expect("catalog");
+        generated_secrets_of_a_stack_are_settled(&stack, &mut rng);
+    }
+}
+
+fn generated_secrets_of_a_stack_are_settled(stack: &crate::stack::Stack, rng: &mut StdRng) {
+    use crate::check::{secret_entries, EnvContext};
+    use crate::stack::Existing;
+
     for _ in 0..20 {
         let resolved = stack
-            .resolve(&Existing::new(), &mut rng, 1_700_000_000)
+            .resolve(&Existing::new(), rng, 1_700_000_000)
             .expect("resolve");
-        let (doc, _) = crate::envfile::render::new_document(&stack, &resolved, 0);
-        for with in [None, Some(&stack)] {
+        let (doc, _) = crate::envfile::render::new_document(stack, &resolved, 0);
+        for with in [None, Some(stack)] {
             let cx = EnvContext {
                 path: std::path::Path::new(".env"),
                 doc: &doc,
@@ -96,7 +104,7 @@ fn generated_secrets_are_settled_without_zxcvbn() {
                 now: 0,
             };
             let entries = secret_entries(&cx);
-            assert!(entries.len() >= 15, "{}", entries.len());
+            assert!(!entries.is_empty(), "{}", stack.name);
             for (_, key, value) in entries {
                 assert!(
                     value.is_empty() || at_least(sample(value), 10u64.pow(12)),

@@ -16,8 +16,11 @@ chmod 700 "$work"
 cp "$root/tests/fixtures/init/formbricks.env.example" "$work/.env.example"
 
 # The secrets init finds, checked so that both sides do the same work.
-secrets_found=$(cd "$work" && "$bin" init --from .env.example 2>/dev/null \
-  | grep -E '^[A-Z_0-9]+ = \{ kind = "hex", bytes = 32' | cut -d' ' -f1 | tr '\n' ' ')
+secrets_found=$(cd "$work" && "$bin" init --from .env.example 2>/dev/null | awk '
+  /^# line [0-9]+: (catalog|inferred) secret:/ {
+    getline; while ($0 ~ /^# uncertain/) getline
+    if ($0 !~ /^#/) printf "%s ", $1
+  }')
 echo "secrets generated: $secrets_found"
 
 cat >"$work/openssl.sh" <<SH

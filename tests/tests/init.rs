@@ -540,11 +540,11 @@ fn manifest_goes_to_stdout_and_an_existing_one_is_kept() {
 #[test]
 fn compose_files_add_what_they_read_and_prove_aliases() {
     let d = project_dir(
-        b"# Database\nPOSTGRES_USER=app\nPOSTGRES_PASSWORD=app\nDATABASE_URL=\nJWT_SECRET=\nAUTH_JWT_SECRET=\nUNUSED_SETTING=1\n",
+        b"# Database\nPOSTGRES_USER=app\nPOSTGRES_PASSWORD=app\nDATABASE_URL=\nJWT_SECRET=\nREALTIME_JWT_SIGNER=\nUNUSED_SETTING=1\n",
     );
     fs::write(
         d.path().join("docker-compose.yml"),
-        "services:\n  db:\n    image: postgres:${PG_TAG:-16}\n    environment:\n      POSTGRES_USER: ${POSTGRES_USER}\n      POSTGRES_PASSWORD: ${POSTGRES_PASSWORD}\n  api:\n    environment:\n      DATABASE_URL: ${DATABASE_URL:-postgresql://app:app@db:5432/app}\n      JWT_SECRET: ${JWT_SECRET}\n      AUTH_JWT_SECRET: ${JWT_SECRET}\n      WORKER_TOKEN: ${WORKER_TOKEN:?set it}\n",
+        "services:\n  db:\n    image: postgres:${PG_TAG:-16}\n    environment:\n      POSTGRES_USER: ${POSTGRES_USER}\n      POSTGRES_PASSWORD: ${POSTGRES_PASSWORD}\n  api:\n    environment:\n      DATABASE_URL: ${DATABASE_URL:-postgresql://app:app@db:5432/app}\n      JWT_SECRET: ${JWT_SECRET}\n      REALTIME_JWT_SIGNER: ${JWT_SECRET}\n      WORKER_TOKEN: ${WORKER_TOKEN:?set it}\n",
     )
     .unwrap();
     let o = run(
@@ -567,7 +567,7 @@ fn compose_files_add_what_they_read_and_prove_aliases() {
     );
     // The service gets JWT_SECRET under that name: the template's copy is read by none.
     assert!(
-        err.contains("no compose service reads AUTH_JWT_SECRET, UNUSED_SETTING\n"),
+        err.contains("no compose service reads REALTIME_JWT_SIGNER, UNUSED_SETTING\n"),
         "{err}"
     );
     let manifest = fs::read_to_string(d.path().join("secrets.toml")).unwrap();
@@ -575,7 +575,7 @@ fn compose_files_add_what_they_read_and_prove_aliases() {
     assert_eq!(classes["WORKER_TOKEN"].0, "secret", "{manifest}");
     assert_eq!(classes["PG_TAG"].0, "setting", "{manifest}");
     assert!(
-        manifest.contains("AUTH_JWT_SECRET = { same_as = \"JWT_SECRET\" }"),
+        manifest.contains("REALTIME_JWT_SIGNER = { same_as = \"JWT_SECRET\" }"),
         "{manifest}"
     );
     assert!(
@@ -591,7 +591,7 @@ fn compose_files_add_what_they_read_and_prove_aliases() {
         "{text}"
     );
     let env = values_of(&Document::parse(text.as_bytes()).unwrap());
-    assert_eq!(env["AUTH_JWT_SECRET"], env["JWT_SECRET"]);
+    assert_eq!(env["REALTIME_JWT_SIGNER"], env["JWT_SECRET"]);
     assert_eq!(
         env["DATABASE_URL"],
         format!("postgresql://app:{}@db:5432/app", env["POSTGRES_PASSWORD"])

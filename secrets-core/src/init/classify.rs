@@ -14,39 +14,95 @@ use super::url::{self, Candidate, Verdict};
 use super::{Class, Entry};
 use crate::generate::{Alphabet, Derivation, Kind};
 use crate::manifest::{catalog, Escape, Source, Template, VarDef};
-use crate::rotate::infer::{describe, infer};
+use crate::rotate::infer::infer;
 
-/// Catalog names too common to say which component a template is by
-/// themselves: a format the template states wins over such a match.
+/// A kind in a few words, with its size.
+fn describe(kind: &Kind) -> String {
+    match kind {
+        Kind::RawKey { length, alphabet } => {
+            format!("raw key, exactly {length} {} characters", alphabet.name())
+        }
+        Kind::LaravelKey => "Laravel key, base64: and 32 bytes".to_owned(),
+        other => crate::rotate::infer::describe(other),
+    }
+}
+
+/// Catalog names many stacks use for their own purposes: a component
+/// defines one of these for a template only when the template shares at
+/// least two and half of that component's names.
 const GENERIC_NAMES: &[&str] = &[
+    "AMQP_URL",
     "API_KEY",
+    "API_KEYS",
     "APP_SECRET",
     "AUTH_SECRET",
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "CRON_SECRET",
+    "DATABASE_URL",
+    "DB_PASS",
+    "DB_PASSWORD",
     "ENCRYPTION_KEY",
+    "JWT_SECRET",
     "MASTER_KEY",
+    "PGDATABASE",
+    "PGHOST",
+    "POSTGRES_DB",
+    "POSTGRES_PASSWORD",
+    "POSTGRES_USER",
+    "RABBITMQ_HOST",
+    "RABBITMQ_PASSWORD",
+    "RABBITMQ_PORT",
+    "RABBITMQ_USER",
+    "RABBITMQ_VHOST",
+    "REDIS_PASSWORD",
+    "REDIS_URL",
     "SECRET",
     "SECRET_KEY",
     "TOKEN",
 ];
 
-/// The catalog, by variable name.
+/// The catalog, each component with the variables of what it includes.
 struct CatalogIndex {
-    /// Each component's variables, in catalog order.
     components: Vec<(String, Vec<VarDef>)>,
+}
+
+/// A component's variables and those of its includes, recursively.
+fn expanded(name: &str, seen: &mut Vec<String>, out: &mut Vec<VarDef>) {
+    if seen.iter().any(|s| s == name) {
+        return;
+    }
+    seen.push(name.to_owned());
+    let Some(Ok(file)) = catalog::component(name) else {
+        return;
+    };
+    for (inc, _) in &file.include {
+        expanded(inc, seen, out);
+    }
+    for v in file.vars {
+        if !out.iter().any(|o| o.name == v.name) {
+            out.push(v);
+        }
+    }
 }
 
 impl CatalogIndex {
     fn load() -> Self {
         let components = catalog::component_names()
-            .filter_map(|n| catalog::component(n)?.ok().map(|c| (n.to_owned(), c.vars)))
+            .map(|n| {
+                let mut vars = Vec::new();
+                expanded(n, &mut Vec::new(), &mut vars);
+                (n.to_owned(), vars)
+            })
             .collect();
         CatalogIndex { components }
     }
 
     /// The definition of `name` in the component that shares the most
-    /// names with the template (the first listed on a tie), and how many
-    /// it shares.
-    fn find(&self, name: &str, present: &HashSet<&str>) -> Option<(&str, &VarDef, usize)> {
+    /// names with the template (the first listed on a tie). A generic name
+    /// needs the component to match: two names and half of its own.
+    fn find(&self, name: &str, present: &HashSet<&str>) -> Option<(&str, &VarDef)> {
+        let generic = GENERIC_NAMES.contains(&name);
         self.components
             .iter()
             .filter_map(|(c, vars)| {
@@ -55,10 +111,12 @@ impl CatalogIndex {
                     .iter()
                     .filter(|v| present.contains(v.name.as_str()))
                     .count();
-                Some((c.as_str(), def, shared))
+                let matched = shared >= 2 && shared * 2 >= vars.len();
+                (matched || !generic).then_some((c.as_str(), def, shared))
             })
             .rev()
             .max_by_key(|(_, _, shared)| *shared)
+            .map(|(c, def, _)| (c, def))
     }
 }
 
@@ -326,16 +384,14 @@ impl<'a> Context<'a> {
         Decision::new(Class::Derived, Source::Template(template), why)
     }
 
-    /// The catalog's definition, when it can stand in this template. A
-    /// generic name matched by one component alone yields to a format the
-    /// template states (`late`).
+    /// The catalog's definition, when it can stand in this template; a URL
+    /// only after the template's own (`late`).
     fn by_catalog(&self, v: &TemplateVar, late: bool) -> Option<Decision> {
-        let (component, def, shared) = self.catalog.find(&v.name, &self.present)?;
-        let weak = shared < 2 && GENERIC_NAMES.contains(&v.name.as_str());
+        let (component, def) = self.catalog.find(&v.name, &self.present)?;
         // A catalog URL assumes its own host names: the template's URL, or
         // one built from its own variables, comes first.
         let url = matches!(def.source, Source::Template(_));
-        if (weak || url) != late {
+        if url != late {
             return None;
         }
         let why = format!("from the catalog ({component})");

@@ -197,16 +197,19 @@ pub(crate) fn same_as<'a>(text: &str, names: impl Iterator<Item = &'a str>) -> O
 
 /// The kind a stated length (and alphabet) asks for.
 pub(crate) fn kind_for_length(len: Length) -> Kind {
-    let length = match len {
-        Length::Exact(n) => n,
+    match len {
+        // A value of an exact length is a raw key (its characters are its bytes).
+        Length::Exact(length) => Kind::RawKey {
+            length,
+            alphabet: Alphabet::Alphanumeric,
+        },
         // Exactly the minimum satisfies a consumer that says "at least" and
         // one whose documentation says "exactly" elsewhere (Supabase's
         // VAULT_ENC_KEY); 32 characters at the least.
-        Length::AtLeast(n) => n.max(32),
-    };
-    Kind::Password {
-        length,
-        alphabet: Alphabet::Alphanumeric,
+        Length::AtLeast(n) => Kind::Password {
+            length: n.max(32),
+            alphabet: Alphabet::Alphanumeric,
+        },
     }
 }
 

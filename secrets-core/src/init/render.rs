@@ -75,7 +75,7 @@ fn key(k: &str) -> String {
 fn kind_fields(kind: &Kind) -> Vec<(&'static str, String)> {
     let mut f = vec![("kind", string(kind.name()))];
     match *kind {
-        Kind::Password { length, alphabet } => {
+        Kind::Password { length, alphabet } | Kind::RawKey { length, alphabet } => {
             f.push(("length", length.to_string()));
             if alphabet != Alphabet::Alphanumeric {
                 f.push(("alphabet", string(alphabet.name())));
@@ -107,7 +107,8 @@ fn kind_fields(kind: &Kind) -> Vec<(&'static str, String)> {
         | Kind::Fernet
         | Kind::VapidPrivateKey
         | Kind::ImgproxyKey
-        | Kind::ImgproxySalt => {}
+        | Kind::ImgproxySalt
+        | Kind::LaravelKey => {}
     }
     f
 }

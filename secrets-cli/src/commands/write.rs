@@ -96,6 +96,14 @@ pub fn run(args: WriteArgs) -> Result<ExitCode, Failure> {
                     .into_iter()
                     .map(|n| format!("{n} (not in the template)")),
             );
+            for d in &laid.kept_disagreeing {
+                let readers: Vec<String> = d.readers.iter().map(ToString::to_string).collect();
+                crate::note!(
+                    "secrets: {} is kept as the template writes it, though {} read it differently",
+                    d.name,
+                    readers.join(", ")
+                );
+            }
             if !laid.cleared.is_empty() {
                 crate::note!(
                     "secrets: left empty for you, not the template's example: {}",

@@ -136,13 +136,18 @@ pub(crate) struct Context<'a> {
 /// Whether a value is a placeholder or a published example rather than a
 /// value someone chose.
 pub(crate) fn looks_like_placeholder(name: &str, value: &str) -> bool {
+    crate::check::published_default(value.trim()).is_some() || placeholder_text(name, value)
+}
+
+/// Whether a value is words standing for a value (`change-me`,
+/// `your-key-here`), rather than a sample whose shape says something.
+fn placeholder_text(name: &str, value: &str) -> bool {
     let v = value.trim();
     let lower = v.to_ascii_lowercase();
     let mut distinct: Vec<char> = lower.chars().collect();
     distinct.sort_unstable();
     distinct.dedup();
     crate::check::is_placeholder(v)
-        || crate::check::published_default(v).is_some()
         || lower == name.to_ascii_lowercase()
         || v.contains(char::is_whitespace)
         || distinct.len() < 4
@@ -695,7 +700,9 @@ impl<'a> Context<'a> {
                 format!("{}, from \"{a}\" on line {line}", describe(&kind)),
             );
         }
-        if !placeholder && v.value.len() >= 16 {
+        // A published sample (Infisical's) is no value to keep, but its
+        // shape still shows the format.
+        if !placeholder_text(&v.name, &v.value) && v.value.len() >= 16 {
             if let Some(kind) = infer(&v.name, &v.value) {
                 let kind = match kind {
                     Kind::Password { length, .. }

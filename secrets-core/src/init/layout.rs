@@ -41,6 +41,9 @@ pub struct LaidOut {
     pub unset: Vec<String>,
     /// Manifest variables the template lacks, appended.
     pub appended: Vec<String>,
+    /// Settings kept as the template spells them, which some readers read
+    /// differently (`check` reports them as SC011).
+    pub kept_disagreeing: Vec<Disagreement>,
 }
 
 /// Lays out the template `bytes` (named `file` in messages) with the
@@ -78,7 +81,20 @@ pub fn lay_out<R: Rng + CryptoRng + ?Sized>(
         cleared: Vec::new(),
         unset: Vec::new(),
         appended: Vec::new(),
+        kept_disagreeing: Vec::new(),
     };
+    for (_, entry, raw) in doc.entries_with_raw() {
+        let setting = stack
+            .var(entry.key())
+            .is_some_and(|v| matches!(v.source, Source::Literal(_)));
+        let readers = crate::check::disagreeing_readers(entry, raw);
+        if setting && !readers.is_empty() {
+            out.kept_disagreeing.push(Disagreement {
+                name: entry.key().to_owned(),
+                readers,
+            });
+        }
+    }
     let mut absent: Vec<&str> = Vec::new();
     for v in stack.vars() {
         let Some(current) = doc.get(&v.name) else {

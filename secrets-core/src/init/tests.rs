@@ -69,3 +69,55 @@ fn commented_variables_are_described_not_managed() {
     assert_eq!(m.vars.len(), 1);
     assert_eq!(i.summary().commented, 1);
 }
+
+#[test]
+fn a_generic_name_takes_a_component_only_when_the_template_is_that_stack() {
+    // Plane's catalog makes its AWS keys a bundled MinIO's: not Outline's.
+    let i = inferred("AWS_ACCESS_KEY_ID=get_a_key\nAWS_SECRET_ACCESS_KEY=get_it\nSMTP_HOST=x\n");
+    assert_eq!(entry(&i, "AWS_SECRET_ACCESS_KEY").class, Class::External);
+    let plane = "PGHOST=plane-db\nPGDATABASE=plane\nPOSTGRES_USER=plane\nPOSTGRES_PASSWORD=plane\nRABBITMQ_USER=plane\nRABBITMQ_PASSWORD=plane\nSECRET_KEY=x\nLIVE_SERVER_SECRET_KEY=\nAWS_ACCESS_KEY_ID=access-key\nAWS_SECRET_ACCESS_KEY=secret-key\n";
+    let i = inferred(plane);
+    assert_eq!(entry(&i, "AWS_SECRET_ACCESS_KEY").class, Class::Secret);
+    assert!(entry(&i, "AWS_SECRET_ACCESS_KEY")
+        .why
+        .contains("catalog (plane)"));
+}
+
+#[test]
+fn null_means_no_password_and_is_kept() {
+    let i = inferred("REDIS_HOST=redis\nREDIS_PASSWORD=null\n");
+    let e = entry(&i, "REDIS_PASSWORD");
+    assert_eq!(e.class, Class::Setting);
+    assert!(e.uncertain.as_deref().unwrap().contains("`null`"));
+    assert_eq!(e.source, Source::Literal("null".into()));
+}
+
+#[test]
+fn formats_the_template_states_win_over_the_name() {
+    let i = inferred(
+        "# Use `openssl rand -base64 42`\nSESSION_SECRET=\n\n# must be 24 characters, use only A-Za-z0-9\nCIPHER_KEY=changeme\n\nSAMPLE_KEY=6c1fe4e407b8911c104518103505b218\n",
+    );
+    use crate::generate::{Alphabet, Kind};
+    assert_eq!(
+        entry(&i, "SESSION_SECRET").source,
+        Source::Generate(Kind::Base64 {
+            bytes: 42,
+            urlsafe: false,
+            padded: true
+        })
+    );
+    assert!(entry(&i, "SESSION_SECRET")
+        .why
+        .ends_with("from \"openssl rand -base64 42\" on line 1"));
+    assert_eq!(
+        entry(&i, "CIPHER_KEY").source,
+        Source::Generate(Kind::RawKey {
+            length: 24,
+            alphabet: Alphabet::Alphanumeric
+        })
+    );
+    assert_eq!(
+        entry(&i, "SAMPLE_KEY").source,
+        Source::Generate(Kind::Hex { bytes: 16 })
+    );
+}

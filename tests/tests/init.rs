@@ -601,3 +601,27 @@ fn compose_files_add_what_they_read_and_prove_aliases() {
     assert!(tail.contains("\nWORKER_TOKEN="), "{text}");
     assert!(tail.contains("\nPG_TAG=16\n"), "{text}");
 }
+
+#[test]
+fn write_refuses_a_template_others_can_change() {
+    // Its settings go into the .env as they are: read as the manifest is.
+    let d = project_dir(b"APP_SECRET=\nPORT=3000\n");
+    let o = run(
+        d.path(),
+        &["init", "--from", ".env.example", "--out", "secrets.toml"],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    fs::set_permissions(
+        d.path().join(".env.example"),
+        fs::Permissions::from_mode(0o666),
+    )
+    .unwrap();
+    let o = write_laid_out(d.path());
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("controlled by root or you alone"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!d.path().join(".env").exists());
+}

@@ -11,7 +11,7 @@ use secrets_core::check::{is_placeholder, published_default};
 use secrets_core::envfile::render::{append_vars, new_document, Disagreement};
 use secrets_core::envfile::{is_dotenvx_encrypted, Document};
 use secrets_core::generate::os_rng;
-use secrets_core::init::{lay_out, read_template};
+use secrets_core::init::{lay_out, read_trusted_template};
 use secrets_core::manifest::Source;
 use secrets_core::secure_file::{Change, Owner, SecureFile};
 use secrets_core::stack::{Existing, Stack};
@@ -81,7 +81,7 @@ pub fn run(args: WriteArgs) -> Result<ExitCode, Failure> {
         (None, None) if args.template.is_some() => {
             let stack = stack.as_ref().expect("loaded without --from");
             let template = args.template.as_deref().expect("matched on it");
-            let bytes = read_template(template)?;
+            let bytes = read_trusted_template(template)?;
             let laid = lay_out(
                 &template.display().to_string(),
                 &bytes,

@@ -182,6 +182,9 @@ pub enum InitError {
     /// A file could not be read.
     #[error("{0}")]
     Read(#[from] FsError),
+    /// The template `write --template` reads is controlled by another user.
+    #[error("{0} (the template decides what the .env holds besides its secrets, so it must be controlled by root or you alone)")]
+    Untrusted(FsError),
     /// A file does not exist.
     #[error("{}: no such file", .0.display())]
     Missing(PathBuf),
@@ -193,6 +196,15 @@ pub enum InitError {
 /// Reads a template (a regular file within the `.env` size limit).
 pub fn read_template(path: &Path) -> Result<zeroize::Zeroizing<Vec<u8>>, InitError> {
     read_named(path, limits::ENV)?.ok_or_else(|| InitError::Missing(path.to_owned()))
+}
+
+/// Reads the template `write --template` lays a `.env` out from. Its
+/// settings and comments go into the file as they are, so it is read as
+/// the manifest is ([`crate::safe_fs::read_trusted`]).
+pub fn read_trusted_template(path: &Path) -> Result<zeroize::Zeroizing<Vec<u8>>, InitError> {
+    crate::safe_fs::read_trusted(path, limits::ENV)
+        .map_err(InitError::Untrusted)?
+        .ok_or_else(|| InitError::Missing(path.to_owned()))
 }
 
 /// `init` on files: the template at `from`, and compose files.

@@ -16,7 +16,7 @@ pub(crate) struct Comment {
 }
 
 /// A variable of the template.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub(crate) struct TemplateVar {
     pub name: String,
     /// The value as Docker Compose reads it, before interpolation.
@@ -30,6 +30,17 @@ pub(crate) struct TemplateVar {
     /// The comments above it, up to the blank line that ends its
     /// paragraph, top down; its own inline comment last.
     pub comments: Vec<Comment>,
+}
+
+impl std::fmt::Debug for TemplateVar {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // A template may hold a real value by mistake: never shown.
+        f.debug_struct("TemplateVar")
+            .field("name", &self.name)
+            .field("line", &self.line)
+            .field("commented", &self.commented)
+            .finish_non_exhaustive()
+    }
 }
 
 enum LineKind {

@@ -45,6 +45,8 @@ pub enum Command {
     Generate(GenerateArgs),
     /// List the built-in components and the kinds of secret.
     Catalog(CatalogArgs),
+    /// Write a manifest describing an existing .env.example.
+    Init(InitArgs),
     /// Create or complete a .env at mode 0600, owned by a service user.
     Write(WriteArgs),
     /// Regenerate keys in a .env with every dependent, atomically.
@@ -311,8 +313,34 @@ pub struct WriteArgs {
     /// when there is one.
     #[arg(long, value_name = "FILE.age", requires = "identities")]
     pub from: Option<PathBuf>,
+    /// Lay a new file out like this template (`secrets init --from`): its
+    /// comments, order and settings as they are, secrets generated in
+    /// place, externals left empty. An existing file is completed as usual.
+    #[arg(long, value_name = "FILE", conflicts_with = "from")]
+    pub template: Option<PathBuf>,
     #[command(flatten)]
     pub identity: IdentityArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// The env template the stack ships (.env.example).
+    #[arg(long, value_name = "FILE")]
+    pub from: PathBuf,
+    /// A compose file: variables it reads that the template lacks are
+    /// added, and template variables no service reads are reported (repeatable).
+    #[arg(long, value_name = "FILE")]
+    pub compose: Vec<PathBuf>,
+    /// Write the manifest here (a new file, mode 0600) instead of stdout.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// The stack's name (default: the template's directory).
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
+    /// Seconds to wait for another writer's lock on the directory before
+    /// giving up with exit code 2.
+    #[arg(long, value_name = "SECONDS", default_value_t = 5)]
+    pub wait: u64,
 }
 
 #[derive(Debug, Args)]

@@ -84,6 +84,7 @@ fn main() -> ExitCode {
     let result = match args.command {
         args::Command::Generate(a) => commands::generate::run(a),
         args::Command::Catalog(a) => commands::catalog::run(a),
+        args::Command::Init(a) => commands::init::run(a),
         args::Command::Write(a) => commands::write::run(a),
         args::Command::Rotate(a) => commands::rotate::run(a),
         args::Command::Check(a) => commands::check::run(a),

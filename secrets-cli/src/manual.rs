@@ -55,8 +55,22 @@ const EXAMPLES: &[(&str, &[Example])] = &[
         ],
     ),
     (
+        "init",
+        &[
+            ex(
+                "A manifest for the stack's template, with what its compose file reads",
+                "secrets init --from .env.example --compose docker-compose.yml --out secrets.toml",
+            ),
+            ex("The same on stdout, to review first", "secrets init --from .env.example"),
+        ],
+    ),
+    (
         "write",
         &[
+            ex(
+                "A new .env laid out like the template: its comments, order and settings kept",
+                "secrets write --out .env --manifest secrets.toml --template .env.example",
+            ),
             ex(
                 "Create or complete a .env owned by the user app, and its directory",
                 "secrets write --out /srv/app/.env --with postgres,redis --owner app --mkdir",

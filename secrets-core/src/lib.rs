@@ -28,6 +28,7 @@ pub mod crypt;
 pub mod envfile;
 pub mod export;
 pub mod generate;
+pub mod init;
 pub mod manifest;
 pub mod postgres;
 pub mod report;

@@ -27,6 +27,7 @@ const COMMANDS: &[&str] = &[
     "",
     "generate",
     "catalog",
+    "init",
     "write",
     "rotate",
     "check",

@@ -11,6 +11,7 @@ pub mod encrypt;
 pub mod export;
 pub mod generate;
 pub mod hash;
+pub mod init;
 pub mod man;
 pub mod rotate;
 pub mod run;

@@ -11,6 +11,7 @@ use secrets_core::check::{is_placeholder, published_default};
 use secrets_core::envfile::render::{append_vars, new_document, Disagreement};
 use secrets_core::envfile::{is_dotenvx_encrypted, Document};
 use secrets_core::generate::os_rng;
+use secrets_core::init::{lay_out, read_trusted_template};
 use secrets_core::manifest::Source;
 use secrets_core::secure_file::{Change, Owner, SecureFile};
 use secrets_core::stack::{Existing, Stack};
@@ -77,6 +78,40 @@ pub fn run(args: WriteArgs) -> Result<ExitCode, Failure> {
                 done.unset,
             )
         }
+        (None, None) if args.template.is_some() => {
+            let stack = stack.as_ref().expect("loaded without --from");
+            let template = args.template.as_deref().expect("matched on it");
+            let bytes = read_trusted_template(template)?;
+            let laid = lay_out(
+                &template.display().to_string(),
+                &bytes,
+                stack,
+                &mut os_rng(),
+                now,
+            )?;
+            let mut added = laid.generated;
+            added.extend(laid.computed.into_iter().map(|n| format!("{n} (computed)")));
+            added.extend(
+                laid.appended
+                    .into_iter()
+                    .map(|n| format!("{n} (not in the template)")),
+            );
+            for d in &laid.kept_disagreeing {
+                let readers: Vec<String> = d.readers.iter().map(ToString::to_string).collect();
+                crate::note!(
+                    "secrets: {} is kept as the template writes it, though {} read it differently",
+                    d.name,
+                    readers.join(", ")
+                );
+            }
+            if !laid.cleared.is_empty() {
+                crate::note!(
+                    "secrets: left empty for you, not the template's example: {}",
+                    laid.cleared.join(", ")
+                );
+            }
+            (Some(laid.doc), laid.disagreements, added, laid.unset)
+        }
         (None, None) => {
             let stack = stack.as_ref().expect("loaded without --from");
             let resolved = stack.resolve(&Existing::new(), &mut os_rng(), now)?;
@@ -90,6 +125,12 @@ pub fn run(args: WriteArgs) -> Result<ExitCode, Failure> {
         }
         (None, Some(bytes)) => {
             let stack = stack.as_ref().expect("loaded without --from");
+            if let Some(t) = &args.template {
+                crate::note!(
+                    "secrets: {display} exists: completed as usual, {} lays out new files only",
+                    t.display()
+                );
+            }
             let mut doc =
                 Document::parse(&bytes).map_err(|e| Failure::Error(format!("{display}:{e}")))?;
             // Generated secrets still holding a placeholder or a published

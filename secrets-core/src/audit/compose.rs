@@ -21,7 +21,7 @@ fn indent(line: &str) -> usize {
     line.len() - line.trim_start().len()
 }
 
-fn unquote(s: &str) -> &str {
+pub(crate) fn unquote(s: &str) -> &str {
     let s = s.trim();
     s.strip_prefix('"')
         .and_then(|t| t.strip_suffix('"'))
@@ -30,7 +30,7 @@ fn unquote(s: &str) -> &str {
 }
 
 /// Strips a trailing ` # comment` outside quotes.
-fn strip_comment(line: &str) -> &str {
+pub(crate) fn strip_comment(line: &str) -> &str {
     let mut quote = None;
     let bytes = line.as_bytes();
     for (i, &b) in bytes.iter().enumerate() {

@@ -3,7 +3,7 @@
 //! and out of Docker images, and that compose files and Dockerfiles do not
 //! hold secrets themselves. One file per rule; findings never hold a value.
 
-mod compose;
+pub(crate) mod compose;
 mod compose_literal;
 mod compose_ports;
 mod directory_mode;

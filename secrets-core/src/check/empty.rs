@@ -24,7 +24,14 @@ impl EnvCheck for Empty {
                 continue;
             }
             let applies = match cx.stack.and_then(|s| s.var(e.key())) {
-                Some(v) => !matches!(v.source, Source::External | Source::Literal(_)),
+                Some(v) => match v.source {
+                    Source::External | Source::Literal(_) => false,
+                    // Built from settings alone: a setting too.
+                    Source::SameAs(_) | Source::Template(_) => {
+                        super::is_secret_key(cx.stack, e.key())
+                    }
+                    _ => true,
+                },
                 None => super::is_secret_name(e.key()),
             };
             if applies {

@@ -295,7 +295,12 @@ pub fn is_secret_key(stack: Option<&Stack>, key: &str) -> bool {
             Source::Generate(Kind::Username { .. }) | Source::Generate(Kind::Uuid) => false,
             Source::Derive { derivation, .. } => derivation.name() != "vapid-public-key",
             Source::External => is_secret_name(&v.name),
-            _ => true,
+            // `http://${APP_DOMAIN}`, an alias of a URL: as secret as what
+            // it is built from.
+            Source::SameAs(_) | Source::Template(_) => {
+                v.source.inputs().iter().any(|i| is_secret_key(stack, i))
+            }
+            Source::Generate(_) => true,
         },
         None => is_secret_name(key),
     }

@@ -1,0 +1,761 @@
+//! Deciding what each variable of a template is, and saying why.
+
+use std::collections::HashSet;
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use serde_json::{Map, Value};
+
+use super::compose::ComposeReads;
+use super::hints::{self, Length};
+use super::names::{self, SecretRole};
+use super::scan::TemplateVar;
+use super::url::{self, Candidate, Verdict};
+use super::{Class, Entry};
+use crate::generate::{Alphabet, Derivation, Kind};
+use crate::manifest::{catalog, Escape, Source, Template, VarDef};
+use crate::rotate::infer::infer;
+
+/// A kind in a few words, with its size.
+fn describe(kind: &Kind) -> String {
+    match kind {
+        Kind::RawKey { length, alphabet } => {
+            format!("raw key, exactly {length} {} characters", alphabet.name())
+        }
+        Kind::LaravelKey => "Laravel key, base64: and 32 bytes".to_owned(),
+        other => crate::rotate::infer::describe(other),
+    }
+}
+
+/// Catalog names many stacks use for their own purposes: a component
+/// defines one of these for a template only when the template shares at
+/// least two and half of that component's names.
+const GENERIC_NAMES: &[&str] = &[
+    "AMQP_URL",
+    "API_KEY",
+    "API_KEYS",
+    "APP_SECRET",
+    "AUTH_SECRET",
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "CRON_SECRET",
+    "DATABASE_URL",
+    "DB_PASS",
+    "DB_PASSWORD",
+    "ENCRYPTION_KEY",
+    "JWT_SECRET",
+    "MASTER_KEY",
+    "PGDATABASE",
+    "PGHOST",
+    "POSTGRES_DB",
+    "POSTGRES_PASSWORD",
+    "POSTGRES_USER",
+    "RABBITMQ_HOST",
+    "RABBITMQ_PASSWORD",
+    "RABBITMQ_PORT",
+    "RABBITMQ_USER",
+    "RABBITMQ_VHOST",
+    "REDIS_PASSWORD",
+    "REDIS_URL",
+    "SECRET",
+    "SECRET_KEY",
+    "TOKEN",
+];
+
+/// The catalog, each component with the variables of what it includes.
+struct CatalogIndex {
+    components: Vec<(String, Vec<VarDef>)>,
+}
+
+/// A component's variables and those of its includes, recursively.
+fn expanded(name: &str, seen: &mut Vec<String>, out: &mut Vec<VarDef>) {
+    if seen.iter().any(|s| s == name) {
+        return;
+    }
+    seen.push(name.to_owned());
+    let Some(Ok(file)) = catalog::component(name) else {
+        return;
+    };
+    for (inc, _) in &file.include {
+        expanded(inc, seen, out);
+    }
+    for v in file.vars {
+        if !out.iter().any(|o| o.name == v.name) {
+            out.push(v);
+        }
+    }
+}
+
+impl CatalogIndex {
+    fn load() -> Self {
+        let components = catalog::component_names()
+            .map(|n| {
+                let mut vars = Vec::new();
+                expanded(n, &mut Vec::new(), &mut vars);
+                (n.to_owned(), vars)
+            })
+            .collect();
+        CatalogIndex { components }
+    }
+
+    /// The definition of `name` in the component that shares the most
+    /// names with the template (the first listed on a tie). A generic name
+    /// needs the component to match: two names and half of its own.
+    fn find(&self, name: &str, present: &HashSet<&str>) -> Option<(&str, &VarDef)> {
+        let generic = GENERIC_NAMES.contains(&name);
+        self.components
+            .iter()
+            .filter_map(|(c, vars)| {
+                let def = vars.iter().find(|v| v.name == name)?;
+                let shared = vars
+                    .iter()
+                    .filter(|v| present.contains(v.name.as_str()))
+                    .count();
+                let matched = shared >= 2 && shared * 2 >= vars.len();
+                (matched || !generic).then_some((c.as_str(), def, shared))
+            })
+            .rev()
+            .max_by_key(|(_, _, shared)| *shared)
+            .map(|(c, def, _)| (c, def))
+    }
+}
+
+/// Everything a variable is judged against.
+pub(crate) struct Context<'a> {
+    vars: &'a [TemplateVar],
+    /// Variables the stack will have: the active ones and those added from
+    /// the compose files.
+    active: HashSet<&'a str>,
+    present: HashSet<&'a str>,
+    catalog: CatalogIndex,
+    compose: Option<&'a ComposeReads>,
+    /// A MinIO is part of the stack (its root credential may look like S3's).
+    minio: bool,
+}
+
+/// Whether a value is a placeholder or a published example rather than a
+/// value someone chose.
+pub(crate) fn looks_like_placeholder(name: &str, value: &str) -> bool {
+    crate::check::published_default(value.trim()).is_some() || placeholder_text(name, value)
+}
+
+/// Whether a value is words standing for a value (`change-me`,
+/// `your-key-here`), rather than a sample whose shape says something.
+fn placeholder_text(name: &str, value: &str) -> bool {
+    let v = value.trim();
+    let lower = v.to_ascii_lowercase();
+    let mut distinct: Vec<char> = lower.chars().collect();
+    distinct.sort_unstable();
+    distinct.dedup();
+    crate::check::is_placeholder(v)
+        || lower == name.to_ascii_lowercase()
+        || v.contains(char::is_whitespace)
+        || distinct.len() < 4
+        || [
+            "change",
+            "replace",
+            "your",
+            "secret",
+            "passw",
+            "key",
+            "token",
+            "example",
+            "sample",
+            "dummy",
+            "fake",
+            "test",
+            "insecure",
+            "generate",
+            "random",
+            "default",
+            "demo",
+            "placeholder",
+            "here",
+            "xxx",
+            "todo",
+            "fill",
+            "set_",
+            "set-",
+            "put_",
+            "<",
+            ">",
+        ]
+        .iter()
+        .any(|w| lower.contains(w))
+}
+
+/// A value that names something (`'user'`, `nickname`) rather than keys it.
+fn word_like(value: &str) -> bool {
+    let v = value.trim();
+    (1..=24).contains(&v.len())
+        && v.starts_with(|c: char| c.is_ascii_alphabetic())
+        && v.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_.:-".contains(c))
+        && !v.chars().any(|c| c.is_ascii_digit())
+}
+
+/// What a variable was found to be.
+struct Decision {
+    class: Class,
+    /// A `Literal`'s text is the template's value, filled in at the end.
+    source: Source,
+    why: String,
+    uncertain: Option<String>,
+    /// The catalog definition it follows.
+    catalog: Option<VarDef>,
+}
+
+impl Decision {
+    fn new(class: Class, source: Source, why: impl Into<String>) -> Self {
+        Decision {
+            class,
+            source,
+            why: why.into(),
+            uncertain: None,
+            catalog: None,
+        }
+    }
+
+    /// A value kept as the template writes it.
+    fn setting() -> Self {
+        Decision::new(
+            Class::Setting,
+            Source::Literal(String::new()),
+            "kept as written",
+        )
+    }
+
+    fn uncertain(mut self, why: impl Into<String>) -> Self {
+        self.uncertain = Some(why.into());
+        self
+    }
+}
+
+impl<'a> Context<'a> {
+    pub(crate) fn new(
+        vars: &'a [TemplateVar],
+        added: &'a [TemplateVar],
+        compose: Option<&'a ComposeReads>,
+    ) -> Self {
+        let active = vars
+            .iter()
+            .chain(added)
+            .filter(|v| !v.commented)
+            .map(|v| v.name.as_str())
+            .collect();
+        let present = vars.iter().chain(added).map(|v| v.name.as_str()).collect();
+        let minio = vars.iter().any(|o| {
+            o.name.to_ascii_uppercase().contains("MINIO")
+                || o.value.to_ascii_lowercase().contains("minio")
+        });
+        Context {
+            minio,
+            vars,
+            active,
+            present,
+            catalog: CatalogIndex::load(),
+            compose,
+        }
+    }
+
+    /// Whether `name` may be referred to from `v`: an active variable may
+    /// refer only to what the stack will have.
+    fn can_refer(&self, v: &TemplateVar, name: &str) -> bool {
+        name != v.name
+            && if v.commented {
+                self.present.contains(name)
+            } else {
+                self.active.contains(name)
+            }
+    }
+
+    /// The value to judge: the template's, or for an empty one, the
+    /// default a compose file gives it (`${DATABASE_URL:-postgresql://...}`).
+    fn effective_value(&self, v: &'a TemplateVar) -> (String, Option<String>) {
+        if v.value.is_empty() {
+            if let Some(read) = self
+                .compose
+                .and_then(|c| c.vars.get(&v.name))
+                .filter(|r| r.default.as_deref().is_some_and(|d| !d.is_empty()))
+            {
+                return (
+                    read.default.clone().unwrap_or_default(),
+                    Some(format!("the default in {} line {}", read.file, read.line)),
+                );
+            }
+        }
+        (v.value.clone(), None)
+    }
+
+    fn candidates(&self, v: &TemplateVar) -> Vec<Candidate<'a>> {
+        self.vars
+            .iter()
+            .filter(|o| self.can_refer(v, &o.name))
+            .map(|o| Candidate {
+                name: &o.name,
+                value: &o.value,
+            })
+            .collect()
+    }
+
+    /// Decides one variable.
+    pub(crate) fn classify(&self, v: &'a TemplateVar) -> Entry {
+        let d = self.decide(v);
+        let source = match d.source {
+            // A setting keeps the template's value exactly.
+            Source::Literal(_) => Source::Literal(v.value.clone()),
+            s => s,
+        };
+        Entry {
+            name: v.name.clone(),
+            line: (v.line > 0).then_some(v.line),
+            commented: v.commented,
+            class: d.class,
+            source,
+            why: d.why,
+            uncertain: d.uncertain,
+            catalog: d.catalog,
+        }
+    }
+
+    fn decide(&self, v: &'a TemplateVar) -> Decision {
+        if v.interpolates && super::interp::has_reference(&v.value) {
+            return self.interpolated(v);
+        }
+        if let Some(found) = self.no_password(v) {
+            return found;
+        }
+        if let Some(found) = self.by_catalog(v, false) {
+            return found;
+        }
+        if let Some(found) = self.alias(v) {
+            return found;
+        }
+        let (value, value_from) = self.effective_value(v);
+        if let Some(found) = self.by_value(v, &value, value_from.as_deref()) {
+            return found;
+        }
+        if let Some(why) = names::external(&v.name, &value) {
+            let d = Decision::new(
+                Class::External,
+                Source::External,
+                format!("{why}, from the name"),
+            );
+            return match self.bundled_store(v) {
+                Some(u) => d.uncertain(u),
+                None => d,
+            };
+        }
+        if let Some(found) = self.vapid_public(v) {
+            return found;
+        }
+        if let Some(found) = self.secret(v) {
+            return found;
+        }
+        if let Some(found) = self.by_catalog(v, true) {
+            return found;
+        }
+        Decision::setting()
+    }
+
+    /// A value built with `${OTHER}`: a template of the manifest when
+    /// every reference is a variable the stack has.
+    fn interpolated(&self, v: &TemplateVar) -> Decision {
+        let Some(text) = super::interp::to_manifest_template(&v.value) else {
+            return Decision::setting().uncertain(
+                "a `${VAR:-default}` a manifest template cannot express: kept as written",
+            );
+        };
+        let inferred = Escape::infer(&text);
+        // A URL with credentials percent-encodes what it interpolates; a
+        // host or path (`http://${APP_DOMAIN}`) is inserted as is.
+        let escape = if inferred == Escape::Url && !text.contains('@') {
+            Escape::None
+        } else {
+            inferred
+        };
+        let template = Template::parse(&text, escape).expect("built from parsed pieces");
+        if let Some(missing) = template.references().find(|r| !self.can_refer(v, r)) {
+            return Decision::setting().uncertain(format!(
+                "refers to {missing}, which the template does not set: kept as written"
+            ));
+        }
+        let inputs: Vec<&str> = template.references().collect();
+        let why = format!(
+            "template of {}, from the `${{...}}` on line {}",
+            inputs.join(", "),
+            v.line
+        );
+        Decision::new(Class::Derived, Source::Template(template), why)
+    }
+
+    /// The catalog's definition, when it can stand in this template; a URL
+    /// only after the template's own (`late`).
+    fn by_catalog(&self, v: &TemplateVar, late: bool) -> Option<Decision> {
+        let (component, def) = self.catalog.find(&v.name, &self.present)?;
+        // A catalog URL assumes its own host names: the template's URL, or
+        // one built from its own variables, comes first.
+        let url = matches!(def.source, Source::Template(_));
+        if url != late {
+            return None;
+        }
+        let why = format!("from the catalog ({component})");
+        let d = match &def.source {
+            Source::Generate(kind) => Decision::new(
+                Class::Secret,
+                def.source.clone(),
+                format!("{}, {why}", describe(kind)),
+            ),
+            Source::External => Decision::new(Class::External, Source::External, why),
+            s @ (Source::Derive { .. } | Source::SameAs(_) | Source::Template(_))
+                if s.inputs().iter().all(|i| self.can_refer(v, i)) =>
+            {
+                // A URL the template spells with its own host keeps its own shape.
+                if url && !v.value.is_empty() {
+                    return None;
+                }
+                let why = format!("computed from {}, {why}", s.inputs().join(", "));
+                let d = Decision::new(Class::Derived, s.clone(), why);
+                if url {
+                    d.uncertain("empty in the template: the catalog's URL, whose host may not be this stack's")
+                } else {
+                    d
+                }
+            }
+            _ => return None,
+        };
+        Some(Decision {
+            catalog: Some(def.clone()),
+            ..d
+        })
+    }
+
+    /// `same_as` only where something proves the consumer needs one value:
+    /// the template's words ("Should be the same as WEBAPP_URL"), a compose
+    /// file passing one variable as the other, or the name (`PGRST_JWT_SECRET`
+    /// for `JWT_SECRET`). Equal placeholders prove nothing.
+    fn alias(&self, v: &TemplateVar) -> Option<Decision> {
+        let names = self
+            .vars
+            .iter()
+            .map(|o| o.name.as_str())
+            .filter(|n| self.can_refer(v, n));
+        for c in v.comments.iter().filter(|c| c.direct) {
+            if let Some(other) = hints::same_as(&c.text, names.clone()) {
+                return Some(same_as(
+                    other,
+                    format!("from \"same as\" on line {}", c.line),
+                ));
+            }
+        }
+        if let Some((_, other, read)) = self
+            .compose
+            .into_iter()
+            .flat_map(|c| &c.passes)
+            .find(|(key, other, _)| *key == v.name && self.can_refer(v, other))
+        {
+            let why = format!(
+                "{} line {} passes ${{{other}}} as {}",
+                read.file, read.line, v.name
+            );
+            return Some(same_as(other.clone(), why));
+        }
+        // Cheap tests first: this runs for every pair of variables.
+        let other = self
+            .vars
+            .iter()
+            .filter(|o| {
+                !v.value.is_empty()
+                    && v.value == o.value
+                    && o.name.contains('_')
+                    && v.name.len() > o.name.len()
+                    && v.name.ends_with(o.name.as_str())
+                    && v.name.as_bytes()[v.name.len() - o.name.len() - 1] == b'_'
+            })
+            .find(|o| self.can_refer(v, &o.name) && names::secret_role(&o.name).is_some())?;
+        let why = format!(
+            "from the name ({} is {} for another service)",
+            v.name, other.name
+        );
+        Some(same_as(other.name.clone(), why))
+    }
+
+    /// What the value itself shows: a URL holding another variable's value,
+    /// a signed token, or (empty) a connection URL the template's
+    /// variables make.
+    fn by_value(&self, v: &TemplateVar, value: &str, value_from: Option<&str>) -> Option<Decision> {
+        // Only a URL, or an empty value that may be one, is matched against
+        // the other variables.
+        let url_name = || {
+            let upper = v.name.to_ascii_uppercase();
+            upper.contains("URL") || upper.contains("URI")
+        };
+        if !(value.contains("://") || (value.is_empty() && url_name())) {
+            return self.signed_token(v, value);
+        }
+        let candidates = self.candidates(v);
+        let from = value_from.map_or_else(String::new, |f| format!(" ({f})"));
+        match url::analyse(value, &candidates) {
+            Verdict::Template {
+                template,
+                password_of,
+            } => {
+                let t = Template::parse(&template, Escape::Url).expect("built from parsed pieces");
+                let why = format!("URL template, from {password_of}'s value as its password{from}");
+                return Some(Decision::new(Class::Derived, Source::Template(t), why));
+            }
+            Verdict::OwnPassword => {
+                return Some(Decision::setting().uncertain(
+                    "a URL with a password no variable holds: keep it equal to the database's, or write it as a template",
+                ));
+            }
+            Verdict::Plain => {}
+        }
+        if value.is_empty() {
+            if let Some(t) = url::guess(&v.name, &candidates) {
+                let template = Template::parse(&t, Escape::Url).expect("built from names");
+                return Some(
+                    Decision::new(
+                        Class::Derived,
+                        Source::Template(template),
+                        "URL template, from the template's database variables",
+                    )
+                    .uncertain("empty in the template: guessed from its database variables; compare it with the compose file's default"),
+                );
+            }
+        }
+        self.signed_token(v, value)
+    }
+
+    /// A JWT sample (`eyJ...`) under a key's name, with a JWT secret in the
+    /// template: a token to sign with it, with the sample's claims.
+    fn signed_token(&self, v: &TemplateVar, value: &str) -> Option<Decision> {
+        let mut parts = value.split('.');
+        let (Some(head), Some(payload), Some(_), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            return None;
+        };
+        if !head.starts_with("eyJ") {
+            return None;
+        }
+        let claims: Map<String, Value> =
+            serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).ok()?).ok()?;
+        let secret = self
+            .vars
+            .iter()
+            .filter(|o| self.can_refer(v, &o.name))
+            .find(|o| o.name == "JWT_SECRET" || o.name.ends_with("_JWT_SECRET"))?;
+        let expires_in = match (claims.get("iat"), claims.get("exp")) {
+            (Some(i), Some(e)) => e.as_u64()?.checked_sub(i.as_u64()?),
+            _ => None,
+        };
+        let mut kept: Map<String, Value> = claims
+            .into_iter()
+            .filter(|(k, _)| k != "iat" && k != "exp")
+            .collect();
+        // The sample's issuer marks it as a demo (`supabase-demo`), which
+        // `check` reports as a published token.
+        if let Some(Value::String(iss)) = kept.get_mut("iss") {
+            if let Some(real) = iss.strip_suffix("-demo") {
+                *iss = real.to_owned();
+            }
+        }
+        let why = format!(
+            "HS256 token signed with {}, from the claims of the sample on line {}",
+            secret.name, v.line
+        );
+        let source = Source::Derive {
+            derivation: Derivation::SignedJwt {
+                claims: kept,
+                expires_in,
+            },
+            from: secret.name.clone(),
+        };
+        Some(Decision::new(Class::Derived, source, why))
+    }
+
+    /// With a MinIO in the template, an S3 key may be the bundled store's
+    /// root credential rather than a third party's.
+    fn bundled_store(&self, v: &TemplateVar) -> Option<String> {
+        let upper = v.name.to_ascii_uppercase();
+        let storage = ["AWS_", "S3_"].iter().any(|p| upper.contains(p));
+        (storage && self.minio && upper.contains("KEY")).then(|| {
+            "the template has a MinIO: if this is its root credential, make it a secret".to_owned()
+        })
+    }
+
+    fn vapid_public(&self, v: &TemplateVar) -> Option<Decision> {
+        let upper = v.name.to_ascii_uppercase();
+        if !(upper.contains("VAPID") && upper.contains("PUBLIC")) {
+            return None;
+        }
+        let private = self.vars.iter().find(|o| {
+            let u = o.name.to_ascii_uppercase();
+            u.contains("VAPID") && u.contains("PRIVATE") && self.can_refer(v, &o.name)
+        })?;
+        let source = Source::Derive {
+            derivation: Derivation::VapidPublicKey,
+            from: private.name.clone(),
+        };
+        let why = format!("public half of {}, from the name", private.name);
+        Some(Decision::new(Class::Derived, source, why))
+    }
+
+    /// `REDIS_PASSWORD=null`: Laravel's (and others') way of saying the
+    /// service has none. Generating one would make the client send a
+    /// password the server refuses.
+    fn no_password(&self, v: &TemplateVar) -> Option<Decision> {
+        let value = v.value.trim();
+        let nothing = matches!(value.to_ascii_lowercase().as_str(), "null" | "none" | "nil");
+        (nothing && names::secret_role(&v.name).is_some()).then(|| {
+            Decision::setting().uncertain(format!(
+                "`{value}` usually means none: kept as written; make it a secret if the service has one"
+            ))
+        })
+    }
+
+    /// A secret: by its name, or by a generator written right above it.
+    fn secret(&self, v: &TemplateVar) -> Option<Decision> {
+        let role = names::secret_role(&v.name);
+        let direct = v
+            .comments
+            .iter()
+            .filter(|c| c.direct)
+            .any(|c| hints::read(&c.text).generator.is_some());
+        if role.is_none() && !direct {
+            return None;
+        }
+        let value = v.value.trim();
+        let placeholder = value.is_empty() || looks_like_placeholder(&v.name, value);
+        if role == Some(SecretRole::Key) && !direct && !placeholder && word_like(value) {
+            return Some(
+                Decision::setting()
+                    .uncertain("a key's name, but its value names something: kept as written"),
+            );
+        }
+        let (kind, why) = self.secret_kind(v, role, placeholder);
+        Some(Decision::new(Class::Secret, Source::Generate(kind), why))
+    }
+
+    /// The kind of a secret, in order: a generator the comments name, a
+    /// length or alphabet they state, a length the placeholder states, the
+    /// shape of a real-looking sample, the name.
+    fn secret_kind(
+        &self,
+        v: &TemplateVar,
+        role: Option<SecretRole>,
+        placeholder: bool,
+    ) -> (Kind, String) {
+        let vapid_ok = |k: &Kind| {
+            *k != Kind::VapidPrivateKey || v.name.to_ascii_uppercase().contains("PRIVATE")
+        };
+        let comments = || v.comments.iter().filter(|c| c.direct || role.is_some());
+        for c in comments() {
+            if let Some((kind, shown)) = hints::read(&c.text).generator.filter(|(k, _)| vapid_ok(k))
+            {
+                return (
+                    kind.clone(),
+                    format!("{}, from \"{shown}\" on line {}", describe(&kind), c.line),
+                );
+            }
+        }
+        let mut alphanumeric = None;
+        for c in comments() {
+            let stated = hints::read(&c.text);
+            if let Some((len, shown)) = stated.length {
+                let kind = hints::kind_for_length(len);
+                return (
+                    kind.clone(),
+                    format!("{}, from \"{shown}\" on line {}", describe(&kind), c.line),
+                );
+            }
+            if let Some(a) = stated.alphanumeric {
+                alphanumeric.get_or_insert((a, c.line));
+            }
+        }
+        if let Some((len, shown)) = hints::read(&v.value).length.filter(|_| placeholder) {
+            let kind = hints::kind_for_length(len);
+            let what = if matches!(len, Length::AtLeast(_)) {
+                "the placeholder's minimum"
+            } else {
+                "the placeholder"
+            };
+            return (
+                kind.clone(),
+                format!(
+                    "{}, from \"{shown}\" in {what} on line {}",
+                    describe(&kind),
+                    v.line
+                ),
+            );
+        }
+        if let Some((a, line)) = alphanumeric {
+            let kind = Kind::Password {
+                length: 32,
+                alphabet: Alphabet::Alphanumeric,
+            };
+            return (
+                kind.clone(),
+                format!("{}, from \"{a}\" on line {line}", describe(&kind)),
+            );
+        }
+        // A published sample (Infisical's) is no value to keep, but its
+        // shape still shows the format.
+        if !placeholder_text(&v.name, &v.value) && v.value.len() >= 16 {
+            if let Some(kind) = infer(&v.name, &v.value) {
+                let kind = match kind {
+                    Kind::Password { length, .. }
+                        if v.value
+                            .bytes()
+                            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()) =>
+                    {
+                        Kind::Password {
+                            length,
+                            alphabet: Alphabet::LowerAlphanumeric,
+                        }
+                    }
+                    k => k,
+                };
+                return (
+                    kind.clone(),
+                    format!(
+                        "{}, from the shape of the sample value on line {}",
+                        describe(&kind),
+                        v.line
+                    ),
+                );
+            }
+        }
+        let (kind, rule) = match role {
+            Some(SecretRole::Password) => (
+                Kind::Password {
+                    length: 32,
+                    alphabet: Alphabet::Alphanumeric,
+                },
+                "*_PASSWORD: letters and digits fit a URL unencoded",
+            ),
+            Some(SecretRole::Salt) => (
+                Kind::Password {
+                    length: 32,
+                    alphabet: Alphabet::Alphanumeric,
+                },
+                "*_SALT",
+            ),
+            Some(SecretRole::KeyBase) => (
+                Kind::Hex { bytes: 64 },
+                "SECRET_KEY_BASE: 128 characters, as `rails secret`",
+            ),
+            Some(SecretRole::Key) | None => (Kind::Hex { bytes: 32 }, "*_SECRET, *_KEY, *_TOKEN"),
+        };
+        (
+            kind.clone(),
+            format!("{}, from the name ({rule})", describe(&kind)),
+        )
+    }
+}
+
+fn same_as(other: String, why: String) -> Decision {
+    let why = format!("same value as {other}, {why}");
+    Decision::new(Class::Derived, Source::SameAs(other), why)
+}

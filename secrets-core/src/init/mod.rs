@@ -1,0 +1,304 @@
+//! `secrets init`: a manifest from the env template a stack already ships
+//! (`.env.example`), and the `.env` laid out like that template.
+//!
+//! Every variable of the template, active or only shown in a comment
+//! (`# NAME=value`), is one of:
+//! - a **secret**, generated: its kind from the catalog, else a format the
+//!   template states in a comment (`openssl rand -hex 32`, "must be 32
+//!   characters", "use only A-Za-z0-9"), else its name (`*_PASSWORD`,
+//!   `*_SECRET`, `*_KEY`, `*_TOKEN`, `*_SALT`, `SECRET_KEY_BASE`) and the
+//!   shape of its placeholder or sample;
+//! - **derived**: a template (`${OTHER}` in the value, or another
+//!   variable's value as the password of a URL), a signed token, a public
+//!   key, or `same_as` where the consumer needs one value (the template's
+//!   words, a compose file or the name say so: equal placeholders do not);
+//! - **external**: a third party's credential or the operator's identity
+//!   (SMTP, OAuth, cloud keys, Stripe, OpenAI, a Sentry DSN, an admin
+//!   e-mail), left for the operator;
+//! - a **setting**: the template's value, kept byte for byte.
+//!
+//! Each entry of the manifest says why; what rests on a guess is listed as
+//! uncertain.
+
+mod classify;
+mod compose;
+mod hints;
+mod interp;
+mod layout;
+mod names;
+mod render;
+mod scan;
+mod url;
+
+use std::path::{Path, PathBuf};
+
+pub use compose::ComposeInput;
+pub use layout::{lay_out, LaidOut, LayoutError};
+
+use crate::manifest::{Source, VarDef};
+use crate::safe_fs::{limits, read_named, FsError};
+
+/// What a variable is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Class {
+    /// Generated.
+    Secret,
+    /// Computed from other variables.
+    Derived,
+    /// Supplied by the operator.
+    External,
+    /// Kept as the template writes it.
+    Setting,
+}
+
+impl Class {
+    /// The lowercase name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Class::Secret => "secret",
+            Class::Derived => "derived",
+            Class::External => "external",
+            Class::Setting => "setting",
+        }
+    }
+}
+
+/// One variable of the template, as the manifest describes it.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    /// The variable.
+    pub name: String,
+    /// Its line in the template; `None` for one only a compose file reads.
+    pub line: Option<usize>,
+    /// Only shown in a comment of the template (`# NAME=value`): described
+    /// in the manifest as a comment, not managed.
+    pub commented: bool,
+    /// What it is.
+    pub class: Class,
+    /// Where its value comes from (a setting's `Literal` is the template's
+    /// value).
+    pub source: Source,
+    /// Why, in a few words.
+    pub why: String,
+    /// What rests on a guess, when something does.
+    pub uncertain: Option<String>,
+    /// The catalog definition it follows (its description, rotation period...).
+    pub(crate) catalog: Option<VarDef>,
+}
+
+/// A variable a compose file reads and the template lacks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Added {
+    /// The variable.
+    pub name: String,
+    /// The compose file and line that read it.
+    pub file: String,
+    /// 1-based line.
+    pub line: usize,
+}
+
+/// What `init` found.
+#[derive(Debug)]
+pub struct Inferred {
+    /// The manifest's text.
+    pub manifest: String,
+    /// Every variable, in template order; those only compose files read last.
+    pub entries: Vec<Entry>,
+    /// Variables compose files read that the template lacks (in `entries` too).
+    pub added: Vec<Added>,
+    /// Active template variables that no compose service reads (only with
+    /// compose files, and none reading the template whole by `env_file:`).
+    pub unread: Vec<String>,
+}
+
+/// How many of each class, counting only the variables the manifest manages.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Summary {
+    /// Generated.
+    pub secrets: usize,
+    /// Computed.
+    pub derived: usize,
+    /// The operator's.
+    pub external: usize,
+    /// Kept as written.
+    pub settings: usize,
+    /// Only in comments of the template, described but not managed.
+    pub commented: usize,
+    /// Resting on a guess (commented ones included).
+    pub uncertain: usize,
+}
+
+impl Inferred {
+    /// The counts for the closing line.
+    pub fn summary(&self) -> Summary {
+        let mut s = Summary::default();
+        for e in &self.entries {
+            if e.uncertain.is_some() {
+                s.uncertain += 1;
+            }
+            if e.commented {
+                s.commented += 1;
+                continue;
+            }
+            match e.class {
+                Class::Secret => s.secrets += 1,
+                Class::Derived => s.derived += 1,
+                Class::External => s.external += 1,
+                Class::Setting => s.settings += 1,
+            }
+        }
+        s
+    }
+}
+
+/// A template or compose file that cannot be used. One line, with the
+/// place; never a value.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum InitError {
+    /// Not what Docker Compose reads (an unterminated quote, invalid UTF-8).
+    #[error("{file}:{line}:{col}: {message}")]
+    Syntax {
+        /// The template.
+        file: String,
+        /// 1-based line.
+        line: usize,
+        /// 1-based column.
+        col: usize,
+        /// What is wrong.
+        message: String,
+    },
+    /// A key assigned twice.
+    #[error("{file}:{line}: {message}")]
+    Duplicate {
+        /// The template.
+        file: String,
+        /// The line of the second assignment.
+        line: usize,
+        /// What is wrong.
+        message: String,
+    },
+    /// A file could not be read.
+    #[error("{0}")]
+    Read(#[from] FsError),
+    /// The template `write --template` reads is controlled by another user.
+    #[error("{0} (the template decides what the .env holds besides its secrets, so it must be controlled by root or you alone)")]
+    Untrusted(FsError),
+    /// A file does not exist.
+    #[error("{}: no such file", .0.display())]
+    Missing(PathBuf),
+    /// A compose file is not UTF-8.
+    #[error("{}: not valid UTF-8", .0.display())]
+    NotText(PathBuf),
+}
+
+/// Reads a template (a regular file within the `.env` size limit).
+pub fn read_template(path: &Path) -> Result<zeroize::Zeroizing<Vec<u8>>, InitError> {
+    read_named(path, limits::ENV)?.ok_or_else(|| InitError::Missing(path.to_owned()))
+}
+
+/// Reads the template `write --template` lays a `.env` out from. Its
+/// settings and comments go into the file as they are, so it is read as
+/// the manifest is ([`crate::safe_fs::read_trusted`]).
+pub fn read_trusted_template(path: &Path) -> Result<zeroize::Zeroizing<Vec<u8>>, InitError> {
+    crate::safe_fs::read_trusted(path, limits::ENV)
+        .map_err(InitError::Untrusted)?
+        .ok_or_else(|| InitError::Missing(path.to_owned()))
+}
+
+/// `init` on files: the template at `from`, and compose files.
+pub fn infer_files(
+    from: &Path,
+    compose: &[PathBuf],
+    name: Option<&str>,
+) -> Result<Inferred, InitError> {
+    let template = read_template(from)?;
+    let mut texts = Vec::new();
+    for path in compose {
+        let bytes =
+            read_named(path, limits::COMPOSE)?.ok_or_else(|| InitError::Missing(path.clone()))?;
+        let text =
+            String::from_utf8(bytes.to_vec()).map_err(|_| InitError::NotText(path.clone()))?;
+        texts.push((path.display().to_string(), text));
+    }
+    let inputs: Vec<ComposeInput<'_>> = texts
+        .iter()
+        .map(|(name, text)| ComposeInput { name, text })
+        .collect();
+    let stack_name = name.map(str::to_owned).or_else(|| {
+        std::fs::canonicalize(from)
+            .ok()?
+            .parent()?
+            .file_name()?
+            .to_str()
+            .map(str::to_owned)
+    });
+    infer(
+        &from.display().to_string(),
+        &template,
+        &inputs,
+        stack_name.as_deref(),
+    )
+}
+
+/// `init`: the manifest describing the template `bytes` (named `file` in
+/// messages), with what `compose` files read.
+pub fn infer(
+    file: &str,
+    bytes: &[u8],
+    compose: &[ComposeInput<'_>],
+    stack_name: Option<&str>,
+) -> Result<Inferred, InitError> {
+    let (_, vars) = scan::scan(file, bytes)?;
+    let reads = (!compose.is_empty()).then(|| compose::read(compose, file));
+    let mut added = Vec::new();
+    let mut added_vars = Vec::new();
+    if let Some(r) = &reads {
+        for (name, read) in &r.vars {
+            if vars.iter().any(|v| v.name == *name) {
+                continue;
+            }
+            added.push(Added {
+                name: name.clone(),
+                file: read.file.clone(),
+                line: read.line,
+            });
+            added_vars.push(scan::TemplateVar {
+                name: name.clone(),
+                value: read.default.clone().unwrap_or_default(),
+                interpolates: true,
+                line: 0,
+                commented: false,
+                comments: Vec::new(),
+            });
+        }
+    }
+    let unread = match &reads {
+        Some(r) if r.env_file.is_none() => vars
+            .iter()
+            .filter(|v| !v.commented && !r.vars.contains_key(&v.name))
+            .map(|v| v.name.clone())
+            .collect(),
+        _ => Vec::new(),
+    };
+    let cx = classify::Context::new(&vars, &added_vars, reads.as_ref());
+    let mut entries: Vec<Entry> = vars
+        .iter()
+        .chain(&added_vars)
+        .map(|v| cx.classify(v))
+        .collect();
+    for (e, a) in entries.iter_mut().skip(vars.len()).zip(&added) {
+        e.why = format!("{} (read by {} line {})", e.why, a.file, a.line);
+    }
+    let manifest = render::manifest(file, stack_name, &entries);
+    Ok(Inferred {
+        manifest,
+        entries,
+        added,
+        unread,
+    })
+}
+
+#[cfg(test)]
+mod tests;

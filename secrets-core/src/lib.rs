@@ -24,6 +24,7 @@
 pub mod audit;
 pub mod check;
 mod child;
+mod compose_text;
 pub mod crypt;
 pub mod envfile;
 pub mod export;

@@ -199,7 +199,7 @@ fn check_rule(rule: &str, name: &str, values: &BTreeMap<String, String>) -> Resu
             Err(_) => false,
         },
         "vapid-public" => {
-            secrets_core::generate::vapid::public_key(&values[arg]).as_deref() == Some(v.as_str())
+            secrets_core::generate::vapid::public_key(&values[arg]).as_deref() == Ok(v.as_str())
         }
         other => panic!("unknown rule {other}"),
     };

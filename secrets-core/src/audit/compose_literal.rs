@@ -3,8 +3,8 @@
 
 use std::path::Path;
 
-use super::compose::entries_under;
 use crate::check::{is_secret_name, Finding, Rule, Severity};
+use crate::compose_text::entries_under;
 
 pub static RULE: Rule = Rule {
     id: "SA010",

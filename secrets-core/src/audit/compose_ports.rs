@@ -3,8 +3,8 @@
 
 use std::path::Path;
 
-use super::compose::entries_under;
 use crate::check::{Finding, Rule, Severity};
+use crate::compose_text::entries_under;
 
 pub static RULE: Rule = Rule {
     id: "SA011",
@@ -60,7 +60,7 @@ pub fn run(compose: &Path, text: &str, out: &mut Vec<Finding>) {
     let mut i = 0;
     while i < items.len() {
         let item = &items[i];
-        let field = |it: &super::compose::Item| {
+        let field = |it: &crate::compose_text::Item| {
             it.text
                 .split_once(':')
                 .filter(|(k, _)| {

@@ -3,7 +3,6 @@
 //! and out of Docker images, and that compose files and Dockerfiles do not
 //! hold secrets themselves. One file per rule; findings never hold a value.
 
-pub(crate) mod compose;
 mod compose_literal;
 mod compose_ports;
 mod directory_mode;

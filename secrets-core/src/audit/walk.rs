@@ -418,7 +418,7 @@ impl Tree {
             let dir = compose.parent().unwrap_or(Path::new("."));
             let cwd = std::env::current_dir().unwrap_or_default();
             let root = normalize(&cwd.join(&self.root));
-            for (line, named) in super::compose::referenced_files(&text) {
+            for (line, named) in crate::compose_text::referenced_files(&text) {
                 let joined = normalize(&cwd.join(dir).join(&named));
                 let rel = match joined.strip_prefix(&root) {
                     Ok(rel) if !rel.starts_with("..") => rel.to_owned(),

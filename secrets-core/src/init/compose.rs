@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use super::interp::{pieces, Piece};
-use crate::audit::compose::{entries_under, strip_comment, unquote};
+use crate::compose_text::{entries_under, strip_comment, unquote};
 
 /// A compose file given with `--compose`.
 #[derive(Debug, Clone, Copy)]

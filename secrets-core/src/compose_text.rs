@@ -1,9 +1,7 @@
-//! A line-oriented reading of compose files, enough for the audit: the
-//! entries under `environment:`, `ports:`, `env_file:` and top-level
+//! A line-oriented reading of compose files, enough for the audit and for
+//! `init`: the entries under `environment:`, `ports:`, `env_file:` and top-level
 //! `secrets:` `file:`, each with its line. Block style and flow lists
 //! (`[a, b]`) are understood; anchors and merges are not followed.
-
-use std::path::PathBuf;
 
 /// One scalar entry under a key, with its line.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -108,7 +106,8 @@ pub fn entries_under(text: &str, key: &str) -> Vec<Item> {
 /// Files a compose file names with `env_file:` and in `secrets:` `file:`,
 /// as written (relative to the compose file's directory, or absolute), with
 /// their lines.
-pub fn referenced_files(text: &str) -> Vec<(usize, PathBuf)> {
+#[cfg(feature = "audit")]
+pub fn referenced_files(text: &str) -> Vec<(usize, std::path::PathBuf)> {
     let mut out = Vec::new();
     for item in entries_under(text, "env_file") {
         // Long syntax: `path: ./x.env` lines.
@@ -117,11 +116,11 @@ pub fn referenced_files(text: &str) -> Vec<(usize, PathBuf)> {
             .strip_prefix("path:")
             .map_or(item.text.as_str(), |p| unquote(p));
         if !path.contains(':') || item.text.starts_with("path:") {
-            out.push((item.line, PathBuf::from(path)));
+            out.push((item.line, std::path::PathBuf::from(path)));
         }
     }
     for item in entries_under(text, "file") {
-        out.push((item.line, PathBuf::from(&item.text)));
+        out.push((item.line, std::path::PathBuf::from(&item.text)));
     }
     out.sort();
     out.dedup_by(|a, b| a.1 == b.1);

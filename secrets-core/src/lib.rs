@@ -40,6 +40,7 @@ pub mod secure_file;
 pub mod stack;
 mod strength;
 pub mod suggest;
+pub mod write_env;
 
 pub use secret::SecretValue;
 

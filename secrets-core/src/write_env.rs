@@ -1,0 +1,436 @@
+//! Writing or completing a `.env` from a manifest, in one call: what
+//! `secrets write` does, for any deploy tool.
+//!
+//! The file is read, computed and replaced under the lock of a
+//! [`SecureFile`], so the directory rules, the mode and the owner are those
+//! of the secure writer; nothing is written when anything fails.
+//!
+//! ```
+//! use std::os::unix::fs::DirBuilderExt;
+//! use secrets_core::generate::os_rng;
+//! use secrets_core::manifest::ManifestFile;
+//! use secrets_core::secure_file::{SecureFile, WriteOptions};
+//! use secrets_core::stack::Stack;
+//! use secrets_core::write_env::{write_env, Content, WriteRequest};
+//!
+//! let dir = std::env::temp_dir().join(format!("write-env-doc-{}", std::process::id()));
+//! std::fs::DirBuilder::new().mode(0o700).create(&dir)?;
+//! let stack = Stack::from_manifest(ManifestFile::parse(
+//!     "secrets.toml",
+//!     "[stack]\ninclude = [\"postgres\"]\n",
+//! )?)?;
+//! let request = || WriteRequest::new(Some(&stack), Content::Manifest);
+//!
+//! let open = || SecureFile::open(dir.join(".env"), WriteOptions::default());
+//! let first = write_env(open()?, request(), &mut os_rng())?;
+//! assert!(first.wrote && first.added.contains(&"POSTGRES_PASSWORD".to_owned()));
+//! // Idempotent: a second run keeps every value.
+//! let second = write_env(open()?, request(), &mut os_rng())?;
+//! assert!(!second.wrote && second.added.is_empty());
+//! # std::fs::remove_dir_all(&dir)?;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+use rand::{CryptoRng, Rng};
+
+use crate::check::{is_placeholder, published_default};
+use crate::envfile::render::{append_vars, new_document, Disagreement};
+use crate::envfile::{is_dotenvx_encrypted, Document, ParseError};
+use crate::init::{lay_out, LayoutError};
+use crate::manifest::{Source, VarDef};
+use crate::secure_file::{Change, SecureFile, WriteError};
+use crate::stack::{Existing, ResolveError, Stack};
+use crate::SecretValue;
+
+/// Where the file's content comes from.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Content {
+    /// The manifest alone: a new file is generated, an existing one
+    /// completed (existing bytes kept).
+    Manifest,
+    /// A new file laid out like this template (its comments, order and
+    /// settings); an existing file is completed as with `Manifest`.
+    Template {
+        /// The template's name, for messages.
+        name: String,
+        /// Its bytes (read as safely as a manifest: its settings go into
+        /// the file as they are).
+        bytes: zeroize::Zeroizing<Vec<u8>>,
+    },
+    /// A whole document (say, decrypted from `.env.age`): it replaces the
+    /// file, completed by the manifest when there is one; what it lacks
+    /// keeps the file's current value rather than a new one.
+    Document(Document),
+}
+
+/// What to write.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct WriteRequest<'a> {
+    /// The manifest's stack; required unless the content is a document.
+    pub stack: Option<&'a Stack>,
+    /// The content.
+    pub content: Content,
+    /// Generate anew the generated variables that hold a placeholder or a
+    /// published default (only before a stack's first start).
+    pub replace_placeholders: bool,
+    /// Seconds since the epoch, for signed tokens and rotation stamps.
+    pub now: u64,
+}
+
+impl<'a> WriteRequest<'a> {
+    /// A request with placeholders refused and the clock's time.
+    pub fn new(stack: Option<&'a Stack>, content: Content) -> Self {
+        WriteRequest {
+            stack,
+            content,
+            replace_placeholders: false,
+            now: crate::unix_now(),
+        }
+    }
+
+    /// Generates anew placeholders and published defaults.
+    pub fn replacing_placeholders(mut self, replace: bool) -> Self {
+        self.replace_placeholders = replace;
+        self
+    }
+
+    /// Sets the time (seconds since the epoch).
+    pub fn at(mut self, now: u64) -> Self {
+        self.now = now;
+        self
+    }
+}
+
+/// What a write did. Names, never values.
+#[derive(Debug, Default)]
+#[non_exhaustive]
+pub struct WriteReport {
+    /// Whether new content was written (else only mode and owner enforced).
+    pub wrote: bool,
+    /// The changes to the file and its directory.
+    pub changes: Vec<Change>,
+    /// Variables added, computed or replaced, with how in parentheses.
+    pub added: Vec<String>,
+    /// External variables that still have no value.
+    pub unset: Vec<String>,
+    /// Values some readers will read differently.
+    pub disagreements: Vec<Disagreement>,
+    /// Template settings kept as written, though some readers read them
+    /// differently.
+    pub kept_disagreeing: Vec<Disagreement>,
+    /// External variables whose template example was removed.
+    pub cleared: Vec<String>,
+    /// For a document: variables it lacked, kept from the file or generated.
+    pub not_in_document: Vec<String>,
+    /// A template was given but the file existed: it was completed instead.
+    pub template_unused: bool,
+}
+
+/// A write that did not happen; the file is unchanged.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum WriteEnvError {
+    /// The file could not be opened, locked, read or replaced.
+    #[error(transparent)]
+    File(#[from] WriteError),
+    /// The existing file does not parse.
+    #[error("{path}:{error}")]
+    Parse {
+        /// The file.
+        path: String,
+        /// Where and why (in the message: not a `source()` too).
+        error: ParseError,
+    },
+    /// Generated variables hold placeholders or published defaults, which
+    /// protect nothing; see [`WriteRequest::replacing_placeholders`].
+    #[error("{path} holds values that protect nothing: {}", list(.keys))]
+    Placeholders {
+        /// The file.
+        path: String,
+        /// Each variable with why (`placeholder`, or the default's origin).
+        keys: Vec<(String, String)>,
+    },
+    /// A generated or recomputed variable is assigned more than once:
+    /// readers disagree on which copy is the secret.
+    #[error("{path}: {duplicate}; delete the stale copies and run again")]
+    Duplicate {
+        /// The file.
+        path: String,
+        /// The key and its lines.
+        duplicate: crate::envfile::Duplicate,
+    },
+    /// A value to compute from is dotenvx ciphertext.
+    #[error("{path}: {name} is computed from {input}, which is encrypted by dotenvx: decrypt the file first (`dotenvx decrypt -f FILE`)")]
+    EncryptedInput {
+        /// The file.
+        path: String,
+        /// The variable to compute.
+        name: String,
+        /// The encrypted input.
+        input: String,
+    },
+    /// The manifest's values could not be computed.
+    #[error(transparent)]
+    Resolve(#[from] ResolveError),
+    /// The template could not be laid out.
+    #[error(transparent)]
+    Template(#[from] LayoutError),
+    /// Only a document can be written without a manifest.
+    #[error("a manifest is needed to write {0}")]
+    NeedsManifest(String),
+}
+
+fn list(keys: &[(String, String)]) -> String {
+    let items: Vec<String> = keys.iter().map(|(k, why)| format!("{k} ({why})")).collect();
+    items.join(", ")
+}
+
+/// Writes or completes the file under its lock; see the module docs.
+pub fn write_env<R: Rng + CryptoRng + ?Sized>(
+    file: SecureFile,
+    request: WriteRequest<'_>,
+    rng: &mut R,
+) -> Result<WriteReport, WriteEnvError> {
+    let mut report = WriteReport {
+        changes: file.created_directory().into_iter().collect(),
+        ..WriteReport::default()
+    };
+    let locked = file.lock()?;
+    let path = locked.path().display().to_string();
+    let now = request.now;
+    let current = locked.read()?;
+    let stack = request.stack;
+    let needs_stack = || stack.ok_or_else(|| WriteEnvError::NeedsManifest(path.clone()));
+
+    let doc = match (request.content, current) {
+        (Content::Document(mut doc), current) => {
+            let target = current.as_deref().and_then(|c| Document::parse(c).ok());
+            if let Some(stack) = stack {
+                let done = complete(&mut doc, stack, target.as_ref(), &[], &path, rng, now)?;
+                report.not_in_document = done.added.clone();
+                report.disagreements = done.disagreements;
+                report.unset = done.unset;
+                report.added = done.added;
+            }
+            let changed = current.is_none_or(|c| c.as_slice() != doc.render().as_bytes());
+            if !changed {
+                report.added.clear();
+            }
+            changed.then_some(doc)
+        }
+        (Content::Template { name, bytes }, None) => {
+            let laid = lay_out(&name, &bytes, needs_stack()?, rng, now)?;
+            report.added = laid.generated;
+            report
+                .added
+                .extend(laid.computed.into_iter().map(|n| format!("{n} (computed)")));
+            report.added.extend(
+                laid.appended
+                    .into_iter()
+                    .map(|n| format!("{n} (not in the template)")),
+            );
+            report.kept_disagreeing = laid.kept_disagreeing;
+            report.cleared = laid.cleared;
+            report.disagreements = laid.disagreements;
+            report.unset = laid.unset;
+            Some(laid.doc)
+        }
+        (Content::Manifest, None) => {
+            let stack = needs_stack()?;
+            let resolved = stack.resolve(&Existing::new(), rng, now)?;
+            let (doc, disagreements) = new_document(stack, &resolved, now);
+            report.added = resolved.added;
+            report.unset = resolved.missing_external;
+            report.disagreements = disagreements;
+            Some(doc)
+        }
+        (content, Some(bytes)) => {
+            let stack = needs_stack()?;
+            report.template_unused = matches!(content, Content::Template { .. });
+            let mut doc = Document::parse(&bytes).map_err(|error| WriteEnvError::Parse {
+                path: path.clone(),
+                error,
+            })?;
+            let stale = placeholders(&doc, stack);
+            if !stale.is_empty() && !request.replace_placeholders {
+                return Err(WriteEnvError::Placeholders { path, keys: stale });
+            }
+            let replaced: Vec<&str> = stale.iter().map(|(n, _)| n.as_str()).collect();
+            let done = complete(&mut doc, stack, None, &replaced, &path, rng, now)?;
+            report.disagreements = done.disagreements;
+            report.unset = done.unset;
+            report.added = done.added;
+            (!report.added.is_empty()).then_some(doc)
+        }
+    };
+    report.wrote = doc.is_some();
+    match doc {
+        Some(doc) => report
+            .changes
+            .push(locked.replace(doc.render().as_bytes())?),
+        None => report.changes.extend(locked.enforce()?),
+    }
+    Ok(report)
+}
+
+/// Generated variables still holding a placeholder or a published default.
+fn placeholders(doc: &Document, stack: &Stack) -> Vec<(String, String)> {
+    stack
+        .vars()
+        .iter()
+        .filter(|v| matches!(v.source, Source::Generate(_)))
+        .filter_map(|v| {
+            let value = doc.get(&v.name)?.expose();
+            let why = if is_placeholder(value) {
+                "placeholder"
+            } else {
+                published_default(value)?
+            };
+            Some((v.name.clone(), why.to_owned()))
+        })
+        .collect()
+}
+
+/// Refuses a file whose generated keys are assigned twice (Compose reads
+/// the last copy, dotenvy the first: which one is the secret?), or whose
+/// values to compute from are dotenvx ciphertext.
+fn refuse_unsafe_edits(
+    doc: &Document,
+    stack: &Stack,
+    waiting: &[&str],
+    path: &str,
+) -> Result<(), WriteEnvError> {
+    for v in stack.vars() {
+        let edited = matches!(v.source, Source::Generate(_)) || waiting.contains(&v.name.as_str());
+        if let Some(duplicate) = doc.duplicate(&v.name).filter(|_| edited) {
+            return Err(WriteEnvError::Duplicate {
+                path: path.to_owned(),
+                duplicate,
+            });
+        }
+    }
+    for v in stack.vars() {
+        if !(waiting.contains(&v.name.as_str()) || doc.get(&v.name).is_none()) {
+            continue;
+        }
+        if let Some(input) = v
+            .source
+            .inputs()
+            .into_iter()
+            .find(|i| doc.get(i).is_some_and(|x| is_dotenvx_encrypted(x.expose())))
+        {
+            return Err(WriteEnvError::EncryptedInput {
+                path: path.to_owned(),
+                name: v.name.clone(),
+                input: input.to_owned(),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// What completing a document with the manifest did.
+#[derive(Default)]
+struct Completion {
+    disagreements: Vec<Disagreement>,
+    added: Vec<String>,
+    unset: Vec<String>,
+}
+
+fn is_derived(v: &&VarDef) -> bool {
+    matches!(
+        v.source,
+        Source::Template(_) | Source::SameAs(_) | Source::Derive { .. }
+    )
+}
+
+/// Completes `doc` with the manifest: derived values written empty (an
+/// input was not set yet) are computed when their inputs allow, and
+/// variables not in the file are appended (external ones empty, once, so
+/// the operator sees what to fill in). Existing bytes are kept. A variable
+/// not in `doc` takes its value from `fallback` when it is there.
+///
+/// `replaced` are generated variables whose placeholder is to be replaced:
+/// they are generated anew, and what is derived from them recomputed.
+fn complete<R: Rng + CryptoRng + ?Sized>(
+    doc: &mut Document,
+    stack: &Stack,
+    fallback: Option<&Document>,
+    replaced: &[&str],
+    path: &str,
+    rng: &mut R,
+    now: u64,
+) -> Result<Completion, WriteEnvError> {
+    let mut waiting: Vec<&str> = replaced.to_vec();
+    waiting.extend(
+        stack
+            .vars()
+            .iter()
+            .filter(is_derived)
+            .filter(|v| doc.get(&v.name).is_some_and(SecretValue::is_empty))
+            .map(|v| v.name.as_str()),
+    );
+    loop {
+        let more: Vec<&str> = stack
+            .vars()
+            .iter()
+            .filter(is_derived)
+            .filter(|v| !waiting.contains(&v.name.as_str()) && doc.get(&v.name).is_some())
+            .filter(|v| v.source.inputs().iter().any(|i| waiting.contains(i)))
+            .map(|v| v.name.as_str())
+            .collect();
+        if more.is_empty() {
+            break;
+        }
+        waiting.extend(more);
+    }
+    refuse_unsafe_edits(doc, stack, &waiting, path)?;
+    let existing: Existing = stack
+        .vars()
+        .iter()
+        .filter(|v| !waiting.contains(&v.name.as_str()))
+        .filter_map(|v| {
+            doc.get(&v.name)
+                .or_else(|| fallback.and_then(|f| f.get(&v.name)))
+                .map(|value| (v.name.clone(), value.clone()))
+        })
+        .collect();
+    let resolved = stack.resolve(&existing, rng, now)?;
+    let mut done = Completion::default();
+    for name in &waiting {
+        if let Some(value) = resolved.values.get(*name) {
+            let readers = doc.set(name, value);
+            if !readers.is_empty() {
+                done.disagreements.push(Disagreement {
+                    name: (*name).to_owned(),
+                    readers,
+                });
+            }
+            let how = if replaced.contains(name) {
+                "replaced placeholder"
+            } else {
+                "computed"
+            };
+            done.added.push(format!("{name} ({how})"));
+        }
+    }
+    let to_append: Vec<&str> = stack
+        .vars()
+        .iter()
+        .map(|v| v.name.as_str())
+        .filter(|n| doc.get(n).is_none())
+        .collect();
+    done.disagreements
+        .extend(append_vars(doc, stack, &resolved, &to_append, now));
+    done.added.extend(to_append.iter().map(|n| (*n).to_owned()));
+    done.unset = stack
+        .vars()
+        .iter()
+        .filter(|v| matches!(v.source, Source::External))
+        .filter(|v| doc.get(&v.name).is_none_or(SecretValue::is_empty))
+        .map(|v| v.name.clone())
+        .collect();
+    Ok(done)
+}

@@ -401,7 +401,7 @@ fn complete<R: Rng + CryptoRng + ?Sized>(
     let mut done = Completion::default();
     for name in &waiting {
         if let Some(value) = resolved.values.get(*name) {
-            let readers = doc.set(name, value);
+            let readers = doc.set_var(name, value);
             if !readers.is_empty() {
                 done.disagreements.push(Disagreement {
                     name: (*name).to_owned(),

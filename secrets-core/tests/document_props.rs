@@ -54,7 +54,7 @@ proptest! {
     fn written_values_read_back_identically(values in proptest::collection::vec("([ -~]|\n|\t|é|日){0,24}", 1..20)) {
         let mut doc = Document::new();
         for (i, v) in values.iter().enumerate() {
-            doc.push(&format!("K{i}"), &SecretValue::new(v.clone()));
+            doc.push(&format!("K{i}"), &SecretValue::new(v.clone())).unwrap();
         }
         let text = doc.render();
         // Our own reader (Docker Compose's rules) always agrees.

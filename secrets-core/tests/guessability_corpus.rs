@@ -201,7 +201,8 @@ fn key(i: usize) -> String {
 fn verdicts() -> (BTreeSet<String>, BTreeSet<String>) {
     let mut doc = Document::new();
     for (i, (value, _, _)) in CORPUS.iter().enumerate() {
-        doc.push(&key(i), &SecretValue::new((*value).to_owned()));
+        doc.push(&key(i), &SecretValue::new((*value).to_owned()))
+            .unwrap();
     }
     let path = std::path::Path::new(".env");
     let sc008 = check_env(&EnvContext {

@@ -393,7 +393,8 @@ fn clean_env(dir: &Path) -> Vec<u8> {
     doc.set(
         "OPENAI_API_KEY",
         &SecretValue::new("sk-proj-Zq8xT2mV9pL4rB7nK1wY6sD3fH0jG5cA".into()),
-    );
+    )
+    .unwrap();
     let bytes = doc.render().as_bytes().to_vec();
     fs::write(dir.join(".env"), &bytes).unwrap();
     bytes
@@ -428,7 +429,7 @@ fn check_rules_fire_on_one_case_and_not_on_the_clean_file() {
     };
     let set = |k: &str, v: &str| {
         let mut doc = Document::parse(&clean).unwrap();
-        doc.set(k, &SecretValue::new(v.into()));
+        doc.set(k, &SecretValue::new(v.into())).unwrap();
         doc.render().to_string()
     };
     let pw = get("POSTGRES_PASSWORD");
@@ -794,10 +795,12 @@ fn many_env_files_give_the_findings_of_one_at_a_time() {
         // Every third file holds a guessable password, every fifth a
         // placeholder.
         if i % 3 == 0 {
-            doc.set("POSTGRES_PASSWORD", &SecretValue::new("password123".into()));
+            doc.set("POSTGRES_PASSWORD", &SecretValue::new("password123".into()))
+                .unwrap();
         }
         if i % 5 == 0 {
-            doc.set("MINIO_ROOT_PASSWORD", &SecretValue::new("changeme".into()));
+            doc.set("MINIO_ROOT_PASSWORD", &SecretValue::new("changeme".into()))
+                .unwrap();
         }
         fs::write(dir.join(".env"), doc.render().as_bytes()).unwrap();
         fs::set_permissions(dir.join(".env"), fs::Permissions::from_mode(0o600)).unwrap();

@@ -38,7 +38,8 @@ fn corpus_edits_touch_only_the_edited_line() {
             continue;
         };
         let before = String::from_utf8(bytes).unwrap();
-        doc.set(&key, &SecretValue::new("replaced-value".into()));
+        doc.set(&key, &SecretValue::new("replaced-value".into()))
+            .unwrap();
         let after = doc.render();
         assert_eq!(
             doc.get(&key).unwrap().expose(),
@@ -89,7 +90,7 @@ fn python_dotenv_reads_random_written_values() {
             let mut expected = serde_json::Map::new();
             for (i, v) in values.iter().enumerate() {
                 let key = format!("K{i}");
-                doc.push(&key, &SecretValue::new(v.clone()));
+                doc.push(&key, &SecretValue::new(v.clone())).unwrap();
                 if !encode(v).disagreeing.contains(&Reader::PythonDotenv) {
                     expected.insert(key, v.clone().into());
                 }

@@ -91,9 +91,12 @@ fn setup(server: &Server, dir: &Path, extra_manifest: &str) -> (String, String) 
     )
     .unwrap();
     let mut doc = Document::new();
-    doc.push("PG_ADMIN_URL", &SecretValue::new(server.admin_url()));
-    doc.push("APP_A_PASSWORD", &SecretValue::new(a.clone()));
-    doc.push("APP_B_PASSWORD", &SecretValue::new(SPECIAL.into()));
+    doc.push("PG_ADMIN_URL", &SecretValue::new(server.admin_url()))
+        .unwrap();
+    doc.push("APP_A_PASSWORD", &SecretValue::new(a.clone()))
+        .unwrap();
+    doc.push("APP_B_PASSWORD", &SecretValue::new(SPECIAL.into()))
+        .unwrap();
     fs::write(dir.join(".env"), doc.render().as_bytes()).unwrap();
     use std::os::unix::fs::PermissionsExt;
     fs::set_permissions(dir.join(".env"), fs::Permissions::from_mode(0o600)).unwrap();
@@ -534,12 +537,15 @@ fn authority_case(server: &Server, dir: &Path, app_user_in_manifest: &str, env_a
     )
     .unwrap();
     let mut doc = Document::new();
-    doc.push("PG_ADMIN_URL", &SecretValue::new(server.admin_url()));
-    doc.push("APP_USER", &SecretValue::new(env_app_user.to_owned()));
+    doc.push("PG_ADMIN_URL", &SecretValue::new(server.admin_url()))
+        .unwrap();
+    doc.push("APP_USER", &SecretValue::new(env_app_user.to_owned()))
+        .unwrap();
     doc.push(
         "APP_PASSWORD",
         &SecretValue::new("LimitedInitial0123456789".to_owned()),
-    );
+    )
+    .unwrap();
     fs::write(dir.join(".env"), doc.render().as_bytes()).unwrap();
     use std::os::unix::fs::PermissionsExt;
     fs::set_permissions(dir.join(".env"), fs::Permissions::from_mode(0o600)).unwrap();

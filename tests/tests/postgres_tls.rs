@@ -117,8 +117,10 @@ template = "postgresql://app_a:${{APP_A_PASSWORD}}@127.0.0.1:{port}/postgres?ssl
     )
     .unwrap();
     let mut doc = Document::new();
-    doc.push("APP_A_PASSWORD", &SecretValue::new(A.into()));
-    doc.push("APP_B_PASSWORD", &SecretValue::new(B.into()));
+    doc.push("APP_A_PASSWORD", &SecretValue::new(A.into()))
+        .unwrap();
+    doc.push("APP_B_PASSWORD", &SecretValue::new(B.into()))
+        .unwrap();
     fs::write(dir.path().join(".env"), doc.render().as_bytes()).unwrap();
     use std::os::unix::fs::PermissionsExt;
     fs::set_permissions(dir.path().join(".env"), fs::Permissions::from_mode(0o600)).unwrap();
@@ -465,8 +467,10 @@ fn plaintext_to_a_remote_host_is_refused_before_connecting() {
     )
     .unwrap();
     let mut doc = Document::new();
-    doc.push("APP_A_PASSWORD", &SecretValue::new(A.into()));
-    doc.push("APP_B_PASSWORD", &SecretValue::new(B.into()));
+    doc.push("APP_A_PASSWORD", &SecretValue::new(A.into()))
+        .unwrap();
+    doc.push("APP_B_PASSWORD", &SecretValue::new(B.into()))
+        .unwrap();
     fs::write(dir.path().join(".env"), doc.render().as_bytes()).unwrap();
     let s = Setup {
         before: fs::read(dir.path().join(".env")).unwrap(),

@@ -159,7 +159,10 @@ fn encoded(dir: &Path) -> Vec<CorpusFile> {
             let mut doc = Document::new();
             let mut reported = Vec::new();
             for (i, v) in chunk.iter().enumerate() {
-                reported.push(doc.push(&format!("K{i}"), &SecretValue::new(v.clone())));
+                reported.push(
+                    doc.push(&format!("K{i}"), &SecretValue::new(v.clone()))
+                        .unwrap(),
+                );
             }
             let path = dir.join(format!("encoded-{n}.env"));
             fs::write(&path, doc.render().as_bytes()).unwrap();

@@ -147,6 +147,27 @@ impl fmt::Display for Duplicate {
     }
 }
 
+/// A name [`Document`] cannot assign: not a variable name ([`is_key`]).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{key}` is not a variable name")]
+#[non_exhaustive]
+pub struct InvalidKey {
+    /// The name refused.
+    pub key: String,
+}
+
+impl InvalidKey {
+    fn check(key: &str) -> Result<(), InvalidKey> {
+        if is_key(key) {
+            Ok(())
+        } else {
+            Err(InvalidKey {
+                key: key.to_owned(),
+            })
+        }
+    }
+}
+
 /// A parsed `.env` file.
 ///
 /// ```
@@ -154,15 +175,17 @@ impl fmt::Display for Duplicate {
 /// use secrets_core::SecretValue;
 ///
 /// let mut doc = Document::parse(b"# database\nPOSTGRES_PASSWORD=old # why\nPORT=5432\n")?;
-/// doc.set("POSTGRES_PASSWORD", &SecretValue::new("n3w-s3cret".to_owned()));
-/// doc.push("API_TOKEN", &SecretValue::new("t0ken".to_owned()));
+/// doc.set("POSTGRES_PASSWORD", &SecretValue::new("n3w-s3cret".to_owned()))?;
+/// doc.push("API_TOKEN", &SecretValue::new("t0ken".to_owned()))?;
+/// // A name no reader would read back is refused, and nothing changes.
+/// assert!(doc.push("BAD KEY", &SecretValue::new("x".to_owned())).is_err());
 /// // Comments, order and untouched lines are kept byte for byte.
 /// assert_eq!(
 ///     doc.render().as_str(),
 ///     "# database\nPOSTGRES_PASSWORD=n3w-s3cret # why\nPORT=5432\nAPI_TOKEN=t0ken\n"
 /// );
 /// assert_eq!(doc.get("PORT").map(|v| v.expose()), Some("5432"));
-/// # Ok::<(), secrets_core::envfile::ParseError>(())
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub struct Document {
     items: Vec<Item>,
@@ -399,30 +422,24 @@ impl Document {
     }
 
     /// Appends `KEY=value`, quoted as [`encode`] chooses. Returns the readers
-    /// that will read the value differently.
-    ///
-    /// # Panics
-    ///
-    /// When `key` is not a variable name (see [`is_key`]).
-    pub fn push(&mut self, key: &str, value: &SecretValue) -> Vec<Reader> {
-        assert!(is_key(key), "`{key}` is not a variable name");
+    /// that will read the value differently; an error, with nothing
+    /// changed, when `key` is not a variable name (see [`is_key`]).
+    pub fn push(&mut self, key: &str, value: &SecretValue) -> Result<Vec<Reader>, InvalidKey> {
+        InvalidKey::check(key)?;
         self.terminate_last_line();
         let encoded = encode(value.expose());
         let line = self.next_line();
         let raw = Zeroizing::new(format!("{key}={}{}", encoded.text, self.newline()));
         let item = reparse(raw, line);
         self.items.push(item);
-        encoded.disagreeing
+        Ok(encoded.disagreeing)
     }
 
     /// Replaces the value of the last assignment of `key`, keeping its
     /// `export`, spacing and inline comment; appends when `key` is absent.
-    ///
-    /// # Panics
-    ///
-    /// When `key` is not a variable name (see [`is_key`]).
-    pub fn set(&mut self, key: &str, value: &SecretValue) -> Vec<Reader> {
-        assert!(is_key(key), "`{key}` is not a variable name");
+    /// An error, with nothing changed, when `key` is not a variable name.
+    pub fn set(&mut self, key: &str, value: &SecretValue) -> Result<Vec<Reader>, InvalidKey> {
+        InvalidKey::check(key)?;
         let Some(item) = self
             .items
             .iter_mut()
@@ -464,7 +481,7 @@ impl Document {
                 )
             }
         };
-        encoded.disagreeing
+        Ok(encoded.disagreeing)
     }
 }
 
@@ -519,13 +536,15 @@ impl Document {
     }
 
     /// Inserts `KEY=value` right after the last assignment of `anchor`
-    /// (appends when `anchor` is absent). Returns the readers that disagree.
-    ///
-    /// # Panics
-    ///
-    /// When `key` is not a variable name (see [`is_key`]).
-    pub fn insert_after(&mut self, anchor: &str, key: &str, value: &SecretValue) -> Vec<Reader> {
-        assert!(is_key(key), "`{key}` is not a variable name");
+    /// (appends when `anchor` is absent). Returns the readers that disagree;
+    /// an error, with nothing changed, when `key` is not a variable name.
+    pub fn insert_after(
+        &mut self,
+        anchor: &str,
+        key: &str,
+        value: &SecretValue,
+    ) -> Result<Vec<Reader>, InvalidKey> {
+        InvalidKey::check(key)?;
         let Some(i) = self.last_index_of(anchor) else {
             return self.push(key, value);
         };
@@ -548,7 +567,19 @@ impl Document {
         );
         self.items.insert(i + 1, item);
         self.renumber();
-        encoded.disagreeing
+        Ok(encoded.disagreeing)
+    }
+
+    /// [`Document::set`] for a manifest's variable: manifests admit only
+    /// names that are keys (`is_env_name` implies [`is_key`]), so it cannot
+    /// be refused.
+    pub(crate) fn set_var(&mut self, var: &str, value: &SecretValue) -> Vec<Reader> {
+        self.set(var, value).unwrap_or_default()
+    }
+
+    /// [`Document::push`] for a manifest's variable (see [`Document::set_var`]).
+    pub(crate) fn push_var(&mut self, var: &str, value: &SecretValue) -> Vec<Reader> {
+        self.push(var, value).unwrap_or_default()
     }
 
     /// Removes every assignment of `key`. Returns how many were removed.
@@ -851,15 +882,17 @@ mod tests {
     #[test]
     fn edits_touch_only_their_lines() {
         let mut e = doc("export A=1\nB=2\n");
-        e.insert_after("A", "A_PREVIOUS", &SecretValue::new("0".into()));
-        e.insert_after("B", "B_PREVIOUS", &SecretValue::new("1".into()));
+        e.insert_after("A", "A_PREVIOUS", &SecretValue::new("0".into()))
+            .unwrap();
+        e.insert_after("B", "B_PREVIOUS", &SecretValue::new("1".into()))
+            .unwrap();
         assert_eq!(
             e.render().as_str(),
             "export A=1\nexport A_PREVIOUS=0\nB=2\nB_PREVIOUS=1\n"
         );
         let mut d = doc("# head\r\nexport A = old # keep\r\nB=2");
-        d.set("A", &SecretValue::new("new".into()));
-        d.set("C", &SecretValue::new("it's".into()));
+        d.set("A", &SecretValue::new("new".into())).unwrap();
+        d.set("C", &SecretValue::new("it's".into())).unwrap();
         assert_eq!(
             d.render().as_str(),
             "# head\r\nexport A = new # keep\r\nB=2\r\nC=\"it's\"\r\n"
@@ -873,8 +906,10 @@ mod tests {
         assert!(d.set_tag_above("B", "rotated:", "rotated: t1"));
         assert_eq!(d.tag_above("B", "rotated:"), Some("rotated: t1"));
         assert!(d.set_tag_above("B", "rotated:", "rotated: t2"));
-        d.insert_after("B", "B_PREVIOUS", &SecretValue::new("2".into()));
-        d.insert_after("A", "A2", &SecretValue::new("x".into()));
+        d.insert_after("B", "B_PREVIOUS", &SecretValue::new("2".into()))
+            .unwrap();
+        d.insert_after("A", "A2", &SecretValue::new("x".into()))
+            .unwrap();
         assert_eq!(
             d.render().as_str(),
             "A=1\r\nA2=x\r\n# rotated: t2\r\nB=2\r\nB_PREVIOUS=2\r\n"
@@ -900,7 +935,7 @@ mod tests {
     fn regression_fuzz_nbsp_after_edited_quoted_value() {
         let mut d = doc("A=\u{a0}nbsp\u{a0}\n");
         assert_eq!(d.get("A").unwrap().expose(), "nbsp");
-        d.set("A", &SecretValue::new("x y".into()));
+        d.set("A", &SecretValue::new("x y".into())).unwrap();
         assert_eq!(d.render().as_str(), "A=\u{a0}'x y'\u{a0}\n");
         assert_eq!(
             Document::parse(d.render().as_bytes())
@@ -933,7 +968,8 @@ mod tests {
             "tail ",
         ];
         for (i, v) in values.iter().enumerate() {
-            d.push(&format!("K{i}"), &SecretValue::new((*v).into()));
+            d.push(&format!("K{i}"), &SecretValue::new((*v).into()))
+                .unwrap();
         }
         let text = d.render();
         let parsed: std::collections::HashMap<String, String> =

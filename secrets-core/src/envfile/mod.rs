@@ -5,7 +5,7 @@ pub mod document;
 pub mod quote;
 pub mod render;
 
-pub use document::{is_key, Document, Duplicate, Entry, ParseError, Quote};
+pub use document::{is_key, Document, Duplicate, Entry, InvalidKey, ParseError, Quote};
 pub use quote::{encode, Encoded, Reader};
 
 /// The prefix dotenvx gives the values it encrypts (`dotenvx encrypt`).

@@ -85,7 +85,7 @@ pub fn append_vars(
         if var.rotate_after.is_some() && generated_now {
             doc.push_comment(&crate::rotate::stamp(now));
         }
-        let readers = doc.push(&var.name, value.unwrap_or(&empty));
+        let readers = doc.push_var(&var.name, value.unwrap_or(&empty));
         if !readers.is_empty() {
             disagreements.push(Disagreement {
                 name: var.name.clone(),

@@ -121,7 +121,7 @@ pub fn lay_out<R: Rng + CryptoRng + ?Sized>(
                 value
             }
         };
-        let readers = doc.set(&v.name, value);
+        let readers = doc.set_var(&v.name, value);
         if !readers.is_empty() {
             out.disagreements.push(Disagreement {
                 name: v.name.clone(),

@@ -117,6 +117,12 @@ pub enum RotateError {
     /// A dependent could not be recomputed.
     #[error(transparent)]
     Resolve(#[from] ResolveError),
+    /// The plan does not fit the document: a key it names is not there.
+    #[error("the plan names {0}, which this file does not hold: plan the rotation on this file")]
+    PlanMismatch(String),
+    /// The plan names a key no file can hold.
+    #[error(transparent)]
+    InvalidKey(#[from] crate::envfile::InvalidKey),
 }
 
 /// One key to rotate.
@@ -433,7 +439,7 @@ fn userinfo_password(url: &str) -> Option<(std::ops::Range<usize>, String)> {
 /// let mut doc = Document::new();
 /// for v in stack.vars() {
 ///     if let Some(value) = resolved.values.get(&v.name) {
-///         doc.push(&v.name, value);
+///         doc.push(&v.name, value)?;
 ///     }
 /// }
 /// let old = doc.get("POSTGRES_PASSWORD").unwrap().clone();
@@ -460,13 +466,11 @@ pub fn apply<R: Rng + CryptoRng + ?Sized>(
     let old: BTreeMap<String, SecretValue> = plan
         .keys
         .iter()
-        .map(|k| {
-            (
-                k.name.clone(),
-                doc.get(&k.name).expect("planned keys exist").clone(),
-            )
+        .map(|k| match doc.get(&k.name) {
+            Some(value) => Ok((k.name.clone(), value.clone())),
+            None => Err(RotateError::PlanMismatch(k.name.clone())),
         })
-        .collect();
+        .collect::<Result<_, _>>()?;
     let mut new: BTreeMap<String, SecretValue> = BTreeMap::new();
 
     // Manifest keys and their dependents: resolve the stack with every
@@ -532,7 +536,7 @@ pub fn apply<R: Rng + CryptoRng + ?Sized>(
         }
     };
     for (name, value) in &new {
-        let readers = doc.set(name, value);
+        let readers = doc.set(name, value)?;
         record(name, readers);
     }
     for k in &plan.keys {
@@ -540,9 +544,9 @@ pub fn apply<R: Rng + CryptoRng + ?Sized>(
         if keep_previous {
             let prev = format!("{}{PREVIOUS_SUFFIX}", k.name);
             let readers = if present(doc, &prev) {
-                doc.set(&prev, &old[&k.name])
+                doc.set(&prev, &old[&k.name])?
             } else {
-                doc.insert_after(&k.name, &prev, &old[&k.name])
+                doc.insert_after(&k.name, &prev, &old[&k.name])?
             };
             record(&prev, readers);
             applied.previous.push(prev);

@@ -64,7 +64,7 @@ proptest! {
         ops in proptest::collection::vec(op(), 0..12),
     ) {
         let stack = stack();
-        let mut docs = vec![
+        let mut docs = [
             Document::parse(&first).unwrap_or_default(),
             Document::parse(second.as_bytes()).unwrap_or_default(),
         ];

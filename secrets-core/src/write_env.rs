@@ -42,8 +42,7 @@ use crate::secure_file::{Change, SecureFile, WriteError};
 use crate::stack::{Existing, ResolveError, Stack};
 use crate::SecretValue;
 
-/// Where the file's content comes from.
-#[derive(Debug)]
+/// Where the file's content comes from. `Debug` shows no content.
 #[non_exhaustive]
 pub enum Content {
     /// The manifest alone: a new file is generated, an existing one
@@ -62,6 +61,20 @@ pub enum Content {
     /// file, completed by the manifest when there is one; what it lacks
     /// keeps the file's current value rather than a new one.
     Document(Document),
+}
+
+impl std::fmt::Debug for Content {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Content::Manifest => f.write_str("Manifest"),
+            Content::Template { name, bytes } => write!(
+                f,
+                "Template {{ name: {name:?}, bytes: [{} bytes] }}",
+                bytes.len()
+            ),
+            Content::Document(doc) => f.debug_tuple("Document").field(doc).finish(),
+        }
+    }
 }
 
 /// What to write.

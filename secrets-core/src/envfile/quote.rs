@@ -38,13 +38,22 @@ impl fmt::Display for Reader {
 }
 
 /// A value's text as written after `KEY=`, and the readers that will read
-/// something else than the value.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// something else than the value. `Debug` shows the readers, not the text.
+#[derive(Clone, PartialEq, Eq)]
 pub struct Encoded {
     /// The text to write.
     pub text: String,
     /// Readers that disagree with Compose on this text; empty when all agree.
     pub disagreeing: Vec<Reader>,
+}
+
+impl std::fmt::Debug for Encoded {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Encoded")
+            .field("text", &format_args!("[{} bytes]", self.text.len()))
+            .field("disagreeing", &self.disagreeing)
+            .finish()
+    }
 }
 
 /// Characters that mean the same bare in every reader above and in a shell

@@ -1,5 +1,6 @@
 //! SC008: a secret that is easy to guess (zxcvbn's estimate).
 
+use crate::manifest::Source;
 use crate::strength::Guesses;
 
 use super::{EnvCheck, EnvContext, Finding, Rule, Severity};
@@ -29,6 +30,19 @@ impl EnvCheck for LowEntropy {
                 || super::published_default(value).is_some()
             {
                 continue; // reported by their own rules
+            }
+            // A value the manifest computes (a URL over a password, a token
+            // signed with a secret, a public key) is as strong as its
+            // inputs, which are checked themselves; one that does not match
+            // them is SC010's.
+            let derived = cx.stack.and_then(|s| s.var(key)).is_some_and(|v| {
+                matches!(
+                    v.source,
+                    Source::Template(_) | Source::SameAs(_) | Source::Derive { .. }
+                )
+            });
+            if derived {
+                continue;
             }
             let message = match crate::strength::guesses(value, MIN_GUESSES_LOG10) {
                 Guesses::AtLeast => continue,

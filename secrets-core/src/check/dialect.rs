@@ -7,6 +7,7 @@
 
 use super::{EnvCheck, EnvContext, Finding, Rule, Severity};
 use crate::envfile::{Entry, Quote, Reader};
+use crate::manifest::Source;
 
 pub struct Dialect;
 
@@ -318,9 +319,15 @@ impl EnvCheck for Dialect {
             let finding = Finding::new(&RULE, cx.path, Some(line), Some(entry.key()), message);
             // Quotes that only `docker run --env-file` keeps (a JSON value
             // needs them) matter less than a value Compose itself misreads;
-            // a line that makes it refuse the whole file does not.
+            // a line that makes it refuse the whole file does not. Nor does
+            // a setting the manifest keeps as its template writes it (a
+            // display name with spaces): no secret is misread.
+            let setting = cx
+                .stack
+                .and_then(|s| s.var(entry.key()))
+                .is_some_and(|v| matches!(v.source, Source::Literal(_)));
             out.push(
-                if readers == [Reader::DockerEnvFile] && !docker_refuses(raw) {
+                if setting || (readers == [Reader::DockerEnvFile] && !docker_refuses(raw)) {
                     finding.with_severity(Severity::Low)
                 } else {
                     finding
@@ -379,6 +386,33 @@ mod tests {
             proptest::prop_assert!(is_plain_assignment(e, raw));
             proptest::prop_assert_eq!(compared_readers(e, raw), []);
         }
+    }
+
+    #[test]
+    fn a_manifest_setting_read_differently_is_low_a_secret_medium() {
+        let manifest = crate::manifest::ManifestFile::parse(
+            "secrets.toml",
+            "[vars.ORG]\nvalue = \"Default Organization\"\n[vars.PW]\nkind = \"hex\"\nbytes = 16\n",
+        )
+        .unwrap();
+        let stack = crate::stack::Stack::from_manifest(manifest).unwrap();
+        let d = Document::parse(b"ORG=Default Organization\nPW=pa$$ word\n").unwrap();
+        let cx = EnvContext {
+            path: std::path::Path::new(".env"),
+            doc: &d,
+            stack: Some(&stack),
+            example: None,
+            example_path: None,
+            now: 0,
+        };
+        let mut out = Vec::new();
+        Dialect.run(&cx, &mut out);
+        let sev: Vec<(Option<&str>, Severity)> =
+            out.iter().map(|f| (f.key.as_deref(), f.severity)).collect();
+        assert_eq!(
+            sev,
+            [(Some("ORG"), Severity::Low), (Some("PW"), Severity::Medium)]
+        );
     }
 
     #[test]

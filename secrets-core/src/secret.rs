@@ -3,6 +3,7 @@
 use std::fmt;
 
 use secrecy::{ExposeSecret, SecretString};
+use zeroize::Zeroize;
 
 /// A secret value: zeroized on drop, redacted in `Debug` and `Display`.
 ///
@@ -12,7 +13,15 @@ pub struct SecretValue(SecretString);
 
 impl SecretValue {
     /// Wraps a string, taking ownership so no plaintext copy stays behind.
-    pub fn new(value: String) -> Self {
+    /// A string with spare capacity is copied to an exact-size buffer and
+    /// cleared: the conversion to a boxed `str` would otherwise reallocate
+    /// and free the old buffer with the value still in it.
+    pub fn new(mut value: String) -> Self {
+        if value.capacity() != value.len() {
+            let exact = value.as_str().to_owned();
+            value.zeroize();
+            value = exact;
+        }
         Self(SecretString::from(value))
     }
 

@@ -14,10 +14,11 @@ use bytes::BytesMut;
 use postgres::config::Host;
 use postgres::fallible_iterator::FallibleIterator;
 use postgres::Config;
-use postgres_protocol::authentication::sasl::{ChannelBinding, ScramSha256, SCRAM_SHA_256};
+use postgres_protocol::authentication::sasl::SCRAM_SHA_256;
 use postgres_protocol::message::backend::{ErrorResponseBody, Message};
 use postgres_protocol::message::frontend;
 
+use super::scram::ScramClient;
 use crate::SecretValue;
 
 /// The longest server message read: authentication messages are small,
@@ -196,26 +197,24 @@ fn authenticate(
 
     // Without TLS there is nothing to bind to: "n", the client has no
     // channel binding.
-    let mut scram = ScramSha256::new(password.expose().as_bytes(), ChannelBinding::unsupported());
+    let mut scram = ScramClient::new(&mut crate::generate::os_rng(), None);
     let mut buf = BytesMut::new();
-    frontend::sasl_initial_response(SCRAM_SHA_256, scram.message(), &mut buf)
+    frontend::sasl_initial_response(SCRAM_SHA_256, scram.first_message().as_bytes(), &mut buf)
         .map_err(|e| e.to_string())?;
     send(stream, &buf)?;
-    match receive(stream)? {
-        Message::AuthenticationSaslContinue(body) => scram
-            .update(body.data())
-            .map_err(|e| format!("SCRAM: {e}"))?,
+    let last = match receive(stream)? {
+        Message::AuthenticationSaslContinue(body) => {
+            scram.final_message(password.expose(), body.data())?
+        }
         Message::ErrorResponse(body) => return Err(server_message(&body)),
         other => return Err(unexpected(&other)),
-    }
+    };
     let mut buf = BytesMut::new();
-    frontend::sasl_response(scram.message(), &mut buf).map_err(|e| e.to_string())?;
+    frontend::sasl_response(last.as_bytes(), &mut buf).map_err(|e| e.to_string())?;
     send(stream, &buf)?;
     match receive(stream)? {
         // Checks the server's signature: it knows the verifier too.
-        Message::AuthenticationSaslFinal(body) => scram
-            .finish(body.data())
-            .map_err(|e| format!("SCRAM: the server's proof is wrong: {e}"))?,
+        Message::AuthenticationSaslFinal(body) => scram.verify_server(body.data())?,
         Message::ErrorResponse(body) => return Err(server_message(&body)),
         other => return Err(unexpected(&other)),
     }

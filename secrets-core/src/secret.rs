@@ -3,7 +3,17 @@
 use std::fmt;
 
 use secrecy::{ExposeSecret, SecretString};
-use zeroize::Zeroize;
+use zeroize::{Zeroize, Zeroizing};
+
+/// `parts` joined into one zeroizing buffer allocated once at its final
+/// size: a buffer that grows moves, and the old one is freed uncleared.
+pub(crate) fn joined(parts: &[&str]) -> Zeroizing<String> {
+    let mut out = Zeroizing::new(String::with_capacity(parts.iter().map(|p| p.len()).sum()));
+    for p in parts {
+        out.push_str(p);
+    }
+    out
+}
 
 /// A secret value: zeroized on drop, redacted in `Debug` and `Display`.
 ///
@@ -72,6 +82,13 @@ impl fmt::Display for SecretValue {
 impl From<String> for SecretValue {
     fn from(value: String) -> Self {
         Self::new(value)
+    }
+}
+
+impl From<Zeroizing<String>> for SecretValue {
+    /// Takes the text over (an empty string is left to clear).
+    fn from(mut value: Zeroizing<String>) -> Self {
+        Self::new(std::mem::take(&mut *value))
     }
 }
 

@@ -257,14 +257,35 @@ fn rotation_leaves_at_most_one_copy(server: &Server, admin_url: &str, case: &str
             &scram::new_verifier(&old, &mut os_rng()),
         ))
         .unwrap();
+    // A URL built from the password: its template rendering and
+    // percent-encoding handle the values too.
     fs::write(
         dir.join("secrets.toml"),
-        "[vars.PG_ADMIN_URL]\nexternal = true\n[vars.APP_PASSWORD]\nkind = \"password\"\nlength = 64\npostgres_role = \"app\"\n",
+        format!(
+            r#"
+[vars.PG_ADMIN_URL]
+external = true
+[vars.APP_PASSWORD]
+kind = "password"
+length = 64
+postgres_role = "app"
+[vars.APP_URL]
+template = "postgresql://app:${{APP_PASSWORD}}@127.0.0.1:{}/postgres"
+"#,
+            server.port
+        ),
     )
     .unwrap();
     let mut doc = Document::new();
     doc.push("PG_ADMIN_URL", &SecretValue::new(admin_url.to_owned()));
     doc.push("APP_PASSWORD", &SecretValue::new(old.clone()));
+    doc.push(
+        "APP_URL",
+        &SecretValue::new(format!(
+            "postgresql://app:{old}@127.0.0.1:{}/postgres",
+            server.port
+        )),
+    );
     write_private_env(dir, &doc);
 
     let mut command = secrets(dir);
@@ -282,6 +303,10 @@ fn rotation_leaves_at_most_one_copy(server: &Server, admin_url: &str, case: &str
     let after = Document::parse(&fs::read(dir.join(".env")).unwrap()).unwrap();
     let new = after.get("APP_PASSWORD").unwrap().expose().to_owned();
     assert_ne!(new, old, "the rotation was committed before the report");
+    assert!(
+        after.get("APP_URL").unwrap().expose().contains(&new),
+        "the URL follows the password"
+    );
 
     let (old_copies, new_copies) = (copies(&core, &old), copies(&core, &new));
     eprintln!(

@@ -7,7 +7,8 @@ use std::sync::Arc;
 
 use zeroize::Zeroizing;
 
-use super::quote::{encode, joined, Reader};
+use super::quote::{encode, Reader};
+use crate::secret::joined;
 use crate::SecretValue;
 
 /// How a value is quoted in the file.

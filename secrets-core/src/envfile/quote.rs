@@ -5,6 +5,8 @@ use std::fmt;
 
 use zeroize::Zeroizing;
 
+use crate::secret::joined;
+
 /// A program that reads `.env` files.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
 #[non_exhaustive]
@@ -55,16 +57,6 @@ impl fmt::Debug for Encoded {
             .field("disagreeing", &self.disagreeing)
             .finish_non_exhaustive()
     }
-}
-
-/// `parts` joined into one zeroizing buffer allocated once at its final
-/// size: a buffer that grows moves, and the old one is freed uncleared.
-pub(crate) fn joined(parts: &[&str]) -> Zeroizing<String> {
-    let mut out = Zeroizing::new(String::with_capacity(parts.iter().map(|p| p.len()).sum()));
-    for p in parts {
-        out.push_str(p);
-    }
-    out
 }
 
 /// Characters that mean the same bare in every reader above and in a shell

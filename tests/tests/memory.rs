@@ -96,10 +96,22 @@ impl FullFifo {
     }
 }
 
-/// Whether `pid` sleeps in a write to a full pipe (`pipe_write`, or
-/// `anon_pipe_write` in newer kernels).
+/// Whether `pid` sleeps in a write to a full pipe: `pipe_write` (or
+/// `anon_pipe_write` in newer kernels) in its wait channel, or, where the
+/// kernel shows no symbols there, a `write` to fd 1 in progress.
 fn blocked_on_pipe(pid: u32) -> bool {
-    fs::read_to_string(format!("/proc/{pid}/wchan")).is_ok_and(|w| w.trim().ends_with("pipe_write"))
+    let wchan = fs::read_to_string(format!("/proc/{pid}/wchan")).unwrap_or_default();
+    if wchan.trim().ends_with("pipe_write") {
+        return true;
+    }
+    let write = if cfg!(target_arch = "x86_64") {
+        "1"
+    } else {
+        "64"
+    };
+    let syscall = fs::read_to_string(format!("/proc/{pid}/syscall")).unwrap_or_default();
+    let mut fields = syscall.split_whitespace();
+    wchan.trim() == "0" && fields.next() == Some(write) && fields.next() == Some("0x1")
 }
 
 /// Runs `command` (in `dir`) with stdout on a full FIFO until it blocks

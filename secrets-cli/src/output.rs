@@ -72,7 +72,8 @@ pub fn write_secret_bytes_stdout(text: &[u8]) -> Result<SecretOutput, Failure> {
     let regular =
         rustix::fs::FileType::from_raw_mode(st.st_mode) == rustix::fs::FileType::RegularFile;
     if !regular {
-        write_stdout(text).map_err(|e| Failure::Error(format!("cannot write to stdout: {e}")))?;
+        write_stdout_unbuffered(text)
+            .map_err(|e| Failure::Error(format!("cannot write to stdout: {e}")))?;
         return Ok(SecretOutput::Stdout);
     }
     let refuse = |why: &str| {
@@ -97,6 +98,23 @@ pub fn write_secret_bytes_stdout(text: &[u8]) -> Result<SecretOutput, Failure> {
     }
     locked.replace(text)?;
     Ok(SecretOutput::Replaced(link.display().to_string()))
+}
+
+/// Writes straight to file descriptor 1, past the standard library's
+/// stdout buffer: that buffer lives as long as the process and would keep
+/// a copy of secret text that nothing clears.
+fn write_stdout_unbuffered(mut text: &[u8]) -> std::io::Result<()> {
+    std::io::stdout().lock().flush()?;
+    let stdout = std::io::stdout();
+    while !text.is_empty() {
+        match rustix::io::write(&stdout, text) {
+            Ok(0) => return Err(std::io::ErrorKind::WriteZero.into()),
+            Ok(n) => text = &text[n..],
+            Err(rustix::io::Errno::INTR) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(())
 }
 
 /// Writes to stdout (secret material only through [`write_secret_stdout`]).

@@ -3,6 +3,17 @@
 use std::fmt;
 
 use secrecy::{ExposeSecret, SecretString};
+use zeroize::{Zeroize, Zeroizing};
+
+/// `parts` joined into one zeroizing buffer allocated once at its final
+/// size: a buffer that grows moves, and the old one is freed uncleared.
+pub(crate) fn joined(parts: &[&str]) -> Zeroizing<String> {
+    let mut out = Zeroizing::new(String::with_capacity(parts.iter().map(|p| p.len()).sum()));
+    for p in parts {
+        out.push_str(p);
+    }
+    out
+}
 
 /// A secret value: zeroized on drop, redacted in `Debug` and `Display`.
 ///
@@ -27,7 +38,15 @@ pub struct SecretValue(SecretString);
 
 impl SecretValue {
     /// Wraps a string, taking ownership so no plaintext copy stays behind.
-    pub fn new(value: String) -> Self {
+    /// A string with spare capacity is copied to an exact-size buffer and
+    /// cleared: the conversion to a boxed `str` would otherwise reallocate
+    /// and free the old buffer with the value still in it.
+    pub fn new(mut value: String) -> Self {
+        if value.capacity() != value.len() {
+            let exact = value.as_str().to_owned();
+            value.zeroize();
+            value = exact;
+        }
         Self(SecretString::from(value))
     }
 
@@ -90,6 +109,13 @@ impl From<SecretString> for SecretValue {
 impl From<SecretValue> for SecretString {
     fn from(value: SecretValue) -> Self {
         value.0
+    }
+}
+
+impl From<Zeroizing<String>> for SecretValue {
+    /// Takes the text over (an empty string is left to clear).
+    fn from(mut value: Zeroizing<String>) -> Self {
+        Self::new(std::mem::take(&mut *value))
     }
 }
 

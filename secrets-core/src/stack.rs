@@ -276,9 +276,7 @@ impl Stack {
                     })?),
                     None => None,
                 },
-                Source::Template(t) => t
-                    .render(|n| values.get(n).map(SecretValue::expose))
-                    .map(SecretValue::new),
+                Source::Template(t) => t.render(|n| values.get(n).map(SecretValue::expose)),
                 Source::External => None,
             };
             if let Some(new) = new {

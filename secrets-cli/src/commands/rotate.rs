@@ -19,6 +19,15 @@ use crate::args::{ApplyTarget, RotateArgs, StackArgs};
 use crate::failure::Failure;
 
 pub fn run(args: RotateArgs) -> Result<ExitCode, Failure> {
+    // Printed once every buffer that held a value is dropped and cleared:
+    // a reader that stalls the output finds no value in memory meanwhile.
+    let report = rotate(args)?;
+    crate::output::print(&report)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The rotation; returns the report.
+fn rotate(args: RotateArgs) -> Result<String, Failure> {
     let stack_args = StackArgs {
         manifest: args.manifest.clone(),
         with: args.with.clone(),
@@ -57,8 +66,7 @@ pub fn run(args: RotateArgs) -> Result<ExitCode, Failure> {
     };
     let plan = rotate::plan(&doc, stack.as_ref(), &selection, now)?;
     if plan.keys.is_empty() {
-        crate::output::print("nothing is due\n")?;
-        return Ok(ExitCode::SUCCESS);
+        return Ok("nothing is due\n".into());
     }
 
     let mut report = String::new();
@@ -161,8 +169,7 @@ pub fn run(args: RotateArgs) -> Result<ExitCode, Failure> {
         };
         writeln!(report, "{verb}: {}", plan.services.join(", "))?;
     }
-    crate::output::print(&report)?;
-    Ok(ExitCode::SUCCESS)
+    Ok(report)
 }
 
 /// How an age-encrypted file is sealed again after the rotation.
@@ -221,8 +228,6 @@ fn open_sealed(
 /// `--apply postgres` and `--resume`: the database side of a rotation.
 #[cfg(feature = "postgres")]
 mod database {
-    use std::process::ExitCode;
-
     use secrets_core::envfile::Document;
     use secrets_core::generate::os_rng;
     use secrets_core::postgres::authority::role_of;
@@ -315,33 +320,27 @@ mod database {
         Ok(changes.into_iter().map(|c| c.role).collect())
     }
 
-    pub fn resume(
-        args: &RotateArgs,
-        file: &Locked<'_>,
-        doc: &Document,
-    ) -> Result<ExitCode, Failure> {
+    /// Finishes or undoes an interrupted rotation; returns the report.
+    pub fn resume(args: &RotateArgs, file: &Locked<'_>, doc: &Document) -> Result<String, Failure> {
         let admin = admin_url(args, doc)?;
-        match pg_resume(&admin, file, &mut os_rng())? {
-            ResumeOutcome::Completed(roles) => crate::output::print(&format!(
+        Ok(match pg_resume(&admin, file, &mut os_rng())? {
+            ResumeOutcome::Completed(roles) => format!(
                 "completed the interrupted rotation: the database and {} hold the new passwords of {}\n",
                 file.path().display(),
                 roles.join(", ")
-            ))?,
-            ResumeOutcome::Undone(roles) => crate::output::print(&format!(
+            ),
+            ResumeOutcome::Undone(roles) => format!(
                 "undid the interrupted rotation: {} and the database keep the old passwords of {}\n",
                 file.path().display(),
                 roles.join(", ")
-            ))?,
-            _ => {}
-        }
-        Ok(ExitCode::SUCCESS)
+            ),
+            _ => String::new(),
+        })
     }
 }
 
 #[cfg(not(feature = "postgres"))]
 mod database {
-    use std::process::ExitCode;
-
     use secrets_core::envfile::Document;
     use secrets_core::rotate::Plan;
     use secrets_core::secure_file::Locked;
@@ -365,7 +364,7 @@ mod database {
         Err(Failure::Error(MISSING.into()))
     }
 
-    pub fn resume(_: &RotateArgs, _: &Locked<'_>, _: &Document) -> Result<ExitCode, Failure> {
+    pub fn resume(_: &RotateArgs, _: &Locked<'_>, _: &Document) -> Result<String, Failure> {
         Err(Failure::Error(MISSING.into()))
     }
 }

@@ -43,7 +43,7 @@ impl EnvCheck for Stale {
                     .map(|_| format!("differs from {other}")),
                 Source::Template(t) => t
                     .render(|n| get(n))
-                    .filter(|expected| expected != value)
+                    .filter(|expected| expected.expose() != value)
                     .map(|_| {
                         format!(
                             "does not match its template over {}",

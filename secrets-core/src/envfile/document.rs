@@ -8,6 +8,7 @@ use std::sync::Arc;
 use zeroize::Zeroizing;
 
 use super::quote::{encode, Reader};
+use crate::secret::joined;
 use crate::SecretValue;
 
 /// How a value is quoted in the file.
@@ -91,15 +92,10 @@ impl std::ops::Deref for Raw {
 }
 
 impl Raw {
-    /// The text, made the item's own first if it was a slice of the file.
-    fn to_mut(&mut self) -> &mut Zeroizing<String> {
-        if let Raw::Span(text, range) = self {
-            *self = Raw::Owned(Zeroizing::new(text[range.clone()].to_owned()));
-        }
-        match self {
-            Raw::Owned(s) => s,
-            Raw::Span(..) => unreachable!("made owned just above"),
-        }
+    /// Appends `tail` into a new buffer sized for the result: growing the
+    /// old one in place could move it and free the text uncleared.
+    fn append(&mut self, tail: &str) {
+        *self = Raw::Owned(joined(&[self, tail]));
     }
 }
 
@@ -394,7 +390,7 @@ impl Document {
         let nl = self.newline();
         if let Some(last) = self.items.last_mut() {
             if !last.raw.ends_with('\n') {
-                last.raw.to_mut().push_str(nl);
+                last.raw.append(nl);
             }
         }
     }
@@ -429,7 +425,7 @@ impl Document {
         self.terminate_last_line();
         let encoded = encode(value.expose());
         let line = self.next_line();
-        let raw = Zeroizing::new(format!("{key}={}{}", encoded.text, self.newline()));
+        let raw = joined(&[key, "=", &encoded.text, self.newline()]);
         let item = reparse(raw, line);
         self.items.push(item);
         Ok(encoded.disagreeing)
@@ -454,10 +450,11 @@ impl Document {
             .as_ref()
             .map(|e| e.value_range.clone())
             .expect("filtered on entries");
-        let mut raw = Zeroizing::new(String::with_capacity(item.raw.len() + encoded.text.len()));
-        raw.push_str(&item.raw[..range.start]);
-        raw.push_str(&encoded.text);
-        raw.push_str(&item.raw[range.end..]);
+        let raw = joined(&[
+            &item.raw[..range.start],
+            &encoded.text,
+            &item.raw[range.end..],
+        ]);
         *item = match parse_item(&raw, 0, item.line) {
             Ok(Parsed { entry, bare, end }) if end == raw.len() => Item {
                 raw: Raw::Owned(raw),
@@ -475,10 +472,7 @@ impl Document {
                 } else {
                     ""
                 };
-                reparse(
-                    Zeroizing::new(format!("{key}={}{nl}", encoded.text)),
-                    item.line,
-                )
+                reparse(joined(&[key, "=", &encoded.text, nl]), item.line)
             }
         };
         Ok(encoded.disagreeing)
@@ -550,7 +544,7 @@ impl Document {
         };
         if !self.items[i].raw.ends_with('\n') {
             let nl = self.newline();
-            self.items[i].raw.to_mut().push_str(nl);
+            self.items[i].raw.append(nl);
         }
         // A neighbour of an `export` line is exported too, so a shell that
         // sources the file sees both.
@@ -561,8 +555,8 @@ impl Document {
             .is_some_and(|r| r.starts_with([' ', '\t']));
         let encoded = encode(value.expose());
         let prefix = if export { "export " } else { "" };
-        let item = self.make_item(
-            format!("{prefix}{key}={}{}", encoded.text, self.newline()),
+        let item = reparse(
+            joined(&[prefix, key, "=", &encoded.text, self.newline()]),
             0,
         );
         self.items.insert(i + 1, item);
@@ -725,7 +719,7 @@ fn parse_item(text: &str, start: usize, line: usize) -> Result<Parsed, ParseErro
                     Quote::Single,
                     close + 1,
                     close_line_end,
-                    inner.replace("\\'", "'"),
+                    unescape_single(inner),
                     false,
                 )
             } else {
@@ -766,7 +760,21 @@ fn parse_item(text: &str, start: usize, line: usize) -> Result<Parsed, ParseErro
     })
 }
 
+/// Compose's one single-quote escape, `\'`. Sized once: the value is
+/// never longer than its spelling.
+fn unescape_single(inner: &str) -> String {
+    let mut out = String::with_capacity(inner.len());
+    for (i, part) in inner.split("\\'").enumerate() {
+        if i > 0 {
+            out.push('\'');
+        }
+        out.push_str(part);
+    }
+    out
+}
+
 /// Compose's double-quote escapes; other backslashes stay as they are.
+/// Sized once, like [`unescape_single`].
 fn unescape_double(inner: &str) -> (String, bool) {
     let mut out = String::with_capacity(inner.len());
     let mut interpolates = false;

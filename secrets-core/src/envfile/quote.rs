@@ -3,6 +3,10 @@
 
 use std::fmt;
 
+use zeroize::Zeroizing;
+
+use crate::secret::joined;
+
 /// A program that reads `.env` files.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
 #[non_exhaustive]
@@ -41,18 +45,17 @@ impl fmt::Display for Reader {
 /// something else than the value. `Debug` shows the readers, not the text.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Encoded {
-    /// The text to write.
-    pub text: String,
+    /// The text to write; it holds the value, so it is cleared on drop.
+    pub text: Zeroizing<String>,
     /// Readers that disagree with Compose on this text; empty when all agree.
     pub disagreeing: Vec<Reader>,
 }
 
-impl std::fmt::Debug for Encoded {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl fmt::Debug for Encoded {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Encoded")
-            .field("text", &format_args!("[{} bytes]", self.text.len()))
             .field("disagreeing", &self.disagreeing)
-            .finish()
+            .finish_non_exhaustive()
     }
 }
 
@@ -64,8 +67,9 @@ fn is_bare(b: u8) -> bool {
 }
 
 /// `value` in double quotes with Compose's escapes; a CR raw or as `\r`.
-fn double_quoted(value: &str, cr_escape: bool) -> String {
-    let mut text = String::with_capacity(value.len() + 2);
+/// Sized for the worst case (every byte escaped), so it never grows.
+fn double_quoted(value: &str, cr_escape: bool) -> Zeroizing<String> {
+    let mut text = Zeroizing::new(String::with_capacity(2 * value.len() + 2));
     text.push('"');
     for c in value.chars() {
         match c {
@@ -85,7 +89,7 @@ fn double_quoted(value: &str, cr_escape: bool) -> String {
 /// dialect model of SC011, and how many would misread the lines after it
 /// too; `None` when Compose itself does not read `value`.
 fn disagreeing(text: &str, value: &str) -> Option<(Vec<Reader>, usize)> {
-    let line = format!("K={text}\n");
+    let line = joined(&["K=", text, "\n"]);
     let doc = super::Document::parse(line.as_bytes()).ok()?;
     let mut entries = doc.entries_with_raw();
     let (_, entry, raw) = entries.next()?;
@@ -108,7 +112,7 @@ fn disagreeing(text: &str, value: &str) -> Option<(Vec<Reader>, usize)> {
 pub fn encode(value: &str) -> Encoded {
     if value.bytes().all(is_bare) {
         return Encoded {
-            text: value.to_owned(),
+            text: Zeroizing::new(value.to_owned()),
             disagreeing: Vec::new(),
         };
     }
@@ -117,14 +121,14 @@ pub fn encode(value: &str) -> Encoded {
     // or ending in `\` cannot be single-quoted; a line end stays in
     // double quotes, which every multi-line reader takes.
     if !value.contains(['\'', '\n', '\r']) && !value.ends_with('\\') {
-        candidates.push(format!("'{value}'"));
+        candidates.push(joined(&["'", value, "'"]));
     }
     candidates.push(double_quoted(value, false));
     if value.contains('\r') {
         candidates.push(double_quoted(value, true));
     }
     // Bare, a trailing backslash spoils no line after it.
-    candidates.push(value.to_owned());
+    candidates.push(Zeroizing::new(value.to_owned()));
     candidates
         .into_iter()
         .filter_map(|text| {
@@ -143,20 +147,20 @@ mod tests {
     #[test]
     fn choices() {
         use Reader::*;
-        assert_eq!(encode("abc-_.9").text, "abc-_.9");
-        assert_eq!(encode("ab+/c=").text, "ab+/c=");
+        assert_eq!(encode("abc-_.9").text.as_str(), "abc-_.9");
+        assert_eq!(encode("ab+/c=").text.as_str(), "ab+/c=");
         assert!(encode("abc").disagreeing.is_empty());
-        assert_eq!(encode("").text, "");
-        assert_eq!(encode(r#"{"k":"v w"}"#).text, r#"'{"k":"v w"}'"#);
+        assert_eq!(encode("").text.as_str(), "");
+        assert_eq!(encode(r#"{"k":"v w"}"#).text.as_str(), r#"'{"k":"v w"}'"#);
         assert_eq!(encode(r#"{"k":"v w"}"#).disagreeing, [DockerEnvFile]);
-        assert_eq!(encode("it's").text, r#""it's""#);
-        assert_eq!(encode("a\nb").text, r#""a\nb""#);
-        assert_eq!(encode("pa$$word").text, "'pa$$word'");
+        assert_eq!(encode("it's").text.as_str(), r#""it's""#);
+        assert_eq!(encode("a\nb").text.as_str(), r#""a\nb""#);
+        assert_eq!(encode("pa$$word").text.as_str(), "'pa$$word'");
         assert_eq!(
             encode("a${B}").disagreeing,
             [ComposeV1, PythonDotenv, DockerEnvFile]
         );
-        assert_eq!(encode("it's $5").text, r#""it's \$5""#);
+        assert_eq!(encode("it's $5").text.as_str(), r#""it's \$5""#);
         // Any quoted spelling would spoil the lines after it for the
         // regex-based readers; bare, only dotenvy refuses it.
         let e = encode("a\\");

@@ -56,13 +56,6 @@ pub fn manifest(
             )));
         }
     }
-    let mut out = Zeroizing::new(String::new());
-    out.push_str("apiVersion: v1\nkind: Secret\nmetadata:\n");
-    out.push_str(&format!("  name: {name}\n"));
-    if let Some(ns) = namespace {
-        out.push_str(&format!("  namespace: {ns}\n"));
-    }
-    out.push_str("type: Opaque\ndata:\n");
     for e in exported {
         if !valid_key(&e.key) {
             return Err(ExportError::InvalidName(format!(
@@ -70,25 +63,51 @@ pub fn manifest(
                 e.key
             )));
         }
-        let encoded = Zeroizing::new(STANDARD.encode(e.value.expose().as_bytes()));
-        // Every key double-quoted: YAML 1.1 readers take a bare `ON`, `NO`
-        // or `null` for a boolean or null. Valid keys need no escaping.
-        out.push_str("  \"");
-        out.push_str(&e.key);
-        out.push_str("\": ");
-        out.push_str(encoded.as_str());
-        out.push('\n');
     }
-    if out.len() >= MAX_OBJECT {
+    let mut head = format!("apiVersion: v1\nkind: Secret\nmetadata:\n  name: {name}\n");
+    if let Some(ns) = namespace {
+        head.push_str(&format!("  namespace: {ns}\n"));
+    }
+    head.push_str("type: Opaque\ndata:\n");
+    // Every key double-quoted: YAML 1.1 readers take a bare `ON`, `NO` or
+    // `null` for a boolean or null. Valid keys need no escaping.
+    let line = |key: &str, value_len: usize| {
+        "  \"".len() + key.len() + "\": ".len() + encoded_len(value_len) + 1
+    };
+    let size = head.len()
+        + exported
+            .iter()
+            .map(|e| line(&e.key, e.value.len()))
+            .sum::<usize>();
+    if size >= MAX_OBJECT {
         return Err(ExportError::Size {
             key: name.to_owned(),
-            why: format!(
-                "the Secret is {} bytes; Kubernetes stores at most 1 MiB",
-                out.len()
-            ),
+            why: format!("the Secret is {size} bytes; Kubernetes stores at most 1 MiB"),
         });
     }
-    Ok(out)
+    // Allocated once at its final size and the base64 written straight
+    // into it: no growth, no temporary leaves a copy of a value behind.
+    let mut out = Zeroizing::new(Vec::with_capacity(size));
+    out.extend_from_slice(head.as_bytes());
+    for e in exported {
+        out.extend_from_slice(b"  \"");
+        out.extend_from_slice(e.key.as_bytes());
+        out.extend_from_slice(b"\": ");
+        let start = out.len();
+        out.resize(start + encoded_len(e.value.len()), 0);
+        STANDARD
+            .encode_slice(e.value.expose().as_bytes(), &mut out[start..])
+            .expect("sized by encoded_len");
+        out.push(b'\n');
+    }
+    debug_assert_eq!(out.len(), size);
+    let text = String::from_utf8(std::mem::take(&mut *out)).expect("ASCII");
+    Ok(Zeroizing::new(text))
+}
+
+/// The length of padded base64 of `n` bytes.
+fn encoded_len(n: usize) -> usize {
+    base64::encoded_len(n, true).expect("a value's base64 fits in memory")
 }
 
 #[cfg(test)]

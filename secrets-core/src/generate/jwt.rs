@@ -7,6 +7,9 @@ use base64::Engine as _;
 use hmac::{Hmac, Mac};
 use serde_json::{Map, Value};
 use sha2::Sha256;
+use zeroize::Zeroizing;
+
+use crate::secret::joined;
 
 /// Why a token did not verify.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -42,8 +45,10 @@ pub fn sign_hs256(
     let header = URL_SAFE_NO_PAD.encode(br#"{"alg":"HS256","typ":"JWT"}"#);
     let body = URL_SAFE_NO_PAD.encode(Value::Object(payload).to_string());
     let signing_input = format!("{header}.{body}");
-    let signature = URL_SAFE_NO_PAD.encode(mac(secret, signing_input.as_bytes()));
-    format!("{signing_input}.{signature}")
+    // The signature makes the token a credential: it and the token are
+    // built without growth, and the signature's own buffer is cleared.
+    let signature = Zeroizing::new(URL_SAFE_NO_PAD.encode(mac(secret, signing_input.as_bytes())));
+    std::mem::take(&mut *joined(&[&signing_input, ".", &signature]))
 }
 
 /// Verifies an HS256 token against `secret` and returns its claims.

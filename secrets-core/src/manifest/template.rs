@@ -2,6 +2,9 @@
 //! `postgresql://${POSTGRES_USER}:${POSTGRES_PASSWORD}@postgres:5432/${POSTGRES_DB}`.
 
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+use zeroize::Zeroizing;
+
+use crate::SecretValue;
 
 /// How each interpolated value is escaped.
 ///
@@ -48,8 +51,9 @@ impl Escape {
         }
     }
 
-    /// Escapes one interpolated value.
-    pub fn apply(self, value: &str) -> String {
+    /// Escapes one interpolated value, in a buffer sized once for the
+    /// worst case (it holds the value, and growth would leave copies).
+    pub fn apply(self, value: &str) -> Zeroizing<String> {
         /// RFC 3986 unreserved: `A-Za-z0-9-._~` stay as they are.
         const COMPONENT: &AsciiSet = &NON_ALPHANUMERIC
             .remove(b'-')
@@ -57,14 +61,42 @@ impl Escape {
             .remove(b'_')
             .remove(b'~');
         match self {
-            Escape::Url => utf8_percent_encode(value, COMPONENT).to_string(),
-            Escape::Json => {
-                let quoted = serde_json::Value::from(value).to_string();
-                quoted[1..quoted.len() - 1].to_owned()
+            Escape::Url => {
+                let mut out = Zeroizing::new(String::with_capacity(3 * value.len()));
+                for piece in utf8_percent_encode(value, COMPONENT) {
+                    out.push_str(piece);
+                }
+                out
             }
-            Escape::None => value.to_owned(),
+            Escape::Json => json_escaped(value),
+            Escape::None => Zeroizing::new(value.to_owned()),
         }
     }
+}
+
+/// The inside of a JSON string for `value`, escaped as serde_json does:
+/// `"`, `\\`, the short forms of control characters, `\u00XX` for others.
+fn json_escaped(value: &str) -> Zeroizing<String> {
+    let mut out = Zeroizing::new(String::with_capacity(6 * value.len()));
+    for c in value.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '\u{8}' => out.push_str("\\b"),
+            '\u{c}' => out.push_str("\\f"),
+            c if (c as u32) < 0x20 => {
+                const HEX: &[u8; 16] = b"0123456789abcdef";
+                out.push_str("\\u00");
+                out.push(char::from(HEX[(c as usize) >> 4]));
+                out.push(char::from(HEX[(c as usize) & 15]));
+            }
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// A literal piece or a reference.
@@ -150,15 +182,27 @@ impl Template {
     }
 
     /// Renders with `lookup`; `None` when a referenced value is missing.
-    pub fn render<'a>(&self, lookup: impl Fn(&str) -> Option<&'a str>) -> Option<String> {
-        let mut out = String::new();
-        for p in &self.parts {
-            match p {
-                Part::Text(t) => out.push_str(t),
-                Part::Var(n) => out.push_str(&self.escape.apply(lookup(n)?)),
-            }
-        }
-        Some(out)
+    /// The escaped values first, then the whole in a buffer of its final
+    /// size: nothing holding a value grows.
+    pub fn render<'a>(&self, lookup: impl Fn(&str) -> Option<&'a str>) -> Option<SecretValue> {
+        let escaped: Vec<Zeroizing<String>> = self
+            .parts
+            .iter()
+            .filter_map(|p| match p {
+                Part::Var(n) => Some(lookup(n).map(|v| self.escape.apply(v))),
+                Part::Text(_) => None,
+            })
+            .collect::<Option<_>>()?;
+        let mut values = escaped.iter();
+        let pieces: Vec<&str> = self
+            .parts
+            .iter()
+            .map(|p| match p {
+                Part::Text(t) => t.as_str(),
+                Part::Var(_) => values.next().expect("one per reference").as_str(),
+            })
+            .collect();
+        Some(SecretValue::from(crate::secret::joined(&pieces)))
     }
 }
 
@@ -183,7 +227,7 @@ mod tests {
             })
             .unwrap();
         assert_eq!(
-            out,
+            out.expose(),
             "postgresql://app:p%40ss%3Aw%2Frd%25%3F%23%24%20%C3%A9@db:5432/main"
         );
     }
@@ -192,15 +236,25 @@ mod tests {
     fn json_templates_escape_quotes() {
         let t = Template::parse(r#"{"type":"HS256","key":"${K}"}"#, Escape::infer("{")).unwrap();
         assert_eq!(
-            t.render(|_| Some("a\"b\\c")).unwrap(),
+            t.render(|_| Some("a\"b\\c")).unwrap().expose(),
             r#"{"type":"HS256","key":"a\"b\\c"}"#
         );
     }
 
     #[test]
+    fn json_escaping_is_serde_json_s() {
+        let all: String = (0u32..0x80)
+            .filter_map(char::from_u32)
+            .chain(['é', '\u{2028}'])
+            .collect();
+        let quoted = serde_json::Value::from(all.as_str()).to_string();
+        assert_eq!(json_escaped(&all).as_str(), &quoted[1..quoted.len() - 1]);
+    }
+
+    #[test]
     fn dollar_rules() {
         let t = Template::parse("a$$b${X}c", Escape::None).unwrap();
-        assert_eq!(t.render(|_| Some("1")).unwrap(), "a$b1c");
+        assert_eq!(t.render(|_| Some("1")).unwrap().expose(), "a$b1c");
         assert_eq!(t.references().collect::<Vec<_>>(), ["X"]);
         assert_eq!(
             Template::parse("ab${X", Escape::None).unwrap_err().offset,

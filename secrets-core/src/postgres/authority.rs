@@ -7,6 +7,10 @@
 //! `[stack] postgres_roles`, or the rotation is refused: otherwise the
 //! service user could write `APP_USER=postgres` and have root give the
 //! superuser the password in the service's own `.env`.
+//!
+//! The rotation journal is no authority either: it exists only while a run
+//! is unfinished, and it belongs to the `.env`'s owner, the very user this
+//! guards against.
 
 use crate::envfile::Document;
 use crate::manifest::Source;

@@ -224,19 +224,12 @@ fn connect_admin(admin: &AdminUrl) -> Result<(Client, Link<'_>), PgError> {
 
 /// Whether `role` can log in with `password` (on the admin URL's host,
 /// port and database), never sending the password where it could be read:
-/// over TLS only SCRAM-SHA-256-PLUS, without TLS only SCRAM-SHA-256.
+/// over TLS only SCRAM-SHA-256-PLUS, without TLS only SCRAM-SHA-256. Done
+/// by hand (see `login`): the password is never handed to tokio-postgres.
 fn can_log_in(link: &Link<'_>, role: &str, password: &SecretValue) -> Result<(), String> {
     let mut c = link.admin.config();
     c.user(role);
-    if !link.tls {
-        return login::scram_only(&c, role, password);
-    }
-    c.password(password.expose());
-    link.admin
-        .tls
-        .connect(c, true)
-        .map(drop)
-        .map_err(|e| tls::describe(&e, &link.admin.tls))
+    login::scram_only(&c, role, password, link.tls.then_some(&link.admin.tls))
 }
 
 fn set_password<R: Rng + CryptoRng + ?Sized>(

@@ -1,9 +1,11 @@
-//! The login check without TLS: a SCRAM-SHA-256 login done here, because
+//! The login check: a SCRAM login done here. Without TLS, because
 //! tokio-postgres answers a server's cleartext or MD5 password request
-//! without asking (its only guard, channel binding, needs TLS). This one
+//! without asking (its only guard, channel binding, needs TLS); this one
 //! reads the server's authentication request first and goes on only with
 //! SCRAM, so the new password never crosses the wire, even to a server
-//! (or an impostor on the port) that asks for it in clear.
+//! (or an impostor on the port) that asks for it in clear. Over TLS, with
+//! SCRAM-SHA-256-PLUS only, because tokio-postgres keeps plain copies of
+//! the password (its `Config`, its SCRAM state) that it frees uncleared.
 
 use std::io::{Read, Write};
 use std::net::{TcpStream, ToSocketAddrs};
@@ -14,10 +16,12 @@ use bytes::BytesMut;
 use postgres::config::Host;
 use postgres::fallible_iterator::FallibleIterator;
 use postgres::Config;
-use postgres_protocol::authentication::sasl::{ChannelBinding, ScramSha256, SCRAM_SHA_256};
+use postgres_protocol::authentication::sasl::{SCRAM_SHA_256, SCRAM_SHA_256_PLUS};
 use postgres_protocol::message::backend::{ErrorResponseBody, Message};
 use postgres_protocol::message::frontend;
 
+use super::scram::ScramClient;
+use super::tls::Settings;
 use crate::SecretValue;
 
 /// The longest server message read: authentication messages are small,
@@ -30,16 +34,21 @@ const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 trait Stream: Read + Write {}
 impl<T: Read + Write> Stream for T {}
 
+/// A connection, and the channel binding data of its TLS if any.
+type Opened = (Box<dyn Stream>, Option<Vec<u8>>);
+
 /// Logs in as `role` with `password` to the first of `config`'s hosts that
 /// accepts a connection (libpq, too, tries no further host once one
-/// answered), without TLS, with SCRAM-SHA-256 only.
+/// answered): without TLS with SCRAM-SHA-256 only; with `tls`, over TLS
+/// with SCRAM-SHA-256-PLUS only.
 pub(crate) fn scram_only(
     config: &Config,
     role: &str,
     password: &SecretValue,
+    tls: Option<&Settings>,
 ) -> Result<(), String> {
-    let mut stream = open(config)?;
-    let outcome = authenticate(&mut *stream, config, role, password);
+    let (mut stream, binding) = open(config, tls)?;
+    let outcome = authenticate(&mut *stream, config, role, password, binding, tls);
     // A polite goodbye; the outcome is already known.
     let mut buf = BytesMut::new();
     frontend::terminate(&mut buf);
@@ -47,7 +56,9 @@ pub(crate) fn scram_only(
     outcome
 }
 
-fn open(config: &Config) -> Result<Box<dyn Stream>, String> {
+/// A connection to the first host that answers, over TLS with `tls`, with
+/// the channel binding data TLS gives.
+fn open(config: &Config, tls: Option<&Settings>) -> Result<Opened, String> {
     let timeout = config
         .get_connect_timeout()
         .copied()
@@ -61,6 +72,9 @@ fn open(config: &Config) -> Result<Box<dyn Stream>, String> {
     for i in 0..hosts.len().max(addrs.len()) {
         let port = ports.get(i).or(ports.first()).copied().unwrap_or(5432);
         let opened: Result<Box<dyn Stream>, String> = match (addrs.get(i), hosts.get(i)) {
+            (None, Some(Host::Unix(_))) if tls.is_some() => {
+                Err("PostgreSQL has no TLS on a unix socket".to_owned())
+            }
             (None, Some(Host::Unix(dir))) => {
                 let path = dir.join(format!(".s.PGSQL.{port}"));
                 UnixStream::connect(&path)
@@ -77,11 +91,23 @@ fn open(config: &Config) -> Result<Box<dyn Stream>, String> {
                     (None, Some(Host::Tcp(name))) => name.clone(),
                     _ => unreachable!("i < max(len, len)"),
                 };
-                tcp(&name, port, timeout).map(|s| Box::new(s) as Box<dyn Stream>)
+                match (tls, tcp(&name, port, timeout)) {
+                    (Some(tls), Ok(stream)) => {
+                        // The name TLS checks: `host`, else the address
+                        // (as libpq and the admin connection do).
+                        let checked = match host {
+                            Some(Host::Tcp(host)) => host.as_str(),
+                            _ => name.as_str(),
+                        };
+                        let (stream, binding) = tls.wrap(stream, checked)?;
+                        return Ok((Box::new(stream), Some(binding)));
+                    }
+                    (_, stream) => stream.map(|s| Box::new(s) as Box<dyn Stream>),
+                }
             }
         };
         match opened {
-            Ok(s) => return Ok(s),
+            Ok(s) => return Ok((s, None)),
             Err(e) => last = e,
         }
     }
@@ -165,7 +191,19 @@ fn authenticate(
     config: &Config,
     role: &str,
     password: &SecretValue,
+    binding: Option<Vec<u8>>,
+    tls: Option<&Settings>,
 ) -> Result<(), String> {
+    // Over TLS anything but SCRAM-SHA-256-PLUS is refused in one message.
+    let unexpected = |m: &Message| match tls {
+        Some(tls) => tls.no_channel_binding(),
+        None => unexpected(m),
+    };
+    let mechanism = if binding.is_some() {
+        SCRAM_SHA_256_PLUS
+    } else {
+        SCRAM_SHA_256
+    };
     let mut startup: Vec<(&str, &str)> = vec![("user", role)];
     if let Some(db) = config.get_dbname() {
         startup.push(("database", db));
@@ -184,7 +222,7 @@ fn authenticate(
             let mut offered = body.mechanisms();
             let mut scram = false;
             while let Some(m) = offered.next().map_err(|e| e.to_string())? {
-                scram |= m == SCRAM_SHA_256;
+                scram |= m == mechanism;
             }
             if !scram {
                 return Err(unexpected(&Message::AuthenticationSasl(body)));
@@ -196,26 +234,24 @@ fn authenticate(
 
     // Without TLS there is nothing to bind to: "n", the client has no
     // channel binding.
-    let mut scram = ScramSha256::new(password.expose().as_bytes(), ChannelBinding::unsupported());
+    let mut scram = ScramClient::new(&mut crate::generate::os_rng(), binding);
     let mut buf = BytesMut::new();
-    frontend::sasl_initial_response(SCRAM_SHA_256, scram.message(), &mut buf)
+    frontend::sasl_initial_response(mechanism, scram.first_message().as_bytes(), &mut buf)
         .map_err(|e| e.to_string())?;
     send(stream, &buf)?;
-    match receive(stream)? {
-        Message::AuthenticationSaslContinue(body) => scram
-            .update(body.data())
-            .map_err(|e| format!("SCRAM: {e}"))?,
+    let last = match receive(stream)? {
+        Message::AuthenticationSaslContinue(body) => {
+            scram.final_message(password.expose(), body.data())?
+        }
         Message::ErrorResponse(body) => return Err(server_message(&body)),
         other => return Err(unexpected(&other)),
-    }
+    };
     let mut buf = BytesMut::new();
-    frontend::sasl_response(scram.message(), &mut buf).map_err(|e| e.to_string())?;
+    frontend::sasl_response(last.as_bytes(), &mut buf).map_err(|e| e.to_string())?;
     send(stream, &buf)?;
     match receive(stream)? {
         // Checks the server's signature: it knows the verifier too.
-        Message::AuthenticationSaslFinal(body) => scram
-            .finish(body.data())
-            .map_err(|e| format!("SCRAM: the server's proof is wrong: {e}"))?,
+        Message::AuthenticationSaslFinal(body) => scram.verify_server(body.data())?,
         Message::ErrorResponse(body) => return Err(server_message(&body)),
         other => return Err(unexpected(&other)),
     }

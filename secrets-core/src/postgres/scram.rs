@@ -21,23 +21,35 @@ fn hmac(key: &[u8], data: &[u8]) -> [u8; 32] {
     m.finalize().into_bytes().into()
 }
 
+/// The client and server keys of `password` with `salt` and `iterations`.
+///
+/// The password is normalised with SASLprep as the server does; a password
+/// SASLprep rejects is used as raw bytes, as the server does too. An ASCII
+/// password is used in place; a normalised one only in a zeroizing buffer.
+fn keys(password: &str, salt: &[u8], iterations: u32) -> (Zeroizing<[u8; 32]>, [u8; 32]) {
+    // Already normalised (borrowed), or refused: the raw password.
+    let normalized = match stringprep::saslprep(password) {
+        Ok(std::borrow::Cow::Owned(p)) => Some(Zeroizing::new(p)),
+        _ => None,
+    };
+    let prepared = normalized.as_deref().map_or(password, String::as_str);
+    let mut salted = Zeroizing::new([0u8; 32]);
+    pbkdf2::pbkdf2_hmac::<Sha256>(prepared.as_bytes(), salt, iterations, salted.as_mut());
+    let client_key = Zeroizing::new(hmac(salted.as_ref(), b"Client Key"));
+    let server_key = hmac(salted.as_ref(), b"Server Key");
+    (client_key, server_key)
+}
+
 /// The verifier of `password` with `salt` and `iterations`:
 /// `SCRAM-SHA-256$<iterations>:<salt>$<StoredKey>:<ServerKey>`.
 ///
 /// The password is normalised with SASLprep as the server does; a password
 /// SASLprep rejects is used as raw bytes, as the server does too.
 pub fn verifier(password: &str, salt: &[u8], iterations: u32) -> String {
-    let prepared: Zeroizing<String> = Zeroizing::new(match stringprep::saslprep(password) {
-        Ok(p) => p.into_owned(),
-        Err(_) => password.to_owned(),
-    });
-    let mut salted = Zeroizing::new([0u8; 32]);
-    pbkdf2::pbkdf2_hmac::<Sha256>(prepared.as_bytes(), salt, iterations, salted.as_mut());
-    let client_key = Zeroizing::new(hmac(salted.as_ref(), b"Client Key"));
+    let (client_key, server_key) = keys(password, salt, iterations);
     // Sliced: a second `AsRef` impl for arrays (hybrid-array, through age)
     // makes `.as_ref()` ambiguous.
     let stored_key = Sha256::digest(&client_key[..]);
-    let server_key = hmac(salted.as_ref(), b"Server Key");
     format!(
         "SCRAM-SHA-256${iterations}:{}${}:{}",
         STANDARD.encode(salt),
@@ -53,6 +65,131 @@ pub fn new_verifier<R: Rng + CryptoRng + ?Sized>(password: &str, rng: &mut R) ->
     verifier(password, &salt, DEFAULT_ITERATIONS)
 }
 
+/// The most PBKDF2 iterations a server may ask of the login check (as
+/// postgres-protocol and pgjdbc): more lets an impostor burn our CPU.
+#[cfg(feature = "postgres")]
+const MAX_ITERATIONS: u32 = 100_000;
+
+/// The client side of a SCRAM-SHA-256(-PLUS) login, RFC 5802 and RFC 7677,
+/// as PostgreSQL runs it (an empty user name: the startup message names the
+/// role). Done here rather than with postgres-protocol's, which copies the
+/// password into a plain buffer it frees uncleared.
+#[cfg(feature = "postgres")]
+pub(crate) struct ScramClient {
+    gs2_header: &'static str,
+    /// `tls-server-end-point` data: the hash of the server's certificate.
+    binding: Vec<u8>,
+    nonce: String,
+    /// The server's signature the final message must carry.
+    expected: Option<[u8; 32]>,
+}
+
+#[cfg(feature = "postgres")]
+impl ScramClient {
+    /// A login with a fresh nonce; `binding` (the server certificate's
+    /// hash) makes it SCRAM-SHA-256-PLUS with `tls-server-end-point`.
+    pub(crate) fn new<R: Rng + CryptoRng + ?Sized>(rng: &mut R, binding: Option<Vec<u8>>) -> Self {
+        let mut nonce = [0u8; 18];
+        rng.fill_bytes(&mut nonce);
+        ScramClient::with_nonce(STANDARD.encode(nonce), binding)
+    }
+
+    fn with_nonce(nonce: String, binding: Option<Vec<u8>>) -> Self {
+        let (gs2_header, binding) = match binding {
+            Some(b) => ("p=tls-server-end-point,,", b),
+            None => ("n,,", Vec::new()),
+        };
+        ScramClient {
+            gs2_header,
+            binding,
+            nonce,
+            expected: None,
+        }
+    }
+
+    fn first_bare(&self) -> String {
+        format!("n=,r={}", self.nonce)
+    }
+
+    /// The client-first-message.
+    pub(crate) fn first_message(&self) -> String {
+        format!("{}{}", self.gs2_header, self.first_bare())
+    }
+
+    /// The client-final-message answering `server_first`, with the proof
+    /// that we know `password`.
+    pub(crate) fn final_message(
+        &mut self,
+        password: &str,
+        server_first: &[u8],
+    ) -> Result<String, String> {
+        let bad = |what: &str| format!("SCRAM: the server's first message {what}");
+        let text = std::str::from_utf8(server_first).map_err(|_| bad("is not UTF-8"))?;
+        let mut fields = text.split(',');
+        let mut field = |name: &str| {
+            fields
+                .next()
+                .and_then(|f| f.strip_prefix(name))
+                .ok_or_else(|| bad(&format!("lacks `{name}`")))
+        };
+        let nonce = field("r=")?;
+        let salt = STANDARD
+            .decode(field("s=")?)
+            .map_err(|_| bad("has a salt that is not base64"))?;
+        let iterations: u32 = field("i=")?
+            .parse()
+            .map_err(|_| bad("has a bad iteration count"))?;
+        if fields.next().is_some() {
+            return Err(bad("has unknown extensions"));
+        }
+        if !nonce.starts_with(&self.nonce) || nonce.len() == self.nonce.len() {
+            return Err(bad("does not extend our nonce"));
+        }
+        if !(1..=MAX_ITERATIONS).contains(&iterations) {
+            return Err(bad(&format!(
+                "asks for {iterations} iterations (at most {MAX_ITERATIONS})"
+            )));
+        }
+        let mut cbind = self.gs2_header.as_bytes().to_vec();
+        cbind.extend_from_slice(&self.binding);
+        let without_proof = format!("c={},r={nonce}", STANDARD.encode(cbind));
+        let auth_message = format!("{},{text},{without_proof}", self.first_bare());
+        let (client_key, server_key) = keys(password, &salt, iterations);
+        let stored_key = Sha256::digest(&client_key[..]);
+        let signature = hmac(&stored_key, auth_message.as_bytes());
+        let mut proof = Zeroizing::new(*client_key);
+        for (p, s) in proof.iter_mut().zip(signature) {
+            *p ^= s;
+        }
+        self.expected = Some(hmac(&server_key, auth_message.as_bytes()));
+        Ok(format!("{without_proof},p={}", STANDARD.encode(&proof[..])))
+    }
+
+    /// Checks the server-final-message: the server proves it knows the
+    /// verifier (an impostor does not).
+    pub(crate) fn verify_server(&self, server_final: &[u8]) -> Result<(), String> {
+        let expected = self
+            .expected
+            .ok_or("SCRAM: the server's final message came too early")?;
+        let text = std::str::from_utf8(server_final).unwrap_or("");
+        if let Some(error) = text.strip_prefix("e=") {
+            return Err(format!("SCRAM: the server refused: {error}"));
+        }
+        let given = text
+            .strip_prefix("v=")
+            .and_then(|v| STANDARD.decode(v).ok())
+            .ok_or("SCRAM: the server's final message does not parse")?;
+        let same = given.len() == expected.len()
+            && given
+                .iter()
+                .zip(expected)
+                .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+                == 0;
+        same.then_some(())
+            .ok_or_else(|| "SCRAM: the server's signature is wrong".to_owned())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -64,6 +201,65 @@ mod tests {
             verifier("pencil", &salt, 4096),
             "SCRAM-SHA-256$4096:W22ZaJ0SNY7soEsUEjb6gQ==$WG5d8oPm3OtcPnkdi4Uo7BkeZkBFzpcXkuLmtbsT4qY=:wfPLwcE6nTWhTAmQ7tl2KeoiWGPlZqQxSrmfPwDl2dU="
         );
+    }
+
+    /// RFC 7677's exchange, with PostgreSQL's empty user name: the proof
+    /// changes with it, so it is checked the server's way, against the
+    /// verifier: H(proof XOR HMAC(StoredKey, AuthMessage)) = StoredKey.
+    #[cfg(feature = "postgres")]
+    #[test]
+    fn client_proof_checks_against_the_verifier() {
+        let salt = STANDARD.decode("W22ZaJ0SNY7soEsUEjb6gQ==").unwrap();
+        let v = verifier("pencil", &salt, 4096);
+        let (stored, server_key) = v.rsplit_once('$').unwrap().1.split_once(':').unwrap();
+        let (stored, server_key) = (
+            STANDARD.decode(stored).unwrap(),
+            STANDARD.decode(server_key).unwrap(),
+        );
+        for binding in [None, Some(vec![7u8; 32])] {
+            let mut c = ScramClient::with_nonce("rOprNGfwEbeRWgbNEkqO".into(), binding.clone());
+            let first = c.first_message();
+            let server_first =
+                "r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096";
+            let last = c.final_message("pencil", server_first.as_bytes()).unwrap();
+            let (without_proof, proof) = last.rsplit_once(",p=").unwrap();
+            let header = if binding.is_some() {
+                "p=tls-server-end-point,,"
+            } else {
+                "n,,"
+            };
+            assert_eq!(first, format!("{header}n=,r=rOprNGfwEbeRWgbNEkqO"));
+            let mut cbind = header.as_bytes().to_vec();
+            cbind.extend(binding.unwrap_or_default());
+            assert!(without_proof.starts_with(&format!("c={},r=", STANDARD.encode(cbind))));
+            let auth = format!("{},{server_first},{without_proof}", &first[header.len()..]);
+            let signature = hmac(&stored, auth.as_bytes());
+            let key: Vec<u8> = STANDARD
+                .decode(proof)
+                .unwrap()
+                .iter()
+                .zip(signature)
+                .map(|(p, s)| p ^ s)
+                .collect();
+            assert_eq!(Sha256::digest(&key)[..], stored[..]);
+            let server_final = format!("v={}", STANDARD.encode(hmac(&server_key, auth.as_bytes())));
+            c.verify_server(server_final.as_bytes()).unwrap();
+            assert!(c.verify_server(b"v=AAAA").is_err());
+            assert!(c.verify_server(b"e=invalid-proof").is_err());
+        }
+        let mut c = ScramClient::with_nonce("abc".into(), None);
+        for refused in [
+            "r=xyz1,s=AAAA,i=4096",
+            "r=abc,s=AAAA,i=4096",
+            "r=abcd,s=AAAA,i=1000000",
+            "r=abcd,s=@@,i=1",
+            "m=x,r=abcd,s=AAAA,i=1",
+        ] {
+            assert!(
+                c.final_message("pw", refused.as_bytes()).is_err(),
+                "{refused}"
+            );
+        }
     }
 
     #[test]

@@ -666,7 +666,6 @@ pub(crate) fn describe(e: &postgres::Error, settings: &Settings) -> String {
     if let Some(db) = e.as_db_error() {
         return db.message().to_owned();
     }
-    let target = &settings.target;
     for cause in causes(e) {
         // tokio-rustls wraps rustls' error in an io::Error, whose source()
         // skips it.
@@ -676,29 +675,119 @@ pub(crate) fn describe(e: &postgres::Error, settings: &Settings) -> String {
             .and_then(|inner| inner.downcast_ref::<rustls::Error>())
             .or_else(|| cause.downcast_ref::<rustls::Error>());
         if let Some(tls) = tls {
-            return format!(
-                "TLS handshake with {target} failed (sslmode={}): {tls}",
-                settings.mode.name()
-            );
+            return settings.handshake_failed(tls);
         }
         match cause.to_string().as_str() {
-            "server does not support TLS" => {
-                return match settings.mode {
-                    SslMode::Allow | SslMode::Prefer if settings.remote => format!("{target} does not offer TLS, and without TLS a password goes only to a unix socket or a loopback address; add sslmode=disable to accept plaintext"),
-                    SslMode::Allow | SslMode::Prefer => format!("{target} does not offer TLS, which channel_binding=require needs"),
-                    mode => format!(
-                        "{target} does not offer TLS, which sslmode={} requires",
-                        mode.name()
-                    ),
-                }
-            }
+            "server does not support TLS" => return settings.no_tls(),
             "server did not use channel binding" | "unsupported SASL mechanism" => {
-                return format!("{target} did not offer SCRAM-SHA-256-PLUS (SCRAM with channel binding) over TLS; secrets refuses cleartext, MD5 and trust logins there (pg_hba.conf method scram-sha-256 does it)")
+                return settings.no_channel_binding()
             }
             _ => {}
         }
     }
     e.to_string().replace('\n', " ")
+}
+
+impl Settings {
+    fn handshake_failed(&self, e: &dyn fmt::Display) -> String {
+        format!(
+            "TLS handshake with {} failed (sslmode={}): {e}",
+            self.target,
+            self.mode.name()
+        )
+    }
+
+    fn no_tls(&self) -> String {
+        let target = &self.target;
+        match self.mode {
+            SslMode::Allow | SslMode::Prefer if self.remote => format!("{target} does not offer TLS, and without TLS a password goes only to a unix socket or a loopback address; add sslmode=disable to accept plaintext"),
+            SslMode::Allow | SslMode::Prefer => format!("{target} does not offer TLS, which channel_binding=require needs"),
+            mode => format!(
+                "{target} does not offer TLS, which sslmode={} requires",
+                mode.name()
+            ),
+        }
+    }
+
+    /// The refusal of any login over TLS but SCRAM-SHA-256-PLUS.
+    pub(crate) fn no_channel_binding(&self) -> String {
+        format!("{} did not offer SCRAM-SHA-256-PLUS (SCRAM with channel binding) over TLS; secrets refuses cleartext, MD5 and trust logins there (pg_hba.conf method scram-sha-256 does it)", self.target)
+    }
+
+    /// TLS over `tcp`, connected to the server `name`, after PostgreSQL's
+    /// SSLRequest, for a login done by hand ([`super::login`]); with the
+    /// `tls-server-end-point` channel binding data of the server's
+    /// certificate. Only for a URL whose transport is TLS.
+    pub(crate) fn wrap(
+        &self,
+        mut tcp: std::net::TcpStream,
+        name: &str,
+    ) -> Result<
+        (
+            rustls::StreamOwned<rustls::ClientConnection, std::net::TcpStream>,
+            Vec<u8>,
+        ),
+        String,
+    > {
+        use std::io::{Read, Write};
+        let config = self.tls.clone().ok_or("TLS is off for this URL")?;
+        let io = |e: std::io::Error| format!("{}: {e}", self.target);
+        // SSLRequest: length 8, code 80877103.
+        tcp.write_all(&[0, 0, 0, 8, 4, 210, 22, 47]).map_err(io)?;
+        let mut answer = [0u8; 1];
+        tcp.read_exact(&mut answer).map_err(io)?;
+        if answer[0] != b'S' {
+            return Err(self.no_tls());
+        }
+        let server = ServerName::try_from(name.to_owned())
+            .map_err(|_| format!("`{name}` is not a host name TLS can check"))?;
+        let connection =
+            rustls::ClientConnection::new(config, server).map_err(|e| self.handshake_failed(&e))?;
+        let mut stream = rustls::StreamOwned::new(connection, tcp);
+        while stream.conn.is_handshaking() {
+            stream.conn.complete_io(&mut stream.sock).map_err(|e| {
+                match e.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>()) {
+                    Some(tls) => self.handshake_failed(tls),
+                    None => self.handshake_failed(&e),
+                }
+            })?;
+        }
+        let certificate = stream
+            .conn
+            .peer_certificates()
+            .and_then(|c| c.first())
+            .ok_or_else(|| self.handshake_failed(&"the server sent no certificate"))?;
+        let binding = end_point_hash(certificate).ok_or_else(|| self.no_channel_binding())?;
+        Ok((stream, binding))
+    }
+}
+
+/// RFC 5929's `tls-server-end-point`: the certificate hashed with its
+/// signature's hash function (MD5 and SHA-1 upgraded to SHA-256); none
+/// for an algorithm without one, such as Ed25519 (as tokio-postgres-rustls).
+fn end_point_hash(certificate: &[u8]) -> Option<Vec<u8>> {
+    use sha2::{Digest, Sha256, Sha384, Sha512};
+    use x509_cert::der::oid::db::rfc5912::{
+        ECDSA_WITH_SHA_256, ECDSA_WITH_SHA_384, ECDSA_WITH_SHA_512, ID_SHA_1, ID_SHA_256,
+        ID_SHA_384, ID_SHA_512, SHA_1_WITH_RSA_ENCRYPTION, SHA_256_WITH_RSA_ENCRYPTION,
+        SHA_384_WITH_RSA_ENCRYPTION, SHA_512_WITH_RSA_ENCRYPTION,
+    };
+    use x509_cert::der::Decode;
+    let parsed = x509_cert::Certificate::from_der(certificate).ok()?;
+    Some(match parsed.signature_algorithm.oid {
+        ID_SHA_1
+        | ID_SHA_256
+        | SHA_1_WITH_RSA_ENCRYPTION
+        | SHA_256_WITH_RSA_ENCRYPTION
+        | ECDSA_WITH_SHA_256 => Sha256::digest(certificate).to_vec(),
+        ID_SHA_384 | SHA_384_WITH_RSA_ENCRYPTION | ECDSA_WITH_SHA_384 => {
+            Sha384::digest(certificate).to_vec()
+        }
+        ID_SHA_512 | SHA_512_WITH_RSA_ENCRYPTION | ECDSA_WITH_SHA_512 => {
+            Sha512::digest(certificate).to_vec()
+        }
+        _ => return None,
+    })
 }
 
 #[cfg(test)]

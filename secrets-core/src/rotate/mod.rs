@@ -9,11 +9,13 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, UNIX_EPOCH};
 
 use rand::{CryptoRng, Rng};
+use zeroize::Zeroizing;
 
 use crate::envfile::render::Disagreement;
 use crate::envfile::{is_dotenvx_encrypted, Document};
 use crate::generate::{jwt, Kind};
 use crate::manifest::{Escape, Source};
+use crate::secret::joined;
 use crate::stack::{Existing, ResolveError, Stack};
 use crate::SecretValue;
 
@@ -394,7 +396,7 @@ fn scanned_dependents(doc: &Document, key: &str, old: &SecretValue) -> Vec<Strin
         }
         // Signed tokens start with a base64url `{"` header: `eyJ`.
         let signed = v.starts_with("eyJ") && jwt::verify_hs256(v, old.as_bytes(), 0).is_ok();
-        if userinfo_password(v).is_some_and(|(_, pw)| pw == old) || signed {
+        if userinfo_password(v).is_some_and(|(_, pw)| *pw == old) || signed {
             out.push(e.key().to_owned());
         }
     }
@@ -402,8 +404,8 @@ fn scanned_dependents(doc: &Document, key: &str, old: &SecretValue) -> Vec<Strin
 }
 
 /// The password of a URL's userinfo (`scheme://user:PASSWORD@host`), with
-/// its byte range in `url`, percent-decoded.
-fn userinfo_password(url: &str) -> Option<(std::ops::Range<usize>, String)> {
+/// its byte range in `url`, percent-decoded into a buffer sized once.
+fn userinfo_password(url: &str) -> Option<(std::ops::Range<usize>, Zeroizing<String>)> {
     let start = url.find("://")? + 3;
     let rest = &url[start..];
     let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
@@ -413,11 +415,11 @@ fn userinfo_password(url: &str) -> Option<(std::ops::Range<usize>, String)> {
     let colon = userinfo.find(':')?;
     let range = start + colon + 1..start + at;
     let raw = &url[range.clone()];
-    let decoded = percent_encoding::percent_decode_str(raw)
-        .decode_utf8()
-        .ok()?
-        .into_owned();
-    Some((range, decoded))
+    let mut decoded = Zeroizing::new(Vec::with_capacity(raw.len()));
+    decoded.extend(percent_encoding::percent_decode_str(raw));
+    std::str::from_utf8(&decoded).ok()?;
+    let text = String::from_utf8(std::mem::take(&mut *decoded)).expect("checked just above");
+    Some((range, Zeroizing::new(text)))
 }
 
 /// Applies a plan to the document: new values, dependents, stamps and
@@ -517,10 +519,11 @@ pub fn apply<R: Rng + CryptoRng + ?Sized>(
             if !scanned || from_manifest {
                 continue;
             }
-            let current = new.get(e.key()).unwrap_or(e.value()).expose().to_owned();
-            let rewritten = rewrite_dependent(&current, before.expose(), fresh.expose(), now);
-            if rewritten != current {
-                new.insert(e.key().to_owned(), SecretValue::new(rewritten));
+            let current = new.get(e.key()).unwrap_or(e.value()).expose();
+            if let Some(rewritten) =
+                rewrite_dependent(current, before.expose(), fresh.expose(), now)
+            {
+                new.insert(e.key().to_owned(), rewritten);
             }
         }
         new.insert(k.name.clone(), fresh);
@@ -557,8 +560,9 @@ pub fn apply<R: Rng + CryptoRng + ?Sized>(
 
 /// A dependent's value with `old` replaced by `new`: as a whole value, inside
 /// it (raw or percent-encoded), or as the key of an HS256 token, which is
-/// re-signed with the same claims and lifetime.
-fn rewrite_dependent(value: &str, old: &str, new: &str, now: u64) -> String {
+/// re-signed with the same claims and lifetime. `None` when it does not
+/// change.
+fn rewrite_dependent(value: &str, old: &str, new: &str, now: u64) -> Option<SecretValue> {
     if let Ok(mut claims) = jwt::verify_hs256(value, old.as_bytes(), 0) {
         let lifetime = match (
             claims.get("exp").and_then(|v| v.as_u64()),
@@ -569,20 +573,19 @@ fn rewrite_dependent(value: &str, old: &str, new: &str, now: u64) -> String {
         };
         claims.remove("iat");
         claims.remove("exp");
-        return jwt::sign_hs256(new.as_bytes(), &claims, now, lifetime);
+        let token = jwt::sign_hs256(new.as_bytes(), &claims, now, lifetime);
+        return (token != value).then(|| SecretValue::new(token));
     }
     if value == old {
-        return new.to_owned();
+        return (new != value).then(|| SecretValue::new(new.to_owned()));
     }
     match userinfo_password(value) {
-        Some((range, pw)) if pw == old => {
-            let mut out = String::with_capacity(value.len() + new.len());
-            out.push_str(&value[..range.start]);
-            out.push_str(&Escape::Url.apply(new));
-            out.push_str(&value[range.end..]);
-            out
-        }
-        _ => value.to_owned(),
+        Some((range, pw)) if *pw == old && old != new => Some(SecretValue::from(joined(&[
+            &value[..range.start],
+            &Escape::Url.apply(new),
+            &value[range.end..],
+        ]))),
+        _ => None,
     }
 }
 

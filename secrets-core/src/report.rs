@@ -17,7 +17,7 @@ use std::path::Path;
 
 use serde_json::{json, Value};
 
-use crate::check::{Finding, Rule, Severity};
+use crate::check::{Finding, Rule, RuleId, Severity};
 
 /// The JSON report.
 pub fn to_json(findings: &[Finding]) -> Value {
@@ -56,7 +56,7 @@ fn uri(path: &Path, base: &Path) -> String {
 /// The SARIF 2.1.0 log: every rule's metadata, one result per finding.
 /// Paths are made relative to `base` (the scanned root, `%SRCROOT%`).
 pub fn to_sarif(findings: &[Finding], rules: &[&Rule], base: &Path) -> Value {
-    let rule_index = |id: &str| rules.iter().position(|r| r.id == id);
+    let rule_index = |id: RuleId| rules.iter().position(|r| r.id == id);
     let results: Vec<Value> = findings
         .iter()
         .map(|f| {

@@ -8,7 +8,7 @@
 use std::collections::BTreeSet;
 
 use secrets_core::audit::{audit, AuditOptions};
-use secrets_core::check::{check_env, EnvContext};
+use secrets_core::check::{check_env, EnvContext, RuleId};
 use secrets_core::envfile::Document;
 use secrets_core::SecretValue;
 
@@ -214,7 +214,7 @@ fn verdicts() -> (BTreeSet<String>, BTreeSet<String>) {
         now: 0,
     })
     .into_iter()
-    .filter(|f| f.rule == "SC008")
+    .filter(|f| f.rule == RuleId::LowEntropy)
     .filter_map(|f| f.key)
     .collect();
 
@@ -230,7 +230,7 @@ fn verdicts() -> (BTreeSet<String>, BTreeSet<String>) {
     let sa012 = report
         .findings
         .into_iter()
-        .filter(|f| f.rule == "SA012")
+        .filter(|f| f.rule == RuleId::TemplateRealSecret)
         .filter_map(|f| f.key)
         .collect();
     (sc008, sa012)

@@ -3,11 +3,11 @@
 
 use std::path::Path;
 
-use crate::check::{is_secret_name, Finding, Rule, Severity};
+use crate::check::{is_secret_name, Finding, Rule, RuleId, Severity};
 use crate::compose_text::entries_under;
 
 pub static RULE: Rule = Rule {
-    id: "SA010",
+    id: RuleId::ComposeLiteralSecret,
     name: "compose-literal-secret",
     severity: Severity::High,
     summary: "A compose file gives a secret-looking environment variable a literal value",

@@ -3,11 +3,11 @@
 
 use std::path::Path;
 
-use crate::check::{Finding, Rule, Severity};
+use crate::check::{Finding, Rule, RuleId, Severity};
 use crate::compose_text::entries_under;
 
 pub static RULE: Rule = Rule {
-    id: "SA011",
+    id: RuleId::ComposePublicDatabasePort,
     name: "compose-public-database-port",
     severity: Severity::Medium,
     summary: "A database port is published on all interfaces",

@@ -2,10 +2,10 @@
 //! replace the file) or readable by others (they can list it).
 
 use super::walk::SecretFile;
-use crate::check::{Finding, Fix, Rule, Severity};
+use crate::check::{Finding, Fix, Rule, RuleId, Severity};
 
 pub static RULE: Rule = Rule {
-    id: "SA003",
+    id: RuleId::DirectoryPermissions,
     name: "directory-permissions",
     severity: Severity::Medium,
     summary: "The directory of a secret file is writable or readable by others",

@@ -5,10 +5,10 @@ use std::path::{Path, PathBuf};
 
 use super::dockerignore::DockerIgnore;
 use super::walk::Tree;
-use crate::check::{Finding, Fix, Rule, Severity};
+use crate::check::{Finding, Fix, Rule, RuleId, Severity};
 
 pub static RULE: Rule = Rule {
-    id: "SA007",
+    id: RuleId::DockerContext,
     name: "docker-context",
     severity: Severity::High,
     summary: "A secret file is inside a Docker build context and not excluded by .dockerignore",

@@ -6,10 +6,10 @@ use globset::GlobBuilder;
 use super::dockerfile::{instructions, split_args};
 use super::dockerignore::DockerIgnore;
 use super::walk::Tree;
-use crate::check::{Finding, Rule, Severity};
+use crate::check::{Finding, Rule, RuleId, Severity};
 
 pub static RULE: Rule = Rule {
-    id: "SA008",
+    id: RuleId::DockerfileCopiesSecret,
     name: "dockerfile-copies-secret",
     severity: Severity::High,
     summary: "A Dockerfile COPY or ADD takes a secret file into the image",

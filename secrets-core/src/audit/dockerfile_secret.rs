@@ -4,10 +4,10 @@
 use std::path::Path;
 
 use super::dockerfile::instructions;
-use crate::check::{is_secret_name, Finding, Rule, Severity};
+use crate::check::{is_secret_name, Finding, Rule, RuleId, Severity};
 
 pub static RULE: Rule = Rule {
-    id: "SA009",
+    id: RuleId::DockerfileSecretValue,
     name: "dockerfile-secret-value",
     severity: Severity::High,
     summary: "A Dockerfile ENV or ARG gives a secret-looking variable a literal value",

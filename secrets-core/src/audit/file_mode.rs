@@ -1,10 +1,10 @@
 //! SA001: a secret file that gives its group or others any access.
 
 use super::walk::SecretFile;
-use crate::check::{Finding, Fix, Rule, Severity};
+use crate::check::{Finding, Fix, Rule, RuleId, Severity};
 
 pub static RULE: Rule = Rule {
-    id: "SA001",
+    id: RuleId::FilePermissions,
     name: "file-permissions",
     severity: Severity::High,
     summary: "A secret file gives its group or others access",

@@ -1,11 +1,11 @@
 //! SA002: a secret file not owned by the service user (`--owner`).
 
 use super::walk::SecretFile;
-use crate::check::{Finding, Fix, Rule, Severity};
+use crate::check::{Finding, Fix, Rule, RuleId, Severity};
 use crate::secure_file::Owner;
 
 pub static RULE: Rule = Rule {
-    id: "SA002",
+    id: RuleId::FileOwner,
     name: "file-owner",
     severity: Severity::Medium,
     summary: "A secret file is not owned by the expected user or group (--owner)",

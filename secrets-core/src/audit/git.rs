@@ -12,10 +12,10 @@ use std::process::Command;
 
 use super::ignore_pattern;
 use super::walk::{self, Tree};
-use crate::check::{Finding, Fix, Rule, Severity};
+use crate::check::{Finding, Fix, Rule, RuleId, Severity};
 
 pub static RULE_NOT_IGNORED: Rule = Rule {
-    id: "SA004",
+    id: RuleId::GitNotIgnored,
     name: "git-not-ignored",
     severity: Severity::High,
     summary: "A secret file inside a git work tree is not ignored",
@@ -23,7 +23,7 @@ pub static RULE_NOT_IGNORED: Rule = Rule {
 };
 
 pub static RULE_TRACKED: Rule = Rule {
-    id: "SA005",
+    id: RuleId::GitTracked,
     name: "git-tracked",
     severity: Severity::High,
     summary: "A secret file is tracked by git",
@@ -31,7 +31,7 @@ pub static RULE_TRACKED: Rule = Rule {
 };
 
 pub static RULE_HISTORY: Rule = Rule {
-    id: "SA006",
+    id: RuleId::GitHistory,
     name: "git-history",
     severity: Severity::High,
     summary: "A secret file is in the git history of some ref, even if deleted or renamed since",
@@ -47,7 +47,7 @@ fn repo_root(dir: &Path) -> Option<PathBuf> {
 }
 
 pub static RULE_UNAVAILABLE: Rule = Rule {
-    id: "SA014",
+    id: RuleId::GitUnavailable,
     name: "git-unavailable",
     severity: Severity::High,
     summary: "A git repository is in the audited tree (or holds it) but git could not be asked whether secret files are ignored, tracked or in its history",

@@ -3,10 +3,10 @@
 //! resumed the database and the `.env` may disagree.
 
 use super::walk::{is_journal_name, SecretFile};
-use crate::check::{Finding, Rule, Severity};
+use crate::check::{Finding, Rule, RuleId, Severity};
 
 pub static RULE: Rule = Rule {
-    id: "SA016",
+    id: RuleId::RotationJournal,
     name: "rotation-journal",
     severity: Severity::Medium,
     summary: "The journal of an interrupted database rotation is still present",

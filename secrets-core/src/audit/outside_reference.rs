@@ -5,10 +5,10 @@
 
 use std::path::Path;
 
-use crate::check::{Finding, Rule, Severity};
+use crate::check::{Finding, Rule, RuleId, Severity};
 
 pub static RULE: Rule = Rule {
-    id: "SA015",
+    id: RuleId::OutsideReference,
     name: "outside-reference",
     severity: Severity::High,
     summary: "A compose file names a secret file outside the audited tree or through a symbolic link",

@@ -5,10 +5,10 @@
 use std::path::Path;
 
 use super::walk::Tree;
-use crate::check::{Finding, Rule, Severity};
+use crate::check::{Finding, Rule, RuleId, Severity};
 
 pub static RULE: Rule = Rule {
-    id: "SA017",
+    id: RuleId::PlaintextBesideEncrypted,
     name: "plaintext-beside-encrypted",
     severity: Severity::High,
     summary: "The plaintext of an age-encrypted file sits beside it",

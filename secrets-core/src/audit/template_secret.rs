@@ -3,11 +3,11 @@
 
 use std::path::Path;
 
-use crate::check::{is_placeholder, is_secret_name, Finding, Rule, Severity};
+use crate::check::{is_placeholder, is_secret_name, Finding, Rule, RuleId, Severity};
 use crate::envfile::Document;
 
 pub static RULE: Rule = Rule {
-    id: "SA012",
+    id: RuleId::TemplateRealSecret,
     name: "template-real-secret",
     severity: Severity::Medium,
     summary: "An example or template file holds a real-looking secret",

@@ -4,11 +4,11 @@
 
 use std::path::Path;
 
-use crate::check::{Finding, Rule, Severity};
+use crate::check::{Finding, Rule, RuleId, Severity};
 use crate::safe_fs::FsError;
 
 pub static RULE: Rule = Rule {
-    id: "SA013",
+    id: RuleId::UnreadableFile,
     name: "unreadable-file",
     severity: Severity::High,
     summary: "A secret-bearing file (or a file the audit reads) could not be opened, read or parsed, so it was not checked",

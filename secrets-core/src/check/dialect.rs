@@ -5,14 +5,14 @@
 //! reference), and the tests compare the model with each real reader. The
 //! encoder chooses its quoting with this same model.
 
-use super::{EnvCheck, EnvContext, Finding, Rule, Severity};
+use super::{EnvCheck, EnvContext, Finding, Rule, RuleId, Severity};
 use crate::envfile::{Entry, Quote, Reader};
 use crate::manifest::Source;
 
 pub struct Dialect;
 
 static RULE: Rule = Rule {
-    id: "SC011",
+    id: RuleId::ReaderDisagreement,
     name: "reader-disagreement",
     severity: Severity::Medium,
     summary: "A value is read differently by docker compose, docker-compose v1, dotenvy, python-dotenv, npm dotenv, dotenvx or docker run --env-file (low when only the docker CLI differs)",

@@ -2,12 +2,12 @@
 //! last copy, dotenvy's `dotenv()` the first; an edit of one copy leaves the
 //! other stale.
 
-use super::{EnvCheck, EnvContext, Finding, Rule, Severity};
+use super::{EnvCheck, EnvContext, Finding, Rule, RuleId, Severity};
 
 pub struct DuplicateKey;
 
 static RULE: Rule = Rule {
-    id: "SC013",
+    id: RuleId::DuplicateKey,
     name: "duplicate-key",
     severity: Severity::Medium,
     summary: "A key is assigned more than once: Compose reads the last copy, dotenvy's dotenv() the first",

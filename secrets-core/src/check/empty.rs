@@ -1,12 +1,12 @@
 //! SC002: a secret that should have a value is empty.
 
-use super::{EnvCheck, EnvContext, Finding, Rule, Severity};
+use super::{EnvCheck, EnvContext, Finding, Rule, RuleId, Severity};
 use crate::manifest::Source;
 
 pub struct Empty;
 
 static RULE: Rule = Rule {
-    id: "SC002",
+    id: RuleId::EmptyValue,
     name: "empty-value",
     severity: Severity::High,
     summary: "A secret variable is set to an empty value",

@@ -2,13 +2,13 @@
 //! not here, so no format, strength or staleness rule can look at them: one
 //! note per file says so instead of a false finding per value.
 
-use super::{EnvCheck, EnvContext, Finding, Rule, Severity};
+use super::{EnvCheck, EnvContext, Finding, Rule, RuleId, Severity};
 use crate::envfile::is_dotenvx_encrypted;
 
 pub struct Encrypted;
 
 static RULE: Rule = Rule {
-    id: "SC017",
+    id: RuleId::DotenvxEncrypted,
     name: "dotenvx-encrypted",
     severity: Severity::Low,
     summary: "Values encrypted by dotenvx cannot be validated",

@@ -3,12 +3,12 @@
 use crate::manifest::Source;
 use crate::strength::Guesses;
 
-use super::{EnvCheck, EnvContext, Finding, Rule, Severity};
+use super::{EnvCheck, EnvContext, Finding, Rule, RuleId, Severity};
 
 pub struct LowEntropy;
 
 static RULE: Rule = Rule {
-    id: "SC008",
+    id: RuleId::LowEntropy,
     name: "low-entropy",
     severity: Severity::Medium,
     summary: "A secret is guessable: under 10^12 guesses by zxcvbn's estimate (about 40 bits)",

@@ -1,11 +1,11 @@
 //! SC006: a secret equal to the value in the sibling `.env.example`.
 
-use super::{EnvCheck, EnvContext, Finding, Rule, Severity};
+use super::{EnvCheck, EnvContext, Finding, Rule, RuleId, Severity};
 
 pub struct ExampleValue;
 
 static RULE: Rule = Rule {
-    id: "SC006",
+    id: RuleId::ExampleValue,
     name: "example-value",
     severity: Severity::High,
     summary: "A secret equals the value in the .env.example beside it",

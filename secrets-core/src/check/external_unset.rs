@@ -1,12 +1,12 @@
 //! SC003: a value the operator must supply is still empty.
 
-use super::{EnvCheck, EnvContext, Finding, Rule, Severity};
+use super::{EnvCheck, EnvContext, Finding, Rule, RuleId, Severity};
 use crate::manifest::Source;
 
 pub struct ExternalUnset;
 
 static RULE: Rule = Rule {
-    id: "SC003",
+    id: RuleId::ExternalUnset,
     name: "external-unset",
     severity: Severity::Medium,
     summary: "A variable supplied by the operator (external) is still empty",

@@ -8,7 +8,7 @@
 use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
 use base64::Engine as _;
 
-use super::{EnvCheck, EnvContext, Finding, Rule, Severity};
+use super::{EnvCheck, EnvContext, Finding, Rule, RuleId, Severity};
 use crate::envfile::is_dotenvx_encrypted;
 use crate::generate::{django_key_passes_w009, laravel_key_is_valid, vapid, Derivation, Kind};
 use crate::manifest::Source;
@@ -16,7 +16,7 @@ use crate::manifest::Source;
 pub struct Format;
 
 static RULE: Rule = Rule {
-    id: "SC007",
+    id: RuleId::WrongFormat,
     name: "wrong-format",
     severity: Severity::High,
     summary: "A value does not have the length or encoding its consumer requires",

@@ -3,12 +3,12 @@
 //! value, npm dotenv and dotenvx skip the line, and dotenvy stops with an
 //! error: the file no longer says what the value is.
 
-use super::{EnvCheck, EnvContext, Finding, Rule, Severity};
+use super::{EnvCheck, EnvContext, Finding, Rule, RuleId, Severity};
 
 pub struct KeyWithoutValue;
 
 static RULE: Rule = Rule {
-    id: "SC014",
+    id: RuleId::KeyWithoutValue,
     name: "key-without-value",
     severity: Severity::Low,
     summary:

@@ -1,11 +1,11 @@
 //! SC001: a variable of the manifest is not in the file.
 
-use super::{EnvCheck, EnvContext, Finding, Rule, Severity};
+use super::{EnvCheck, EnvContext, Finding, Rule, RuleId, Severity};
 
 pub struct Missing;
 
 static RULE: Rule = Rule {
-    id: "SC001",
+    id: RuleId::MissingVariable,
     name: "missing-variable",
     severity: Severity::Medium,
     summary: "A variable the manifest declares is not in the file",

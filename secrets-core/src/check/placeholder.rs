@@ -1,12 +1,12 @@
 //! SC004: a value that is a placeholder, not a secret (`change-me`,
 //! `your_..._here`, `<...>`, `xxx`, `...`, `xoxb-...`).
 
-use super::{EnvCheck, EnvContext, Finding, Rule, Severity};
+use super::{EnvCheck, EnvContext, Finding, Rule, RuleId, Severity};
 
 pub struct Placeholder;
 
 static RULE: Rule = Rule {
-    id: "SC004",
+    id: RuleId::Placeholder,
     name: "placeholder",
     severity: Severity::High,
     summary: "A secret still holds a placeholder from an example file",

@@ -3,12 +3,12 @@
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 
-use super::{EnvCheck, EnvContext, Finding, Rule, Severity};
+use super::{EnvCheck, EnvContext, Finding, Rule, RuleId, Severity};
 
 pub struct PublishedDefault;
 
 static RULE: Rule = Rule {
-    id: "SC005",
+    id: RuleId::PublishedDefault,
     name: "published-default",
     severity: Severity::High,
     summary: "A secret equals a default published in public example files",

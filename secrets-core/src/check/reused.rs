@@ -2,13 +2,13 @@
 
 use std::collections::BTreeMap;
 
-use super::{EnvCheck, EnvContext, Finding, Rule, Severity};
+use super::{EnvCheck, EnvContext, Finding, Rule, RuleId, Severity};
 use crate::manifest::Source;
 
 pub struct Reused;
 
 static RULE: Rule = Rule {
-    id: "SC009",
+    id: RuleId::ReusedValue,
     name: "reused-value",
     severity: Severity::Medium,
     summary: "The same secret value is used under two names that are not declared aliases",

@@ -1,12 +1,12 @@
 //! SC012: a key older than its `rotate_after`.
 
-use super::{EnvCheck, EnvContext, Finding, Rule, Severity};
+use super::{EnvCheck, EnvContext, Finding, Rule, RuleId, Severity};
 use crate::rotate::{last_rotated, STAMP_SKEW};
 
 pub struct RotationOverdue;
 
 static RULE: Rule = Rule {
-    id: "SC012",
+    id: RuleId::RotationOverdue,
     name: "rotation-overdue",
     severity: Severity::Low,
     summary: "A key is older than its rotate_after, or its age is unknown (no `# rotated:` stamp, or one in the future)",

@@ -3,7 +3,7 @@
 //! private key, a token that does not verify with the current secret or has
 //! expired.
 
-use super::{EnvCheck, EnvContext, Finding, Rule, Severity};
+use super::{EnvCheck, EnvContext, Finding, Rule, RuleId, Severity};
 use crate::envfile::is_dotenvx_encrypted;
 use crate::generate::{jwt, Derivation};
 use crate::manifest::Source;
@@ -11,7 +11,7 @@ use crate::manifest::Source;
 pub struct Stale;
 
 static RULE: Rule = Rule {
-    id: "SC010",
+    id: RuleId::StaleDerived,
     name: "stale-derived",
     severity: Severity::High,
     summary:

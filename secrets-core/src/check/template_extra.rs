@@ -3,12 +3,12 @@
 
 use std::collections::HashSet;
 
-use super::{EnvCheck, EnvContext, Finding, Rule, Severity};
+use super::{EnvCheck, EnvContext, Finding, Rule, RuleId, Severity};
 
 pub struct TemplateExtra;
 
 static RULE: Rule = Rule {
-    id: "SC016",
+    id: RuleId::TemplateKeyExtra,
     name: "template-key-extra",
     severity: Severity::Low,
     summary: "A key of the file is not in its template (.env.example or --template)",

@@ -5,12 +5,12 @@
 
 use std::collections::HashSet;
 
-use super::{EnvCheck, EnvContext, Finding, Rule, Severity};
+use super::{EnvCheck, EnvContext, Finding, Rule, RuleId, Severity};
 
 pub struct TemplateMissing;
 
 static RULE: Rule = Rule {
-    id: "SC015",
+    id: RuleId::TemplateKeyMissing,
     name: "template-key-missing",
     severity: Severity::High,
     summary:

@@ -120,7 +120,7 @@ pub fn composable_groups() -> Result<Vec<Vec<&'static str>>, ManifestError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::check::{check_env, EnvContext};
+    use crate::check::{check_env, EnvContext, RuleId};
     use crate::envfile::Document;
     use crate::generate::{django_key_passes_w009, os_rng, Kind};
     use crate::manifest::Source;
@@ -210,7 +210,7 @@ mod tests {
         };
         check_env(&cx)
             .into_iter()
-            .filter(|f| f.rule == "SC007" && f.key.as_deref() == Some(key))
+            .filter(|f| f.rule == RuleId::WrongFormat && f.key.as_deref() == Some(key))
             .map(|f| f.message)
             .collect()
     }
@@ -584,7 +584,7 @@ mod tests {
         };
         let reused: Vec<_> = check_env(&cx)
             .into_iter()
-            .filter(|f| f.rule == "SC009")
+            .filter(|f| f.rule == RuleId::ReusedValue)
             .collect();
         assert_eq!(reused.len(), 1);
     }

@@ -174,12 +174,13 @@ impl Stack {
         for v in &self.vars {
             for input in v.source.inputs() {
                 if !names.contains(input) {
-                    return Err(ManifestError::Invalid {
+                    return Err(ManifestError::UnknownReference {
                         origin: v
                             .reference_origin
                             .clone()
                             .unwrap_or_else(|| v.origin.clone()),
-                        message: format!("`{}` refers to `{input}`, which is not defined", v.name),
+                        variable: v.name.clone(),
+                        reference: input.to_owned(),
                     });
                 }
             }
@@ -216,12 +217,12 @@ impl Stack {
                         .collect();
                     cycle.push(&s.vars[i].name);
                     let closing = &s.vars[*path.last().unwrap_or(&i)];
-                    return Err(ManifestError::Invalid {
+                    return Err(ManifestError::DerivationCycle {
                         origin: closing
                             .reference_origin
                             .clone()
                             .unwrap_or_else(|| closing.origin.clone()),
-                        message: format!("derivation cycle: {}", cycle.join(" -> ")),
+                        cycle: cycle.into_iter().map(str::to_owned).collect(),
                     });
                 }
                 _ => {}
@@ -312,9 +313,11 @@ fn add_component(
         return Ok(());
     }
     if path.iter().any(|c| c == name) {
-        return Err(ManifestError::Invalid {
+        let mut cycle = path.clone();
+        cycle.push(name.to_owned());
+        return Err(ManifestError::IncludeCycle {
             origin: origin.clone(),
-            message: format!("component include cycle: {} -> {name}", path.join(" -> ")),
+            cycle,
         });
     }
     let Some(file) = catalog::component(name) else {
@@ -333,12 +336,11 @@ fn add_component(
     path.pop();
     for var in file.vars {
         if let Some(prev) = vars.iter().find(|v| v.name == var.name) {
-            return Err(ManifestError::Invalid {
+            return Err(ManifestError::DuplicateVariable {
                 origin: var.origin,
-                message: format!(
-                    "`{}` is defined by both `{}` and `{name}`",
-                    var.name, prev.component
-                ),
+                variable: var.name,
+                first: prev.component.clone(),
+                second: name.to_owned(),
             });
         }
         vars.push(var);
@@ -454,6 +456,34 @@ mod tests {
                     ..
                 }
             ),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn stack_mistakes_are_matchable_variants() {
+        let e = stack("[vars.A]\ntemplate = \"x${B}\"\n").unwrap_err();
+        assert!(
+            matches!(&e, ManifestError::UnknownReference { origin, variable, reference }
+                if variable == "A" && reference == "B" && origin.line == 2),
+            "{e}"
+        );
+        let e = stack("[vars.A]\nsame_as = \"B\"\n[vars.B]\nsame_as = \"A\"\n").unwrap_err();
+        assert!(
+            matches!(&e, ManifestError::DerivationCycle { origin, cycle } if cycle == &["A", "B", "A"] && origin.line == 4),
+            "{e}"
+        );
+        let e = stack("[stack]\ninclude = [\"oracle\"]\n").unwrap_err();
+        assert!(
+            matches!(&e, ManifestError::Unknown { namespace: Namespace::Component, name, origin, .. }
+                if name == "oracle" && origin.line == 2 && origin.col == 12),
+            "{e}"
+        );
+        // Outline's and Plane's SECRET_KEY follow different rules.
+        let e = Stack::from_components("s", &["outline".into(), "plane".into()]).unwrap_err();
+        assert!(
+            matches!(&e, ManifestError::DuplicateVariable { origin, variable, first, second }
+                if origin.file.contains("plane") && variable == "SECRET_KEY" && first == "outline" && second == "plane"),
             "{e}"
         );
     }

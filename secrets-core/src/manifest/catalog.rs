@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use super::{ManifestError, ManifestFile};
+use super::{ManifestError, ManifestFile, Namespace, Origin};
 
 /// A component's name and its embedded `catalog/NAME.toml`.
 macro_rules! component {
@@ -77,14 +77,19 @@ pub fn component(name: &str) -> Option<Result<ManifestFile, ManifestError>> {
 
 /// Every variable a component defines, its includes' too, with the
 /// component that defines it.
-fn definitions(name: &str) -> Result<BTreeMap<String, String>, ManifestError> {
+fn definitions(name: &str, named_at: &Origin) -> Result<BTreeMap<String, String>, ManifestError> {
     let Some(file) = component(name) else {
-        return Err(ManifestError::Usage(format!("unknown component `{name}`")));
+        return Err(ManifestError::Unknown {
+            origin: named_at.clone(),
+            namespace: Namespace::Component,
+            name: name.to_owned(),
+            suggestion: crate::suggest::closest(name, component_names()),
+        });
     };
     let file = file?;
     let mut out = BTreeMap::new();
-    for (inc, _) in &file.include {
-        out.extend(definitions(inc)?);
+    for (inc, at) in &file.include {
+        out.extend(definitions(inc, at)?);
     }
     for v in file.vars {
         out.insert(v.name, file.name.clone());
@@ -101,7 +106,12 @@ fn definitions(name: &str) -> Result<BTreeMap<String, String>, ManifestError> {
 pub fn composable_groups() -> Result<Vec<Vec<&'static str>>, ManifestError> {
     let mut groups: Vec<(Vec<&'static str>, BTreeMap<String, String>)> = Vec::new();
     for name in component_names() {
-        let defs = definitions(name)?;
+        let itself = Origin {
+            file: format!("<catalog>/{name}.toml").into(),
+            line: 1,
+            col: 1,
+        };
+        let defs = definitions(name, &itself)?;
         let fits = |names: &BTreeMap<String, String>| {
             defs.iter()
                 .all(|(var, by)| names.get(var).is_none_or(|other| other == by))

@@ -59,17 +59,115 @@ pub enum ManifestError {
         /// Why.
         error: crate::safe_fs::FsError,
     },
-    /// The content is wrong at a place.
+    /// Not TOML, or TOML of the wrong shape (an unknown field, a value of
+    /// the wrong type, both `[stack]` and `[component]`).
     #[error("{origin}: {message}")]
-    Invalid {
+    Syntax {
         /// Where.
         origin: Origin,
-        /// What.
+        /// The parser's one-line message (never the source line).
         message: String,
     },
-    /// Not tied to a place in a file (an unknown component on the command line).
-    #[error("{0}")]
-    Usage(String),
+    /// A `[vars.NAME]` key that is not a portable variable name.
+    #[error(
+        "{origin}: `{name}` is not a variable name (A-Z, a-z, 0-9, _; not starting with a digit)"
+    )]
+    InvalidName {
+        /// Where.
+        origin: Origin,
+        /// The key as written.
+        name: String,
+    },
+    /// A variable with no source (`kind`, `value`, `same_as`, `template`,
+    /// `external = true`).
+    #[error("{origin}: `{variable}` needs one of `kind`, `value`, `same_as`, `template` or `external = true`")]
+    NoSource {
+        /// Where.
+        origin: Origin,
+        /// The variable.
+        variable: String,
+    },
+    /// A variable with more than one source.
+    #[error("{origin}: `{variable}` has both `{first}` and `{second}`; a variable has exactly one source")]
+    TwoSources {
+        /// Where the second one is.
+        origin: Origin,
+        /// The variable.
+        variable: String,
+        /// The first source field.
+        first: &'static str,
+        /// The second source field.
+        second: &'static str,
+    },
+    /// A derived kind (`jwt`, `vapid-public-key`) without `from`.
+    #[error("{origin}: kind `{kind}` is computed from another variable: add `from = \"NAME\"`")]
+    MissingFrom {
+        /// Where the kind is.
+        origin: Origin,
+        /// The kind.
+        kind: String,
+    },
+    /// A field whose value is not one it accepts (a length out of range,
+    /// an unknown alphabet, a duration that does not parse, a malformed
+    /// template).
+    #[error("{origin}: {message}")]
+    InvalidValue {
+        /// Where the value is.
+        origin: Origin,
+        /// The field (`length`, `alphabet`, `template`, ...).
+        field: &'static str,
+        /// What is wrong, naming the field.
+        message: String,
+    },
+    /// A kind parameter that the variable's source does not take.
+    #[error("{origin}: `{field}` does not apply to {applies_to}")]
+    FieldNotApplicable {
+        /// Where the field is.
+        origin: Origin,
+        /// The field.
+        field: &'static str,
+        /// `kind `hex`` or `this variable`.
+        applies_to: String,
+    },
+    /// `same_as`, `template` or `from` names a variable the stack does not
+    /// define.
+    #[error("{origin}: `{variable}` refers to `{reference}`, which is not defined")]
+    UnknownReference {
+        /// Where the reference is.
+        origin: Origin,
+        /// The variable that refers.
+        variable: String,
+        /// The missing variable.
+        reference: String,
+    },
+    /// Variables computed from each other in a loop.
+    #[error("{origin}: derivation cycle: {}", .cycle.join(" -> "))]
+    DerivationCycle {
+        /// Where the loop closes.
+        origin: Origin,
+        /// The variables, the first repeated at the end.
+        cycle: Vec<String>,
+    },
+    /// Components including each other in a loop.
+    #[error("{origin}: component include cycle: {}", .cycle.join(" -> "))]
+    IncludeCycle {
+        /// Where the loop closes.
+        origin: Origin,
+        /// The components, the first repeated at the end.
+        cycle: Vec<String>,
+    },
+    /// Two included components define one variable.
+    #[error("{origin}: `{variable}` is defined by both `{first}` and `{second}`")]
+    DuplicateVariable {
+        /// The second definition.
+        origin: Origin,
+        /// The variable.
+        variable: String,
+        /// The component defining it first.
+        first: String,
+        /// The component defining it again.
+        second: String,
+    },
     /// A name that is none of the known ones, with the closest known one
     /// when one is close enough to be a typo.
     #[error("{origin}: unknown {namespace} `{name}`{}", crate::suggest::did_you_mean(.suggestion))]
@@ -299,9 +397,22 @@ impl Locator<'_> {
         }
     }
 
-    fn err<T>(&self, offset: usize, message: impl Into<String>) -> Result<T, ManifestError> {
-        Err(ManifestError::Invalid {
+    fn syntax<T>(&self, offset: usize, message: impl Into<String>) -> Result<T, ManifestError> {
+        Err(ManifestError::Syntax {
             origin: self.at(offset),
+            message: message.into(),
+        })
+    }
+
+    fn invalid<T>(
+        &self,
+        offset: usize,
+        field: &'static str,
+        message: impl Into<String>,
+    ) -> Result<T, ManifestError> {
+        Err(ManifestError::InvalidValue {
+            origin: self.at(offset),
+            field,
             message: message.into(),
         })
     }
@@ -348,7 +459,7 @@ impl ManifestFile {
         let raw: RawFile = toml::from_str(text).or_else(|e| {
             // Only the message and the span: toml's own Display quotes the
             // source line, which may hold a value.
-            loc.err(
+            loc.syntax(
                 e.span().map_or(0, |s| s.start),
                 e.message().trim().replace('\n', "; "),
             )
@@ -367,7 +478,7 @@ impl ManifestFile {
                 recipients_file: None,
             },
             (Some(_), Some(_)) => {
-                return loc.err(
+                return loc.syntax(
                     0,
                     "a file has either a `[stack]` or a `[component]` table, not both",
                 )
@@ -413,18 +524,16 @@ fn convert_var(
     let key_at = key.span().start;
     let name = key.into_inner();
     if !is_env_name(&name) {
-        return loc.err(
-            key_at,
-            format!(
-                "`{name}` is not a variable name (A-Z, a-z, 0-9, _; not starting with a digit)"
-            ),
-        );
+        return Err(ManifestError::InvalidName {
+            origin: loc.at(key_at),
+            name,
+        });
     }
     let table_at = var.span().start;
     let v = var.into_inner();
 
     // Exactly one source.
-    let sources: Vec<(&str, usize)> = [
+    let sources: Vec<(&'static str, usize)> = [
         ("kind", v.kind.as_ref().map(|s| s.span().start)),
         ("value", v.value.as_ref().map(|s| s.span().start)),
         ("same_as", v.same_as.as_ref().map(|s| s.span().start)),
@@ -442,26 +551,24 @@ fn convert_var(
     .collect();
     match sources.as_slice() {
         [] => {
-            return loc.err(
-                table_at,
-                format!(
-                "`{name}` needs one of `kind`, `value`, `same_as`, `template` or `external = true`"
-            ),
-            )
+            return Err(ManifestError::NoSource {
+                origin: loc.at(table_at),
+                variable: name,
+            })
         }
         [_] => {}
         [(first, _), (second, at), ..] => {
-            return loc.err(
-                *at,
-                format!(
-                    "`{name}` has both `{first}` and `{second}`; a variable has exactly one source"
-                ),
-            )
+            return Err(ManifestError::TwoSources {
+                origin: loc.at(*at),
+                variable: name,
+                first,
+                second,
+            })
         }
     }
 
     // Parameters that belong to kinds; each must be used by the kind chosen.
-    let mut unused: Vec<(&str, usize)> = [
+    let mut unused: Vec<(&'static str, usize)> = [
         ("length", v.length.as_ref().map(|s| s.span().start)),
         ("bytes", v.bytes.as_ref().map(|s| s.span().start)),
         ("alphabet", v.alphabet.as_ref().map(|s| s.span().start)),
@@ -481,15 +588,16 @@ fn convert_var(
     let count = |p: &Option<Spanned<i64>>,
                  default: usize,
                  min: usize,
-                 what: &str|
+                 what: &'static str|
      -> Result<usize, ManifestError> {
         match p {
             None => Ok(default),
             Some(s) if *s.get_ref() >= min as i64 && *s.get_ref() <= 65_536 => {
                 Ok(*s.get_ref() as usize)
             }
-            Some(s) => loc.err(
+            Some(s) => loc.invalid(
                 s.span().start,
+                what,
                 format!("`{what}` must be between {min} and 65536"),
             ),
         }
@@ -507,8 +615,9 @@ fn convert_var(
                     Some(a) => Alphabet::from_name(a.get_ref()).map_or_else(
                         || {
                             let known: Vec<&str> = Alphabet::ALL.iter().map(|a| a.name()).collect();
-                            loc.err(
+                            loc.invalid(
                                 a.span().start,
+                                "alphabet",
                                 format!(
                                     "unknown alphabet `{}` ({})",
                                     a.get_ref(),
@@ -554,8 +663,9 @@ fn convert_var(
                     None => JwtAlg::Hs256,
                     Some(a) => JwtAlg::from_name(a.get_ref()).map_or_else(
                         || {
-                            loc.err(
+                            loc.invalid(
                                 a.span().start,
+                                "alg",
                                 format!("unknown `alg` `{}` (HS256, HS384, HS512)", a.get_ref()),
                             )
                         },
@@ -584,7 +694,10 @@ fn convert_var(
             derived @ ("vapid-public-key" | "jwt") => {
                 take("from");
                 let Some(from) = &v.from else {
-                    return loc.err(kind_at, format!("kind `{derived}` is computed from another variable: add `from = \"NAME\"`"));
+                    return Err(ManifestError::MissingFrom {
+                        origin: loc.at(kind_at),
+                        kind: derived.to_owned(),
+                    });
                 };
                 reference_origin = Some(loc.at(from.span().start));
                 let derivation = if derived == "jwt" {
@@ -595,8 +708,9 @@ fn convert_var(
                         Some(c) => match serde_json::to_value(c.get_ref()) {
                             Ok(Value::Object(m)) => m,
                             _ => {
-                                return loc.err(
+                                return loc.invalid(
                                     c.span().start,
+                                    "claims",
                                     "`claims` must be a table of JSON-compatible values",
                                 )
                             }
@@ -606,7 +720,7 @@ fn convert_var(
                         None => None,
                         Some(e) if e.get_ref() == "never" => None,
                         Some(e) => Some(parse_duration(e.get_ref()).map_or_else(
-                            || loc.err(e.span().start, format!("`expires_in` `{}` is not a duration like 90d, 12h or 10y (or \"never\")", e.get_ref())),
+                            || loc.invalid(e.span().start, "expires_in", format!("`expires_in` `{}` is not a duration like 90d, 12h or 10y (or \"never\")", e.get_ref())),
                             Ok,
                         )?),
                     };
@@ -642,8 +756,9 @@ fn convert_var(
             None => Escape::infer(t.get_ref()),
             Some(e) => Escape::from_name(e.get_ref()).map_or_else(
                 || {
-                    loc.err(
+                    loc.invalid(
                         e.span().start,
+                        "escape",
                         format!("unknown `escape` `{}` (url, json, none)", e.get_ref()),
                     )
                 },
@@ -652,7 +767,7 @@ fn convert_var(
         };
         // +1 skips the opening quote of a basic string.
         let parsed = Template::parse(t.get_ref(), escape)
-            .or_else(|e| loc.err(t.span().start + 1 + e.offset, e.message))?;
+            .or_else(|e| loc.invalid(t.span().start + 1 + e.offset, "template", e.message))?;
         reference_origin = Some(loc.at(t.span().start));
         Source::Template(parsed)
     } else {
@@ -664,15 +779,20 @@ fn convert_var(
             || "this variable".to_owned(),
             |k| format!("kind `{}`", k.get_ref()),
         );
-        return loc.err(*at, format!("`{param}` does not apply to {what}"));
+        return Err(ManifestError::FieldNotApplicable {
+            origin: loc.at(*at),
+            field: param,
+            applies_to: what,
+        });
     }
 
     let rotate_after = match &v.rotate_after {
         None => None,
         Some(r) => Some(parse_duration(r.get_ref()).map_or_else(
             || {
-                loc.err(
+                loc.invalid(
                     r.span().start,
+                    "rotate_after",
                     format!(
                         "`rotate_after` `{}` is not a duration like 90d, 12h or 1y",
                         r.get_ref()
@@ -780,6 +900,94 @@ expires_in = "10y"
             err("[vars.A]\ntemplate = \"x${B\"\n"),
             "m.toml:2:14: `${` is not closed by `}`"
         );
+    }
+
+    fn error(text: &str) -> ManifestError {
+        ManifestFile::parse("m.toml", text).unwrap_err()
+    }
+
+    fn at(line: usize, col: usize) -> Origin {
+        Origin {
+            file: "m.toml".into(),
+            line,
+            col,
+        }
+    }
+
+    #[test]
+    fn mistakes_are_matchable_variants_with_places() {
+        let e = error("[vars.A]\nkind = \"hex\"\nlenght = 3\n");
+        assert!(
+            matches!(&e, ManifestError::Syntax { origin, .. } if *origin == at(3, 1)),
+            "{e}"
+        );
+        let e = error("[vars.1A]\nkind = \"hex\"\n");
+        assert!(
+            matches!(&e, ManifestError::InvalidName { origin, name } if *origin == at(1, 7) && name == "1A"),
+            "{e}"
+        );
+        let e = error("[vars.A]\ndescription = \"x\"\n");
+        assert!(
+            matches!(&e, ManifestError::NoSource { variable, .. } if variable == "A"),
+            "{e}"
+        );
+        let e = error("[vars.A]\nkind = \"hex\"\nvalue = \"x\"\n");
+        assert!(
+            matches!(&e, ManifestError::TwoSources { origin, first: "kind", second: "value", .. } if *origin == at(3, 9)),
+            "{e}"
+        );
+        let e = error("[vars.A]\nkind = \"jwt\"\n");
+        assert!(
+            matches!(&e, ManifestError::MissingFrom { kind, .. } if kind == "jwt"),
+            "{e}"
+        );
+        let e = error("[vars.A]\nkind = \"password\"\nlength = 4\n");
+        assert!(
+            matches!(&e, ManifestError::InvalidValue { origin, field: "length", .. } if *origin == at(3, 10)),
+            "{e}"
+        );
+        let e = error("[vars.A]\nvalue = \"x\"\nrotate_after = \"soon\"\n");
+        assert!(
+            matches!(
+                &e,
+                ManifestError::InvalidValue {
+                    field: "rotate_after",
+                    ..
+                }
+            ),
+            "{e}"
+        );
+        let e = error("[vars.A]\ntemplate = \"x${B\"\n");
+        assert!(
+            matches!(&e, ManifestError::InvalidValue { origin, field: "template", .. } if *origin == at(2, 14)),
+            "{e}"
+        );
+        let e = error("[vars.A]\nkind = \"hex\"\nlength = 3\n");
+        assert!(
+            matches!(&e, ManifestError::FieldNotApplicable { field: "length", applies_to, .. } if applies_to == "kind `hex`"),
+            "{e}"
+        );
+        let e = error("[vars.A]\nkind = \"passwd\"\n");
+        assert!(
+            matches!(&e, ManifestError::Unknown { namespace: Namespace::Kind, name, suggestion: Some(s), .. } if name == "passwd" && s == "password"),
+            "{e}"
+        );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_manifest_others_can_write_is_untrusted() {
+        use std::os::unix::fs::PermissionsExt;
+        let d = tempfile::tempdir().unwrap();
+        let m = d.path().join("secrets.toml");
+        std::fs::write(&m, "[vars.A]\nkind = \"hex\"\n").unwrap();
+        std::fs::set_permissions(&m, std::fs::Permissions::from_mode(0o666)).unwrap();
+        let e = ManifestFile::load(&m).unwrap_err();
+        assert!(
+            matches!(&e, ManifestError::Untrusted { path, .. } if *path == m),
+            "{e}"
+        );
+        assert!(!e.to_string().contains('\n'), "{e}");
     }
 
     #[test]

@@ -16,12 +16,12 @@ use crate::safe_fs::{limits, FsError, Trust};
 use crate::secure_file::Owner;
 
 /// A repair made, or one that failed, described in one line.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug)]
 pub struct Applied {
     /// What was done, or attempted.
     pub description: String,
-    /// The error, when it failed.
-    pub error: Option<String>,
+    /// The error, when it failed, with its `io::Error` when there is one.
+    pub error: Option<FsError>,
 }
 
 /// Applies the fixes of `findings`, each once, within `trees`. `owner` is
@@ -60,7 +60,7 @@ pub(crate) fn apply_fixes(
         };
         out.push(Applied {
             description,
-            error: result.err().map(|e| e.to_string()),
+            error: result.err(),
         });
     }
     out

@@ -118,7 +118,9 @@ pub struct Template {
 }
 
 /// Why a template did not parse: the byte offset in the template and why.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// `Display` is the message alone: the caller knows where the template is.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
 pub struct TemplateError {
     /// Byte offset of the problem within the template string.
     pub offset: usize,
@@ -209,6 +211,14 @@ impl Template {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn template_errors_are_std_errors() {
+        let e: Box<dyn std::error::Error> =
+            Box::new(Template::parse("x${B", Escape::None).unwrap_err());
+        assert_eq!(e.to_string(), "`${` is not closed by `}`");
+        assert!(e.source().is_none());
+    }
 
     #[test]
     fn url_templates_percent_encode_each_value() {

@@ -1,5 +1,7 @@
 //! How a command ends when it does not succeed.
 
+use std::error::Error;
+
 /// Exit code 2: usage or operational error, one line. (Findings are not a
 /// failure: `check` and `audit` return exit code 1 themselves.)
 #[derive(Debug)]
@@ -8,8 +10,50 @@ pub enum Failure {
     Error(String),
 }
 
-impl<E: std::fmt::Display> From<E> for Failure {
+impl<E: Error> From<E> for Failure {
     fn from(e: E) -> Self {
-        Failure::Error(e.to_string())
+        Failure::Error(one_line(&e))
+    }
+}
+
+pub use secrets_core::one_line;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::fmt;
+
+    /// An error that names its operation, and one that repeats its cause.
+    #[derive(Debug)]
+    struct Failed {
+        repeats: bool,
+        cause: std::io::Error,
+    }
+
+    impl fmt::Display for Failed {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            if self.repeats {
+                write!(f, ".env: open failed: {}", self.cause)
+            } else {
+                f.write_str(".env: open failed")
+            }
+        }
+    }
+
+    impl Error for Failed {
+        fn source(&self) -> Option<&(dyn Error + 'static)> {
+            Some(&self.cause)
+        }
+    }
+
+    #[test]
+    fn causes_are_joined_once() {
+        for repeats in [false, true] {
+            let e = Failed {
+                repeats,
+                cause: std::io::ErrorKind::NotFound.into(),
+            };
+            assert_eq!(one_line(&e), ".env: open failed: entity not found");
+        }
     }
 }

@@ -53,6 +53,31 @@ pub use secrecy;
 pub use serde_json;
 pub use zeroize;
 
+/// An error and its causes on one line, joined by `": "`. This crate's
+/// errors do not repeat their source in their `Display`; a cause whose text
+/// the line already ends with (a foreign error that does) is left out.
+///
+/// ```
+/// use secrets_core::safe_fs::PrivateDir;
+///
+/// let e = PrivateDir::create(std::path::Path::new("/nonexistent"), "x").unwrap_err();
+/// let line = secrets_core::one_line(&e);
+/// assert_eq!(line.matches("No such file or directory").count(), 1, "{line}");
+/// ```
+pub fn one_line(error: &dyn std::error::Error) -> String {
+    let mut line = error.to_string();
+    let mut cause = error.source();
+    while let Some(c) = cause {
+        let text = c.to_string();
+        if !line.ends_with(&text) {
+            line.push_str(": ");
+            line.push_str(&text);
+        }
+        cause = c.source();
+    }
+    line
+}
+
 /// The operating system's clock in seconds since the epoch.
 pub fn unix_now() -> u64 {
     std::time::SystemTime::now()

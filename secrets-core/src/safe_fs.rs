@@ -129,8 +129,9 @@ pub enum FsError {
         /// How long was waited.
         waited: Duration,
     },
-    /// A system call failed.
-    #[error("{path}: {op} failed: {source}")]
+    /// A system call failed. `Display` names the path and the operation;
+    /// the `io::Error` is the [`source`](std::error::Error::source).
+    #[error("{path}: {op} failed")]
     Io {
         /// The path operated on.
         path: PathBuf,

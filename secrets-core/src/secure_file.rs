@@ -45,7 +45,7 @@ pub enum OwnerError {
     #[error("`{0}` is not USER[:GROUP] or UID[:GID]")]
     Invalid(String),
     /// The user database could not be read.
-    #[error("cannot look up `{name}`: {source}")]
+    #[error("cannot look up `{name}`")]
     Lookup {
         /// The name looked up.
         name: String,
@@ -214,9 +214,7 @@ pub enum WriteError {
     #[error("{0}: the directory does not exist")]
     MissingParent(PathBuf),
     /// `fchown` was refused.
-    #[error(
-        "{path}: cannot change the owner: {source}; changing the owner needs root or CAP_CHOWN"
-    )]
+    #[error("{path}: cannot change the owner, which needs root or CAP_CHOWN")]
     Chown {
         /// The file.
         path: PathBuf,

@@ -61,14 +61,16 @@ pub type Existing = BTreeMap<String, SecretValue>;
 #[non_exhaustive]
 pub enum ResolveError {
     /// A derived value's input is not valid for the derivation.
-    #[error("cannot compute {name} from {from}: {from} {source}")]
+    // `reason` describes the input ("is not a valid ..."), not a cause, so
+    // it is part of the message rather than a source.
+    #[error("cannot compute {name} from {from}: {from} {reason}")]
     Derive {
         /// The derived variable.
         name: String,
         /// Its input.
         from: String,
-        /// Why.
-        source: DeriveError,
+        /// What is wrong with the input.
+        reason: DeriveError,
     },
 }
 
@@ -268,11 +270,11 @@ impl Stack {
                 Source::Literal(text) => Some(SecretValue::new(text.clone())),
                 Source::SameAs(other) => values.get(other).cloned(),
                 Source::Derive { derivation, from } => match values.get(from) {
-                    Some(input) => Some(derivation.derive(input, now).map_err(|source| {
+                    Some(input) => Some(derivation.derive(input, now).map_err(|reason| {
                         ResolveError::Derive {
                             name: v.name.clone(),
                             from: from.clone(),
-                            source,
+                            reason,
                         }
                     })?),
                     None => None,

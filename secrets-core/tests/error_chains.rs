@@ -41,3 +41,50 @@ fn a_failed_fix_keeps_its_io_error() {
         .expect("the io::Error is the source");
     assert_eq!(io.kind(), std::io::ErrorKind::NotFound);
 }
+
+/// The `Display` of each error in the chain, outermost first.
+fn chain(e: &dyn Error) -> Vec<String> {
+    let mut out = vec![e.to_string()];
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        out.push(c.to_string());
+        cause = c.source();
+    }
+    out
+}
+
+fn assert_not_repeated(e: &dyn Error) {
+    let texts = chain(e);
+    assert!(texts.len() > 1, "the cause is kept: {texts:?}");
+    for pair in texts.windows(2) {
+        assert!(
+            !pair[0].contains(&pair[1]),
+            "{:?} repeats its source {:?}",
+            pair[0],
+            pair[1]
+        );
+    }
+    let root = texts.last().unwrap();
+    let line = secrets_core::one_line(e);
+    assert_eq!(line.matches(root.as_str()).count(), 1, "{line}");
+}
+
+#[test]
+fn a_missing_file_is_named_once_in_each_chain() {
+    use secrets_core::safe_fs::{limits, read_secret, PrivateDir};
+    let dir = tempfile::tempdir().unwrap();
+    let gone = dir.path().join("gone");
+    let file = dir.path().join("file");
+    std::fs::write(&file, "").unwrap();
+    // The file layer: a missing directory, a file taken for one.
+    let e = PrivateDir::create(&gone, "x").unwrap_err();
+    assert!(e.is_not_found(), "{e}");
+    assert_not_repeated(&e);
+    assert!(secrets_core::one_line(&e).contains("No such file or directory"));
+    if let Err(e) = read_secret(&file.join(".env"), limits::ENV) {
+        assert_not_repeated(&e);
+    }
+    // Errors wrapping it.
+    let e = secrets_core::stack::Stack::load(&gone.join("secrets.toml")).unwrap_err();
+    assert_not_repeated(&e);
+}

@@ -324,6 +324,23 @@ fn error_line(dir: &Path, args: &[&str]) -> String {
     e
 }
 
+/// An error's cause is printed once: the library's messages do not repeat
+/// their source and the CLI joins the chain on one line.
+#[test]
+fn an_error_names_its_cause_once() {
+    let d = tempfile::tempdir().unwrap();
+    let dir = d.path();
+    let e = error_line(dir, &["check", "--env", "/nonexistent"]);
+    assert_eq!(e.to_lowercase().matches("no such file").count(), 1, "{e}");
+    // A cause from the system: open(2) fails with ENOTDIR.
+    fs::write(dir.join("file"), "").unwrap();
+    let e = error_line(dir, &["check", "--env", "file/.env"]);
+    assert_eq!(
+        e,
+        "secrets: error: file/.env: open failed: Not a directory (os error 20)\n"
+    );
+}
+
 #[test]
 fn unknown_names_get_one_suggestion_when_one_is_close() {
     let d = tempfile::tempdir().unwrap();

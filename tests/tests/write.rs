@@ -515,7 +515,7 @@ fn a_chown_without_privilege_exits_2_and_leaves_nothing() {
         .unwrap();
     assert_eq!(o.status.code(), Some(2));
     let err = stderr(&o);
-    assert!(err.ends_with("cannot change the owner: Operation not permitted (os error 1); changing the owner needs root or CAP_CHOWN\n"), "{err}");
+    assert!(err.ends_with("cannot change the owner, which needs root or CAP_CHOWN: Operation not permitted (os error 1)\n"), "{err}");
     assert!(
         dir_entries(&dir).is_empty(),
         "no file, no temporary file, no lock file"

@@ -49,6 +49,7 @@ pub fn run(args: AuditArgs) -> Result<ExitCode, Failure> {
                 None => crate::note!("secrets: fixed: {}", a.description),
                 Some(e) => {
                     failed = true;
+                    let e = crate::failure::one_line(e);
                     crate::warn!("secrets: could not {}: {e}", a.description);
                 }
             }

@@ -38,7 +38,10 @@ fn private_dir() -> Result<(PrivateDir, bool), Failure> {
         }
     }
     Err(match last {
-        Some(e) => Failure::Error(format!("no private directory for the plaintext: {e}")),
+        Some(e) => Failure::Error(format!(
+            "no private directory for the plaintext: {}",
+            crate::failure::one_line(&e)
+        )),
         None => Failure::Error("no private directory for the plaintext".into()),
     })
 }
@@ -113,7 +116,8 @@ pub fn run(args: EditArgs) -> Result<ExitCode, Failure> {
         Ok(names) => names,
         Err(e) => {
             return Err(Failure::Error(format!(
-                "{e}: remove {} yourself, it holds plaintext; {display} is unchanged",
+                "{}: remove {} yourself, it holds plaintext; {display} is unchanged",
+                crate::failure::one_line(&e),
                 dir_path.display()
             )))
         }

@@ -55,7 +55,7 @@ pub fn run(args: WriteArgs) -> Result<ExitCode, Failure> {
             return Ok(ExitCode::from(1));
         }
         Err(WriteEnvError::File(e)) => return Err(super::write_error(e)),
-        Err(e) => return Err(Failure::Error(e.to_string())),
+        Err(e) => return Err(Failure::from(e)),
     };
 
     if let (Some(t), true) = (&args.template, report.template_unused) {

@@ -22,7 +22,7 @@ pub fn secret(path: &Path, error: &FsError) -> Finding {
         path,
         None,
         None,
-        format!("{error}; its checks did not run"),
+        format!("{}; its checks did not run", crate::one_line(error)),
     )
 }
 
@@ -48,7 +48,10 @@ pub fn input(path: &Path, error: &FsError) -> Finding {
         path,
         None,
         None,
-        format!("{error}; the rules that read it did not run"),
+        format!(
+            "{}; the rules that read it did not run",
+            crate::one_line(error)
+        ),
     )
     .with_severity(Severity::Medium)
 }

@@ -180,10 +180,10 @@ pub enum InitError {
         message: String,
     },
     /// A file could not be read.
-    #[error("{0}")]
+    #[error(transparent)]
     Read(#[from] FsError),
     /// The template `write --template` reads is controlled by another user.
-    #[error("{0} (the template decides what the .env holds besides its secrets, so it must be controlled by root or you alone)")]
+    #[error("{} (the template decides what the .env holds besides its secrets, so it must be controlled by root or you alone)", crate::one_line(.0))]
     Untrusted(FsError),
     /// A file does not exist.
     #[error("{}: no such file", .0.display())]

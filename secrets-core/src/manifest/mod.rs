@@ -42,7 +42,7 @@ impl fmt::Display for Origin {
 #[non_exhaustive]
 pub enum ManifestError {
     /// The file could not be read.
-    #[error("{path}: cannot read the manifest: {source}")]
+    #[error("{path}: cannot read the manifest")]
     Read {
         /// The manifest path.
         path: PathBuf,
@@ -52,7 +52,9 @@ pub enum ManifestError {
     /// The manifest could not be read safely: it, or a directory above it,
     /// is controlled by another user, or it is not a regular file within
     /// the size limit.
-    #[error("{error} (a manifest decides owners, modes and database roles, so it must be controlled by root or you alone)")]
+    // `error` is the message, with its own cause, rather than a source: the
+    // hint belongs after it.
+    #[error("{} (a manifest decides owners, modes and database roles, so it must be controlled by root or you alone)", crate::one_line(.error))]
     Untrusted {
         /// The manifest.
         path: PathBuf,

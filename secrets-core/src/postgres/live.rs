@@ -324,9 +324,12 @@ pub fn rotate_roles<R: Rng + CryptoRng + ?Sized>(
             can_log_in(&link, &c.role, &c.new)
                 .map_err(|e| (format!("logging in as {} with the new password", c.role), e))?;
         }
-        env.replace(new_document)
-            .map(drop)
-            .map_err(|e| (format!("writing {}", env.path().display()), e.to_string()))
+        env.replace(new_document).map(drop).map_err(|e| {
+            (
+                format!("writing {}", env.path().display()),
+                crate::one_line(&e),
+            )
+        })
     })();
     match outcome {
         Ok(()) => {

@@ -91,13 +91,10 @@ impl Stack {
         Self::from_manifest(ManifestFile::load(path)?)
     }
 
-    /// A stack of catalog components alone, as `--with a,b` asks.
+    /// A stack of catalog components alone. An unknown component is
+    /// reported at [`Origin::argument`].
     pub fn from_components(name: &str, components: &[String]) -> Result<Self, ManifestError> {
-        let origin = Origin {
-            file: "--with".into(),
-            line: 1,
-            col: 1,
-        };
+        let origin = Origin::argument();
         Self::from_manifest(ManifestFile {
             name: name.to_owned(),
             description: None,

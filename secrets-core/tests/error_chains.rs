@@ -88,3 +88,56 @@ fn a_missing_file_is_named_once_in_each_chain() {
     let e = secrets_core::stack::Stack::load(&gone.join("secrets.toml")).unwrap_err();
     assert_not_repeated(&e);
 }
+
+/// Error messages name no command-line option: a deploy tool linking the
+/// library has none of them; the CLI appends its own hints.
+#[test]
+fn error_messages_name_no_cli_option() {
+    fn walk(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+        for e in std::fs::read_dir(dir).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                walk(&p, out);
+            } else if p.extension().is_some_and(|x| x == "rs") {
+                out.push(p);
+            }
+        }
+    }
+    let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    walk(&src, &mut files);
+    let mut found = Vec::new();
+    for f in files {
+        let rel = f.strip_prefix(&src).unwrap();
+        // Still being moved out by the rotate/export work (issue 12).
+        if rel.starts_with("rotate") || rel.starts_with("export") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&f).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        for (i, l) in lines.iter().enumerate() {
+            if !l.trim_start().starts_with("#[error(") {
+                continue;
+            }
+            // The attribute with the next lines of a wrapped one.
+            let attr = lines[i..lines.len().min(i + 3)].join(" ");
+            let attr = &attr[..attr.find(")]").unwrap_or(attr.len())];
+            if [" --", "`--", "(--"].iter().any(|o| attr.contains(o)) {
+                found.push(format!("{}:{}: {}", rel.display(), i + 1, l.trim()));
+            }
+        }
+    }
+    assert!(found.is_empty(), "{found:#?}");
+}
+
+#[test]
+fn components_given_directly_are_placed_at_the_argument() {
+    let e = secrets_core::stack::Stack::from_components("s", &["postgress".into()]).unwrap_err();
+    match &e {
+        secrets_core::manifest::ManifestError::Unknown { origin, .. } => {
+            assert!(origin.is_argument(), "{e}")
+        }
+        other => panic!("{other}"),
+    }
+    assert!(!e.to_string().contains("--"), "{e}");
+}

@@ -71,7 +71,7 @@ pub fn stack_error(e: ManifestError) -> Failure {
     else {
         return Failure::from(e);
     };
-    let place = if &*origin.file == "--with" {
+    let place = if &*origin.file == "--with" || origin.is_argument() {
         "--with".to_owned()
     } else {
         origin.to_string()

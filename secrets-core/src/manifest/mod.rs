@@ -30,6 +30,27 @@ pub struct Origin {
     pub col: usize,
 }
 
+impl Origin {
+    /// The file name of [`Origin::argument`].
+    const ARGUMENT: &'static str = "<argument>";
+
+    /// Names given by the caller directly rather than in a file (the
+    /// components of [`Stack::from_components`](crate::stack::Stack::from_components)).
+    pub fn argument() -> Self {
+        Origin {
+            file: Self::ARGUMENT.into(),
+            line: 1,
+            col: 1,
+        }
+    }
+
+    /// Whether this is [`Origin::argument`]: the caller knows better how to
+    /// name the place.
+    pub fn is_argument(&self) -> bool {
+        &*self.file == Self::ARGUMENT
+    }
+}
+
 impl fmt::Display for Origin {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}:{}:{}", self.file, self.line, self.col)

@@ -162,8 +162,9 @@ pub enum PgError {
         /// Why.
         cause: String,
     },
-    /// A step failed and restoring failed too: the journal stays.
-    #[error("{step} failed: {cause}; restoring the old passwords failed too ({restore}); run `secrets rotate --env FILE --resume`")]
+    /// A step failed and restoring failed too: the journal stays, and the
+    /// rotation must be resumed from it.
+    #[error("{step} failed: {cause}; restoring the old passwords failed too ({restore})")]
     Interrupted {
         /// The step.
         step: String,

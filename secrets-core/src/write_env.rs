@@ -34,7 +34,7 @@
 use rand::{CryptoRng, Rng};
 
 use crate::check::{is_placeholder, published_default};
-use crate::envfile::render::{append_vars, new_document, Disagreement};
+use crate::envfile::render::{append_vars, new_document_with_header, Disagreement, Header};
 use crate::envfile::{is_dotenvx_encrypted, Document, ParseError};
 use crate::init::{lay_out, LayoutError};
 use crate::manifest::{Source, VarDef};
@@ -90,6 +90,9 @@ pub struct WriteRequest<'a> {
     pub replace_placeholders: bool,
     /// Seconds since the epoch, for signed tokens and rotation stamps.
     pub now: u64,
+    /// The comment lines of a new file (not of a template's layout or of a
+    /// completed file, whose own lines are kept).
+    pub header: Header,
 }
 
 impl<'a> WriteRequest<'a> {
@@ -100,7 +103,14 @@ impl<'a> WriteRequest<'a> {
             content,
             replace_placeholders: false,
             now: crate::unix_now(),
+            header: Header::default(),
         }
+    }
+
+    /// Starts a new file with `header` instead of the default.
+    pub fn with_header(mut self, header: Header) -> Self {
+        self.header = header;
+        self
     }
 
     /// Generates anew placeholders and published defaults.
@@ -213,6 +223,7 @@ pub fn write_env<R: Rng + CryptoRng + ?Sized>(
     let locked = file.lock()?;
     let path = locked.path().display().to_string();
     let now = request.now;
+    let header = request.header;
     let current = locked.read()?;
     let stack = request.stack;
     let needs_stack = || stack.ok_or_else(|| WriteEnvError::NeedsManifest(path.clone()));
@@ -253,7 +264,7 @@ pub fn write_env<R: Rng + CryptoRng + ?Sized>(
         (Content::Manifest, None) => {
             let stack = needs_stack()?;
             let resolved = stack.resolve(&Existing::new(), rng, now)?;
-            let (doc, disagreements) = new_document(stack, &resolved, now);
+            let (doc, disagreements) = new_document_with_header(stack, &resolved, now, header);
             report.added = resolved.added;
             report.unset = resolved.missing_external;
             report.disagreements = disagreements;
@@ -446,4 +457,43 @@ fn complete<R: Rng + CryptoRng + ?Sized>(
         .map(|v| v.name.clone())
         .collect();
     Ok(done)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::manifest::ManifestFile;
+    use crate::secure_file::WriteOptions;
+
+    #[test]
+    fn a_new_file_takes_the_header_asked_for() {
+        let dir = tempfile::tempdir().unwrap();
+        let stack = Stack::from_manifest(
+            ManifestFile::parse("m.toml", "[vars.A]\nvalue = \"x\"\n").unwrap(),
+        )
+        .unwrap();
+        for (name, header, first_line) in [
+            (
+                "default.env",
+                None,
+                "# Secrets of stack \"m\", written by secrets ",
+            ),
+            (
+                "anonymous.env",
+                Some(Header::Anonymous),
+                "# Secrets of stack \"m\".\n",
+            ),
+            ("none.env", Some(Header::None), "# --- m ---\nA=x\n"),
+        ] {
+            let path = dir.path().join(name);
+            let file = SecureFile::open(&path, WriteOptions::default()).unwrap();
+            let mut request = WriteRequest::new(Some(&stack), Content::Manifest);
+            if let Some(h) = header {
+                request = request.with_header(h);
+            }
+            write_env(file, request, &mut crate::generate::os_rng()).unwrap();
+            let text = std::fs::read_to_string(&path).unwrap();
+            assert!(text.starts_with(first_line), "{name}: {text}");
+        }
+    }
 }

@@ -15,20 +15,55 @@ pub struct Disagreement {
     pub readers: Vec<Reader>,
 }
 
-/// A new document holding every variable of the stack. `now` stamps the
-/// variables that have a rotation period (`# rotated: ...`).
+/// The comment lines a new document starts with.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Header {
+    /// `# Secrets of stack "NAME", written by secrets VERSION.` and a line
+    /// asking to keep the file private: what the `secrets` CLI writes.
+    #[default]
+    WrittenBy,
+    /// The same without the tool's name and version, for a program that
+    /// writes the file under its own name.
+    Anonymous,
+    /// No header: the document starts with the first group.
+    None,
+}
+
+/// A new document holding every variable of the stack, under the default
+/// [`Header`]. `now` stamps the variables that have a rotation period
+/// (`# rotated: ...`).
 pub fn new_document(stack: &Stack, resolved: &Resolved, now: u64) -> (Document, Vec<Disagreement>) {
+    new_document_with_header(stack, resolved, now, Header::default())
+}
+
+/// [`new_document`] with the header chosen.
+pub fn new_document_with_header(
+    stack: &Stack,
+    resolved: &Resolved,
+    now: u64,
+    header: Header,
+) -> (Document, Vec<Disagreement>) {
     let mut doc = Document::new();
-    doc.push_comment(&format!(
-        "Secrets of stack \"{}\", written by secrets {}.",
-        stack.name,
-        env!("CARGO_PKG_VERSION")
-    ));
-    doc.push_comment(
-        "Keep this file private (mode 0600), out of version control and out of images.",
-    );
+    let private = "Keep this file private (mode 0600), out of version control and out of images.";
+    match header {
+        Header::WrittenBy => {
+            doc.push_comment(&format!(
+                "Secrets of stack \"{}\", written by secrets {}.",
+                stack.name,
+                env!("CARGO_PKG_VERSION")
+            ));
+            doc.push_comment(private);
+        }
+        Header::Anonymous => {
+            doc.push_comment(&format!("Secrets of stack \"{}\".", stack.name));
+            doc.push_comment(private);
+        }
+        Header::None => {}
+    }
     let all: Vec<&str> = stack.vars().iter().map(|v| v.name.as_str()).collect();
-    let disagreements = append_vars(&mut doc, stack, resolved, &all, now);
+    let blank_first = header != Header::None;
+    let disagreements = append_groups(&mut doc, stack, resolved, &all, now, blank_first);
     (doc, disagreements)
 }
 
@@ -43,6 +78,19 @@ pub fn append_vars(
     names: &[&str],
     now: u64,
 ) -> Vec<Disagreement> {
+    append_groups(doc, stack, resolved, names, now, true)
+}
+
+/// [`append_vars`]; `blank_first` separates the first group from what is
+/// above it (nothing is above in a document without a header).
+fn append_groups(
+    doc: &mut Document,
+    stack: &Stack,
+    resolved: &Resolved,
+    names: &[&str],
+    now: u64,
+    blank_first: bool,
+) -> Vec<Disagreement> {
     let mut disagreements = Vec::new();
     let mut group: Option<&str> = None;
     let empty = SecretValue::new(String::new());
@@ -52,8 +100,10 @@ pub fn append_vars(
         .filter(|v| names.contains(&v.name.as_str()))
     {
         if group != Some(var.component.as_str()) {
+            if group.is_some() || blank_first {
+                doc.push_comment("");
+            }
             group = Some(&var.component);
-            doc.push_comment("");
             let about = catalog::component(&var.component)
                 .and_then(Result::ok)
                 .and_then(|c| c.description)
@@ -115,11 +165,35 @@ mod tests {
             .unwrap();
         let (doc, _) = new_document(&stack, &resolved, 0);
         let text = doc.render();
+        assert!(text.starts_with("# Secrets of stack \"m\", written by secrets "));
         assert!(text.contains("# (set by you)\nKEY=\n"), "{}", text.as_str());
         assert!(
             text.contains("# (computed once KEY is set)\nURL=\n"),
             "{}",
             text.as_str()
         );
+    }
+
+    #[test]
+    fn the_header_is_the_caller_s_choice() {
+        let m = ManifestFile::parse("m.toml", "[vars.KEY]\nvalue = \"v\"\n").unwrap();
+        let stack = Stack::from_manifest(m).unwrap();
+        let resolved = stack
+            .resolve(&Existing::new(), &mut crate::generate::os_rng(), 0)
+            .unwrap();
+        let render = |h| new_document_with_header(&stack, &resolved, 0, h).0.render();
+        let written_by = render(Header::WrittenBy);
+        assert_eq!(
+            written_by.as_str(),
+            new_document(&stack, &resolved, 0).0.render().as_str()
+        );
+        let anonymous = render(Header::Anonymous);
+        assert!(anonymous.starts_with("# Secrets of stack \"m\".\n# Keep this file private"));
+        assert!(!anonymous.contains("written by"));
+        let none = render(Header::None);
+        assert!(!none.contains("Secrets of stack") && !none.contains("Keep this file"));
+        for text in [&written_by, &anonymous, &none] {
+            assert!(text.ends_with("KEY=v\n"), "{}", text.as_str());
+        }
     }
 }

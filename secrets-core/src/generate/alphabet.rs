@@ -2,6 +2,8 @@
 
 use rand::{CryptoRng, Rng};
 
+use crate::SecretValue;
+
 /// Letters and digits: accepted by every `.env` reader, URL userinfo,
 /// SuperTokens (no `_`) and MinIO access keys (no `,` or `=`).
 pub const ALPHANUMERIC: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
@@ -23,11 +25,19 @@ pub const LOWER_LETTERS: &[u8] = b"abcdefghijklmnopqrstuvwxyz";
 ///
 /// `random_range` rejects out-of-range draws instead of reducing modulo the
 /// alphabet size, so every character is equally likely.
-pub fn sample<R: Rng + CryptoRng + ?Sized>(rng: &mut R, alphabet: &[u8], length: usize) -> String {
+pub fn sample<R: Rng + CryptoRng + ?Sized>(
+    rng: &mut R,
+    alphabet: &[u8],
+    length: usize,
+) -> SecretValue {
     assert!(!alphabet.is_empty(), "alphabet must not be empty");
-    (0..length)
-        .map(|_| char::from(alphabet[rng.random_range(0..alphabet.len())]))
-        .collect()
+    // Sized once (the alphabets are ASCII): a growing buffer would leave
+    // freed copies of the value behind.
+    let mut out = zeroize::Zeroizing::new(String::with_capacity(length));
+    for _ in 0..length {
+        out.push(char::from(alphabet[rng.random_range(0..alphabet.len())]));
+    }
+    SecretValue::from(out)
 }
 
 /// `n` random bytes, zeroized when dropped.
@@ -78,7 +88,8 @@ mod tests {
     fn alphanumeric_sampling_is_uniform_by_chi_square() {
         let mut rng = StdRng::from_os_rng();
         let drawn = sample(&mut rng, ALPHANUMERIC, DRAWS);
-        let stat = chi_square(&counts(ALPHANUMERIC, &drawn), DRAWS as u64);
+        let drawn = drawn.expose();
+        let stat = chi_square(&counts(ALPHANUMERIC, drawn), DRAWS as u64);
         assert!(
             stat < CRITICAL_61,
             "chi-square {stat} over 61 df: biased sampler"
@@ -89,7 +100,8 @@ mod tests {
     fn env_safe_sampling_is_uniform_by_chi_square() {
         let mut rng = StdRng::from_os_rng();
         let drawn = sample(&mut rng, ENV_SAFE, DRAWS);
-        let stat = chi_square(&counts(ENV_SAFE, &drawn), DRAWS as u64);
+        let drawn = drawn.expose();
+        let stat = chi_square(&counts(ENV_SAFE, drawn), DRAWS as u64);
         assert!(
             stat < CRITICAL_63,
             "chi-square {stat} over 63 df: biased sampler"

@@ -273,11 +273,13 @@ impl Kind {
                 // DASHBOARD_PASSWORD); a letter-free draw is negligibly
                 // likely, and the loop makes its absence certain.
                 let p = alphabet::sample(rng, alphabet.chars(), length);
-                if length == 0 || p.bytes().any(|b| b.is_ascii_alphabetic()) {
-                    break p;
+                if length == 0 || p.expose().bytes().any(|b| b.is_ascii_alphabetic()) {
+                    return p;
                 }
             },
-            Kind::RawKey { length, alphabet } => alphabet::sample(rng, alphabet.chars(), length),
+            Kind::RawKey { length, alphabet } => {
+                return alphabet::sample(rng, alphabet.chars(), length)
+            }
             Kind::Hex { bytes } => hex::encode(alphabet::bytes(rng, bytes)),
             Kind::Base64 {
                 bytes,
@@ -297,13 +299,10 @@ impl Kind {
                 URL_SAFE_NO_PAD.encode(alphabet::bytes(rng, alg.key_bytes()))
             }
             Kind::Username { length } => {
-                let mut name = alphabet::sample(rng, alphabet::LOWER_LETTERS, 1);
-                name.push_str(&alphabet::sample(
-                    rng,
-                    alphabet::LOWER_ALPHANUMERIC,
-                    length.saturating_sub(1),
-                ));
-                name
+                let first = alphabet::sample(rng, alphabet::LOWER_LETTERS, 1);
+                let rest =
+                    alphabet::sample(rng, alphabet::LOWER_ALPHANUMERIC, length.saturating_sub(1));
+                return SecretValue::from(crate::secret::joined(&[first.expose(), rest.expose()]));
             }
             Kind::Uuid => {
                 let mut b = [0u8; 16];
@@ -319,11 +318,11 @@ impl Kind {
                 // distinct characters) with negligible probability; the loop
                 // makes the guarantee exact rather than probable.
                 let key = alphabet::sample(rng, alphabet::ENV_SAFE, length.max(DJANGO_MIN_LENGTH));
-                if django_key_passes_w009(&key) {
-                    break key;
+                if django_key_passes_w009(key.expose()) {
+                    return key;
                 }
             },
-            Kind::VapidPrivateKey => vapid::private_key(rng),
+            Kind::VapidPrivateKey => return vapid::private_key(rng),
             Kind::ImgproxyKey => hex::encode(alphabet::bytes(rng, 32)),
             Kind::ImgproxySalt => hex::encode(alphabet::bytes(rng, 16)),
             Kind::LaravelKey => format!(

@@ -49,13 +49,13 @@ fn private_bytes(private: &str) -> Result<Zeroizing<Vec<u8>>, VapidError> {
 }
 
 /// A new private key: 32 bytes, 43 base64url characters.
-pub fn private_key<R: Rng + CryptoRng + ?Sized>(rng: &mut R) -> String {
+pub fn private_key<R: Rng + CryptoRng + ?Sized>(rng: &mut R) -> crate::SecretValue {
     loop {
         let bytes = Zeroizing::new(super::alphabet::bytes(rng, 32));
         // Zero and values at or above the group order are not keys; retry
         // (probability about 2^-32).
         if in_range(&bytes) {
-            return URL_SAFE_NO_PAD.encode(&bytes);
+            return crate::SecretValue::new(URL_SAFE_NO_PAD.encode(&bytes));
         }
     }
 }
@@ -74,9 +74,9 @@ pub fn is_private_key(private: &str) -> bool {
 /// use secrets_core::generate::{os_rng, vapid};
 ///
 /// let private = vapid::private_key(&mut os_rng());
-/// let public = vapid::public_key(&private)?;
+/// let public = vapid::public_key(private.expose())?;
 /// assert_eq!(public.len(), 87);
-/// assert_eq!(vapid::is_public_key_of(&private, &public), Ok(true));
+/// assert_eq!(vapid::is_public_key_of(private.expose(), &public), Ok(true));
 /// # }
 /// # Ok::<(), secrets_core::generate::vapid::VapidError>(())
 /// ```
@@ -154,10 +154,11 @@ mod without_p256 {
     #[test]
     fn private_keys_are_made_but_public_ones_are_not_guessed() {
         let private = private_key(&mut crate::generate::os_rng());
-        assert!(is_private_key(&private));
-        assert_eq!(public_key(&private), Err(VapidError::NotBuiltIn));
+        let private = private.expose();
+        assert!(is_private_key(private));
+        assert_eq!(public_key(private), Err(VapidError::NotBuiltIn));
         assert_eq!(
-            is_public_key_of(&private, "BAAA"),
+            is_public_key_of(private, "BAAA"),
             Err(VapidError::NotBuiltIn)
         );
         assert_eq!(public_key("AAAA"), Err(VapidError::InvalidPrivateKey));
@@ -172,7 +173,7 @@ mod tests {
     fn validity_agrees_with_derivation() {
         let mut rng = crate::generate::os_rng();
         let good = private_key(&mut rng);
-        assert!(is_private_key(&good) && public_key(&good).is_ok());
+        assert!(is_private_key(good.expose()) && public_key(good.expose()).is_ok());
         // Zero, the group order and short input are not keys.
         let zero = URL_SAFE_NO_PAD.encode([0u8; 32]);
         let order = URL_SAFE_NO_PAD.encode(
@@ -206,13 +207,14 @@ mod tests {
         let mut rng = crate::generate::os_rng();
         for _ in 0..20 {
             let private = private_key(&mut rng);
-            let public = public_key(&private).unwrap();
-            assert_eq!(is_public_key_of(&private, &public), Ok(true));
+            let private = private.expose();
+            let public = public_key(private).unwrap();
+            assert_eq!(is_public_key_of(private, &public), Ok(true));
             assert_eq!(is_public_key(&public), Ok(true));
-            let other = public_key(&private_key(&mut rng)).unwrap();
-            assert_eq!(is_public_key_of(&private, &other), Ok(false));
-            assert_eq!(is_public_key_of(&private, "not base64!"), Ok(false));
-            assert_eq!(is_public_key_of(&private, &public[..40]), Ok(false));
+            let other = public_key(private_key(&mut rng).expose()).unwrap();
+            assert_eq!(is_public_key_of(private, &other), Ok(false));
+            assert_eq!(is_public_key_of(private, "not base64!"), Ok(false));
+            assert_eq!(is_public_key_of(private, &public[..40]), Ok(false));
         }
         assert_eq!(
             is_public_key_of("AAAA", "AAAA"),

@@ -441,9 +441,10 @@ pub struct AuditArgs {
     /// The owner secret files must have: USER, USER:GROUP, UID or UID:GID.
     #[arg(long, value_name = "USER[:GROUP]")]
     pub owner: Option<String>,
-    /// A manifest: every check rule then runs on each .env found.
+    /// A manifest (repeatable): every check rule also runs on each .env it
+    /// describes (its `[stack] env_files`; the .env beside it by default).
     #[arg(long, value_name = "FILE")]
-    pub manifest: Option<PathBuf>,
+    pub manifest: Vec<PathBuf>,
     /// Output format.
     #[arg(long, value_enum, default_value = "text")]
     pub format: ReportFormat,

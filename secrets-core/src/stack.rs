@@ -50,6 +50,10 @@ pub struct Stack {
     pub recipients: Vec<String>,
     /// The manifest's recipients file (`[stack] recipients_file`).
     pub recipients_file: Option<std::path::PathBuf>,
+    /// The `.env` files the manifest describes (`[stack] env_files`),
+    /// paths or glob patterns; relative to the manifest's directory when it
+    /// was loaded from a file, else to the working directory.
+    pub env_files: Vec<std::path::PathBuf>,
     vars: Vec<VarDef>,
 }
 
@@ -108,6 +112,7 @@ impl Stack {
             postgres_roles: Vec::new(),
             recipients: Vec::new(),
             recipients_file: None,
+            env_files: vec![".env".into()],
         })
     }
 
@@ -152,6 +157,7 @@ impl Stack {
             postgres_roles: manifest.postgres_roles,
             recipients: manifest.recipients,
             recipients_file: manifest.recipients_file,
+            env_files: manifest.env_files,
             components,
             vars,
         };

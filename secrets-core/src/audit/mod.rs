@@ -5,6 +5,7 @@
 
 mod compose_literal;
 mod compose_ports;
+mod described;
 mod directory_mode;
 mod docker_context;
 mod dockerfile;
@@ -35,21 +36,40 @@ use crate::stack::Stack;
 
 /// What to audit.
 #[derive(Debug)]
+#[non_exhaustive]
 pub struct AuditOptions<'a> {
     /// Directories (or files) to walk.
     pub roots: Vec<PathBuf>,
     /// The owner secret files must have.
     pub owner: Option<Owner>,
-    /// A manifest: every check rule then runs on each `.env` found.
-    pub stack: Option<&'a Stack>,
+    /// Manifests: every check rule runs on each `.env` a manifest describes
+    /// ([`Stack::env_files`]), with that manifest; the first one given wins
+    /// where two describe the same file. A `.env` no manifest describes gets
+    /// the audit rules only, as [`crate::check`] would be run on it apart.
+    pub manifests: Vec<&'a Stack>,
     /// Seconds since the epoch.
     pub now: u64,
+}
+
+impl<'a> AuditOptions<'a> {
+    /// An audit of `roots` with no manifest and no expected owner.
+    pub fn new(roots: Vec<PathBuf>, now: u64) -> Self {
+        AuditOptions {
+            roots,
+            owner: None,
+            manifests: Vec::new(),
+            now,
+        }
+    }
 }
 
 /// An audit that could not run.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum AuditError {
+    /// A root does not exist.
+    #[error("{}: no such file or directory", .0.display())]
+    MissingRoot(PathBuf),
     /// A root could not be opened or listed.
     #[error(transparent)]
     Read(#[from] crate::safe_fs::FsError),
@@ -72,6 +92,38 @@ impl AuditReport {
     /// secret files (`--owner`): files it owns may be repaired too.
     pub fn apply_fixes(&self, owner: Option<Owner>) -> Vec<Applied> {
         fix::apply_fixes(&self.trees, &self.findings, owner)
+    }
+
+    /// `secrets audit --fix`: applies the safe fixes (for
+    /// `options.owner`), then audits again with the same options. Returns
+    /// what remains and what each fix did.
+    pub fn fix(
+        &self,
+        options: &AuditOptions<'_>,
+    ) -> Result<(AuditReport, Vec<Applied>), AuditError> {
+        let applied = self.apply_fixes(options.owner);
+        Ok((audit(options)?, applied))
+    }
+
+    /// The findings as SARIF 2.1.0 with every rule's metadata; locations
+    /// are relative to the first root walked (resolved to an absolute path
+    /// so that code-scanning tools can map them).
+    pub fn to_sarif(&self) -> serde_json::Value {
+        let absolute = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_owned());
+        let base = self
+            .trees
+            .first()
+            .map_or_else(|| absolute(Path::new(".")), |t| absolute(&t.root));
+        let findings: Vec<Finding> = self
+            .findings
+            .iter()
+            .cloned()
+            .map(|mut f| {
+                f.path = absolute(&f.path);
+                f
+            })
+            .collect();
+        crate::report::to_sarif(&findings, &crate::report::all_rules(), &base)
     }
 }
 
@@ -101,8 +153,16 @@ pub fn rules() -> Vec<&'static Rule> {
 /// Runs every audit rule over the trees under `options.roots`.
 pub fn audit(options: &AuditOptions<'_>) -> Result<AuditReport, AuditError> {
     let mut report = AuditReport::default();
+    let described = described::Described::new(&options.manifests);
     for root in &options.roots {
-        let tree = Tree::walk(root)?;
+        let tree = Tree::walk(root).map_err(|e| match e {
+            crate::safe_fs::FsError::Io { source, .. }
+                if source.kind() == std::io::ErrorKind::NotFound =>
+            {
+                AuditError::MissingRoot(root.clone())
+            }
+            e => e.into(),
+        })?;
         let out = &mut report.findings;
         out.extend(tree.problems.iter().cloned());
         // Who can read ciphertext, or own it, exposes nothing.
@@ -133,15 +193,13 @@ pub fn audit(options: &AuditOptions<'_>) -> Result<AuditReport, AuditError> {
                 template_secret::run(t, bytes, out);
             }
         }
-        if let Some(stack) = options.stack {
-            let envs: Vec<&Path> = tree
-                .secret_files
-                .iter()
-                .filter(|f| f.is_env && !f.encrypted)
-                .map(|f| f.path.as_path())
-                .collect();
-            out.extend(check_env_files(&tree, &envs, stack, options.now));
-        }
+        let envs: Vec<(&Path, &Stack)> = tree
+            .secret_files
+            .iter()
+            .filter(|f| f.is_env && !f.encrypted)
+            .filter_map(|f| Some((f.path.as_path(), described.stack_for(&f.path)?)))
+            .collect();
+        out.extend(check_env_files(&tree, &envs, options.now));
         report
             .files
             .extend(tree.secret_files.iter().map(|f| f.path.clone()));
@@ -157,15 +215,15 @@ pub fn audit(options: &AuditOptions<'_>) -> Result<AuditReport, AuditError> {
 /// when there are enough files to pay for the threads (the rules are CPU
 /// bound: about 1.7M instructions for a 29-key file). Findings keep the
 /// order of `paths`, so the report does not depend on scheduling.
-fn check_env_files(tree: &Tree, paths: &[&Path], stack: &Stack, now: u64) -> Vec<Finding> {
+fn check_env_files(tree: &Tree, paths: &[(&Path, &Stack)], now: u64) -> Vec<Finding> {
     const FILES_PER_THREAD: usize = 8;
     let threads = std::thread::available_parallelism()
         .map_or(1, usize::from)
         .min(paths.len() / FILES_PER_THREAD)
         .max(1);
-    let check_chunk = |chunk: &[&Path]| {
+    let check_chunk = |chunk: &[(&Path, &Stack)]| {
         let mut out = Vec::new();
-        for path in chunk {
+        for (path, stack) in chunk {
             check_env_file(tree, path, stack, now, &mut out);
         }
         out
@@ -207,7 +265,7 @@ fn check_env_file(tree: &Tree, path: &Path, stack: &Stack, now: u64, out: &mut V
     };
     // The template beside it, read as safely: a symlink, FIFO or device
     // there is refused without blocking, and the comparison is skipped.
-    let example_path = path.with_file_name(".env.example");
+    let example_path = crate::check::template_beside(path);
     let example_bytes = match tree.read_secret(&example_path) {
         Ok(b) => b,
         Err(e) => {

@@ -326,6 +326,18 @@ pub fn template_name(cx: &EnvContext<'_>) -> String {
         .map_or_else(|| ".env.example".to_owned(), |p| p.display().to_string())
 }
 
+/// The template a `.env` is compared with when none is named: the
+/// `.env.example` in its directory.
+pub fn template_beside(env: &Path) -> PathBuf {
+    env.with_file_name(".env.example")
+}
+
+#[doc(hidden)]
+pub fn __unused(cx: &EnvContext<'_>) -> String {
+    cx.example_path
+        .map_or_else(|| ".env.example".to_owned(), |p| p.display().to_string())
+}
+
 /// The line of the last assignment of `key`.
 pub fn line_of(doc: &Document, key: &str) -> Option<usize> {
     doc.entries_with_lines()

@@ -45,6 +45,11 @@ impl<'a> Described<'a> {
         Described { stacks }
     }
 
+    /// Whether there is no manifest at all.
+    pub(super) fn is_empty(&self) -> bool {
+        self.stacks.is_empty()
+    }
+
     /// The first manifest (in the order given) describing `env`.
     pub(super) fn stack_for(&self, env: &Path) -> Option<&'a Stack> {
         let env = lexical_absolute(env);

@@ -26,11 +26,14 @@ mod walk;
 
 use std::path::{Path, PathBuf};
 
+use zeroize::Zeroizing;
+
 pub use fix::Applied;
 pub use walk::Tree;
 
 use crate::check::{check_env, EnvContext, Finding, Rule};
 use crate::envfile::Document;
+use crate::safe_fs::{limits, Dir, FsError};
 use crate::secure_file::Owner;
 use crate::stack::Stack;
 
@@ -155,14 +158,15 @@ pub fn audit(options: &AuditOptions<'_>) -> Result<AuditReport, AuditError> {
     let mut report = AuditReport::default();
     let described = described::Described::new(&options.manifests);
     for root in &options.roots {
-        let tree = Tree::walk(root).map_err(|e| match e {
-            crate::safe_fs::FsError::Io { source, .. }
-                if source.kind() == std::io::ErrorKind::NotFound =>
-            {
-                AuditError::MissingRoot(root.clone())
-            }
-            e => e.into(),
-        })?;
+        let (tree, checked) =
+            walk_checking(root, &described, options.now).map_err(|e| match e {
+                crate::safe_fs::FsError::Io { source, .. }
+                    if source.kind() == std::io::ErrorKind::NotFound =>
+                {
+                    AuditError::MissingRoot(root.clone())
+                }
+                e => e.into(),
+            })?;
         let out = &mut report.findings;
         out.extend(tree.problems.iter().cloned());
         // Who can read ciphertext, or own it, exposes nothing.
@@ -193,13 +197,7 @@ pub fn audit(options: &AuditOptions<'_>) -> Result<AuditReport, AuditError> {
                 template_secret::run(t, bytes, out);
             }
         }
-        let envs: Vec<(&Path, &Stack)> = tree
-            .secret_files
-            .iter()
-            .filter(|f| f.is_env && !f.encrypted)
-            .filter_map(|f| Some((f.path.as_path(), described.stack_for(&f.path)?)))
-            .collect();
-        out.extend(check_env_files(&tree, &envs, options.now));
+        out.extend(checked);
         report
             .files
             .extend(tree.secret_files.iter().map(|f| f.path.clone()));
@@ -211,44 +209,65 @@ pub fn audit(options: &AuditOptions<'_>) -> Result<AuditReport, AuditError> {
     Ok(report)
 }
 
-/// The check rules on each of `paths`, spread over the available cores
-/// when there are enough files to pay for the threads (the rules are CPU
-/// bound: about 1.7M instructions for a 29-key file). Findings keep the
-/// order of `paths`, so the report does not depend on scheduling.
-fn check_env_files(tree: &Tree, paths: &[(&Path, &Stack)], now: u64) -> Vec<Finding> {
-    const FILES_PER_THREAD: usize = 8;
-    let threads = std::thread::available_parallelism()
-        .map_or(1, usize::from)
-        .min(paths.len() / FILES_PER_THREAD)
-        .max(1);
-    let check_chunk = |chunk: &[(&Path, &Stack)]| {
-        let mut out = Vec::new();
-        for (path, stack) in chunk {
-            check_env_file(tree, path, stack, now, &mut out);
-        }
-        out
-    };
-    if threads == 1 {
-        return check_chunk(paths);
+/// Walks `root` while other threads run the check rules on each `.env` a
+/// manifest describes as soon as the walk finds it: the walk waits on the
+/// file system, the rules on the CPU (about 1M instructions for a 30-key
+/// file), so on two cores most of the checking is done when the walk ends.
+/// The findings are sorted afterwards, so the report does not depend on
+/// scheduling.
+fn walk_checking(
+    root: &Path,
+    described: &described::Described<'_>,
+    now: u64,
+) -> Result<(Tree, Vec<Finding>), crate::safe_fs::FsError> {
+    if described.is_empty() {
+        return Ok((Tree::walk(root)?, Vec::new()));
     }
-    let chunk_len = paths.len().div_ceil(threads);
+    let (tx, rx) = std::sync::mpsc::channel::<walk::FoundEnv>();
+    let rx = std::sync::Mutex::new(rx);
+    let workers = std::thread::available_parallelism().map_or(1, usize::from);
     std::thread::scope(|scope| {
-        let handles: Vec<_> = paths
-            .chunks(chunk_len)
-            .map(|chunk| scope.spawn(move || check_chunk(chunk)))
+        let handles: Vec<_> = (0..workers)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut out = Vec::new();
+                    // The walk dropping its sender ends the loop.
+                    while let Ok(found) = rx
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner)
+                        .recv()
+                    {
+                        if let Some(stack) = described.stack_for(&found.shown) {
+                            check_env_file(&found, stack, now, &mut out);
+                        }
+                    }
+                    out
+                })
+            })
             .collect();
-        handles
+        let tree = Tree::walk_sending(root, Some(tx));
+        let checked = handles
             .into_iter()
             // A rule that panicked is a bug; carry the panic on.
             .flat_map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
-            .collect()
+            .collect();
+        tree.map(|tree| (tree, checked))
     })
+}
+
+/// Reads `rel` beneath the walked root within the `.env` limit.
+fn read_beneath(base: &Dir, rel: &Path) -> Result<Option<Zeroizing<Vec<u8>>>, FsError> {
+    match base.open_beneath(rel)? {
+        Some(f) => f.read_all(limits::ENV).map(Some),
+        None => Ok(None),
+    }
 }
 
 /// The check rules on one `.env`; what cannot be read or parsed is a
 /// finding, never a silent pass.
-fn check_env_file(tree: &Tree, path: &Path, stack: &Stack, now: u64, out: &mut Vec<Finding>) {
-    let bytes = match tree.read_secret(path) {
+fn check_env_file(found: &walk::FoundEnv, stack: &Stack, now: u64, out: &mut Vec<Finding>) {
+    let path = found.shown.as_path();
+    let bytes = match read_beneath(&found.base, &found.rel) {
         Ok(Some(bytes)) => bytes,
         Ok(None) => return,
         Err(e) => {
@@ -266,7 +285,8 @@ fn check_env_file(tree: &Tree, path: &Path, stack: &Stack, now: u64, out: &mut V
     // The template beside it, read as safely: a symlink, FIFO or device
     // there is refused without blocking, and the comparison is skipped.
     let example_path = crate::check::template_beside(path);
-    let example_bytes = match tree.read_secret(&example_path) {
+    let example_bytes = match read_beneath(&found.base, &crate::check::template_beside(&found.rel))
+    {
         Ok(b) => b,
         Err(e) => {
             out.push(unreadable::input(&example_path, &e));

@@ -55,6 +55,9 @@ pub struct Stack {
     /// was loaded from a file, else to the working directory.
     pub env_files: Vec<std::path::PathBuf>,
     vars: Vec<VarDef>,
+    /// Position of each variable in `vars`: the check rules look names up
+    /// for every line of every file.
+    by_name: std::collections::HashMap<String, usize>,
 }
 
 /// Values already present (in an existing `.env`), by name.
@@ -159,6 +162,9 @@ impl Stack {
             recipients_file: manifest.recipients_file,
             env_files: manifest.env_files,
             components,
+            by_name: (vars.iter().enumerate())
+                .map(|(i, v)| (v.name.clone(), i))
+                .collect(),
             vars,
         };
         stack.check_references()?;
@@ -172,7 +178,7 @@ impl Stack {
 
     /// A variable by name.
     pub fn var(&self, name: &str) -> Option<&VarDef> {
-        self.vars.iter().find(|v| v.name == name)
+        self.by_name.get(name).map(|&i| &self.vars[i])
     }
 
     fn check_references(&self) -> Result<(), ManifestError> {

@@ -30,6 +30,7 @@ pub mod envfile;
 pub mod export;
 pub mod generate;
 pub mod init;
+pub mod keys;
 pub mod manifest;
 pub mod postgres;
 pub mod report;

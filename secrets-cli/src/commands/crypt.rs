@@ -4,8 +4,9 @@
 
 use std::path::Path;
 
-use secrets_core::crypt::{self, Identities, Recipients};
+use secrets_core::crypt::{self, CryptError, Identities, Recipients};
 use secrets_core::envfile::Document;
+use secrets_core::keys::AgeKeys;
 use secrets_core::safe_fs::{limits, open_secret, read_secret, FsError};
 use secrets_core::stack::Stack;
 use zeroize::Zeroizing;
@@ -13,53 +14,49 @@ use zeroize::Zeroizing;
 use crate::args::{IdentityArgs, RecipientArgs};
 use crate::failure::Failure;
 
-/// The identities of `-i`; none is an error naming the encrypted `file`.
-pub fn identities(args: &IdentityArgs, file: &Path) -> Result<Identities, Failure> {
-    if args.identities.is_empty() {
-        return Err(Failure::Error(format!(
-            "{}: is age-encrypted: give the key that decrypts it with -i FILE (an age identity file or an unencrypted SSH private key)",
-            file.display()
-        )));
+/// `-i`, `-r` and `-R` as the library's [`AgeKeys`].
+pub fn age_keys(identity: &IdentityArgs, recipients: &RecipientArgs) -> AgeKeys {
+    AgeKeys {
+        identity_files: identity.identities.clone(),
+        recipients: recipients.recipients.clone(),
+        recipient_files: recipients.recipients_files.clone(),
     }
-    let mut ids = Identities::new();
-    for path in &args.identities {
-        ids.add_file(path)?;
-    }
-    Ok(ids)
 }
 
-/// Whether `-r` or `-R` was given.
-pub fn recipients_given(args: &RecipientArgs) -> bool {
-    !args.recipients.is_empty() || !args.recipients_files.is_empty()
+/// A crypt error, with the flags that supply what was missing.
+pub fn failure(e: CryptError) -> Failure {
+    match e {
+        CryptError::NoIdentities(file) => Failure::Error(format!(
+            "{}: is age-encrypted: give the key that decrypts it with -i FILE (an age identity file or an unencrypted SSH private key)",
+            file.display()
+        )),
+        CryptError::NoRecipients => Failure::Error(
+            "no recipients to encrypt to (an age file does not record them): give -r RECIPIENT or -R FILE, or list them in the manifest as `[stack] recipients = [...]` or `recipients_file = \"...\"`".into(),
+        ),
+        e => Failure::from(e),
+    }
+}
+
+/// The identities of `-i`; none is an error naming the encrypted `file`.
+pub fn identities(args: &IdentityArgs, file: &Path) -> Result<Identities, Failure> {
+    let keys = AgeKeys {
+        identity_files: args.identities.clone(),
+        ..AgeKeys::default()
+    };
+    keys.identities(file).map_err(failure)
 }
 
 /// The recipients of `-r` and `-R` when any is given (they replace the
-/// manifest's), else the manifest's `recipients` and `recipients_file`.
-/// None at all is an error: the age format does not record who a file was
-/// encrypted to, so they cannot be taken from the file.
+/// manifest's), else the manifest's.
 pub fn recipients(args: &RecipientArgs, stack: Option<&Stack>) -> Result<Recipients, Failure> {
-    let mut r = Recipients::new();
-    if recipients_given(args) {
-        for (i, text) in args.recipients.iter().enumerate() {
-            r.add(text, &format!("recipient {} of the command line", i + 1))?;
-        }
-        for path in &args.recipients_files {
-            r.add_file(path)?;
-        }
-    } else if let Some(stack) = stack {
-        for (i, text) in stack.recipients.iter().enumerate() {
-            r.add(text, &format!("the manifest's recipients, entry {}", i + 1))?;
-        }
-        if let Some(path) = &stack.recipients_file {
-            r.add_file(path)?;
-        }
-    }
-    if r.is_empty() {
-        return Err(Failure::Error(
-            "no recipients to encrypt to (an age file does not record them): give -r RECIPIENT or -R FILE, or list them in the manifest as `[stack] recipients = [...]` or `recipients_file = \"...\"`".into(),
-        ));
-    }
-    Ok(r)
+    age_keys(
+        &IdentityArgs {
+            identities: Vec::new(),
+        },
+        args,
+    )
+    .recipients(stack)
+    .map_err(failure)
 }
 
 /// Reads `path` (no symlink as its last component) within the limit of an

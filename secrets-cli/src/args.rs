@@ -456,7 +456,7 @@ pub struct AuditArgs {
 }
 
 /// Keys that decrypt an age-encrypted .env.
-#[derive(Debug, Args)]
+#[derive(Debug, Default, Args)]
 pub struct IdentityArgs {
     /// An age identity file or an unencrypted SSH private key (ed25519,
     /// RSA) to decrypt an age-encrypted .env with (repeatable).
@@ -466,7 +466,7 @@ pub struct IdentityArgs {
 
 /// Public keys to encrypt to; when none is given, the manifest's
 /// `[stack] recipients` and `recipients_file`.
-#[derive(Debug, Args)]
+#[derive(Debug, Default, Args)]
 pub struct RecipientArgs {
     /// Encrypt to this age (age1...) or SSH (ssh-ed25519, ssh-rsa) public key (repeatable).
     #[arg(short = 'r', long = "recipient", value_name = "RECIPIENT")]

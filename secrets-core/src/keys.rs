@@ -4,7 +4,11 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::crypt::{CryptError, Identities, Recipients};
+use zeroize::Zeroizing;
+
+use crate::crypt::{self, CryptError, Identities, Recipients};
+use crate::envfile::{Document, ParseError};
+use crate::safe_fs::{limits, read_secret, FsError};
 use crate::stack::Stack;
 
 /// The identity files and recipients a caller gave. `Debug` shows paths
@@ -77,5 +81,74 @@ impl AgeKeys {
             return Err(CryptError::NoRecipients);
         }
         Ok(r)
+    }
+}
+
+/// A `.env` that could not be read.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ReadEnvError {
+    /// Reading failed or was refused (a link, over the size limit).
+    #[error(transparent)]
+    Fs(#[from] FsError),
+    /// Decrypting failed.
+    #[error(transparent)]
+    Crypt(#[from] CryptError),
+    /// The content does not parse.
+    #[error("{path}:{error}")]
+    Parse {
+        /// The file.
+        path: String,
+        /// Where and why (in the message: not a `source()` too).
+        error: ParseError,
+    },
+}
+
+/// Reads `path` (no symlink as its last component) within the limit of an
+/// encrypted `.env`; `None` when absent. A plaintext file over the `.env`
+/// limit is refused.
+pub fn read_maybe_encrypted(path: &Path) -> Result<Option<Zeroizing<Vec<u8>>>, FsError> {
+    let Some(bytes) = read_secret(path, limits::ENCRYPTED_ENV)? else {
+        return Ok(None);
+    };
+    if !crypt::is_encrypted(&bytes) {
+        within_env_limit(path, &bytes)?;
+    }
+    Ok(Some(bytes))
+}
+
+/// Refuses plaintext over the size limit of a `.env`.
+pub fn within_env_limit(path: &Path, bytes: &[u8]) -> Result<(), FsError> {
+    match bytes.len() as u64 {
+        size if size > limits::ENV => Err(FsError::TooLarge {
+            path: path.to_owned(),
+            size,
+            limit: limits::ENV,
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// Parses a `.env`'s bytes, naming the file in the error.
+pub fn parse_env(path: &Path, bytes: &[u8]) -> Result<Document, ReadEnvError> {
+    Document::parse(bytes).map_err(|error| ReadEnvError::Parse {
+        path: path.display().to_string(),
+        error,
+    })
+}
+
+impl AgeKeys {
+    /// Reads and parses a `.env` that may be age-encrypted (recognised by
+    /// its header, then decrypted in memory with the identities); `None`
+    /// when absent.
+    pub fn read_env(&self, path: &Path) -> Result<Option<Document>, ReadEnvError> {
+        let Some(bytes) = read_maybe_encrypted(path)? else {
+            return Ok(None);
+        };
+        if crypt::is_encrypted(&bytes) {
+            let plain = crypt::decrypt(&bytes, &self.identities(path)?, path)?;
+            return parse_env(path, &plain).map(Some);
+        }
+        parse_env(path, &bytes).map(Some)
     }
 }

@@ -6,8 +6,8 @@ use std::path::Path;
 
 use secrets_core::crypt::{self, CryptError, Identities, Recipients};
 use secrets_core::envfile::Document;
-use secrets_core::keys::AgeKeys;
-use secrets_core::safe_fs::{limits, open_secret, read_secret, FsError};
+use secrets_core::keys::{self, AgeKeys, ReadEnvError};
+use secrets_core::safe_fs::{limits, open_secret};
 use secrets_core::stack::Stack;
 use zeroize::Zeroizing;
 
@@ -59,24 +59,6 @@ pub fn recipients(args: &RecipientArgs, stack: Option<&Stack>) -> Result<Recipie
     .map_err(failure)
 }
 
-/// Reads `path` (no symlink as its last component) within the limit of an
-/// encrypted `.env`; `None` when absent. A plaintext file over the `.env`
-/// limit is refused as before.
-pub fn read_maybe_encrypted(path: &Path) -> Result<Option<Zeroizing<Vec<u8>>>, Failure> {
-    let Some(bytes) = read_secret(path, limits::ENCRYPTED_ENV)? else {
-        return Ok(None);
-    };
-    if !crypt::is_encrypted(&bytes) && bytes.len() as u64 > limits::ENV {
-        return Err(FsError::TooLarge {
-            path: path.to_owned(),
-            size: bytes.len() as u64,
-            limit: limits::ENV,
-        }
-        .into());
-    }
-    Ok(Some(bytes))
-}
-
 /// The plaintext of the age-encrypted file `path`, decrypted in memory.
 /// The ciphertext is streamed from the file: only the plaintext is held.
 pub fn decrypt_file(path: &Path, args: &IdentityArgs) -> Result<Zeroizing<Vec<u8>>, Failure> {
@@ -125,32 +107,26 @@ pub fn read_env_trusted(path: &Path, args: &IdentityArgs) -> Result<Option<Docum
         let plain = crypt::decrypt(&bytes, &ids, path)?;
         return parse(path, &plain).map(Some);
     }
-    if bytes.len() as u64 > limits::ENV {
-        return Err(FsError::TooLarge {
-            path: path.to_owned(),
-            size: bytes.len() as u64,
-            limit: limits::ENV,
-        }
-        .into());
-    }
+    keys::within_env_limit(path, &bytes)?;
     parse(path, &bytes).map(Some)
 }
 
 /// Parses a `.env`'s bytes, naming the file in the error.
 pub fn parse(path: &Path, bytes: &[u8]) -> Result<Document, Failure> {
-    Document::parse(bytes).map_err(|e| Failure::Error(format!("{}:{e}", path.display())))
+    Ok(keys::parse_env(path, bytes)?)
 }
 
 /// Reads and parses a `.env` that may be age-encrypted (recognised by its
 /// header; then decrypted in memory with `-i`); `None` when absent.
 pub fn read_env(path: &Path, args: &IdentityArgs) -> Result<Option<Document>, Failure> {
-    let Some(bytes) = read_maybe_encrypted(path)? else {
-        return Ok(None);
-    };
-    if crypt::is_encrypted(&bytes) {
-        let ids = identities(args, path)?;
-        let plain = crypt::decrypt(&bytes, &ids, path)?;
-        return parse(path, &plain).map(Some);
+    let keys = age_keys(args, &RecipientArgs::default());
+    keys.read_env(path).map_err(read_failure)
+}
+
+/// A read error, with the flags that supply what was missing.
+pub fn read_failure(e: ReadEnvError) -> Failure {
+    match e {
+        ReadEnvError::Crypt(e) => failure(e),
+        e => Failure::from(e),
     }
-    parse(path, &bytes).map(Some)
 }

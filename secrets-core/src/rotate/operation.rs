@@ -313,14 +313,7 @@ fn open_sealed(
         if request.keys.any_given() {
             return Err(CryptError::NotEncrypted(path.to_owned()).into());
         }
-        if raw.len() as u64 > limits::ENV {
-            return Err(FsError::TooLarge {
-                path: path.to_owned(),
-                size: raw.len() as u64,
-                limit: limits::ENV,
-            }
-            .into());
-        }
+        crate::keys::within_env_limit(path, &raw)?;
         return Ok((raw, None));
     }
     if request.database.is_some() || request.resume {

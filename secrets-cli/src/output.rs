@@ -62,6 +62,14 @@ pub fn write_secret_stdout(text: &str) -> Result<SecretOutput, Failure> {
     write_secret_bytes_stdout(text.as_bytes())
 }
 
+/// [`write_secret_bytes_stdout`], with a note when stdout was replaced.
+pub fn secret_to_stdout(text: &[u8]) -> Result<(), Failure> {
+    if let SecretOutput::Replaced(path) = write_secret_bytes_stdout(text)? {
+        crate::note!("secrets: stdout was {path}, a file the shell created: wrote a new file there at mode 0600 instead (the shell's stays empty)");
+    }
+    Ok(())
+}
+
 /// [`write_secret_stdout`] for bytes (a decrypted file, exactly as it was).
 pub fn write_secret_bytes_stdout(text: &[u8]) -> Result<SecretOutput, Failure> {
     use secrets_core::safe_fs::caller_uid;

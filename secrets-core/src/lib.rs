@@ -39,6 +39,7 @@ pub mod safe_fs;
 mod secret;
 pub mod secure_file;
 pub mod stack;
+pub mod stack_source;
 mod strength;
 pub mod suggest;
 pub mod write_env;

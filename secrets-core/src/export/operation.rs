@@ -128,7 +128,7 @@ pub struct ExportReport {
 /// let report = export_env(ExportRequest::new(None, &env, to))?;
 /// assert_eq!(report.left_empty, ["EMPTY"]);
 /// let Outcome::K8sManifest(yaml) = report.outcome else { unreachable!() };
-/// assert!(yaml.contains("API_TOKEN: \"YWJj\""));
+/// assert!(yaml.contains("\"API_TOKEN\": YWJj"));
 /// # std::fs::remove_dir_all(&dir)?;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```

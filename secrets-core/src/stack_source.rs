@@ -11,8 +11,9 @@ use crate::stack::Stack;
 pub const DEFAULT_MANIFEST: &str = "secrets.toml";
 
 /// The origin given to components named in a [`StackSource`] (they come
-/// from no file): an unknown one is reported there.
-pub const COMPONENTS_ORIGIN: &str = "<components>";
+/// from no file): an unknown one is reported there. The same as
+/// [`Stack::from_components`] gives them.
+pub const COMPONENTS_ORIGIN: &str = "--with";
 
 /// A manifest and components.
 #[derive(Debug, Clone, Default)]

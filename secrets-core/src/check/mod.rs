@@ -305,14 +305,12 @@ pub(crate) fn is_secret_var(stack: &Stack, v: &crate::manifest::VarDef) -> bool 
         Source::External => is_secret_name(&v.name),
         // `http://${APP_DOMAIN}`, an alias of a URL: as secret as what
         // it is built from.
-        Source::SameAs(_) | Source::Template(_) => v
-            .source
-            .inputs()
-            .iter()
-            .any(|i| match stack.var(i) {
+        Source::SameAs(_) | Source::Template(_) => {
+            v.source.inputs().iter().any(|i| match stack.var(i) {
                 Some(input) => is_secret_var(stack, input),
                 None => is_secret_name(i),
-            }),
+            })
+        }
         Source::Generate(_) => true,
     }
 }
@@ -390,8 +388,8 @@ mod tests {
 
     #[test]
     fn the_last_assignment_of_a_key_counts_in_its_place() {
-        let doc = Document::parse(b"A_PASSWORD=one\nB_TOKEN=two\nPORT=80\nA_PASSWORD=three\n")
-            .unwrap();
+        let doc =
+            Document::parse(b"A_PASSWORD=one\nB_TOKEN=two\nPORT=80\nA_PASSWORD=three\n").unwrap();
         let cx = EnvContext {
             path: Path::new(".env"),
             doc: &doc,

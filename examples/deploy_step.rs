@@ -1,5 +1,5 @@
 //! A deploy step built on `secrets-core` alone: write the stack's `.env`,
-//! rotate its database password, gate on `check` and `audit`, plan the Swarm
+//! rotate its database password, gate on `audit` with the check rules, plan the Swarm
 //! export (dry run) and hand the application its connection string. Names
 //! and lengths are printed, never a value.
 //!
@@ -10,7 +10,7 @@ use std::error::Error;
 use std::path::{Path, PathBuf};
 
 use secrets_core::audit::{audit, AuditOptions};
-use secrets_core::check::{check_env, EnvContext, Finding, Severity};
+use secrets_core::check::{Finding, Severity};
 use secrets_core::envfile::Document;
 use secrets_core::export::select;
 use secrets_core::export::swarm::{self, Docker, SwarmOptions};
@@ -35,7 +35,8 @@ bytes = 32
 fn main() -> Result<(), Box<dyn Error>> {
     let dir = PathBuf::from(std::env::args().nth(1).ok_or("usage: deploy_step DIR")?);
     let env = dir.join(".env");
-    let stack = Stack::from_manifest(ManifestFile::parse("secrets.toml", MANIFEST)?)?;
+    let mut stack = Stack::from_manifest(ManifestFile::parse("secrets.toml", MANIFEST)?)?;
+    stack.env_files = vec![env.clone()];
     let now = unix_now();
 
     // 1. Write or complete the .env: 0600, atomic, existing values kept.
@@ -62,24 +63,12 @@ fn main() -> Result<(), Box<dyn Error>> {
         plan.dependents
     );
 
-    // 3. The gate: no finding of medium severity or above.
-    let findings = check_env(&EnvContext {
-        path: &env,
-        doc: &doc,
-        stack: Some(&stack),
-        example: None,
-        example_path: None,
-        now,
-    });
-    let audited = audit(&AuditOptions {
-        roots: vec![dir.clone()],
-        owner: None,
-        stack: None,
-        now,
-    })?;
-    let blocking: Vec<&Finding> = findings
-        .iter()
-        .chain(&audited.findings)
+    // 3. The gate: the check rules on the .env the manifest describes and
+    // the audit rules on the directory, each finding once.
+    let mut options = AuditOptions::new(vec![dir.clone()], now);
+    options.manifests = vec![&stack];
+    let audited = audit(&options)?;
+    let blocking: Vec<&Finding> = (audited.findings.iter())
         .filter(|f| f.severity >= Severity::Medium)
         .collect();
     for f in &blocking {
@@ -90,7 +79,7 @@ fn main() -> Result<(), Box<dyn Error>> {
     }
     println!(
         "gate: {} findings, none blocking, {} files audited",
-        findings.len() + audited.findings.len(),
+        audited.findings.len(),
         audited.files.len()
     );
 

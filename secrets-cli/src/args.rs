@@ -3,6 +3,10 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use secrets_core::export::{swarm::Docker, Destination, ExportRequest};
+use secrets_core::keys::AgeKeys;
+use secrets_core::secure_file::{Owner, OwnerError, WriteOptions};
+use secrets_core::stack::Stack;
 
 /// Generate, write, rotate, check, audit and export the secrets of
 /// self-hosted Docker stacks.
@@ -110,6 +114,60 @@ pub enum ExportCommand {
     Compose(ComposeArgs),
     /// Print or write a Kubernetes v1 Secret manifest.
     K8s(K8sArgs),
+}
+
+impl ExportCommand {
+    /// The `.env` to export and its keys.
+    pub fn source(&self) -> &ExportSource {
+        match self {
+            ExportCommand::Swarm(a) => &a.source,
+            ExportCommand::Compose(a) => &a.source,
+            ExportCommand::K8s(a) => &a.source,
+        }
+    }
+
+    /// The library's request.
+    pub fn request<'a>(&self, stack: Option<&'a Stack>) -> Result<ExportRequest<'a>, OwnerError> {
+        let source = self.source();
+        let mut request = ExportRequest::new(stack, &source.env, self.destination()?);
+        request.keys = source.keys.clone();
+        request.age = AgeKeys {
+            identity_files: source.identity.identities.clone(),
+            ..AgeKeys::default()
+        };
+        Ok(request)
+    }
+
+    fn destination(&self) -> Result<Destination, OwnerError> {
+        let wait = |seconds| std::time::Duration::from_secs(seconds);
+        Ok(match self {
+            ExportCommand::Swarm(a) => Destination::Swarm {
+                docker: Docker::default(),
+                prefix: a.prefix.clone(),
+                services: a.services.clone(),
+                prune: a.prune,
+                dry_run: a.dry_run,
+                uid: a.uid,
+                gid: a.gid,
+            },
+            ExportCommand::Compose(a) => {
+                let owner = a.owner.as_deref().map(Owner::parse).transpose()?;
+                let options = a.mode.options().with_lock_wait(wait(a.wait));
+                let (dir, options) = (a.dir.clone(), options.with_owner(owner));
+                Destination::Compose { dir, options }
+            }
+            ExportCommand::K8s(a) => {
+                let options = WriteOptions::default().with_lock_wait(wait(a.wait));
+                let out = a.out.clone().map(|path| (path, options));
+                let (name, namespace) = (a.name.clone(), a.namespace.clone());
+                Destination::K8s {
+                    name,
+                    namespace,
+                    out,
+                }
+            }
+        })
+    }
 }
 
 /// The .env to export and which of its keys.
@@ -268,8 +326,7 @@ impl FileMode {
 
     /// Write options with this mode (group-readable ones through the
     /// library's explicit option).
-    pub fn options(self) -> secrets_core::secure_file::WriteOptions {
-        use secrets_core::secure_file::WriteOptions;
+    pub fn options(self) -> WriteOptions {
         match self {
             FileMode::M600 | FileMode::M400 => WriteOptions::private(self == FileMode::M400),
             FileMode::M640 | FileMode::M440 => WriteOptions::default()
@@ -441,9 +498,10 @@ pub struct AuditArgs {
     /// The owner secret files must have: USER, USER:GROUP, UID or UID:GID.
     #[arg(long, value_name = "USER[:GROUP]")]
     pub owner: Option<String>,
-    /// A manifest: every check rule then runs on each .env found.
+    /// A manifest (repeatable): every check rule also runs on each .env it
+    /// describes (its `[stack] env_files`; the .env beside it by default).
     #[arg(long, value_name = "FILE")]
-    pub manifest: Option<PathBuf>,
+    pub manifest: Vec<PathBuf>,
     /// Output format.
     #[arg(long, value_enum, default_value = "text")]
     pub format: ReportFormat,
@@ -456,7 +514,7 @@ pub struct AuditArgs {
 }
 
 /// Keys that decrypt an age-encrypted .env.
-#[derive(Debug, Args)]
+#[derive(Debug, Default, Args)]
 pub struct IdentityArgs {
     /// An age identity file or an unencrypted SSH private key (ed25519,
     /// RSA) to decrypt an age-encrypted .env with (repeatable).
@@ -466,7 +524,7 @@ pub struct IdentityArgs {
 
 /// Public keys to encrypt to; when none is given, the manifest's
 /// `[stack] recipients` and `recipients_file`.
-#[derive(Debug, Args)]
+#[derive(Debug, Default, Args)]
 pub struct RecipientArgs {
     /// Encrypt to this age (age1...) or SSH (ssh-ed25519, ssh-rsa) public key (repeatable).
     #[arg(short = 'r', long = "recipient", value_name = "RECIPIENT")]

@@ -10,31 +10,15 @@ pub enum Failure {
     Error(String),
 }
 
-impl<E: Error + 'static> From<E> for Failure {
+impl<E: Error> From<E> for Failure {
     fn from(e: E) -> Self {
-        let mut line = one_line(&e);
-        if let Some(hint) = hint(&e) {
-            line.push_str(hint);
-        }
-        Failure::Error(line)
+        Failure::Error(one_line(&e))
     }
 }
 
+/// An error and its causes on one line (the library's messages do not
+/// repeat their sources).
 pub use secrets_core::one_line;
-
-/// What the CLI adds to a library error: the command that gets out of it.
-/// The library's messages name no command or option.
-fn hint(e: &(dyn Error + 'static)) -> Option<&'static str> {
-    let mut cause = Some(e);
-    while let Some(c) = cause {
-        #[cfg(feature = "postgres")]
-        if let Some(secrets_core::postgres::PgError::Interrupted { .. }) = c.downcast_ref() {
-            return Some("; run `secrets rotate --env FILE --resume`");
-        }
-        cause = c.source();
-    }
-    None
-}
 
 #[cfg(test)]
 mod tests {
@@ -62,20 +46,6 @@ mod tests {
         fn source(&self) -> Option<&(dyn Error + 'static)> {
             Some(&self.cause)
         }
-    }
-
-    #[cfg(feature = "postgres")]
-    #[test]
-    fn an_interrupted_rotation_gets_the_resume_command() {
-        let Failure::Error(line) = Failure::from(secrets_core::postgres::PgError::Interrupted {
-            step: "ALTER ROLE app".into(),
-            cause: "gone".into(),
-            restore: "gone too".into(),
-        });
-        assert_eq!(
-            line,
-            "ALTER ROLE app failed: gone; restoring the old passwords failed too (gone too); run `secrets rotate --env FILE --resume`"
-        );
     }
 
     #[test]

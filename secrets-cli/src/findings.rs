@@ -1,6 +1,7 @@
 //! Rendering findings as text, and the exit code they call for.
 
 use std::fmt::Write as _;
+use std::process::ExitCode;
 
 use secrets_core::check::{Finding, Severity};
 
@@ -16,9 +17,12 @@ pub fn threshold(f: FailOn) -> Severity {
     }
 }
 
-/// Whether any finding is at or above the threshold.
-pub fn fails(findings: &[Finding], fail_on: FailOn) -> bool {
-    findings.iter().any(|f| f.severity >= threshold(fail_on))
+/// 1 when any finding is at or above the threshold, else 0.
+pub fn exit_code(findings: &[Finding], fail_on: FailOn) -> ExitCode {
+    match findings.iter().any(|f| f.severity >= threshold(fail_on)) {
+        true => ExitCode::from(1),
+        false => ExitCode::SUCCESS,
+    }
 }
 
 /// `PATH:LINE: severity RULE name: message` and an indented hint per finding.

@@ -49,6 +49,14 @@ pub enum SecretOutput {
     Replaced(String),
 }
 
+/// [`write_secret_bytes_stdout`], with a note when stdout was replaced.
+pub fn secret_to_stdout(text: &[u8]) -> Result<(), Failure> {
+    if let SecretOutput::Replaced(path) = write_secret_bytes_stdout(text)? {
+        crate::note!("secrets: stdout was {path}, a file the shell created: wrote a new file there at mode 0600 instead (the shell's stays empty)");
+    }
+    Ok(())
+}
+
 /// The one place secret material goes to stdout (`generate`, `export k8s`).
 ///
 /// When stdout is a regular file (`secrets generate > .env`), the shell
@@ -58,11 +66,6 @@ pub enum SecretOutput {
 /// such an inode: when it is empty, owned by the caller and has one link,
 /// the secure writer replaces the name it has (checked to be the same
 /// inode) with a new 0600 file; otherwise it is refused.
-pub fn write_secret_stdout(text: &str) -> Result<SecretOutput, Failure> {
-    write_secret_bytes_stdout(text.as_bytes())
-}
-
-/// [`write_secret_stdout`] for bytes (a decrypted file, exactly as it was).
 pub fn write_secret_bytes_stdout(text: &[u8]) -> Result<SecretOutput, Failure> {
     use secrets_core::safe_fs::caller_uid;
     use secrets_core::secure_file::{SecureFile, WriteOptions};

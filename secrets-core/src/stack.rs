@@ -50,7 +50,18 @@ pub struct Stack {
     pub recipients: Vec<String>,
     /// The manifest's recipients file (`[stack] recipients_file`).
     pub recipients_file: Option<std::path::PathBuf>,
+    /// The `.env` files the manifest describes (`[stack] env_files`),
+    /// paths or glob patterns; relative to the manifest's directory when it
+    /// was loaded from a file, else to the working directory.
+    pub env_files: Vec<std::path::PathBuf>,
     vars: Vec<VarDef>,
+    /// Positions in `vars` sorted by name: the check rules look names up
+    /// for every line of every file (a binary search costs less than
+    /// hashing the name).
+    by_name: Vec<usize>,
+    /// Whether each variable holds a secret ([`crate::check::is_secret_key`]),
+    /// worked out once.
+    secret: Vec<bool>,
 }
 
 /// Values already present (in an existing `.env`), by name.
@@ -107,6 +118,7 @@ impl Stack {
             postgres_roles: Vec::new(),
             recipients: Vec::new(),
             recipients_file: None,
+            env_files: vec![".env".into()],
         })
     }
 
@@ -151,10 +163,21 @@ impl Stack {
             postgres_roles: manifest.postgres_roles,
             recipients: manifest.recipients,
             recipients_file: manifest.recipients_file,
+            env_files: manifest.env_files,
             components,
+            by_name: {
+                let mut order: Vec<usize> = (0..vars.len()).collect();
+                order.sort_by(|&a, &b| vars[a].name.cmp(&vars[b].name));
+                order
+            },
             vars,
+            secret: Vec::new(),
         };
         stack.check_references()?;
+        let mut stack = stack;
+        stack.secret = (stack.vars.iter())
+            .map(|v| crate::check::is_secret_var(&stack, v))
+            .collect();
         Ok(stack)
     }
 
@@ -165,7 +188,21 @@ impl Stack {
 
     /// A variable by name.
     pub fn var(&self, name: &str) -> Option<&VarDef> {
-        self.vars.iter().find(|v| v.name == name)
+        let at = self
+            .by_name
+            .binary_search_by(|&i| self.vars[i].name.as_str().cmp(name))
+            .ok()?;
+        Some(&self.vars[self.by_name[at]])
+    }
+
+    /// Whether the variable `name` holds a secret; `None` when the stack
+    /// has no such variable.
+    pub(crate) fn holds_secret(&self, name: &str) -> Option<bool> {
+        let at = self
+            .by_name
+            .binary_search_by(|&i| self.vars[i].name.as_str().cmp(name))
+            .ok()?;
+        self.secret.get(self.by_name[at]).copied()
     }
 
     fn check_references(&self) -> Result<(), ManifestError> {

@@ -220,13 +220,7 @@ fn verdicts() -> (BTreeSet<String>, BTreeSet<String>) {
 
     let dir = tempfile::tempdir().expect("temporary directory");
     std::fs::write(dir.path().join(".env.example"), doc.render().as_bytes()).expect("write");
-    let report = audit(&AuditOptions {
-        roots: vec![dir.path().to_owned()],
-        owner: None,
-        stack: None,
-        now: 0,
-    })
-    .expect("audit");
+    let report = audit(&AuditOptions::new(vec![dir.path().to_owned()], 0)).expect("audit");
     let sa012 = report
         .findings
         .into_iter()

@@ -24,7 +24,8 @@ chmod 700 "$work"
 # redis component has since gained REDIS_URL). Later components are left
 # out so that figures stay comparable across catalog growth.
 all="django,grafana,hasura,imgproxy,jwt,minio,mongodb,pgadmin,pgcat,postgres,postgrest,redis,supabase,supertokens,web-push"
-printf '[stack]\nname = "bench"\ninclude = [%s]\n' \
+# The manifest describes the .env files of the audited tree below.
+printf '[stack]\nname = "bench"\nenv_files = ["tree/*/*/.env"]\ninclude = [%s]\n' \
   "$(echo "$all" | sed 's/[^,]*/"&"/g')" >"$work/secrets.toml"
 "$bin" generate --manifest "$work/secrets.toml" >"$work/.env" 2>/dev/null
 keys=$(grep -c '^[A-Z_]*=' "$work/.env")

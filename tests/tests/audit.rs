@@ -382,6 +382,15 @@ rotate_after = "30d"
 "#;
 
 /// A clean `.env` for MANIFEST: no check rule fires on it.
+/// [`MANIFEST`] naming the `.env` files it describes.
+fn describing(env_files: &[&str]) -> String {
+    let list: Vec<String> = env_files.iter().map(|f| format!("{f:?}")).collect();
+    MANIFEST.replace(
+        "[stack]\n",
+        &format!("[stack]\nenv_files = [{}]\n", list.join(", ")),
+    )
+}
+
 fn clean_env(dir: &Path) -> Vec<u8> {
     fs::write(dir.join("secrets.toml"), MANIFEST).unwrap();
     let o = secrets(dir)
@@ -514,7 +523,9 @@ fn dirty_tree(dir: &Path) -> Vec<String> {
     fs::set_permissions(&app, fs::Permissions::from_mode(0o777)).unwrap();
     // The manifest stays where nobody else can change it (a manifest in a
     // world-writable directory is refused).
-    fs::rename(app.join("secrets.toml"), dir.join("secrets.toml")).unwrap();
+    // It names the `.env` it describes.
+    fs::remove_file(app.join("secrets.toml")).unwrap();
+    fs::write(dir.join("secrets.toml"), describing(&["app/.env"])).unwrap();
     fs::write(app.join("Dockerfile"), "FROM scratch\nCOPY . .\n").unwrap();
     let mut values = vec![
         "Zq8xT2mV9pL4rB7nK1wY6sD3".to_owned(),
@@ -785,6 +796,7 @@ fn many_env_files_give_the_findings_of_one_at_a_time() {
             .collect()
     };
     let manifest = d.path().join("secrets.toml");
+    fs::write(&manifest, describing(&["tree/*/.env"])).unwrap();
     let tree = d.path().join("tree");
     fs::create_dir(&tree).unwrap();
     let mut dirs = Vec::new();
@@ -821,4 +833,84 @@ fn many_env_files_give_the_findings_of_one_at_a_time() {
         "{together:?}"
     );
     assert_eq!(together, one_by_one);
+}
+
+/// A manifest applies to the `.env` it describes, not to an unrelated
+/// application's file under the same root; and `audit --manifest` reports
+/// what `check` and a plain `audit` report together, each finding once.
+#[test]
+fn a_manifest_applies_to_the_env_it_describes_each_finding_once() {
+    let d = tempfile::tempdir().unwrap();
+    let app = d.path().join("app");
+    let other = d.path().join("other");
+    fs::create_dir(&app).unwrap();
+    fs::create_dir(&other).unwrap();
+    let clean = clean_env(&app);
+    let mut doc = Document::parse(&clean).unwrap();
+    doc.set("POSTGRES_PASSWORD", &SecretValue::new("password123".into()))
+        .unwrap();
+    fs::write(app.join(".env"), doc.render().as_bytes()).unwrap();
+    // Another application's file: none of the manifest's variables.
+    fs::write(
+        other.join(".env"),
+        "API_TOKEN=Zq8xT2mV9pL4rB7n\nPORT=8080\n",
+    )
+    .unwrap();
+    for f in [app.join(".env"), other.join(".env")] {
+        fs::set_permissions(f, fs::Permissions::from_mode(0o600)).unwrap();
+    }
+    let keyed = |o: &Output| -> Vec<(String, String, serde_json::Value)> {
+        let mut v: Vec<_> = findings_in(o)
+            .iter()
+            .map(|f| {
+                let path = f["path"].as_str().unwrap().trim_start_matches("./");
+                (
+                    path.to_owned(),
+                    f["rule"].as_str().unwrap().to_owned(),
+                    f["line"].clone(),
+                )
+            })
+            .collect();
+        v.sort_by(|a, b| format!("{a:?}").cmp(&format!("{b:?}")));
+        v
+    };
+    let run = |args: &[&str]| secrets(d.path()).args(args).output().unwrap();
+    let with_manifest = keyed(&run(&[
+        "audit",
+        ".",
+        "--format",
+        "json",
+        "--manifest",
+        "app/secrets.toml",
+    ]));
+    assert!(
+        with_manifest
+            .iter()
+            .any(|f| f.0 == "app/.env" && f.1 == "SC008"),
+        "{with_manifest:?}"
+    );
+    assert!(
+        !with_manifest
+            .iter()
+            .any(|f| f.0 == "other/.env" && f.1.starts_with("SC")),
+        "the manifest was applied to an unrelated file: {with_manifest:?}"
+    );
+    let plain = keyed(&run(&["audit", ".", "--format", "json"]));
+    assert!(!plain.iter().any(|f| f.1.starts_with("SC")), "{plain:?}");
+    let check = keyed(&run(&[
+        "check",
+        "--env",
+        "app/.env",
+        "--manifest",
+        "app/secrets.toml",
+        "--format",
+        "json",
+    ]));
+    assert!(!check.is_empty());
+    let mut both: Vec<_> = plain.iter().chain(&check).cloned().collect();
+    both.sort_by(|a, b| format!("{a:?}").cmp(&format!("{b:?}")));
+    let before = both.len();
+    both.dedup();
+    assert_eq!(before, both.len(), "check and audit report a finding twice");
+    assert_eq!(both, with_manifest);
 }

@@ -802,7 +802,7 @@ fn special_env_example_does_not_hang_audit_or_check() {
     let base = tempfile::tempdir().unwrap();
     fs::write(
         base.path().join("m.toml"),
-        "[vars.REDIS_PASSWORD]\nkind = \"password\"\n",
+        "[stack]\nenv_files = [\"*/.env\"]\n[vars.REDIS_PASSWORD]\nkind = \"password\"\n",
     )
     .unwrap();
     let rss = base.path().join("rss");
@@ -993,7 +993,7 @@ fn unparseable_env_is_a_finding() {
     let d = tempfile::tempdir().unwrap();
     fs::write(
         d.path().join("m.toml"),
-        "[vars.API_TOKEN]\nkind = \"password\"\n",
+        "[stack]\nenv_files = [\"tree/.env\"]\n[vars.API_TOKEN]\nkind = \"password\"\n",
     )
     .unwrap();
     let tree = d.path().join("tree");

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use secrets_core::audit::{audit, AuditOptions};
-use secrets_core::report::{all_rules, to_json, to_sarif};
+use secrets_core::report::to_json;
 use secrets_core::secure_file::Owner;
 use secrets_core::stack::Stack;
 use secrets_core::unix_now;
@@ -14,83 +14,41 @@ use crate::failure::Failure;
 use crate::findings;
 
 pub fn run(args: AuditArgs) -> Result<ExitCode, Failure> {
-    let owner = args.owner.as_deref().map(Owner::parse).transpose()?;
-    let stack = args
-        .manifest
-        .as_deref()
-        .map(Stack::load)
-        .transpose()
+    let stacks = (args.manifest.iter().map(|m| Stack::load(m)))
+        .collect::<Result<Vec<_>, _>>()
         .map_err(super::stack_error)?;
-    let roots: Vec<PathBuf> = if args.paths.is_empty() {
-        vec![PathBuf::from(".")]
-    } else {
-        args.paths.clone()
+    let roots = match args.paths.is_empty() {
+        true => vec![PathBuf::from(".")],
+        false => args.paths,
     };
-    for r in &roots {
-        if !r.exists() {
-            return Err(Failure::Error(format!(
-                "{}: no such file or directory",
-                r.display()
-            )));
-        }
-    }
-    let options = AuditOptions {
-        roots: roots.clone(),
-        owner,
-        stack: stack.as_ref(),
-        now: unix_now(),
-    };
+    let mut options = AuditOptions::new(roots, unix_now());
+    options.owner = args.owner.as_deref().map(Owner::parse).transpose()?;
+    options.manifests = stacks.iter().collect();
     let mut report = audit(&options)?;
     if args.fix {
-        let applied = report.apply_fixes(owner);
-        let mut failed = false;
+        let (again, applied) = report.fix(&options)?;
         for a in &applied {
             match &a.error {
                 None => crate::note!("secrets: fixed: {}", a.description),
-                Some(e) => {
-                    failed = true;
-                    let e = crate::failure::one_line(e);
-                    crate::warn!("secrets: could not {}: {e}", a.description);
-                }
+                Some(e) => crate::warn!(
+                    "secrets: could not {}: {}",
+                    a.description,
+                    crate::failure::one_line(e)
+                ),
             }
         }
-        report = audit(&options)?;
-        if failed && report.findings.iter().any(|f| f.fix.is_some()) {
+        report = again;
+        if applied.iter().any(|a| a.error.is_some())
+            && report.findings.iter().any(|f| f.fix.is_some())
+        {
             crate::warn!("secrets: some fixes failed; the findings below remain");
         }
     }
     let out = match args.format {
         ReportFormat::Text => findings::text(&report.findings),
-        ReportFormat::Json => format!(
-            "{}\n",
-            serde_json::to_string_pretty(&to_json(&report.findings))?
-        ),
-        ReportFormat::Sarif => {
-            let base = std::fs::canonicalize(&roots[0]).unwrap_or_else(|_| roots[0].clone());
-            let base = if base.is_dir() {
-                base
-            } else {
-                base.parent().map(PathBuf::from).unwrap_or(base)
-            };
-            let absolute: Vec<_> = report
-                .findings
-                .iter()
-                .cloned()
-                .map(|mut f| {
-                    f.path = std::fs::canonicalize(&f.path).unwrap_or(f.path);
-                    f
-                })
-                .collect();
-            format!(
-                "{}\n",
-                serde_json::to_string_pretty(&to_sarif(&absolute, &all_rules(), &base))?
-            )
-        }
+        ReportFormat::Json => format!("{:#}\n", to_json(&report.findings)),
+        ReportFormat::Sarif => format!("{:#}\n", report.to_sarif()),
     };
     crate::output::print(&out)?;
-    Ok(if findings::fails(&report.findings, args.fail_on) {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    })
+    Ok(findings::exit_code(&report.findings, args.fail_on))
 }

@@ -4,80 +4,59 @@
 
 use std::path::Path;
 
-use secrets_core::crypt::{self, Identities, Recipients};
+use secrets_core::crypt::{self, CryptError, Identities, Recipients};
 use secrets_core::envfile::Document;
-use secrets_core::safe_fs::{limits, open_secret, read_secret, FsError};
+use secrets_core::keys::{self, AgeKeys, ReadEnvError};
+use secrets_core::safe_fs::{limits, open_secret};
 use secrets_core::stack::Stack;
 use zeroize::Zeroizing;
 
 use crate::args::{IdentityArgs, RecipientArgs};
 use crate::failure::Failure;
 
-/// The identities of `-i`; none is an error naming the encrypted `file`.
-pub fn identities(args: &IdentityArgs, file: &Path) -> Result<Identities, Failure> {
-    if args.identities.is_empty() {
-        return Err(Failure::Error(format!(
-            "{}: is age-encrypted: give the key that decrypts it with -i FILE (an age identity file or an unencrypted SSH private key)",
-            file.display()
-        )));
+/// `-i`, `-r` and `-R` as the library's [`AgeKeys`].
+pub fn age_keys(identity: &IdentityArgs, recipients: &RecipientArgs) -> AgeKeys {
+    AgeKeys {
+        identity_files: identity.identities.clone(),
+        recipients: recipients.recipients.clone(),
+        recipient_files: recipients.recipients_files.clone(),
     }
-    let mut ids = Identities::new();
-    for path in &args.identities {
-        ids.add_file(path)?;
-    }
-    Ok(ids)
 }
 
-/// Whether `-r` or `-R` was given.
-pub fn recipients_given(args: &RecipientArgs) -> bool {
-    !args.recipients.is_empty() || !args.recipients_files.is_empty()
+/// A crypt error, with the flags that supply what was missing.
+pub fn failure(e: CryptError) -> Failure {
+    match e {
+        CryptError::NoIdentities(file) => Failure::Error(format!(
+            "{}: is age-encrypted: give the key that decrypts it with -i FILE (an age identity file or an unencrypted SSH private key)",
+            file.display()
+        )),
+        CryptError::NoRecipients => Failure::Error(
+            "no recipients to encrypt to (an age file does not record them): give -r RECIPIENT or -R FILE, or list them in the manifest as `[stack] recipients = [...]` or `recipients_file = \"...\"`".into(),
+        ),
+        e => Failure::from(e),
+    }
+}
+
+/// The identities of `-i`; none is an error naming the encrypted `file`.
+pub fn identities(args: &IdentityArgs, file: &Path) -> Result<Identities, Failure> {
+    let keys = AgeKeys {
+        identity_files: args.identities.clone(),
+        ..AgeKeys::default()
+    };
+    keys.identities(file).map_err(failure)
 }
 
 /// The recipients of `-r` and `-R` when any is given (they replace the
-/// manifest's), else the manifest's `recipients` and `recipients_file`.
-/// None at all is an error: the age format does not record who a file was
-/// encrypted to, so they cannot be taken from the file.
+/// manifest's), else the manifest's.
 pub fn recipients(args: &RecipientArgs, stack: Option<&Stack>) -> Result<Recipients, Failure> {
-    let mut r = Recipients::new();
-    if recipients_given(args) {
-        for (i, text) in args.recipients.iter().enumerate() {
-            r.add(text, &format!("recipient {} of the command line", i + 1))?;
-        }
-        for path in &args.recipients_files {
-            r.add_file(path)?;
-        }
-    } else if let Some(stack) = stack {
-        for (i, text) in stack.recipients.iter().enumerate() {
-            r.add(text, &format!("the manifest's recipients, entry {}", i + 1))?;
-        }
-        if let Some(path) = &stack.recipients_file {
-            r.add_file(path)?;
-        }
-    }
-    if r.is_empty() {
-        return Err(Failure::Error(
-            "no recipients to encrypt to (an age file does not record them): give -r RECIPIENT or -R FILE, or list them in the manifest as `[stack] recipients = [...]` or `recipients_file = \"...\"`".into(),
-        ));
-    }
-    Ok(r)
-}
-
-/// Reads `path` (no symlink as its last component) within the limit of an
-/// encrypted `.env`; `None` when absent. A plaintext file over the `.env`
-/// limit is refused as before.
-pub fn read_maybe_encrypted(path: &Path) -> Result<Option<Zeroizing<Vec<u8>>>, Failure> {
-    let Some(bytes) = read_secret(path, limits::ENCRYPTED_ENV)? else {
-        return Ok(None);
-    };
-    if !crypt::is_encrypted(&bytes) && bytes.len() as u64 > limits::ENV {
-        return Err(FsError::TooLarge {
-            path: path.to_owned(),
-            size: bytes.len() as u64,
-            limit: limits::ENV,
-        }
-        .into());
-    }
-    Ok(Some(bytes))
+    age_keys(
+        &IdentityArgs {
+            identities: Vec::new(),
+        },
+        args,
+    )
+    .recipients(stack)
+    .map_err(failure)
 }
 
 /// The plaintext of the age-encrypted file `path`, decrypted in memory.
@@ -128,32 +107,26 @@ pub fn read_env_trusted(path: &Path, args: &IdentityArgs) -> Result<Option<Docum
         let plain = crypt::decrypt(&bytes, &ids, path)?;
         return parse(path, &plain).map(Some);
     }
-    if bytes.len() as u64 > limits::ENV {
-        return Err(FsError::TooLarge {
-            path: path.to_owned(),
-            size: bytes.len() as u64,
-            limit: limits::ENV,
-        }
-        .into());
-    }
+    keys::within_env_limit(path, &bytes)?;
     parse(path, &bytes).map(Some)
 }
 
 /// Parses a `.env`'s bytes, naming the file in the error.
 pub fn parse(path: &Path, bytes: &[u8]) -> Result<Document, Failure> {
-    Document::parse(bytes).map_err(|e| Failure::Error(format!("{}:{e}", path.display())))
+    Ok(keys::parse_env(path, bytes)?)
 }
 
 /// Reads and parses a `.env` that may be age-encrypted (recognised by its
 /// header; then decrypted in memory with `-i`); `None` when absent.
 pub fn read_env(path: &Path, args: &IdentityArgs) -> Result<Option<Document>, Failure> {
-    let Some(bytes) = read_maybe_encrypted(path)? else {
-        return Ok(None);
-    };
-    if crypt::is_encrypted(&bytes) {
-        let ids = identities(args, path)?;
-        let plain = crypt::decrypt(&bytes, &ids, path)?;
-        return parse(path, &plain).map(Some);
+    let keys = age_keys(args, &RecipientArgs::default());
+    keys.read_env(path).map_err(read_failure)
+}
+
+/// A read error, with the flags that supply what was missing.
+pub fn read_failure(e: ReadEnvError) -> Failure {
+    match e {
+        ReadEnvError::Crypt(e) => failure(e),
+        e => Failure::from(e),
     }
-    parse(path, &bytes).map(Some)
 }

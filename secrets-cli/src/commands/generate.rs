@@ -44,9 +44,7 @@ pub fn run(args: GenerateArgs) -> Result<ExitCode, Failure> {
         }
     };
     if args.encrypt_to.is_empty() {
-        if let output::SecretOutput::Replaced(path) = output::write_secret_stdout(&text)? {
-            crate::note!("secrets: stdout was {path}, a file the shell created: wrote a new file there at mode 0600 instead (the shell's stays empty)");
-        }
+        output::secret_to_stdout(text.as_bytes())?;
     } else {
         // Only ciphertext leaves the process.
         let mut recipients = secrets_core::crypt::Recipients::new();

@@ -19,49 +19,42 @@ pub mod write;
 
 use std::path::Path;
 
+use secrets_core::keys::parse_env;
 use secrets_core::manifest::{ManifestError, Namespace};
 use secrets_core::stack::Stack;
+use secrets_core::stack_source::{StackSource, StackSourceError};
 
 use crate::args::StackArgs;
 use crate::failure::Failure;
 
-/// The stack named by `--manifest` and `--with`, or `./secrets.toml`.
-pub fn load_stack(args: &StackArgs) -> Result<Stack, Failure> {
-    let default = Path::new("secrets.toml");
-    let manifest = match (&args.manifest, args.with.is_empty()) {
-        (Some(path), _) => Some(path.as_path()),
-        (None, true) if default.exists() => Some(default),
-        (None, true) => {
-            return Err(Failure::Error(
-                "no ./secrets.toml here: pass --manifest FILE, or --with COMP,... to use catalog components (`secrets catalog` lists them)".into(),
-            ))
-        }
-        (None, false) => None,
-    };
-    let stack = match manifest {
-        Some(path) => {
-            let mut file = secrets_core::manifest::ManifestFile::load(path).map_err(stack_error)?;
-            file.include.extend(args.with.iter().map(|c| {
-                (
-                    c.clone(),
-                    secrets_core::manifest::Origin {
-                        file: "--with".into(),
-                        line: 1,
-                        col: 1,
-                    },
-                )
-            }));
-            Stack::from_manifest(file).map_err(stack_error)?
-        }
-        None => Stack::from_components("secrets", &args.with).map_err(stack_error)?,
-    };
-    Ok(stack)
+fn source(args: &StackArgs) -> StackSource {
+    let (manifest, components) = (args.manifest.clone(), args.with.clone());
+    StackSource {
+        manifest,
+        components,
+    }
 }
 
-/// A manifest error, with the CLI's hints: an unknown component from the
+/// The stack named by `--manifest` and `--with`, or `./secrets.toml`.
+pub fn load_stack(args: &StackArgs) -> Result<Stack, Failure> {
+    source(args).load().map_err(stack_error)
+}
+
+/// The stack when one is named (or `./secrets.toml` exists); `None` lets a
+/// command work from the file alone.
+pub fn load_optional_stack(args: &StackArgs) -> Result<Option<Stack>, Failure> {
+    source(args).load_optional().map_err(stack_error)
+}
+
+/// A stack error, with the CLI's hints: an unknown component from the
 /// command line is placed at `--with`, and an unknown name with no close
 /// known one points to the command that lists them.
-pub fn stack_error(e: ManifestError) -> Failure {
+pub fn stack_error(e: impl Into<StackSourceError>) -> Failure {
+    let e = match e.into() {
+        StackSourceError::NoManifest => return Failure::Error("no ./secrets.toml here: pass --manifest FILE, or --with COMP,... to use catalog components (`secrets catalog` lists them)".into()),
+        StackSourceError::Manifest(e) => e,
+        e => return Failure::from(e),
+    };
     let ManifestError::Unknown {
         origin,
         namespace,
@@ -71,10 +64,9 @@ pub fn stack_error(e: ManifestError) -> Failure {
     else {
         return Failure::from(e);
     };
-    let place = if &*origin.file == "--with" || origin.is_argument() {
-        "--with".to_owned()
-    } else {
-        origin.to_string()
+    let place = match origin.is_argument() {
+        true => "--with".to_owned(),
+        false => origin.to_string(),
     };
     let hint = match (suggestion, namespace) {
         (Some(s), _) => format!("; did you mean `{s}`?"),
@@ -85,26 +77,12 @@ pub fn stack_error(e: ManifestError) -> Failure {
     Failure::Error(format!("{place}: unknown {namespace} `{name}`{hint}"))
 }
 
-/// The stack when one is named (or `./secrets.toml` exists); `None` lets a
-/// command work from the file alone.
-pub fn load_optional_stack(args: &StackArgs) -> Result<Option<Stack>, Failure> {
-    if args.manifest.is_some() || !args.with.is_empty() || Path::new("secrets.toml").exists() {
-        load_stack(args).map(Some)
-    } else {
-        Ok(None)
-    }
-}
-
 /// Reads and parses a `.env` without following a symlink, within the size
 /// limit; `None` when absent.
 pub fn read_env(path: &Path) -> Result<Option<secrets_core::envfile::Document>, Failure> {
     use secrets_core::safe_fs::{limits, read_secret};
-    let Some(bytes) = read_secret(path, limits::ENV)? else {
-        return Ok(None);
-    };
-    let doc = secrets_core::envfile::Document::parse(&bytes)
-        .map_err(|e| Failure::Error(format!("{}:{e}", path.display())))?;
-    Ok(Some(doc))
+    let bytes = read_secret(path, limits::ENV)?;
+    Ok(bytes.map(|b| parse_env(path, &b)).transpose()?)
 }
 
 /// The CLI's hint for a missing directory.

@@ -4,367 +4,117 @@
 
 use std::fmt::Write as _;
 use std::process::ExitCode;
+use std::time::Duration;
 
-use secrets_core::crypt::{self, Identities, Recipients};
-use secrets_core::envfile::Document;
 use secrets_core::generate::os_rng;
-use secrets_core::rotate::{self, infer::describe, Selection};
-use secrets_core::safe_fs::{limits, FsError};
+use secrets_core::postgres::connection_string_holds_password;
+use secrets_core::rotate::infer::describe;
+use secrets_core::rotate::{self as core, AdminSource, Database, RotateEnvError as E};
+use secrets_core::rotate::{RotateError, RotateReport, RotateRequest, Selection};
 use secrets_core::secure_file::{SecureFile, WriteOptions};
-use secrets_core::stack::Stack;
-use secrets_core::unix_now;
-use zeroize::Zeroizing;
+use secrets_core::SecretValue;
 
 use crate::args::{ApplyTarget, RotateArgs, StackArgs};
 use crate::failure::Failure;
 
 pub fn run(args: RotateArgs) -> Result<ExitCode, Failure> {
+    let (manifest, with) = (args.manifest.clone(), args.with.clone());
+    let stack = super::load_optional_stack(&StackArgs { manifest, with })?;
+    let display = args.env.display().to_string();
+    if !args.env.exists() && args.env.symlink_metadata().is_err() {
+        let hint = format!("create it with `secrets write --out {display}`");
+        return Err(Failure::Error(format!("{display}: no such file; {hint}")));
+    }
+    let admin = match (args.admin_url.as_deref(), args.admin_url_var.clone()) {
+        _ if args.apply.is_none() && !args.resume => None,
+        (Some(_), Some(_)) => return Err(Failure::Error("give --admin-url or --admin-url-var, not both".into())),
+        (None, var) => var.map(AdminSource::Var),
+        (Some("-"), None) => Some(AdminSource::Stdin),
+        (Some(url), None) if connection_string_holds_password(url) => return Err(Failure::Error("--admin-url holds a password, and argv is visible to every local user: pass `--admin-url -` and the URL on stdin, or --admin-url-var NAME".into())),
+        (Some(url), None) => Some(AdminSource::Url(SecretValue::new(url.to_owned()))),
+    };
+    let options =
+        WriteOptions::preserving(&args.env)?.with_lock_wait(Duration::from_secs(args.wait));
+    let file = SecureFile::open(&args.env, options)?;
+    let (keys, all, due) = (args.keys.clone(), args.all, args.due);
+    let mut request = RotateRequest::new(stack.as_ref(), Selection { keys, all, due });
+    request.keep_previous = args.keep_previous;
+    request.dry_run = args.dry_run;
+    request.database = args.apply.map(|ApplyTarget::Postgres| Database::Postgres);
+    request.admin = admin;
+    request.resume = args.resume;
+    request.keys = super::crypt::age_keys(&args.identity, &args.recipients);
     // Printed once every buffer that held a value is dropped and cleared:
     // a reader that stalls the output finds no value in memory meanwhile.
-    let report = rotate(args)?;
-    crate::output::print(&report)?;
+    let report = core::rotate_env(file, request, &mut os_rng()).map_err(failure)?;
+    crate::output::print(&render(&report, &display)?)?;
     Ok(ExitCode::SUCCESS)
 }
 
-/// The rotation; returns the report.
-fn rotate(args: RotateArgs) -> Result<String, Failure> {
-    let stack_args = StackArgs {
-        manifest: args.manifest.clone(),
-        with: args.with.clone(),
-    };
-    let stack = super::load_optional_stack(&stack_args)?;
-    let display = args.env.display().to_string();
-    if !args.env.exists() && args.env.symlink_metadata().is_err() {
-        return Err(Failure::Error(format!(
-            "{display}: no such file; create it with `secrets write --out {display}`"
-        )));
+/// The notes on stderr, and the report for stdout.
+fn render(r: &RotateReport, display: &str) -> Result<String, std::fmt::Error> {
+    let mut out = String::new();
+    let verbs = [
+        ["rotated", "updated", "restart"],
+        ["would rotate", "would update", "then restart"],
+    ];
+    let [rotated, updated, restart] = verbs[usize::from(r.dry_run)];
+    match &r.resumed {
+        Some(core::Resumed::Completed(roles)) => writeln!(out, "completed the interrupted rotation: the database and {display} hold the new passwords of {}", roles.join(", "))?,
+        Some(core::Resumed::Undone(roles)) => writeln!(out, "undid the interrupted rotation: {display} and the database keep the old passwords of {}", roles.join(", "))?,
+        _ if r.keys.is_empty() => out.push_str("nothing is due\n"),
+        _ => {}
     }
-    let options = WriteOptions::preserving(&args.env)?
-        .with_lock_wait(std::time::Duration::from_secs(args.wait));
-    let target_mode = options.mode();
-    let file = SecureFile::open(&args.env, options)?;
-    let file = file.lock()?;
-    let raw = file
-        .read_up_to(limits::ENCRYPTED_ENV)?
-        .ok_or_else(|| Failure::Error(format!("{display}: no such file")))?;
-    let (bytes, seal) = open_sealed(&args, stack.as_ref(), raw)?;
-    let mut doc = Document::parse(&bytes).map_err(|e| Failure::Error(format!("{display}:{e}")))?;
-    if args.resume {
-        return database::resume(&args, &file, &doc);
-    }
-    if args.apply.is_some() && args.dry_run {
-        return Err(Failure::Error(
-            "--dry-run cannot be combined with --apply".into(),
-        ));
-    }
-
-    let now = unix_now();
-    let selection = Selection {
-        keys: args.keys.clone(),
-        all: args.all,
-        due: args.due,
-    };
-    let plan = rotate::plan(&doc, stack.as_ref(), &selection, now)?;
-    if plan.keys.is_empty() {
-        return Ok("nothing is due\n".into());
-    }
-
-    let mut report = String::new();
-    let verb = if args.dry_run {
-        "would rotate"
-    } else {
-        "rotated"
-    };
-    for k in &plan.keys {
-        let how = if k.inferred {
-            format!("inferred: {}", describe(&k.kind))
-        } else {
-            k.kind.name().to_owned()
+    for k in &r.keys {
+        let how = match k.inferred {
+            true => format!("inferred: {}", describe(&k.kind)),
+            false => k.kind.name().to_owned(),
         };
         let why = k
             .reason
             .as_deref()
-            .map(|r| format!("; {r}"))
-            .unwrap_or_default();
-        writeln!(report, "{verb} {} ({how}{why})", k.name)?;
+            .map_or(String::new(), |r| format!("; {r}"));
+        writeln!(out, "{rotated} {} ({how}{why})", k.name)?;
     }
-    if !plan.dependents.is_empty() {
-        let verb = if args.dry_run {
-            "would update"
-        } else {
-            "updated"
-        };
-        writeln!(report, "{verb} {}", plan.dependents.join(", "))?;
+    list(&mut out, updated, &r.dependents)?;
+    list(&mut out, "changed the database passwords of", &r.roles)?;
+    if r.undecryptable {
+        crate::note!("secrets: warning: none of the identities given can decrypt {display} any more: it is encrypted only to the recipients given");
     }
-
-    if !args.dry_run {
-        let applied = rotate::apply(
-            &mut doc,
-            stack.as_ref(),
-            &plan,
-            args.keep_previous,
-            &mut os_rng(),
-            now,
-        )?;
-        let before_mode = secrets_core::safe_fs::read_meta_nofollow(file.path())
-            .ok()
-            .flatten()
-            .map_or(target_mode, |f| f.mode());
-        let rendered = doc.render();
-        match args.apply {
-            Some(ApplyTarget::Postgres) => {
-                let roles = database::apply(
-                    &args,
-                    stack.as_ref(),
-                    &plan,
-                    &doc,
-                    &bytes,
-                    rendered.as_bytes(),
-                    &file,
-                )?;
-                writeln!(
-                    report,
-                    "changed the database passwords of {}",
-                    roles.join(", ")
-                )?;
-            }
-            None => match &seal {
-                Some(seal) => {
-                    let ciphertext =
-                        crypt::encrypt(rendered.as_bytes(), &seal.recipients, seal.armor)?;
-                    file.replace(&ciphertext)?;
-                    if crypt::decrypt(&ciphertext, &seal.identities, &args.env).is_err() {
-                        crate::note!("secrets: warning: none of the identities given can decrypt {display} any more: it is encrypted only to the recipients given");
-                    }
-                }
-                None => {
-                    file.replace(rendered.as_bytes())?;
-                }
-            },
-        }
-        super::warn_disagreements(&applied.disagreements);
-        if before_mode != target_mode {
-            crate::note!("secrets: changed the mode of {display} from {before_mode:04o} to {target_mode:04o}");
-        }
-        if !applied.previous.is_empty() {
-            writeln!(
-                report,
-                "kept the old values in {}",
-                applied.previous.join(", ")
-            )?;
-        }
+    super::warn_disagreements(&r.disagreements);
+    if let Some((before, after)) = r.mode_change {
+        crate::note!("secrets: changed the mode of {display} from {before:04o} to {after:04o}");
     }
-    if args.keep_previous {
-        for k in &plan.keys {
-            if let Some(r) = &k.rollover {
-                writeln!(report, "rollover for {}: {r}", k.name)?;
-            }
-        }
+    list(&mut out, "kept the old values in", &r.previous)?;
+    for (key, how) in &r.rollovers {
+        writeln!(out, "rollover for {key}: {how}")?;
     }
-    if !plan.services.is_empty() {
-        let verb = if args.dry_run {
-            "then restart"
-        } else {
-            "restart"
-        };
-        writeln!(report, "{verb}: {}", plan.services.join(", "))?;
-    }
-    Ok(report)
+    list(&mut out, &format!("{restart}:"), &r.services)?;
+    Ok(out)
 }
 
-/// How an age-encrypted file is sealed again after the rotation.
-struct Seal {
-    recipients: Recipients,
-    identities: Identities,
-    armor: bool,
+/// `label a, b, c` on a line of its own, when there are names.
+fn list(out: &mut String, label: &str, names: &[String]) -> std::fmt::Result {
+    match names.is_empty() {
+        true => Ok(()),
+        false => writeln!(out, "{label} {}", names.join(", ")),
+    }
 }
 
-/// The plaintext to rotate: the file itself, or, when it is age-encrypted,
-/// its content decrypted in memory with what is needed to encrypt it again
-/// (recipients are required up front: the age format does not record them).
-fn open_sealed(
-    args: &RotateArgs,
-    stack: Option<&Stack>,
-    raw: Zeroizing<Vec<u8>>,
-) -> Result<(Zeroizing<Vec<u8>>, Option<Seal>), Failure> {
-    let given =
-        !args.identity.identities.is_empty() || super::crypt::recipients_given(&args.recipients);
-    if !crypt::is_encrypted(&raw) {
-        if given {
-            return Err(crypt::CryptError::NotEncrypted(args.env.clone()).into());
-        }
-        if raw.len() as u64 > limits::ENV {
-            return Err(FsError::TooLarge {
-                path: args.env.clone(),
-                size: raw.len() as u64,
-                limit: limits::ENV,
-            }
-            .into());
-        }
-        return Ok((raw, None));
-    }
-    if args.apply.is_some() || args.resume {
-        return Err(Failure::Error(format!(
-            "{}: --apply and --resume do not work on an age-encrypted file (their journal would hold plaintext): decrypt it with `secrets write --from`, rotate there, and encrypt again",
-            args.env.display()
-        )));
-    }
-    // A dry run writes nothing, so it needs no recipients.
-    let recipients = if args.dry_run {
-        Recipients::new()
-    } else {
-        super::crypt::recipients(&args.recipients, stack)?
+/// The library's error, worded with the flags that change the outcome.
+fn failure(e: E) -> Failure {
+    let text = match e {
+        E::Rotate(RotateError::NeedsManifest { due }) => format!("{} needs a manifest (--manifest FILE or ./secrets.toml)", if due { "--due" } else { "--all" }),
+        E::Rotate(RotateError::NothingSelected) => "nothing to rotate: name keys, or pass --all or --due".into(),
+        E::Rotate(RotateError::CannotInfer(k)) => format!("cannot infer the kind of {k} from its value; give its kind in a manifest (--manifest)"),
+        E::Crypt(e) => return super::crypt::failure(e),
+        E::EncryptedWithDatabase(path) => format!("{}: --apply and --resume do not work on an age-encrypted file (their journal would hold plaintext): decrypt it with `secrets write --from`, rotate there, and encrypt again", path.display()),
+        E::DryRunWithDatabase => "--dry-run cannot be combined with --apply".into(),
+        E::DatabaseNeedsManifest => "--apply postgres needs a manifest that names each key's postgres_role".into(),
+        E::NoAdminConnection => "--apply postgres needs the admin connection: --admin-url-var NAME or `--admin-url -` (URL on stdin)".into(),
+        #[cfg(feature = "postgres")]
+        E::Postgres(e @ secrets_core::postgres::PgError::Interrupted { .. }) => format!("{e}; run `secrets rotate --env FILE --resume`"),
+        e => return Failure::from(e),
     };
-    let identities = super::crypt::identities(&args.identity, &args.env)?;
-    let plaintext = crypt::decrypt(&raw, &identities, &args.env)?;
-    let seal = Seal {
-        recipients,
-        identities,
-        armor: crypt::is_armored(&raw),
-    };
-    Ok((plaintext, Some(seal)))
-}
-
-/// `--apply postgres` and `--resume`: the database side of a rotation.
-#[cfg(feature = "postgres")]
-mod database {
-    use secrets_core::envfile::Document;
-    use secrets_core::generate::os_rng;
-    use secrets_core::postgres::authority::role_of;
-    use secrets_core::postgres::connection_string_holds_password;
-    use secrets_core::postgres::{
-        resume as pg_resume, rotate_roles, AdminUrl, ResumeOutcome, RoleChange,
-    };
-    use secrets_core::rotate::Plan;
-    use secrets_core::safe_fs::{limits, read_limited};
-    use secrets_core::secure_file::Locked;
-    use secrets_core::stack::Stack;
-    use secrets_core::SecretValue;
-
-    use crate::args::RotateArgs;
-    use crate::failure::Failure;
-
-    /// The admin URL from stdin, the .env, or a password-less argument.
-    fn admin_url(args: &RotateArgs, doc: &Document) -> Result<AdminUrl, Failure> {
-        let url = match (args.admin_url.as_deref(), args.admin_url_var.as_deref()) {
-            (Some(_), Some(_)) => return Err(Failure::Error("give --admin-url or --admin-url-var, not both".into())),
-            (Some("-"), None) => {
-                let bytes = read_limited(std::io::stdin().lock(), limits::STDIN, std::path::Path::new("<stdin>"))?;
-                let text = std::str::from_utf8(&bytes).map_err(|_| Failure::Error("<stdin>: the admin URL is not UTF-8".into()))?;
-                SecretValue::new(text.trim().to_owned())
-            }
-            (Some(url), None) => {
-                if connection_string_holds_password(url) {
-                    return Err(Failure::Error(
-                        "--admin-url holds a password, and argv is visible to every local user: pass `--admin-url -` and the URL on stdin, or --admin-url-var NAME".into(),
-                    ));
-                }
-                SecretValue::new(url.to_owned())
-            }
-            (None, Some(var)) => doc.get(var).cloned().ok_or_else(|| {
-                let hint = secrets_core::suggest::closest(var, doc.keys())
-                    .map(|s| format!("; did you mean `{s}`?"))
-                    .unwrap_or_default();
-                Failure::Error(format!("{var} is not in the file{hint}"))
-            })?,
-            (None, None) => {
-                return Err(Failure::Error("--apply postgres needs the admin connection: --admin-url-var NAME or `--admin-url -` (URL on stdin)".into()))
-            }
-        };
-        Ok(AdminUrl::new(url)?)
-    }
-
-    /// Changes the database and commits the .env, both or neither.
-    #[allow(clippy::too_many_arguments)]
-    pub fn apply(
-        args: &RotateArgs,
-        stack: Option<&Stack>,
-        plan: &Plan,
-        after: &Document,
-        old_bytes: &[u8],
-        new_bytes: &[u8],
-        file: &Locked<'_>,
-    ) -> Result<Vec<String>, Failure> {
-        // The file as it was, for the old values, role names and the admin URL.
-        let before = &Document::parse(old_bytes)
-            .map_err(|e| Failure::Error(format!("{}:{e}", file.path().display())))?;
-        let stack = stack.ok_or_else(|| {
-            Failure::Error(
-                "--apply postgres needs a manifest that names each key's postgres_role".into(),
-            )
-        })?;
-        let mut changes = Vec::new();
-        for k in &plan.keys {
-            // The manifest decides the role; the .env is data.
-            let Some(record) = role_of(stack, &k.name, before)? else {
-                continue;
-            };
-            let (Some(old), Some(new)) = (before.get(&k.name), after.get(&k.name)) else {
-                return Err(Failure::Error(format!("{} is not in the file", k.name)));
-            };
-            changes.push(RoleChange {
-                key: k.name.clone(),
-                role: record.role,
-                old: old.clone(),
-                new: new.clone(),
-                named_explicitly: record.named_explicitly,
-            });
-        }
-        if changes.is_empty() {
-            return Err(Failure::Error(
-                "none of the keys has a postgres_role in the manifest".into(),
-            ));
-        }
-        let admin = admin_url(args, before)?;
-        rotate_roles(&admin, file, old_bytes, new_bytes, &changes, &mut os_rng())?;
-        Ok(changes.into_iter().map(|c| c.role).collect())
-    }
-
-    /// Finishes or undoes an interrupted rotation; returns the report.
-    pub fn resume(args: &RotateArgs, file: &Locked<'_>, doc: &Document) -> Result<String, Failure> {
-        let admin = admin_url(args, doc)?;
-        Ok(match pg_resume(&admin, file, &mut os_rng())? {
-            ResumeOutcome::Completed(roles) => format!(
-                "completed the interrupted rotation: the database and {} hold the new passwords of {}\n",
-                file.path().display(),
-                roles.join(", ")
-            ),
-            ResumeOutcome::Undone(roles) => format!(
-                "undid the interrupted rotation: {} and the database keep the old passwords of {}\n",
-                file.path().display(),
-                roles.join(", ")
-            ),
-            _ => String::new(),
-        })
-    }
-}
-
-#[cfg(not(feature = "postgres"))]
-mod database {
-    use secrets_core::envfile::Document;
-    use secrets_core::rotate::Plan;
-    use secrets_core::secure_file::Locked;
-    use secrets_core::stack::Stack;
-
-    use crate::args::RotateArgs;
-    use crate::failure::Failure;
-
-    const MISSING: &str =
-        "this build of secrets has no PostgreSQL support (the `postgres` feature)";
-
-    pub fn apply(
-        _: &RotateArgs,
-        _: Option<&Stack>,
-        _: &Plan,
-        _: &Document,
-        _: &[u8],
-        _: &[u8],
-        _: &Locked<'_>,
-    ) -> Result<Vec<String>, Failure> {
-        Err(Failure::Error(MISSING.into()))
-    }
-
-    pub fn resume(_: &RotateArgs, _: &Locked<'_>, _: &Document) -> Result<String, Failure> {
-        Err(Failure::Error(MISSING.into()))
-    }
+    Failure::Error(text)
 }

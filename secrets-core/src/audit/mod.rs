@@ -5,6 +5,7 @@
 
 mod compose_literal;
 mod compose_ports;
+mod described;
 mod directory_mode;
 mod docker_context;
 mod dockerfile;
@@ -25,31 +26,53 @@ mod walk;
 
 use std::path::{Path, PathBuf};
 
+use zeroize::Zeroizing;
+
 pub use fix::Applied;
 pub use walk::Tree;
 
 use crate::check::{check_env, EnvContext, Finding, Rule};
 use crate::envfile::Document;
+use crate::safe_fs::{limits, Dir, FsError};
 use crate::secure_file::Owner;
 use crate::stack::Stack;
 
 /// What to audit.
 #[derive(Debug)]
+#[non_exhaustive]
 pub struct AuditOptions<'a> {
     /// Directories (or files) to walk.
     pub roots: Vec<PathBuf>,
     /// The owner secret files must have.
     pub owner: Option<Owner>,
-    /// A manifest: every check rule then runs on each `.env` found.
-    pub stack: Option<&'a Stack>,
+    /// Manifests: every check rule runs on each `.env` a manifest describes
+    /// ([`Stack::env_files`]), with that manifest; the first one given wins
+    /// where two describe the same file. A `.env` no manifest describes gets
+    /// the audit rules only, as [`crate::check`] would be run on it apart.
+    pub manifests: Vec<&'a Stack>,
     /// Seconds since the epoch.
     pub now: u64,
+}
+
+impl<'a> AuditOptions<'a> {
+    /// An audit of `roots` with no manifest and no expected owner.
+    pub fn new(roots: Vec<PathBuf>, now: u64) -> Self {
+        AuditOptions {
+            roots,
+            owner: None,
+            manifests: Vec::new(),
+            now,
+        }
+    }
 }
 
 /// An audit that could not run.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum AuditError {
+    /// A root does not exist.
+    #[error("{}: no such file or directory", .0.display())]
+    MissingRoot(PathBuf),
     /// A root could not be opened or listed.
     #[error(transparent)]
     Read(#[from] crate::safe_fs::FsError),
@@ -72,6 +95,38 @@ impl AuditReport {
     /// secret files (`--owner`): files it owns may be repaired too.
     pub fn apply_fixes(&self, owner: Option<Owner>) -> Vec<Applied> {
         fix::apply_fixes(&self.trees, &self.findings, owner)
+    }
+
+    /// `secrets audit --fix`: applies the safe fixes (for
+    /// `options.owner`), then audits again with the same options. Returns
+    /// what remains and what each fix did.
+    pub fn fix(
+        &self,
+        options: &AuditOptions<'_>,
+    ) -> Result<(AuditReport, Vec<Applied>), AuditError> {
+        let applied = self.apply_fixes(options.owner);
+        Ok((audit(options)?, applied))
+    }
+
+    /// The findings as SARIF 2.1.0 with every rule's metadata; locations
+    /// are relative to the first root walked (resolved to an absolute path
+    /// so that code-scanning tools can map them).
+    pub fn to_sarif(&self) -> serde_json::Value {
+        let absolute = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_owned());
+        let base = self
+            .trees
+            .first()
+            .map_or_else(|| absolute(Path::new(".")), |t| absolute(&t.root));
+        let findings: Vec<Finding> = self
+            .findings
+            .iter()
+            .cloned()
+            .map(|mut f| {
+                f.path = absolute(&f.path);
+                f
+            })
+            .collect();
+        crate::report::to_sarif(&findings, &crate::report::all_rules(), &base)
     }
 }
 
@@ -101,8 +156,17 @@ pub fn rules() -> Vec<&'static Rule> {
 /// Runs every audit rule over the trees under `options.roots`.
 pub fn audit(options: &AuditOptions<'_>) -> Result<AuditReport, AuditError> {
     let mut report = AuditReport::default();
+    let described = described::Described::new(&options.manifests);
     for root in &options.roots {
-        let tree = Tree::walk(root)?;
+        let (tree, checked) =
+            walk_checking(root, &described, options.now).map_err(|e| match e {
+                crate::safe_fs::FsError::Io { source, .. }
+                    if source.kind() == std::io::ErrorKind::NotFound =>
+                {
+                    AuditError::MissingRoot(root.clone())
+                }
+                e => e.into(),
+            })?;
         let out = &mut report.findings;
         out.extend(tree.problems.iter().cloned());
         // Who can read ciphertext, or own it, exposes nothing.
@@ -133,15 +197,7 @@ pub fn audit(options: &AuditOptions<'_>) -> Result<AuditReport, AuditError> {
                 template_secret::run(t, bytes, out);
             }
         }
-        if let Some(stack) = options.stack {
-            let envs: Vec<&Path> = tree
-                .secret_files
-                .iter()
-                .filter(|f| f.is_env && !f.encrypted)
-                .map(|f| f.path.as_path())
-                .collect();
-            out.extend(check_env_files(&tree, &envs, stack, options.now));
-        }
+        out.extend(checked);
         report
             .files
             .extend(tree.secret_files.iter().map(|f| f.path.clone()));
@@ -153,44 +209,65 @@ pub fn audit(options: &AuditOptions<'_>) -> Result<AuditReport, AuditError> {
     Ok(report)
 }
 
-/// The check rules on each of `paths`, spread over the available cores
-/// when there are enough files to pay for the threads (the rules are CPU
-/// bound: about 1.7M instructions for a 29-key file). Findings keep the
-/// order of `paths`, so the report does not depend on scheduling.
-fn check_env_files(tree: &Tree, paths: &[&Path], stack: &Stack, now: u64) -> Vec<Finding> {
-    const FILES_PER_THREAD: usize = 8;
-    let threads = std::thread::available_parallelism()
-        .map_or(1, usize::from)
-        .min(paths.len() / FILES_PER_THREAD)
-        .max(1);
-    let check_chunk = |chunk: &[&Path]| {
-        let mut out = Vec::new();
-        for path in chunk {
-            check_env_file(tree, path, stack, now, &mut out);
-        }
-        out
-    };
-    if threads == 1 {
-        return check_chunk(paths);
+/// Walks `root` while other threads run the check rules on each `.env` a
+/// manifest describes as soon as the walk finds it: the walk waits on the
+/// file system, the rules on the CPU (about 1M instructions for a 30-key
+/// file), so on two cores most of the checking is done when the walk ends.
+/// The findings are sorted afterwards, so the report does not depend on
+/// scheduling.
+fn walk_checking(
+    root: &Path,
+    described: &described::Described<'_>,
+    now: u64,
+) -> Result<(Tree, Vec<Finding>), crate::safe_fs::FsError> {
+    if described.is_empty() {
+        return Ok((Tree::walk(root)?, Vec::new()));
     }
-    let chunk_len = paths.len().div_ceil(threads);
+    let (tx, rx) = std::sync::mpsc::channel::<walk::FoundEnv>();
+    let rx = std::sync::Mutex::new(rx);
+    let workers = std::thread::available_parallelism().map_or(1, usize::from);
     std::thread::scope(|scope| {
-        let handles: Vec<_> = paths
-            .chunks(chunk_len)
-            .map(|chunk| scope.spawn(move || check_chunk(chunk)))
+        let handles: Vec<_> = (0..workers)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut out = Vec::new();
+                    // The walk dropping its sender ends the loop.
+                    while let Ok(found) = rx
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner)
+                        .recv()
+                    {
+                        if let Some(stack) = described.stack_for(&found.shown) {
+                            check_env_file(&found, stack, now, &mut out);
+                        }
+                    }
+                    out
+                })
+            })
             .collect();
-        handles
+        let tree = Tree::walk_sending(root, Some(tx));
+        let checked = handles
             .into_iter()
             // A rule that panicked is a bug; carry the panic on.
             .flat_map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
-            .collect()
+            .collect();
+        tree.map(|tree| (tree, checked))
     })
+}
+
+/// Reads `rel` beneath the walked root within the `.env` limit.
+fn read_beneath(base: &Dir, rel: &Path) -> Result<Option<Zeroizing<Vec<u8>>>, FsError> {
+    match base.open_beneath(rel)? {
+        Some(f) => f.read_all(limits::ENV).map(Some),
+        None => Ok(None),
+    }
 }
 
 /// The check rules on one `.env`; what cannot be read or parsed is a
 /// finding, never a silent pass.
-fn check_env_file(tree: &Tree, path: &Path, stack: &Stack, now: u64, out: &mut Vec<Finding>) {
-    let bytes = match tree.read_secret(path) {
+fn check_env_file(found: &walk::FoundEnv, stack: &Stack, now: u64, out: &mut Vec<Finding>) {
+    let path = found.shown.as_path();
+    let bytes = match read_beneath(&found.base, &found.rel) {
         Ok(Some(bytes)) => bytes,
         Ok(None) => return,
         Err(e) => {
@@ -207,8 +284,9 @@ fn check_env_file(tree: &Tree, path: &Path, stack: &Stack, now: u64, out: &mut V
     };
     // The template beside it, read as safely: a symlink, FIFO or device
     // there is refused without blocking, and the comparison is skipped.
-    let example_path = path.with_file_name(".env.example");
-    let example_bytes = match tree.read_secret(&example_path) {
+    let example_path = crate::check::template_beside(path);
+    let example_bytes = match read_beneath(&found.base, &crate::check::template_beside(&found.rel))
+    {
         Ok(b) => b,
         Err(e) => {
             out.push(unreadable::input(&example_path, &e));

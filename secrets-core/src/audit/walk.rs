@@ -12,6 +12,8 @@ use std::os::fd::OwnedFd;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Component, Path, PathBuf};
 use std::rc::Rc;
+use std::sync::mpsc::Sender;
+use std::sync::Arc;
 
 use rustix::fs::{AtFlags, FileType, Mode, OFlags};
 use zeroize::Zeroizing;
@@ -48,7 +50,10 @@ pub struct SecretFile {
 pub struct Tree {
     /// The root walked (a directory, or the directory of a single file).
     pub root: PathBuf,
-    base: Option<Dir>,
+    base: Option<Arc<Dir>>,
+    /// Where `.env` files are sent as they are found, for checking while
+    /// the walk goes on (dropped when the walk ends).
+    found: Option<Sender<FoundEnv>>,
     /// Secret-bearing files.
     pub secret_files: Vec<SecretFile>,
     /// `.env.example` and other templates.
@@ -65,6 +70,17 @@ pub struct Tree {
     /// it could not read, compose references leaving the tree.
     pub problems: Vec<Finding>,
     contents: HashMap<PathBuf, Zeroizing<Vec<u8>>>,
+}
+
+/// A plaintext `.env` the walk found, with the handle to read it through.
+#[derive(Debug)]
+pub struct FoundEnv {
+    /// The walked root's directory handle.
+    pub base: Arc<Dir>,
+    /// The file beneath it.
+    pub rel: PathBuf,
+    /// Its path for reports.
+    pub shown: PathBuf,
 }
 
 /// `.env` and `.env.*`, but not examples, templates and samples.
@@ -139,8 +155,15 @@ impl Tree {
     /// Walks `root` (a directory, or a single file). Only a root that
     /// cannot be opened at all is an error; everything below is a finding.
     pub fn walk(root: &Path) -> Result<Tree, FsError> {
+        Self::walk_sending(root, None)
+    }
+
+    /// [`Tree::walk`], sending each plaintext `.env` to `found` as soon as
+    /// it is found.
+    pub fn walk_sending(root: &Path, found: Option<Sender<FoundEnv>>) -> Result<Tree, FsError> {
         let mut tree = Tree {
             root: root.to_owned(),
+            found,
             ..Tree::default()
         };
         let meta = std::fs::symlink_metadata(root).map_err(|source| FsError::Io {
@@ -153,13 +176,14 @@ impl Tree {
             let (dir, name) = crate::safe_fs::split(root)?;
             let base = Dir::open_for_reading(&dir)?;
             tree.root = dir;
-            tree.base = Some(base);
+            tree.base = Some(Arc::new(base));
             let name = name.to_string_lossy().into_owned();
             tree.add_secret(
                 Path::new(&name),
                 !is_env_name(&name) && !name.contains("env"),
             );
             tree.read_inputs();
+            tree.found = None;
             return Ok(tree);
         }
         let base = Dir::open_for_reading(root)?;
@@ -176,7 +200,7 @@ impl Tree {
                 source: e.into(),
             })?,
         );
-        tree.base = Some(base);
+        tree.base = Some(Arc::new(base));
         tree.walked = true;
         tree.list(start, PathBuf::new(), false, true)?;
         tree.follow_compose_references();
@@ -190,6 +214,7 @@ impl Tree {
             list.sort();
         }
         tree.secret_files.sort_by(|a, b| a.path.cmp(&b.path));
+        tree.found = None;
         Ok(tree)
     }
 
@@ -369,6 +394,14 @@ impl Tree {
             Ok(head) => crate::crypt::is_encrypted(&head),
             Err(e) => return self.problems.push(unreadable::secret(&shown, &e)),
         };
+        if let (false, false, Some(tx), Some(base)) = (raw, encrypted, &self.found, &self.base) {
+            // A receiver gone means nobody checks: nothing to send to.
+            let _ = tx.send(FoundEnv {
+                base: Arc::clone(base),
+                rel: rel.to_owned(),
+                shown: shown.clone(),
+            });
+        }
         self.secret_files.push(SecretFile {
             path: shown,
             is_env: !raw,

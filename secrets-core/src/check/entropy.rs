@@ -25,12 +25,6 @@ impl EnvCheck for LowEntropy {
 
     fn run(&self, cx: &EnvContext<'_>, out: &mut Vec<Finding>) {
         for (line, key, value) in super::secret_entries(cx) {
-            if value.is_empty()
-                || super::is_placeholder(value)
-                || super::published_default(value).is_some()
-            {
-                continue; // reported by their own rules
-            }
             // A value the manifest computes (a URL over a password, a token
             // signed with a secret, a public key) is as strong as its
             // inputs, which are checked themselves; one that does not match
@@ -41,8 +35,12 @@ impl EnvCheck for LowEntropy {
                     Source::Template(_) | Source::SameAs(_) | Source::Derive { .. }
                 )
             });
-            if derived {
-                continue;
+            if derived
+                || value.is_empty()
+                || super::is_placeholder(value)
+                || super::published_default(value).is_some()
+            {
+                continue; // reported by their own rules
             }
             let message = match crate::strength::guesses(value, MIN_GUESSES_LOG10) {
                 Guesses::AtLeast => continue,

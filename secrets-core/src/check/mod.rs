@@ -291,20 +291,29 @@ pub fn is_secret_name(name: &str) -> bool {
 /// Whether `key` holds a secret: by the manifest's source when it declares
 /// the key (not literals, user names or public keys), otherwise by name.
 pub fn is_secret_key(stack: Option<&Stack>, key: &str) -> bool {
-    match stack.and_then(|s| s.var(key)) {
-        Some(v) => match &v.source {
-            Source::Literal(_) => false,
-            Source::Generate(Kind::Username { .. }) | Source::Generate(Kind::Uuid) => false,
-            Source::Derive { derivation, .. } => derivation.name() != "vapid-public-key",
-            Source::External => is_secret_name(&v.name),
-            // `http://${APP_DOMAIN}`, an alias of a URL: as secret as what
-            // it is built from.
-            Source::SameAs(_) | Source::Template(_) => {
-                v.source.inputs().iter().any(|i| is_secret_key(stack, i))
-            }
-            Source::Generate(_) => true,
-        },
+    match stack.and_then(|s| s.holds_secret(key)) {
+        Some(secret) => secret,
         None => is_secret_name(key),
+    }
+}
+
+/// [`is_secret_key`] for a variable of `stack`, from its source (the stack
+/// keeps the answers).
+pub(crate) fn is_secret_var(stack: &Stack, v: &crate::manifest::VarDef) -> bool {
+    match &v.source {
+        Source::Literal(_) => false,
+        Source::Generate(Kind::Username { .. }) | Source::Generate(Kind::Uuid) => false,
+        Source::Derive { derivation, .. } => derivation.name() != "vapid-public-key",
+        Source::External => is_secret_name(&v.name),
+        // `http://${APP_DOMAIN}`, an alias of a URL: as secret as what
+        // it is built from.
+        Source::SameAs(_) | Source::Template(_) => {
+            v.source.inputs().iter().any(|i| match stack.var(i) {
+                Some(input) => is_secret_var(stack, input),
+                None => is_secret_name(i),
+            })
+        }
+        Source::Generate(_) => true,
     }
 }
 
@@ -315,15 +324,40 @@ pub fn secret_entries<'a>(cx: &'a EnvContext<'_>) -> Vec<(usize, &'a str, &'a st
     for (line, e) in cx.doc.entries_with_lines() {
         // A dotenvx ciphertext says nothing of its plaintext (SC017 notes it).
         if is_secret_key(cx.stack, e.key()) && !is_dotenvx_encrypted(e.value().expose()) {
-            out.retain(|(_, k, _)| *k != e.key());
             out.push((line, e.key(), e.value().expose()));
         }
+    }
+    // The last assignment of a key counts; duplicates are rare, so look
+    // for them once rather than at every push.
+    let mut keys: Vec<&str> = out.iter().map(|(_, k, _)| *k).collect();
+    keys.sort_unstable();
+    if keys.windows(2).any(|w| w[0] == w[1]) {
+        let mut seen: Vec<&str> = Vec::new();
+        out.reverse();
+        out.retain(|(_, k, _)| {
+            let first = !seen.contains(k);
+            seen.push(k);
+            first
+        });
+        out.reverse();
     }
     out
 }
 
 /// How messages name the template: its path as given, else `.env.example`.
 pub fn template_name(cx: &EnvContext<'_>) -> String {
+    cx.example_path
+        .map_or_else(|| ".env.example".to_owned(), |p| p.display().to_string())
+}
+
+/// The template a `.env` is compared with when none is named: the
+/// `.env.example` in its directory.
+pub fn template_beside(env: &Path) -> PathBuf {
+    env.with_file_name(".env.example")
+}
+
+#[doc(hidden)]
+pub fn __unused(cx: &EnvContext<'_>) -> String {
     cx.example_path
         .map_or_else(|| ".env.example".to_owned(), |p| p.display().to_string())
 }
@@ -348,6 +382,46 @@ mod tests {
         names.sort_unstable();
         names.dedup();
         assert_eq!(names.len(), n, "duplicate rule names");
+    }
+
+    #[test]
+    fn the_last_assignment_of_a_key_counts_in_its_place() {
+        let doc =
+            Document::parse(b"A_PASSWORD=one\nB_TOKEN=two\nPORT=80\nA_PASSWORD=three\n").unwrap();
+        let cx = EnvContext {
+            path: Path::new(".env"),
+            doc: &doc,
+            stack: None,
+            example: None,
+            example_path: None,
+            now: 0,
+        };
+        assert_eq!(
+            secret_entries(&cx),
+            [(2, "B_TOKEN", "two"), (4, "A_PASSWORD", "three")]
+        );
+    }
+
+    #[test]
+    fn a_stack_answers_secret_keys_as_their_sources_say() {
+        let stack = Stack::from_manifest(
+            crate::manifest::ManifestFile::parse(
+                "m.toml",
+                "[stack]\ninclude = [\"postgres\", \"web-push\"]\n\
+                 [vars.SITE]\nvalue = \"x\"\n[vars.SITE_URL]\ntemplate = \"https://${SITE}/\"\n",
+            )
+            .unwrap(),
+        )
+        .unwrap();
+        let secret = |k| is_secret_key(Some(&stack), k);
+        assert!(secret("POSTGRES_PASSWORD"));
+        assert!(secret("DATABASE_URL"), "a URL over a password");
+        assert!(!secret("POSTGRES_USER"));
+        assert!(!secret("VAPID_PUBLIC_KEY"));
+        assert!(secret("VAPID_PRIVATE_KEY"));
+        assert!(!secret("SITE_URL"), "a template over a setting");
+        assert!(secret("UNKNOWN_TOKEN"), "by name when undeclared");
+        assert!(!secret("UNKNOWN_PORT"));
     }
 
     #[test]

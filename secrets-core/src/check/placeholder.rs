@@ -13,45 +13,90 @@ static RULE: Rule = Rule {
     help: "replace it: `secrets rotate KEY` for generated secrets, the provider's value for external ones",
 };
 
-/// Whether a value has the shape of a placeholder.
+/// Words that mark a placeholder anywhere in a value (ASCII lowercase).
+const WORDS: [&[u8]; 16] = [
+    b"changeme",
+    b"change-me",
+    b"change_me",
+    b"change-this",
+    b"change_this",
+    b"changethis",
+    b"replace-me",
+    b"replace_me",
+    b"placeholder",
+    b"todo",
+    b"fixme",
+    b"example",
+    b"dummy",
+    b"insert",
+    b"fill-in",
+    b"fill_in",
+];
+
+/// Whole values that are placeholders (ASCII lowercase).
+const EXACT: [&[u8]; 12] = [
+    b"password",
+    b"secret",
+    b"pass",
+    b"admin",
+    b"test",
+    b"default",
+    b"token",
+    b"key",
+    b"changeit",
+    b"none",
+    b"null",
+    b"xxx",
+];
+
+/// For each byte, the [`WORDS`] starting with it in either case: one table
+/// lookup per position instead of one substring search per word, since
+/// `check` asks this of every value several times.
+static WORDS_BY_FIRST_BYTE: [u16; 256] = {
+    let mut table = [0u16; 256];
+    let mut i = 0;
+    while i < WORDS.len() {
+        let first = WORDS[i][0];
+        table[first as usize] |= 1 << i;
+        table[first.to_ascii_uppercase() as usize] |= 1 << i;
+        i += 1;
+    }
+    table
+};
+
+/// Whether a value has the shape of a placeholder (ASCII case ignored).
 pub fn is_placeholder(value: &str) -> bool {
-    let v = value.trim().to_ascii_lowercase();
+    let v = value.trim().as_bytes();
     if v.is_empty() {
         return false;
     }
-    let words = [
-        "changeme",
-        "change-me",
-        "change_me",
-        "change-this",
-        "change_this",
-        "changethis",
-        "replace-me",
-        "replace_me",
-        "placeholder",
-        "todo",
-        "fixme",
-        "example",
-        "dummy",
-        "insert",
-        "fill-in",
-        "fill_in",
-    ];
-    let exact = [
-        "password", "secret", "pass", "admin", "test", "default", "token", "key", "changeit",
-        "none", "null", "xxx",
-    ];
-    (v.starts_with('<') && v.ends_with('>'))
-        || (v.starts_with("${") && v.ends_with('}'))
-        || v.ends_with("...")
-        || v.chars()
-            .all(|c| c == 'x' || c == '*' || c == '.' || c == '-')
-        || (v.starts_with("your") && (v.contains('_') || v.contains('-')))
-        || v.ends_with("_here")
-        || v.ends_with("-here")
-        || v.starts_with("a_strong")
-        || words.iter().any(|w| v.contains(w))
-        || exact.contains(&v.as_str())
+    let starts = |p: &[u8]| v.len() >= p.len() && v[..p.len()].eq_ignore_ascii_case(p);
+    let ends = |p: &[u8]| v.len() >= p.len() && v[v.len() - p.len()..].eq_ignore_ascii_case(p);
+    (starts(b"<") && ends(b">"))
+        || (starts(b"${") && ends(b"}"))
+        || ends(b"...")
+        || v.iter()
+            .all(|c| matches!(c.to_ascii_lowercase(), b'x' | b'*' | b'.' | b'-'))
+        || (starts(b"your") && v.iter().any(|&c| c == b'_' || c == b'-'))
+        || ends(b"_here")
+        || ends(b"-here")
+        || starts(b"a_strong")
+        || contains_word(v)
+        || EXACT.iter().any(|e| v.eq_ignore_ascii_case(e))
+}
+
+fn contains_word(v: &[u8]) -> bool {
+    v.iter().enumerate().any(|(at, &b)| {
+        let mut words = WORDS_BY_FIRST_BYTE[usize::from(b)];
+        while words != 0 {
+            let w = WORDS[words.trailing_zeros() as usize];
+            if v[at..].len() >= w.len() && v[at..at + w.len()].eq_ignore_ascii_case(w) {
+                return true;
+            }
+            words &= words - 1;
+        }
+        false
+    })
 }
 
 impl EnvCheck for Placeholder {
@@ -77,6 +122,43 @@ impl EnvCheck for Placeholder {
 #[cfg(test)]
 mod tests {
     use super::is_placeholder;
+    use proptest::prelude::*;
+
+    /// The definition before the table-driven search, kept as the reference.
+    fn by_substrings(value: &str) -> bool {
+        let v = value.trim().to_ascii_lowercase();
+        if v.is_empty() {
+            return false;
+        }
+        let words = super::WORDS.map(|w| std::str::from_utf8(w).unwrap());
+        let exact = super::EXACT.map(|w| std::str::from_utf8(w).unwrap());
+        (v.starts_with('<') && v.ends_with('>'))
+            || (v.starts_with("${") && v.ends_with('}'))
+            || v.ends_with("...")
+            || v.chars()
+                .all(|c| c == 'x' || c == '*' || c == '.' || c == '-')
+            || (v.starts_with("your") && (v.contains('_') || v.contains('-')))
+            || v.ends_with("_here")
+            || v.ends_with("-here")
+            || v.starts_with("a_strong")
+            || words.iter().any(|w| v.contains(w))
+            || exact.contains(&v.as_str())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(3000))]
+        #[test]
+        fn the_table_search_agrees_with_the_substring_search(
+            parts in proptest::collection::vec(prop_oneof![
+                "[a-zA-Z0-9_.*<>${}-]{0,6}",
+                "(changeme|CHANGE-me|change_this|Replace_Me|placeholder|todo|FIXME|example|dummy|insert|fill-in|fill_in|changethis)",
+                "(your|YOUR|a_strong|_here|-HERE|\\.\\.\\.|password|Secret|xxx|none|key|é| |\t)",
+            ], 0..5)
+        ) {
+            let value = parts.concat();
+            prop_assert_eq!(is_placeholder(&value), by_substrings(&value), "{:?}", value);
+        }
+    }
 
     #[test]
     fn seed_placeholders() {

@@ -2,6 +2,9 @@
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
+use std::sync::OnceLock;
+
+use crate::generate::jwt::Hs256Key;
 
 use super::{EnvCheck, EnvContext, Finding, Rule, RuleId, Severity};
 
@@ -45,8 +48,7 @@ const TEMPLATE_VALUES: &[(&str, &str)] = &[
 
 /// Why a value is a published default, or `None`.
 pub fn published_default(value: &str) -> Option<&'static str> {
-    let lower = value.to_ascii_lowercase();
-    if lower == "minioadmin" {
+    if value.eq_ignore_ascii_case("minioadmin") {
         return Some("MinIO's default credentials");
     }
     if let Some((_, what)) = TEMPLATE_VALUES.iter().find(|(v, _)| *v == value) {
@@ -60,21 +62,27 @@ pub fn published_default(value: &str) -> Option<&'static str> {
     }
     // Tokens issued by `supabase-demo` or signed with the demo secret.
     let mut parts = value.split('.');
-    if let (Some(_), Some(payload), Some(_), None) =
+    let (Some(_), Some(payload), Some(_), None) =
         (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return None;
+    };
+    let demo_issuer = |claims: &[u8]| {
+        // The JSON is parsed only when the issuer's name is in it at all.
+        claims.windows(13).any(|w| w == b"supabase-demo")
+            && serde_json::from_slice::<serde_json::Value>(claims)
+                .is_ok_and(|c| c.get("iss").and_then(|i| i.as_str()) == Some("supabase-demo"))
+    };
+    if URL_SAFE_NO_PAD
+        .decode(payload)
+        .is_ok_and(|c| demo_issuer(&c))
     {
-        if let Ok(bytes) = URL_SAFE_NO_PAD.decode(payload) {
-            if let Ok(claims) = serde_json::from_slice::<serde_json::Value>(&bytes) {
-                if claims.get("iss").and_then(|i| i.as_str()) == Some("supabase-demo") {
-                    return Some("a Supabase demo token");
-                }
-            }
-        }
-        if crate::generate::jwt::verify_hs256(value, SUPABASE_DEMO_SECRET.as_bytes(), 0).is_ok() {
-            return Some("a token signed with the Supabase demo secret");
-        }
+        return Some("a Supabase demo token");
     }
-    None
+    static DEMO_KEY: OnceLock<Hs256Key> = OnceLock::new();
+    let key = DEMO_KEY.get_or_init(|| Hs256Key::new(SUPABASE_DEMO_SECRET.as_bytes()));
+    key.signed_token(value)
+        .then_some("a token signed with the Supabase demo secret")
 }
 
 impl EnvCheck for PublishedDefault {
@@ -109,5 +117,47 @@ mod tests {
         let fresh =
             crate::generate::Kind::Hex { bytes: 16 }.generate(&mut crate::generate::os_rng());
         assert!(published_default(fresh.expose()).is_none());
+    }
+}
+
+#[cfg(test)]
+mod demo_tokens {
+    use super::*;
+    use crate::generate::jwt::sign_hs256;
+
+    fn token(secret: &str, issuer: &str) -> String {
+        let claims = serde_json::json!({ "role": "anon", "iss": issuer });
+        let serde_json::Value::Object(claims) = claims else {
+            unreachable!()
+        };
+        sign_hs256(secret.as_bytes(), &claims, 1_700_000_000, None)
+    }
+
+    #[test]
+    fn demo_tokens_are_found_by_issuer_or_by_signature() {
+        // Supabase's published demo anon key (docker/.env.example).
+        let published = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJyb2xlIjoiYW5vbiIsImlzcyI6InN1cGFiYXNlLWRlbW8iLCJpYXQiOjE2NDE3NjkyMDAsImV4cCI6MTc5OTUzNTYwMH0.dc_X5iR_VP_qT0zsiyj_I_OZ2T9FtRU2BBNWN8Bu4GE";
+        assert_eq!(published_default(published), Some("a Supabase demo token"));
+        let own_issuer = token(SUPABASE_DEMO_SECRET, "supabase");
+        assert_eq!(
+            published_default(&own_issuer),
+            Some("a token signed with the Supabase demo secret")
+        );
+        let other_secret = token("k8BhznHshT19xmlQzBwdSqP61ArBj4qRk8Bhzn", "supabase");
+        assert_eq!(published_default(&other_secret), None);
+        // One signature byte changed.
+        let mut tampered = own_issuer.clone().into_bytes();
+        let last = tampered.len() - 2;
+        tampered[last] = if tampered[last] == b'A' { b'B' } else { b'A' };
+        assert_eq!(
+            published_default(std::str::from_utf8(&tampered).unwrap()),
+            None
+        );
+        // The issuer's name elsewhere than `iss` is not the demo issuer.
+        let mentioned = token(
+            "k8BhznHshT19xmlQzBwdSqP61ArBj4qRk8Bhzn",
+            "supabase-demo-like",
+        );
+        assert_eq!(published_default(&mentioned), None);
     }
 }

@@ -351,21 +351,21 @@ impl Document {
 
     /// Every key assigned more than once, in the order of first assignment.
     pub fn duplicates(&self) -> Vec<Duplicate> {
-        let mut out: Vec<Duplicate> = Vec::new();
-        let mut index: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
-        for (line, e) in self.entries_with_lines() {
-            match index.get(e.key()) {
-                Some(&i) => out[i].lines.push(line),
-                None => {
-                    index.insert(e.key(), out.len());
-                    out.push(Duplicate {
-                        key: e.key.clone(),
-                        lines: vec![line],
-                    });
-                }
-            }
-        }
-        out.retain(|d| d.lines.len() > 1);
+        // Sorted by name, the copies of a key are neighbours; only they
+        // are copied out (`check` asks this of every file).
+        let mut keyed: Vec<(&str, usize)> = (self.entries_with_lines())
+            .map(|(line, e)| (e.key(), line))
+            .collect();
+        keyed.sort_unstable();
+        let mut out: Vec<Duplicate> = keyed
+            .chunk_by(|a, b| a.0 == b.0)
+            .filter(|run| run.len() > 1)
+            .map(|run| Duplicate {
+                key: run[0].0.to_owned(),
+                lines: run.iter().map(|&(_, line)| line).collect(),
+            })
+            .collect();
+        out.sort_unstable_by_key(|d| d.lines[0]);
         out
     }
 
@@ -861,6 +861,13 @@ mod tests {
         assert_eq!(dup.to_string(), "A is assigned 3 times (lines 2, 4 and 6)");
         assert_eq!(d.duplicates(), [dup]);
         assert!(doc("A=1\nB=1\n").duplicates().is_empty());
+        // Several keys: in the order of their first assignment.
+        let several = doc("Z=1\nA=1\nM=0\nZ=2\nA=2\nZ=3\n").duplicates();
+        let listed: Vec<(&str, &[usize])> = several
+            .iter()
+            .map(|d| (d.key.as_str(), &d.lines[..]))
+            .collect();
+        assert_eq!(listed, [("Z", &[1, 4, 6][..]), ("A", &[2, 5][..])]);
     }
 
     #[test]

@@ -15,6 +15,8 @@ pub struct ComposeExport {
     pub files: Vec<(String, PathBuf)>,
     /// The `secrets:` YAML for the compose file.
     pub yaml: String,
+    /// The `_FILE` variables images need to read their secrets from files.
+    pub file_env: Vec<String>,
 }
 
 /// Writes each value to `dir/<key in lower case>` with `options`; a changed
@@ -58,5 +60,9 @@ pub fn export(
         ));
         files.push((e.key.clone(), path));
     }
-    Ok(ComposeExport { files, yaml })
+    Ok(ComposeExport {
+        files,
+        yaml,
+        file_env: Vec::new(),
+    })
 }

@@ -4,7 +4,11 @@
 
 pub mod compose;
 pub mod k8s;
+mod operation;
 pub mod swarm;
+
+pub use operation::{export_env, Destination, ExportReport, ExportRequest, Outcome};
+pub use swarm::DockerError;
 
 use crate::envfile::Document;
 use crate::manifest::Source;
@@ -46,8 +50,8 @@ pub enum ExportError {
         why: String,
     },
     /// The docker CLI could not be run or failed.
-    #[error("{0}")]
-    Docker(String),
+    #[error(transparent)]
+    Docker(#[from] DockerError),
     /// Some secrets were created before a failure; services were not rewired.
     #[error("{error}; created before the failure: {}; no service was changed", created.join(", "))]
     Partial {
@@ -59,6 +63,20 @@ pub enum ExportError {
     /// Writing a file failed.
     #[error(transparent)]
     Write(#[from] crate::secure_file::WriteError),
+    /// The `.env` could not be read.
+    #[error(transparent)]
+    Read(#[from] crate::keys::ReadEnvError),
+    /// The `.env` does not exist.
+    #[error("{}: no such file", .0.display())]
+    NoFile(std::path::PathBuf),
+    /// The `.env` holds no secret value to export.
+    #[error("{}: no secret values to export", .path.display())]
+    NoValues {
+        /// The file.
+        path: std::path::PathBuf,
+        /// Keys left out because they are empty.
+        left_empty: Vec<String>,
+    },
 }
 
 /// What [`select`] chose from a file.

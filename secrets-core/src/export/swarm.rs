@@ -31,6 +31,38 @@ pub const LABEL_VERSION: &str = "io.secrets.version";
 /// When it was created (RFC 3339).
 pub const LABEL_CREATED: &str = "io.secrets.created";
 
+/// The docker CLI could not be run, or failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum DockerError {
+    /// No `docker` program.
+    #[error("docker is not installed or not on PATH")]
+    NotInstalled,
+    /// It could not be started (in the message: not a `source()` too).
+    #[error("cannot run docker: {0}")]
+    Spawn(std::io::Error),
+    /// It exited with a failure.
+    #[error("docker {command}: {line}")]
+    Failed {
+        /// The docker command (`secret`, `service`, `info`).
+        command: String,
+        /// How it exited.
+        status: std::process::ExitStatus,
+        /// The first line of its stderr.
+        line: String,
+    },
+    /// A service to rewire does not exist.
+    #[error("service `{0}` does not exist (docker service inspect failed)")]
+    NoService(String),
+    /// `docker service inspect` printed what is not its JSON (in the
+    /// message: not a `source()` too).
+    #[error("unexpected docker service inspect output: {0}")]
+    Output(serde_json::Error),
+    /// This node is not a swarm manager.
+    #[error("this node is not in a swarm (state: {0}); run `docker swarm init` or point DOCKER_HOST at a manager")]
+    NotInSwarm(String),
+}
+
 /// The docker CLI.
 #[derive(Debug, Clone)]
 pub struct Docker {
@@ -55,26 +87,21 @@ impl Docker {
 
     /// Runs `docker ARGS`, feeding `stdin`; returns stdout, or the first
     /// line of stderr as the error.
-    fn run(&self, args: &[&str], stdin: Option<&[u8]>) -> Result<String, ExportError> {
+    fn run(&self, args: &[&str], stdin: Option<&[u8]>) -> Result<String, DockerError> {
         let out = crate::child::run(Command::new(&self.program).args(args), stdin).map_err(
             |e| match e.kind() {
-                std::io::ErrorKind::NotFound => {
-                    ExportError::Docker("docker is not installed or not on PATH".into())
-                }
-                _ => ExportError::Docker(format!("cannot run docker: {e}")),
+                std::io::ErrorKind::NotFound => DockerError::NotInstalled,
+                _ => DockerError::Spawn(e),
             },
         )?;
         if !out.status.success() {
             let err = String::from_utf8_lossy(&out.stderr);
-            let line = err
-                .lines()
-                .map(str::trim)
-                .find(|l| !l.is_empty())
-                .unwrap_or("failed");
-            return Err(ExportError::Docker(format!(
-                "docker {}: {line}",
-                args.first().copied().unwrap_or("")
-            )));
+            let line = err.lines().map(str::trim).find(|l| !l.is_empty());
+            return Err(DockerError::Failed {
+                command: args.first().copied().unwrap_or("").to_owned(),
+                status: out.status,
+                line: line.unwrap_or("failed").to_owned(),
+            });
         }
         Ok(String::from_utf8_lossy(&out.stdout).into_owned())
     }
@@ -187,17 +214,12 @@ fn service_secrets(docker: &Docker, service: &str) -> Result<Vec<SecretRef>, Exp
             ],
             None,
         )
-        .map_err(|_| {
-            ExportError::Docker(format!(
-                "service `{service}` does not exist (docker service inspect failed)"
-            ))
-        })?;
+        .map_err(|_| DockerError::NoService(service.to_owned()))?;
     let text = out.trim();
     if text == "null" || text.is_empty() {
         return Ok(Vec::new());
     }
-    serde_json::from_str(text)
-        .map_err(|e| ExportError::Docker(format!("unexpected docker service inspect output: {e}")))
+    serde_json::from_str(text).map_err(|e| DockerError::Output(e).into())
 }
 
 /// This stack's secrets (by the stack label), each with the variable its
@@ -248,10 +270,7 @@ pub fn export(
 
     let state = docker.run(&["info", "--format", "{{.Swarm.LocalNodeState}}"], None)?;
     if state.trim() != "active" {
-        return Err(ExportError::Docker(format!(
-            "this node is not in a swarm (state: {}); run `docker swarm init` or point DOCKER_HOST at a manager",
-            state.trim()
-        )));
+        return Err(DockerError::NotInSwarm(state.trim().to_owned()).into());
     }
     // Every service must exist before anything is created.
     let mut refs = Vec::new();
@@ -294,11 +313,11 @@ pub fn export(
             args.extend([name.as_str(), "-"]);
             if let Err(error) = docker.run(&args, Some(e.value.expose().as_bytes())) {
                 return Err(if report.created.is_empty() {
-                    error
+                    error.into()
                 } else {
                     ExportError::Partial {
                         created: report.created,
-                        error: Box::new(error),
+                        error: Box::new(error.into()),
                     }
                 });
             }

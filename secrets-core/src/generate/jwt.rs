@@ -64,11 +64,10 @@ pub fn verify_hs256(token: &str, secret: &[u8], now: u64) -> Result<Map<String, 
     if header.get("alg").and_then(Value::as_str) != Some("HS256") {
         return Err(JwtError::Algorithm);
     }
-    let signature = URL_SAFE_NO_PAD.decode(s).map_err(|_| JwtError::Malformed)?;
-    let mut m = <Hmac<Sha256>>::new_from_slice(secret).expect("HMAC takes keys of any length");
-    m.update(format!("{h}.{p}").as_bytes());
-    m.verify_slice(&signature)
-        .map_err(|_| JwtError::Signature)?;
+    let key = Hs256Key::new(secret);
+    if !key.signed(h, p, s)? {
+        return Err(JwtError::Signature);
+    }
     let Value::Object(claims) = decode_json(p)? else {
         return Err(JwtError::Malformed);
     };
@@ -78,6 +77,42 @@ pub fn verify_hs256(token: &str, secret: &[u8], now: u64) -> Result<Map<String, 
         }
     }
     Ok(claims)
+}
+
+/// An HS256 key ready to check signatures: the HMAC state after the key,
+/// so that checking many tokens against one known secret (the published
+/// defaults) hashes the key once.
+#[derive(Clone)]
+pub(crate) struct Hs256Key(Hmac<Sha256>);
+
+impl Hs256Key {
+    pub(crate) fn new(secret: &[u8]) -> Self {
+        Hs256Key(<Hmac<Sha256>>::new_from_slice(secret).expect("HMAC takes keys of any length"))
+    }
+
+    /// Whether `signature` (base64url) is this key's MAC of
+    /// `header.payload`. The header is not read: a token whose header
+    /// names another algorithm has no HS256 MAC that matches.
+    fn signed(&self, header: &str, payload: &str, signature: &str) -> Result<bool, JwtError> {
+        let mut sig = [0u8; 32];
+        let len = URL_SAFE_NO_PAD
+            .decode_slice(signature, &mut sig)
+            .map_err(|_| JwtError::Malformed)?;
+        let mut m = self.0.clone();
+        m.update(header.as_bytes());
+        m.update(b".");
+        m.update(payload.as_bytes());
+        Ok(m.verify_slice(&sig[..len]).is_ok())
+    }
+
+    /// Whether `token` is three segments whose signature is this key's MAC.
+    pub(crate) fn signed_token(&self, token: &str) -> bool {
+        let mut parts = token.split('.');
+        match (parts.next(), parts.next(), parts.next(), parts.next()) {
+            (Some(h), Some(p), Some(s), None) => self.signed(h, p, s).unwrap_or(false),
+            _ => false,
+        }
+    }
 }
 
 fn decode_json(segment: &str) -> Result<Value, JwtError> {

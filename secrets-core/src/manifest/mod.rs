@@ -319,6 +319,11 @@ pub struct ManifestFile {
     /// `[stack] recipients_file`: a file of more recipients, one per line;
     /// relative to the manifest's directory once loaded.
     pub recipients_file: Option<PathBuf>,
+    /// `[stack] env_files`: the `.env` files this manifest describes, paths
+    /// or glob patterns (`*` stays within one directory, `**` crosses them);
+    /// relative to the manifest's directory once loaded. `audit` applies the
+    /// manifest to these files only. `[".env"]` when absent.
+    pub env_files: Vec<PathBuf>,
 }
 
 #[derive(Deserialize)]
@@ -345,6 +350,7 @@ struct RawHead {
     #[serde(default)]
     recipients: Vec<String>,
     recipients_file: Option<PathBuf>,
+    env_files: Option<Vec<PathBuf>>,
 }
 
 #[derive(Deserialize)]
@@ -470,6 +476,12 @@ impl ManifestFile {
             let dir = path.parent().unwrap_or(Path::new(""));
             file.recipients_file = Some(if r.is_absolute() { r } else { dir.join(r) });
         }
+        let dir = path.parent().unwrap_or(Path::new(""));
+        for env in &mut file.env_files {
+            if env.is_relative() {
+                *env = dir.join(&*env);
+            }
+        }
         Ok(file)
     }
 
@@ -499,6 +511,7 @@ impl ManifestFile {
                 postgres_roles: Vec::new(),
                 recipients: Vec::new(),
                 recipients_file: None,
+                env_files: None,
             },
             (Some(_), Some(_)) => {
                 return loc.syntax(
@@ -534,6 +547,9 @@ impl ManifestFile {
             postgres_roles: head.postgres_roles,
             recipients: head.recipients,
             recipients_file: head.recipients_file,
+            env_files: head
+                .env_files
+                .unwrap_or_else(|| vec![PathBuf::from(".env")]),
         })
     }
 }

@@ -65,6 +65,60 @@ pub fn new_verifier<R: Rng + CryptoRng + ?Sized>(password: &str, rng: &mut R) ->
     verifier(password, &salt, DEFAULT_ITERATIONS)
 }
 
+/// A password on input that cannot be hashed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum PasswordInputError {
+    /// Fewer iterations than PostgreSQL's default.
+    #[error("iterations must be at least {DEFAULT_ITERATIONS}")]
+    TooFewIterations,
+    /// Reading failed or the input is over its limit.
+    #[error(transparent)]
+    Read(#[from] crate::safe_fs::FsError),
+    /// The password is not UTF-8.
+    #[error("the password is not UTF-8")]
+    NotUtf8,
+    /// Empty, or more than one line.
+    #[error("the input must hold one non-empty line: the password")]
+    NotOneLine,
+}
+
+/// The verifier, with a fresh salt, of the password that `input` (named
+/// `<stdin>` in errors) holds on one line: the trailing newline of `echo`
+/// or a file is not part of it. The iterations are checked before anything
+/// is read.
+///
+/// ```
+/// use secrets_core::generate::os_rng;
+/// use secrets_core::postgres::scram::verifier_of_input;
+///
+/// let v = verifier_of_input(&b"correct horse\n"[..], 4096, &mut os_rng())?;
+/// assert!(v.starts_with("SCRAM-SHA-256$4096:"));
+/// assert!(verifier_of_input(&b"a\nb\n"[..], 4096, &mut os_rng()).is_err());
+/// # Ok::<(), secrets_core::postgres::scram::PasswordInputError>(())
+/// ```
+pub fn verifier_of_input<R: Rng + CryptoRng + ?Sized>(
+    input: impl std::io::Read,
+    iterations: u32,
+    rng: &mut R,
+) -> Result<String, PasswordInputError> {
+    if iterations < DEFAULT_ITERATIONS {
+        return Err(PasswordInputError::TooFewIterations);
+    }
+    let stdin = std::path::Path::new("<stdin>");
+    let bytes = crate::safe_fs::read_limited(input, crate::safe_fs::limits::STDIN, stdin)?;
+    let text = std::str::from_utf8(&bytes).map_err(|_| PasswordInputError::NotUtf8)?;
+    let password = (text.strip_suffix('\n'))
+        .map(|p| p.strip_suffix('\r').unwrap_or(p))
+        .unwrap_or(text);
+    if password.is_empty() || password.contains('\n') {
+        return Err(PasswordInputError::NotOneLine);
+    }
+    let mut salt = [0u8; SALT_BYTES];
+    rng.fill_bytes(&mut salt);
+    Ok(verifier(password, &salt, iterations))
+}
+
 /// The most PBKDF2 iterations a server may ask of the login check (as
 /// postgres-protocol and pgjdbc): more lets an impostor burn our CPU.
 #[cfg(feature = "postgres")]

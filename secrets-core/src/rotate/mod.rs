@@ -4,6 +4,11 @@
 //! and optionally the old value kept under `NAME_PREVIOUS`.
 
 pub mod infer;
+mod operation;
+
+pub use operation::{
+    rotate_env, AdminSource, Database, Resumed, RotateEnvError, RotateReport, RotateRequest,
+};
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, UNIX_EPOCH};
@@ -79,9 +84,7 @@ pub enum RotateError {
         why: String,
     },
     /// No manifest and a value whose shape says nothing safe.
-    #[error(
-        "cannot infer the kind of {0} from its value; give its kind in a manifest (--manifest)"
-    )]
+    #[error("cannot infer the kind of {0} from its value; give its kind in a manifest")]
     CannotInfer(String),
     /// No manifest, and the value is a placeholder, a published default or
     /// too weak to size a new value from.
@@ -101,11 +104,14 @@ pub enum RotateError {
         /// The other key.
         other: String,
     },
-    /// `--all` or `--due` without a manifest.
-    #[error("{0} needs a manifest (--manifest FILE or ./secrets.toml)")]
-    NeedsManifest(&'static str),
-    /// No key named and neither `--all` nor `--due`.
-    #[error("nothing to rotate: name keys, or pass --all or --due")]
+    /// [`Selection::all`] or [`Selection::due`] without a manifest.
+    #[error("rotating {} needs a manifest", if *.due { "the due keys" } else { "every generated key" })]
+    NeedsManifest {
+        /// Asked for the due keys (else for all).
+        due: bool,
+    },
+    /// No key named, and neither all nor the due keys asked for.
+    #[error("nothing to rotate: no key named, and neither all nor the due keys asked for")]
     NothingSelected,
     /// A key to change is assigned more than once: editing one copy would
     /// leave the other stale.
@@ -177,11 +183,9 @@ pub fn plan(
     let mut names: Vec<(String, Option<String>)> =
         selection.keys.iter().map(|k| (k.clone(), None)).collect();
     if selection.all || selection.due {
-        let stack = stack.ok_or(RotateError::NeedsManifest(if selection.all {
-            "--all"
-        } else {
-            "--due"
-        }))?;
+        let stack = stack.ok_or(RotateError::NeedsManifest {
+            due: !selection.all,
+        })?;
         for v in stack.vars() {
             if !matches!(v.source, Source::Generate(_))
                 || !present(doc, &v.name)
@@ -765,7 +769,7 @@ mod tests {
                 },
                 0
             ),
-            Err(RotateError::NeedsManifest("--all"))
+            Err(RotateError::NeedsManifest { due: false })
         ));
     }
 

@@ -120,7 +120,7 @@ fn write_stdout_unbuffered(mut text: &[u8]) -> std::io::Result<()> {
     Ok(())
 }
 
-/// Writes to stdout (secret material only through [`write_secret_stdout`]).
+/// Writes to stdout (secret material only through [`write_secret_bytes_stdout`]).
 fn write_stdout(text: &[u8]) -> std::io::Result<()> {
     let mut out = std::io::stdout().lock();
     out.write_all(text)?;

@@ -3,7 +3,7 @@
 
 use std::process::ExitCode;
 
-use secrets_core::envfile::render::new_document;
+use secrets_core::envfile::render::{json_document, new_document};
 use secrets_core::generate::os_rng;
 use secrets_core::stack::Existing;
 use secrets_core::unix_now;
@@ -22,26 +22,7 @@ pub fn run(args: GenerateArgs) -> Result<ExitCode, Failure> {
             super::warn_disagreements(&disagreements);
             doc.render()
         }
-        EnvFormat::Json => {
-            // Written straight into one zeroizing buffer: no copy of a value
-            // is left in a JSON tree or an intermediate string.
-            let mut buf = zeroize::Zeroizing::new(Vec::new());
-            buf.extend_from_slice(b"{\n");
-            let vars = stack.vars();
-            for (i, var) in vars.iter().enumerate() {
-                buf.extend_from_slice(b"  ");
-                serde_json::to_writer(&mut *buf, &var.name)?;
-                buf.extend_from_slice(b": ");
-                match resolved.values.get(&var.name) {
-                    Some(v) => serde_json::to_writer(&mut *buf, v.expose())?,
-                    None => buf.extend_from_slice(b"null"),
-                }
-                buf.extend_from_slice(if i + 1 < vars.len() { b",\n" } else { b"\n" });
-            }
-            buf.extend_from_slice(b"}\n");
-            let bytes = std::mem::take(&mut *buf);
-            zeroize::Zeroizing::new(String::from_utf8(bytes).expect("JSON is UTF-8"))
-        }
+        EnvFormat::Json => json_document(&stack, &resolved),
     };
     if args.encrypt_to.is_empty() {
         output::secret_to_stdout(text.as_bytes())?;

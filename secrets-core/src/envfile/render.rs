@@ -67,6 +67,60 @@ pub fn new_document_with_header(
     (doc, disagreements)
 }
 
+/// The stack's values as one JSON object in stack order (`null` for an
+/// external variable not set yet), written straight into one zeroizing
+/// buffer: no copy of a value is left in a JSON tree or an intermediate
+/// string.
+pub fn json_document(stack: &Stack, resolved: &Resolved) -> zeroize::Zeroizing<String> {
+    let vars = stack.vars();
+    // Sized for the worst escaping first, so that growing never leaves a
+    // copy of a value behind in freed memory.
+    let most = |t: &str| 2 + 6 * t.len();
+    let capacity = 4
+        + (vars.iter())
+            .map(|v| {
+                let value = resolved.values.get(&v.name).map_or(4, |x| most(x.expose()));
+                most(&v.name) + value + 6
+            })
+            .sum::<usize>();
+    let mut buf = zeroize::Zeroizing::new(String::with_capacity(capacity));
+    buf.push_str("{\n");
+    for (i, var) in vars.iter().enumerate() {
+        buf.push_str("  ");
+        push_json_string(&mut buf, &var.name);
+        buf.push_str(": ");
+        match resolved.values.get(&var.name) {
+            Some(v) => push_json_string(&mut buf, v.expose()),
+            None => buf.push_str("null"),
+        }
+        buf.push_str(if i + 1 < vars.len() { ",\n" } else { "\n" });
+    }
+    buf.push_str("}\n");
+    buf
+}
+
+/// `text` as a JSON string (RFC 8259 escapes), appended in place.
+fn push_json_string(buf: &mut String, text: &str) {
+    use std::fmt::Write as _;
+    buf.push('"');
+    for c in text.chars() {
+        match c {
+            '"' => buf.push_str("\\\""),
+            '\\' => buf.push_str("\\\\"),
+            '\n' => buf.push_str("\\n"),
+            '\r' => buf.push_str("\\r"),
+            '\t' => buf.push_str("\\t"),
+            '\u{8}' => buf.push_str("\\b"),
+            '\u{c}' => buf.push_str("\\f"),
+            c if u32::from(c) < 0x20 => {
+                let _ = write!(buf, "\\u{:04x}", u32::from(c));
+            }
+            c => buf.push(c),
+        }
+    }
+    buf.push('"');
+}
+
 /// Appends the named variables, grouped by component in stack order. A
 /// variable without a value (an external one not yet set) is written empty
 /// under a comment asking for it. Values generated now with a rotation period
@@ -151,6 +205,32 @@ mod tests {
     use super::*;
     use crate::manifest::ManifestFile;
     use crate::stack::Existing;
+
+    #[test]
+    fn json_document_escapes_as_serde_json_does() {
+        let text = "[stack]\ninclude = [\"postgres\"]\n\
+                    [vars.ODD]\nvalue = \"q\\\"b\\\\s\\n\\t\\r\\b\\f\\u0001\\u001fé\\u007f\"\n\
+                    [vars.SMTP_PASSWORD]\nexternal = true\n";
+        let stack = Stack::from_manifest(ManifestFile::parse("m.toml", text).unwrap()).unwrap();
+        let resolved = stack
+            .resolve(&Existing::new(), &mut crate::generate::os_rng(), 0)
+            .unwrap();
+        let json = json_document(&stack, &resolved);
+        let parsed: serde_json::Map<String, serde_json::Value> =
+            serde_json::from_str(&json).unwrap();
+        let names: Vec<&str> = parsed.keys().map(String::as_str).collect();
+        let mut in_order: Vec<&str> = stack.vars().iter().map(|v| v.name.as_str()).collect();
+        in_order.sort_unstable();
+        let mut sorted = names.clone();
+        sorted.sort_unstable();
+        assert_eq!(sorted, in_order);
+        assert_eq!(parsed["SMTP_PASSWORD"], serde_json::Value::Null);
+        let odd = resolved.values["ODD"].expose();
+        assert_eq!(parsed["ODD"], odd);
+        let line = format!("  \"ODD\": {},\n", serde_json::to_string(odd).unwrap());
+        assert!(json.contains(&line), "{}", json.as_str());
+        assert!(json.starts_with("{\n") && json.ends_with("\n}\n"));
+    }
 
     #[test]
     fn values_waiting_for_an_external_say_so() {

@@ -63,6 +63,33 @@ pub fn component_names() -> impl Iterator<Item = &'static str> {
     SOURCES.iter().map(|(n, _)| *n)
 }
 
+/// Every component, parsed, in catalog order.
+pub fn components() -> Result<Vec<ManifestFile>, ManifestError> {
+    component_names()
+        .filter_map(component)
+        .collect::<Result<_, _>>()
+}
+
+/// The components and the kinds as `secrets catalog --format json` prints
+/// them: names, descriptions, inclusions and each variable's source.
+pub fn to_json(components: &[ManifestFile]) -> serde_json::Value {
+    let components: Vec<serde_json::Value> = (components.iter())
+        .map(|c| {
+            serde_json::json!({
+                "name": c.name,
+                "description": c.description,
+                "include": c.include.iter().map(|(n, _)| n).collect::<Vec<_>>(),
+                "vars": c.vars.iter().map(|v| serde_json::json!({
+                    "name": v.name,
+                    "source": v.source.summary(),
+                    "description": v.description,
+                })).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    serde_json::json!({ "components": components, "kinds": crate::generate::KINDS })
+}
+
 /// A component by name, parsed. `None` for an unknown name.
 pub fn component(name: &str) -> Option<Result<ManifestFile, ManifestError>> {
     SOURCES.iter().find(|(n, _)| *n == name).map(|(n, text)| {

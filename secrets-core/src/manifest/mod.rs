@@ -249,6 +249,19 @@ pub enum Source {
 }
 
 impl Source {
+    /// How `secrets catalog` names it: the kind, `DERIVATION from VAR`,
+    /// `literal`, `same as VAR`, `template` or `external`.
+    pub fn summary(&self) -> String {
+        match self {
+            Source::Generate(kind) => kind.name().to_owned(),
+            Source::Derive { derivation, from } => format!("{} from {from}", derivation.name()),
+            Source::Literal(_) => "literal".to_owned(),
+            Source::SameAs(other) => format!("same as {other}"),
+            Source::Template(_) => "template".to_owned(),
+            Source::External => "external".to_owned(),
+        }
+    }
+
     /// The variables this value is computed from.
     pub fn inputs(&self) -> Vec<&str> {
         match self {

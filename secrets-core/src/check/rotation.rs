@@ -29,18 +29,18 @@ impl EnvCheck for RotationOverdue {
                 None => format!(
                     "{} has no `# rotated:` stamp; its age is unknown (rotate_after {} days)",
                     v.name,
-                    period / 86_400
+                    period.as_secs() / 86_400
                 ),
-                Some(t) if t > cx.now.saturating_add(STAMP_SKEW) => format!(
+                Some(t) if t > cx.now.saturating_add(STAMP_SKEW.as_secs()) => format!(
                     "{}'s `# rotated:` stamp is in the future, so its age is unknown (rotate_after {} days)",
                     v.name,
-                    period / 86_400
+                    period.as_secs() / 86_400
                 ),
-                Some(t) if cx.now.saturating_sub(t) >= period => format!(
+                Some(t) if cx.now.saturating_sub(t) >= period.as_secs() => format!(
                     "{} was last rotated {} days ago (rotate_after {} days)",
                     v.name,
                     cx.now.saturating_sub(t) / 86_400,
-                    period / 86_400
+                    period.as_secs() / 86_400
                 ),
                 Some(_) => continue,
             };

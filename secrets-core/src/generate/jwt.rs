@@ -9,6 +9,8 @@ use serde_json::{Map, Value};
 use sha2::Sha256;
 use zeroize::Zeroizing;
 
+use std::time::Duration;
+
 use crate::secret::joined;
 
 /// Why a token did not verify.
@@ -35,12 +37,15 @@ pub fn sign_hs256(
     secret: &[u8],
     claims: &Map<String, Value>,
     now: u64,
-    expires_in: Option<u64>,
+    expires_in: Option<Duration>,
 ) -> String {
     let mut payload = claims.clone();
     payload.insert("iat".into(), Value::from(now));
-    if let Some(secs) = expires_in {
-        payload.insert("exp".into(), Value::from(now.saturating_add(secs)));
+    if let Some(lifetime) = expires_in {
+        payload.insert(
+            "exp".into(),
+            Value::from(now.saturating_add(lifetime.as_secs())),
+        );
     }
     let header = URL_SAFE_NO_PAD.encode(br#"{"alg":"HS256","typ":"JWT"}"#);
     let body = URL_SAFE_NO_PAD.encode(Value::Object(payload).to_string());
@@ -153,7 +158,7 @@ mod tests {
             b"s3cret-s3cret-s3cret-s3cret-s3cret",
             &claims,
             1000,
-            Some(60),
+            Some(Duration::from_secs(60)),
         );
         let back = verify_hs256(&t, b"s3cret-s3cret-s3cret-s3cret-s3cret", 1001).unwrap();
         assert_eq!(back["role"], "anon");

@@ -196,8 +196,8 @@ pub enum Derivation {
     SignedJwt {
         /// Claims besides `iat` and `exp`.
         claims: Map<String, Value>,
-        /// Lifetime in seconds; `None` for a token without `exp`.
-        expires_in: Option<u64>,
+        /// The token's lifetime (`exp - iat`); `None` for a token without `exp`.
+        expires_in: Option<std::time::Duration>,
     },
 }
 
@@ -709,7 +709,7 @@ mod tests {
         claims.insert("role".into(), "service_role".into());
         let d = Derivation::SignedJwt {
             claims,
-            expires_in: Some(3600),
+            expires_in: Some(std::time::Duration::from_secs(3600)),
         };
         let token = d.derive(&secret, 1_700_000_000).unwrap();
         let back =

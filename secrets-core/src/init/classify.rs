@@ -547,7 +547,10 @@ impl<'a> Context<'a> {
             .filter(|o| self.can_refer(v, &o.name))
             .find(|o| o.name == "JWT_SECRET" || o.name.ends_with("_JWT_SECRET"))?;
         let expires_in = match (claims.get("iat"), claims.get("exp")) {
-            (Some(i), Some(e)) => e.as_u64()?.checked_sub(i.as_u64()?),
+            (Some(i), Some(e)) => e
+                .as_u64()?
+                .checked_sub(i.as_u64()?)
+                .map(std::time::Duration::from_secs),
             _ => None,
         };
         let mut kept: Map<String, Value> = claims

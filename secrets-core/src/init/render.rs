@@ -2,6 +2,7 @@
 //! the template's order, each under a comment naming its line and why.
 
 use std::fmt::Write as _;
+use std::time::Duration;
 
 use serde_json::Value;
 
@@ -16,8 +17,9 @@ fn string(s: &str) -> String {
 }
 
 /// A duration as the manifest writes them (`10y`, `90d`, `3600s`).
-pub(crate) fn duration(secs: u64) -> String {
+pub(crate) fn duration(period: Duration) -> String {
     const DAY: u64 = 86_400;
+    let secs = period.as_secs();
     if secs.is_multiple_of(365 * DAY) {
         format!("{}y", secs / (365 * DAY))
     } else if secs.is_multiple_of(DAY) {
@@ -233,10 +235,11 @@ mod tests {
 
     #[test]
     fn durations() {
-        assert_eq!(duration(10 * 365 * 86_400), "10y");
-        assert_eq!(duration(90 * 86_400), "90d");
-        assert_eq!(duration(7200), "2h");
-        assert_eq!(duration(61), "61s");
+        let secs = Duration::from_secs;
+        assert_eq!(duration(secs(10 * 365 * 86_400)), "10y");
+        assert_eq!(duration(secs(90 * 86_400)), "90d");
+        assert_eq!(duration(secs(7200)), "2h");
+        assert_eq!(duration(secs(61)), "61s");
     }
 
     #[test]

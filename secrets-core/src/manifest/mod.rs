@@ -10,6 +10,7 @@ pub mod template;
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Duration;
 
 use indexmap::IndexMap;
 use serde::Deserialize;
@@ -289,8 +290,8 @@ pub struct VarDef {
     pub description: Option<String>,
     /// Where its value comes from.
     pub source: Source,
-    /// Rotation period in seconds.
-    pub rotate_after: Option<u64>,
+    /// How long a generated value may live before `rotate --due` replaces it.
+    pub rotate_after: Option<Duration>,
     /// Where it was defined.
     pub origin: Origin,
     /// Services that read it and must restart after it changes.
@@ -399,8 +400,8 @@ pub fn is_env_name(name: &str) -> bool {
         && b.all(|c| c.is_ascii_alphanumeric() || c == b'_')
 }
 
-/// Parses a duration such as `90d`, `12h`, `10y` into seconds.
-pub fn parse_duration(text: &str) -> Option<u64> {
+/// Parses a duration such as `90d`, `12h`, `10y` (a year is 365 days).
+pub fn parse_duration(text: &str) -> Option<Duration> {
     let unit_at = text.find(|c: char| !c.is_ascii_digit())?;
     let (n, unit) = text.split_at(unit_at);
     let n: u64 = n.parse().ok()?;
@@ -413,7 +414,9 @@ pub fn parse_duration(text: &str) -> Option<u64> {
         "y" => 365 * 86_400,
         _ => return None,
     };
-    n.checked_mul(secs).filter(|&s| s > 0)
+    n.checked_mul(secs)
+        .filter(|&s| s > 0)
+        .map(Duration::from_secs)
 }
 
 /// Maps byte offsets in one file to line and column.
@@ -920,7 +923,10 @@ expires_in = "10y"
         );
         assert_eq!(m.vars[2].source.inputs(), ["A"]);
         assert_eq!(m.vars[3].source, Source::External);
-        assert_eq!(m.vars[4].rotate_after, Some(90 * 86_400));
+        assert_eq!(
+            m.vars[4].rotate_after,
+            Some(Duration::from_secs(90 * 86_400))
+        );
         assert_eq!(m.vars[5].source.inputs(), ["A"]);
         assert_eq!(m.vars[1].origin.line, 8);
     }
@@ -1085,8 +1091,11 @@ expires_in = "10y"
 
     #[test]
     fn durations() {
-        assert_eq!(parse_duration("90d"), Some(90 * 86_400));
-        assert_eq!(parse_duration("12h"), Some(43_200));
+        assert_eq!(
+            parse_duration("90d"),
+            Some(Duration::from_secs(90 * 86_400))
+        );
+        assert_eq!(parse_duration("12h"), Some(Duration::from_secs(43_200)));
         assert_eq!(parse_duration("0d"), None);
         assert_eq!(parse_duration("d"), None);
         assert_eq!(parse_duration("5x"), None);

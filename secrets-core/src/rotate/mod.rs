@@ -32,7 +32,7 @@ pub const PREVIOUS_SUFFIX: &str = "_PREVIOUS";
 
 /// How far in the future a `# rotated:` stamp may be (clock skew between
 /// hosts) before it is distrusted.
-pub const STAMP_SKEW: u64 = 300;
+pub const STAMP_SKEW: Duration = Duration::from_secs(300);
 
 /// The stamp text for a moment (seconds since the epoch).
 pub fn stamp(now: u64) -> String {
@@ -200,17 +200,17 @@ pub fn plan(
                     None => names.push((v.name.clone(), Some("no rotation stamp".into()))),
                     // A stamp from the future would keep a key "fresh"
                     // forever: it is not trusted.
-                    Some(t) if t > now.saturating_add(STAMP_SKEW) => names.push((
+                    Some(t) if t > now.saturating_add(STAMP_SKEW.as_secs()) => names.push((
                         v.name.clone(),
                         Some("its rotation stamp is in the future".into()),
                     )),
-                    Some(t) if now.saturating_sub(t) >= period => {
+                    Some(t) if now.saturating_sub(t) >= period.as_secs() => {
                         let days = now.saturating_sub(t) / 86_400;
                         names.push((
                             v.name.clone(),
                             Some(format!(
                                 "last rotated {days} days ago, rotate_after {} days",
-                                period / 86_400
+                                period.as_secs() / 86_400
                             )),
                         ));
                     }
@@ -572,7 +572,7 @@ fn rewrite_dependent(value: &str, old: &str, new: &str, now: u64) -> Option<Secr
             claims.get("exp").and_then(|v| v.as_u64()),
             claims.get("iat").and_then(|v| v.as_u64()),
         ) {
-            (Some(exp), Some(iat)) if exp > iat => Some(exp - iat),
+            (Some(exp), Some(iat)) if exp > iat => Some(Duration::from_secs(exp - iat)),
             _ => None,
         };
         claims.remove("iat");
@@ -713,7 +713,7 @@ mod tests {
             secret.as_bytes(),
             &serde_json::from_str(r#"{"role":"anon"}"#).unwrap(),
             100,
-            Some(50),
+            Some(Duration::from_secs(50)),
         );
         let mut d = doc(&format!(
             "PW=Ab3dEf7hIj9kLm1nOp2qRs4tUv6wXy8z\nURL=postgres://u:Ab3dEf7hIj9kLm1nOp2qRs4tUv6wXy8z@h/db\nJWT={secret}\nTOK={token}\nOTHER=x\nBANNER=Ab3dEf7hIj9kLm1nOp2qRs4tUv6wXy8zHint\n"
@@ -809,7 +809,8 @@ mod tests {
             .any(|k| k.name == "HASURA_GRAPHQL_ADMIN_SECRET"
                 && k.reason.as_deref() == Some("its rotation stamp is in the future")));
         // Within the allowed clock skew it is trusted.
-        let (skewed, _) = crate::envfile::render::new_document(&stack, &resolved, STAMP_SKEW);
+        let (skewed, _) =
+            crate::envfile::render::new_document(&stack, &resolved, STAMP_SKEW.as_secs());
         assert!(plan(&skewed, Some(&stack), &due, 0)
             .unwrap()
             .keys

@@ -19,8 +19,8 @@ use secrets_core::manifest::ManifestFile;
 use secrets_core::rotate::{self, Selection};
 use secrets_core::secure_file::{SecureFile, WriteOptions};
 use secrets_core::stack::Stack;
-use secrets_core::unix_now;
 use secrets_core::write_env::{write_env, Content, WriteRequest};
+use std::time::SystemTime;
 
 const MANIFEST: &str = r#"
 [stack]
@@ -37,7 +37,7 @@ fn main() -> Result<(), Box<dyn Error>> {
     let env = dir.join(".env");
     let mut stack = Stack::from_manifest(ManifestFile::parse("secrets.toml", MANIFEST)?)?;
     stack.env_files = vec![env.clone()];
-    let now = unix_now();
+    let now = SystemTime::now();
 
     // 1. Write or complete the .env: 0600, atomic, existing values kept.
     let request = WriteRequest::new(Some(&stack), Content::Manifest).at(now);

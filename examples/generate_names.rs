@@ -8,7 +8,7 @@ use std::process::ExitCode;
 
 use secrets_core::generate::os_rng;
 use secrets_core::stack::{Existing, Stack};
-use secrets_core::unix_now;
+use std::time::SystemTime;
 
 fn main() -> ExitCode {
     let path: PathBuf = std::env::args_os()
@@ -21,7 +21,7 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let resolved = match stack.resolve(&Existing::new(), &mut os_rng(), unix_now()) {
+    let resolved = match stack.resolve(&Existing::new(), &mut os_rng(), SystemTime::now()) {
         Ok(r) => r,
         Err(e) => {
             eprintln!("error: {e}");

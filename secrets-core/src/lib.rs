@@ -80,9 +80,24 @@ pub fn one_line(error: &dyn std::error::Error) -> String {
     line
 }
 
-/// The operating system's clock in seconds since the epoch.
-pub fn unix_now() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
+#[cfg(test)]
+/// A time `secs` seconds after the epoch, for tests.
+pub(crate) fn at(secs: u64) -> std::time::SystemTime {
+    std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs)
+}
+
+/// `t` in whole seconds since the epoch, as the file formats write times
+/// (`iat`, `exp`); a time before the epoch is the epoch.
+pub(crate) fn epoch_secs(t: std::time::SystemTime) -> u64 {
+    t.duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs())
+}
+
+/// `t` as RFC 3339 to the second, held between the epoch and the end of
+/// year 9999: humantime panics on earlier times and fails on later ones.
+pub(crate) fn rfc3339_seconds(t: std::time::SystemTime) -> String {
+    const LAST: u64 = 253_402_300_799;
+    let secs = epoch_secs(t).min(LAST);
+    humantime::format_rfc3339_seconds(std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs))
+        .to_string()
 }

@@ -28,7 +28,7 @@ use crate::SecretValue;
 /// bytes = 32
 /// "#)?;
 /// let stack = Stack::from_manifest(manifest)?;
-/// let resolved = stack.resolve(&Existing::new(), &mut os_rng(), 1_700_000_000)?;
+/// let resolved = stack.resolve(&Existing::new(), &mut os_rng(), std::time::SystemTime::now())?;
 /// assert_eq!(resolved.values["SESSION_KEY"].len(), 64);
 /// // The connection URL is derived from the generated password.
 /// let password = resolved.values["POSTGRES_PASSWORD"].expose();
@@ -282,13 +282,13 @@ impl Stack {
     }
 
     /// Computes every value: existing ones are kept, missing ones are
-    /// generated or derived from the values at hand. `now` (seconds since the
-    /// epoch) stamps signed tokens.
+    /// generated or derived from the values at hand. `now` stamps signed
+    /// tokens (`iat`, `exp`).
     pub fn resolve<R: Rng + CryptoRng + ?Sized>(
         &self,
         existing: &Existing,
         rng: &mut R,
-        now: u64,
+        now: std::time::SystemTime,
     ) -> Result<Resolved, ResolveError> {
         let order = self.order().expect("checked when the stack was built");
         let mut values: BTreeMap<String, SecretValue> = BTreeMap::new();
@@ -403,15 +403,23 @@ mod tests {
         for group in &groups[1..] {
             let group: Vec<String> = group.iter().map(|c| c.to_string()).collect();
             let s = Stack::from_components("group", &group).unwrap();
-            s.resolve(&Existing::new(), &mut StdRng::from_os_rng(), 1_700_000_000)
-                .unwrap();
+            s.resolve(
+                &Existing::new(),
+                &mut StdRng::from_os_rng(),
+                crate::at(1_700_000_000),
+            )
+            .unwrap();
         }
         // The first group holds every image component and the projects that
         // compose with them.
         let first: Vec<String> = groups[0].iter().map(|c| c.to_string()).collect();
         let s = Stack::from_components("all", &first).unwrap();
         let r = s
-            .resolve(&Existing::new(), &mut StdRng::from_os_rng(), 1_700_000_000)
+            .resolve(
+                &Existing::new(),
+                &mut StdRng::from_os_rng(),
+                crate::at(1_700_000_000),
+            )
             .unwrap();
         let get = |n: &str| r.values[n].expose().to_owned();
         assert_eq!(get("PGRST_JWT_SECRET"), get("JWT_SECRET"));
@@ -442,7 +450,9 @@ mod tests {
         let s = Stack::from_components("s", &["postgres".into()]).unwrap();
         let mut existing = Existing::new();
         existing.insert("POSTGRES_PASSWORD".into(), SecretValue::new("p@ss".into()));
-        let r = s.resolve(&existing, &mut StdRng::from_os_rng(), 0).unwrap();
+        let r = s
+            .resolve(&existing, &mut StdRng::from_os_rng(), std::time::UNIX_EPOCH)
+            .unwrap();
         assert_eq!(
             r.values["DATABASE_URL"].expose(),
             "postgresql://postgres:p%40ss@postgres:5432/app"
@@ -533,7 +543,7 @@ mod tests {
             SecretValue::new("bm90LWEta2V5".into()),
         );
         let e = s
-            .resolve(&existing, &mut StdRng::from_os_rng(), 0)
+            .resolve(&existing, &mut StdRng::from_os_rng(), std::time::UNIX_EPOCH)
             .unwrap_err()
             .to_string();
         assert_eq!(e, "cannot compute VAPID_PUBLIC_KEY from VAPID_PRIVATE_KEY: VAPID_PRIVATE_KEY is not a valid P-256 private key (32 bytes, base64url)");

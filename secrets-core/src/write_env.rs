@@ -88,8 +88,8 @@ pub struct WriteRequest<'a> {
     /// Generate anew the generated variables that hold a placeholder or a
     /// published default (only before a stack's first start).
     pub replace_placeholders: bool,
-    /// Seconds since the epoch, for signed tokens and rotation stamps.
-    pub now: u64,
+    /// The time, for signed tokens and rotation stamps.
+    pub now: std::time::SystemTime,
     /// The comment lines of a new file (not of a template's layout or of a
     /// completed file, whose own lines are kept).
     pub header: Header,
@@ -102,7 +102,7 @@ impl<'a> WriteRequest<'a> {
             stack,
             content,
             replace_placeholders: false,
-            now: crate::unix_now(),
+            now: std::time::SystemTime::now(),
             header: Header::default(),
         }
     }
@@ -119,8 +119,8 @@ impl<'a> WriteRequest<'a> {
         self
     }
 
-    /// Sets the time (seconds since the epoch).
-    pub fn at(mut self, now: u64) -> Self {
+    /// Sets the time.
+    pub fn at(mut self, now: std::time::SystemTime) -> Self {
         self.now = now;
         self
     }
@@ -385,7 +385,7 @@ fn complete<R: Rng + CryptoRng + ?Sized>(
     replaced: &[&str],
     path: &str,
     rng: &mut R,
-    now: u64,
+    now: std::time::SystemTime,
 ) -> Result<Completion, WriteEnvError> {
     let mut waiting: Vec<&str> = replaced.to_vec();
     waiting.extend(

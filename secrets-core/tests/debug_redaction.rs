@@ -2,6 +2,8 @@
 //! such type is built around a marker value and formatted, `{:?}` and
 //! `{:#?}`, and neither the marker nor its base64 may appear.
 
+use std::time::UNIX_EPOCH;
+
 use base64::Engine as _;
 use secrets_core::envfile::Document;
 use secrets_core::export::select;
@@ -54,7 +56,7 @@ fn no_debug_prints_a_value() {
     assert_redacted("Encoded", &secrets_core::envfile::encode(MARKER));
 
     let existing: Existing = [("POSTGRES_PASSWORD".to_owned(), marker())].into();
-    let resolved = stack.resolve(&existing, &mut os_rng(), 0).unwrap();
+    let resolved = stack.resolve(&existing, &mut os_rng(), UNIX_EPOCH).unwrap();
     assert_redacted("Resolved", &resolved);
 
     let selected = select(&doc, Some(&stack), &[]).unwrap();
@@ -67,9 +69,9 @@ fn no_debug_prints_a_value() {
         keys: vec!["API_TOKEN".into()],
         ..Selection::default()
     };
-    let p = plan(&doc, Some(&stack), &selection, 0).unwrap();
+    let p = plan(&doc, Some(&stack), &selection, UNIX_EPOCH).unwrap();
     assert_redacted("Plan", &p);
-    let applied = apply(&mut doc, Some(&stack), &p, true, &mut os_rng(), 0).unwrap();
+    let applied = apply(&mut doc, Some(&stack), &p, true, &mut os_rng(), UNIX_EPOCH).unwrap();
     assert_redacted("rotate::Applied", &applied);
     assert_redacted("Document after rotation", &doc);
 
@@ -85,9 +87,14 @@ fn no_debug_prints_a_value() {
             Content::Document(Document::parse(text.as_bytes()).unwrap()),
         ),
     );
-    let laid =
-        secrets_core::init::lay_out(".env.example", text.as_bytes(), &stack, &mut os_rng(), 0)
-            .unwrap();
+    let laid = secrets_core::init::lay_out(
+        ".env.example",
+        text.as_bytes(),
+        &stack,
+        &mut os_rng(),
+        UNIX_EPOCH,
+    )
+    .unwrap();
     assert_redacted("LaidOut", &laid);
 }
 

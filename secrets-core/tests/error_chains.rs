@@ -15,7 +15,11 @@ fn a_failed_fix_keeps_its_io_error() {
     let env = dir.path().join(".env");
     std::fs::write(&env, "API_TOKEN=x\n").unwrap();
     std::fs::set_permissions(&env, std::fs::Permissions::from_mode(0o644)).unwrap();
-    let report = audit(&AuditOptions::new(vec![dir.path().to_owned()], 0)).unwrap();
+    let report = audit(&AuditOptions::new(
+        vec![dir.path().to_owned()],
+        std::time::UNIX_EPOCH,
+    ))
+    .unwrap();
     assert!(report
         .findings
         .iter()

@@ -211,7 +211,7 @@ fn verdicts() -> (BTreeSet<String>, BTreeSet<String>) {
         stack: None,
         example: None,
         example_path: None,
-        now: 0,
+        now: std::time::UNIX_EPOCH,
     })
     .into_iter()
     .filter(|f| f.rule == RuleId::LowEntropy)
@@ -220,7 +220,11 @@ fn verdicts() -> (BTreeSet<String>, BTreeSet<String>) {
 
     let dir = tempfile::tempdir().expect("temporary directory");
     std::fs::write(dir.path().join(".env.example"), doc.render().as_bytes()).expect("write");
-    let report = audit(&AuditOptions::new(vec![dir.path().to_owned()], 0)).expect("audit");
+    let report = audit(&AuditOptions::new(
+        vec![dir.path().to_owned()],
+        std::time::UNIX_EPOCH,
+    ))
+    .expect("audit");
     let sa012 = report
         .findings
         .into_iter()

@@ -267,7 +267,7 @@ pub fn write_catalogs(dir: &Path) -> Vec<CatalogFile> {
         .map(|(i, group)| {
             let group: Vec<String> = group.iter().map(|c| c.to_string()).collect();
             let stack = Stack::from_components("all", &group).expect("a group composes");
-            let now = secrets_core::unix_now();
+            let now = std::time::SystemTime::now();
             let resolved = stack
                 .resolve(&Existing::new(), &mut secrets_core::generate::os_rng(), now)
                 .expect("the catalog resolves");

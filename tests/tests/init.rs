@@ -194,7 +194,11 @@ fn check_rule(rule: &str, name: &str, values: &BTreeMap<String, String>) -> Resu
         "same" => values[arg] == *v,
         "template" => *v == render(arg, values, true),
         "raw-template" => *v == render(arg, values, false),
-        "jwt" => match secrets_core::generate::jwt::verify_hs256(v, values[arg].as_bytes(), 0) {
+        "jwt" => match secrets_core::generate::jwt::verify_hs256(
+            v,
+            values[arg].as_bytes(),
+            std::time::UNIX_EPOCH,
+        ) {
             Ok(claims) => claims.get("iss").and_then(|i| i.as_str()) != Some("supabase-demo"),
             Err(_) => false,
         },

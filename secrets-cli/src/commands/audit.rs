@@ -7,7 +7,7 @@ use secrets_core::audit::{audit, AuditOptions};
 use secrets_core::report::to_json;
 use secrets_core::secure_file::Owner;
 use secrets_core::stack::Stack;
-use secrets_core::unix_now;
+use std::time::SystemTime;
 
 use crate::args::{AuditArgs, ReportFormat};
 use crate::failure::Failure;
@@ -21,7 +21,7 @@ pub fn run(args: AuditArgs) -> Result<ExitCode, Failure> {
         true => vec![PathBuf::from(".")],
         false => args.paths,
     };
-    let mut options = AuditOptions::new(roots, unix_now());
+    let mut options = AuditOptions::new(roots, SystemTime::now());
     options.owner = args.owner.as_deref().map(Owner::parse).transpose()?;
     options.manifests = stacks.iter().collect();
     let mut report = audit(&options)?;

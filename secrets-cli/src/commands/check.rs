@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 use secrets_core::check::{check_env, template_beside, EnvContext};
-use secrets_core::unix_now;
+use std::time::SystemTime;
 
 use crate::args::{CheckArgs, TextFormat};
 use crate::failure::Failure;
@@ -29,7 +29,7 @@ pub fn run(args: CheckArgs) -> Result<ExitCode, Failure> {
         stack: stack.as_ref(),
         example: example.as_ref(),
         example_path: example.as_ref().map(|_| example_path.as_path()),
-        now: unix_now(),
+        now: SystemTime::now(),
     });
     let out = match args.format {
         TextFormat::Text => findings::text(&found),

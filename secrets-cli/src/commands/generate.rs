@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use secrets_core::envfile::render::{json_document, new_document};
 use secrets_core::generate::os_rng;
 use secrets_core::stack::Existing;
-use secrets_core::unix_now;
+use std::time::SystemTime;
 
 use crate::args::{EnvFormat, GenerateArgs};
 use crate::failure::Failure;
@@ -14,7 +14,7 @@ use crate::output;
 
 pub fn run(args: GenerateArgs) -> Result<ExitCode, Failure> {
     let stack = super::load_stack(&args.stack)?;
-    let now = unix_now();
+    let now = SystemTime::now();
     let resolved = stack.resolve(&Existing::new(), &mut os_rng(), now)?;
     let text = match args.format {
         EnvFormat::Env => {

@@ -50,13 +50,13 @@ pub struct AuditOptions<'a> {
     /// where two describe the same file. A `.env` no manifest describes gets
     /// the audit rules only, as [`crate::check`] would be run on it apart.
     pub manifests: Vec<&'a Stack>,
-    /// Seconds since the epoch.
-    pub now: u64,
+    /// The time (rotation ages, token expiry).
+    pub now: std::time::SystemTime,
 }
 
 impl<'a> AuditOptions<'a> {
     /// An audit of `roots` with no manifest and no expected owner.
-    pub fn new(roots: Vec<PathBuf>, now: u64) -> Self {
+    pub fn new(roots: Vec<PathBuf>, now: std::time::SystemTime) -> Self {
         AuditOptions {
             roots,
             owner: None,
@@ -218,7 +218,7 @@ pub fn audit(options: &AuditOptions<'_>) -> Result<AuditReport, AuditError> {
 fn walk_checking(
     root: &Path,
     described: &described::Described<'_>,
-    now: u64,
+    now: std::time::SystemTime,
 ) -> Result<(Tree, Vec<Finding>), crate::safe_fs::FsError> {
     if described.is_empty() {
         return Ok((Tree::walk(root)?, Vec::new()));
@@ -265,7 +265,12 @@ fn read_beneath(base: &Dir, rel: &Path) -> Result<Option<Zeroizing<Vec<u8>>>, Fs
 
 /// The check rules on one `.env`; what cannot be read or parsed is a
 /// finding, never a silent pass.
-fn check_env_file(found: &walk::FoundEnv, stack: &Stack, now: u64, out: &mut Vec<Finding>) {
+fn check_env_file(
+    found: &walk::FoundEnv,
+    stack: &Stack,
+    now: std::time::SystemTime,
+    out: &mut Vec<Finding>,
+) {
     let path = found.shown.as_path();
     let bytes = match read_beneath(&found.base, &found.rel) {
         Ok(Some(bytes)) => bytes,

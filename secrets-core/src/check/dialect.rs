@@ -358,7 +358,7 @@ mod tests {
             stack: None,
             example: None,
             example_path: None,
-            now: 0,
+            now: std::time::UNIX_EPOCH,
         };
         let mut out = Vec::new();
         Dialect.run(&cx, &mut out);
@@ -403,7 +403,7 @@ mod tests {
             stack: Some(&stack),
             example: None,
             example_path: None,
-            now: 0,
+            now: std::time::UNIX_EPOCH,
         };
         let mut out = Vec::new();
         Dialect.run(&cx, &mut out);

@@ -47,7 +47,7 @@ mod tests {
             stack: None,
             example: None,
             example_path: None,
-            now: 0,
+            now: std::time::UNIX_EPOCH,
         };
         let mut out = Vec::new();
         DuplicateKey.run(&cx, &mut out);

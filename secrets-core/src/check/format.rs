@@ -289,7 +289,9 @@ mod tests {
         use crate::stack::Stack;
         let stack = Stack::from_components("v", &["vapid".into()]).unwrap();
         let private = Kind::VapidPrivateKey.generate(&mut crate::generate::os_rng());
-        let public = Derivation::VapidPublicKey.derive(&private, 0).unwrap();
+        let public = Derivation::VapidPublicKey
+            .derive(&private, std::time::UNIX_EPOCH)
+            .unwrap();
         let findings = |text: String| {
             let doc = Document::parse(text.as_bytes()).unwrap();
             let cx = EnvContext {
@@ -298,7 +300,7 @@ mod tests {
                 stack: Some(&stack),
                 example: None,
                 example_path: None,
-                now: 0,
+                now: std::time::UNIX_EPOCH,
             };
             let mut out = Vec::new();
             Format.run(&cx, &mut out);

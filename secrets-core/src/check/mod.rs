@@ -183,8 +183,8 @@ pub struct EnvContext<'a> {
     pub example: Option<&'a Document>,
     /// The template's path, for messages.
     pub example_path: Option<&'a Path>,
-    /// Seconds since the epoch.
-    pub now: u64,
+    /// The time (rotation ages, token expiry).
+    pub now: std::time::SystemTime,
 }
 
 /// One rule over one `.env`.
@@ -232,7 +232,7 @@ pub fn env_checks() -> &'static [&'static dyn EnvCheck] {
 ///     stack: None,
 ///     example: None,
 ///     example_path: None,
-///     now: secrets_core::unix_now(),
+///     now: std::time::SystemTime::now(),
 /// });
 /// let rules: Vec<String> = findings.iter().map(|f| f.rule.to_string()).collect();
 /// assert!(rules.contains(&"SC004".to_owned()), "{rules:?}"); // a placeholder
@@ -394,7 +394,7 @@ mod tests {
             stack: None,
             example: None,
             example_path: None,
-            now: 0,
+            now: std::time::UNIX_EPOCH,
         };
         assert_eq!(
             secret_entries(&cx),

@@ -130,7 +130,7 @@ mod demo_tokens {
         let serde_json::Value::Object(claims) = claims else {
             unreachable!()
         };
-        sign_hs256(secret.as_bytes(), &claims, 1_700_000_000, None)
+        sign_hs256(secret.as_bytes(), &claims, crate::at(1_700_000_000), None)
     }
 
     #[test]

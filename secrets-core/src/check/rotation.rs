@@ -1,7 +1,7 @@
 //! SC012: a key older than its `rotate_after`.
 
 use super::{EnvCheck, EnvContext, Finding, Rule, RuleId, Severity};
-use crate::rotate::{last_rotated, STAMP_SKEW};
+use crate::rotate::{days, stamp_age, StampAge};
 
 pub struct RotationOverdue;
 
@@ -25,24 +25,24 @@ impl EnvCheck for RotationOverdue {
             else {
                 continue;
             };
-            let message = match last_rotated(cx.doc, &v.name) {
-                None => format!(
+            let message = match stamp_age(cx.doc, &v.name, cx.now, period) {
+                StampAge::Missing => format!(
                     "{} has no `# rotated:` stamp; its age is unknown (rotate_after {} days)",
                     v.name,
-                    period.as_secs() / 86_400
+                    days(period)
                 ),
-                Some(t) if t > cx.now.saturating_add(STAMP_SKEW.as_secs()) => format!(
+                StampAge::Future => format!(
                     "{}'s `# rotated:` stamp is in the future, so its age is unknown (rotate_after {} days)",
                     v.name,
-                    period.as_secs() / 86_400
+                    days(period)
                 ),
-                Some(t) if cx.now.saturating_sub(t) >= period.as_secs() => format!(
+                StampAge::Overdue(age) => format!(
                     "{} was last rotated {} days ago (rotate_after {} days)",
                     v.name,
-                    cx.now.saturating_sub(t) / 86_400,
-                    period.as_secs() / 86_400
+                    days(age),
+                    days(period)
                 ),
-                Some(_) => continue,
+                StampAge::Fresh => continue,
             };
             out.push(Finding::new(
                 &RULE,

@@ -33,7 +33,11 @@ pub enum Header {
 /// A new document holding every variable of the stack, under the default
 /// [`Header`]. `now` stamps the variables that have a rotation period
 /// (`# rotated: ...`).
-pub fn new_document(stack: &Stack, resolved: &Resolved, now: u64) -> (Document, Vec<Disagreement>) {
+pub fn new_document(
+    stack: &Stack,
+    resolved: &Resolved,
+    now: std::time::SystemTime,
+) -> (Document, Vec<Disagreement>) {
     new_document_with_header(stack, resolved, now, Header::default())
 }
 
@@ -41,7 +45,7 @@ pub fn new_document(stack: &Stack, resolved: &Resolved, now: u64) -> (Document, 
 pub fn new_document_with_header(
     stack: &Stack,
     resolved: &Resolved,
-    now: u64,
+    now: std::time::SystemTime,
     header: Header,
 ) -> (Document, Vec<Disagreement>) {
     let mut doc = Document::new();
@@ -130,7 +134,7 @@ pub fn append_vars(
     stack: &Stack,
     resolved: &Resolved,
     names: &[&str],
-    now: u64,
+    now: std::time::SystemTime,
 ) -> Vec<Disagreement> {
     append_groups(doc, stack, resolved, names, now, true)
 }
@@ -142,7 +146,7 @@ fn append_groups(
     stack: &Stack,
     resolved: &Resolved,
     names: &[&str],
-    now: u64,
+    now: std::time::SystemTime,
     blank_first: bool,
 ) -> Vec<Disagreement> {
     let mut disagreements = Vec::new();
@@ -213,7 +217,11 @@ mod tests {
                     [vars.SMTP_PASSWORD]\nexternal = true\n";
         let stack = Stack::from_manifest(ManifestFile::parse("m.toml", text).unwrap()).unwrap();
         let resolved = stack
-            .resolve(&Existing::new(), &mut crate::generate::os_rng(), 0)
+            .resolve(
+                &Existing::new(),
+                &mut crate::generate::os_rng(),
+                std::time::UNIX_EPOCH,
+            )
             .unwrap();
         let json = json_document(&stack, &resolved);
         let parsed: serde_json::Map<String, serde_json::Value> =
@@ -241,9 +249,13 @@ mod tests {
         .unwrap();
         let stack = Stack::from_manifest(m).unwrap();
         let resolved = stack
-            .resolve(&Existing::new(), &mut crate::generate::os_rng(), 0)
+            .resolve(
+                &Existing::new(),
+                &mut crate::generate::os_rng(),
+                std::time::UNIX_EPOCH,
+            )
             .unwrap();
-        let (doc, _) = new_document(&stack, &resolved, 0);
+        let (doc, _) = new_document(&stack, &resolved, std::time::UNIX_EPOCH);
         let text = doc.render();
         assert!(text.starts_with("# Secrets of stack \"m\", written by secrets "));
         assert!(text.contains("# (set by you)\nKEY=\n"), "{}", text.as_str());
@@ -259,13 +271,24 @@ mod tests {
         let m = ManifestFile::parse("m.toml", "[vars.KEY]\nvalue = \"v\"\n").unwrap();
         let stack = Stack::from_manifest(m).unwrap();
         let resolved = stack
-            .resolve(&Existing::new(), &mut crate::generate::os_rng(), 0)
+            .resolve(
+                &Existing::new(),
+                &mut crate::generate::os_rng(),
+                std::time::UNIX_EPOCH,
+            )
             .unwrap();
-        let render = |h| new_document_with_header(&stack, &resolved, 0, h).0.render();
+        let render = |h| {
+            new_document_with_header(&stack, &resolved, std::time::UNIX_EPOCH, h)
+                .0
+                .render()
+        };
         let written_by = render(Header::WrittenBy);
         assert_eq!(
             written_by.as_str(),
-            new_document(&stack, &resolved, 0).0.render().as_str()
+            new_document(&stack, &resolved, std::time::UNIX_EPOCH)
+                .0
+                .render()
+                .as_str()
         );
         let anonymous = render(Header::Anonymous);
         assert!(anonymous.starts_with("# Secrets of stack \"m\".\n# Keep this file private"));

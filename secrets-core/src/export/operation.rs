@@ -69,8 +69,8 @@ pub struct ExportRequest<'a> {
     pub age: AgeKeys,
     /// Where the values go.
     pub destination: Destination,
-    /// Seconds since the epoch, for the secrets' creation labels.
-    pub now: u64,
+    /// The time, for the secrets' creation labels.
+    pub now: std::time::SystemTime,
 }
 
 impl<'a> ExportRequest<'a> {
@@ -82,7 +82,7 @@ impl<'a> ExportRequest<'a> {
             keys: Vec::new(),
             age: AgeKeys::default(),
             destination: to,
-            now: crate::unix_now(),
+            now: std::time::SystemTime::now(),
         }
     }
 }

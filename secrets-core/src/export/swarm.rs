@@ -10,7 +10,6 @@
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::process::Command;
-use std::time::{Duration, UNIX_EPOCH};
 
 use sha2::{Digest, Sha256};
 
@@ -107,8 +106,9 @@ impl Docker {
     }
 }
 
-/// How to export.
-#[derive(Debug, Clone, Default)]
+/// How to export. The default: no prefix, services, pruning or owner,
+/// written, at the clock's time.
+#[derive(Debug, Clone)]
 pub struct SwarmOptions {
     /// Name prefix and stack label.
     pub prefix: String,
@@ -122,8 +122,22 @@ pub struct SwarmOptions {
     pub uid: Option<u32>,
     /// gid of the files in the containers.
     pub gid: Option<u32>,
-    /// Seconds since the epoch, for the creation label.
-    pub now: u64,
+    /// The time, for the creation label.
+    pub now: std::time::SystemTime,
+}
+
+impl Default for SwarmOptions {
+    fn default() -> Self {
+        SwarmOptions {
+            prefix: String::new(),
+            services: Vec::new(),
+            prune: false,
+            dry_run: false,
+            uid: None,
+            gid: None,
+            now: std::time::SystemTime::now(),
+        }
+    }
 }
 
 /// What an export did (or, dry, would do).
@@ -288,9 +302,7 @@ pub fn export(
     };
 
     let mut report = SwarmReport::default();
-    let created_at =
-        humantime::format_rfc3339_seconds(UNIX_EPOCH + Duration::from_secs(options.now))
-            .to_string();
+    let created_at = crate::rfc3339_seconds(options.now);
     for (e, name) in &planned {
         if existing.contains(name.as_str()) {
             report.unchanged.push(name.clone());

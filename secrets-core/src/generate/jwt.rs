@@ -32,13 +32,14 @@ pub enum JwtError {
 }
 
 /// Signs `claims` with HS256, adding `iat = now` and, when given,
-/// `exp = now + expires_in` (both in seconds since the epoch).
+/// `exp = now + expires_in` (both written in seconds since the epoch).
 pub fn sign_hs256(
     secret: &[u8],
     claims: &Map<String, Value>,
-    now: u64,
+    now: std::time::SystemTime,
     expires_in: Option<Duration>,
 ) -> String {
+    let now = crate::epoch_secs(now);
     let mut payload = claims.clone();
     payload.insert("iat".into(), Value::from(now));
     if let Some(lifetime) = expires_in {
@@ -57,8 +58,12 @@ pub fn sign_hs256(
 }
 
 /// Verifies an HS256 token against `secret` and returns its claims.
-/// `now` checks `exp` when the token has one.
-pub fn verify_hs256(token: &str, secret: &[u8], now: u64) -> Result<Map<String, Value>, JwtError> {
+/// `now` checks `exp` when the token has one (`UNIX_EPOCH`: any `exp` passes).
+pub fn verify_hs256(
+    token: &str,
+    secret: &[u8],
+    now: std::time::SystemTime,
+) -> Result<Map<String, Value>, JwtError> {
     let mut parts = token.split('.');
     let (Some(h), Some(p), Some(s), None) =
         (parts.next(), parts.next(), parts.next(), parts.next())
@@ -77,7 +82,7 @@ pub fn verify_hs256(token: &str, secret: &[u8], now: u64) -> Result<Map<String, 
         return Err(JwtError::Malformed);
     };
     if let Some(exp) = claims.get("exp").and_then(Value::as_u64) {
-        if exp <= now {
+        if exp <= crate::epoch_secs(now) {
             return Err(JwtError::Expired);
         }
     }
@@ -157,18 +162,25 @@ mod tests {
         let t = sign_hs256(
             b"s3cret-s3cret-s3cret-s3cret-s3cret",
             &claims,
-            1000,
+            crate::at(1000),
             Some(Duration::from_secs(60)),
         );
-        let back = verify_hs256(&t, b"s3cret-s3cret-s3cret-s3cret-s3cret", 1001).unwrap();
+        let back =
+            verify_hs256(&t, b"s3cret-s3cret-s3cret-s3cret-s3cret", crate::at(1001)).unwrap();
         assert_eq!(back["role"], "anon");
         assert_eq!(back["iat"], 1000);
         assert_eq!(back["exp"], 1060);
-        assert_eq!(verify_hs256(&t, b"other", 1001), Err(JwtError::Signature));
         assert_eq!(
-            verify_hs256(&t, b"s3cret-s3cret-s3cret-s3cret-s3cret", 1060),
+            verify_hs256(&t, b"other", crate::at(1001)),
+            Err(JwtError::Signature)
+        );
+        assert_eq!(
+            verify_hs256(&t, b"s3cret-s3cret-s3cret-s3cret-s3cret", crate::at(1060)),
             Err(JwtError::Expired)
         );
-        assert_eq!(verify_hs256("a.b", b"x", 0), Err(JwtError::Malformed));
+        assert_eq!(
+            verify_hs256("a.b", b"x", std::time::UNIX_EPOCH),
+            Err(JwtError::Malformed)
+        );
     }
 }

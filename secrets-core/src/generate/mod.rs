@@ -343,8 +343,12 @@ impl Derivation {
         }
     }
 
-    /// Computes the value from its input; `now` is seconds since the epoch.
-    pub fn derive(&self, input: &SecretValue, now: u64) -> Result<SecretValue, DeriveError> {
+    /// Computes the value from its input; `now` is a signed token's `iat`.
+    pub fn derive(
+        &self,
+        input: &SecretValue,
+        now: std::time::SystemTime,
+    ) -> Result<SecretValue, DeriveError> {
         match self {
             Derivation::VapidPublicKey => Ok(SecretValue::new(vapid::public_key(input.expose())?)),
             Derivation::SignedJwt { claims, expires_in } => Ok(SecretValue::new(jwt::sign_hs256(
@@ -690,7 +694,9 @@ mod tests {
     fn vapid_pair_matches() {
         let private = Kind::VapidPrivateKey.generate(&mut rng());
         assert_eq!(private.len(), 43);
-        let public = Derivation::VapidPublicKey.derive(&private, 0).unwrap();
+        let public = Derivation::VapidPublicKey
+            .derive(&private, std::time::UNIX_EPOCH)
+            .unwrap();
         assert_eq!(public.len(), 87);
         assert!(public.expose().starts_with('B'));
         let point = URL_SAFE_NO_PAD.decode(public.expose()).unwrap();
@@ -711,9 +717,13 @@ mod tests {
             claims,
             expires_in: Some(std::time::Duration::from_secs(3600)),
         };
-        let token = d.derive(&secret, 1_700_000_000).unwrap();
-        let back =
-            jwt::verify_hs256(token.expose(), secret.expose().as_bytes(), 1_700_000_001).unwrap();
+        let token = d.derive(&secret, crate::at(1_700_000_000)).unwrap();
+        let back = jwt::verify_hs256(
+            token.expose(),
+            secret.expose().as_bytes(),
+            crate::at(1_700_000_001),
+        )
+        .unwrap();
         assert_eq!(back["role"], "service_role");
         assert_eq!(back["exp"], 1_700_003_600u64);
     }

@@ -53,7 +53,7 @@ pub fn lay_out<R: Rng + CryptoRng + ?Sized>(
     bytes: &[u8],
     stack: &Stack,
     rng: &mut R,
-    now: u64,
+    now: std::time::SystemTime,
 ) -> Result<LaidOut, LayoutError> {
     let (mut doc, _) = scan::scan(file, bytes)?;
     // Settings are the template's, whatever the manifest says of them, so

@@ -33,7 +33,7 @@ fn the_manifest_loads_and_lays_out_the_template() {
         text.as_bytes(),
         &stack,
         &mut crate::generate::os_rng(),
-        0,
+        std::time::UNIX_EPOCH,
     )
     .unwrap();
     let out = laid.doc.render();

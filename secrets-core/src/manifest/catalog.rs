@@ -243,7 +243,7 @@ mod tests {
             stack: Some(stack),
             example: None,
             example_path: None,
-            now: 0,
+            now: std::time::UNIX_EPOCH,
         };
         check_env(&cx)
             .into_iter()
@@ -548,7 +548,7 @@ mod tests {
         ];
         for (component, pairs) in cases {
             let r = stack(component)
-                .resolve(&Existing::new(), &mut os_rng(), 0)
+                .resolve(&Existing::new(), &mut os_rng(), std::time::UNIX_EPOCH)
                 .unwrap();
             for (alias, of) in *pairs {
                 assert_eq!(
@@ -569,13 +569,13 @@ mod tests {
         ];
         for (component, a, b) in differ {
             let r = stack(component)
-                .resolve(&Existing::new(), &mut os_rng(), 0)
+                .resolve(&Existing::new(), &mut os_rng(), std::time::UNIX_EPOCH)
                 .unwrap();
             assert_ne!(r.values[*a].expose(), r.values[*b].expose(), "{component}");
         }
         // The URLs carry the passwords their servers get.
         let r = stack("plane")
-            .resolve(&Existing::new(), &mut os_rng(), 0)
+            .resolve(&Existing::new(), &mut os_rng(), std::time::UNIX_EPOCH)
             .unwrap();
         assert_eq!(
             r.values["AMQP_URL"].expose(),
@@ -585,7 +585,7 @@ mod tests {
             )
         );
         let r = stack("umami")
-            .resolve(&Existing::new(), &mut os_rng(), 0)
+            .resolve(&Existing::new(), &mut os_rng(), std::time::UNIX_EPOCH)
             .unwrap();
         assert_eq!(
             r.values["DATABASE_URL"].expose(),
@@ -617,7 +617,7 @@ mod tests {
             stack: Some(&s),
             example: None,
             example_path: None,
-            now: 0,
+            now: std::time::UNIX_EPOCH,
         };
         let reused: Vec<_> = check_env(&cx)
             .into_iter()

@@ -11,7 +11,7 @@ pub use operation::{
 };
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::time::{Duration, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use rand::{CryptoRng, Rng};
 use zeroize::Zeroizing;
@@ -34,22 +34,49 @@ pub const PREVIOUS_SUFFIX: &str = "_PREVIOUS";
 /// hosts) before it is distrusted.
 pub const STAMP_SKEW: Duration = Duration::from_secs(300);
 
-/// The stamp text for a moment (seconds since the epoch).
-pub fn stamp(now: u64) -> String {
-    format!(
-        "{STAMP_TAG} {}",
-        humantime::format_rfc3339_seconds(UNIX_EPOCH + Duration::from_secs(now))
-    )
+/// The stamp text for a moment (to the second).
+pub fn stamp(now: SystemTime) -> String {
+    format!("{STAMP_TAG} {}", crate::rfc3339_seconds(now))
 }
 
 /// When a key was last rotated, from its stamp.
-pub fn last_rotated(doc: &Document, key: &str) -> Option<u64> {
+pub fn last_rotated(doc: &Document, key: &str) -> Option<SystemTime> {
     let text = doc
         .tag_above(key, STAMP_TAG)?
         .strip_prefix(STAMP_TAG)?
         .trim();
-    let t = humantime::parse_rfc3339_weak(text).ok()?;
-    t.duration_since(UNIX_EPOCH).ok().map(|d| d.as_secs())
+    humantime::parse_rfc3339_weak(text).ok()
+}
+
+/// How old a key's `# rotated:` stamp is at `now`, against its period.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum StampAge {
+    /// No stamp: the age is unknown.
+    Missing,
+    /// Later than `now` beyond [`STAMP_SKEW`]: not trusted (it would keep
+    /// a key "fresh" forever).
+    Future,
+    /// At least the period old.
+    Overdue(Duration),
+    /// Younger than the period.
+    Fresh,
+}
+
+/// The age of `key`'s stamp in `doc` at `now`, against `period`.
+pub(crate) fn stamp_age(doc: &Document, key: &str, now: SystemTime, period: Duration) -> StampAge {
+    match last_rotated(doc, key) {
+        None => StampAge::Missing,
+        Some(t) if now.checked_add(STAMP_SKEW).is_some_and(|latest| t > latest) => StampAge::Future,
+        Some(t) => match now.duration_since(t) {
+            Ok(age) if age >= period => StampAge::Overdue(age),
+            _ => StampAge::Fresh,
+        },
+    }
+}
+
+/// Whole days, as messages state ages and periods.
+pub(crate) fn days(d: Duration) -> u64 {
+    d.as_secs() / 86_400
 }
 
 /// Which keys to rotate.
@@ -178,7 +205,7 @@ pub fn plan(
     doc: &Document,
     stack: Option<&Stack>,
     selection: &Selection,
-    now: u64,
+    now: std::time::SystemTime,
 ) -> Result<Plan, RotateError> {
     let mut names: Vec<(String, Option<String>)> =
         selection.keys.iter().map(|k| (k.clone(), None)).collect();
@@ -196,26 +223,17 @@ pub fn plan(
             if selection.all {
                 names.push((v.name.clone(), None));
             } else if let Some(period) = v.rotate_after {
-                match last_rotated(doc, &v.name) {
-                    None => names.push((v.name.clone(), Some("no rotation stamp".into()))),
-                    // A stamp from the future would keep a key "fresh"
-                    // forever: it is not trusted.
-                    Some(t) if t > now.saturating_add(STAMP_SKEW.as_secs()) => names.push((
-                        v.name.clone(),
-                        Some("its rotation stamp is in the future".into()),
-                    )),
-                    Some(t) if now.saturating_sub(t) >= period.as_secs() => {
-                        let days = now.saturating_sub(t) / 86_400;
-                        names.push((
-                            v.name.clone(),
-                            Some(format!(
-                                "last rotated {days} days ago, rotate_after {} days",
-                                period.as_secs() / 86_400
-                            )),
-                        ));
-                    }
-                    Some(_) => {}
-                }
+                let reason = match stamp_age(doc, &v.name, now, period) {
+                    StampAge::Missing => "no rotation stamp".into(),
+                    StampAge::Future => "its rotation stamp is in the future".into(),
+                    StampAge::Overdue(age) => format!(
+                        "last rotated {} days ago, rotate_after {} days",
+                        days(age),
+                        days(period)
+                    ),
+                    StampAge::Fresh => continue,
+                };
+                names.push((v.name.clone(), Some(reason)));
             }
         }
     }
@@ -399,7 +417,8 @@ fn scanned_dependents(doc: &Document, key: &str, old: &SecretValue) -> Vec<Strin
             continue;
         }
         // Signed tokens start with a base64url `{"` header: `eyJ`.
-        let signed = v.starts_with("eyJ") && jwt::verify_hs256(v, old.as_bytes(), 0).is_ok();
+        let signed =
+            v.starts_with("eyJ") && jwt::verify_hs256(v, old.as_bytes(), UNIX_EPOCH).is_ok();
         if userinfo_password(v).is_some_and(|(_, pw)| *pw == old) || signed {
             out.push(e.key().to_owned());
         }
@@ -440,7 +459,7 @@ fn userinfo_password(url: &str) -> Option<(std::ops::Range<usize>, Zeroizing<Str
 ///     "secrets.toml",
 ///     "[stack]\ninclude = [\"postgres\"]\n",
 /// )?)?;
-/// let now = 1_700_000_000;
+/// let now = std::time::SystemTime::now();
 /// let resolved = stack.resolve(&Existing::new(), &mut os_rng(), now)?;
 /// let mut doc = Document::new();
 /// for v in stack.vars() {
@@ -467,7 +486,7 @@ pub fn apply<R: Rng + CryptoRng + ?Sized>(
     plan: &Plan,
     keep_previous: bool,
     rng: &mut R,
-    now: u64,
+    now: std::time::SystemTime,
 ) -> Result<Applied, RotateError> {
     let old: BTreeMap<String, SecretValue> = plan
         .keys
@@ -566,8 +585,13 @@ pub fn apply<R: Rng + CryptoRng + ?Sized>(
 /// it (raw or percent-encoded), or as the key of an HS256 token, which is
 /// re-signed with the same claims and lifetime. `None` when it does not
 /// change.
-fn rewrite_dependent(value: &str, old: &str, new: &str, now: u64) -> Option<SecretValue> {
-    if let Ok(mut claims) = jwt::verify_hs256(value, old.as_bytes(), 0) {
+fn rewrite_dependent(
+    value: &str,
+    old: &str,
+    new: &str,
+    now: std::time::SystemTime,
+) -> Option<SecretValue> {
+    if let Ok(mut claims) = jwt::verify_hs256(value, old.as_bytes(), UNIX_EPOCH) {
         let lifetime = match (
             claims.get("exp").and_then(|v| v.as_u64()),
             claims.get("iat").and_then(|v| v.as_u64()),
@@ -622,10 +646,10 @@ mod tests {
         )
         .unwrap();
         let resolved = stack
-            .resolve(&Existing::new(), &mut os_rng(), 1000)
+            .resolve(&Existing::new(), &mut os_rng(), crate::at(1000))
             .unwrap();
-        let (mut d, _) = crate::envfile::render::new_document(&stack, &resolved, 1000);
-        let p = plan(&d, Some(&stack), &sel(&["JWT_SECRET"]), 2000).unwrap();
+        let (mut d, _) = crate::envfile::render::new_document(&stack, &resolved, crate::at(1000));
+        let p = plan(&d, Some(&stack), &sel(&["JWT_SECRET"]), crate::at(2000)).unwrap();
         assert_eq!(
             p.dependents,
             [
@@ -637,7 +661,15 @@ mod tests {
         );
         assert_eq!(p.services, ["auth", "hasura", "kong", "postgrest", "rest"]);
         let old = d.get("JWT_SECRET").unwrap().clone();
-        apply(&mut d, Some(&stack), &p, true, &mut os_rng(), 2000).unwrap();
+        apply(
+            &mut d,
+            Some(&stack),
+            &p,
+            true,
+            &mut os_rng(),
+            crate::at(2000),
+        )
+        .unwrap();
         let new = d.get("JWT_SECRET").unwrap().expose().to_owned();
         assert_ne!(new, old.expose());
         assert_eq!(d.get("PGRST_JWT_SECRET").unwrap().expose(), new);
@@ -646,9 +678,14 @@ mod tests {
             .unwrap()
             .expose()
             .contains(&new));
-        jwt::verify_hs256(d.get("ANON_KEY").unwrap().expose(), new.as_bytes(), 2001).unwrap();
+        jwt::verify_hs256(
+            d.get("ANON_KEY").unwrap().expose(),
+            new.as_bytes(),
+            crate::at(2001),
+        )
+        .unwrap();
         assert!(d.get("JWT_SECRET_PREVIOUS").unwrap().same_as(&old));
-        assert_eq!(last_rotated(&d, "JWT_SECRET"), Some(2000));
+        assert_eq!(last_rotated(&d, "JWT_SECRET"), Some(crate::at(2000)));
         assert_eq!(
             d.get("POSTGRES_PASSWORD").unwrap().expose(),
             resolved.values["POSTGRES_PASSWORD"].expose()
@@ -660,17 +697,19 @@ mod tests {
     #[test]
     fn derived_and_alias_keys_are_refused_with_the_key_to_rotate() {
         let stack = Stack::from_components("s", &["postgrest".into(), "web-push".into()]).unwrap();
-        let resolved = stack.resolve(&Existing::new(), &mut os_rng(), 0).unwrap();
-        let (d, _) = crate::envfile::render::new_document(&stack, &resolved, 0);
-        let e = plan(&d, Some(&stack), &sel(&["PGRST_JWT_SECRET"]), 0)
+        let resolved = stack
+            .resolve(&Existing::new(), &mut os_rng(), UNIX_EPOCH)
+            .unwrap();
+        let (d, _) = crate::envfile::render::new_document(&stack, &resolved, UNIX_EPOCH);
+        let e = plan(&d, Some(&stack), &sel(&["PGRST_JWT_SECRET"]), UNIX_EPOCH)
             .unwrap_err()
             .to_string();
         assert_eq!(e, "PGRST_JWT_SECRET cannot be rotated: it is the same value as JWT_SECRET; rotate JWT_SECRET");
-        let e = plan(&d, Some(&stack), &sel(&["VAPID_PUBLIC_KEY"]), 0)
+        let e = plan(&d, Some(&stack), &sel(&["VAPID_PUBLIC_KEY"]), UNIX_EPOCH)
             .unwrap_err()
             .to_string();
         assert_eq!(e, "VAPID_PUBLIC_KEY cannot be rotated: it is derived from VAPID_PRIVATE_KEY; rotate VAPID_PRIVATE_KEY");
-        let p = plan(&d, Some(&stack), &sel(&["VAPID_PRIVATE_KEY"]), 0).unwrap();
+        let p = plan(&d, Some(&stack), &sel(&["VAPID_PRIVATE_KEY"]), UNIX_EPOCH).unwrap();
         assert_eq!(
             p.dependents,
             ["VAPID_PUBLIC_KEY"],
@@ -691,19 +730,19 @@ mod tests {
         ] {
             assert!(
                 matches!(
-                    plan(&d, None, &sel(&[key]), 0),
+                    plan(&d, None, &sel(&[key]), UNIX_EPOCH),
                     Err(RotateError::Untrustworthy { .. })
                 ),
                 "{key}"
             );
         }
-        let e = plan(&d, None, &sel(&["A"]), 0).unwrap_err();
+        let e = plan(&d, None, &sel(&["A"]), UNIX_EPOCH).unwrap_err();
         assert!(
             matches!(&e, RotateError::SharedValue { other, .. } if other == "B"),
             "{e}"
         );
         // Never two secrets made equal: the pair is refused as a pair too.
-        assert!(plan(&d, None, &sel(&["A", "B"]), 0).is_err());
+        assert!(plan(&d, None, &sel(&["A", "B"]), UNIX_EPOCH).is_err());
     }
 
     #[test]
@@ -712,16 +751,16 @@ mod tests {
         let token = jwt::sign_hs256(
             secret.as_bytes(),
             &serde_json::from_str(r#"{"role":"anon"}"#).unwrap(),
-            100,
+            crate::at(100),
             Some(Duration::from_secs(50)),
         );
         let mut d = doc(&format!(
             "PW=Ab3dEf7hIj9kLm1nOp2qRs4tUv6wXy8z\nURL=postgres://u:Ab3dEf7hIj9kLm1nOp2qRs4tUv6wXy8z@h/db\nJWT={secret}\nTOK={token}\nOTHER=x\nBANNER=Ab3dEf7hIj9kLm1nOp2qRs4tUv6wXy8zHint\n"
         ));
-        let p = plan(&d, None, &sel(&["PW", "JWT"]), 0).unwrap();
+        let p = plan(&d, None, &sel(&["PW", "JWT"]), UNIX_EPOCH).unwrap();
         assert!(p.keys.iter().all(|k| k.inferred));
         assert_eq!(p.dependents, ["URL", "TOK"]);
-        apply(&mut d, None, &p, false, &mut os_rng(), 1000).unwrap();
+        apply(&mut d, None, &p, false, &mut os_rng(), crate::at(1000)).unwrap();
         let pw = d.get("PW").unwrap().expose().to_owned();
         assert_eq!(pw.len(), 32);
         assert_eq!(
@@ -731,7 +770,7 @@ mod tests {
         let claims = jwt::verify_hs256(
             d.get("TOK").unwrap().expose(),
             d.get("JWT").unwrap().expose().as_bytes(),
-            1001,
+            crate::at(1001),
         )
         .unwrap();
         assert_eq!(
@@ -745,18 +784,20 @@ mod tests {
             "a value that merely contains the old one is not a dependent"
         );
         assert!(matches!(
-            plan(&d, None, &sel(&["URL"]), 0),
+            plan(&d, None, &sel(&["URL"]), UNIX_EPOCH),
             Err(RotateError::CannotInfer(_))
         ));
         assert!(matches!(
-            plan(&d, None, &sel(&["NOPE"]), 0),
+            plan(&d, None, &sel(&["NOPE"]), UNIX_EPOCH),
             Err(RotateError::NotInFile {
                 suggestion: None,
                 ..
             })
         ));
         assert_eq!(
-            plan(&d, None, &sel(&["OTHRE"]), 0).unwrap_err().to_string(),
+            plan(&d, None, &sel(&["OTHRE"]), UNIX_EPOCH)
+                .unwrap_err()
+                .to_string(),
             "OTHRE is not in the file; did you mean `OTHER`?"
         );
         assert!(matches!(
@@ -767,17 +808,42 @@ mod tests {
                     all: true,
                     ..Default::default()
                 },
-                0
+                UNIX_EPOCH
             ),
             Err(RotateError::NeedsManifest { due: false })
         ));
     }
 
+    /// A `SystemTime` is any time: before the epoch, or far beyond what a
+    /// stamp can write. Neither panics; stamps hold the nearest time they can.
+    #[test]
+    fn times_out_of_the_stamps_range_do_not_panic() {
+        let before = UNIX_EPOCH - Duration::from_secs(86_400);
+        let far = UNIX_EPOCH + Duration::from_secs(1 << 62);
+        assert_eq!(stamp(before), "rotated: 1970-01-01T00:00:00Z");
+        assert_eq!(stamp(far), "rotated: 9999-12-31T23:59:59Z");
+        let stack = Stack::from_components("s", &["postgres".into(), "supabase".into()]).unwrap();
+        let due = Selection {
+            due: true,
+            ..Default::default()
+        };
+        for now in [before, far] {
+            let resolved = stack.resolve(&Existing::new(), &mut os_rng(), now).unwrap();
+            let (mut d, _) = crate::envfile::render::new_document(&stack, &resolved, now);
+            for at in [before, far] {
+                let p = plan(&d, Some(&stack), &due, at).unwrap();
+                apply(&mut d, Some(&stack), &p, false, &mut os_rng(), at).unwrap();
+            }
+        }
+    }
+
     #[test]
     fn due_uses_stamps_and_rotate_after() {
         let stack = Stack::from_components("s", &["postgres".into(), "hasura".into()]).unwrap();
-        let resolved = stack.resolve(&Existing::new(), &mut os_rng(), 0).unwrap();
-        let (d, _) = crate::envfile::render::new_document(&stack, &resolved, 0);
+        let resolved = stack
+            .resolve(&Existing::new(), &mut os_rng(), UNIX_EPOCH)
+            .unwrap();
+        let (d, _) = crate::envfile::render::new_document(&stack, &resolved, UNIX_EPOCH);
         let due = Selection {
             due: true,
             ..Default::default()
@@ -790,10 +856,13 @@ mod tests {
                 .map(|k| k.name)
                 .collect::<Vec<_>>()
         };
-        assert!(names(89 * 86_400).is_empty());
-        assert_eq!(names(90 * 86_400), ["HASURA_GRAPHQL_ADMIN_SECRET"]);
+        assert!(names(crate::at(89 * 86_400)).is_empty());
         assert_eq!(
-            names(400 * 86_400),
+            names(crate::at(90 * 86_400)),
+            ["HASURA_GRAPHQL_ADMIN_SECRET"]
+        );
+        assert_eq!(
+            names(crate::at(400 * 86_400)),
             [
                 "POSTGRES_PASSWORD",
                 "JWT_SECRET",
@@ -801,8 +870,9 @@ mod tests {
             ]
         );
         // Stamped a year ahead of the clock: not trusted, so due.
-        let (future, _) = crate::envfile::render::new_document(&stack, &resolved, 365 * 86_400);
-        let planned = plan(&future, Some(&stack), &due, 0).unwrap();
+        let (future, _) =
+            crate::envfile::render::new_document(&stack, &resolved, crate::at(365 * 86_400));
+        let planned = plan(&future, Some(&stack), &due, UNIX_EPOCH).unwrap();
         assert!(planned
             .keys
             .iter()
@@ -810,8 +880,8 @@ mod tests {
                 && k.reason.as_deref() == Some("its rotation stamp is in the future")));
         // Within the allowed clock skew it is trusted.
         let (skewed, _) =
-            crate::envfile::render::new_document(&stack, &resolved, STAMP_SKEW.as_secs());
-        assert!(plan(&skewed, Some(&stack), &due, 0)
+            crate::envfile::render::new_document(&stack, &resolved, UNIX_EPOCH + STAMP_SKEW);
+        assert!(plan(&skewed, Some(&stack), &due, UNIX_EPOCH)
             .unwrap()
             .keys
             .is_empty());

@@ -73,8 +73,8 @@ pub struct RotateRequest<'a> {
     pub resume: bool,
     /// Keys for an age-encrypted file (read only when it is one).
     pub keys: AgeKeys,
-    /// Seconds since the epoch, for stamps, `--due` and signed tokens.
-    pub now: u64,
+    /// The time, for stamps, `--due` and signed tokens.
+    pub now: std::time::SystemTime,
 }
 
 impl<'a> RotateRequest<'a> {
@@ -89,7 +89,7 @@ impl<'a> RotateRequest<'a> {
             admin: None,
             resume: false,
             keys: AgeKeys::default(),
-            now: crate::unix_now(),
+            now: std::time::SystemTime::now(),
         }
     }
 }

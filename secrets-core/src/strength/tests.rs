@@ -93,9 +93,10 @@ fn generated_secrets_of_a_stack_are_settled(stack: &crate::stack::Stack, rng: &m
 
     for _ in 0..20 {
         let resolved = stack
-            .resolve(&Existing::new(), rng, 1_700_000_000)
+            .resolve(&Existing::new(), rng, crate::at(1_700_000_000))
             .expect("resolve");
-        let (doc, _) = crate::envfile::render::new_document(stack, &resolved, 0);
+        let (doc, _) =
+            crate::envfile::render::new_document(stack, &resolved, std::time::UNIX_EPOCH);
         for with in [None, Some(stack)] {
             let cx = EnvContext {
                 path: std::path::Path::new(".env"),
@@ -103,7 +104,7 @@ fn generated_secrets_of_a_stack_are_settled(stack: &crate::stack::Stack, rng: &m
                 stack: with,
                 example: None,
                 example_path: None,
-                now: 0,
+                now: std::time::UNIX_EPOCH,
             };
             let entries = secret_entries(&cx);
             assert!(!entries.is_empty(), "{}", stack.name);

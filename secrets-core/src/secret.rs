@@ -140,3 +140,53 @@ mod tests {
         assert!(!a.same_as(&SecretValue::new("ab".into())));
     }
 }
+
+/// Bytes that may hold secrets (a `.env` read from disk, decrypted
+/// plaintext): wiped when dropped, and `Debug` shows only the length.
+/// Dereferences to `[u8]`.
+///
+/// ```
+/// let b = secrets_core::SecretBytes::from(b"API_TOKEN=k8Bhzn".to_vec());
+/// assert_eq!(&b[..4], b"API_");
+/// assert_eq!(format!("{b:?}"), "SecretBytes(16 bytes)");
+/// ```
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct SecretBytes(zeroize::Zeroizing<Vec<u8>>);
+
+impl SecretBytes {
+    /// The bytes, handed over; the caller wipes them.
+    pub fn into_zeroizing(self) -> zeroize::Zeroizing<Vec<u8>> {
+        self.0
+    }
+}
+
+impl From<Vec<u8>> for SecretBytes {
+    fn from(bytes: Vec<u8>) -> Self {
+        SecretBytes(zeroize::Zeroizing::new(bytes))
+    }
+}
+
+impl From<zeroize::Zeroizing<Vec<u8>>> for SecretBytes {
+    fn from(bytes: zeroize::Zeroizing<Vec<u8>>) -> Self {
+        SecretBytes(bytes)
+    }
+}
+
+impl std::ops::Deref for SecretBytes {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl AsRef<[u8]> for SecretBytes {
+    fn as_ref(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for SecretBytes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "SecretBytes({} bytes)", self.0.len())
+    }
+}

@@ -13,8 +13,6 @@
 
 use std::path::{Path, PathBuf};
 
-use zeroize::Zeroizing;
-
 use crate::safe_fs::FsError;
 
 /// The first line of a binary age file.
@@ -352,7 +350,7 @@ pub fn decrypt(
     ciphertext: &[u8],
     identities: &Identities,
     path: &Path,
-) -> Result<Zeroizing<Vec<u8>>, CryptError> {
+) -> Result<crate::SecretBytes, CryptError> {
     if !is_encrypted(ciphertext) {
         return Err(CryptError::NotEncrypted(path.to_owned()));
     }
@@ -379,7 +377,7 @@ pub fn decrypt(
 pub fn decrypt_file(
     file: &crate::safe_fs::OpenFile,
     identities: &Identities,
-) -> Result<Zeroizing<Vec<u8>>, CryptError> {
+) -> Result<crate::SecretBytes, CryptError> {
     use crate::safe_fs::limits;
     let path = file.path();
     if file.len() > limits::ENCRYPTED_ENV {
@@ -469,7 +467,7 @@ mod backend {
         ciphertext_len: usize,
         identities: &Identities,
         path: &Path,
-    ) -> Result<Zeroizing<Vec<u8>>, CryptError> {
+    ) -> Result<crate::SecretBytes, CryptError> {
         let damaged = |what| CryptError::Damaged {
             path: path.to_owned(),
             what,
@@ -517,7 +515,7 @@ mod backend {
             }
         }
         buf.truncate(filled);
-        Ok(buf)
+        Ok(buf.into())
     }
 }
 

@@ -4,8 +4,6 @@
 
 use std::path::{Path, PathBuf};
 
-use zeroize::Zeroizing;
-
 use crate::crypt::{self, CryptError, Identities, Recipients};
 use crate::envfile::{Document, ParseError};
 use crate::safe_fs::{limits, read_secret, FsError};
@@ -107,7 +105,7 @@ pub enum ReadEnvError {
 /// Reads `path` (no symlink as its last component) within the limit of an
 /// encrypted `.env`; `None` when absent. A plaintext file over the `.env`
 /// limit is refused.
-pub fn read_maybe_encrypted(path: &Path) -> Result<Option<Zeroizing<Vec<u8>>>, FsError> {
+pub fn read_maybe_encrypted(path: &Path) -> Result<Option<crate::SecretBytes>, FsError> {
     let Some(bytes) = read_secret(path, limits::ENCRYPTED_ENV)? else {
         return Ok(None);
     };

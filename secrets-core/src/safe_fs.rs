@@ -939,7 +939,7 @@ impl OpenFile {
     /// Reads the whole regular file, refusing one over `limit` bytes before
     /// reading and one that grows past it while read. The buffer is sized
     /// once, so no copy of the content is left behind by growth.
-    pub fn read_all(self, limit: u64) -> Result<Zeroizing<Vec<u8>>, FsError> {
+    pub fn read_all(self, limit: u64) -> Result<crate::SecretBytes, FsError> {
         let f = self.require_regular()?;
         let size = f.len();
         if size > limit {
@@ -973,12 +973,12 @@ impl OpenFile {
             }
         }
         buf.truncate(filled);
-        Ok(buf)
+        Ok(buf.into())
     }
 
     /// Up to the first `n` bytes of a regular file (to recognise a format
     /// by its header), read at offset 0 whatever the file offset.
-    pub fn read_prefix(&self, n: usize) -> Result<Zeroizing<Vec<u8>>, FsError> {
+    pub fn read_prefix(&self, n: usize) -> Result<crate::SecretBytes, FsError> {
         if !is_regular(&self.stat) {
             return Err(FsError::NotRegular {
                 what: type_name(&self.stat),
@@ -996,7 +996,7 @@ impl OpenFile {
             }
         }
         buf.truncate(filled);
-        Ok(buf)
+        Ok(buf.into())
     }
 
     /// Writes all of `content` at the current offset.
@@ -1076,7 +1076,7 @@ pub fn read_meta_nofollow(path: &Path) -> Result<Option<OpenFile>, FsError> {
 /// writable by group or others. A symlink is followed only where
 /// [`Dir::symlink_target`] allows. Its type is checked before it is opened,
 /// so a device is never opened. `Ok(None)` when it does not exist.
-pub fn read_trusted(path: &Path, limit: u64) -> Result<Option<Zeroizing<Vec<u8>>>, FsError> {
+pub fn read_trusted(path: &Path, limit: u64) -> Result<Option<crate::SecretBytes>, FsError> {
     match open_trusted(path)? {
         Some(f) => f.read_all(limit).map(Some),
         None => Ok(None),
@@ -1141,7 +1141,7 @@ pub fn open_trusted(path: &Path) -> Result<Option<OpenFile>, FsError> {
 /// symlinks on the way are followed as the user named them, but the file
 /// itself must be a regular file within `limit` bytes; a FIFO or device is
 /// refused without blocking. `Ok(None)` when it does not exist.
-pub fn read_named(path: &Path, limit: u64) -> Result<Option<Zeroizing<Vec<u8>>>, FsError> {
+pub fn read_named(path: &Path, limit: u64) -> Result<Option<crate::SecretBytes>, FsError> {
     let fd = match rustix::fs::open(
         path,
         OFlags::RDONLY | OFlags::NONBLOCK | OFlags::CLOEXEC | OFlags::NOCTTY,
@@ -1159,7 +1159,7 @@ pub fn read_named(path: &Path, limit: u64) -> Result<Option<Zeroizing<Vec<u8>>>,
 /// Reads a secret file: the final component must not be a symlink (the
 /// directories on the way may be), and it must be a regular file within
 /// `limit` bytes. `Ok(None)` when it does not exist.
-pub fn read_secret(path: &Path, limit: u64) -> Result<Option<Zeroizing<Vec<u8>>>, FsError> {
+pub fn read_secret(path: &Path, limit: u64) -> Result<Option<crate::SecretBytes>, FsError> {
     match open_secret(path)? {
         Some(f) => f.read_all(limit).map(Some),
         None => Ok(None),
@@ -1201,7 +1201,7 @@ pub fn read_limited(
     mut reader: impl io::Read,
     limit: u64,
     what: &Path,
-) -> Result<Zeroizing<Vec<u8>>, FsError> {
+) -> Result<crate::SecretBytes, FsError> {
     let cap = usize::try_from(limit)
         .unwrap_or(usize::MAX)
         .saturating_add(1);
@@ -1229,7 +1229,7 @@ pub fn read_limited(
         }
     }
     buf.truncate(filled);
-    Ok(buf)
+    Ok(buf.into())
 }
 
 #[cfg(test)]

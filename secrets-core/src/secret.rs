@@ -154,6 +154,11 @@ mod tests {
 pub struct SecretBytes(zeroize::Zeroizing<Vec<u8>>);
 
 impl SecretBytes {
+    /// The bytes.
+    pub fn as_slice(&self) -> &[u8] {
+        &self.0
+    }
+
     /// The bytes, handed over; the caller wipes them.
     pub fn into_zeroizing(self) -> zeroize::Zeroizing<Vec<u8>> {
         self.0

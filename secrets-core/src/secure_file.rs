@@ -18,7 +18,6 @@ use std::time::Duration;
 
 use nix::unistd::{Group, Uid, User};
 use rand::Rng;
-use zeroize::Zeroizing;
 
 use crate::safe_fs::{self, limits, Dir, DirLock, FsError, OpenFile, Trust};
 
@@ -465,13 +464,13 @@ impl Locked<'_> {
     /// The current content, or `None` when the file does not exist. Refuses
     /// a symlink, a special file, a file with other links and one owned by
     /// someone else, and a file over the size limit for `.env` files.
-    pub fn read(&self) -> Result<Option<Zeroizing<Vec<u8>>>, WriteError> {
+    pub fn read(&self) -> Result<Option<crate::SecretBytes>, WriteError> {
         self.read_name(&self.file.name, limits::ENV)
     }
 
     /// [`Locked::read`] with another size limit (an encrypted `.env` is
     /// larger than its plaintext).
-    pub fn read_up_to(&self, limit: u64) -> Result<Option<Zeroizing<Vec<u8>>>, WriteError> {
+    pub fn read_up_to(&self, limit: u64) -> Result<Option<crate::SecretBytes>, WriteError> {
         self.read_name(&self.file.name, limit)
     }
 
@@ -479,7 +478,7 @@ impl Locked<'_> {
         &self,
         name: &OsStr,
         limit: u64,
-    ) -> Result<Option<Zeroizing<Vec<u8>>>, WriteError> {
+    ) -> Result<Option<crate::SecretBytes>, WriteError> {
         let Some(f) = self.existing(name)? else {
             return Ok(None);
         };
@@ -593,7 +592,7 @@ impl Locked<'_> {
 
     /// Reads the companion file `.NAME<suffix>` (a rotation journal) under
     /// the same lock and rules.
-    pub fn read_companion(&self, suffix: &str) -> Result<Option<Zeroizing<Vec<u8>>>, WriteError> {
+    pub fn read_companion(&self, suffix: &str) -> Result<Option<crate::SecretBytes>, WriteError> {
         let name = self.file.sibling_name(suffix);
         self.read_name(&name, limits::JOURNAL)
     }

@@ -55,7 +55,7 @@ pub enum Content {
         name: String,
         /// Its bytes (read as safely as a manifest: its settings go into
         /// the file as they are).
-        bytes: zeroize::Zeroizing<Vec<u8>>,
+        bytes: crate::SecretBytes,
     },
     /// A whole document (say, decrypted from `.env.age`): it replaces the
     /// file, completed by the manifest when there is one; what it lacks

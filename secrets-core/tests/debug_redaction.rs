@@ -77,7 +77,7 @@ fn no_debug_prints_a_value() {
 
     let template = Content::Template {
         name: ".env.example".into(),
-        bytes: zeroize::Zeroizing::new(text.clone().into_bytes()),
+        bytes: text.clone().into_bytes().into(),
     };
     assert_redacted("Content::Template", &template);
     assert_redacted(
@@ -165,6 +165,9 @@ fn no_age_debug_prints_a_key() {
     assert_redacted("ciphertext", &sealed);
     let opened = decrypt(&sealed[..], &identities, &key_file).unwrap();
     assert_eq!(&opened[..], MARKER.as_bytes());
+    // Plaintext bytes: not even as a list of numbers.
+    let shown = format!("{opened:?}");
+    assert_eq!(shown, format!("SecretBytes({} bytes)", MARKER.len()));
 
     let not_a_key = dir.path().join("not-a-key");
     std::fs::write(&not_a_key, MARKER).unwrap();

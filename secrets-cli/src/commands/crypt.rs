@@ -9,7 +9,7 @@ use secrets_core::envfile::Document;
 use secrets_core::keys::{self, AgeKeys, ReadEnvError};
 use secrets_core::safe_fs::{limits, open_secret};
 use secrets_core::stack::Stack;
-use zeroize::Zeroizing;
+use secrets_core::SecretBytes;
 
 use crate::args::{IdentityArgs, RecipientArgs};
 use crate::failure::Failure;
@@ -61,7 +61,7 @@ pub fn recipients(args: &RecipientArgs, stack: Option<&Stack>) -> Result<Recipie
 
 /// The plaintext of the age-encrypted file `path`, decrypted in memory.
 /// The ciphertext is streamed from the file: only the plaintext is held.
-pub fn decrypt_file(path: &Path, args: &IdentityArgs) -> Result<Zeroizing<Vec<u8>>, Failure> {
+pub fn decrypt_file(path: &Path, args: &IdentityArgs) -> Result<SecretBytes, Failure> {
     let file = open_secret(path)?
         .ok_or_else(|| Failure::Error(format!("{}: no such file", path.display())))?
         .require_regular()?;
@@ -74,7 +74,7 @@ pub fn decrypt_file(path: &Path, args: &IdentityArgs) -> Result<Zeroizing<Vec<u8
 pub fn decrypt_file_trusted(
     path: &Path,
     args: &IdentityArgs,
-) -> Result<Zeroizing<Vec<u8>>, Failure> {
+) -> Result<SecretBytes, Failure> {
     let file = secrets_core::safe_fs::open_trusted(path)?
         .ok_or_else(|| Failure::Error(format!("{}: no such file", path.display())))?;
     decrypt_open(path, file, args)
@@ -84,7 +84,7 @@ fn decrypt_open(
     path: &Path,
     file: secrets_core::safe_fs::OpenFile,
     args: &IdentityArgs,
-) -> Result<Zeroizing<Vec<u8>>, Failure> {
+) -> Result<SecretBytes, Failure> {
     let file = file.require_regular()?;
     if !crypt::is_encrypted(&file.read_prefix(crypt::PREFIX_LEN)?) {
         return Err(crypt::CryptError::NotEncrypted(path.to_owned()).into());

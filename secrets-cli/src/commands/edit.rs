@@ -14,7 +14,7 @@ use std::time::Duration;
 use secrets_core::crypt;
 use secrets_core::safe_fs::{limits, PrivateDir};
 use secrets_core::secure_file::{SecureFile, WriteOptions};
-use zeroize::Zeroizing;
+use secrets_core::SecretBytes;
 
 use crate::args::EditArgs;
 use crate::failure::Failure;
@@ -165,7 +165,7 @@ fn edit(
     dir: &PrivateDir,
     name: &OsStr,
     plaintext: &[u8],
-) -> Result<Option<Zeroizing<Vec<u8>>>, Failure> {
+) -> Result<Option<SecretBytes>, Failure> {
     let f = dir.dir().create_new(name, 0o600)?;
     f.write_all(plaintext)?;
     drop(f);

@@ -26,8 +26,6 @@ mod walk;
 
 use std::path::{Path, PathBuf};
 
-use zeroize::Zeroizing;
-
 pub use fix::Applied;
 pub use walk::Tree;
 
@@ -256,7 +254,7 @@ fn walk_checking(
 }
 
 /// Reads `rel` beneath the walked root within the `.env` limit.
-fn read_beneath(base: &Dir, rel: &Path) -> Result<Option<Zeroizing<Vec<u8>>>, FsError> {
+fn read_beneath(base: &Dir, rel: &Path) -> Result<Option<crate::SecretBytes>, FsError> {
     match base.open_beneath(rel)? {
         Some(f) => f.read_all(limits::ENV).map(Some),
         None => Ok(None),

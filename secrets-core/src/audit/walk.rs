@@ -16,7 +16,6 @@ use std::sync::mpsc::Sender;
 use std::sync::Arc;
 
 use rustix::fs::{AtFlags, FileType, Mode, OFlags};
-use zeroize::Zeroizing;
 
 use super::{outside_reference, unreadable};
 use crate::check::Finding;
@@ -69,7 +68,7 @@ pub struct Tree {
     /// What the walk itself found: directories it could not list, files
     /// it could not read, compose references leaving the tree.
     pub problems: Vec<Finding>,
-    contents: HashMap<PathBuf, Zeroizing<Vec<u8>>>,
+    contents: HashMap<PathBuf, crate::SecretBytes>,
 }
 
 /// A plaintext `.env` the walk found, with the handle to read it through.
@@ -559,7 +558,7 @@ impl Tree {
 
     /// Reads a secret-bearing file beneath the root within the `.env`
     /// limit, for the check rules. Errors are the caller's to report.
-    pub fn read_secret(&self, path: &Path) -> Result<Option<Zeroizing<Vec<u8>>>, FsError> {
+    pub fn read_secret(&self, path: &Path) -> Result<Option<crate::SecretBytes>, FsError> {
         let Some(rel) = self.relative(path) else {
             return Err(FsError::Outside(path.to_owned()));
         };

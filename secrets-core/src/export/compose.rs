@@ -47,7 +47,7 @@ pub fn export(
         // Unchanged content is not rewritten, but owner and mode still are enforced.
         let same = file
             .read()?
-            .is_some_and(|old| old.as_slice() == e.value.expose().as_bytes());
+            .is_some_and(|old| &old[..] == e.value.expose().as_bytes());
         if same {
             file.enforce()?;
         } else {

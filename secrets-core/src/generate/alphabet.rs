@@ -41,10 +41,10 @@ pub fn sample<R: Rng + CryptoRng + ?Sized>(
 }
 
 /// `n` random bytes, zeroized when dropped.
-pub fn bytes<R: Rng + CryptoRng + ?Sized>(rng: &mut R, n: usize) -> zeroize::Zeroizing<Vec<u8>> {
+pub fn bytes<R: Rng + CryptoRng + ?Sized>(rng: &mut R, n: usize) -> crate::SecretBytes {
     let mut out = zeroize::Zeroizing::new(vec![0u8; n]);
     rng.fill_bytes(&mut out);
-    out
+    out.into()
 }
 
 #[cfg(test)]

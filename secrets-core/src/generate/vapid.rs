@@ -51,7 +51,7 @@ fn private_bytes(private: &str) -> Result<Zeroizing<Vec<u8>>, VapidError> {
 /// A new private key: 32 bytes, 43 base64url characters.
 pub fn private_key<R: Rng + CryptoRng + ?Sized>(rng: &mut R) -> crate::SecretValue {
     loop {
-        let bytes = Zeroizing::new(super::alphabet::bytes(rng, 32));
+        let bytes = super::alphabet::bytes(rng, 32);
         // Zero and values at or above the group order are not keys; retry
         // (probability about 2^-32).
         if in_range(&bytes) {

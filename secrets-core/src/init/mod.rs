@@ -194,14 +194,14 @@ pub enum InitError {
 }
 
 /// Reads a template (a regular file within the `.env` size limit).
-pub fn read_template(path: &Path) -> Result<zeroize::Zeroizing<Vec<u8>>, InitError> {
+pub fn read_template(path: &Path) -> Result<crate::SecretBytes, InitError> {
     read_named(path, limits::ENV)?.ok_or_else(|| InitError::Missing(path.to_owned()))
 }
 
 /// Reads the template `write --template` lays a `.env` out from. Its
 /// settings and comments go into the file as they are, so it is read as
 /// the manifest is ([`crate::safe_fs::read_trusted`]).
-pub fn read_trusted_template(path: &Path) -> Result<zeroize::Zeroizing<Vec<u8>>, InitError> {
+pub fn read_trusted_template(path: &Path) -> Result<crate::SecretBytes, InitError> {
     crate::safe_fs::read_trusted(path, limits::ENV)
         .map_err(InitError::Untrusted)?
         .ok_or_else(|| InitError::Missing(path.to_owned()))

@@ -8,7 +8,6 @@
 use std::path::{Path, PathBuf};
 
 use rand::{CryptoRng, Rng};
-use zeroize::Zeroizing;
 
 use super::{apply, plan, PlannedKey, RotateError, Selection};
 use crate::crypt::{self, CryptError, Identities, Recipients};
@@ -307,8 +306,8 @@ fn parse(path: &Path, bytes: &[u8]) -> Result<Document, RotateEnvError> {
 fn open_sealed(
     request: &RotateRequest<'_>,
     path: &Path,
-    raw: Zeroizing<Vec<u8>>,
-) -> Result<(Zeroizing<Vec<u8>>, Option<Seal>), RotateEnvError> {
+    raw: crate::SecretBytes,
+) -> Result<(crate::SecretBytes, Option<Seal>), RotateEnvError> {
     if !crypt::is_encrypted(&raw) {
         if request.keys.any_given() {
             return Err(CryptError::NotEncrypted(path.to_owned()).into());

@@ -51,9 +51,10 @@ pub struct Stack {
     /// The manifest's recipients file (`[stack] recipients_file`).
     pub recipients_file: Option<std::path::PathBuf>,
     /// The `.env` files the manifest describes (`[stack] env_files`),
-    /// paths or glob patterns; relative to the manifest's directory when it
-    /// was loaded from a file, else to the working directory.
+    /// paths or glob patterns as written, relative to [`Stack::dir`].
     pub env_files: Vec<std::path::PathBuf>,
+    /// The manifest's directory (`None`: the working directory).
+    pub dir: Option<std::path::PathBuf>,
     vars: Vec<VarDef>,
     /// Positions in `vars` sorted by name: the check rules look names up
     /// for every line of every file (a binary search costs less than
@@ -118,7 +119,8 @@ impl Stack {
             postgres_roles: Vec::new(),
             recipients: Vec::new(),
             recipients_file: None,
-            env_files: vec![".env".into()],
+            env_files: vec![".env".into(), ".env.*".into()],
+            dir: None,
         })
     }
 
@@ -164,6 +166,7 @@ impl Stack {
             recipients: manifest.recipients,
             recipients_file: manifest.recipients_file,
             env_files: manifest.env_files,
+            dir: manifest.dir,
             components,
             by_name: {
                 let mut order: Vec<usize> = (0..vars.len()).collect();

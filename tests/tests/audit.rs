@@ -914,3 +914,97 @@ fn a_manifest_applies_to_the_env_it_describes_each_finding_once() {
     assert_eq!(before, both.len(), "check and audit report a finding twice");
     assert_eq!(both, with_manifest);
 }
+
+/// What a manifest describes is found whatever its directory is called, the
+/// `.env.*` beside it count too, and a manifest that describes nothing the
+/// walk found is a finding (SA018), never a silent pass.
+#[test]
+fn a_manifest_s_files_are_found_or_their_absence_is_reported() {
+    let d = tempfile::tempdir().unwrap();
+    for name in ["app[1]", "app{x}"] {
+        let app = d.path().join(name);
+        fs::create_dir(&app).unwrap();
+        clean_env(&app);
+        let weak = "POSTGRES_PASSWORD=password123\n";
+        fs::write(app.join(".env.production"), weak).unwrap();
+        for f in [".env", ".env.production"] {
+            fs::set_permissions(app.join(f), fs::Permissions::from_mode(0o600)).unwrap();
+        }
+        let manifest = format!("{name}/secrets.toml");
+        let o = secrets(d.path())
+            .args(["audit", name, "--format", "json", "--manifest", &manifest])
+            .output()
+            .unwrap();
+        let found: Vec<(String, String)> = findings_in(&o)
+            .iter()
+            .map(|f| {
+                (
+                    f["path"].as_str().unwrap().to_owned(),
+                    f["rule"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect();
+        let production = format!("{name}/.env.production");
+        assert!(
+            found.iter().any(|(p, r)| *p == production && r == "SC008"),
+            "{name}: {found:?}"
+        );
+        assert!(
+            !found.iter().any(|(_, r)| r == "SA018"),
+            "{name}: {found:?}"
+        );
+    }
+    // The same directory reached through a symbolic link: the manifest's
+    // files are not recognised, and the audit says so.
+    std::os::unix::fs::symlink(d.path().join("app[1]"), d.path().join("link")).unwrap();
+    let o = secrets(d.path())
+        .args([
+            "audit",
+            "link/",
+            "--format",
+            "json",
+            "--manifest",
+            "app[1]/secrets.toml",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    let rules = rules_in(&o);
+    assert!(rules.iter().any(|r| r == "SA018"), "{rules:?}");
+    assert!(!rules.iter().any(|r| r.starts_with("SC")), "{rules:?}");
+}
+
+/// A directory whose name is not UTF-8 is walked like any other: it cannot
+/// hide a world-readable `.env` from the audit.
+#[test]
+fn a_directory_named_in_invalid_utf8_hides_nothing() {
+    use std::os::unix::ffi::OsStrExt;
+    let d = tempfile::tempdir().unwrap();
+    let odd = d.path().join(std::ffi::OsStr::from_bytes(b"tenant-\xff"));
+    fs::create_dir(&odd).unwrap();
+    fs::write(odd.join(".env"), "API_TOKEN=Zq8xT2mV9pL4rB7nK1wY6sD3\n").unwrap();
+    fs::set_permissions(odd.join(".env"), fs::Permissions::from_mode(0o666)).unwrap();
+    let o = secrets(d.path())
+        .args(["audit", ".", "--format", "json"])
+        .output()
+        .unwrap();
+    let rules = rules_in(&o);
+    assert!(rules.iter().any(|r| r == "SA001"), "{rules:?}");
+    // Reports name such a file without failing.
+    for format in ["sarif", "text"] {
+        let o = secrets(d.path())
+            .args(["audit", ".", "--format", format])
+            .output()
+            .unwrap();
+        assert_eq!(
+            o.status.code(),
+            Some(1),
+            "{format}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        assert!(
+            String::from_utf8_lossy(&o.stdout).contains("tenant-"),
+            "{format}"
+        );
+    }
+}

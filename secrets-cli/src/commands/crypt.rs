@@ -71,10 +71,7 @@ pub fn decrypt_file(path: &Path, args: &IdentityArgs) -> Result<SecretBytes, Fai
 /// [`decrypt_file`] for a file whose content decides what root writes
 /// (`write --from`): opened like a key file
 /// ([`secrets_core::safe_fs::open_trusted`]).
-pub fn decrypt_file_trusted(
-    path: &Path,
-    args: &IdentityArgs,
-) -> Result<SecretBytes, Failure> {
+pub fn decrypt_file_trusted(path: &Path, args: &IdentityArgs) -> Result<SecretBytes, Failure> {
     let file = secrets_core::safe_fs::open_trusted(path)?
         .ok_or_else(|| Failure::Error(format!("{}: no such file", path.display())))?;
     decrypt_open(path, file, args)

@@ -161,11 +161,7 @@ pub fn run(args: EditArgs) -> Result<ExitCode, Failure> {
 
 /// Writes the plaintext, runs the editor, reads the result back: `None`
 /// when it did not change.
-fn edit(
-    dir: &PrivateDir,
-    name: &OsStr,
-    plaintext: &[u8],
-) -> Result<Option<SecretBytes>, Failure> {
+fn edit(dir: &PrivateDir, name: &OsStr, plaintext: &[u8]) -> Result<Option<SecretBytes>, Failure> {
     let f = dir.dir().create_new(name, 0o600)?;
     f.write_all(plaintext)?;
     drop(f);

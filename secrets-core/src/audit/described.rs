@@ -20,24 +20,17 @@ enum Pattern {
 }
 
 impl<'a> Described<'a> {
-    /// An `env_files` entry that is not a valid glob is taken literally:
-    /// the file of that exact name.
+    /// Each `env_files` entry is taken relative to the manifest's
+    /// directory, whose own name is literal: a directory called `app[1]`
+    /// is not a pattern. An entry that is not a valid glob is taken
+    /// literally.
     pub(super) fn new(stacks: &[&'a Stack]) -> Self {
         let stacks = stacks
             .iter()
             .map(|stack| {
-                let patterns = stack
-                    .env_files
-                    .iter()
-                    .map(|p| {
-                        let p = lexical_absolute(p);
-                        let text = p.to_string_lossy();
-                        let is_glob = text.contains(['*', '?', '[', '{']);
-                        match GlobBuilder::new(&text).literal_separator(true).build() {
-                            Ok(glob) if is_glob => Pattern::Glob(glob.compile_matcher()),
-                            _ => Pattern::Exact(p),
-                        }
-                    })
+                let base = lexical_absolute(stack.dir.as_deref().unwrap_or(Path::new(".")));
+                let patterns = (stack.env_files.iter())
+                    .map(|entry| pattern(&base, entry))
                     .collect();
                 (*stack, patterns)
             })
@@ -50,18 +43,59 @@ impl<'a> Described<'a> {
         self.stacks.is_empty()
     }
 
-    /// The first manifest (in the order given) describing `env`.
-    pub(super) fn stack_for(&self, env: &Path) -> Option<&'a Stack> {
+    /// The manifests, in the order given.
+    pub(super) fn stacks(&self) -> impl Iterator<Item = &'a Stack> + '_ {
+        self.stacks.iter().map(|(stack, _)| *stack)
+    }
+
+    /// The first manifest (in the order given) describing `env`, with its
+    /// position.
+    pub(super) fn stack_for(&self, env: &Path) -> Option<(usize, &'a Stack)> {
         let env = lexical_absolute(env);
         self.stacks
             .iter()
-            .find(|(_, patterns)| {
+            .position(|(_, patterns)| {
                 patterns.iter().any(|p| match p {
                     Pattern::Exact(path) => *path == env,
                     Pattern::Glob(glob) => glob.is_match(&env),
                 })
             })
-            .map(|(stack, _)| *stack)
+            .map(|i| (i, self.stacks[i].0))
+    }
+}
+
+/// `entry` beneath `base`: the base's components escaped, the entry's
+/// own taken as a pattern when it holds one.
+fn pattern(base: &Path, entry: &Path) -> Pattern {
+    let exact = lexical_absolute(&base.join(entry));
+    let text = entry.to_string_lossy();
+    if !text.contains(['*', '?', '[', '{']) {
+        return Pattern::Exact(exact);
+    }
+    let mut parts: Vec<String> = Vec::new();
+    let start = if entry.is_absolute() {
+        Path::new("/")
+    } else {
+        base
+    };
+    for c in start.components() {
+        if let Component::Normal(name) = c {
+            parts.push(globset::escape(&name.to_string_lossy()));
+        }
+    }
+    for c in entry.components() {
+        match c {
+            Component::ParentDir => {
+                parts.pop();
+            }
+            Component::Normal(name) => parts.push(name.to_string_lossy().into_owned()),
+            _ => {}
+        }
+    }
+    let glob = format!("/{}", parts.join("/"));
+    match GlobBuilder::new(&glob).literal_separator(true).build() {
+        Ok(glob) => Pattern::Glob(glob.compile_matcher()),
+        Err(_) => Pattern::Exact(exact),
     }
 }
 
@@ -96,12 +130,48 @@ mod tests {
         stack
     }
 
+    fn in_dir(dir: &str, env_files: &[&str]) -> Stack {
+        let mut s = stack(env_files);
+        s.dir = Some(dir.into());
+        s
+    }
+
+    #[test]
+    fn the_manifest_s_directory_name_is_never_a_pattern() {
+        for dir in ["/srv/app[1]", "/srv/app{x}", "/srv/a*b", "/srv/q?"] {
+            let s = in_dir(dir, &[".env", ".env.*", "tenants/*/.env"]);
+            let d = Described::new(&[&s]);
+            let found = |p: &str| d.stack_for(Path::new(&format!("{dir}/{p}"))).is_some();
+            assert!(found(".env"), "{dir}");
+            assert!(found(".env.production"), "{dir}");
+            assert!(found("tenants/a/.env"), "{dir}");
+        }
+        let s = in_dir("/srv/app[1]", &[".env"]);
+        let d = Described::new(&[&s]);
+        assert!(d.stack_for(Path::new("/srv/app1/.env")).is_none());
+    }
+
+    #[test]
+    fn by_default_the_env_files_beside_the_manifest() {
+        let s = Stack::from_components("s", &[]).expect("stack");
+        let mut s = s;
+        s.dir = Some("/srv/app".into());
+        let d = Described::new(&[&s]);
+        assert!(d.stack_for(Path::new("/srv/app/.env")).is_some());
+        assert!(d.stack_for(Path::new("/srv/app/.env.production")).is_some());
+        assert!(d.stack_for(Path::new("/srv/app/sub/.env")).is_none());
+        assert!(d.stack_for(Path::new("/srv/other/.env")).is_none());
+    }
+
     #[test]
     fn a_manifest_describes_its_files_and_no_other() {
         let app = stack(&["/srv/app/.env"]);
         let tenants = stack(&["/srv/tenants/*/.env"]);
         let d = Described::new(&[&app, &tenants]);
-        let name = |p: &str| d.stack_for(Path::new(p)).map(|s| s.env_files[0].clone());
+        let name = |p: &str| {
+            d.stack_for(Path::new(p))
+                .map(|(_, s)| s.env_files[0].clone())
+        };
         assert_eq!(name("/srv/app/.env"), Some("/srv/app/.env".into()));
         assert_eq!(name("/srv/app/./sub/../.env"), Some("/srv/app/.env".into()));
         assert_eq!(

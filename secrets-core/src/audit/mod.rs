@@ -21,6 +21,7 @@ mod journal;
 mod outside_reference;
 mod plaintext_sibling;
 mod template_secret;
+mod unmatched_manifest;
 mod unreadable;
 mod walk;
 
@@ -148,6 +149,7 @@ pub fn rules() -> Vec<&'static Rule> {
         &outside_reference::RULE,
         &journal::RULE,
         &plaintext_sibling::RULE,
+        &unmatched_manifest::RULE,
     ]
 }
 
@@ -155,6 +157,7 @@ pub fn rules() -> Vec<&'static Rule> {
 pub fn audit(options: &AuditOptions<'_>) -> Result<AuditReport, AuditError> {
     let mut report = AuditReport::default();
     let described = described::Described::new(&options.manifests);
+    let mut matched = vec![false; options.manifests.len()];
     for root in &options.roots {
         let (tree, checked) =
             walk_checking(root, &described, options.now).map_err(|e| match e {
@@ -196,10 +199,19 @@ pub fn audit(options: &AuditOptions<'_>) -> Result<AuditReport, AuditError> {
             }
         }
         out.extend(checked);
+        // Encrypted ones count: described, though their values are not read.
+        for f in tree.secret_files.iter().filter(|f| f.is_env) {
+            if let Some((i, _)) = described.stack_for(&f.path) {
+                matched[i] = true;
+            }
+        }
         report
             .files
             .extend(tree.secret_files.iter().map(|f| f.path.clone()));
         report.trees.push(tree);
+    }
+    for (stack, _) in described.stacks().zip(&matched).filter(|(_, m)| !**m) {
+        report.findings.push(unmatched_manifest::finding(stack));
     }
     report
         .findings
@@ -229,13 +241,16 @@ fn walk_checking(
             .map(|_| {
                 scope.spawn(|| {
                     let mut out = Vec::new();
-                    // The walk dropping its sender ends the loop.
-                    while let Ok(found) = rx
-                        .lock()
-                        .unwrap_or_else(std::sync::PoisonError::into_inner)
-                        .recv()
-                    {
-                        if let Some(stack) = described.stack_for(&found.shown) {
+                    loop {
+                        // The lock only while receiving (a `while let` would
+                        // hold it through the checks); the walk dropping its
+                        // sender ends the loop.
+                        let next = rx
+                            .lock()
+                            .unwrap_or_else(std::sync::PoisonError::into_inner)
+                            .recv();
+                        let Ok(found) = next else { break };
+                        if let Some((_, stack)) = described.stack_for(&found.shown) {
                             check_env_file(&found, stack, now, &mut out);
                         }
                     }

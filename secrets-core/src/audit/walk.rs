@@ -302,14 +302,11 @@ impl Tree {
                     kind = rustix::fs::statat(fd.as_ref(), name, AtFlags::SYMLINK_NOFOLLOW)
                         .map_or(FileType::Unknown, |st| FileType::from_raw_mode(st.st_mode));
                 }
-                let Some(text) = name.to_str() else {
-                    // Not UTF-8: no name rule matches it, but a secrets/
-                    // directory holds secrets whatever their names.
-                    if in_secrets && kind == FileType::RegularFile {
-                        self.add_secret_with_dir(&rel.join(name), true, &dir_stat);
-                    }
-                    continue;
-                };
+                // A name that is not UTF-8 is matched by its lossy form
+                // (`.env.\u{fffd}` is still a `.env`) and walked into: a
+                // directory must not hide its subtree by its name.
+                let text = name.to_string_lossy();
+                let text: &str = &text;
                 let child = rel.join(name);
                 // Its history is searched (SA006) even with no secret file
                 // left; a `.git` symlink could lead git to another repository.

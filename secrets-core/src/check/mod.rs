@@ -89,6 +89,7 @@ pub enum Fix {
     /// Set a file's or directory's mode.
     Chmod {
         /// The path.
+        #[serde(serialize_with = "lossy_path")]
         path: PathBuf,
         /// The new mode.
         mode: u32,
@@ -96,6 +97,7 @@ pub enum Fix {
     /// Set a file's owner.
     Chown {
         /// The path.
+        #[serde(serialize_with = "lossy_path")]
         path: PathBuf,
         /// User id.
         uid: Option<u32>,
@@ -105,10 +107,15 @@ pub enum Fix {
     /// Append a line to an ignore file (`.gitignore`, `.dockerignore`).
     Ignore {
         /// The ignore file.
+        #[serde(serialize_with = "lossy_path")]
         file: PathBuf,
         /// The pattern to add.
         pattern: String,
     },
+}
+
+fn lossy_path<S: serde::Serializer>(path: &Path, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&path.to_string_lossy())
 }
 
 /// One problem found. Holds no secret value.
@@ -120,7 +127,9 @@ pub struct Finding {
     pub name: &'static str,
     /// Severity.
     pub severity: Severity,
-    /// The file concerned.
+    /// The file concerned (in JSON, bytes that are not UTF-8 are shown as
+    /// U+FFFD: a report never fails on a name).
+    #[serde(serialize_with = "lossy_path")]
     pub path: PathBuf,
     /// 1-based line, when there is one.
     pub line: Option<usize>,

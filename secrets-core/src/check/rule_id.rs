@@ -74,6 +74,8 @@ rule_ids! {
     RotationJournal = "SA016",
     /// SA017: a plaintext file beside its encrypted form.
     PlaintextBesideEncrypted = "SA017",
+    /// SA018: a manifest given to `audit` describes no `.env` found.
+    ManifestUnmatched = "SA018",
     /// SC001: a manifest variable missing from the `.env`.
     MissingVariable = "SC001",
     /// SC002: a secret set to an empty value.

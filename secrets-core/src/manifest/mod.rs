@@ -334,10 +334,14 @@ pub struct ManifestFile {
     /// relative to the manifest's directory once loaded.
     pub recipients_file: Option<PathBuf>,
     /// `[stack] env_files`: the `.env` files this manifest describes, paths
-    /// or glob patterns (`*` stays within one directory, `**` crosses them);
-    /// relative to the manifest's directory once loaded. `audit` applies the
-    /// manifest to these files only. `[".env"]` when absent.
+    /// or glob patterns (`*` stays within one directory, `**` crosses them)
+    /// as written, relative to [`ManifestFile::dir`]. `audit` applies the
+    /// manifest to these files only. `[".env", ".env.*"]` (the files beside
+    /// the manifest) when absent.
     pub env_files: Vec<PathBuf>,
+    /// The directory the manifest was loaded from (`None` for text parsed
+    /// directly: the working directory).
+    pub dir: Option<PathBuf>,
 }
 
 #[derive(Deserialize)]
@@ -492,12 +496,7 @@ impl ManifestFile {
             let dir = path.parent().unwrap_or(Path::new(""));
             file.recipients_file = Some(if r.is_absolute() { r } else { dir.join(r) });
         }
-        let dir = path.parent().unwrap_or(Path::new(""));
-        for env in &mut file.env_files {
-            if env.is_relative() {
-                *env = dir.join(&*env);
-            }
-        }
+        file.dir = Some(path.parent().unwrap_or(Path::new("")).to_owned());
         Ok(file)
     }
 
@@ -565,7 +564,8 @@ impl ManifestFile {
             recipients_file: head.recipients_file,
             env_files: head
                 .env_files
-                .unwrap_or_else(|| vec![PathBuf::from(".env")]),
+                .unwrap_or_else(|| vec![PathBuf::from(".env"), PathBuf::from(".env.*")]),
+            dir: None,
         })
     }
 }

@@ -159,7 +159,7 @@ impl Stack {
                 None => vars.push(var),
             }
         }
-        let stack = Stack {
+        let mut stack = Stack {
             name: manifest.name,
             secrets_owner: manifest.secrets_owner,
             postgres_roles: manifest.postgres_roles,
@@ -177,7 +177,6 @@ impl Stack {
             secret: Vec::new(),
         };
         stack.check_references()?;
-        let mut stack = stack;
         stack.secret = (stack.vars.iter())
             .map(|v| crate::check::is_secret_var(&stack, v))
             .collect();
@@ -191,21 +190,22 @@ impl Stack {
 
     /// A variable by name.
     pub fn var(&self, name: &str) -> Option<&VarDef> {
+        self.position(name).map(|i| &self.vars[i])
+    }
+
+    /// Where `name` is in `vars`.
+    fn position(&self, name: &str) -> Option<usize> {
         let at = self
             .by_name
             .binary_search_by(|&i| self.vars[i].name.as_str().cmp(name))
             .ok()?;
-        Some(&self.vars[self.by_name[at]])
+        Some(self.by_name[at])
     }
 
     /// Whether the variable `name` holds a secret; `None` when the stack
     /// has no such variable.
     pub(crate) fn holds_secret(&self, name: &str) -> Option<bool> {
-        let at = self
-            .by_name
-            .binary_search_by(|&i| self.vars[i].name.as_str().cmp(name))
-            .ok()?;
-        self.secret.get(self.by_name[at]).copied()
+        self.secret.get(self.position(name)?).copied()
     }
 
     fn check_references(&self) -> Result<(), ManifestError> {

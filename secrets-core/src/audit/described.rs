@@ -7,11 +7,15 @@ use std::path::{Component, Path, PathBuf};
 
 use globset::{GlobBuilder, GlobMatcher};
 
+use super::walk::normalize;
+
 use crate::stack::Stack;
 
 /// The manifests of an audit, each with the files it describes.
 pub(super) struct Described<'a> {
     stacks: Vec<(&'a Stack, Vec<Pattern>)>,
+    /// The working directory, read once: relative names are taken from it.
+    cwd: PathBuf,
 }
 
 enum Pattern {
@@ -25,17 +29,18 @@ impl<'a> Described<'a> {
     /// is not a pattern. An entry that is not a valid glob is taken
     /// literally.
     pub(super) fn new(stacks: &[&'a Stack]) -> Self {
+        let cwd = std::env::current_dir().unwrap_or_default();
         let stacks = stacks
             .iter()
             .map(|stack| {
-                let base = lexical_absolute(stack.dir.as_deref().unwrap_or(Path::new(".")));
+                let base = absolute(&cwd, stack.dir.as_deref().unwrap_or(Path::new(".")));
                 let patterns = (stack.env_files.iter())
                     .map(|entry| pattern(&base, entry))
                     .collect();
                 (*stack, patterns)
             })
             .collect();
-        Described { stacks }
+        Described { stacks, cwd }
     }
 
     /// Whether there is no manifest at all.
@@ -51,7 +56,7 @@ impl<'a> Described<'a> {
     /// The first manifest (in the order given) describing `env`, with its
     /// position.
     pub(super) fn stack_for(&self, env: &Path) -> Option<(usize, &'a Stack)> {
-        let env = lexical_absolute(env);
+        let env = absolute(&self.cwd, env);
         self.stacks
             .iter()
             .position(|(_, patterns)| {
@@ -67,7 +72,7 @@ impl<'a> Described<'a> {
 /// `entry` beneath `base`: the base's components escaped, the entry's
 /// own taken as a pattern when it holds one.
 fn pattern(base: &Path, entry: &Path) -> Pattern {
-    let exact = lexical_absolute(&base.join(entry));
+    let exact = normalize(&base.join(entry));
     let text = entry.to_string_lossy();
     if !text.contains(['*', '?', '[', '{']) {
         return Pattern::Exact(exact);
@@ -99,25 +104,11 @@ fn pattern(base: &Path, entry: &Path) -> Pattern {
     }
 }
 
-/// `path` made absolute against the working directory without touching the
-/// file system: `.` dropped, `..` taken lexically. Only used to compare
-/// names; files are opened through the walk's handles.
-fn lexical_absolute(path: &Path) -> PathBuf {
-    let mut out = if path.is_absolute() {
-        PathBuf::new()
-    } else {
-        std::env::current_dir().unwrap_or_default()
-    };
-    for c in path.components() {
-        match c {
-            Component::CurDir => {}
-            Component::ParentDir => {
-                out.pop();
-            }
-            other => out.push(other),
-        }
-    }
-    out
+/// `path` made absolute against `cwd` without touching the file system
+/// (`..` taken lexically). Only used to compare names; files are opened
+/// through the walk's handles.
+fn absolute(cwd: &Path, path: &Path) -> PathBuf {
+    normalize(&cwd.join(path))
 }
 
 #[cfg(test)]

@@ -32,7 +32,6 @@ pub use walk::Tree;
 
 use crate::check::{check_env, EnvContext, Finding, Rule};
 use crate::envfile::Document;
-use crate::safe_fs::{limits, Dir, FsError};
 use crate::secure_file::Owner;
 use crate::stack::Stack;
 
@@ -268,14 +267,6 @@ fn walk_checking(
     })
 }
 
-/// Reads `rel` beneath the walked root within the `.env` limit.
-fn read_beneath(base: &Dir, rel: &Path) -> Result<Option<crate::SecretBytes>, FsError> {
-    match base.open_beneath(rel)? {
-        Some(f) => f.read_all(limits::ENV).map(Some),
-        None => Ok(None),
-    }
-}
-
 /// The check rules on one `.env`; what cannot be read or parsed is a
 /// finding, never a silent pass.
 fn check_env_file(
@@ -285,7 +276,7 @@ fn check_env_file(
     out: &mut Vec<Finding>,
 ) {
     let path = found.shown.as_path();
-    let bytes = match read_beneath(&found.base, &found.rel) {
+    let bytes = match walk::read_beneath(&found.base, &found.rel) {
         Ok(Some(bytes)) => bytes,
         Ok(None) => return,
         Err(e) => {
@@ -303,14 +294,14 @@ fn check_env_file(
     // The template beside it, read as safely: a symlink, FIFO or device
     // there is refused without blocking, and the comparison is skipped.
     let example_path = crate::check::template_beside(path);
-    let example_bytes = match read_beneath(&found.base, &crate::check::template_beside(&found.rel))
-    {
-        Ok(b) => b,
-        Err(e) => {
-            out.push(unreadable::input(&example_path, &e));
-            None
-        }
-    };
+    let example_bytes =
+        match walk::read_beneath(&found.base, &crate::check::template_beside(&found.rel)) {
+            Ok(b) => b,
+            Err(e) => {
+                out.push(unreadable::input(&example_path, &e));
+                None
+            }
+        };
     let example = example_bytes
         .as_deref()
         .and_then(|b| Document::parse(b).ok());

@@ -122,7 +122,7 @@ fn is_compose_name(name: &str) -> bool {
 }
 
 /// `path` with `.` removed and `..` applied, without touching the disk.
-fn normalize(path: &Path) -> PathBuf {
+pub(super) fn normalize(path: &Path) -> PathBuf {
     let mut out = PathBuf::new();
     for c in path.components() {
         match c {
@@ -559,10 +559,18 @@ impl Tree {
         let Some(rel) = self.relative(path) else {
             return Err(FsError::Outside(path.to_owned()));
         };
-        match self.open(rel)? {
-            Some(f) => f.read_all(limits::ENV).map(Some),
+        match &self.base {
+            Some(base) => read_beneath(base, rel),
             None => Ok(None),
         }
+    }
+}
+
+/// Reads `rel` beneath a walked root within the `.env` limit.
+pub(super) fn read_beneath(base: &Dir, rel: &Path) -> Result<Option<crate::SecretBytes>, FsError> {
+    match base.open_beneath(rel)? {
+        Some(f) => f.read_all(limits::ENV).map(Some),
+        None => Ok(None),
     }
 }
 

@@ -23,16 +23,22 @@
 #[cfg_attr(docsrs, doc(cfg(feature = "audit")))]
 pub mod audit;
 pub mod check;
+#[cfg(any(feature = "audit", feature = "export"))]
 mod child;
+#[cfg(any(feature = "audit", feature = "init"))]
 mod compose_text;
 pub mod crypt;
 pub mod envfile;
+#[cfg(feature = "export")]
+#[cfg_attr(docsrs, doc(cfg(feature = "export")))]
 pub mod export;
 pub mod generate;
 pub mod init;
 pub mod keys;
 pub mod manifest;
 pub mod postgres;
+#[cfg(feature = "check")]
+#[cfg_attr(docsrs, doc(cfg(feature = "check")))]
 pub mod report;
 pub mod rotate;
 pub mod safe_fs;
@@ -40,6 +46,7 @@ mod secret;
 pub mod secure_file;
 pub mod stack;
 pub mod stack_source;
+#[cfg(feature = "check")]
 mod strength;
 pub mod suggest;
 pub mod write_env;

@@ -2,6 +2,7 @@
 //! parsed from any bytes, edited with any names and values, rotation plans
 //! made on one document and applied to another, with and without a stack.
 //! Every refusal is an error value.
+#![cfg(feature = "rotate")]
 
 use proptest::prelude::*;
 use secrets_core::envfile::Document;

@@ -5,12 +5,16 @@
 //! reference), and the tests compare the model with each real reader. The
 //! encoder chooses its quoting with this same model.
 
+#[cfg(feature = "check")]
 use super::{EnvCheck, EnvContext, Finding, Rule, RuleId, Severity};
 use crate::envfile::{Entry, Quote, Reader};
+#[cfg(feature = "check")]
 use crate::manifest::Source;
 
+#[cfg(feature = "check")]
 pub struct Dialect;
 
+#[cfg(feature = "check")]
 static RULE: Rule = Rule {
     id: RuleId::ReaderDisagreement,
     name: "reader-disagreement",
@@ -281,6 +285,7 @@ fn compared_readers(entry: &Entry, raw: &str) -> Vec<Reader> {
     readers
 }
 
+#[cfg(feature = "check")]
 impl EnvCheck for Dialect {
     fn rule(&self) -> &'static Rule {
         &RULE
@@ -348,6 +353,7 @@ mod tests {
         disagreeing_readers(e, raw)
     }
 
+    #[cfg(feature = "check")]
     #[test]
     fn quotes_only_the_docker_cli_keeps_are_low() {
         // `export` makes the docker CLI refuse the whole file: not low.
@@ -388,6 +394,7 @@ mod tests {
         }
     }
 
+    #[cfg(feature = "check")]
     #[test]
     fn a_manifest_setting_read_differently_is_low_a_secret_medium() {
         let manifest = crate::manifest::ManifestFile::parse(

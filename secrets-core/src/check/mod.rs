@@ -3,26 +3,42 @@
 //! hint. Findings name the file, line and key, never a value.
 
 mod dialect;
+#[cfg(feature = "check")]
 mod duplicate_key;
+#[cfg(feature = "check")]
 mod empty;
+#[cfg(feature = "check")]
 mod encrypted;
+#[cfg(feature = "check")]
 mod entropy;
+#[cfg(feature = "check")]
 mod example_value;
+#[cfg(feature = "check")]
 mod external_unset;
+#[cfg(feature = "check")]
 mod format;
+#[cfg(feature = "check")]
 mod key_without_value;
+#[cfg(feature = "check")]
 mod missing;
 mod placeholder;
 mod published_default;
+#[cfg(feature = "check")]
 mod reused;
+#[cfg(feature = "check")]
 mod rotation;
+#[cfg(feature = "check")]
 mod rule_id;
+#[cfg(feature = "check")]
 mod stale;
+#[cfg(feature = "check")]
 mod template_extra;
+#[cfg(feature = "check")]
 mod template_missing;
 
 use std::path::{Path, PathBuf};
 
+#[cfg(feature = "check")]
 use crate::envfile::{is_dotenvx_encrypted, Document};
 use crate::generate::Kind;
 use crate::manifest::Source;
@@ -31,8 +47,10 @@ use crate::stack::Stack;
 pub use dialect::{disagreeing_readers, runs_on};
 pub use placeholder::is_placeholder;
 pub use published_default::published_default;
+#[cfg(feature = "check")]
 pub use rule_id::{RuleId, UnknownRuleId};
 
+#[cfg(feature = "check")]
 /// How much a finding matters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -45,6 +63,7 @@ pub enum Severity {
     High,
 }
 
+#[cfg(feature = "check")]
 impl Severity {
     /// Parses `low`, `medium` or `high`.
     pub fn from_name(name: &str) -> Option<Self> {
@@ -66,6 +85,7 @@ impl Severity {
     }
 }
 
+#[cfg(feature = "check")]
 /// A rule's fixed description.
 #[derive(Debug, serde::Serialize)]
 pub struct Rule {
@@ -81,6 +101,7 @@ pub struct Rule {
     pub help: &'static str,
 }
 
+#[cfg(feature = "check")]
 /// A safe repair `audit --fix` may apply.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 #[serde(tag = "action", rename_all = "kebab-case")]
@@ -114,10 +135,12 @@ pub enum Fix {
     },
 }
 
+#[cfg(feature = "check")]
 fn lossy_path<S: serde::Serializer>(path: &Path, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_str(&path.to_string_lossy())
 }
 
+#[cfg(feature = "check")]
 /// One problem found. Holds no secret value.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Finding {
@@ -144,6 +167,7 @@ pub struct Finding {
     pub fix: Option<Fix>,
 }
 
+#[cfg(feature = "check")]
 impl Finding {
     /// A finding of `rule` at a place.
     pub fn new(
@@ -179,6 +203,7 @@ impl Finding {
     }
 }
 
+#[cfg(feature = "check")]
 /// What an env check looks at.
 #[derive(Debug)]
 pub struct EnvContext<'a> {
@@ -196,6 +221,7 @@ pub struct EnvContext<'a> {
     pub now: std::time::SystemTime,
 }
 
+#[cfg(feature = "check")]
 /// One rule over one `.env`.
 pub trait EnvCheck: Sync {
     /// The rule.
@@ -204,6 +230,7 @@ pub trait EnvCheck: Sync {
     fn run(&self, cx: &EnvContext<'_>, out: &mut Vec<Finding>);
 }
 
+#[cfg(feature = "check")]
 /// Every env check, in id order.
 pub fn env_checks() -> &'static [&'static dyn EnvCheck] {
     &[
@@ -227,6 +254,7 @@ pub fn env_checks() -> &'static [&'static dyn EnvCheck] {
     ]
 }
 
+#[cfg(feature = "check")]
 /// Runs every env check.
 ///
 /// ```
@@ -326,6 +354,7 @@ pub(crate) fn is_secret_var(stack: &Stack, v: &crate::manifest::VarDef) -> bool 
     }
 }
 
+#[cfg(feature = "check")]
 /// The assignments that hold secrets ([`is_secret_key`]), with their
 /// lines. The last assignment of a key counts.
 pub fn secret_entries<'a>(cx: &'a EnvContext<'_>) -> Vec<(usize, &'a str, &'a str)> {
@@ -353,6 +382,7 @@ pub fn secret_entries<'a>(cx: &'a EnvContext<'_>) -> Vec<(usize, &'a str, &'a st
     out
 }
 
+#[cfg(feature = "check")]
 /// How messages name the template: its path as given, else `.env.example`.
 pub fn template_name(cx: &EnvContext<'_>) -> String {
     cx.example_path
@@ -365,12 +395,7 @@ pub fn template_beside(env: &Path) -> PathBuf {
     env.with_file_name(".env.example")
 }
 
-#[doc(hidden)]
-pub fn __unused(cx: &EnvContext<'_>) -> String {
-    cx.example_path
-        .map_or_else(|| ".env.example".to_owned(), |p| p.display().to_string())
-}
-
+#[cfg(feature = "check")]
 /// The line of the last assignment of `key`.
 pub fn line_of(doc: &Document, key: &str) -> Option<usize> {
     doc.entries_with_lines()
@@ -379,6 +404,7 @@ pub fn line_of(doc: &Document, key: &str) -> Option<usize> {
         .last()
 }
 
+#[cfg(feature = "check")]
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,10 +1,13 @@
 //! SC004: a value that is a placeholder, not a secret (`change-me`,
 //! `your_..._here`, `<...>`, `xxx`, `...`, `xoxb-...`).
 
+#[cfg(feature = "check")]
 use super::{EnvCheck, EnvContext, Finding, Rule, RuleId, Severity};
 
+#[cfg(feature = "check")]
 pub struct Placeholder;
 
+#[cfg(feature = "check")]
 static RULE: Rule = Rule {
     id: RuleId::Placeholder,
     name: "placeholder",
@@ -99,6 +102,7 @@ fn contains_word(v: &[u8]) -> bool {
     })
 }
 
+#[cfg(feature = "check")]
 impl EnvCheck for Placeholder {
     fn rule(&self) -> &'static Rule {
         &RULE

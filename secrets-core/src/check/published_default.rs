@@ -6,10 +6,13 @@ use std::sync::OnceLock;
 
 use crate::generate::jwt::Hs256Key;
 
+#[cfg(feature = "check")]
 use super::{EnvCheck, EnvContext, Finding, Rule, RuleId, Severity};
 
+#[cfg(feature = "check")]
 pub struct PublishedDefault;
 
+#[cfg(feature = "check")]
 static RULE: Rule = Rule {
     id: RuleId::PublishedDefault,
     name: "published-default",
@@ -86,6 +89,7 @@ pub fn published_default(value: &str) -> Option<&'static str> {
         .then_some("a token signed with the Supabase demo secret")
 }
 
+#[cfg(feature = "check")]
 impl EnvCheck for PublishedDefault {
     fn rule(&self) -> &'static Rule {
         &RULE

@@ -19,25 +19,41 @@
 //!
 //! Each entry of the manifest says why; what rests on a guess is listed as
 //! uncertain.
+//!
+//! The inference ([`infer`], [`infer_files`]) needs the `init` feature;
+//! laying a `.env` out like a template ([`lay_out`], what `write
+//! --template` does) is always there.
 
+#[cfg(feature = "init")]
 mod classify;
+#[cfg(feature = "init")]
 mod compose;
+#[cfg(feature = "init")]
 mod hints;
+#[cfg(feature = "init")]
 mod interp;
 mod layout;
+#[cfg(feature = "init")]
 mod names;
+#[cfg(feature = "init")]
 mod render;
 mod scan;
+#[cfg(feature = "init")]
 mod url;
 
 use std::path::{Path, PathBuf};
 
+#[cfg(feature = "init")]
 pub use compose::ComposeInput;
 pub use layout::{lay_out, LaidOut, LayoutError};
 
+#[cfg(feature = "init")]
 use crate::manifest::{Source, VarDef};
-use crate::safe_fs::{limits, read_named, FsError};
+#[cfg(feature = "init")]
+use crate::safe_fs::read_named;
+use crate::safe_fs::{limits, FsError};
 
+#[cfg(feature = "init")]
 /// What a variable is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -52,6 +68,7 @@ pub enum Class {
     Setting,
 }
 
+#[cfg(feature = "init")]
 impl Class {
     /// The lowercase name.
     pub fn name(self) -> &'static str {
@@ -64,6 +81,7 @@ impl Class {
     }
 }
 
+#[cfg(feature = "init")]
 /// One variable of the template, as the manifest describes it.
 #[derive(Debug, Clone)]
 pub struct Entry {
@@ -87,6 +105,7 @@ pub struct Entry {
     pub(crate) catalog: Option<VarDef>,
 }
 
+#[cfg(feature = "init")]
 /// A variable a compose file reads and the template lacks.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Added {
@@ -98,6 +117,7 @@ pub struct Added {
     pub line: usize,
 }
 
+#[cfg(feature = "init")]
 /// What `init` found.
 #[derive(Debug)]
 pub struct Inferred {
@@ -112,6 +132,7 @@ pub struct Inferred {
     pub unread: Vec<String>,
 }
 
+#[cfg(feature = "init")]
 /// How many of each class, counting only the variables the manifest manages.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Summary {
@@ -129,6 +150,7 @@ pub struct Summary {
     pub uncertain: usize,
 }
 
+#[cfg(feature = "init")]
 impl Inferred {
     /// The counts for the closing line.
     pub fn summary(&self) -> Summary {
@@ -193,6 +215,7 @@ pub enum InitError {
     NotText(PathBuf),
 }
 
+#[cfg(feature = "init")]
 /// Reads a template (a regular file within the `.env` size limit).
 pub fn read_template(path: &Path) -> Result<crate::SecretBytes, InitError> {
     read_named(path, limits::ENV)?.ok_or_else(|| InitError::Missing(path.to_owned()))
@@ -207,6 +230,7 @@ pub fn read_trusted_template(path: &Path) -> Result<crate::SecretBytes, InitErro
         .ok_or_else(|| InitError::Missing(path.to_owned()))
 }
 
+#[cfg(feature = "init")]
 /// `init` on files: the template at `from`, and compose files.
 pub fn infer_files(
     from: &Path,
@@ -242,6 +266,7 @@ pub fn infer_files(
     )
 }
 
+#[cfg(feature = "init")]
 /// `init`: the manifest describing the template `bytes` (named `file` in
 /// messages), with what `compose` files read.
 pub fn infer(
@@ -300,5 +325,6 @@ pub fn infer(
     })
 }
 
+#[cfg(feature = "init")]
 #[cfg(test)]
 mod tests;

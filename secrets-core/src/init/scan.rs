@@ -8,6 +8,9 @@ use super::InitError;
 
 /// One comment line: its line number and text without the `#`.
 #[derive(Debug, Clone)]
+// What `write --template` reads of a template is a subset of what `init`
+// infers from.
+#[cfg_attr(not(feature = "init"), allow(dead_code))]
 pub(crate) struct Comment {
     pub line: usize,
     pub text: String,
@@ -17,6 +20,7 @@ pub(crate) struct Comment {
 
 /// A variable of the template.
 #[derive(Clone)]
+#[cfg_attr(not(feature = "init"), allow(dead_code))]
 pub(crate) struct TemplateVar {
     pub name: String,
     /// The value as Docker Compose reads it, before interpolation.

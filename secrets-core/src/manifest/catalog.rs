@@ -156,7 +156,10 @@ pub fn composable_groups() -> Result<Vec<Vec<&'static str>>, ManifestError> {
 
 #[cfg(test)]
 mod tests {
+    // Most helpers serve the tests that compare with the check rules.
+    #![cfg_attr(not(feature = "check"), allow(unused_imports, dead_code))]
     use super::*;
+    #[cfg(feature = "check")]
     use crate::check::{check_env, EnvContext, RuleId};
     use crate::envfile::Document;
     use crate::generate::{django_key_passes_w009, os_rng, Kind};
@@ -233,6 +236,7 @@ mod tests {
         Stack::from_components("t", &[component.to_owned()]).unwrap()
     }
 
+    #[cfg(feature = "check")]
     /// SC007 findings of `check` on a one-line `.env`, with the component's
     /// stack.
     fn format_findings(stack: &Stack, key: &str, value: &str) -> Vec<String> {
@@ -252,16 +256,20 @@ mod tests {
             .collect()
     }
 
+    #[cfg(feature = "check")]
     fn hex_of(bytes: usize) -> impl Fn(&str) -> bool {
         move |v: &str| v.len() == 2 * bytes && v.bytes().all(|b| b.is_ascii_hexdigit())
     }
+    #[cfg(feature = "check")]
     fn at_least(chars: usize) -> impl Fn(&str) -> bool {
         move |v: &str| v.chars().count() >= chars
     }
+    #[cfg(feature = "check")]
     fn alnum(v: &str) -> bool {
         !v.is_empty() && v.bytes().all(|b| b.is_ascii_alphanumeric())
     }
 
+    #[cfg(feature = "check")]
     /// Each new rule, stated independently of the kinds (the known answer:
     /// its length and alphabet from the consumer's source, as cited in the
     /// catalog file), with a value that breaks it. Many generated values must
@@ -596,6 +604,7 @@ mod tests {
         );
     }
 
+    #[cfg(feature = "check")]
     /// check's SC009 flags the two Logflare tokens when they are equal (the
     /// Supabase template: "these cannot be the same value").
     #[test]

@@ -14,6 +14,18 @@
 //!
 //! Secret material lives in [`SecretValue`]; nothing here prints, and no
 //! error message holds a value.
+//!
+//! # Features
+//!
+//! A tool pays only for what it uses. On by default: `check` (the rules,
+//! reports and strength bound), `audit` (trees; implies `check`),
+//! `entropy` (zxcvbn behind the strength bound), `vapid` (P-256 public
+//! keys and pair checks), `scram` (PostgreSQL verifiers), `rotate` (plans
+//! and their application), `export` (Swarm, Compose, Kubernetes) and
+//! `init` (a manifest inferred from a template). Off by default:
+//! `postgres` (live rotation) and `age` (encryption at rest). Without any,
+//! the crate generates, resolves a manifest, and parses, completes and
+//! writes `.env` files.
 
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]

@@ -129,7 +129,14 @@ impl Stack {
         let mut components = Vec::new();
         let mut vars: Vec<VarDef> = Vec::new();
         for (name, origin) in &manifest.include {
-            add_component(name, origin, &mut components, &mut vars, &mut Vec::new())?;
+            add_component(
+                &catalog::component,
+                name,
+                origin,
+                &mut components,
+                &mut vars,
+                &mut Vec::new(),
+            )?;
         }
         for var in manifest.vars {
             // A manifest's own definition overrides a component's, keeping
@@ -341,7 +348,12 @@ impl Stack {
     }
 }
 
+/// The catalog's component of a name, parsed (a parameter so that tests
+/// can hand in components the built-in catalog does not have).
+type ComponentLookup = dyn Fn(&str) -> Option<Result<ManifestFile, ManifestError>>;
+
 fn add_component(
+    lookup: &ComponentLookup,
     name: &str,
     origin: &Origin,
     components: &mut Vec<String>,
@@ -359,7 +371,7 @@ fn add_component(
             cycle,
         });
     }
-    let Some(file) = catalog::component(name) else {
+    let Some(file) = lookup(name) else {
         return Err(ManifestError::Unknown {
             origin: origin.clone(),
             namespace: Namespace::Component,
@@ -370,7 +382,7 @@ fn add_component(
     let file = file?;
     path.push(name.to_owned());
     for (inc, inc_origin) in &file.include {
-        add_component(inc, inc_origin, components, vars, path)?;
+        add_component(lookup, inc, inc_origin, components, vars, path)?;
     }
     path.pop();
     for var in file.vars {
@@ -507,6 +519,46 @@ mod tests {
             ),
             "{e}"
         );
+    }
+
+    #[test]
+    fn components_including_each_other_are_an_include_cycle() {
+        // The built-in catalog has no cycle (a catalog test includes every
+        // component); a lookup with one shows that it would be refused.
+        let lookup = |name: &str| {
+            let text = match name {
+                "a" => "[component]\ninclude = [\"b\"]\n",
+                "b" => "[component]\ninclude = [\"c\"]\n",
+                "c" => "[component]\n\ninclude = [\"a\"]\n",
+                _ => return None,
+            };
+            Some(ManifestFile::parse(&format!("<test>/{name}.toml"), text))
+        };
+        let origin = Origin {
+            file: "m.toml".into(),
+            line: 1,
+            col: 1,
+        };
+        let (mut components, mut vars) = (Vec::new(), Vec::new());
+        let e = add_component(
+            &lookup,
+            "a",
+            &origin,
+            &mut components,
+            &mut vars,
+            &mut Vec::new(),
+        )
+        .unwrap_err();
+        assert!(
+            matches!(&e, ManifestError::IncludeCycle { origin, cycle }
+                if cycle == &["a", "b", "c", "a"] && &*origin.file == "<test>/c.toml" && origin.line == 3),
+            "{e}"
+        );
+        assert_eq!(
+            e.to_string(),
+            "<test>/c.toml:3:12: component include cycle: a -> b -> c -> a"
+        );
+        assert!(components.is_empty(), "{components:?}");
     }
 
     #[test]

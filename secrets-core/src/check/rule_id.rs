@@ -141,6 +141,15 @@ impl serde::Serialize for RuleId {
     }
 }
 
+/// From its code, as [`FromStr`] reads it: a tool reading back a JSON
+/// report gets the ids it wrote, and an unknown code is an error.
+impl<'de> serde::Deserialize<'de> for RuleId {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let code = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+        code.parse().map_err(serde::de::Error::custom)
+    }
+}
+
 impl PartialEq<&str> for RuleId {
     fn eq(&self, code: &&str) -> bool {
         self.code() == *code
@@ -167,6 +176,10 @@ mod tests {
             assert_eq!(code.parse::<RuleId>(), Ok(*id));
             assert_eq!(id.to_string(), *code);
             assert_eq!(serde_json::to_value(id).unwrap(), serde_json::json!(code));
+            assert_eq!(
+                serde_json::from_value::<RuleId>(serde_json::json!(code)).unwrap(),
+                *id
+            );
         }
         let n = codes.len();
         codes.sort_unstable();
@@ -174,6 +187,9 @@ mod tests {
         assert_eq!(codes.len(), n, "duplicate codes");
         assert!("SC999".parse::<RuleId>().is_err());
         assert!("sc001".parse::<RuleId>().is_err());
+        let e = serde_json::from_str::<RuleId>("\"SC999\"").unwrap_err();
+        assert!(e.to_string().contains("unknown rule id \"SC999\""), "{e}");
+        assert!(serde_json::from_str::<RuleId>("4").is_err());
     }
 
     #[test]

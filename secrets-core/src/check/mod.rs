@@ -1,6 +1,10 @@
 //! Validation of a `.env` against its manifest and the kind rules: one file
 //! per rule, each with a stable id, a severity, a one-line message and a fix
 //! hint. Findings name the file, line and key, never a value.
+//!
+//! The rules need the `check` feature. What writing a `.env` relies on is
+//! always there: [`is_placeholder`], [`published_default`], the reader
+//! models ([`runs_on`], [`disagreeing_readers`]) and [`is_secret_key`].
 
 mod dialect;
 #[cfg(feature = "check")]

@@ -88,7 +88,7 @@ pub struct CompletionsArgs {
 
 #[derive(Debug, Args)]
 pub struct ManArgs {
-    /// Directory for the pages (secrets.1, secrets-rotate.1, ...), created if missing.
+    /// Directory for the pages (secrets.1, secrets-rotate.1, ...), created if missing (its parent must exist).
     #[arg(long, value_name = "DIR")]
     pub dir: PathBuf,
 }

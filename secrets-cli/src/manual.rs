@@ -379,19 +379,42 @@ fn render_page(cmd: &Command, path: &str, parent: Option<&str>) -> std::io::Resu
 }
 
 /// Writes `secrets.1` and one page per subcommand (`secrets-export-swarm.1`)
-/// into `dir`, creating it; returns the files written.
-pub fn write_man_pages(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
+/// into `dir`, creating it (not its parents) at 0755; returns the files
+/// written.
+///
+/// Run as root into a directory someone else could change, a plain
+/// `fs::write` would follow a link planted as `secrets.1` and overwrite
+/// what it points to. So the directory is opened as the writer opens a
+/// `.env`'s (every directory on the way owned by root or the caller and
+/// writable by nobody else), and each page is created beside its name
+/// (`O_EXCL | O_NOFOLLOW`) and renamed over it, which replaces a link
+/// rather than writing through it.
+pub fn write_man_pages(dir: &Path) -> Result<Vec<PathBuf>, Box<dyn std::error::Error>> {
+    use secrets_core::safe_fs::{Dir, Trust};
+
     fn walk(
         cmd: &Command,
         path: &mut Vec<String>,
         parent: Option<&str>,
-        dir: &Path,
+        dir: &Dir,
         written: &mut Vec<PathBuf>,
-    ) -> std::io::Result<()> {
+    ) -> Result<(), Box<dyn std::error::Error>> {
         let name = cmd.get_display_name().unwrap_or(cmd.get_name()).to_owned();
-        let file = dir.join(format!("{name}.1"));
-        std::fs::write(&file, render_page(cmd, &path.join(" "), parent)?)?;
-        written.push(file);
+        let file = format!("{name}.1");
+        let page = render_page(cmd, &path.join(" "), parent)?;
+        let temporary = format!(".{file}.tmp");
+        // A page left by an interrupted run; only root or the caller can
+        // have made it in this directory.
+        dir.remove(temporary.as_ref())?;
+        let written_ok = dir
+            .create_new(temporary.as_ref(), 0o644)
+            .and_then(|f| f.write_all(&page))
+            .and_then(|()| dir.rename(temporary.as_ref(), file.as_ref()));
+        if let Err(e) = written_ok {
+            let _ = dir.remove(temporary.as_ref());
+            return Err(e.into());
+        }
+        written.push(dir.child(file.as_ref()));
         for sub in cmd.get_subcommands() {
             path.push(sub.get_name().to_owned());
             walk(sub, path, Some(&name), dir, written)?;
@@ -399,11 +422,16 @@ pub fn write_man_pages(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
         }
         Ok(())
     }
-    std::fs::create_dir_all(dir)?;
+    let (handle, created) = Dir::open_or_create(dir, &Trust::caller(), None)?;
+    if created {
+        // Created private; man pages are for everyone to read.
+        rustix::fs::fchmod(handle.fd(), rustix::fs::Mode::from_raw_mode(0o755))
+            .map_err(std::io::Error::from)?;
+    }
     let mut cmd = decorate(Cli::command(), &[], true);
     cmd.build();
     let mut written = Vec::new();
-    walk(&cmd, &mut Vec::new(), None, dir, &mut written)?;
+    walk(&cmd, &mut Vec::new(), None, &handle, &mut written)?;
     Ok(written)
 }
 

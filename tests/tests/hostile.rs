@@ -1234,3 +1234,55 @@ fn export_compose_owner_chosen_by_a_manifest_the_attacker_wrote() {
         stderr(&o)
     );
 }
+
+// `man --dir` as root into a directory the attacker owns: `secrets.1`
+// planted there as a link made root overwrite what it points to (the pages
+// were written with `fs::write`, which follows links).
+#[test]
+fn man_pages_into_a_directory_the_attacker_owns_are_refused() {
+    if !require_attacker() {
+        return;
+    }
+    let base = public_tempdir();
+    let victim = base.path().join("victim");
+    file(&victim, b"root's file\n", 0o644, false);
+    let pages = base.path().join("pages");
+    mkdir(&pages, 0o755, true);
+    symlink(&victim, pages.join("secrets.1")).unwrap();
+    give(&pages.join("secrets.1"));
+    let before = snapshot(&victim);
+    let o = secrets(base.path())
+        .args(["man", "--dir", "pages"])
+        .output()
+        .unwrap();
+    assert_unchanged(&victim, &before, "man --dir");
+    assert_eq!(dir_entries(&pages), ["secrets.1"]);
+    assert_eq!(code(&o), Ok(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("pages"), "{}", stderr(&o));
+}
+
+// The same in root's own directory: a link there (root's, or left by a
+// package) is replaced by the page, never written through.
+#[test]
+fn man_pages_replace_a_link_instead_of_writing_through_it() {
+    if !require_attacker() {
+        return;
+    }
+    let base = public_tempdir();
+    let victim = base.path().join("victim");
+    file(&victim, b"root's file\n", 0o644, false);
+    let pages = base.path().join("pages");
+    mkdir(&pages, 0o755, false);
+    symlink(&victim, pages.join("secrets.1")).unwrap();
+    let before = snapshot(&victim);
+    let o = secrets(base.path())
+        .args(["man", "--dir", "pages"])
+        .output()
+        .unwrap();
+    assert_eq!(code(&o), Ok(0), "{}", stderr(&o));
+    assert_unchanged(&victim, &before, "man --dir");
+    let page = fs::symlink_metadata(pages.join("secrets.1")).unwrap();
+    assert!(page.is_file(), "secrets.1 is still a link");
+    assert_eq!(page.mode() & 0o7777, 0o644);
+    assert!(!dir_entries(&pages).iter().any(|n| n.ends_with(".tmp")));
+}

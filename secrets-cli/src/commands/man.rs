@@ -7,9 +7,10 @@ use crate::failure::Failure;
 
 pub fn run(args: ManArgs) -> Result<ExitCode, Failure> {
     let written = crate::manual::write_man_pages(&args.dir).map_err(|e| {
+        // The file layer's errors name the path.
         Failure::Error(format!(
-            "{}: cannot write the man pages: {e}",
-            args.dir.display()
+            "cannot write the man pages: {}",
+            secrets_core::one_line(&*e)
         ))
     })?;
     crate::note!(

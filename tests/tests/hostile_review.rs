@@ -310,3 +310,42 @@ fn sslrootcert_in_a_directory_the_attacker_owns_decides_whom_root_trusts() {
     assert_eq!(code(&o), Ok(2), "{}", stderr(&o));
     assert!(stderr(&o).contains("team"), "{}", stderr(&o));
 }
+
+// `init --from` reads a project's template by the name root gives, links
+// followed: a `.env.example` the attacker made a link to a device was
+// opened by root before its type was seen, and opening some devices acts
+// (`/dev/watchdog` arms the machine's watchdog, which reboots it when not
+// fed). `/dev/zero` stands in for one here, and strace shows each open.
+#[test]
+fn init_from_a_template_link_to_a_device_opens_the_device_as_root() {
+    if !require_attacker() || !secrets_tests::require_strace() {
+        return;
+    }
+    let base = public_tempdir();
+    let project = base.path().join("project");
+    mkdir(&project, 0o755, true);
+    let template = project.join(".env.example");
+    std::os::unix::fs::symlink("/dev/zero", &template).unwrap();
+    attacker::give(&template);
+    let trace = base.path().join("trace");
+    let o = Command::new("strace")
+        .args(["-f", "-qq", "-y", "-e", "trace=open,openat,openat2", "-o"])
+        .arg(&trace)
+        .arg(attacker::secrets_bin())
+        .args(["init", "--from"])
+        .arg(&template)
+        .current_dir(base.path())
+        .output()
+        .expect("strace runs");
+    let trace = std::fs::read_to_string(&trace).expect("the trace");
+    let opened: Vec<&str> = trace
+        .lines()
+        .filter(|l| l.contains("</dev/zero>") && !l.contains("O_PATH"))
+        .collect();
+    assert!(
+        opened.is_empty(),
+        "root opened the device the attacker's link names: {opened:?}"
+    );
+    assert_eq!(code(&o), Ok(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("device"), "{}", stderr(&o));
+}

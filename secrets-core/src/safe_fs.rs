@@ -1137,23 +1137,46 @@ pub fn open_trusted(path: &Path) -> Result<Option<OpenFile>, FsError> {
     Err(FsError::Symlink(path))
 }
 
-/// Reads a file the user named (a manifest, a template, a compose file):
-/// symlinks on the way are followed as the user named them, but the file
-/// itself must be a regular file within `limit` bytes; a FIFO or device is
-/// refused without blocking. `Ok(None)` when it does not exist.
+/// Reads a file the user named (a template, a compose file): symlinks on
+/// the way are followed as the user named them, but the file itself must
+/// be a regular file within `limit` bytes. Its type is checked before it is
+/// opened for reading: a link another user planted to a device never makes
+/// root open it (opening some devices acts: `/dev/watchdog` arms the
+/// watchdog), and a FIFO is refused without blocking. `Ok(None)` when it
+/// does not exist.
 pub fn read_named(path: &Path, limit: u64) -> Result<Option<crate::SecretBytes>, FsError> {
-    let fd = match rustix::fs::open(
-        path,
-        OFlags::RDONLY | OFlags::NONBLOCK | OFlags::CLOEXEC | OFlags::NOCTTY,
-        Mode::empty(),
-    ) {
+    use std::os::fd::AsRawFd;
+    // An O_PATH handle calls no driver's open and never blocks.
+    let handle = match rustix::fs::open(path, OFlags::PATH | OFlags::CLOEXEC, Mode::empty()) {
         Ok(fd) => fd,
         Err(Errno::NOENT) => return Ok(None),
         Err(e) => return Err(io_error(path, "open", e)),
     };
-    OpenFile::from_fd(fd, path.to_owned())?
-        .read_all(limit)
-        .map(Some)
+    let st = rustix::fs::fstat(&handle).map_err(|e| io_error(path, "stat", e))?;
+    if !is_regular(&st) {
+        return Err(FsError::NotRegular {
+            what: type_name(&st),
+            path: path.to_owned(),
+        });
+    }
+    // Reopened through the handle: the very inode checked, whatever the
+    // name names by now.
+    let fd = rustix::fs::open(
+        format!("/proc/self/fd/{}", handle.as_raw_fd()),
+        OFlags::RDONLY | OFlags::NONBLOCK | OFlags::CLOEXEC | OFlags::NOCTTY,
+        Mode::empty(),
+    )
+    .map_err(|e| io_error(path, "open", e))?;
+    let f = OpenFile::from_fd(fd, path.to_owned())?;
+    if f.identity() != (st.st_dev, st.st_ino) {
+        // /proc is not the kernel's: nothing proves what was opened.
+        return Err(FsError::Io {
+            path: path.to_owned(),
+            op: "reopen through /proc/self/fd",
+            source: io::Error::other("it opened another file"),
+        });
+    }
+    f.read_all(limit).map(Some)
 }
 
 /// Reads a secret file: the final component must not be a symlink (the

@@ -1,8 +1,9 @@
 //! Review of the age surface (`edit`, `run`, `encrypt`, `decrypt`,
-//! `rotate` and `write --from` on `.env.age`) played by the unprivileged
-//! local user of `hostile.rs` (`secrets-attacker`). Each test here is an
-//! attack that worked when it was written: it fails until the weakness it
-//! names is fixed.
+//! `rotate` and `write --from` on `.env.age`) and of the other files root
+//! reads with authority, played by the unprivileged local user of
+//! `hostile.rs` (`secrets-attacker`). Each test here is an attack that
+//! worked when it was written: it fails until the weakness it names is
+//! fixed.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -231,4 +232,120 @@ fn run_env_age_forged_with_roots_public_key() {
         code(&o),
         stderr(&o)
     );
+}
+
+// `sslrootcert` decides which server root gives the administrator's login
+// to (and the new passwords after it), but it was read with
+// `File::open`: any owner, any directory, symlinks, FIFOs and devices
+// followed and opened. Root's admin URL names `team/ca.crt`; `team/`
+// belongs to a team member (the attacker), who can put their own CA there,
+// under which their server's certificate verifies. Here the attacker's
+// file holds the CA that signed the test server's certificate: root's
+// `verify-full` connection then trusts whatever that file says.
+#[test]
+fn sslrootcert_in_a_directory_the_attacker_owns_decides_whom_root_trusts() {
+    use secrets_tests::postgres::{Options, Pki, Server};
+    if !require_attacker() {
+        return;
+    }
+    let pki = match Pki::make() {
+        Ok(p) => p,
+        Err(why) => return secrets_tests::skip(&why, "apt-get install openssl"),
+    };
+    let server = match Server::start_with(&Options {
+        tls: Some((pki.path("server.crt"), pki.path("server.key"))),
+        hba: Some("local all all scram-sha-256\nhostssl all all 127.0.0.1/32 scram-sha-256\nhostnossl all all 127.0.0.1/32 reject\n".into()),
+        log_connections: true,
+    }) {
+        Ok(s) => s,
+        Err(why) => return secrets_tests::skip(&why, "apt-get install postgresql, run as root"),
+    };
+    let base = public_tempdir();
+    let team = base.path().join("team");
+    mkdir(&team, 0o755, true);
+    let ca = team.join("ca.crt");
+    let pem = std::fs::read(pki.path("ca.crt")).unwrap();
+    file(&ca, &pem, 0o644, true);
+
+    let project = base.path().join("project");
+    mkdir(&project, 0o700, false);
+    file(
+        &project.join("secrets.toml"),
+        b"[vars.APP_PASSWORD]\nkind = \"password\"\npostgres_role = \"app\"\n",
+        0o600,
+        false,
+    );
+    file(
+        &project.join(".env"),
+        b"APP_PASSWORD=Zq8xT2mV9pL4rB7nK1wY6sD3fH0jG5cA\n",
+        0o600,
+        false,
+    );
+    let url = format!(
+        "postgresql://admin:{}@127.0.0.1:{}/postgres?sslmode=verify-full&sslrootcert={}\n",
+        server.admin_password,
+        server.port,
+        ca.display()
+    );
+    let mut child = attacker::secrets(&project)
+        .args(["rotate", "--env", ".env", "APP_PASSWORD"])
+        .args(["--apply", "postgres", "--admin-url", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(&mut child.stdin.take().unwrap(), url.as_bytes()).unwrap();
+    let o = child.wait_with_output().unwrap();
+    let log = server.log();
+    let trusted = log
+        .lines()
+        .any(|l| l.contains("connection authorized: user=admin") && l.contains("SSL enabled"));
+    assert!(
+        !trusted,
+        "root logged in as the administrator to a server verified with the CA file the attacker controls ({:?} {})",
+        code(&o),
+        stderr(&o)
+    );
+    assert_eq!(code(&o), Ok(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("team"), "{}", stderr(&o));
+}
+
+// `init --from` reads a project's template by the name root gives, links
+// followed: a `.env.example` the attacker made a link to a device was
+// opened by root before its type was seen, and opening some devices acts
+// (`/dev/watchdog` arms the machine's watchdog, which reboots it when not
+// fed). `/dev/zero` stands in for one here, and strace shows each open.
+#[test]
+fn init_from_a_template_link_to_a_device_opens_the_device_as_root() {
+    if !require_attacker() || !secrets_tests::require_strace() {
+        return;
+    }
+    let base = public_tempdir();
+    let project = base.path().join("project");
+    mkdir(&project, 0o755, true);
+    let template = project.join(".env.example");
+    std::os::unix::fs::symlink("/dev/zero", &template).unwrap();
+    attacker::give(&template);
+    let trace = base.path().join("trace");
+    let o = Command::new("strace")
+        .args(["-f", "-qq", "-y", "-e", "trace=open,openat,openat2", "-o"])
+        .arg(&trace)
+        .arg(attacker::secrets_bin())
+        .args(["init", "--from"])
+        .arg(&template)
+        .current_dir(base.path())
+        .output()
+        .expect("strace runs");
+    let trace = std::fs::read_to_string(&trace).expect("the trace");
+    let opened: Vec<&str> = trace
+        .lines()
+        .filter(|l| l.contains("</dev/zero>") && !l.contains("O_PATH"))
+        .collect();
+    assert!(
+        opened.is_empty(),
+        "root opened the device the attacker's link names: {opened:?}"
+    );
+    assert_eq!(code(&o), Ok(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("device"), "{}", stderr(&o));
 }

@@ -377,11 +377,15 @@ pub(crate) fn transport(params: &Params, reach: &Reach) -> Result<Transport, Str
 /// The largest CA file read.
 const ROOT_CERT_LIMIT: u64 = 1 << 20;
 
+/// The CA file decides which server gets the administrator's login, so it
+/// is read like a key file ([`crate::safe_fs::read_trusted`]): root's or
+/// the caller's, in directories nobody else can change, its type checked
+/// before it is opened (a FIFO or device is never opened).
 fn read_roots(path: &Path) -> Result<RootCertStore, String> {
     let shown = path.display();
-    let file = std::fs::File::open(path).map_err(|e| format!("sslrootcert {shown}: {e}"))?;
-    let pem = crate::safe_fs::read_limited(file, ROOT_CERT_LIMIT, path)
-        .map_err(|e| format!("sslrootcert: {e}"))?;
+    let pem = crate::safe_fs::read_trusted(path, ROOT_CERT_LIMIT)
+        .map_err(|e| format!("sslrootcert: {}", crate::one_line(&e)))?
+        .ok_or_else(|| format!("sslrootcert {shown}: no such file"))?;
     let mut roots = RootCertStore::empty();
     for cert in CertificateDer::pem_slice_iter(&pem) {
         let cert = cert.map_err(|e| format!("sslrootcert {shown}: {e}"))?;

@@ -8,6 +8,8 @@ use clap::builder::StyledStr;
 use clap::{Command, CommandFactory};
 use clap_mangen::roff::{bold, roman, Roff};
 
+use secrets_core::safe_fs::Dir;
+
 use crate::args::Cli;
 
 /// One example: what it does, and the command line (a `\` at the end of a
@@ -380,18 +382,11 @@ fn render_page(cmd: &Command, path: &str, parent: Option<&str>) -> std::io::Resu
 
 /// Writes `secrets.1` and one page per subcommand (`secrets-export-swarm.1`)
 /// into `dir`, creating it (not its parents) at 0755; returns the files
-/// written.
-///
-/// Run as root into a directory someone else could change, a plain
-/// `fs::write` would follow a link planted as `secrets.1` and overwrite
-/// what it points to. So the directory is opened as the writer opens a
-/// `.env`'s (every directory on the way owned by root or the caller and
-/// writable by nobody else), and each page is created beside its name
-/// (`O_EXCL | O_NOFOLLOW`) and renamed over it, which replaces a link
-/// rather than writing through it.
+/// written. Each page replaces its name rather than writing through it
+/// ([`Dir::replace_file`]): run as root into a directory someone else can
+/// change, a link planted as `secrets.1` must not make root overwrite what
+/// it points to.
 pub fn write_man_pages(dir: &Path) -> Result<Vec<PathBuf>, Box<dyn std::error::Error>> {
-    use secrets_core::safe_fs::{Dir, Trust};
-
     fn walk(
         cmd: &Command,
         path: &mut Vec<String>,
@@ -402,18 +397,7 @@ pub fn write_man_pages(dir: &Path) -> Result<Vec<PathBuf>, Box<dyn std::error::E
         let name = cmd.get_display_name().unwrap_or(cmd.get_name()).to_owned();
         let file = format!("{name}.1");
         let page = render_page(cmd, &path.join(" "), parent)?;
-        let temporary = format!(".{file}.tmp");
-        // A page left by an interrupted run; only root or the caller can
-        // have made it in this directory.
-        dir.remove(temporary.as_ref())?;
-        let written_ok = dir
-            .create_new(temporary.as_ref(), 0o644)
-            .and_then(|f| f.write_all(&page))
-            .and_then(|()| dir.rename(temporary.as_ref(), file.as_ref()));
-        if let Err(e) = written_ok {
-            let _ = dir.remove(temporary.as_ref());
-            return Err(e.into());
-        }
+        dir.replace_file(file.as_ref(), &page, 0o644)?;
         written.push(dir.child(file.as_ref()));
         for sub in cmd.get_subcommands() {
             path.push(sub.get_name().to_owned());
@@ -422,12 +406,7 @@ pub fn write_man_pages(dir: &Path) -> Result<Vec<PathBuf>, Box<dyn std::error::E
         }
         Ok(())
     }
-    let (handle, created) = Dir::open_or_create(dir, &Trust::caller(), None)?;
-    if created {
-        // Created private; man pages are for everyone to read.
-        rustix::fs::fchmod(handle.fd(), rustix::fs::Mode::from_raw_mode(0o755))
-            .map_err(std::io::Error::from)?;
-    }
+    let (handle, _) = Dir::open_or_create_public(dir, 0o755)?;
     let mut cmd = decorate(Cli::command(), &[], true);
     cmd.build();
     let mut written = Vec::new();

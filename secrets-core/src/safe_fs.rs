@@ -309,27 +309,51 @@ impl Dir {
             Err(e) => return Err(e),
         }
         let parent = Self::open(parent, trust)?;
-        match rustix::fs::mkdirat(&parent.fd, name, Mode::from_raw_mode(0o700)) {
-            Ok(()) => {}
+        let Some(fd) = parent.make_child_dir(&abs, name, 0o700, owner)? else {
             // Created meanwhile by someone else: open it with every check.
-            Err(Errno::EXIST) => return Self::open(&abs, trust).map(|d| (d, false)),
-            Err(e) => return Err(io_error(&abs, "mkdir", e)),
+            return Self::open(&abs, trust).map(|d| (d, false));
+        };
+        let stat = rustix::fs::fstat(&fd).map_err(|e| io_error(&abs, "stat", e))?;
+        let dir = Dir {
+            fd,
+            path: path.to_owned(),
+            stat,
+        };
+        check_directory(&dir.path, &dir.stat, trust, true)?;
+        Ok((dir, true))
+    }
+
+    /// `mkdirat` of `name` here at `mode`, reopened `O_NOFOLLOW` and
+    /// checked to be the caller's new directory, `fchown`ed to `owner` and
+    /// `fchmod`ed to `mode` through that handle (the umask may have
+    /// narrowed mkdirat's). `None` when the name already exists.
+    fn make_child_dir(
+        &self,
+        abs: &Path,
+        name: &OsStr,
+        mode: u32,
+        owner: Option<(Option<u32>, Option<u32>)>,
+    ) -> Result<Option<OwnedFd>, FsError> {
+        match rustix::fs::mkdirat(&self.fd, name, Mode::from_raw_mode(mode)) {
+            Ok(()) => {}
+            Err(Errno::EXIST) => return Ok(None),
+            Err(e) => return Err(io_error(abs, "mkdir", e)),
         }
         let fd = rustix::fs::openat(
-            &parent.fd,
+            &self.fd,
             name,
             OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
             Mode::empty(),
         )
         .map_err(|e| match e {
-            Errno::NOTDIR | Errno::LOOP => FsError::Symlink(abs.clone()),
-            e => io_error(&abs, "open the new directory", e),
+            Errno::NOTDIR | Errno::LOOP => FsError::Symlink(abs.to_owned()),
+            e => io_error(abs, "open the new directory", e),
         })?;
-        let st = rustix::fs::fstat(&fd).map_err(|e| io_error(&abs, "stat", e))?;
+        let st = rustix::fs::fstat(&fd).map_err(|e| io_error(abs, "stat", e))?;
         if !is_dir(&st) || st.st_uid != caller_uid() {
             // Swapped between mkdirat and open: not the directory we made.
             return Err(FsError::UnsafeDirectory {
-                dir: abs,
+                dir: abs.to_owned(),
                 reason: "it was replaced right after it was created".into(),
                 hint: "",
             });
@@ -340,19 +364,48 @@ impl Dir {
                 uid.map(rustix::fs::Uid::from_raw),
                 gid.map(rustix::fs::Gid::from_raw),
             )
-            .map_err(|e| io_error(&abs, "chown the new directory", e))?;
+            .map_err(|e| io_error(abs, "chown the new directory", e))?;
         }
-        // Applied through the handle: the umask may have narrowed mkdirat's.
-        rustix::fs::fchmod(&fd, Mode::from_raw_mode(0o700))
-            .map_err(|e| io_error(&abs, "chmod the new directory", e))?;
-        let stat = rustix::fs::fstat(&fd).map_err(|e| io_error(&abs, "stat", e))?;
-        let dir = Dir {
-            fd,
-            path: path.to_owned(),
-            stat,
+        rustix::fs::fchmod(&fd, Mode::from_raw_mode(mode))
+            .map_err(|e| io_error(abs, "chmod the new directory", e))?;
+        Ok(Some(fd))
+    }
+
+    /// Opens the directory `path` to put public files in (man pages),
+    /// creating its last component at `mode` when missing. The walk is
+    /// [`Dir::open_for_reading`]'s: a symlink on the way is followed only
+    /// where root or the caller placed it, and no rule applies to who owns
+    /// the directories, since what goes there is public and
+    /// [`Dir::replace_file`] never writes through a name. Returns whether
+    /// it was created. Secrets go through [`crate::secure_file`] instead.
+    pub fn open_or_create_public(path: &Path, mode: u32) -> Result<(Dir, bool), FsError> {
+        let abs = absolute(path)?;
+        match Self::open_for_reading(&abs) {
+            Ok(mut d) => {
+                d.path = path.to_owned();
+                return Ok((d, false));
+            }
+            Err(e) if e.is_not_found() => {}
+            Err(e) => return Err(e),
+        }
+        let (Some(parent), Some(name)) = (abs.parent(), abs.file_name()) else {
+            return Err(FsError::NotDirectory(abs));
         };
-        check_directory(&dir.path, &dir.stat, trust, true)?;
-        Ok((dir, true))
+        let parent = Self::open_for_reading(parent)?;
+        let Some(fd) = parent.make_child_dir(&abs, name, mode, None)? else {
+            let mut d = Self::open_for_reading(&abs)?;
+            d.path = path.to_owned();
+            return Ok((d, false));
+        };
+        let stat = rustix::fs::fstat(&fd).map_err(|e| io_error(&abs, "stat", e))?;
+        Ok((
+            Dir {
+                fd,
+                path: path.to_owned(),
+                stat,
+            },
+            true,
+        ))
     }
 
     /// Opens the directory `path` for reading what it holds, following
@@ -565,6 +618,26 @@ impl Dir {
     pub fn rename(&self, from: &OsStr, to: &OsStr) -> Result<(), FsError> {
         rustix::fs::renameat(&self.fd, from, &self.fd, to)
             .map_err(|e| io_error(&self.child(to), "rename", e))
+    }
+
+    /// Replaces `name` with a new file holding `content` at `mode` (public
+    /// files: man pages). It is created `O_EXCL | O_NOFOLLOW` beside the
+    /// name as `.NAME.tmp` and renamed over it, so a link at `name` is
+    /// replaced, never written through. A temporary left by an interrupted
+    /// run is removed first; one planted meanwhile makes this fail.
+    pub fn replace_file(&self, name: &OsStr, content: &[u8], mode: u32) -> Result<(), FsError> {
+        let mut temporary = OsString::from(".");
+        temporary.push(name);
+        temporary.push(".tmp");
+        self.remove(&temporary)?;
+        let written = self
+            .create_new(&temporary, mode)
+            .and_then(|f| f.write_all(content))
+            .and_then(|()| self.rename(&temporary, name));
+        if written.is_err() {
+            let _ = self.remove(&temporary);
+        }
+        written
     }
 
     /// Removes the file `name` from this directory (never a directory).
@@ -1166,7 +1239,8 @@ pub fn read_named(path: &Path, limit: u64) -> Result<Option<crate::SecretBytes>,
         OFlags::RDONLY | OFlags::NONBLOCK | OFlags::CLOEXEC | OFlags::NOCTTY,
         Mode::empty(),
     )
-    .map_err(|e| io_error(path, "open", e))?;
+    // No fallback: opening the name again could open what was swapped in.
+    .map_err(|e| io_error(path, "reopen through /proc/self/fd (is /proc mounted?)", e))?;
     let f = OpenFile::from_fd(fd, path.to_owned())?;
     if f.identity() != (st.st_dev, st.st_ino) {
         // /proc is not the kernel's: nothing proves what was opened.

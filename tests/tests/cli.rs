@@ -148,6 +148,30 @@ fn fish_completion_loads_and_completes() {
     assert_eq!(names, ["rotate", "swarm"]);
 }
 
+/// Public pages need no private directory: a project made under umask 002
+/// (group-writable) takes them, and the new directory is 0755.
+#[test]
+fn man_pages_go_into_a_group_writable_project() {
+    use std::os::unix::fs::PermissionsExt;
+    let d = tempfile::tempdir().unwrap();
+    let project = d.path().join("project");
+    fs::create_dir(&project).unwrap();
+    fs::set_permissions(&project, fs::Permissions::from_mode(0o775)).unwrap();
+    let o = run(&project, &["man", "--dir", "pages"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let mode = fs::metadata(project.join("pages"))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o7777, 0o755);
+    let page = fs::metadata(project.join("pages/secrets.1")).unwrap();
+    assert_eq!(page.permissions().mode() & 0o7777, 0o644);
+    // Parents are not made: a typo in the path is an error, not a tree.
+    let o = run(&project, &["man", "--dir", "nothere/pages"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(!project.join("nothere").exists());
+}
+
 #[test]
 fn man_pages_render_without_warnings() {
     if !require(have_program("man"), "man", "apt-get install man-db") {

@@ -1340,6 +1340,34 @@ mod tests {
     }
 
     #[test]
+    fn public_files_replace_their_name_and_never_write_through_it() {
+        let d = tempfile::tempdir().unwrap();
+        let victim = d.path().join("victim");
+        fs::write(&victim, "kept").unwrap();
+        let (dir, created) = Dir::open_or_create_public(&d.path().join("pub"), 0o755).unwrap();
+        assert!(created);
+        assert_eq!(dir.stat.st_mode & 0o7777, 0o755);
+        symlink(&victim, d.path().join("pub/page.1")).unwrap();
+        // Left by an interrupted run.
+        fs::write(d.path().join("pub/.page.1.tmp"), "stale").unwrap();
+        dir.replace_file("page.1".as_ref(), b"new", 0o644).unwrap();
+        assert_eq!(fs::read_to_string(&victim).unwrap(), "kept");
+        let page = fs::symlink_metadata(d.path().join("pub/page.1")).unwrap();
+        assert!(page.is_file());
+        assert_eq!(page.permissions().mode() & 0o7777, 0o644);
+        assert_eq!(
+            fs::read_to_string(d.path().join("pub/page.1")).unwrap(),
+            "new"
+        );
+        assert!(!d.path().join("pub/.page.1.tmp").exists());
+        // A second open finds the directory; a missing parent is an error.
+        let (_, created) = Dir::open_or_create_public(&d.path().join("pub"), 0o755).unwrap();
+        assert!(!created);
+        let e = Dir::open_or_create_public(&d.path().join("none/pub"), 0o755).unwrap_err();
+        assert!(e.is_not_found(), "{e}");
+    }
+
+    #[test]
     fn walks_and_refuses_writable_directories() {
         let d = tempfile::tempdir().unwrap();
         let sub = d.path().join("sub");

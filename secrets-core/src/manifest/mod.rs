@@ -509,10 +509,16 @@ impl ManifestFile {
         let raw: RawFile = toml::from_str(text).or_else(|e| {
             // Only the message and the span: toml's own Display quotes the
             // source line, which may hold a value.
-            loc.syntax(
-                e.span().map_or(0, |s| s.start),
-                e.message().trim().replace('\n', "; "),
-            )
+            let span = e.span().unwrap_or(0..0);
+            let mut message = e.message().trim().replace('\n', "; ");
+            if message == "duplicate key" {
+                // toml 1 no longer names it; the span is the key (a name,
+                // never a value).
+                if let Some(key) = text.get(span.clone()).filter(|k| !k.contains('\n')) {
+                    message = format!("duplicate key `{}`", key.trim());
+                }
+            }
+            loc.syntax(span.start, message)
         })?;
         let head = match (raw.stack, raw.component) {
             (Some(h), None) | (None, Some(h)) => h,
@@ -957,6 +963,15 @@ expires_in = "10y"
         assert_eq!(
             err("[vars.A]\ntemplate = \"x${B\"\n"),
             "m.toml:2:14: `${` is not closed by `}`"
+        );
+        // The repeated key is named (toml itself says only "duplicate key").
+        assert_eq!(
+            err("[vars.A]\nkind = \"hex\"\nkind = \"uuid\"\n"),
+            "m.toml:3:1: duplicate key `kind`"
+        );
+        assert_eq!(
+            err("[vars.A]\nkind = \"hex\"\n[vars.A]\n"),
+            "m.toml:3:7: duplicate key `A`"
         );
     }
 

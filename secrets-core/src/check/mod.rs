@@ -408,11 +408,11 @@ pub fn line_of(doc: &Document, key: &str) -> Option<usize> {
         .last()
 }
 
-#[cfg(feature = "check")]
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    #[cfg(feature = "check")]
     #[test]
     fn rule_names_are_unique() {
         let rules = crate::report::all_rules();
@@ -423,6 +423,7 @@ mod tests {
         assert_eq!(names.len(), n, "duplicate rule names");
     }
 
+    #[cfg(feature = "check")]
     #[test]
     fn the_last_assignment_of_a_key_counts_in_its_place() {
         let doc =

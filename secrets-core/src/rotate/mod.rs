@@ -82,3 +82,25 @@ pub(crate) fn stamp_age(doc: &Document, key: &str, now: SystemTime, period: Dura
 pub(crate) fn days(d: Duration) -> u64 {
     d.as_secs() / 86_400
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The stamps are written and read without the `rotate` feature (a
+    /// new `.env` is stamped; `check` reads them).
+    #[test]
+    fn stamps_are_read_back_and_hold_the_nearest_time_they_can() {
+        let before = std::time::UNIX_EPOCH - Duration::from_secs(86_400);
+        let far = std::time::UNIX_EPOCH + Duration::from_secs(1 << 62);
+        assert_eq!(stamp(before), "rotated: 1970-01-01T00:00:00Z");
+        assert_eq!(stamp(far), "rotated: 9999-12-31T23:59:59Z");
+        let mut doc = Document::parse(b"A=1\nB=2\n").unwrap();
+        assert!(doc.set_tag_above("A", STAMP_TAG, &stamp(crate::at(1_700_000_000))));
+        assert_eq!(last_rotated(&doc, "A"), Some(crate::at(1_700_000_000)));
+        assert_eq!(last_rotated(&doc, "B"), None);
+        assert!(doc
+            .render()
+            .starts_with("# rotated: 2023-11-14T22:13:20Z\nA=1\n"));
+    }
+}

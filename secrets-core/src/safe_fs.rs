@@ -380,32 +380,28 @@ impl Dir {
     /// it was created. Secrets go through [`crate::secure_file`] instead.
     pub fn open_or_create_public(path: &Path, mode: u32) -> Result<(Dir, bool), FsError> {
         let abs = absolute(path)?;
-        match Self::open_for_reading(&abs) {
-            Ok(mut d) => {
+        // Named in messages as the caller named it.
+        let existing = || {
+            Self::open_for_reading(&abs).map(|mut d| {
                 d.path = path.to_owned();
-                return Ok((d, false));
-            }
+                (d, false)
+            })
+        };
+        match existing() {
             Err(e) if e.is_not_found() => {}
-            Err(e) => return Err(e),
+            found => return found,
         }
         let (Some(parent), Some(name)) = (abs.parent(), abs.file_name()) else {
             return Err(FsError::NotDirectory(abs));
         };
         let parent = Self::open_for_reading(parent)?;
         let Some(fd) = parent.make_child_dir(&abs, name, mode, None)? else {
-            let mut d = Self::open_for_reading(&abs)?;
-            d.path = path.to_owned();
-            return Ok((d, false));
+            // Made meanwhile by someone else.
+            return existing();
         };
         let stat = rustix::fs::fstat(&fd).map_err(|e| io_error(&abs, "stat", e))?;
-        Ok((
-            Dir {
-                fd,
-                path: path.to_owned(),
-                stat,
-            },
-            true,
-        ))
+        let path = path.to_owned();
+        Ok((Dir { fd, path, stat }, true))
     }
 
     /// Opens the directory `path` for reading what it holds, following

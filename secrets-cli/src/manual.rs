@@ -310,7 +310,19 @@ fn decorate(cmd: Command, words: &[String], pages: bool) -> Command {
 /// The whole command line interface: the derive definition with each
 /// command's examples and exit codes.
 pub fn command() -> Command {
-    decorate(Cli::command(), &[], false)
+    named_secrets(decorate(Cli::command(), &[], false))
+}
+
+/// Every subcommand shown as `secrets` in `--version` (clap would say
+/// `secrets-generate`: the display name the man pages keep as page names).
+fn named_secrets(cmd: Command) -> Command {
+    let names: Vec<String> = cmd
+        .get_subcommands()
+        .map(|s| s.get_name().to_owned())
+        .collect();
+    names.iter().fold(cmd, |cmd, name| {
+        cmd.mut_subcommand(name, |sub| named_secrets(sub.display_name("secrets")))
+    })
 }
 
 /// The man page of one command (built, so its display name is

@@ -592,6 +592,10 @@ pub struct RunArgs {
     /// Only these variables, comma-separated (each must be in the file).
     #[arg(long, value_name = "KEY[,KEY...]", value_delimiter = ',')]
     pub only: Vec<String>,
+    /// Let the file's values replace variables already set in the
+    /// environment (by default the caller's value wins, as dotenv tools do).
+    #[arg(long = "override", visible_alias = "overload")]
+    pub override_environment: bool,
     /// The command and its arguments (values are never put in them).
     #[arg(value_name = "CMD", trailing_var_arg = true, allow_hyphen_values = true, required = true, num_args = 1..)]
     pub command: Vec<std::ffi::OsString>,

@@ -174,7 +174,7 @@ impl ExportCommand {
 #[derive(Debug, Args)]
 pub struct ExportSource {
     /// The .env file to export.
-    #[arg(long = "env", value_name = "PATH")]
+    #[arg(long = "env", value_name = "PATH", default_value = ".env")]
     pub env: PathBuf,
     /// The template whose keys the file must have (default: the
     /// .env.example beside it, when there is one).
@@ -472,7 +472,7 @@ pub enum FailOn {
 #[derive(Debug, Args)]
 pub struct CheckArgs {
     /// The .env file to check.
-    #[arg(long = "env", value_name = "PATH")]
+    #[arg(long = "env", value_name = "PATH", default_value = ".env")]
     pub env: PathBuf,
     /// The template whose keys the file must have (default: the
     /// .env.example beside it, when there is one).

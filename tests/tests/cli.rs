@@ -353,6 +353,27 @@ fn every_command_says_its_version_as_secrets() {
     }
 }
 
+#[test]
+fn check_and_export_read_the_dotenv_of_the_working_directory_by_default() {
+    let d = tempfile::tempdir().unwrap();
+    // Without a .env: the error names the file it looked for.
+    let o = run(d.path(), &["check"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains(".env"), "{}", stderr(&o));
+    write_env(d.path(), "postgres");
+    for words in [&["check"][..], &["export", "k8s", "--name", "app"][..]] {
+        let implicit = run(d.path(), words);
+        let explicit = run(d.path(), &[words, &["--env", ".env"][..]].concat());
+        assert_eq!(implicit.status.code(), explicit.status.code(), "{words:?}");
+        assert_eq!(implicit.stdout, explicit.stdout, "{words:?}");
+        assert!(
+            implicit.status.code().is_some_and(|c| c < 2),
+            "{words:?}: {}",
+            stderr(&implicit)
+        );
+    }
+}
+
 /// Runs `secrets ARGS` in `dir`: exit code 2, nothing on stdout, and the
 /// one line of stderr.
 fn error_line(dir: &Path, args: &[&str]) -> String {

@@ -225,6 +225,26 @@ const EXAMPLES: &[(&str, &[Example])] = &[
             "secrets run --env .env.age -i key.txt --only DATABASE_URL -- ./migrate",
         )],
     ),
+    (
+        "set",
+        &[
+            ex(
+                "Set a provider's key, typed at a prompt that does not echo",
+                "secrets set STRIPE_SECRET_KEY --env /srv/app/.env",
+            ),
+            ex(
+                "The same from a password manager, through a pipe (never argv)",
+                "pass show shop/smtp | secrets set SMTP_PASSWORD --manifest secrets.toml",
+            ),
+        ],
+    ),
+    (
+        "get",
+        &[ex(
+            "One value, to a command that reads it on stdin",
+            "secrets get POSTGRES_PASSWORD --env /srv/app/.env | psql-setup --password-stdin",
+        )],
+    ),
 ];
 
 /// Exit codes of a command that reports findings, and of the others.

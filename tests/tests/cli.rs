@@ -44,6 +44,8 @@ const COMMANDS: &[&str] = &[
     "decrypt",
     "edit",
     "run",
+    "set",
+    "get",
 ];
 
 /// The completion script of `shell`, written into `dir`.

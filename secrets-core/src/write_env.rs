@@ -219,7 +219,7 @@ pub enum WriteEnvError {
         /// What it is computed from.
         inputs: Vec<String>,
     },
-    /// The new value breaks a high-severity check rule; nothing was written.
+    /// The new value breaks a check rule of medium or high severity; nothing was written.
     #[error("{path}: the value for {name} is refused: {}", reasons.join("; "))]
     Rejected {
         /// The file.
@@ -381,8 +381,8 @@ pub struct SetReport {
     pub changes: Vec<Change>,
     /// Readers that will read the value differently.
     pub disagreements: Vec<Disagreement>,
-    /// Findings of the check rules on the new value below high severity
-    /// (one line each; high ones refuse the value).
+    /// Low-severity findings of the check rules on the new value, one line
+    /// each (medium and high ones refuse it).
     pub warnings: Vec<String>,
 }
 
@@ -390,7 +390,7 @@ pub struct SetReport {
 /// (its directory rules, mode and owner), recomputing what the manifest
 /// derives from it and stamping `# rotated:` when the variable has a stamp
 /// or a rotation period. The value must pass the check rules that concern
-/// it at high severity (its kind's format, placeholders, guessable or
+/// it at medium or high severity (its kind's format, placeholders, guessable or
 /// published values); otherwise nothing is written.
 ///
 /// ```
@@ -489,7 +489,7 @@ pub fn set_value<R: Rng + CryptoRng + ?Sized>(
     let (refusing, warnings): (Vec<_>, Vec<_>) = findings
         .into_iter()
         .filter(|f| f.key.as_deref() == Some(key))
-        .partition(|f| f.severity == Severity::High);
+        .partition(|f| f.severity >= Severity::Medium);
     if !refusing.is_empty() {
         return Err(WriteEnvError::Rejected {
             path,

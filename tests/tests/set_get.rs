@@ -92,6 +92,11 @@ fn a_value_its_kind_refuses_changes_nothing() {
         assert_eq!(stderr(&o).lines().count(), 1, "{}", stderr(&o));
         assert_eq!(fs::read(dir.join(".env")).unwrap(), before, "{why}");
     }
+    // Without a manifest the rules on secret-named values still apply.
+    let o = set(dir, &["API_TOKEN"], b"password123\n");
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("guessable"), "{}", stderr(&o));
+    assert_eq!(fs::read(dir.join(".env")).unwrap(), before);
     // A computed variable names what to set instead.
     let o = set(
         dir,

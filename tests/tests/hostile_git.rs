@@ -510,10 +510,11 @@ fn filter_driver_runs_nothing() {
 #[test]
 fn gpg_program_runs_nothing() {
     config_vector(|r, m| {
-        // A commit with a signature header on top: `git log` verifies
-        // signatures it shows.
+        // A signed commit on top that adds the `.env` again (`git log`
+        // verifies the signatures of the commits it shows, and it shows
+        // those that add a file).
         let head = git(r, &["rev-parse", "HEAD"]);
-        let tree = git(r, &["rev-parse", "HEAD^{tree}"]);
+        let tree = git(r, &["rev-parse", "HEAD~1^{tree}"]);
         let body = format!(
             "tree {tree}\nparent {head}\nauthor t <t@example.invalid> 1 +0000\n\
              committer t <t@example.invalid> 1 +0000\ngpgsig -----BEGIN PGP SIGNATURE-----\n \

@@ -1,10 +1,13 @@
 //! SA004-SA006: a secret file inside a git work tree that is not ignored, is
 //! tracked, or is in the history of any ref. Git is asked once per
 //! repository and question, for all the files together; the history is one
-//! `git log --all` pass listing every path ever added, filtered here to the
-//! secret-bearing ones, so files deleted or renamed since, or only on
-//! another branch, are found too. An age-encrypted file is
-//! none of these: ciphertext may be committed.
+//! `git log --all` pass listing every path ever added (merges included),
+//! filtered here to the secret-bearing ones, so files deleted or renamed
+//! since, or only on another branch, are found too. An age-encrypted file
+//! is none of these: ciphertext may be committed. Git runs hardened (see
+//! [`Git`]): nothing a repository configures executes, nothing is
+//! fetched, and a history git could not read in full (a shallow clone,
+//! missing objects, a failing git) is SA014, never a pass.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -110,6 +113,8 @@ impl Git {
             .env_remove("GIT_DIR")
             .env_remove("GIT_WORK_TREE")
             .env_remove("GIT_CONFIG")
+            .env_remove("GIT_COMMON_DIR")
+            .env("GIT_NO_LAZY_FETCH", "1")
             .args(["--no-pager", "config", "--show-scope", "-z", "--get-all"])
             .arg("safe.directory");
         let out = crate::child::run(&mut command, None)

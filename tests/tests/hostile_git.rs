@@ -180,12 +180,15 @@ fn assert_no_marker(marker: &Path, o: &Output) {
     );
 }
 
-/// The audit said the history is incomplete (SA014) and exited 1.
-fn assert_history_incomplete(o: &Output) {
+/// The audit said the history is incomplete (SA014) and exited 1; the
+/// message has git's reason (`why`), not a warning before it.
+fn assert_history_incomplete(o: &Output, why: &str) {
     let sa014 = messages(o, "SA014");
     assert!(
-        sa014.iter().any(|m| m.contains("history incomplete")),
-        "no SA014 'history incomplete': {sa014:?}\n{}",
+        sa014
+            .iter()
+            .any(|m| m.contains("history incomplete") && m.contains(why)),
+        "no SA014 'history incomplete' saying {why:?}: {sa014:?}\n{}",
         stdout(o)
     );
     assert_eq!(code(o), Ok(1), "{}", stderr(o));
@@ -240,7 +243,7 @@ fn transport_vector(url: &dyn Fn(&Path) -> String, plant: impl FnOnce(&Path, &Pa
     plant(&r, &marker);
     let o = audit(d.path(), &r);
     assert_no_marker(&marker, &o);
-    assert_history_incomplete(&o);
+    assert_history_incomplete(&o, "fatal: bad object refs/heads/ghost");
 }
 
 // The issue's row 1, as the issue played it: a root-owned checkout made
@@ -286,7 +289,7 @@ with open(repo + "/.git/refs/heads/ghost", "w") as f:
     let before = snapshot(&r.join(".git/config"));
     let o = audit(d.path(), &r);
     assert_no_marker(&marker, &o);
-    assert_history_incomplete(&o);
+    assert_history_incomplete(&o, "fatal: bad object refs/heads/ghost");
     attacker::assert_unchanged(&r.join(".git/config"), &before, "audit");
 }
 
@@ -325,7 +328,7 @@ fn include_path_to_a_promisor_config_runs_nothing() {
     fs::write(r.join(".git/refs/heads/ghost"), format!("{MISSING}\n")).unwrap();
     let o = audit(d.path(), &r);
     assert_no_marker(&marker, &o);
-    assert_history_incomplete(&o);
+    assert_history_incomplete(&o, "fatal: bad object refs/heads/ghost");
 }
 
 // ssh transport: `core.sshCommand` is the repository's command.
@@ -433,7 +436,7 @@ fn partial_clone_fetches_nothing_and_is_history_incomplete() {
     assert!(missing(&old_tree), "the clone already holds the tree");
     let o = audit(d.path(), &clone);
     assert!(missing(&old_tree), "the audit fetched a missing tree");
-    assert_history_incomplete(&o);
+    assert_history_incomplete(&o, &format!("fatal: unable to read tree ({old_tree})"));
 }
 
 // `core.fsmonitor` is a command (`ls-files` reads the index through it).
@@ -592,7 +595,7 @@ fn alternate_refs_command_runs_nothing() {
     );
     let o = audit(d.path(), &clone);
     assert_no_marker(&marker, &o);
-    assert_history_incomplete(&o);
+    assert_history_incomplete(&o, "fatal: bad object refs/heads/ghost");
 }
 
 // The issue's row 7: a `.env` added in a merge commit itself (in neither

@@ -80,7 +80,10 @@ pub static RULE_UNAVAILABLE: Rule = Rule {
 /// entries are kept: which repositories of other users git may read is
 /// the administrator's decision. Replace refs and grafts are ignored, so
 /// neither can hide a commit; `core.alternateRefsCommand` and the like are
-/// used by fetch and push only, which never run.
+/// used by fetch and push only, which never run (and `remote.*.vcs`
+/// helpers are transports too, refused). Running git as the repository's
+/// owner instead would not do: the repository of the attack is root's,
+/// only its config group-writable.
 struct Git {
     /// The caller's `safe.directory` entries, in order.
     safe_directories: Vec<String>,

@@ -258,7 +258,15 @@ pub fn write_env<R: Rng + CryptoRng + ?Sized>(
         (Content::Document(mut doc), current) => {
             let target = current.as_deref().and_then(|c| Document::parse(c).ok());
             if let Some(stack) = stack {
-                let done = complete(&mut doc, stack, target.as_ref(), &[], &[], &path, rng, now)?;
+                let done = complete(
+                    &mut doc,
+                    stack,
+                    target.as_ref(),
+                    Edits::default(),
+                    &path,
+                    rng,
+                    now,
+                )?;
                 report.not_in_document = done.added.clone();
                 report.disagreements = done.disagreements;
                 report.unset = done.unset;
@@ -308,7 +316,18 @@ pub fn write_env<R: Rng + CryptoRng + ?Sized>(
                 return Err(WriteEnvError::Placeholders { path, keys: stale });
             }
             let replaced: Vec<&str> = stale.iter().map(|(n, _)| n.as_str()).collect();
-            let done = complete(&mut doc, stack, None, &replaced, &[], &path, rng, now)?;
+            let done = complete(
+                &mut doc,
+                stack,
+                None,
+                Edits {
+                    replaced: &replaced,
+                    changed: &[],
+                },
+                &path,
+                rng,
+                now,
+            )?;
             report.disagreements = done.disagreements;
             report.unset = done.unset;
             report.added = done.added;
@@ -463,7 +482,18 @@ pub fn set_value<R: Rng + CryptoRng + ?Sized>(
         Err(_) => return Err(WriteEnvError::InvalidKey(key.to_owned())),
     };
     if let Some(stack) = request.stack {
-        let done = complete(&mut doc, stack, None, &[], &[key], &path, rng, request.now)?;
+        let done = complete(
+            &mut doc,
+            stack,
+            None,
+            Edits {
+                replaced: &[],
+                changed: &[key],
+            },
+            &path,
+            rng,
+            request.now,
+        )?;
         report.disagreements.extend(done.disagreements);
         report.recomputed = done.added;
     }
@@ -583,6 +613,13 @@ fn refuse_unsafe_edits(
     Ok(())
 }
 
+/// What the caller changed before a document is completed (see [`complete`]).
+#[derive(Default, Clone, Copy)]
+struct Edits<'a> {
+    replaced: &'a [&'a str],
+    changed: &'a [&'a str],
+}
+
 /// What completing a document with the manifest did.
 #[derive(Default)]
 struct Completion {
@@ -612,12 +649,12 @@ fn complete<R: Rng + CryptoRng + ?Sized>(
     doc: &mut Document,
     stack: &Stack,
     fallback: Option<&Document>,
-    replaced: &[&str],
-    changed: &[&str],
+    edits: Edits<'_>,
     path: &str,
     rng: &mut R,
     now: std::time::SystemTime,
 ) -> Result<Completion, WriteEnvError> {
+    let Edits { replaced, changed } = edits;
     let mut waiting: Vec<&str> = replaced.to_vec();
     waiting.extend(
         stack

@@ -174,6 +174,8 @@ pub struct Skipped {
     pub follower: Option<(String, Classified)>,
     /// Why it is due (`due`).
     pub due: Option<String>,
+    /// Where its consumer reads previous keys, when it does.
+    pub previous_keys: Option<String>,
 }
 
 /// What rotating a value that is not simply `restart` does beyond the
@@ -423,6 +425,7 @@ fn gate(
                     name: key.name.clone(),
                     class: key.class.clone(),
                     due: key.reason.clone(),
+                    previous_keys: key.previous_keys.clone(),
                 });
                 continue;
             }
@@ -616,7 +619,9 @@ fn userinfo_password(url: &str) -> Option<(std::ops::Range<usize>, Zeroizing<Str
 /// }
 /// let old = doc.get("POSTGRES_PASSWORD").unwrap().clone();
 ///
-/// let selection = Selection { keys: vec!["POSTGRES_PASSWORD".into()], ..Default::default() };
+/// // POSTGRES_PASSWORD is `stored`: the server's copy is changed by hand.
+/// let mut selection = Selection { keys: vec!["POSTGRES_PASSWORD".into()], ..Default::default() };
+/// selection.consent.server_changed = true;
 /// let plan = plan(&doc, Some(&stack), &selection, now)?;
 /// assert_eq!(plan.dependents, ["DATABASE_URL"]);
 /// apply(&mut doc, Some(&stack), &plan, true, &mut os_rng(), now)?;
@@ -1032,14 +1037,18 @@ mod tests {
             names(crate::at(90 * 86_400)),
             ["HASURA_GRAPHQL_ADMIN_SECRET"]
         );
+        // POSTGRES_PASSWORD is due too, but stored: skipped, and said so.
         assert_eq!(
             names(crate::at(400 * 86_400)),
-            [
-                "POSTGRES_PASSWORD",
-                "JWT_SECRET",
-                "HASURA_GRAPHQL_ADMIN_SECRET"
-            ]
+            ["JWT_SECRET", "HASURA_GRAPHQL_ADMIN_SECRET"]
         );
+        let skipped = plan(&d, Some(&stack), &due, crate::at(400 * 86_400))
+            .unwrap()
+            .skipped;
+        assert_eq!(skipped.len(), 1);
+        assert_eq!(skipped[0].name, "POSTGRES_PASSWORD");
+        assert_eq!(skipped[0].class.class, RotationClass::Stored);
+        assert!(skipped[0].due.as_deref().unwrap().starts_with("last rotated 400 days ago"));
         // Stamped a year ahead of the clock: not trusted, so due.
         let (future, _) =
             crate::envfile::render::new_document(&stack, &resolved, crate::at(365 * 86_400));
@@ -1056,5 +1065,143 @@ mod tests {
             .unwrap()
             .keys
             .is_empty());
+    }
+
+    fn stack_doc(components: &[&str]) -> (Stack, Document) {
+        let comps: Vec<String> = components.iter().map(|c| c.to_string()).collect();
+        let stack = Stack::from_components("s", &comps).unwrap();
+        let resolved = stack
+            .resolve(&Existing::new(), &mut os_rng(), UNIX_EPOCH)
+            .unwrap();
+        let (d, _) = crate::envfile::render::new_document(&stack, &resolved, UNIX_EPOCH);
+        (stack, d)
+    }
+
+    /// Named keys: stored needs its live step or `server_changed`; a data
+    /// key needs previous keys its consumer reads or `accept_data_loss`;
+    /// issued rotates and says what breaks.
+    #[test]
+    fn named_keys_need_what_their_class_takes() {
+        let (stack, d) = stack_doc(&["postgres", "laravel", "n8n", "redis"]);
+        let with = |key: &str, consent: Consent| {
+            let selection = Selection {
+                keys: vec![key.to_owned()],
+                consent,
+                ..Default::default()
+            };
+            plan(&d, Some(&stack), &selection, UNIX_EPOCH)
+        };
+        let none = Consent::default();
+        assert!(matches!(
+            with("POSTGRES_PASSWORD", none),
+            Err(RotateError::Stored { live: Some("postgres"), .. })
+        ));
+        let live = Consent {
+            live_postgres: true,
+            ..none
+        };
+        let p = with("POSTGRES_PASSWORD", live).unwrap();
+        assert!(p.consequences.is_empty());
+        let by_hand = Consent {
+            server_changed: true,
+            ..none
+        };
+        let p = with("POSTGRES_PASSWORD", by_hand).unwrap();
+        assert_eq!(p.consequences[0].class.class, RotationClass::Stored);
+        assert!(matches!(
+            with("APP_KEY", none),
+            Err(RotateError::DataKey { previous_keys: Some(p), .. }) if p == "APP_PREVIOUS_KEYS"
+        ));
+        let keep = Consent {
+            keep_previous: true,
+            ..none
+        };
+        assert!(with("APP_KEY", keep).unwrap().consequences.is_empty());
+        // n8n reads no previous key: keeping one does not make it safe.
+        assert!(matches!(
+            with("N8N_ENCRYPTION_KEY", keep),
+            Err(RotateError::DataKey { previous_keys: None, .. })
+        ));
+        let loss = Consent {
+            accept_data_loss: true,
+            ..none
+        };
+        assert_eq!(
+            with("N8N_ENCRYPTION_KEY", loss).unwrap().consequences[0].name,
+            "N8N_ENCRYPTION_KEY"
+        );
+        assert!(with("REDIS_PASSWORD", none).unwrap().consequences.is_empty());
+    }
+
+    /// `all` rotates restart values only; a restart key whose follower is
+    /// issued (a token handed to clients) is skipped too, naming it.
+    #[cfg(feature = "vapid")]
+    #[test]
+    fn all_skips_what_is_not_restart_and_says_why() {
+        let (stack, d) = stack_doc(&["postgres", "supabase", "vapid", "redis"]);
+        let all = Selection {
+            all: true,
+            consent: Consent {
+                live_postgres: true,
+                server_changed: true,
+                keep_previous: true,
+                accept_data_loss: true,
+            },
+            ..Default::default()
+        };
+        let p = plan(&d, Some(&stack), &all, UNIX_EPOCH).unwrap();
+        let rotated: Vec<&str> = p.keys.iter().map(|k| k.name.as_str()).collect();
+        assert_eq!(rotated, ["REDIS_PASSWORD"]);
+        assert_eq!(p.dependents, ["REDIS_URL"]);
+        let skipped: Vec<(&str, Option<&str>)> = (p.skipped.iter())
+            .map(|s| (s.name.as_str(), s.follower.as_ref().map(|f| f.0.as_str())))
+            .collect();
+        assert_eq!(
+            skipped,
+            [
+                ("POSTGRES_PASSWORD", None),
+                ("JWT_SECRET", Some("ANON_KEY")),
+                ("VAPID_PRIVATE_KEY", None)
+            ]
+        );
+    }
+
+    /// A key no class describes rotates when named, never in bulk.
+    #[test]
+    fn an_unclassified_key_is_rotated_only_by_name() {
+        let stack = Stack::from_manifest(
+            crate::manifest::ManifestFile::parse("m.toml", "[vars.TOKEN]\nkind = \"hex\"\n")
+                .unwrap(),
+        )
+        .unwrap();
+        let mut d = doc(&format!("TOKEN={}\n", "ab".repeat(32)));
+        let all = Selection {
+            all: true,
+            ..Default::default()
+        };
+        let p = plan(&d, Some(&stack), &all, UNIX_EPOCH).unwrap();
+        assert!(p.keys.is_empty());
+        assert!(p.skipped[0].class.source.is_default());
+        let p = plan(&d, Some(&stack), &sel(&["TOKEN"]), UNIX_EPOCH).unwrap();
+        apply(&mut d, Some(&stack), &p, false, &mut os_rng(), UNIX_EPOCH).unwrap();
+        assert_ne!(d.get("TOKEN").unwrap().expose(), "ab".repeat(32));
+    }
+
+    /// Previous keys go first in the consumer's list, once each.
+    #[test]
+    fn previous_keys_are_listed_newest_first() {
+        let list = |current: Option<&str>, old: &str| {
+            previous_list(
+                current.map(|c| SecretValue::new(c.to_owned())).as_ref(),
+                &SecretValue::new(old.to_owned()),
+            )
+            .expose()
+            .to_owned()
+        };
+        assert_eq!(list(None, "k1"), "k1");
+        assert_eq!(list(Some(""), "k2"), "k2");
+        assert_eq!(list(Some("k1"), "k2"), "k2,k1");
+        assert_eq!(list(Some("k2, k1,,"), "k3"), "k3,k2,k1");
+        assert_eq!(list(Some("k1,k2"), "k2"), "k2,k1");
     }
 }

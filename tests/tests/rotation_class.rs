@@ -146,7 +146,9 @@ fn a_stored_value_without_its_live_step_is_refused_and_nothing_changes() {
         assert_eq!(fs::read(dir.join(".env")).unwrap(), before, "{key}");
         let e = stderr(&o);
         assert!(
-            e.starts_with(&format!("secrets: error: {key} is stored (catalog {with}): ")),
+            e.starts_with(&format!(
+                "secrets: error: {key} is stored (catalog {with}): "
+            )),
             "{e}"
         );
         assert!(e.contains("nothing was changed"), "{e}");
@@ -159,9 +161,20 @@ fn a_stored_value_without_its_live_step_is_refused_and_nothing_changes() {
     write_env(dir, "postgres");
     let o = run(
         dir,
-        &["rotate", "--env", ".env", "--with", "postgres", "POSTGRES_PASSWORD"],
+        &[
+            "rotate",
+            "--env",
+            ".env",
+            "--with",
+            "postgres",
+            "POSTGRES_PASSWORD",
+        ],
     );
-    assert!(stderr(&o).contains("pass `--apply postgres`"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("pass `--apply postgres`"),
+        "{}",
+        stderr(&o)
+    );
 
     // The operator's word that the server's copy is changed by hand: it
     // rotates, and says what is left to do.
@@ -257,7 +270,15 @@ fn all_and_dry_run_list_each_skipped_value_with_its_class_and_reason() {
     let before = fs::read(d.path().join(".env")).unwrap();
     let o = run(
         d.path(),
-        &["rotate", "--env", ".env", "--with", "mastodon", "--all", "--dry-run"],
+        &[
+            "rotate",
+            "--env",
+            ".env",
+            "--with",
+            "mastodon",
+            "--all",
+            "--dry-run",
+        ],
     );
     assert!(o.status.success(), "{}", stderr(&o));
     let out = stdout(&o);
@@ -285,7 +306,11 @@ fn all_and_dry_run_list_each_skipped_value_with_its_class_and_reason() {
         &["rotate", "--env", ".env", "--with", "mastodon", "--all"],
     );
     assert!(o.status.success(), "{}", stderr(&o));
-    assert!(stdout(&o).starts_with("rotated SECRET_KEY_BASE (password)\n"), "{}", stdout(&o));
+    assert!(
+        stdout(&o).starts_with("rotated SECRET_KEY_BASE (password)\n"),
+        "{}",
+        stdout(&o)
+    );
     assert!(stdout(&o).contains("skipped DB_PASS (stored, catalog mastodon): "));
 }
 
@@ -332,7 +357,10 @@ fn the_catalog_shows_each_class() {
     assert_eq!(classes["APP_KEY"], "data-key");
     let text = stdout(&run(d.path(), &["catalog"]));
     assert!(text.contains("rotation stored"), "{text}");
-    assert!(text.contains("previous keys in APP_PREVIOUS_KEYS"), "{text}");
+    assert!(
+        text.contains("previous keys in APP_PREVIOUS_KEYS"),
+        "{text}"
+    );
 }
 
 /// Ages a key's `# rotated:` stamp.
@@ -342,7 +370,10 @@ fn age_stamp(dir: &Path, key: &str) {
     let i = (lines.iter())
         .position(|l| l.starts_with(&format!("{key}=")))
         .unwrap();
-    assert!(lines[i - 1].starts_with("# rotated: "), "{key} has no stamp");
+    assert!(
+        lines[i - 1].starts_with("# rotated: "),
+        "{key} has no stamp"
+    );
     lines[i - 1] = "# rotated: 2020-01-01T00:00:00Z".into();
     fs::write(dir.join(".env"), lines.join("\n") + "\n").unwrap();
 }
@@ -389,7 +420,15 @@ fn keep_previous_on_laravel_writes_app_previous_keys_newest_first() {
     let rotate = || {
         let o = run(
             dir,
-            &["rotate", "--env", ".env", "--with", "laravel", "APP_KEY", "--keep-previous"],
+            &[
+                "rotate",
+                "--env",
+                ".env",
+                "--with",
+                "laravel",
+                "APP_KEY",
+                "--keep-previous",
+            ],
         );
         assert!(o.status.success(), "{}", stderr(&o));
         o
@@ -404,7 +443,10 @@ fn keep_previous_on_laravel_writes_app_previous_keys_newest_first() {
     let second = v["APP_KEY"].clone();
     assert_ne!(second, first);
     assert_eq!(v.get("APP_PREVIOUS_KEYS"), Some(&first));
-    assert!(!v.contains_key("APP_KEY_PREVIOUS"), "Laravel never reads it");
+    assert!(
+        !v.contains_key("APP_KEY_PREVIOUS"),
+        "Laravel never reads it"
+    );
     rotate();
     let v = values(dir);
     assert_ne!(v["APP_KEY"], second);
@@ -412,7 +454,10 @@ fn keep_previous_on_laravel_writes_app_previous_keys_newest_first() {
 
     // Without --keep-previous, a data key is refused, the file unchanged.
     let before = fs::read(dir.join(".env")).unwrap();
-    let o = run(dir, &["rotate", "--env", ".env", "--with", "laravel", "APP_KEY"]);
+    let o = run(
+        dir,
+        &["rotate", "--env", ".env", "--with", "laravel", "APP_KEY"],
+    );
     assert_eq!(o.status.code(), Some(2));
     assert!(
         stderr(&o).contains("pass --keep-previous to keep the old key in APP_PREVIOUS_KEYS"),
@@ -430,7 +475,14 @@ fn a_data_key_without_previous_keys_needs_the_loss_accepted() {
     let before = fs::read(dir.join(".env")).unwrap();
     for extra in [&[][..], &["--keep-previous"][..]] {
         let o = secrets(dir)
-            .args(["rotate", "--env", ".env", "--with", "n8n", "N8N_ENCRYPTION_KEY"])
+            .args([
+                "rotate",
+                "--env",
+                ".env",
+                "--with",
+                "n8n",
+                "N8N_ENCRYPTION_KEY",
+            ])
             .args(extra)
             .output()
             .unwrap();
@@ -470,7 +522,14 @@ fn an_issued_value_rotates_by_name_and_says_what_breaks() {
     let before = values(dir);
     let o = run(
         dir,
-        &["rotate", "--env", ".env", "--with", "vapid", "VAPID_PRIVATE_KEY"],
+        &[
+            "rotate",
+            "--env",
+            ".env",
+            "--with",
+            "vapid",
+            "VAPID_PRIVATE_KEY",
+        ],
     );
     assert!(o.status.success(), "{}", stderr(&o));
     let after = values(dir);

@@ -45,7 +45,10 @@ fn text(components: &[ManifestFile]) -> Result<String, std::fmt::Error> {
             writeln!(out, "    {:<28} {rotation}{previous}", v.name)?;
         }
     }
-    writeln!(out, "\nRotation classes (`rotation = \"...\"` in a manifest):")?;
+    writeln!(
+        out,
+        "\nRotation classes (`rotation = \"...\"` in a manifest):"
+    )?;
     for c in RotationClass::ALL {
         writeln!(out, "  {:<18} {}", c.name(), c.meaning())?;
     }

@@ -101,7 +101,12 @@ fn render(r: &RotateReport, display: &str) -> Result<String, std::fmt::Error> {
             RotationClass::DataKey => "data loss accepted",
             _ => "breaks",
         };
-        crate::warn!("secrets: warning: {what}: {} is {}: {}", c.name, c.class, c.what);
+        crate::warn!(
+            "secrets: warning: {what}: {} is {}: {}",
+            c.name,
+            c.class,
+            c.what
+        );
     }
     list(&mut out, updated, &r.dependents)?;
     list(&mut out, "changed the database passwords of", &r.roles)?;

@@ -265,7 +265,11 @@ mod tests {
             ("mastodon", "DB_PASS", C::Stored),
             ("laravel", "APP_KEY", C::DataKey),
             ("n8n", "N8N_ENCRYPTION_KEY", C::DataKey),
-            ("mastodon", "ACTIVE_RECORD_ENCRYPTION_PRIMARY_KEY", C::DataKey),
+            (
+                "mastodon",
+                "ACTIVE_RECORD_ENCRYPTION_PRIMARY_KEY",
+                C::DataKey,
+            ),
             ("vapid", "VAPID_PRIVATE_KEY", C::Issued),
             ("supabase", "ANON_KEY", C::Issued),
             ("redis", "REDIS_PASSWORD", C::Restart),

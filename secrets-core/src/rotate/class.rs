@@ -205,9 +205,6 @@ mod tests {
         assert_eq!(of("POSTGRES_PASSWORD").class, RotationClass::Stored);
         assert_eq!(of("PLAIN").source, ClassSource::Default);
         assert_eq!(class_of(None).class, RotationClass::Restart);
-        assert_eq!(
-            of("APP_KEY").to_string(),
-            "restart, manifest m.toml:5:12"
-        );
+        assert_eq!(of("APP_KEY").to_string(), "restart, manifest m.toml:5:12");
     }
 }

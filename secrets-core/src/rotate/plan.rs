@@ -1048,7 +1048,11 @@ mod tests {
         assert_eq!(skipped.len(), 1);
         assert_eq!(skipped[0].name, "POSTGRES_PASSWORD");
         assert_eq!(skipped[0].class.class, RotationClass::Stored);
-        assert!(skipped[0].due.as_deref().unwrap().starts_with("last rotated 400 days ago"));
+        assert!(skipped[0]
+            .due
+            .as_deref()
+            .unwrap()
+            .starts_with("last rotated 400 days ago"));
         // Stamped a year ahead of the clock: not trusted, so due.
         let (future, _) =
             crate::envfile::render::new_document(&stack, &resolved, crate::at(365 * 86_400));
@@ -1094,7 +1098,10 @@ mod tests {
         let none = Consent::default();
         assert!(matches!(
             with("POSTGRES_PASSWORD", none),
-            Err(RotateError::Stored { live: Some("postgres"), .. })
+            Err(RotateError::Stored {
+                live: Some("postgres"),
+                ..
+            })
         ));
         let live = Consent {
             live_postgres: true,
@@ -1120,7 +1127,10 @@ mod tests {
         // n8n reads no previous key: keeping one does not make it safe.
         assert!(matches!(
             with("N8N_ENCRYPTION_KEY", keep),
-            Err(RotateError::DataKey { previous_keys: None, .. })
+            Err(RotateError::DataKey {
+                previous_keys: None,
+                ..
+            })
         ));
         let loss = Consent {
             accept_data_loss: true,
@@ -1130,7 +1140,10 @@ mod tests {
             with("N8N_ENCRYPTION_KEY", loss).unwrap().consequences[0].name,
             "N8N_ENCRYPTION_KEY"
         );
-        assert!(with("REDIS_PASSWORD", none).unwrap().consequences.is_empty());
+        assert!(with("REDIS_PASSWORD", none)
+            .unwrap()
+            .consequences
+            .is_empty());
     }
 
     /// `all` rotates restart values only; a restart key whose follower is

@@ -34,6 +34,7 @@ pub struct Selection {
 /// ([`RotationClass`]). Nothing by default: a `stored` or `data-key` value
 /// is then refused.
 #[derive(Debug, Clone, Copy, Default)]
+#[non_exhaustive]
 pub struct Consent {
     /// The PostgreSQL live step runs with the rotation: a `stored` value
     /// with a `postgres_role` may rotate. ([`super::rotate_env`] sets it

@@ -92,9 +92,6 @@ fn render(r: &RotateReport, display: &str) -> Result<String, std::fmt::Error> {
         };
         writeln!(out, "{rotated} {} ({how}{why}{class})", k.name)?;
     }
-    for s in &r.skipped {
-        writeln!(out, "{}", skipped(s))?;
-    }
     for c in &r.consequences {
         let what = match c.class.class {
             RotationClass::Stored => "change by hand",
@@ -122,6 +119,9 @@ fn render(r: &RotateReport, display: &str) -> Result<String, std::fmt::Error> {
         writeln!(out, "rollover for {key}: {how}")?;
     }
     list(&mut out, &format!("{restart}:"), &r.services)?;
+    for s in &r.skipped {
+        writeln!(out, "{}", skipped(s))?;
+    }
     Ok(out)
 }
 
@@ -149,7 +149,10 @@ fn way_forward(s: &Skipped) -> String {
     }
     let meaning = class.class.meaning();
     match class.class {
-        RotationClass::Stored => format!("{meaning}; name {name} with its live step (--apply postgres, for a postgres_role) or, once you change the server's copy by hand, --server-changed"),
+        RotationClass::Stored => match s.live {
+            Some(step) => format!("{meaning}; name {name} with `--apply {step}`, or with --server-changed once you change the server's copy by hand"),
+            None => format!("{meaning}, and no live step exists for it yet; name {name} with --server-changed and change the server's copy by hand"),
+        },
         RotationClass::DataKey => match &s.previous_keys {
             Some(var) => format!("{meaning}; name {name} with --keep-previous (the old key goes to {var}, where its consumer reads it), or --accept-data-loss"),
             None => format!("{meaning}, and its consumer reads no previous key; re-encrypt or export the data, then name {name} with --accept-data-loss"),

@@ -177,6 +177,9 @@ pub struct Skipped {
     pub due: Option<String>,
     /// Where its consumer reads previous keys, when it does.
     pub previous_keys: Option<String>,
+    /// The live step that changes a `stored` value (`postgres`), when it
+    /// has one.
+    pub live: Option<&'static str>,
 }
 
 /// What rotating a value that is not simply `restart` does beyond the
@@ -427,6 +430,9 @@ fn gate(
                     class: key.class.clone(),
                     due: key.reason.clone(),
                     previous_keys: key.previous_keys.clone(),
+                    live: (stack.and_then(|s| s.var(&key.name)))
+                        .is_some_and(|v| v.postgres_role.is_some())
+                        .then_some("postgres"),
                 });
                 continue;
             }

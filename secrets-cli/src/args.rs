@@ -425,9 +425,18 @@ pub struct RotateArgs {
     /// Rotate the keys older than their rotate_after.
     #[arg(long)]
     pub due: bool,
-    /// Keep each old value under NAME_PREVIOUS for consumers that accept two keys.
+    /// Keep each old value where its consumer reads it (the catalog's
+    /// previous_keys, e.g. Laravel's APP_PREVIOUS_KEYS), else under NAME_PREVIOUS.
     #[arg(long)]
     pub keep_previous: bool,
+    /// Rotate named `stored` values without a live step: you change the
+    /// server's copy to the new value yourself before its readers restart.
+    #[arg(long)]
+    pub server_changed: bool,
+    /// Rotate named `data-key` values even though the data they encrypt
+    /// becomes unreadable (re-encrypt or export it first).
+    #[arg(long)]
+    pub accept_data_loss: bool,
     /// Print the plan and change nothing.
     #[arg(long)]
     pub dry_run: bool,
@@ -442,7 +451,7 @@ pub struct RotateArgs {
     #[arg(long, value_name = "NAME")]
     pub admin_url_var: Option<String>,
     /// Complete or undo a database rotation that a journal shows was interrupted.
-    #[arg(long, conflicts_with_all = ["keys", "all", "due", "dry_run", "keep_previous"])]
+    #[arg(long, conflicts_with_all = ["keys", "all", "due", "dry_run", "keep_previous", "server_changed", "accept_data_loss"])]
     pub resume: bool,
     /// Seconds to wait for another writer's lock on the directory before
     /// giving up with exit code 2.

@@ -99,6 +99,14 @@ const EXAMPLES: &[(&str, &[Example])] = &[
                 "secrets rotate --env /srv/app/.env --with postgres,redis POSTGRES_PASSWORD",
             ),
             ex(
+                "See each key's rotation class, and what --all would skip and why",
+                "secrets rotate --env .env --manifest secrets.toml --all --dry-run",
+            ),
+            ex(
+                "Rotate Laravel's APP_KEY, keeping the old key in APP_PREVIOUS_KEYS",
+                "secrets rotate --env .env --with laravel APP_KEY --keep-previous",
+            ),
+            ex(
                 "Rotate every key older than its rotate_after, keeping the old values for the rollover",
                 "secrets rotate --env .env --manifest secrets.toml --due --keep-previous",
             ),

@@ -632,6 +632,14 @@ pub struct SetArgs {
     /// Mode of a new file.
     #[arg(long, value_enum, default_value = "600")]
     pub mode: FileMode,
+    /// Set a `stored` value (its server keeps a copy): you already changed
+    /// the server's copy to this value.
+    #[arg(long)]
+    pub server_changed: bool,
+    /// Set a `data-key` value even though the data it encrypted becomes
+    /// unreadable (re-encrypt or export it first).
+    #[arg(long)]
+    pub accept_data_loss: bool,
     /// Seconds to wait for another writer's lock on the directory before
     /// giving up with exit code 2.
     #[arg(long, value_name = "SECONDS", default_value_t = 5)]

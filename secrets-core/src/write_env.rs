@@ -38,6 +38,7 @@ use crate::envfile::render::{append_vars, new_document_with_header, Disagreement
 use crate::envfile::{is_dotenvx_encrypted, Document, ParseError};
 use crate::init::{lay_out, LayoutError};
 use crate::manifest::{Source, VarDef};
+use crate::rotate::RotationClass;
 use crate::secure_file::{Change, SecureFile, WriteError};
 use crate::stack::{Existing, ResolveError, Stack};
 use crate::SecretValue;
@@ -219,6 +220,28 @@ pub enum WriteEnvError {
         /// What it is computed from.
         inputs: Vec<String>,
     },
+    /// A value its server keeps a copy of (`stored`): setting it in the file
+    /// alone would lock its clients out.
+    #[error("{path}: {name} is stored by its server ({class_source}): change it there first (`rotate --apply` does both where a live step exists), then say the server has it (`SetRequest::server_changed`)")]
+    Stored {
+        /// The file.
+        path: String,
+        /// The variable.
+        name: String,
+        /// Where its class comes from.
+        class_source: String,
+    },
+    /// A key that encrypts data at rest (`data-key`): a new value makes that
+    /// data unreadable.
+    #[error("{path}: {name} encrypts data at rest ({class_source}): a new value makes that data unreadable; re-encrypt or export it first, then accept the loss (`SetRequest::accepting_data_loss`)")]
+    DataKey {
+        /// The file.
+        path: String,
+        /// The variable.
+        name: String,
+        /// Where its class comes from.
+        class_source: String,
+    },
     /// The new value breaks a check rule of medium or high severity; nothing was written.
     #[error("{path}: the value for {name} is refused: {}", reasons.join("; "))]
     Rejected {
@@ -356,6 +379,12 @@ pub struct SetRequest<'a> {
     pub value: SecretValue,
     /// The time, for the `# rotated:` stamp and the rules.
     pub now: std::time::SystemTime,
+    /// A `stored` value (its server keeps its own copy) was already changed
+    /// in its server: without this, setting one is refused.
+    pub server_changed: bool,
+    /// The data a `data-key` value encrypted may become unreadable: without
+    /// this, setting one is refused.
+    pub accept_data_loss: bool,
 }
 
 impl std::fmt::Debug for SetRequest<'_> {
@@ -375,12 +404,26 @@ impl<'a> SetRequest<'a> {
             key: key.into(),
             value,
             now: std::time::SystemTime::now(),
+            server_changed: false,
+            accept_data_loss: false,
         }
     }
 
     /// Sets the time.
     pub fn at(mut self, now: std::time::SystemTime) -> Self {
         self.now = now;
+        self
+    }
+
+    /// Says that a `stored` value was already changed in its server.
+    pub fn server_changed(mut self, changed: bool) -> Self {
+        self.server_changed = changed;
+        self
+    }
+
+    /// Accepts that data a `data-key` value encrypted becomes unreadable.
+    pub fn accepting_data_loss(mut self, accept: bool) -> Self {
+        self.accept_data_loss = accept;
         self
     }
 }
@@ -403,6 +446,9 @@ pub struct SetReport {
     /// Low-severity findings of the check rules on the new value, one line
     /// each (medium and high ones refuse it).
     pub warnings: Vec<String>,
+    /// What the new value breaks outside the stack (an `issued` value's
+    /// copies), when it does.
+    pub breaks: Option<&'static str>,
 }
 
 /// Sets one variable of the file under its lock, through the secure writer
@@ -456,7 +502,28 @@ pub fn set_value<R: Rng + CryptoRng + ?Sized>(
     if let Some(duplicate) = doc.duplicate(key) {
         return Err(WriteEnvError::Duplicate { path, duplicate });
     }
-    if let Some(v) = request.stack.and_then(|s| s.var(key)) {
+    let var = request.stack.and_then(|s| s.var(key));
+    // What the value protects decides whether the file alone may change.
+    let classified = crate::rotate::class_of(var);
+    match classified.class {
+        RotationClass::Stored if !request.server_changed => {
+            return Err(WriteEnvError::Stored {
+                path,
+                name: key.to_owned(),
+                class_source: classified.source.to_string(),
+            })
+        }
+        RotationClass::DataKey if !request.accept_data_loss => {
+            return Err(WriteEnvError::DataKey {
+                path,
+                name: key.to_owned(),
+                class_source: classified.source.to_string(),
+            })
+        }
+        RotationClass::Issued => report.breaks = Some(RotationClass::Issued.meaning()),
+        _ => {}
+    }
+    if let Some(v) = var {
         if is_derived(&v) {
             return Err(WriteEnvError::Computed {
                 path,

@@ -36,9 +36,24 @@ fn set_changes_one_value_and_recomputes_what_is_built_from_it() {
     let dir = d.path();
     write_env(dir, "postgres");
     let before = fs::read_to_string(dir.join(".env")).unwrap();
+    // The server keeps its own copy of this one: the file alone would lock
+    // its clients out, so the operator must say the server has it.
     let o = set(
         dir,
         &["POSTGRES_PASSWORD", "--with", "postgres"],
+        format!("{STRONG}\n").as_bytes(),
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("--server-changed"), "{}", stderr(&o));
+    assert_eq!(fs::read_to_string(dir.join(".env")).unwrap(), before);
+    let o = set(
+        dir,
+        &[
+            "POSTGRES_PASSWORD",
+            "--with",
+            "postgres",
+            "--server-changed",
+        ],
         format!("{STRONG}\n").as_bytes(),
     );
     assert!(o.status.success(), "{}", stderr(&o));
@@ -66,7 +81,12 @@ fn set_changes_one_value_and_recomputes_what_is_built_from_it() {
     // The same value again writes nothing.
     let o = set(
         dir,
-        &["POSTGRES_PASSWORD", "--with", "postgres"],
+        &[
+            "POSTGRES_PASSWORD",
+            "--with",
+            "postgres",
+            "--server-changed",
+        ],
         STRONG.as_bytes(),
     );
     assert!(o.status.success(), "{}", stderr(&o));
@@ -86,7 +106,16 @@ fn a_value_its_kind_refuses_changes_nothing() {
         (b"\n", "one non-empty line"),
         (b"\xff\xfe\n", "UTF-8"),
     ] {
-        let o = set(dir, &["POSTGRES_PASSWORD", "--with", "postgres"], value);
+        let o = set(
+            dir,
+            &[
+                "POSTGRES_PASSWORD",
+                "--with",
+                "postgres",
+                "--server-changed",
+            ],
+            value,
+        );
         assert_eq!(o.status.code(), Some(2), "{why}: {}", stderr(&o));
         assert!(stderr(&o).contains(why), "{why}: {}", stderr(&o));
         assert_eq!(stderr(&o).lines().count(), 1, "{}", stderr(&o));

@@ -33,12 +33,30 @@ pub fn run(args: SetArgs) -> Result<ExitCode, Failure> {
     let options = options.with_lock_wait(Duration::from_secs(args.wait));
     let file = SecureFile::open(&args.env, options).map_err(super::write_error)?;
     let display = file.path().display().to_string();
-    let request = SetRequest::new(stack.as_ref(), args.key.clone(), value);
+    let request = SetRequest::new(stack.as_ref(), args.key.clone(), value)
+        .server_changed(args.server_changed)
+        .accepting_data_loss(args.accept_data_loss);
     let report = match set_value(file, request, &mut os_rng()) {
         Ok(report) => report,
         Err(WriteEnvError::File(e)) => return Err(super::write_error(e)),
+        Err(WriteEnvError::Stored { path, name, class_source }) => {
+            return Err(Failure::Error(format!(
+                "{path}: {name} is stored by its server ({class_source}): setting it in the file alone locks its clients out; change it in the server first (`secrets rotate {name} --apply ...` does both where a live step exists), then pass --server-changed"
+            )))
+        }
+        Err(WriteEnvError::DataKey { path, name, class_source }) => {
+            return Err(Failure::Error(format!(
+                "{path}: {name} encrypts data at rest ({class_source}): a new value makes that data unreadable; re-encrypt or export it first, then pass --accept-data-loss"
+            )))
+        }
         Err(e) => return Err(Failure::from(e)),
     };
+    if let Some(breaks) = report.breaks {
+        crate::note!(
+            "secrets: warning: {} is issued to others: {breaks}",
+            args.key
+        );
+    }
     super::warn_disagreements(&report.disagreements);
     for w in &report.warnings {
         crate::note!("secrets: warning: {w}");

@@ -227,6 +227,26 @@ pub enum WriteError {
     /// under the lock: another file was swapped in.
     #[error("{0}: its owner changed while it was being opened; refusing (was the file swapped?)")]
     OwnerChanged(PathBuf),
+    /// An existing file belongs to someone other than the owner it is
+    /// written for: completing it and handing it over would give that owner
+    /// what it holds (root's file renamed into the owner's directory).
+    #[error("{path}: belongs to {found}, not to {wanted} for whom it is written; refusing to hand it over with its content: check what it holds, then `chown` it to {wanted} or remove it, and run again")]
+    ExistingOwner {
+        /// The file.
+        path: PathBuf,
+        /// Who owns it: user name and uid.
+        found: String,
+        /// The owner requested: user name and uid.
+        wanted: String,
+    },
+}
+
+/// A user for messages: `name (uid N)`, or `uid N` when it has no name.
+pub(crate) fn describe_user(uid: u32) -> String {
+    match User::from_uid(Uid::from_raw(uid)) {
+        Ok(Some(user)) => format!("{} (uid {uid})", user.name),
+        _ => format!("uid {uid}"),
+    }
 }
 
 /// What changed on an existing file.
@@ -431,13 +451,25 @@ impl Locked<'_> {
         }
     }
 
-    /// The existing target, opened and checked: a regular file with one
-    /// link, owned by root, the caller or the requested owner.
+    /// The existing target (or companion), opened and checked: a regular
+    /// file with one link, owned by root, the caller or the requested
+    /// owner; and when an owner is requested, by that owner only. Anyone
+    /// who can write in a directory of the owner's can rename a file of
+    /// root's there (one the owner cannot read): reading it, completing it
+    /// or handing it over would give its content to the owner.
     fn existing(&self, name: &OsStr) -> Result<Option<OpenFile>, WriteError> {
-        let trust = self.file.options.trust();
-        match self.file.dir.open_file(name)? {
-            None => Ok(None),
-            Some(f) => Ok(Some(f.require_changeable(&trust)?)),
+        let options = &self.file.options;
+        let Some(f) = self.file.dir.open_file(name)? else {
+            return Ok(None);
+        };
+        let f = f.require_changeable(&options.trust())?;
+        match options.owner.and_then(|o| o.uid) {
+            Some(wanted) if f.uid() != wanted => Err(WriteError::ExistingOwner {
+                path: f.path().to_owned(),
+                found: describe_user(f.uid()),
+                wanted: describe_user(wanted),
+            }),
+            _ => Ok(Some(f)),
         }
     }
 

@@ -230,7 +230,7 @@ pub enum WriteError {
     /// An existing file belongs to someone other than the owner it is
     /// written for: completing it and handing it over would give that owner
     /// what it holds (root's file renamed into the owner's directory).
-    #[error("{path}: belongs to {found}, not to {wanted} for whom it is written; refusing to hand it over with its content: check what it holds, then `chown` it to {wanted} or remove it, and run again")]
+    #[error("{path}: belongs to {found}, not to {wanted} for whom it is written; refusing to complete it and hand it over: check what it holds, then chown it to that user or remove it, and run again")]
     ExistingOwner {
         /// The file.
         path: PathBuf,
@@ -819,6 +819,50 @@ mod tests {
         );
         locked.remove_companion(".journal").unwrap();
         assert!(!p.exists());
+    }
+
+    #[test]
+    fn an_existing_file_of_anyone_but_the_requested_owner_is_refused() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join(".env");
+        fs::write(&p, "A=1\n").unwrap();
+        // The caller's own file, to be written for uid 65534: refused, the
+        // owner named; companions too.
+        let me = safe_fs::caller_uid();
+        let other = if me == 65534 { 65533 } else { 65534 };
+        fs::write(d.path().join("..env.journal"), "J\n").unwrap();
+        let options = WriteOptions::default().with_owner(Some(Owner {
+            uid: Some(other),
+            gid: None,
+        }));
+        let f = SecureFile::open(&p, options).unwrap();
+        let locked = f.lock().unwrap();
+        for result in [
+            locked.read().map(drop),
+            locked.enforce().map(drop),
+            locked.replace(b"B=2\n").map(drop),
+            locked.read_companion(".journal").map(drop),
+        ] {
+            match result {
+                Err(WriteError::ExistingOwner { found, wanted, .. }) => {
+                    assert!(found.ends_with(&format!("(uid {me})")), "{found}");
+                    assert!(wanted.ends_with(&format!("uid {other})")), "{wanted}");
+                }
+                other => panic!("not refused: {other:?}"),
+            }
+        }
+        drop(locked);
+        assert_eq!(fs::read_to_string(&p).unwrap(), "A=1\n");
+        // The same file written for its owner is completed as before.
+        let options = WriteOptions::default().with_owner(Some(Owner {
+            uid: Some(me),
+            gid: None,
+        }));
+        let f = SecureFile::open(&p, options).unwrap();
+        assert_eq!(
+            f.lock().unwrap().replace(b"B=2\n").unwrap(),
+            Change::Replaced
+        );
     }
 
     #[test]

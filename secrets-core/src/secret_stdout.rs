@@ -88,7 +88,7 @@ enum Target {
     /// The file the shell created, replaced by name while it is still the
     /// same inode.
     NewFile {
-        file: SecureFile,
+        file: Box<SecureFile>,
         identity: (u64, u64),
     },
 }
@@ -147,7 +147,7 @@ impl SecretStdout {
                 )
             }
             FileType::RegularFile => Target::NewFile {
-                file: shell_created_file(&fd, &st)?,
+                file: Box::new(shell_created_file(&fd, &st)?),
                 identity: (st.st_dev, st.st_ino),
             },
             _ => {

@@ -276,6 +276,41 @@ fn another_users_pipe_reopened_through_proc_gets_nothing() {
     );
 }
 
+#[test]
+fn the_pipe_of_the_user_logged_in_to_the_session_is_trusted() {
+    if !require_attacker() {
+        return;
+    }
+    // `sudo secrets generate | ...` typed by a user: the pipe is that user's
+    // shell's, and the session's login uid (set at login, kept through sudo)
+    // is that user. Played here by setting root's shell's login uid to the
+    // account that made the pipe.
+    let base = public_tempdir();
+    let dir = shared_project(base.path());
+    let mut user = Running::spawn(python(PIPE_READER, &[&dir.join(".env")]));
+    user.expect("planted");
+    let (uid, _) = attacker::ids();
+    let mut c = Command::new("sh");
+    c.arg("-c")
+        .arg(format!(
+            "echo {uid} > /proc/self/loginuid || exit 99; exec \"$0\" generate --with postgres > .env"
+        ))
+        .arg(secrets_bin())
+        .current_dir(&dir);
+    let o = run_watched(c, WATCHDOG).output;
+    user.say("read");
+    let read = user.finish();
+    if code(&o) == Ok(99) {
+        // No CAP_AUDIT_CONTROL here (a container): nothing to show.
+        return;
+    }
+    assert_eq!(code(&o), Ok(0), "{}", stderr(&o));
+    assert!(
+        read.parse::<u64>().unwrap() > 0,
+        "the logged-in user's pipe got the output"
+    );
+}
+
 /// The attacker's own terminal, planted as a link `.env -> /dev/pts/N`;
 /// once told, it reads what arrived at the master side.
 const TERMINAL_READER: &str = r#"

@@ -119,6 +119,9 @@ pub struct WriteOptions {
     /// The owner was read from the existing file by path ([`WriteOptions::preserving`]):
     /// only a hint, which the handle under the lock must confirm exactly.
     preserved: bool,
+    /// An existing file of root's or the caller's may be given to the
+    /// owner ([`WriteOptions::adopting_existing`]).
+    adopt: bool,
 }
 
 impl Default for WriteOptions {
@@ -130,6 +133,7 @@ impl Default for WriteOptions {
             mkdir: false,
             lock_wait: DEFAULT_LOCK_WAIT,
             preserved: false,
+            adopt: false,
         }
     }
 }
@@ -156,6 +160,17 @@ impl WriteOptions {
     /// The same options with `owner`.
     pub fn with_owner(mut self, owner: Option<Owner>) -> Self {
         self.owner = owner;
+        self
+    }
+
+    /// The same options, letting an existing file of root's or the
+    /// caller's be given to the requested owner. Only for a writer whose
+    /// every byte comes from the caller, which keeps nothing of the old
+    /// file but an identical content (`export compose`): by default an
+    /// existing file must already belong to the owner, since whoever owns
+    /// the directory could have renamed a file of root's into it.
+    pub fn adopting_existing(mut self) -> Self {
+        self.adopt = true;
         self
     }
 
@@ -453,10 +468,11 @@ impl Locked<'_> {
 
     /// The existing target (or companion), opened and checked: a regular
     /// file with one link, owned by root, the caller or the requested
-    /// owner; and when an owner is requested, by that owner only. Anyone
-    /// who can write in a directory of the owner's can rename a file of
-    /// root's there (one the owner cannot read): reading it, completing it
-    /// or handing it over would give its content to the owner.
+    /// owner; and when an owner is requested, by that owner only (unless
+    /// [`WriteOptions::adopting_existing`]). Anyone who can write in a
+    /// directory of the owner's can rename a file of root's there (one the
+    /// owner cannot read): completing it or handing it over would give its
+    /// content to the owner.
     fn existing(&self, name: &OsStr) -> Result<Option<OpenFile>, WriteError> {
         let options = &self.file.options;
         let Some(f) = self.file.dir.open_file(name)? else {
@@ -464,7 +480,7 @@ impl Locked<'_> {
         };
         let f = f.require_changeable(&options.trust())?;
         match options.owner.and_then(|o| o.uid) {
-            Some(wanted) if f.uid() != wanted => Err(WriteError::ExistingOwner {
+            Some(wanted) if f.uid() != wanted && !options.adopt => Err(WriteError::ExistingOwner {
                 path: f.path().to_owned(),
                 found: describe_user(f.uid()),
                 wanted: describe_user(wanted),
@@ -853,6 +869,15 @@ mod tests {
         }
         drop(locked);
         assert_eq!(fs::read_to_string(&p).unwrap(), "A=1\n");
+        // A writer that keeps nothing of the old file may adopt it.
+        let adopting = WriteOptions::default()
+            .with_owner(Some(Owner {
+                uid: Some(other),
+                gid: None,
+            }))
+            .adopting_existing();
+        let f = SecureFile::open(&p, adopting).unwrap();
+        assert!(f.lock().unwrap().read().unwrap().is_some());
         // The same file written for its owner is completed as before.
         let options = WriteOptions::default().with_owner(Some(Owner {
             uid: Some(me),

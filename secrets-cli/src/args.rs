@@ -226,8 +226,7 @@ pub struct ComposeArgs {
     /// Directory for the secret files.
     #[arg(long, value_name = "DIR")]
     pub dir: PathBuf,
-    /// Owner of the files: the container user's UID or UID:GID (compose
-    /// ignores uid/gid/mode). Existing files must already belong to that user.
+    /// Owner of the files: the container user's UID or UID:GID (compose ignores uid/gid/mode).
     #[arg(long, value_name = "UID[:GID]")]
     pub owner: Option<String>,
     /// File mode.

@@ -402,3 +402,33 @@ fn an_anonymous_pipe_this_sessions_terminal_and_dev_null_still_work() {
         assert!(stdout(&o).contains("REDIS_PASSWORD="), "{}", stdout(&o));
     }
 }
+
+#[test]
+fn stdout_is_judged_before_any_input_is_read() {
+    // A socket on stdout (a systemd service's journal) and inputs that do
+    // not exist: the refusal of stdout comes first, so no manifest is
+    // loaded, nothing is decrypted and no .env is read.
+    let d = tempfile::tempdir().unwrap();
+    let missing = d.path().join("missing");
+    let missing = missing.to_str().unwrap();
+    for args in [
+        vec!["generate", "--manifest", missing],
+        vec!["decrypt", "--env", missing, "-i", missing],
+        vec!["export", "k8s", "--env", missing, "--name", "app"],
+    ] {
+        let (ours, _theirs) = std::os::unix::net::UnixStream::pair().unwrap();
+        let o = secrets(d.path())
+            .args(&args)
+            .stdout(std::process::Stdio::from(std::os::fd::OwnedFd::from(ours)))
+            .output()
+            .unwrap();
+        assert_eq!(code(&o), Ok(2), "{args:?}: {}", stderr(&o));
+        assert!(
+            stderr(&o).starts_with(
+                "secrets: error: stdout is a socket: a service's stdout goes to the journal through one, and whoever reads the journal would get every value; no secret is produced or written; "
+            ),
+            "{args:?}: {}",
+            stderr(&o)
+        );
+    }
+}

@@ -79,6 +79,10 @@ pub enum Command {
     Edit(EditArgs),
     /// Run a command with the variables of a .env (or .env.age) added to its environment.
     Run(RunArgs),
+    /// Set one variable of a .env to a value read from stdin (never argv).
+    Set(SetArgs),
+    /// Print one variable's value (not to a terminal unless asked).
+    Get(GetArgs),
     /// Print the completion script of a shell.
     Completions(CompletionsArgs),
     /// Write the man pages of secrets and each subcommand.
@@ -180,7 +184,7 @@ impl ExportCommand {
 #[derive(Debug, Args)]
 pub struct ExportSource {
     /// The .env file to export.
-    #[arg(long = "env", value_name = "PATH")]
+    #[arg(long = "env", value_name = "PATH", default_value = ".env")]
     pub env: PathBuf,
     /// The template whose keys the file must have (default: the
     /// .env.example beside it, when there is one).
@@ -479,7 +483,7 @@ pub enum FailOn {
 #[derive(Debug, Args)]
 pub struct CheckArgs {
     /// The .env file to check.
-    #[arg(long = "env", value_name = "PATH")]
+    #[arg(long = "env", value_name = "PATH", default_value = ".env")]
     pub env: PathBuf,
     /// The template whose keys the file must have (default: the
     /// .env.example beside it, when there is one).
@@ -599,7 +603,49 @@ pub struct RunArgs {
     /// Only these variables, comma-separated (each must be in the file).
     #[arg(long, value_name = "KEY[,KEY...]", value_delimiter = ',')]
     pub only: Vec<String>,
+    /// Let the file's values replace variables already set in the
+    /// environment (by default the caller's value wins, as dotenv tools do).
+    #[arg(long = "override", visible_alias = "overload")]
+    pub override_environment: bool,
     /// The command and its arguments (values are never put in them).
     #[arg(value_name = "CMD", trailing_var_arg = true, allow_hyphen_values = true, required = true, num_args = 1..)]
     pub command: Vec<std::ffi::OsString>,
+}
+
+#[derive(Debug, Args)]
+pub struct SetArgs {
+    /// The variable. Its value is read from stdin: one line (a final newline
+    /// is dropped), or typed at a prompt that does not echo on a terminal.
+    #[arg(value_name = "KEY")]
+    pub key: String,
+    /// The .env file to change (created when missing).
+    #[arg(long = "env", value_name = "PATH", default_value = ".env")]
+    pub env: PathBuf,
+    #[command(flatten)]
+    pub stack: StackArgs,
+    /// Owner of a new file: USER, USER:GROUP, UID or UID:GID (an existing
+    /// file keeps its owner and mode).
+    #[arg(long, value_name = "USER[:GROUP]")]
+    pub owner: Option<String>,
+    /// Mode of a new file.
+    #[arg(long, value_enum, default_value = "600")]
+    pub mode: FileMode,
+    /// Seconds to wait for another writer's lock on the directory before
+    /// giving up with exit code 2.
+    #[arg(long, value_name = "SECONDS", default_value_t = 5)]
+    pub wait: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct GetArgs {
+    /// The variable.
+    #[arg(value_name = "KEY")]
+    pub key: String,
+    /// The .env file to read.
+    #[arg(long = "env", value_name = "PATH", default_value = ".env")]
+    pub env: PathBuf,
+    /// Print the value even when stdout is a terminal (it stays in the
+    /// scrollback).
+    #[arg(long)]
+    pub to_terminal: bool,
 }

@@ -225,6 +225,26 @@ const EXAMPLES: &[(&str, &[Example])] = &[
             "secrets run --env .env.age -i key.txt --only DATABASE_URL -- ./migrate",
         )],
     ),
+    (
+        "set",
+        &[
+            ex(
+                "Set a provider's key, typed at a prompt that does not echo",
+                "secrets set STRIPE_SECRET_KEY --env /srv/app/.env",
+            ),
+            ex(
+                "The same from a password manager, through a pipe (never argv)",
+                "pass show shop/smtp | secrets set SMTP_PASSWORD --manifest secrets.toml",
+            ),
+        ],
+    ),
+    (
+        "get",
+        &[ex(
+            "One value, to a command that reads it on stdin",
+            "secrets get POSTGRES_PASSWORD --env /srv/app/.env | psql-setup --password-stdin",
+        )],
+    ),
 ];
 
 /// Exit codes of a command that reports findings, and of the others.
@@ -310,7 +330,19 @@ fn decorate(cmd: Command, words: &[String], pages: bool) -> Command {
 /// The whole command line interface: the derive definition with each
 /// command's examples and exit codes.
 pub fn command() -> Command {
-    decorate(Cli::command(), &[], false)
+    named_secrets(decorate(Cli::command(), &[], false))
+}
+
+/// Every subcommand shown as `secrets` in `--version` (clap would say
+/// `secrets-generate`: the display name the man pages keep as page names).
+fn named_secrets(cmd: Command) -> Command {
+    let names: Vec<String> = cmd
+        .get_subcommands()
+        .map(|s| s.get_name().to_owned())
+        .collect();
+    names.iter().fold(cmd, |cmd, name| {
+        cmd.mut_subcommand(name, |sub| named_secrets(sub.display_name("secrets")))
+    })
 }
 
 /// The man page of one command (built, so its display name is

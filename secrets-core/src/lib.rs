@@ -71,7 +71,7 @@ mod strength;
 pub mod suggest;
 pub mod write_env;
 
-pub use secret::{SecretBytes, SecretValue};
+pub use secret::{LineError, SecretBytes, SecretValue};
 
 // The crates whose types appear in this API, so that a caller uses the same
 // versions: `rand` (the `Rng + CryptoRng` bounds), `secrecy` (conversions of

@@ -114,7 +114,7 @@ fn have_age() -> bool {
     )
 }
 
-/// The three commands that print secret material, reading `files`.
+/// The commands that print secret material, reading `files`.
 fn secret_printers(files: &RootFiles) -> Vec<(&'static str, Vec<String>)> {
     let s = |p: &Path| p.display().to_string();
     vec![
@@ -143,11 +143,20 @@ fn secret_printers(files: &RootFiles) -> Vec<(&'static str, Vec<String>)> {
                 "app".into(),
             ],
         ),
+        (
+            "get",
+            vec![
+                "get".into(),
+                "--env".into(),
+                s(&files.env),
+                "POSTGRES_PASSWORD".into(),
+            ],
+        ),
     ]
 }
 
 #[test]
-fn a_fifo_planted_as_dot_env_reads_nothing_from_generate_decrypt_or_export() {
+fn a_fifo_planted_as_dot_env_reads_nothing_from_generate_decrypt_export_or_get() {
     if !require_attacker() || !have_age() {
         return;
     }
@@ -168,7 +177,8 @@ fn a_fifo_planted_as_dot_env_reads_nothing_from_generate_decrypt_or_export() {
             "secrets: error: stdout is a FIFO on disk ({}/.env): another user may be reading it; no secret is produced or written; ",
             dir.display()
         )) && (err.ends_with(" writes the file itself\n")
-            || what == "export k8s" && err.ends_with("`--out FILE` writes the manifest to a file\n"))
+            || what == "export k8s" && err.ends_with("`--out FILE` writes the manifest to a file\n")
+            || what == "get" && err.ends_with("pipe it to the command that needs it\n"))
             && err.lines().count() == 1;
         if read != "0" || code(&o) != Ok(2) || !refused {
             leaks.push(format!(
@@ -383,10 +393,11 @@ fn an_anonymous_pipe_this_sessions_terminal_and_dev_null_still_work() {
         let o = shell(&dir, &format!("\"$0\" {args} | cat"));
         assert_eq!(code(&o), Ok(0), "{what} | cat: {}", stderr(&o));
         let out = stdout(&o);
-        assert!(
-            out.contains("POSTGRES_PASSWORD"),
-            "{what} | cat printed: {out}"
-        );
+        let expected = match what {
+            "get" => out.len() > 1 && out.ends_with('\n') && !out.contains('='),
+            _ => out.contains("POSTGRES_PASSWORD"),
+        };
+        assert!(expected, "{what} | cat printed: {out}");
         let o = shell(&dir, &format!("\"$0\" {args} > /dev/null"));
         assert_eq!(code(&o), Ok(0), "{what} > /dev/null: {}", stderr(&o));
         assert_eq!(stderr(&o), "", "{what} > /dev/null");
@@ -415,6 +426,7 @@ fn stdout_is_judged_before_any_input_is_read() {
         vec!["generate", "--manifest", missing],
         vec!["decrypt", "--env", missing, "-i", missing],
         vec!["export", "k8s", "--env", missing, "--name", "app"],
+        vec!["get", "--env", missing, "POSTGRES_PASSWORD"],
     ] {
         let (ours, _theirs) = std::os::unix::net::UnixStream::pair().unwrap();
         let o = secrets(d.path())

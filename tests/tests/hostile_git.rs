@@ -717,3 +717,35 @@ fn show_root_false_hides_no_root_commit() {
     let o = audit(d.path(), &r);
     assert_env_in_history(&o);
 }
+
+// A FIFO where git reads the repository's excludes blocks `git
+// check-ignore` for good: root's gate would hang. Git is stopped once it
+// has been silent too long, and the audit says what it could not learn.
+#[test]
+fn fifo_at_the_repository_excludes_is_a_finding_not_a_hang() {
+    if !require_git() || !require(have_program("mkfifo"), "mkfifo", "coreutils") {
+        return;
+    }
+    let d = tempfile::tempdir().unwrap();
+    let r = repo(d.path(), "repo");
+    fs::write(r.join(".env"), TOKEN).unwrap();
+    fs::create_dir_all(r.join(".git/info")).unwrap();
+    let _ = fs::remove_file(r.join(".git/info/exclude"));
+    let o = Command::new("mkfifo")
+        .arg(r.join(".git/info/exclude"))
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let mut c = attacker::secrets(d.path());
+    c.args(["audit", "--format", "json"]).arg(&r);
+    let limit = Duration::from_secs(120);
+    let w = run_watched(c, limit);
+    assert!(w.finished, "audit did not finish in {limit:?}");
+    let sa014 = messages(&w.output, "SA014");
+    assert!(
+        sa014.iter().any(|m| m.contains("did not answer")),
+        "{sa014:?}\n{}",
+        stdout(&w.output)
+    );
+    assert_eq!(code(&w.output), Ok(1), "{}", stderr(&w.output));
+}

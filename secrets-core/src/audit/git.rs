@@ -12,6 +12,7 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::time::Duration;
 
 use super::ignore_pattern;
 use super::walk::{self, Tree};
@@ -106,6 +107,12 @@ const HARDENING: &[&str] = &[
     "advice.graftFileDeprecated=false",
 ];
 
+/// How long git may write nothing before it is stopped: a FIFO planted
+/// where git reads (`.git/info/exclude`, a `.gitignore`) would block it for
+/// good. `git log` writes a line per commit, so a long history is no reason
+/// to be quiet this long.
+const GIT_IDLE: Duration = Duration::from_secs(30);
+
 impl Git {
     /// Reads the caller's `safe.directory` entries (system, global and
     /// command-line scopes, never a repository's own).
@@ -180,9 +187,11 @@ impl Git {
     fn raw(&self, root: &Path, args: &[&str], stdin: Option<&[u8]>) -> Result<Vec<u8>, String> {
         let mut command = self.command(root);
         command.args(args);
-        let out = crate::child::run(&mut command, stdin).map_err(|e| {
+        let out = crate::child::run_until_idle(&mut command, stdin, Some(GIT_IDLE)).map_err(|e| {
             if e.kind() == std::io::ErrorKind::NotFound {
                 "git is not installed or not on PATH".to_owned()
+            } else if e.kind() == std::io::ErrorKind::TimedOut {
+                format!("`git {}` did not answer: {e} (a FIFO or device where git reads a file of the repository?)", args[0])
             } else {
                 format!("git could not be run: {e}")
             }

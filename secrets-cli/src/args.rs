@@ -46,6 +46,10 @@ pub enum ColorWhen {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Print a complete .env for a manifest or catalog components to stdout.
+    ///
+    /// Stdout must be a pipe, this session's terminal, /dev/null or a new
+    /// file (replaced by a new 0600 file); a FIFO on disk, a socket, a
+    /// device or another user's pipe is refused before any value is drawn.
     Generate(GenerateArgs),
     /// List the built-in components and the kinds of secret.
     Catalog(CatalogArgs),
@@ -68,6 +72,8 @@ pub enum Command {
     /// Encrypt a .env with age to public keys (age or SSH).
     Encrypt(EncryptArgs),
     /// Decrypt an age-encrypted .env to stdout.
+    ///
+    /// Stdout is judged as for `generate`, before anything is decrypted.
     Decrypt(DecryptArgs),
     /// Edit an age-encrypted .env in $EDITOR and encrypt it again.
     Edit(EditArgs),
@@ -347,7 +353,8 @@ pub struct WriteArgs {
     pub out: PathBuf,
     #[command(flatten)]
     pub stack: StackArgs,
-    /// Owner of the file: USER, USER:GROUP, UID or UID:GID (needs root or CAP_CHOWN).
+    /// Owner of the file: USER, USER:GROUP, UID or UID:GID (needs root or
+    /// CAP_CHOWN). An existing file must already belong to that user.
     #[arg(long, value_name = "USER[:GROUP]")]
     pub owner: Option<String>,
     /// File mode.

@@ -17,6 +17,8 @@ pub fn run(args: GetArgs) -> Result<ExitCode, Failure> {
             args.key
         )));
     }
+    // Judged before the .env is read.
+    let stdout = crate::output::secret_stdout("pipe it to the command that needs it")?;
     let value = get_value(&args.env, &args.key)?.ok_or_else(|| {
         Failure::Error(format!("{}: no variable {}", args.env.display(), args.key))
     })?;
@@ -25,6 +27,6 @@ pub fn run(args: GetArgs) -> Result<ExitCode, Failure> {
     line.extend_from_slice(value.expose().as_bytes());
     line.push(b'\n');
     drop(value);
-    crate::output::secret_to_stdout(&line)?;
+    crate::output::write_secret(&stdout, &line)?;
     Ok(ExitCode::SUCCESS)
 }

@@ -317,7 +317,8 @@ fn creator_in(parent: &Path, child: &Path, st: &Stat) -> Result<u32, FsError> {
 /// and gid switched (`setfsuid`/`setfsgid`, per thread on Linux), so what
 /// it creates is that user's and its permission checks are that user's,
 /// root's file capabilities (`CAP_DAC_OVERRIDE`, `CAP_FOWNER`, `CAP_CHOWN`)
-/// dropped with them. Switched back on drop.
+/// dropped with them. Switched back on drop. A thread started meanwhile
+/// would inherit the switched identity: none is.
 #[derive(Debug)]
 struct ActingAs {
     uid: u32,
@@ -1518,6 +1519,140 @@ mod tests {
         assert!(!created);
         let e = Dir::open_or_create_public(&d.path().join("none/pub"), 0o755).unwrap_err();
         assert!(e.is_not_found(), "{e}");
+    }
+
+    /// nobody:nogroup, to own directories root did not make.
+    const NOBODY: u32 = 65534;
+
+    /// The tests that give files to another user need root; elsewhere they
+    /// say so and pass.
+    fn root() -> bool {
+        let root = caller_uid() == 0;
+        if !root {
+            eprintln!("not root: skipped");
+        }
+        root
+    }
+
+    fn owned_dir(path: &Path, uid: u32, gid: u32, mode: u32) {
+        fs::create_dir(path).unwrap();
+        std::os::unix::fs::chown(path, Some(uid), Some(gid)).unwrap();
+        set_mode(path, mode);
+    }
+
+    fn owner_group_mode(path: &Path) -> (u32, u32, u32) {
+        use std::os::unix::fs::MetadataExt;
+        let m = fs::symlink_metadata(path).unwrap();
+        (m.uid(), m.gid(), m.mode() & 0o7777)
+    }
+
+    #[test]
+    fn directories_are_created_by_whoever_controls_their_parent() {
+        if !root() {
+            return;
+        }
+        let d = tempfile::tempdir().unwrap();
+        let public = |p: &Path| Dir::open_or_create_public(p, 0o755);
+
+        // Another user's parent: made as that user, in the parent's group.
+        let theirs = d.path().join("theirs");
+        owned_dir(&theirs, NOBODY, NOBODY, 0o755);
+        let (dir, created) = public(&theirs.join("pub")).unwrap();
+        assert!(created);
+        assert_eq!(
+            (dir.uid(), dir.gid(), dir.stat.st_mode & 0o7777),
+            (NOBODY, NOBODY, 0o755)
+        );
+        assert_eq!(
+            owner_group_mode(&theirs.join("pub")),
+            (NOBODY, NOBODY, 0o755)
+        );
+        // For that user with a group: the group set by that user.
+        let trust = Trust::with_owner(Some(NOBODY));
+        let owner = Some((Some(NOBODY), Some(100)));
+        let (_, created) = Dir::open_or_create(&theirs.join("app"), &trust, owner).unwrap();
+        assert!(created);
+        assert_eq!(owner_group_mode(&theirs.join("app")), (NOBODY, 100, 0o700));
+        // For a third user: refused before anything is made.
+        let parent = Dir::open_for_reading(&theirs).unwrap();
+        let third = theirs.join("third");
+        let e = parent
+            .make_child_dir(&third, "third".as_ref(), 0o700, Some((Some(1), None)))
+            .unwrap_err();
+        assert!(matches!(e, FsError::CannotCreate { .. }), "{e}");
+        assert!(!third.exists());
+
+        // The thread is root again: its next directory is root's.
+        let (_, created) = public(&d.path().join("mine")).unwrap();
+        assert!(created);
+        assert_eq!(owner_group_mode(&d.path().join("mine")), (0, 0, 0o755));
+
+        // Root's group may write (a project at umask 002): made as root.
+        let project = d.path().join("project");
+        owned_dir(&project, 0, 0, 0o775);
+        public(&project.join("pages")).unwrap();
+        assert_eq!(owner_group_mode(&project.join("pages")), (0, 0, 0o755));
+        // So may it in another user's directory: made as that user.
+        let shared = d.path().join("shared");
+        owned_dir(&shared, NOBODY, 0, 0o775);
+        public(&shared.join("pages")).unwrap();
+        assert_eq!(owner_group_mode(&shared.join("pages")), (NOBODY, 0, 0o755));
+        // Sticky: nobody else can rename root's entry; made as root.
+        let sticky = d.path().join("sticky");
+        owned_dir(&sticky, 0, 0, 0o1777);
+        public(&sticky.join("pages")).unwrap();
+        assert_eq!(owner_group_mode(&sticky.join("pages")), (0, 0, 0o755));
+
+        // Another group, or others, could swap it: refused, nothing made.
+        for (name, gid, mode, who) in [
+            ("group", NOBODY, 0o775, "group 65534"),
+            ("others", 0, 0o777, "others"),
+            ("theirs-group", NOBODY, 0o770, "group 65534"),
+        ] {
+            let p = d.path().join(name);
+            owned_dir(
+                &p,
+                if name == "theirs-group" { NOBODY } else { 0 },
+                gid,
+                mode,
+            );
+            let e = public(&p.join("pages")).unwrap_err();
+            let text = e.to_string();
+            assert!(matches!(e, FsError::CannotCreate { .. }), "{text}");
+            assert!(text.contains(&format!("writable by {who}")), "{text}");
+            assert!(text.contains("create it yourself"), "{text}");
+            assert!(!p.join("pages").exists(), "{name}");
+        }
+    }
+
+    #[test]
+    fn acting_as_another_user_is_this_threads_alone_and_ends_with_the_guard() {
+        if !root() {
+            return;
+        }
+        let d = tempfile::tempdir().unwrap();
+        set_mode(d.path(), 0o700);
+        // A thread started before the switch (one started during it would
+        // inherit the thread's identity, as clone copies it).
+        let (go, went) = std::sync::mpsc::channel::<()>();
+        let other = d.path().join("other");
+        let elsewhere = std::thread::spawn(move || {
+            went.recv().unwrap();
+            fs::create_dir(other)
+        });
+        {
+            let _acting = ActingAs::switch(NOBODY, NOBODY).expect("root may switch");
+            // Root's file capabilities are gone: its 0700 directory is
+            // closed to this thread.
+            let e = fs::create_dir(d.path().join("x")).unwrap_err();
+            assert_eq!(e.kind(), io::ErrorKind::PermissionDenied);
+            // The other thread is still root.
+            go.send(()).unwrap();
+            elsewhere.join().unwrap().unwrap();
+        }
+        fs::create_dir(d.path().join("x")).unwrap();
+        assert_eq!(owner_group_mode(&d.path().join("x")).0, 0);
+        assert_eq!(owner_group_mode(&d.path().join("other")).0, 0);
     }
 
     #[test]

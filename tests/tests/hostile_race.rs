@@ -15,8 +15,8 @@ use std::process::{Command, Output};
 use std::time::Instant;
 
 use secrets_tests::attacker::{
-    self, code, file, mkdir, public_tempdir, python, require_attacker, secrets_bin, snapshot, stderr,
-    Running, Snapshot, NAME,
+    self, code, file, mkdir, public_tempdir, python, require_attacker, secrets, secrets_bin,
+    snapshot, stderr, Running, Snapshot, NAME,
 };
 use secrets_tests::dir_entries;
 
@@ -162,7 +162,9 @@ fn race(top: &Path, base: &Path, args: &[&str]) -> Race {
         let o = niced(top, args).output().unwrap();
         racer.say("sync");
         let reply = racer.line();
-        let swaps = reply.strip_prefix("ok ").and_then(|n| n.parse::<usize>().ok());
+        let swaps = reply
+            .strip_prefix("ok ")
+            .and_then(|n| n.parse::<usize>().ok());
         r.exchanges += swaps.expect("the racer answers `ok N`");
         tally(&mut r, &o);
         if decoy.untouched() {
@@ -268,4 +270,75 @@ fn man_dir_in_another_users_directory_never_changes_a_swapped_in_directory() {
     );
     assert_eq!(r.ok + r.refused, ATTEMPTS, "{r:?}");
     assert!(r.exchanges > 0 && r.ok > 0, "{r:?}");
+}
+
+// Without a race: what root makes in the attacker's directory is the
+// attacker's (the old code made it root's, then chowned or chmodded it).
+#[test]
+fn directories_made_in_the_attackers_directory_are_the_attackers() {
+    if !require_attacker() {
+        return;
+    }
+    let top = public_tempdir();
+    let base = attackers_base(top.path());
+    let (uid, gid) = attacker::ids();
+    let o = secrets(top.path())
+        .args(["man", "--dir", "srv/pages"])
+        .output()
+        .unwrap();
+    assert_eq!(code(&o), Ok(0), "{}", stderr(&o));
+    let m = fs::metadata(base.join("pages")).unwrap();
+    assert_eq!((m.uid(), m.gid(), m.mode() & 0o7777), (uid, gid, 0o755));
+    let o = secrets(top.path())
+        .args([
+            "write",
+            "--out",
+            "srv/app/.env",
+            "--mkdir",
+            "--owner",
+            NAME,
+            "--with",
+            "redis",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(code(&o), Ok(0), "{}", stderr(&o));
+    let m = fs::metadata(base.join("app")).unwrap();
+    assert_eq!((m.uid(), m.gid(), m.mode() & 0o7777), (uid, gid, 0o700));
+    let env = fs::metadata(base.join("app/.env")).unwrap();
+    assert_eq!((env.uid(), env.mode() & 0o7777), (uid, 0o600));
+}
+
+// A parent a group of other users (or everyone) can write: they could swap
+// the new directory, so nothing is made and the message says what to do.
+#[test]
+fn no_directory_is_made_where_a_group_of_other_users_could_swap_it() {
+    if !require_attacker() {
+        return;
+    }
+    let top = public_tempdir();
+    let (_, gid) = attacker::ids();
+    let shared = top.path().join("shared");
+    mkdir(&shared, 0o775, false);
+    std::os::unix::fs::chown(&shared, None, Some(gid)).unwrap();
+    let open = top.path().join("open");
+    mkdir(&open, 0o777, false);
+    for (args, parent, who) in [
+        (
+            ["man", "--dir", "shared/pages"],
+            &shared,
+            format!("group {gid}"),
+        ),
+        (["man", "--dir", "open/pages"], &open, "others".to_owned()),
+    ] {
+        let o = secrets(top.path()).args(args).output().unwrap();
+        assert_eq!(code(&o), Ok(2), "{}", stderr(&o));
+        let err = stderr(&o);
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(
+            err.contains(&format!("writable by {who}")) && err.contains("create it yourself"),
+            "{err}"
+        );
+        assert!(dir_entries(parent).is_empty(), "{:?}", dir_entries(parent));
+    }
 }

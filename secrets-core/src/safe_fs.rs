@@ -27,17 +27,22 @@
 //!     the caller's, or by others only with the sticky bit, which stops
 //!     them renaming our entry): created as the caller, and the new
 //!     directory must be the caller's before it is chowned or chmodded;
-//!   - a parent owned by another user U that no one else can change the same
-//!     way: created as U, the thread's filesystem uid and gid switched for
-//!     `mkdirat`, `openat`, `fchown` and `fchmod` (`setfsuid`, which also
-//!     drops root's `CAP_DAC_OVERRIDE`, `CAP_FOWNER` and `CAP_CHOWN` for that
-//!     thread). The opened directory must be U's: a directory of root's
-//!     swapped in is refused, one of U's is U's own. Nothing root owns is
+//!   - a parent owned by another user U and otherwise writable only as
+//!     above: created as U, the thread's filesystem uid and gid switched
+//!     (`setfsuid`/`setfsgid`, which also drop root's `CAP_DAC_OVERRIDE`,
+//!     `CAP_FOWNER` and `CAP_CHOWN` for that thread) for `mkdirat`, `openat`,
+//!     `fchown` and `fchmod`. The opened directory must be U's: a directory
+//!     of root's swapped in is refused, one of U's is U's own. Its group is
+//!     the one asked for (set by U), else its parent's. Nothing root owns is
 //!     chowned or chmodded, and a directory meant for a third user is
 //!     refused;
 //!   - any other parent (writable by a group or by others who could rename
 //!     what we make): refused, with the advice to create the directory by
 //!     hand.
+//!
+//!   The parent of a directory made for a secret is also the holder rule's
+//!   concern ([`Dir::open_or_create`]): it may not be writable by group or
+//!   others at all.
 //! - Inputs have a size limit checked with `fstat` before they are read.
 //! - Writers lock the directory handle (`flock`) for a bounded time; no lock
 //!   files are left behind.

@@ -98,7 +98,7 @@ pub struct CompletionsArgs {
 
 #[derive(Debug, Args)]
 pub struct ManArgs {
-    /// Directory for the pages (secrets.1, secrets-rotate.1, ...), created if missing (its parent must exist).
+    /// Directory for the pages (secrets.1, secrets-rotate.1, ...), created if missing (its parent must exist; in another user's directory it is made as that user; where a group or others could rename it, make it yourself).
     #[arg(long, value_name = "DIR")]
     pub dir: PathBuf,
 }

@@ -421,8 +421,9 @@ fn render_page(cmd: &Command, path: &str, parent: Option<&str>) -> std::io::Resu
 }
 
 /// Writes `secrets.1` and one page per subcommand (`secrets-export-swarm.1`)
-/// into `dir`, creating it (not its parents) at 0755; returns the files
-/// written. Each page replaces its name rather than writing through it
+/// into `dir`, creating it (not its parents) at 0755 by the rule of
+/// [`Dir::open_or_create_public`] (as the parent's owner when that is
+/// another user); returns the files written. Each page replaces its name rather than writing through it
 /// ([`Dir::replace_file`]): run as root into a directory someone else can
 /// change, a link planted as `secrets.1` must not make root overwrite what
 /// it points to.

@@ -119,8 +119,8 @@ pub fn finding(first: &Path, more: usize, cap: u64) -> Finding {
         None,
         None,
         format!(
-            "tree too large to check fully: the audit keeps at most {} MiB of compose files, Dockerfiles and templates, so {}{others} past it were not read and their rules did not run",
-            cap >> 20,
+            "tree too large to check fully: the audit keeps at most {} of compose files, Dockerfiles and templates, so {}{others} past it were not read and their rules did not run",
+            if cap % (1 << 20) == 0 { format!("{} MiB", cap >> 20) } else { format!("{cap} bytes") },
             first.display()
         ),
     )

@@ -77,8 +77,8 @@ pub struct Tree {
     contents: HashMap<PathBuf, Arc<Input>>,
     /// The audit's store of inputs and its cap.
     kept: Arc<Kept>,
-    /// Inputs left unread past the cap: the first, and how many.
-    left_out: Option<(PathBuf, usize)>,
+    /// Inputs left unread past the cap.
+    left_out: std::collections::BTreeSet<PathBuf>,
 }
 
 /// A plaintext `.env` the walk found, with the handle to read it through.
@@ -641,11 +641,7 @@ impl Tree {
         // anything else is refused by read_all).
         let reserved = f.len().min(limit);
         if !self.kept.reserve(reserved) {
-            match &mut self.left_out {
-                Some((first, n)) if first.as_path() != path => *n += 1,
-                Some(_) => {}
-                None => self.left_out = Some((path.to_owned(), 0)),
-            }
+            self.left_out.insert(path.to_owned());
             return None;
         }
         let (identity, uid) = (f.identity(), f.uid());
@@ -673,9 +669,11 @@ impl Tree {
 
     /// SA020 when this walk left inputs unread past the audit's cap.
     fn report_left_out(&mut self) {
-        if let Some((first, more)) = self.left_out.take() {
+        let left_out = std::mem::take(&mut self.left_out);
+        if let Some(first) = left_out.first() {
+            let more = left_out.len() - 1;
             self.problems
-                .push(kept::finding(&first, more, self.kept.cap()));
+                .push(kept::finding(first, more, self.kept.cap()));
         }
     }
 

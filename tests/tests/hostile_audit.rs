@@ -457,3 +457,30 @@ fn past_the_kept_bytes_cap_the_tree_is_too_large_to_check_fully() {
         "{found:#?}"
     );
 }
+
+// Bounded resources: a compose file naming a thousand files outside the
+// tree adds a hundred findings one by one and one that counts the rest, not
+// a finding per name (a 4 MiB file can name 400,000).
+#[test]
+fn the_references_of_one_compose_file_add_bounded_findings() {
+    let base = tempfile::tempdir().unwrap();
+    let app = base.path().join("app");
+    fs::create_dir(&app).unwrap();
+    let mut text = String::from("services:\n  app:\n    image: busybox\n    env_file:\n");
+    for i in 0..1000 {
+        text.push_str(&format!("      - /nonexistent/elsewhere/{i}.env\n"));
+    }
+    fs::write(app.join("compose.yml"), text).unwrap();
+    let found = audited(&app, None);
+    let outside: Vec<_> = found
+        .iter()
+        .filter(|f| f.rule == RuleId::OutsideReference)
+        .collect();
+    assert_eq!(outside.len(), 101, "{outside:#?}");
+    assert!(
+        outside.iter().any(|f| f
+            .message
+            .contains("900 more references are not audited or fixed")),
+        "{outside:#?}"
+    );
+}

@@ -23,6 +23,11 @@ use super::{kept, outside_reference, secret_link, unreadable};
 use crate::check::Finding;
 use crate::safe_fs::{limits, Dir, FsError, OpenFile};
 
+/// The most findings the references of one compose file add one by one;
+/// past it, one finding counts the rest (a 4 MiB file could name 400,000
+/// files, each a finding kept in memory).
+pub(super) const REFERENCE_FINDINGS: usize = 100;
+
 /// Directories never descended into.
 const SKIP_DIRS: &[&str] = &[".git", "target", "node_modules"];
 
@@ -526,6 +531,9 @@ impl Tree {
                 ))
             }));
             let dir = compose.parent().unwrap_or(Path::new("."));
+            // Findings of this file's references, and those past the most
+            // one file may add (then counted in one more finding).
+            let mut found = Vec::new();
             for (line, named) in references.iter() {
                 let line = *line;
                 let joined = normalize(&cwd.join(dir).join(named));
@@ -533,7 +541,7 @@ impl Tree {
                     Ok(rel) if !rel.starts_with("..") => rel.to_owned(),
                     _ => {
                         if !alias {
-                            self.problems.push(outside_reference::finding(
+                            found.push(outside_reference::finding(
                                 &compose,
                                 line,
                                 named,
@@ -563,7 +571,7 @@ impl Tree {
                     }
                     Err(FsError::Symlink(_) | FsError::Outside(_)) => {
                         if !alias {
-                            self.problems.push(outside_reference::finding(
+                            found.push(outside_reference::finding(
                                 &compose,
                                 line,
                                 named,
@@ -571,8 +579,14 @@ impl Tree {
                             ));
                         }
                     }
-                    Err(e) => self.problems.push(unreadable::secret(&shown, &e)),
+                    Err(e) => found.push(unreadable::secret(&shown, &e)),
                 }
+            }
+            let more = found.len().saturating_sub(REFERENCE_FINDINGS);
+            found.truncate(REFERENCE_FINDINGS);
+            self.problems.append(&mut found);
+            if more > 0 {
+                self.problems.push(outside_reference::more(&compose, more));
             }
         }
     }

@@ -120,7 +120,7 @@ pub fn finding(first: &Path, more: usize, cap: u64) -> Finding {
         None,
         format!(
             "tree too large to check fully: the audit keeps at most {} of compose files, Dockerfiles and templates, so {}{others} past it were not read and their rules did not run",
-            if cap % (1 << 20) == 0 { format!("{} MiB", cap >> 20) } else { format!("{cap} bytes") },
+            if cap.is_multiple_of(1 << 20) { format!("{} MiB", cap >> 20) } else { format!("{cap} bytes") },
             first.display()
         ),
     )

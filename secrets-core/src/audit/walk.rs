@@ -28,6 +28,9 @@ use crate::safe_fs::{limits, Dir, FsError, OpenFile};
 /// files, each a finding kept in memory).
 pub(super) const REFERENCE_FINDINGS: usize = 100;
 
+/// The files a compose file names, with their lines.
+type References = Vec<(usize, PathBuf)>;
+
 /// Directories never descended into.
 const SKIP_DIRS: &[&str] = &[".git", "target", "node_modules"];
 
@@ -517,7 +520,7 @@ impl Tree {
     fn follow_compose_references(&mut self) {
         let mut known: HashSet<PathBuf> =
             self.secret_files.iter().map(|f| f.path.clone()).collect();
-        let mut parsed: HashMap<(u64, u64), Rc<Vec<(usize, PathBuf)>>> = HashMap::new();
+        let mut parsed: HashMap<(u64, u64), Rc<References>> = HashMap::new();
         let cwd = std::env::current_dir().unwrap_or_default();
         let root = normalize(&cwd.join(&self.root));
         for compose in self.compose_files.clone() {

@@ -31,7 +31,7 @@ const EXAMPLES: &[(&str, &[Example])] = &[
         &[
             ex("List the built-in components and the kinds of secret", "secrets catalog"),
             ex("A .env for a Postgres and MinIO stack", "secrets generate --with postgres,minio > .env"),
-            ex("Rotate a password and everything built from it", "secrets rotate --env /srv/app/.env --with postgres,redis POSTGRES_PASSWORD"),
+            ex("Rotate a password and everything built from it", "secrets rotate --env /srv/app/.env --with postgres,redis REDIS_PASSWORD"),
             ex("The pre-deploy gate", "secrets audit --fail-on high"),
         ],
     ),
@@ -92,11 +92,11 @@ const EXAMPLES: &[(&str, &[Example])] = &[
         &[
             ex(
                 "Rotate inside an encrypted file (recipients from the manifest)",
-                "secrets rotate --env .env.age -i key.txt POSTGRES_PASSWORD",
+                "secrets rotate --env .env.age -i key.txt REDIS_PASSWORD",
             ),
             ex(
                 "Rotate a password, and the URL and aliases that hold it",
-                "secrets rotate --env /srv/app/.env --with postgres,redis POSTGRES_PASSWORD",
+                "secrets rotate --env /srv/app/.env --with postgres,redis REDIS_PASSWORD",
             ),
             ex(
                 "See each key's rotation class, and what --all would skip and why",

@@ -38,7 +38,6 @@ use crate::envfile::render::{append_vars, new_document_with_header, Disagreement
 use crate::envfile::{is_dotenvx_encrypted, Document, ParseError};
 use crate::init::{lay_out, LayoutError};
 use crate::manifest::{Source, VarDef};
-use crate::rotate::RotationClass;
 use crate::secure_file::{Change, SecureFile, WriteError};
 use crate::stack::{Existing, ResolveError, Stack};
 use crate::SecretValue;
@@ -484,6 +483,7 @@ pub fn set_value<R: Rng + CryptoRng + ?Sized>(
     rng: &mut R,
 ) -> Result<SetReport, WriteEnvError> {
     use crate::check::{check_env, EnvContext, Severity};
+    use crate::rotate::RotationClass;
     let mut report = SetReport {
         changes: file.created_directory().into_iter().collect(),
         ..SetReport::default()

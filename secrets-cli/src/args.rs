@@ -357,6 +357,10 @@ pub struct WriteArgs {
     /// CAP_CHOWN). An existing file must already belong to that user.
     #[arg(long, value_name = "USER[:GROUP]")]
     pub owner: Option<String>,
+    /// Create the --owner user when it does not exist: a system account
+    /// with its own group, no home and no login shell (useradd --system).
+    #[arg(long, requires = "owner")]
+    pub create_user: bool,
     /// File mode.
     #[arg(long, value_enum, default_value = "600")]
     pub mode: FileMode,
@@ -414,7 +418,7 @@ pub struct InitArgs {
 #[derive(Debug, Args)]
 pub struct RotateArgs {
     /// The .env file to edit.
-    #[arg(long = "env", value_name = "PATH")]
+    #[arg(long = "env", value_name = "PATH", default_value = ".env")]
     pub env: PathBuf,
     /// The manifest (default ./secrets.toml when present; without one, kinds
     /// are inferred from the current values).

@@ -98,6 +98,91 @@ impl Owner {
     }
 }
 
+/// Why a service account could not be created.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum CreateUserError {
+    /// Not a name `useradd` takes: lower case letters, digits, `_` and `-`,
+    /// starting with a letter or `_`, at most 32 characters.
+    #[error("`{0}` is not a user name useradd accepts (a-z, 0-9, _ and -, starting with a letter or _, at most 32)")]
+    InvalidName(String),
+    /// `useradd` could not be run, or failed.
+    #[error("useradd {name}: {why}")]
+    Useradd {
+        /// The user.
+        name: String,
+        /// Its error line, or why it could not run.
+        why: String,
+    },
+    /// The user database could not be read.
+    #[error(transparent)]
+    Lookup(#[from] OwnerError),
+}
+
+/// Makes sure the system account `name` exists, as a dedicated service
+/// user: `useradd --system --shell /usr/sbin/nologin --no-create-home
+/// --user-group`, so it has its own group, no home and no login. Returns
+/// whether it was created (false: it already existed, whoever made it).
+/// Needs root.
+pub fn ensure_system_user(name: &str) -> Result<bool, CreateUserError> {
+    let valid = !name.is_empty()
+        && name.len() <= 32
+        && name
+            .bytes()
+            .next()
+            .is_some_and(|b| b.is_ascii_lowercase() || b == b'_')
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-');
+    if !valid {
+        return Err(CreateUserError::InvalidName(name.to_owned()));
+    }
+    let exists = || -> Result<bool, OwnerError> {
+        Ok(User::from_name(name)
+            .map_err(|source| lookup_error(name, source))?
+            .is_some())
+    };
+    if exists()? {
+        return Ok(false);
+    }
+    let failed = |why: String| CreateUserError::Useradd {
+        name: name.to_owned(),
+        why,
+    };
+    let mut command = std::process::Command::new("useradd");
+    command
+        .env_clear()
+        .env("PATH", "/usr/sbin:/usr/bin:/sbin:/bin")
+        .args([
+            "--system",
+            "--shell",
+            "/usr/sbin/nologin",
+            "--no-create-home",
+            "--user-group",
+            "--",
+            name,
+        ]);
+    let out = command
+        .stdin(std::process::Stdio::null())
+        .output()
+        .map_err(|e| failed(e.to_string()))?;
+    // 9: the name was taken meanwhile, which is what was asked for.
+    if !(out.status.success() || out.status.code() == Some(9)) {
+        let err = String::from_utf8_lossy(&out.stderr);
+        let line = err
+            .lines()
+            .find(|l| !l.trim().is_empty())
+            .unwrap_or("failed");
+        return Err(failed(line.trim().to_owned()));
+    }
+    if !exists()? {
+        return Err(failed(
+            "it reported success but the user does not exist".into(),
+        ));
+    }
+    Ok(out.status.success())
+}
+
 /// How long a writer waits for another writer's lock by default.
 pub const DEFAULT_LOCK_WAIT: Duration = Duration::from_secs(5);
 

@@ -83,7 +83,7 @@ const EXAMPLES: &[(&str, &[Example])] = &[
             ),
             ex(
                 "The same from a manifest, for the service user botservice",
-                "secrets write --out /srv/bot/.env --manifest secrets.toml --owner botservice --mkdir",
+                "secrets write --out /srv/bot/.env --manifest secrets.toml --owner botservice --create-user --mkdir",
             ),
         ],
     ),

@@ -467,7 +467,7 @@ pub struct SetReport {
 /// let dir = std::env::temp_dir().join(format!("set-value-doc-{}", std::process::id()));
 /// std::fs::DirBuilder::new().mode(0o700).create(&dir)?;
 /// let open = || SecureFile::open(dir.join(".env"), WriteOptions::default());
-/// let strong = SecretValue::new("Vv4tQn7ZkLp2Rw9XsB3m".into());
+/// let strong = SecretValue::new("Vv4tQn7ZkLp2Rw9XsB3mK8cY1dH6jN0qT5eA".into());
 /// let report = set_value(open()?, SetRequest::new(None, "API_TOKEN", strong), &mut os_rng())?;
 /// assert!(report.wrote && report.appended);
 /// // A guessable value is refused, and the file keeps the strong one.

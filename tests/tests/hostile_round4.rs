@@ -328,3 +328,107 @@ fn r4_2b_no_directory_is_made_as_root_where_an_acl_lets_another_user_rename_it()
         stderr(&o)
     );
 }
+
+// ---------------------------------------------------------------------------
+// R4-3 (medium): `git log` output is kept whole, without any cap.
+//
+// The history rule reads all of `git log --all --name-only` into memory
+// (child::run_until_idle collects stdout in a Vec) before filtering it. A
+// repository's history costs its author almost nothing to make huge in that
+// output: one tree of 2,000 empty files under 16 nested directories with
+// 254-character names (every path ~4 KiB), and 40 commits that alternately
+// add it and remove it. The repository is 42 KB (loose objects); its
+// `git log --name-only` is 330 MB, all kept by root's audit (peak RSS
+// 336,760 KiB measured) (N commits more
+// cost nothing and add 8 MB each: 200 pairs are 1.6 GB). Any repository root
+// audits counts: one it cloned from a stranger, or the group-writable one of
+// issue 25 row 1. The promise is bounded memory (the 64 MiB kept-bytes cap of
+// the walk does not cover git's output).
+// ---------------------------------------------------------------------------
+
+/// Builds the history above in the repository at `$1` (git plumbing only).
+const BIG_HISTORY: &str = r#"
+set -e
+cd "$1"
+git init -q .
+K=2000; D=16; N=40
+blob=$(git hash-object -w --stdin </dev/null)
+leaf=$(/usr/bin/python3 -c "
+import sys
+for i in range(int(sys.argv[1])): print('100644 blob %s\tf%06d' % (sys.argv[2], i))
+" $K $blob | git mktree)
+t=$leaf
+for i in $(seq 1 $D); do
+  name=$(printf 'd%03d' $i; head -c 250 /dev/zero | tr '\0' x)
+  t=$(printf '040000 tree %s\t%s\n' $t $name | git mktree)
+done
+empty=$(git mktree </dev/null)
+p=""
+for i in $(seq 1 $N); do
+  c=$(git commit-tree $t $p -m add); p="-p $c"
+  c=$(git commit-tree $empty $p -m remove); p="-p $c"
+done
+git update-ref refs/heads/main $c
+git symbolic-ref HEAD refs/heads/main
+"#;
+
+#[test]
+fn r4_3_a_small_repository_with_a_huge_name_log_keeps_audit_bounded() {
+    if !secrets_tests::require(
+        Path::new(attacker::GNU_TIME).exists() && secrets_tests::have_program("git"),
+        "GNU time and git",
+        "apt-get install time git",
+    ) {
+        return;
+    }
+    let base = tempfile::tempdir().unwrap();
+    let repo = base.path().join("stack");
+    fs::create_dir(&repo).unwrap();
+    let o = Command::new("bash")
+        .arg("-c")
+        .arg(BIG_HISTORY)
+        .arg("bash")
+        .arg(&repo)
+        .env("GIT_AUTHOR_NAME", "a")
+        .env("GIT_AUTHOR_EMAIL", "a@example.org")
+        .env("GIT_COMMITTER_NAME", "a")
+        .env("GIT_COMMITTER_EMAIL", "a@example.org")
+        .env("GIT_AUTHOR_DATE", "@1 +0000")
+        .env("GIT_COMMITTER_DATE", "@1 +0000")
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "build the history: {}", stderr(&o));
+    let size: u64 = walk_size(&repo.join(".git"));
+    let rss = base.path().join("rss");
+    let w = run_watched(
+        attacker::measured(base.path(), &rss, "true", &["audit", "stack"]),
+        Duration::from_secs(600),
+    );
+    assert!(w.finished, "audit did not end in 600 s");
+    let peak = attacker::peak_kib(&rss).expect("GNU time wrote the peak RSS");
+    eprintln!(
+        "audit of a {size}-byte repository: peak RSS {peak} KiB, exit {:?}",
+        code(&w.output)
+    );
+    assert!(
+        peak < 128 * 1024,
+        "audit of a {} KiB repository peaked at {peak} KiB (limit 128 MiB): git's output is kept whole",
+        size / 1024
+    );
+}
+
+/// The bytes of the files under `dir`.
+fn walk_size(dir: &Path) -> u64 {
+    fs::read_dir(dir)
+        .unwrap()
+        .map(|e| {
+            let e = e.unwrap();
+            let m = e.metadata().unwrap();
+            if m.is_dir() {
+                walk_size(&e.path())
+            } else {
+                m.len()
+            }
+        })
+        .sum()
+}

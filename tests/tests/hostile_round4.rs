@@ -432,3 +432,72 @@ fn walk_size(dir: &Path) -> u64 {
         })
         .sum()
 }
+
+// ---------------------------------------------------------------------------
+// R4-4 (low; issue 25 row 10 again, through `audit --fix --owner`).
+//
+// Row 10 was fixed for `write --owner`: an existing target of root's in the
+// owner's directory is refused. `audit DIR --owner svc --fix` still hands
+// such a file over: the attacker (svc), a member of a group-writable project
+// directory of root's, renames root's 0600 `.env` (which it cannot read)
+// into its own project directory; root's `audit /srv --owner svc --fix`
+// finds a `.env` in svc's directory owned by root and chowns it to svc, root's
+// values included. The fix must refuse a file that is not already the
+// owner's (or at least never chown a file of root's to another user), as
+// `write --owner` does.
+// ---------------------------------------------------------------------------
+
+#[test]
+fn r4_4_audit_fix_owner_never_hands_roots_renamed_file_to_the_owner() {
+    if !require_attacker() {
+        return;
+    }
+    let (uid, gid) = attacker::ids();
+    let srv = public_tempdir();
+    // Root's shared project (group-writable by the attacker's group) with
+    // root's private .env.
+    let shared = srv.path().join("shared");
+    mkdir(&shared, 0o770, false);
+    std::os::unix::fs::chown(&shared, None, Some(gid)).unwrap();
+    file(
+        &shared.join(".env"),
+        b"DB_PASSWORD=roots-own-value-8f3a9c\n",
+        0o600,
+        false,
+    );
+    // The attacker's own project directory.
+    let mine = srv.path().join("mine");
+    mkdir(&mine, 0o700, true);
+    // The attacker cannot read root's file, but may move it.
+    let read = attacker::command("cat")
+        .arg(shared.join(".env"))
+        .output()
+        .unwrap();
+    assert!(
+        !read.status.success(),
+        "the attacker can read root's file already"
+    );
+    let mv = attacker::command("mv")
+        .arg(shared.join(".env"))
+        .arg(mine.join(".env"))
+        .output()
+        .unwrap();
+    assert!(mv.status.success(), "mv: {}", stderr(&mv));
+    let o = secrets(srv.path())
+        .args(["audit", ".", "--owner", attacker::NAME, "--fix"])
+        .output()
+        .unwrap();
+    let m = fs::metadata(mine.join(".env")).unwrap();
+    let stolen = attacker::command("cat")
+        .arg(mine.join(".env"))
+        .output()
+        .unwrap();
+    assert!(
+        m.uid() == 0 && !stolen.status.success(),
+        "root's .env (renamed into the attacker's directory) now belongs to uid {} (attacker: {uid}); the attacker reads {:?} (audit exit {:?}: {})",
+        m.uid(),
+        String::from_utf8_lossy(&stolen.stdout),
+        code(&o),
+        stderr(&o)
+    );
+}

@@ -501,3 +501,65 @@ fn r4_4_audit_fix_owner_never_hands_roots_renamed_file_to_the_owner() {
         stderr(&o)
     );
 }
+
+// ---------------------------------------------------------------------------
+// R4-5 (medium; issue 25 row 6 again, one level up): a `secrets/` DIRECTORY
+// that is a symlink.
+//
+// Everything under a `secrets/` directory is secret-bearing: a real
+// `app/secrets/db_password` of mode 0644 is SA001 high. Make `app/secrets` a
+// symlink to a directory holding the same world-readable file, bind-mounted
+// by compose (`./secrets:/run/secrets:ro`): the audit says 0 findings and
+// exits 0. SA019 covers a secret-named FILE that is a link, not the
+// directory name that makes its contents secret. The gate must fail closed
+// on it as on a `.env` link.
+// ---------------------------------------------------------------------------
+
+#[test]
+fn r4_5_a_symlinked_secrets_directory_is_a_finding_not_a_pass() {
+    let base = tempfile::tempdir().unwrap();
+    let app = base.path().join("app");
+    let store = base.path().join("store");
+    fs::create_dir(&app).unwrap();
+    fs::create_dir(&store).unwrap();
+    attacker::chmod(&store, 0o755);
+    file(
+        &store.join("db_password"),
+        b"supersecretpassword-0123456789\n",
+        0o644,
+        false,
+    );
+    fs::write(
+        app.join("docker-compose.yml"),
+        "services:\n  app:\n    image: nginx\n    volumes:\n      - ./secrets:/run/secrets:ro\n",
+    )
+    .unwrap();
+    // The control: a real directory is audited (SA001 high, exit 1).
+    let real = app.join("secrets");
+    fs::create_dir(&real).unwrap();
+    fs::copy(store.join("db_password"), real.join("db_password")).unwrap();
+    attacker::chmod(&real.join("db_password"), 0o644);
+    let o = secrets(base.path())
+        .args(["audit", "app"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        code(&o),
+        Ok(1),
+        "control: {}",
+        String::from_utf8_lossy(&o.stdout)
+    );
+    fs::remove_dir_all(&real).unwrap();
+    // The attack: the same file through a symlinked `secrets/`.
+    std::os::unix::fs::symlink("../store", &real).unwrap();
+    let o = secrets(base.path())
+        .args(["audit", "app"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        code(&o),
+        Ok(1),
+        "a world-readable secret behind a symlinked secrets/ directory passes the gate: {}",
+        String::from_utf8_lossy(&o.stdout)
+    );
+}

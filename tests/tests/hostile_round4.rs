@@ -563,3 +563,53 @@ fn r4_5_a_symlinked_secrets_directory_is_a_finding_not_a_pass() {
         String::from_utf8_lossy(&o.stdout)
     );
 }
+
+// ---------------------------------------------------------------------------
+// R4-6 (low/medium, integrity): `get` and `export k8s` take their values
+// from a `.env` another user planted.
+//
+// `run --env .env` refuses a `.env` in a directory others can write ("another
+// user could replace what it holds"). `get` (new) and `export k8s` read the
+// same file without that rule: a member of a group-writable project
+// directory replaces `.env` with one of its own, and root's
+// `secrets get DATABASE_URL | ...` or `secrets export k8s ... | kubectl
+// apply -f -` uses the attacker's values (a database URL of its server, a
+// password it knows) with no warning. They must refuse as `run` does.
+// ---------------------------------------------------------------------------
+
+#[test]
+fn r4_6_get_and_export_refuse_a_dot_env_others_could_have_replaced() {
+    if !require_attacker() {
+        return;
+    }
+    let base = public_tempdir();
+    let dir = shared_project(base.path());
+    let plant = attacker::command("sh")
+        .arg("-c")
+        .arg("umask 077; printf 'DATABASE_URL=postgres://u:known@attacker.example/db\\n' > \"$0\"")
+        .arg(dir.join(".env"))
+        .output()
+        .unwrap();
+    assert!(plant.status.success(), "{}", stderr(&plant));
+    // The rule exists: `run` refuses this file.
+    let run = secrets(&dir)
+        .args(["run", "--env", ".env", "--", "true"])
+        .output()
+        .unwrap();
+    assert_eq!(code(&run), Ok(2), "run: {}", stderr(&run));
+    let mut used = Vec::new();
+    for args in [
+        vec!["get", "DATABASE_URL"],
+        vec!["export", "k8s", "--name", "app", "--env", ".env"],
+    ] {
+        let o = secrets(&dir).args(&args).output().unwrap();
+        let out = String::from_utf8_lossy(&o.stdout).into_owned();
+        if code(&o) == Ok(0) {
+            used.push(format!("{}: {}", args.join(" "), out.trim()));
+        }
+    }
+    assert!(
+        used.is_empty(),
+        "root used the attacker's .env from a group-writable directory: {used:#?}"
+    );
+}

@@ -613,3 +613,56 @@ fn r4_6_get_and_export_refuse_a_dot_env_others_could_have_replaced() {
         "root used the attacker's .env from a group-writable directory: {used:#?}"
     );
 }
+
+// ---------------------------------------------------------------------------
+// R4-7 (low): SA019 judges a link's target more leniently than SA001 judges
+// the same file.
+//
+// A `.env` of mode 0640 is SA001 high ("its group can access it"). A `.env`
+// that is a symlink to that same 0640 file is SA019 medium ("not readable by
+// others"): the group (here the attacker's) reads every value, and
+// `audit --fail-on high` (the README's SARIF example) passes the link while
+// it fails the file. The target must be judged as the file would be.
+// ---------------------------------------------------------------------------
+
+#[test]
+fn r4_7_a_link_to_a_group_readable_secret_is_as_high_as_the_file() {
+    if !require_attacker() {
+        return;
+    }
+    let base = tempfile::tempdir().unwrap();
+    let store = base.path().join("store");
+    fs::create_dir(&store).unwrap();
+    let target = store.join("prod.env");
+    file(&target, b"DB_PASSWORD=0123456789abcdefXYZ\n", 0o640, false);
+    std::os::unix::fs::chown(&target, None, Some(attacker::ids().1)).unwrap();
+    let gate = |dir: &str| {
+        secrets(base.path())
+            .args(["audit", "--fail-on", "high", dir])
+            .output()
+            .unwrap()
+    };
+    // The file itself fails the gate.
+    let real = base.path().join("real");
+    fs::create_dir(&real).unwrap();
+    fs::copy(&target, real.join(".env")).unwrap();
+    attacker::chmod(&real.join(".env"), 0o640);
+    let o = gate("real");
+    assert_eq!(
+        code(&o),
+        Ok(1),
+        "control: {}",
+        String::from_utf8_lossy(&o.stdout)
+    );
+    // A link to it must fail it too.
+    let linked = base.path().join("linked");
+    fs::create_dir(&linked).unwrap();
+    std::os::unix::fs::symlink("../store/prod.env", linked.join(".env")).unwrap();
+    let o = gate("linked");
+    assert_eq!(
+        code(&o),
+        Ok(1),
+        "a .env linked to a group-readable file passes `--fail-on high`: {}",
+        String::from_utf8_lossy(&o.stdout)
+    );
+}

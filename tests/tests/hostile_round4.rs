@@ -666,3 +666,94 @@ fn r4_7_a_link_to_a_group_readable_secret_is_as_high_as_the_file() {
         String::from_utf8_lossy(&o.stdout)
     );
 }
+
+// ---------------------------------------------------------------------------
+// R4-8 (low/medium, availability): any user who can read a directory can
+// hold the writers' lock on it.
+//
+// Writers `flock` the directory handle. Opening a directory for reading
+// needs only r-x, so the attacker opens root's 0755 project directory and
+// holds `LOCK_EX` for as long as it likes: root's `set`, `write` and
+// `rotate` there give up after their wait ("another process holds the lock
+// on this directory") and no secret can be set or rotated, during an
+// incident too. The lock must be one only the writers can take (a handle
+// others cannot open), or another user's lock must not stop root.
+// ---------------------------------------------------------------------------
+
+/// Opens `argv[1]` read-only, takes `LOCK_EX` on it, says `locked`, and
+/// holds it until its stdin closes.
+const DIR_LOCKER: &str = r#"
+import fcntl, os, sys
+fd = os.open(sys.argv[1], os.O_RDONLY | os.O_DIRECTORY)
+fcntl.flock(fd, fcntl.LOCK_EX)
+print("locked", flush=True)
+sys.stdin.read()
+"#;
+
+#[test]
+fn r4_8_another_user_cannot_lock_root_out_of_its_own_directory() {
+    if !require_attacker() {
+        return;
+    }
+    let base = public_tempdir();
+    let dir = base.path().join("app");
+    mkdir(&dir, 0o755, false);
+    let o = secrets(&dir)
+        .args(["write", "--out", ".env", "--with", "redis"])
+        .output()
+        .unwrap();
+    assert_eq!(code(&o), Ok(0), "{}", stderr(&o));
+    let mut locker = Running::spawn(python(DIR_LOCKER, &[&dir]));
+    locker.expect("locked");
+    let mut blocked = Vec::new();
+    for args in [
+        vec!["write", "--out", ".env", "--with", "redis,postgres"],
+        vec![
+            "rotate",
+            "--env",
+            ".env",
+            "--with",
+            "redis",
+            "REDIS_PASSWORD",
+        ],
+    ] {
+        let o = secrets(&dir).args(&args).output().unwrap();
+        if code(&o) != Ok(0) {
+            blocked.push(format!(
+                "{}: {:?}: {}",
+                args.join(" "),
+                code(&o),
+                stderr(&o).trim()
+            ));
+        }
+    }
+    let o = {
+        use std::io::Write;
+        let mut child = secrets(&dir)
+            .args(["set", "APP_TOKEN"])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(b"val-abcdefghijklmnopqrstuv123\n")
+            .unwrap();
+        child.wait_with_output().unwrap()
+    };
+    if code(&o) != Ok(0) {
+        blocked.push(format!(
+            "set APP_TOKEN: {:?}: {}",
+            code(&o),
+            stderr(&o).trim()
+        ));
+    }
+    drop(locker);
+    assert!(
+        blocked.is_empty(),
+        "an unprivileged flock on root's 0755 directory stopped root's writers: {blocked:#?}"
+    );
+}

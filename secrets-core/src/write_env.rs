@@ -221,7 +221,7 @@ pub enum WriteEnvError {
     },
     /// A value its server keeps a copy of (`stored`): setting it in the file
     /// alone would lock its clients out.
-    #[error("{path}: {name} is stored by its server ({class_source}): change it there first (`rotate --apply` does both where a live step exists), then say the server has it (`SetRequest::server_changed`)")]
+    #[error("{path}: {name} is stored by its server ({class_source}): change it there first (a rotation with a live step does both where one exists), then say the server has it (`SetRequest::server_changed`)")]
     Stored {
         /// The file.
         path: String,

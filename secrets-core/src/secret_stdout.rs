@@ -8,7 +8,8 @@
 //! is the journal's). So stdout is only written to when it is
 //! - an anonymous pipe (it lives on pipefs, which `fstatfs` tells apart from
 //!   a FIFO on disk) made by root, the caller or the user logged in to this
-//!   session (`/proc/self/loginuid`: `sudo secrets generate | ...`),
+//!   session (`/proc/self/loginuid`: `sudo secrets generate | ...`), that no
+//!   process of anyone else holds,
 //! - this session's controlling terminal (`tcgetsid`), or `/dev/null`,
 //! - a regular file the shell just created: it is never written into
 //!   (another user may have opened it already); when empty, the caller's
@@ -122,6 +123,12 @@ impl SecretStdout {
                         "another user's pipe (reopened through /proc) may be read by that user",
                     );
                 }
+                if let Some((pid, uid)) = untrusted_pipe_holder(st.st_ino) {
+                    return refuse(
+                        format!("a pipe that process {pid} of {} holds", describe_user(uid)),
+                        "a process of another user holds it (reached through a planted /proc/PID/fd link) and would read every value",
+                    );
+                }
                 Target::Stream
             }
             FileType::CharacterDevice
@@ -192,6 +199,54 @@ impl SecretStdout {
 /// opened a planted `/proc/PID/fd/N` link.
 fn pipe_owner_trusted(uid: u32) -> bool {
     uid == 0 || uid == caller_uid() || login_uid() == Some(uid)
+}
+
+/// A process holding the pipe `ino` that runs as anyone but root, the
+/// caller or the session's login user (any of its real, effective, saved
+/// or file-system uids), with that uid. A pipe root made and handed to
+/// another user's process (a cron job's stdin) is on pipefs and root's, yet
+/// that process reads what is written: the shell reached it through a
+/// planted `/proc/PID/fd/N` link. Nobody else can get hold of the pipe
+/// later: reopening it through `/proc` takes ptrace rights over a holder.
+/// A process whose descriptors cannot be read (not root) is passed over,
+/// and so is one that ends meanwhile.
+fn untrusted_pipe_holder(ino: u64) -> Option<(u32, u32)> {
+    let link = format!("pipe:[{ino}]");
+    let procs = std::fs::read_dir("/proc").ok()?;
+    for entry in procs.flatten() {
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|n| n.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        let Ok(fds) = std::fs::read_dir(entry.path().join("fd")) else {
+            continue;
+        };
+        let holds = fds
+            .flatten()
+            .any(|fd| std::fs::read_link(fd.path()).is_ok_and(|t| t.as_os_str() == link.as_str()));
+        if !holds {
+            continue;
+        }
+        let Ok(status) = std::fs::read_to_string(entry.path().join("status")) else {
+            continue;
+        };
+        let uids = status
+            .lines()
+            .find_map(|l| l.strip_prefix("Uid:"))
+            .map(|l| {
+                l.split_whitespace()
+                    .filter_map(|u| u.parse::<u32>().ok())
+                    .collect::<Vec<_>>()
+            })
+            .unwrap_or_default();
+        if let Some(&uid) = uids.iter().find(|&&u| !pipe_owner_trusted(u)) {
+            return Some((pid, uid));
+        }
+    }
+    None
 }
 
 /// The audit login uid of this session, which no unprivileged process can

@@ -24,7 +24,7 @@ pub static RULE: Rule = Rule {
 };
 
 /// The finding for the symlink `name` in the directory `dir` (shown as
-/// `shown`): high when its target is a regular file others can read or
+/// `shown`): high when its target is a regular file group or others can access or
 /// cannot be judged, medium when it is a private regular file.
 pub fn finding(dir: impl AsFd, name: &OsStr, shown: &Path) -> Finding {
     let target = rustix::fs::readlinkat(dir.as_fd(), name, Vec::new())
@@ -35,14 +35,15 @@ pub fn finding(dir: impl AsFd, name: &OsStr, shown: &Path) -> Finding {
         Ok(st) => {
             let mode = st.st_mode & 0o7777;
             match FileType::from_raw_mode(st.st_mode) {
-                FileType::RegularFile if mode & 0o004 != 0 => (
+                // As SA001 judges the file itself: group or others.
+                FileType::RegularFile if mode & 0o077 != 0 => (
                     Severity::High,
-                    format!("others can read its target (mode {mode:04o}, owner uid {})", st.st_uid),
+                    format!("group or others can access its target (mode {mode:04o}, owner uid {})", st.st_uid),
                 ),
                 FileType::RegularFile => (
                     Severity::Medium,
                     format!(
-                        "its target is not readable by others (mode {mode:04o}, owner uid {}), but it is not audited",
+                        "its target is private (mode {mode:04o}, owner uid {}), but it is not audited",
                         st.st_uid
                     ),
                 ),

@@ -89,6 +89,9 @@ pub enum ReadEnvError {
     /// Reading failed or was refused (a link, over the size limit).
     #[error(transparent)]
     Fs(#[from] FsError),
+    /// The file's place failed the writer's rules ([`Keys::read_env_held`]).
+    #[error(transparent)]
+    Held(#[from] crate::secure_file::WriteError),
     /// Decrypting failed.
     #[error(transparent)]
     Crypt(#[from] CryptError),
@@ -140,7 +143,26 @@ impl AgeKeys {
     /// its header, then decrypted in memory with the identities); `None`
     /// when absent.
     pub fn read_env(&self, path: &Path) -> Result<Option<Document>, ReadEnvError> {
-        let Some(bytes) = read_maybe_encrypted(path)? else {
+        self.parse_maybe_encrypted(path, read_maybe_encrypted(path)?)
+    }
+
+    /// [`Keys::read_env`] for a file whose values are handed on (`export`):
+    /// read with [`crate::secure_file::read_held`], so a file another user
+    /// could have put in place (a group-writable directory) is refused.
+    pub fn read_env_held(&self, path: &Path) -> Result<Option<Document>, ReadEnvError> {
+        let bytes = crate::secure_file::read_held(path, limits::ENCRYPTED_ENV)?;
+        if let Some(b) = bytes.as_ref().filter(|b| !crypt::is_encrypted(b)) {
+            within_env_limit(path, b)?;
+        }
+        self.parse_maybe_encrypted(path, bytes)
+    }
+
+    fn parse_maybe_encrypted(
+        &self,
+        path: &Path,
+        bytes: Option<crate::SecretBytes>,
+    ) -> Result<Option<Document>, ReadEnvError> {
+        let Some(bytes) = bytes else {
             return Ok(None);
         };
         if crypt::is_encrypted(&bytes) {

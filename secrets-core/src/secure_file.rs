@@ -183,6 +183,23 @@ pub fn ensure_system_user(name: &str) -> Result<bool, CreateUserError> {
     Ok(out.status.success())
 }
 
+/// Reads the file at `path` as the writer would find it before keeping its
+/// owner (`rotate`): every directory on the way belongs to root, the caller
+/// or the file's owner, the one holding it is writable by nobody else, and
+/// it is a regular file with one link, read under the directory's lock.
+/// What a command hands on (`export`, `get`) is read this way, so that no
+/// other user can have put it there. `None` when it does not exist.
+pub fn read_held(path: &Path, limit: u64) -> Result<Option<crate::SecretBytes>, WriteError> {
+    let options = match WriteOptions::preserving(path) {
+        Ok(options) => options,
+        Err(WriteError::Fs(e)) if e.is_not_found() => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    let file = SecureFile::open(path, options)?;
+    let locked = file.lock()?;
+    locked.read_up_to(limit)
+}
+
 /// How long a writer waits for another writer's lock by default.
 pub const DEFAULT_LOCK_WAIT: Duration = Duration::from_secs(5);
 

@@ -602,14 +602,15 @@ pub fn set_value<R: Rng + CryptoRng + ?Sized>(
     Ok(report)
 }
 
-/// The value of `key` in the `.env` at `path`, read like a secret file
-/// (its type, links and size checked on the opened handle). `None` when
+/// The value of `key` in the `.env` at `path`, read with
+/// [`crate::secure_file::read_held`] (in a directory nobody but root, the
+/// caller and the file's owner can change; its type, links and size
+/// checked on the opened handle). `None` when
 /// the file has no such variable; an error when the file is missing or
 /// does not parse.
 pub fn get_value(path: &std::path::Path, key: &str) -> Result<Option<SecretValue>, WriteEnvError> {
     let shown = path.display().to_string();
-    let bytes = crate::safe_fs::read_secret(path, crate::safe_fs::limits::ENV)
-        .map_err(|e| WriteEnvError::File(WriteError::from(e)))?
+    let bytes = crate::secure_file::read_held(path, crate::safe_fs::limits::ENV)?
         .ok_or_else(|| WriteEnvError::Missing(shown.clone()))?;
     let doc = Document::parse(&bytes).map_err(|error| WriteEnvError::Parse {
         path: shown.clone(),

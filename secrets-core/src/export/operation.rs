@@ -141,7 +141,7 @@ pub fn export_env(request: ExportRequest<'_>) -> Result<ExportReport, ExportErro
         destination,
         now,
     } = request;
-    let doc = (age.read_env(&env)?).ok_or_else(|| ExportError::NoFile(env.clone()))?;
+    let doc = (age.read_env_held(&env)?).ok_or_else(|| ExportError::NoFile(env.clone()))?;
     let selection = select(&doc, stack, &keys)?;
     drop(doc);
     let (values, left_empty) = (selection.values, selection.left_empty);

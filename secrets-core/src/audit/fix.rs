@@ -110,6 +110,22 @@ fn chown(
         .open(rel)?
         .ok_or_else(|| missing(rel))?
         .require_changeable(trust)?;
+    // A file of someone else's in a directory the new owner controls may
+    // have been renamed there by that owner (root's `.env` taken from
+    // another project): handing it over would give them its values.
+    if let Some(new_owner) = uid.filter(|&u| u != f.uid()) {
+        let dir = tree.dir(rel.parent().unwrap_or(Path::new("")))?;
+        if dir.is_some_and(|d| d.uid() == new_owner) {
+            return Err(FsError::UnsafeDirectory {
+                dir: f.path().to_owned(),
+                reason: format!(
+                    "belongs to uid {}, in a directory uid {new_owner} owns, who could have moved it there from elsewhere",
+                    f.uid()
+                ),
+                hint: "; check what it holds, then chown it by hand",
+            });
+        }
+    }
     let mode = f.mode();
     f.chown(uid, gid).map_err(|source| FsError::Io {
         path: f.path().to_owned(),

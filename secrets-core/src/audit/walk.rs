@@ -354,9 +354,13 @@ impl Tree {
                         });
                     }
                     // Compose reads through a link; the audit does not, so
-                    // the link is a finding of its own, never a skip.
+                    // the link is a finding of its own, never a skip (a
+                    // `secrets` directory reached through one too).
                     FileType::Symlink
-                        if in_secrets || is_env_name(text) || is_journal_name(text) =>
+                        if in_secrets
+                            || text == "secrets"
+                            || is_env_name(text)
+                            || is_journal_name(text) =>
                     {
                         let shown = self.shown(&child);
                         self.problems

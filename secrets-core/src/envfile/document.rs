@@ -601,7 +601,10 @@ impl Document {
         let mut targets = at.into_iter().peekable();
         for (i, item) in old.into_iter().enumerate() {
             if targets.next_if_eq(&i).is_some() {
-                let tagged = self.items.last().is_some_and(|above| is_tag(&above.raw, tag));
+                let tagged = self
+                    .items
+                    .last()
+                    .is_some_and(|above| is_tag(&above.raw, tag));
                 if tagged {
                     self.items.pop();
                 }

@@ -364,7 +364,11 @@ impl<'a> Context<'a> {
             }
             f
         });
-        let slots = if v.commented { firsts.all } else { firsts.active };
+        let slots = if v.commented {
+            firsts.all
+        } else {
+            firsts.active
+        };
         (slots.into_iter().flatten())
             .map(|i| &self.vars[i])
             .find(|o| self.can_refer(v, &o.name))

@@ -292,10 +292,8 @@ mod tests {
         );
         assert_eq!(same_as("same as the other one", |n| n == "X"), None);
         assert_eq!(
-            same_as(
-                "the origin server should be set to the same as URL",
-                |n| n == "URL"
-            ),
+            same_as("the origin server should be set to the same as URL", |n| n
+                == "URL"),
             None
         );
     }

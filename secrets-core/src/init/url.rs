@@ -287,7 +287,10 @@ mod tests {
         );
         assert_eq!(analyse("redis://redis:6379", &vars[..]), Verdict::Plain);
         assert_eq!(
-            analyse("postgresql://postgres:replace-me@h/d?schema=public", &vars[..]),
+            analyse(
+                "postgresql://postgres:replace-me@h/d?schema=public",
+                &vars[..]
+            ),
             Verdict::Template {
                 template: "postgresql://postgres:${POSTGRES_PASSWORD}@h/d?schema=public".into(),
                 password_of: "POSTGRES_PASSWORD".into()

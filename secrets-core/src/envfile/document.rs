@@ -1,8 +1,9 @@
 //! A lossless `.env` document: parses what Docker Compose reads and renders
 //! back byte for byte; edits touch only the lines concerned.
 
-use std::collections::HashMap;
+use std::collections::hash_map::RandomState;
 use std::fmt;
+use std::hash::BuildHasher;
 use std::ops::Range;
 use std::sync::Arc;
 
@@ -189,7 +190,15 @@ pub struct Document {
     crlf: bool,
     /// Where each key is assigned: what [`get`](Self::get) and the edits
     /// look up, so that asking once per key stays linear in the file.
-    index: HashMap<Box<str>, Assigned>,
+    index: Index,
+}
+
+/// The keys' assignments, hashed by key. The table holds item indices
+/// only, not copies of the keys: about 17 bytes a key.
+#[derive(Default)]
+struct Index {
+    table: hashbrown::HashTable<Assigned>,
+    state: RandomState,
 }
 
 /// The assignments of one key.
@@ -250,7 +259,7 @@ impl Document {
         Document {
             items: Vec::new(),
             crlf: false,
-            index: HashMap::new(),
+            index: Index::default(),
         }
     }
 
@@ -297,7 +306,7 @@ impl Document {
         let mut doc = Document {
             items,
             crlf,
-            index: HashMap::new(),
+            index: Index::default(),
         };
         doc.reindex();
         Ok(doc)
@@ -358,7 +367,7 @@ impl Document {
 
     /// `key` when it is assigned more than once.
     pub fn duplicate(&self, key: &str) -> Option<Duplicate> {
-        if self.index.get(key).is_none_or(|a| a.count < 2) {
+        if self.assigned(key).is_none_or(|a| a.count < 2) {
             return None;
         }
         let lines: Vec<usize> = self
@@ -510,7 +519,15 @@ impl Document {
 
 impl Document {
     fn last_index_of(&self, key: &str) -> Option<usize> {
-        self.index.get(key).map(|a| a.last)
+        self.assigned(key).map(|a| a.last)
+    }
+
+    /// The assignments of `key`.
+    fn assigned(&self, key: &str) -> Option<&Assigned> {
+        let items = &self.items;
+        (self.index.table).find(self.index.state.hash_one(key), |a| {
+            key_at(items, a.last) == key
+        })
     }
 
     /// Records the assignment of item `at`, if it is one, as the last of
@@ -519,14 +536,21 @@ impl Document {
         let Some(e) = &self.items[at].entry else {
             return;
         };
-        match self.index.get_mut(e.key.as_str()) {
-            Some(slot) => {
+        let Index { table, state } = &mut self.index;
+        let items = &self.items;
+        let entry = table.entry(
+            state.hash_one(e.key.as_str()),
+            |a| key_at(items, a.last) == e.key,
+            |a| state.hash_one(key_at(items, a.last)),
+        );
+        match entry {
+            hashbrown::hash_table::Entry::Occupied(mut slot) => {
+                let slot = slot.get_mut();
                 slot.last = at;
                 slot.count += 1;
             }
-            None => {
-                self.index
-                    .insert(e.key.as_str().into(), Assigned { last: at, count: 1 });
+            hashbrown::hash_table::Entry::Vacant(slot) => {
+                slot.insert(Assigned { last: at, count: 1 });
             }
         }
     }
@@ -538,7 +562,7 @@ impl Document {
 
     /// Rebuilds the index from the items.
     fn reindex(&mut self) {
-        self.index.clear();
+        self.index.table.clear();
         for at in 0..self.items.len() {
             self.index_item(at);
         }
@@ -677,6 +701,11 @@ impl Default for Document {
     fn default() -> Self {
         Self::new()
     }
+}
+
+/// The key of item `at`, which the index holds: an assignment.
+fn key_at(items: &[Item], at: usize) -> &str {
+    items[at].entry.as_ref().map_or("", |e| e.key.as_str())
 }
 
 /// Whether `raw` is a comment line `# {tag}...`.

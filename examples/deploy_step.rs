@@ -50,10 +50,13 @@ fn main() -> Result<(), Box<dyn Error>> {
     let locked = file.lock()?;
     let bytes = locked.read()?.ok_or("the .env vanished")?;
     let mut doc = Document::parse(&bytes)?;
-    let selection = Selection {
+    let mut selection = Selection {
         keys: vec!["POSTGRES_PASSWORD".into()],
         ..Selection::default()
     };
+    // A `stored` value: this deploy changes the server's copy itself
+    // before the restart, and must say so (or use `Database::Postgres`).
+    selection.consent.server_changed = true;
     let plan = rotate::plan(&doc, Some(&stack), &selection, now)?;
     rotate::apply(&mut doc, Some(&stack), &plan, false, &mut os_rng(), now)?;
     locked.replace(doc.render().as_bytes())?;

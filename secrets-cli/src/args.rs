@@ -46,6 +46,10 @@ pub enum ColorWhen {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Print a complete .env for a manifest or catalog components to stdout.
+    ///
+    /// Stdout must be a pipe, this session's terminal, /dev/null or a new
+    /// file (replaced by a new 0600 file); a FIFO on disk, a socket, a
+    /// device or another user's pipe is refused before any value is drawn.
     Generate(GenerateArgs),
     /// List the built-in components and the kinds of secret.
     Catalog(CatalogArgs),
@@ -68,11 +72,17 @@ pub enum Command {
     /// Encrypt a .env with age to public keys (age or SSH).
     Encrypt(EncryptArgs),
     /// Decrypt an age-encrypted .env to stdout.
+    ///
+    /// Stdout is judged as for `generate`, before anything is decrypted.
     Decrypt(DecryptArgs),
     /// Edit an age-encrypted .env in $EDITOR and encrypt it again.
     Edit(EditArgs),
     /// Run a command with the variables of a .env (or .env.age) added to its environment.
     Run(RunArgs),
+    /// Set one variable of a .env to a value read from stdin (never argv).
+    Set(SetArgs),
+    /// Print one variable's value (not to a terminal unless asked).
+    Get(GetArgs),
     /// Print the completion script of a shell.
     Completions(CompletionsArgs),
     /// Write the man pages of secrets and each subcommand.
@@ -88,7 +98,7 @@ pub struct CompletionsArgs {
 
 #[derive(Debug, Args)]
 pub struct ManArgs {
-    /// Directory for the pages (secrets.1, secrets-rotate.1, ...), created if missing (its parent must exist).
+    /// Directory for the pages (secrets.1, secrets-rotate.1, ...), created if missing (its parent must exist; in another user's directory it is made as that user; where a group or others could rename it, make it yourself).
     #[arg(long, value_name = "DIR")]
     pub dir: PathBuf,
 }
@@ -174,7 +184,7 @@ impl ExportCommand {
 #[derive(Debug, Args)]
 pub struct ExportSource {
     /// The .env file to export.
-    #[arg(long = "env", value_name = "PATH")]
+    #[arg(long = "env", value_name = "PATH", default_value = ".env")]
     pub env: PathBuf,
     /// The template whose keys the file must have (default: the
     /// .env.example beside it, when there is one).
@@ -343,9 +353,14 @@ pub struct WriteArgs {
     pub out: PathBuf,
     #[command(flatten)]
     pub stack: StackArgs,
-    /// Owner of the file: USER, USER:GROUP, UID or UID:GID (needs root or CAP_CHOWN).
+    /// Owner of the file: USER, USER:GROUP, UID or UID:GID (needs root or
+    /// CAP_CHOWN). An existing file must already belong to that user.
     #[arg(long, value_name = "USER[:GROUP]")]
     pub owner: Option<String>,
+    /// Create the --owner user when it does not exist: a system account
+    /// with its own group, no home and no login shell (useradd --system).
+    #[arg(long, requires = "owner")]
+    pub create_user: bool,
     /// File mode.
     #[arg(long, value_enum, default_value = "600")]
     pub mode: FileMode,
@@ -403,7 +418,7 @@ pub struct InitArgs {
 #[derive(Debug, Args)]
 pub struct RotateArgs {
     /// The .env file to edit.
-    #[arg(long = "env", value_name = "PATH")]
+    #[arg(long = "env", value_name = "PATH", default_value = ".env")]
     pub env: PathBuf,
     /// The manifest (default ./secrets.toml when present; without one, kinds
     /// are inferred from the current values).
@@ -421,9 +436,18 @@ pub struct RotateArgs {
     /// Rotate the keys older than their rotate_after.
     #[arg(long)]
     pub due: bool,
-    /// Keep each old value under NAME_PREVIOUS for consumers that accept two keys.
+    /// Keep each old value where its consumer reads it (the catalog's
+    /// previous_keys, e.g. Laravel's APP_PREVIOUS_KEYS), else under NAME_PREVIOUS.
     #[arg(long)]
     pub keep_previous: bool,
+    /// Rotate named `stored` values without a live step: you change the
+    /// server's copy to the new value yourself before its readers restart.
+    #[arg(long)]
+    pub server_changed: bool,
+    /// Rotate named `data-key` values even though the data they encrypt
+    /// becomes unreadable (re-encrypt or export it first).
+    #[arg(long)]
+    pub accept_data_loss: bool,
     /// Print the plan and change nothing.
     #[arg(long)]
     pub dry_run: bool,
@@ -438,7 +462,7 @@ pub struct RotateArgs {
     #[arg(long, value_name = "NAME")]
     pub admin_url_var: Option<String>,
     /// Complete or undo a database rotation that a journal shows was interrupted.
-    #[arg(long, conflicts_with_all = ["keys", "all", "due", "dry_run", "keep_previous"])]
+    #[arg(long, conflicts_with_all = ["keys", "all", "due", "dry_run", "keep_previous", "server_changed", "accept_data_loss"])]
     pub resume: bool,
     /// Seconds to wait for another writer's lock on the directory before
     /// giving up with exit code 2.
@@ -472,7 +496,7 @@ pub enum FailOn {
 #[derive(Debug, Args)]
 pub struct CheckArgs {
     /// The .env file to check.
-    #[arg(long = "env", value_name = "PATH")]
+    #[arg(long = "env", value_name = "PATH", default_value = ".env")]
     pub env: PathBuf,
     /// The template whose keys the file must have (default: the
     /// .env.example beside it, when there is one).
@@ -592,7 +616,57 @@ pub struct RunArgs {
     /// Only these variables, comma-separated (each must be in the file).
     #[arg(long, value_name = "KEY[,KEY...]", value_delimiter = ',')]
     pub only: Vec<String>,
+    /// Let the file's values replace variables already set in the
+    /// environment (by default the caller's value wins, as dotenv tools do).
+    #[arg(long = "override", visible_alias = "overload")]
+    pub override_environment: bool,
     /// The command and its arguments (values are never put in them).
     #[arg(value_name = "CMD", trailing_var_arg = true, allow_hyphen_values = true, required = true, num_args = 1..)]
     pub command: Vec<std::ffi::OsString>,
+}
+
+#[derive(Debug, Args)]
+pub struct SetArgs {
+    /// The variable. Its value is read from stdin: one line (a final newline
+    /// is dropped), or typed at a prompt that does not echo on a terminal.
+    #[arg(value_name = "KEY")]
+    pub key: String,
+    /// The .env file to change (created when missing).
+    #[arg(long = "env", value_name = "PATH", default_value = ".env")]
+    pub env: PathBuf,
+    #[command(flatten)]
+    pub stack: StackArgs,
+    /// Owner of a new file: USER, USER:GROUP, UID or UID:GID (an existing
+    /// file keeps its owner and mode).
+    #[arg(long, value_name = "USER[:GROUP]")]
+    pub owner: Option<String>,
+    /// Mode of a new file.
+    #[arg(long, value_enum, default_value = "600")]
+    pub mode: FileMode,
+    /// Set a `stored` value (its server keeps a copy): you already changed
+    /// the server's copy to this value.
+    #[arg(long)]
+    pub server_changed: bool,
+    /// Set a `data-key` value even though the data it encrypted becomes
+    /// unreadable (re-encrypt or export it first).
+    #[arg(long)]
+    pub accept_data_loss: bool,
+    /// Seconds to wait for another writer's lock on the directory before
+    /// giving up with exit code 2.
+    #[arg(long, value_name = "SECONDS", default_value_t = 5)]
+    pub wait: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct GetArgs {
+    /// The variable.
+    #[arg(value_name = "KEY")]
+    pub key: String,
+    /// The .env file to read.
+    #[arg(long = "env", value_name = "PATH", default_value = ".env")]
+    pub env: PathBuf,
+    /// Print the value even when stdout is a terminal (it stays in the
+    /// scrollback).
+    #[arg(long)]
+    pub to_terminal: bool,
 }

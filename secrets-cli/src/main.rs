@@ -97,6 +97,8 @@ fn main() -> ExitCode {
         args::Command::Decrypt(a) => commands::decrypt::run(a),
         args::Command::Edit(a) => commands::edit::run(a),
         args::Command::Run(a) => commands::run::run(a),
+        args::Command::Set(a) => commands::set::run(a),
+        args::Command::Get(a) => commands::get::run(a),
     };
     match result {
         Ok(code) => code,

@@ -31,7 +31,7 @@ const EXAMPLES: &[(&str, &[Example])] = &[
         &[
             ex("List the built-in components and the kinds of secret", "secrets catalog"),
             ex("A .env for a Postgres and MinIO stack", "secrets generate --with postgres,minio > .env"),
-            ex("Rotate a password and everything built from it", "secrets rotate --env /srv/app/.env --with postgres,redis POSTGRES_PASSWORD"),
+            ex("Rotate a password and everything built from it", "secrets rotate --env /srv/app/.env --with postgres,redis REDIS_PASSWORD"),
             ex("The pre-deploy gate", "secrets audit --fail-on high"),
         ],
     ),
@@ -83,7 +83,7 @@ const EXAMPLES: &[(&str, &[Example])] = &[
             ),
             ex(
                 "The same from a manifest, for the service user botservice",
-                "secrets write --out /srv/bot/.env --manifest secrets.toml --owner botservice --mkdir",
+                "secrets write --out /srv/bot/.env --manifest secrets.toml --owner botservice --create-user --mkdir",
             ),
         ],
     ),
@@ -92,11 +92,19 @@ const EXAMPLES: &[(&str, &[Example])] = &[
         &[
             ex(
                 "Rotate inside an encrypted file (recipients from the manifest)",
-                "secrets rotate --env .env.age -i key.txt POSTGRES_PASSWORD",
+                "secrets rotate --env .env.age -i key.txt REDIS_PASSWORD",
             ),
             ex(
                 "Rotate a password, and the URL and aliases that hold it",
-                "secrets rotate --env /srv/app/.env --with postgres,redis POSTGRES_PASSWORD",
+                "secrets rotate --env /srv/app/.env --with postgres,redis REDIS_PASSWORD",
+            ),
+            ex(
+                "See each key's rotation class, and what --all would skip and why",
+                "secrets rotate --env .env --manifest secrets.toml --all --dry-run",
+            ),
+            ex(
+                "Rotate Laravel's APP_KEY, keeping the old key in APP_PREVIOUS_KEYS",
+                "secrets rotate --env .env --with laravel APP_KEY --keep-previous",
             ),
             ex(
                 "Rotate every key older than its rotate_after, keeping the old values for the rollover",
@@ -225,6 +233,26 @@ const EXAMPLES: &[(&str, &[Example])] = &[
             "secrets run --env .env.age -i key.txt --only DATABASE_URL -- ./migrate",
         )],
     ),
+    (
+        "set",
+        &[
+            ex(
+                "Set a provider's key, typed at a prompt that does not echo",
+                "secrets set STRIPE_SECRET_KEY --env /srv/app/.env",
+            ),
+            ex(
+                "The same from a password manager, through a pipe (never argv)",
+                "pass show shop/smtp | secrets set SMTP_PASSWORD --manifest secrets.toml",
+            ),
+        ],
+    ),
+    (
+        "get",
+        &[ex(
+            "One value, to a command that reads it on stdin",
+            "secrets get POSTGRES_PASSWORD --env /srv/app/.env | psql-setup --password-stdin",
+        )],
+    ),
 ];
 
 /// Exit codes of a command that reports findings, and of the others.
@@ -310,7 +338,19 @@ fn decorate(cmd: Command, words: &[String], pages: bool) -> Command {
 /// The whole command line interface: the derive definition with each
 /// command's examples and exit codes.
 pub fn command() -> Command {
-    decorate(Cli::command(), &[], false)
+    named_secrets(decorate(Cli::command(), &[], false))
+}
+
+/// Every subcommand shown as `secrets` in `--version` (clap would say
+/// `secrets-generate`: the display name the man pages keep as page names).
+fn named_secrets(cmd: Command) -> Command {
+    let names: Vec<String> = cmd
+        .get_subcommands()
+        .map(|s| s.get_name().to_owned())
+        .collect();
+    names.iter().fold(cmd, |cmd, name| {
+        cmd.mut_subcommand(name, |sub| named_secrets(sub.display_name("secrets")))
+    })
 }
 
 /// The man page of one command (built, so its display name is
@@ -381,8 +421,9 @@ fn render_page(cmd: &Command, path: &str, parent: Option<&str>) -> std::io::Resu
 }
 
 /// Writes `secrets.1` and one page per subcommand (`secrets-export-swarm.1`)
-/// into `dir`, creating it (not its parents) at 0755; returns the files
-/// written. Each page replaces its name rather than writing through it
+/// into `dir`, creating it (not its parents) at 0755 by the rule of
+/// [`Dir::open_or_create_public`] (as the parent's owner when that is
+/// another user); returns the files written. Each page replaces its name rather than writing through it
 /// ([`Dir::replace_file`]): run as root into a directory someone else can
 /// change, a link planted as `secrets.1` must not make root overwrite what
 /// it points to.

@@ -3,8 +3,10 @@
 use std::io::{IsTerminal, Write};
 use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 
+use secrets_core::secret_stdout::{SecretStdout, StdoutError, Written};
+
 use crate::args::ColorWhen;
-use crate::failure::Failure;
+use crate::failure::{one_line, Failure};
 
 /// `-q`: notes are not printed.
 static QUIET: AtomicBool = AtomicBool::new(false);
@@ -38,89 +40,29 @@ pub fn no_color_unset() -> bool {
     std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
 }
 
-/// Where secret output went.
-#[derive(Debug)]
-pub enum SecretOutput {
-    /// Written to stdout (a pipe or a terminal).
-    Stdout,
-    /// Stdout was a file the shell created before `secrets` ran (another
-    /// user could hold it open): a new 0600 file was put in its place by
-    /// the secure writer, and the shell's stays empty.
-    Replaced(String),
+/// Stdout, judged before any secret is produced (see
+/// [`secrets_core::secret_stdout`]). A refusal ends with `instead`: how
+/// this command writes a file instead.
+pub fn secret_stdout(instead: &str) -> Result<SecretStdout, Failure> {
+    SecretStdout::check().map_err(|e| match e {
+        e @ StdoutError::Refused { .. } => Failure::Error(format!("{}; {instead}", one_line(&e))),
+        e => Failure::from(e),
+    })
 }
 
-/// [`write_secret_bytes_stdout`], with a note when stdout was replaced.
-pub fn secret_to_stdout(text: &[u8]) -> Result<(), Failure> {
-    if let SecretOutput::Replaced(path) = write_secret_bytes_stdout(text)? {
-        crate::note!("secrets: stdout was {path}, a file the shell created: wrote a new file there at mode 0600 instead (the shell's stays empty)");
+/// The one place secret material goes to stdout (`generate`, `decrypt`,
+/// `export k8s`), with a note when a file replaced the shell's.
+pub fn write_secret(stdout: &SecretStdout, text: &[u8]) -> Result<(), Failure> {
+    if let Written::Replaced(path) = stdout.write(text)? {
+        crate::note!(
+            "secrets: stdout was {}, a file the shell created: wrote a new file there at mode 0600 instead (the shell's stays empty)",
+            path.display()
+        );
     }
     Ok(())
 }
 
-/// The one place secret material goes to stdout (`generate`, `export k8s`).
-///
-/// When stdout is a regular file (`secrets generate > .env`), the shell
-/// created it before `secrets` ran, with its umask: another user may
-/// already hold it open, and no later `fchmod` takes that away (nor does a
-/// 0600 mode now prove it was never readable). So a value is never put into
-/// such an inode: when it is empty, owned by the caller and has one link,
-/// the secure writer replaces the name it has (checked to be the same
-/// inode) with a new 0600 file; otherwise it is refused.
-pub fn write_secret_bytes_stdout(text: &[u8]) -> Result<SecretOutput, Failure> {
-    use secrets_core::safe_fs::caller_uid;
-    use secrets_core::secure_file::{SecureFile, WriteOptions};
-    let stdout = std::io::stdout();
-    let st = rustix::fs::fstat(&stdout)
-        .map_err(|e| Failure::Error(format!("cannot inspect stdout: {e}")))?;
-    let regular =
-        rustix::fs::FileType::from_raw_mode(st.st_mode) == rustix::fs::FileType::RegularFile;
-    if !regular {
-        write_stdout_unbuffered(text)
-            .map_err(|e| Failure::Error(format!("cannot write to stdout: {e}")))?;
-        return Ok(SecretOutput::Stdout);
-    }
-    let refuse = |why: &str| {
-        Failure::Error(format!(
-            "stdout is a file {why}; another user could have opened it before secrets ran, so no secret is written into it: use `secrets write --out FILE`, or redirect to a new file"
-        ))
-    };
-    if st.st_size != 0 || st.st_uid != caller_uid() || st.st_nlink != 1 {
-        return Err(refuse("that is not a new, empty file of yours"));
-    }
-    // The name the shell opened; used only to find the directory, and
-    // checked under the lock to still be the very same inode.
-    let link =
-        std::fs::read_link("/proc/self/fd/1").map_err(|_| refuse("whose name cannot be read"))?;
-    if link.to_string_lossy().ends_with(" (deleted)") {
-        return Err(refuse("that was removed"));
-    }
-    let file = SecureFile::open(&link, WriteOptions::default())?;
-    let locked = file.lock()?;
-    if locked.identity()? != Some((st.st_dev, st.st_ino)) {
-        return Err(refuse("whose name now names another file"));
-    }
-    locked.replace(text)?;
-    Ok(SecretOutput::Replaced(link.display().to_string()))
-}
-
-/// Writes straight to file descriptor 1, past the standard library's
-/// stdout buffer: that buffer lives as long as the process and would keep
-/// a copy of secret text that nothing clears.
-fn write_stdout_unbuffered(mut text: &[u8]) -> std::io::Result<()> {
-    std::io::stdout().lock().flush()?;
-    let stdout = std::io::stdout();
-    while !text.is_empty() {
-        match rustix::io::write(&stdout, text) {
-            Ok(0) => return Err(std::io::ErrorKind::WriteZero.into()),
-            Ok(n) => text = &text[n..],
-            Err(rustix::io::Errno::INTR) => {}
-            Err(e) => return Err(e.into()),
-        }
-    }
-    Ok(())
-}
-
-/// Writes to stdout (secret material only through [`write_secret_bytes_stdout`]).
+/// Writes to stdout (secret material only through [`write_secret`]).
 fn write_stdout(text: &[u8]) -> std::io::Result<()> {
     let mut out = std::io::stdout().lock();
     out.write_all(text)?;

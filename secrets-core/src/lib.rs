@@ -6,6 +6,7 @@
 //! - [`stack`]: a manifest's variables with their dependencies, and their values;
 //! - [`envfile`]: the lossless `.env` document and value quoting;
 //! - [`secure_file`]: atomic writes at 0600, owned by a service user;
+//!   [`secret_stdout`]: stdout judged as a destination for secrets;
 //! - [`crypt`]: age encryption at rest (`.env.age`; the `age` feature);
 //! - [`rotate`]: new values with their dependents;
 //! - [`suggest`]: "did you mean" for unknown names;
@@ -61,6 +62,7 @@ pub mod report;
 pub mod rotate;
 pub mod safe_fs;
 mod secret;
+pub mod secret_stdout;
 pub mod secure_file;
 pub mod stack;
 pub mod stack_source;
@@ -69,7 +71,7 @@ mod strength;
 pub mod suggest;
 pub mod write_env;
 
-pub use secret::{SecretBytes, SecretValue};
+pub use secret::{LineError, SecretBytes, SecretValue};
 
 // The crates whose types appear in this API, so that a caller uses the same
 // versions: `rand` (the `Rng + CryptoRng` bounds), `secrecy` (conversions of

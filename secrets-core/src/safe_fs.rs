@@ -17,9 +17,37 @@
 //!   FIFO, socket or device is refused where a regular file is expected, and
 //!   a file with more than one link is never changed.
 //! - Mode and owner are changed through the opened descriptor, never by name.
+//! - A directory is created (`mkdirat`, then opened `O_NOFOLLOW` relative to
+//!   the same parent handle and `fstat`ed) by whoever already controls the
+//!   names in its parent, so that nobody can swap it for a directory of
+//!   someone else's between the two calls ([`RENAME_EXCHANGE`] needs no
+//!   more than write access to the parent):
+//!   - a parent only root or the caller can change (owned by one of them;
+//!     writable by nobody else, by the group only when that is group 0 or
+//!     the caller's, or by others only with the sticky bit, which stops
+//!     them renaming our entry): created as the caller, and the new
+//!     directory must be the caller's before it is chowned or chmodded;
+//!   - a parent owned by another user U and otherwise writable only as
+//!     above: created as U, the thread's filesystem uid and gid switched
+//!     (`setfsuid`/`setfsgid`, which also drop root's `CAP_DAC_OVERRIDE`,
+//!     `CAP_FOWNER` and `CAP_CHOWN` for that thread) for `mkdirat`, `openat`,
+//!     `fchown` and `fchmod`. The opened directory must be U's: a directory
+//!     of root's swapped in is refused, one of U's is U's own. Its group is
+//!     the one asked for (set by U), else its parent's. Nothing root owns is
+//!     chowned or chmodded, and a directory meant for a third user is
+//!     refused;
+//!   - any other parent (writable by a group or by others who could rename
+//!     what we make): refused, with the advice to create the directory by
+//!     hand.
+//!
+//!   The parent of a directory made for a secret is also the holder rule's
+//!   concern ([`Dir::open_or_create`]): it may not be writable by group or
+//!   others at all.
 //! - Inputs have a size limit checked with `fstat` before they are read.
 //! - Writers lock the directory handle (`flock`) for a bounded time; no lock
 //!   files are left behind.
+//!
+//! [`RENAME_EXCHANGE`]: https://man7.org/linux/man-pages/man2/rename.2.html
 //!
 //! rustix is used rather than cap-std: every flag is explicit
 //! (`RESOLVE_NO_SYMLINKS`, which cap-std never sets), it can `fchown` (cap-std
@@ -107,6 +135,15 @@ pub enum FsError {
         reason: String,
         /// What would make it safe, if anything simple does.
         hint: &'static str,
+    },
+    /// A directory that cannot be created without another user being able
+    /// to swap it for one of someone else's.
+    #[error("{dir}: cannot be created safely: {reason}; create it yourself first (mkdir, chown, chmod) and run again")]
+    CannotCreate {
+        /// The directory to be created.
+        dir: PathBuf,
+        /// Why.
+        reason: String,
     },
     /// A path that leads outside the tree it must stay in.
     #[error("{0}: leads outside the tree")]
@@ -247,6 +284,88 @@ fn check_directory(path: &Path, st: &Stat, trust: &Trust, last: bool) -> Result<
     Ok(())
 }
 
+/// Who may create the directory `child` in `parent` (`st`), so that
+/// nobody else can rename it between `mkdirat` and the `openat` that
+/// follows (the module's rule): the caller where only root and the caller
+/// can change the names in `parent`, its owner where only that owner can,
+/// else nobody.
+fn creator_in(parent: &Path, child: &Path, st: &Stat) -> Result<u32, FsError> {
+    let mode = st.st_mode & 0o7777;
+    // The sticky bit lets only an entry's owner (and the directory's)
+    // rename it.
+    let sticky = mode & 0o1000 != 0;
+    let root_group = st.st_gid == 0 || st.st_gid == rustix::process::getegid().as_raw();
+    let group_renames = mode & 0o020 != 0 && !sticky && !root_group;
+    let others_rename = mode & 0o002 != 0 && !sticky;
+    if group_renames || others_rename {
+        let who = if others_rename {
+            "others".to_owned()
+        } else {
+            format!("group {}", st.st_gid)
+        };
+        return Err(FsError::CannotCreate {
+            dir: child.to_owned(),
+            reason: format!(
+                "{} is writable by {who} (mode {mode:04o}), who could swap the new directory for another",
+                parent.display()
+            ),
+        });
+    }
+    Ok(if Trust::trusts_strictly(st.st_uid) {
+        caller_uid()
+    } else {
+        st.st_uid
+    })
+}
+
+/// The calling thread acting on files as another user: its filesystem uid
+/// and gid switched (`setfsuid`/`setfsgid`, per thread on Linux), so what
+/// it creates is that user's and its permission checks are that user's,
+/// root's file capabilities (`CAP_DAC_OVERRIDE`, `CAP_FOWNER`, `CAP_CHOWN`)
+/// dropped with them. Switched back on drop. A thread started meanwhile
+/// would inherit the switched identity: none is.
+#[derive(Debug)]
+struct ActingAs {
+    uid: u32,
+    gid: u32,
+}
+
+impl ActingAs {
+    /// Switches to `uid` and `gid`; `None` (nothing switched) when the
+    /// process may not (it is not root). setfsuid reports no error, it
+    /// returns the previous id either way: a second call tells whether the
+    /// first took effect.
+    fn switch(uid: u32, gid: u32) -> Option<ActingAs> {
+        use nix::unistd::{setfsgid, setfsuid, Gid, Uid};
+        let old_gid = setfsgid(Gid::from_raw(gid)).as_raw();
+        if setfsgid(Gid::from_raw(gid)).as_raw() != gid {
+            setfsgid(Gid::from_raw(old_gid));
+            return None;
+        }
+        let old_uid = setfsuid(Uid::from_raw(uid)).as_raw();
+        // From here, dropping the guard restores both.
+        let acting = ActingAs {
+            uid: old_uid,
+            gid: old_gid,
+        };
+        (setfsuid(Uid::from_raw(uid)).as_raw() == uid).then_some(acting)
+    }
+}
+
+impl Drop for ActingAs {
+    fn drop(&mut self) {
+        use nix::unistd::{setfsgid, setfsuid, Gid, Uid};
+        let (uid, gid) = (Uid::from_raw(self.uid), Gid::from_raw(self.gid));
+        setfsuid(uid);
+        setfsgid(gid);
+        if setfsuid(uid) != uid || setfsgid(gid) != gid {
+            // The rest of the run would act as that user: stop here.
+            eprintln!("secrets: cannot switch the file system identity back; aborting");
+            std::process::abort();
+        }
+    }
+}
+
 /// An open directory, reached safely: every operation on the files it holds
 /// is relative to this handle.
 #[derive(Debug)]
@@ -292,7 +411,10 @@ impl Dir {
 
     /// Like [`Dir::open`], creating the missing last component at 0700
     /// (`mkdirat`, then opened `O_NOFOLLOW` and `fchown`ed through that
-    /// handle to `owner`). Returns whether it was created.
+    /// handle to `owner`). In a parent that belongs to `owner`'s uid the
+    /// directory is created as that user (see the module's rule), so no
+    /// directory of root's can be handed over. Returns whether it was
+    /// created.
     pub fn open_or_create(
         path: &Path,
         trust: &Trust,
@@ -323,9 +445,10 @@ impl Dir {
         Ok((dir, true))
     }
 
-    /// `mkdirat` of `name` here at `mode`, reopened `O_NOFOLLOW` and
-    /// checked to be the caller's new directory, `fchown`ed to `owner` and
-    /// `fchmod`ed to `mode` through that handle (the umask may have
+    /// `mkdirat` of `name` here at `mode` by [`creator_in`]'s choice of
+    /// user, reopened `O_NOFOLLOW` relative to this handle and checked to be
+    /// a directory of that user's; then, through that handle only,
+    /// `fchown`ed to `owner` and `fchmod`ed to `mode` (the umask may have
     /// narrowed mkdirat's). `None` when the name already exists.
     fn make_child_dir(
         &self,
@@ -334,11 +457,41 @@ impl Dir {
         mode: u32,
         owner: Option<(Option<u32>, Option<u32>)>,
     ) -> Result<Option<OwnedFd>, FsError> {
+        let creator = creator_in(&self.path, abs, &self.stat)?;
+        let (uid, gid) = owner.unwrap_or((None, None));
+        let acting = if creator == caller_uid() {
+            None
+        } else {
+            if let Some(uid) = uid.filter(|&u| u != creator) {
+                return Err(FsError::CannotCreate {
+                    dir: abs.to_owned(),
+                    reason: format!(
+                        "{} belongs to uid {creator}, who could swap a directory made there for uid {uid}",
+                        self.path.display()
+                    ),
+                });
+            }
+            // Its group: the one asked for, else its parent's.
+            let group = gid.unwrap_or(self.stat.st_gid);
+            let acting = ActingAs::switch(creator, group).ok_or_else(|| FsError::CannotCreate {
+                dir: abs.to_owned(),
+                reason: format!(
+                    "{} belongs to uid {creator}, and only root can create a directory there as that user",
+                    self.path.display()
+                ),
+            })?;
+            Some(acting)
+        };
         match rustix::fs::mkdirat(&self.fd, name, Mode::from_raw_mode(mode)) {
             Ok(()) => {}
             Err(Errno::EXIST) => return Ok(None),
             Err(e) => return Err(io_error(abs, "mkdir", e)),
         }
+        let replaced = || FsError::UnsafeDirectory {
+            dir: abs.to_owned(),
+            reason: "it was replaced right after it was created".into(),
+            hint: "",
+        };
         let fd = rustix::fs::openat(
             &self.fd,
             name,
@@ -347,18 +500,23 @@ impl Dir {
         )
         .map_err(|e| match e {
             Errno::NOTDIR | Errno::LOOP => FsError::Symlink(abs.to_owned()),
+            // The creator can always open what it just made.
+            Errno::ACCESS => replaced(),
             e => io_error(abs, "open the new directory", e),
         })?;
         let st = rustix::fs::fstat(&fd).map_err(|e| io_error(abs, "stat", e))?;
-        if !is_dir(&st) || st.st_uid != caller_uid() {
+        if !is_dir(&st) || st.st_uid != creator {
             // Swapped between mkdirat and open: not the directory we made.
-            return Err(FsError::UnsafeDirectory {
-                dir: abs.to_owned(),
-                reason: "it was replaced right after it was created".into(),
-                hint: "",
-            });
+            return Err(replaced());
         }
-        if let Some((uid, gid)) = owner {
+        // From here on the handle is a directory of the creator's.
+        let chown = match acting {
+            None => owner,
+            // Already the owner's: at most the group is changed, as the
+            // owner could.
+            Some(_) => gid.filter(|&g| g != st.st_gid).map(|g| (None, Some(g))),
+        };
+        if let Some((uid, gid)) = chown {
             rustix::fs::fchown(
                 &fd,
                 uid.map(rustix::fs::Uid::from_raw),
@@ -368,6 +526,7 @@ impl Dir {
         }
         rustix::fs::fchmod(&fd, Mode::from_raw_mode(mode))
             .map_err(|e| io_error(abs, "chmod the new directory", e))?;
+        drop(acting);
         Ok(Some(fd))
     }
 
@@ -376,8 +535,12 @@ impl Dir {
     /// [`Dir::open_for_reading`]'s: a symlink on the way is followed only
     /// where root or the caller placed it, and no rule applies to who owns
     /// the directories, since what goes there is public and
-    /// [`Dir::replace_file`] never writes through a name. Returns whether
-    /// it was created. Secrets go through [`crate::secure_file`] instead.
+    /// [`Dir::replace_file`] never writes through a name. Creating follows
+    /// the module's rule: as the caller where only root and the caller can
+    /// change the parent, as the parent's owner where it is another user's,
+    /// refused where a group or others could rename the new directory.
+    /// Returns whether it was created. Secrets go through
+    /// [`crate::secure_file`] instead.
     pub fn open_or_create_public(path: &Path, mode: u32) -> Result<(Dir, bool), FsError> {
         let abs = absolute(path)?;
         // Named in messages as the caller named it.
@@ -1361,6 +1524,140 @@ mod tests {
         assert!(!created);
         let e = Dir::open_or_create_public(&d.path().join("none/pub"), 0o755).unwrap_err();
         assert!(e.is_not_found(), "{e}");
+    }
+
+    /// nobody:nogroup, to own directories root did not make.
+    const NOBODY: u32 = 65534;
+
+    /// The tests that give files to another user need root; elsewhere they
+    /// say so and pass.
+    fn root() -> bool {
+        let root = caller_uid() == 0;
+        if !root {
+            eprintln!("not root: skipped");
+        }
+        root
+    }
+
+    fn owned_dir(path: &Path, uid: u32, gid: u32, mode: u32) {
+        fs::create_dir(path).unwrap();
+        std::os::unix::fs::chown(path, Some(uid), Some(gid)).unwrap();
+        set_mode(path, mode);
+    }
+
+    fn owner_group_mode(path: &Path) -> (u32, u32, u32) {
+        use std::os::unix::fs::MetadataExt;
+        let m = fs::symlink_metadata(path).unwrap();
+        (m.uid(), m.gid(), m.mode() & 0o7777)
+    }
+
+    #[test]
+    fn directories_are_created_by_whoever_controls_their_parent() {
+        if !root() {
+            return;
+        }
+        let d = tempfile::tempdir().unwrap();
+        let public = |p: &Path| Dir::open_or_create_public(p, 0o755);
+
+        // Another user's parent: made as that user, in the parent's group.
+        let theirs = d.path().join("theirs");
+        owned_dir(&theirs, NOBODY, NOBODY, 0o755);
+        let (dir, created) = public(&theirs.join("pub")).unwrap();
+        assert!(created);
+        assert_eq!(
+            (dir.uid(), dir.gid(), dir.stat.st_mode & 0o7777),
+            (NOBODY, NOBODY, 0o755)
+        );
+        assert_eq!(
+            owner_group_mode(&theirs.join("pub")),
+            (NOBODY, NOBODY, 0o755)
+        );
+        // For that user with a group: the group set by that user.
+        let trust = Trust::with_owner(Some(NOBODY));
+        let owner = Some((Some(NOBODY), Some(100)));
+        let (_, created) = Dir::open_or_create(&theirs.join("app"), &trust, owner).unwrap();
+        assert!(created);
+        assert_eq!(owner_group_mode(&theirs.join("app")), (NOBODY, 100, 0o700));
+        // For a third user: refused before anything is made.
+        let parent = Dir::open_for_reading(&theirs).unwrap();
+        let third = theirs.join("third");
+        let e = parent
+            .make_child_dir(&third, "third".as_ref(), 0o700, Some((Some(1), None)))
+            .unwrap_err();
+        assert!(matches!(e, FsError::CannotCreate { .. }), "{e}");
+        assert!(!third.exists());
+
+        // The thread is root again: its next directory is root's.
+        let (_, created) = public(&d.path().join("mine")).unwrap();
+        assert!(created);
+        assert_eq!(owner_group_mode(&d.path().join("mine")), (0, 0, 0o755));
+
+        // Root's group may write (a project at umask 002): made as root.
+        let project = d.path().join("project");
+        owned_dir(&project, 0, 0, 0o775);
+        public(&project.join("pages")).unwrap();
+        assert_eq!(owner_group_mode(&project.join("pages")), (0, 0, 0o755));
+        // So may it in another user's directory: made as that user.
+        let shared = d.path().join("shared");
+        owned_dir(&shared, NOBODY, 0, 0o775);
+        public(&shared.join("pages")).unwrap();
+        assert_eq!(owner_group_mode(&shared.join("pages")), (NOBODY, 0, 0o755));
+        // Sticky: nobody else can rename root's entry; made as root.
+        let sticky = d.path().join("sticky");
+        owned_dir(&sticky, 0, 0, 0o1777);
+        public(&sticky.join("pages")).unwrap();
+        assert_eq!(owner_group_mode(&sticky.join("pages")), (0, 0, 0o755));
+
+        // Another group, or others, could swap it: refused, nothing made.
+        for (name, gid, mode, who) in [
+            ("group", NOBODY, 0o775, "group 65534"),
+            ("others", 0, 0o777, "others"),
+            ("theirs-group", NOBODY, 0o770, "group 65534"),
+        ] {
+            let p = d.path().join(name);
+            owned_dir(
+                &p,
+                if name == "theirs-group" { NOBODY } else { 0 },
+                gid,
+                mode,
+            );
+            let e = public(&p.join("pages")).unwrap_err();
+            let text = e.to_string();
+            assert!(matches!(e, FsError::CannotCreate { .. }), "{text}");
+            assert!(text.contains(&format!("writable by {who}")), "{text}");
+            assert!(text.contains("create it yourself"), "{text}");
+            assert!(!p.join("pages").exists(), "{name}");
+        }
+    }
+
+    #[test]
+    fn acting_as_another_user_is_this_threads_alone_and_ends_with_the_guard() {
+        if !root() {
+            return;
+        }
+        let d = tempfile::tempdir().unwrap();
+        set_mode(d.path(), 0o700);
+        // A thread started before the switch (one started during it would
+        // inherit the thread's identity, as clone copies it).
+        let (go, went) = std::sync::mpsc::channel::<()>();
+        let other = d.path().join("other");
+        let elsewhere = std::thread::spawn(move || {
+            went.recv().unwrap();
+            fs::create_dir(other)
+        });
+        {
+            let _acting = ActingAs::switch(NOBODY, NOBODY).expect("root may switch");
+            // Root's file capabilities are gone: its 0700 directory is
+            // closed to this thread.
+            let e = fs::create_dir(d.path().join("x")).unwrap_err();
+            assert_eq!(e.kind(), io::ErrorKind::PermissionDenied);
+            // The other thread is still root.
+            go.send(()).unwrap();
+            elsewhere.join().unwrap().unwrap();
+        }
+        fs::create_dir(d.path().join("x")).unwrap();
+        assert_eq!(owner_group_mode(&d.path().join("x")).0, 0);
+        assert_eq!(owner_group_mode(&d.path().join("other")).0, 0);
     }
 
     #[test]

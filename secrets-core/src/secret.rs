@@ -112,6 +112,55 @@ impl From<SecretValue> for SecretString {
     }
 }
 
+/// Why a value could not be read from standard input or a terminal.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum LineError {
+    /// Reading failed, or the input is over [`crate::safe_fs::limits::STDIN`].
+    #[error(transparent)]
+    Read(#[from] crate::safe_fs::FsError),
+    /// Not UTF-8 text.
+    #[error("the value is not UTF-8")]
+    NotUtf8,
+    /// Empty, or more than one line.
+    #[error("expected one non-empty line: the value")]
+    NotOneLine,
+}
+
+impl SecretValue {
+    /// One value read from `input` (standard input, a terminal): at most
+    /// [`crate::safe_fs::limits::STDIN`] bytes of UTF-8, one non-empty line
+    /// whose final `\n` or `\r\n` is dropped. Every buffer that held it is
+    /// cleared.
+    ///
+    /// ```
+    /// use secrets_core::SecretValue;
+    /// let v = SecretValue::read_line(&b"s3cret value\r\n"[..])?;
+    /// assert_eq!(v.expose(), "s3cret value");
+    /// assert!(SecretValue::read_line(&b"two\nlines\n"[..]).is_err());
+    /// # Ok::<(), secrets_core::LineError>(())
+    /// ```
+    pub fn read_line(input: impl std::io::Read) -> Result<Self, LineError> {
+        let what = std::path::Path::new("<stdin>");
+        let bytes = crate::safe_fs::read_limited(input, crate::safe_fs::limits::STDIN, what)?;
+        let mut bytes = bytes.into_zeroizing();
+        let text = match String::from_utf8(std::mem::take(&mut *bytes)) {
+            Ok(text) => Zeroizing::new(text),
+            Err(e) => {
+                Zeroizing::new(e.into_bytes());
+                return Err(LineError::NotUtf8);
+            }
+        };
+        let end = text
+            .strip_suffix('\n')
+            .map_or(text.len(), |t| t.strip_suffix('\r').unwrap_or(t).len());
+        if end == 0 || text[..end].contains('\n') {
+            return Err(LineError::NotOneLine);
+        }
+        Ok(Self::new(text[..end].to_owned()))
+    }
+}
+
 impl From<Zeroizing<String>> for SecretValue {
     /// Takes the text over (an empty string is left to clear).
     fn from(mut value: Zeroizing<String>) -> Self {

@@ -98,6 +98,91 @@ impl Owner {
     }
 }
 
+/// Why a service account could not be created.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum CreateUserError {
+    /// Not a name `useradd` takes: lower case letters, digits, `_` and `-`,
+    /// starting with a letter or `_`, at most 32 characters.
+    #[error("`{0}` is not a user name useradd accepts (a-z, 0-9, _ and -, starting with a letter or _, at most 32)")]
+    InvalidName(String),
+    /// `useradd` could not be run, or failed.
+    #[error("useradd {name}: {why}")]
+    Useradd {
+        /// The user.
+        name: String,
+        /// Its error line, or why it could not run.
+        why: String,
+    },
+    /// The user database could not be read.
+    #[error(transparent)]
+    Lookup(#[from] OwnerError),
+}
+
+/// Makes sure the system account `name` exists, as a dedicated service
+/// user: `useradd --system --shell /usr/sbin/nologin --no-create-home
+/// --user-group`, so it has its own group, no home and no login. Returns
+/// whether it was created (false: it already existed, whoever made it).
+/// Needs root.
+pub fn ensure_system_user(name: &str) -> Result<bool, CreateUserError> {
+    let valid = !name.is_empty()
+        && name.len() <= 32
+        && name
+            .bytes()
+            .next()
+            .is_some_and(|b| b.is_ascii_lowercase() || b == b'_')
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-');
+    if !valid {
+        return Err(CreateUserError::InvalidName(name.to_owned()));
+    }
+    let exists = || -> Result<bool, OwnerError> {
+        Ok(User::from_name(name)
+            .map_err(|source| lookup_error(name, source))?
+            .is_some())
+    };
+    if exists()? {
+        return Ok(false);
+    }
+    let failed = |why: String| CreateUserError::Useradd {
+        name: name.to_owned(),
+        why,
+    };
+    let mut command = std::process::Command::new("useradd");
+    command
+        .env_clear()
+        .env("PATH", "/usr/sbin:/usr/bin:/sbin:/bin")
+        .args([
+            "--system",
+            "--shell",
+            "/usr/sbin/nologin",
+            "--no-create-home",
+            "--user-group",
+            "--",
+            name,
+        ]);
+    let out = command
+        .stdin(std::process::Stdio::null())
+        .output()
+        .map_err(|e| failed(e.to_string()))?;
+    // 9: the name was taken meanwhile, which is what was asked for.
+    if !(out.status.success() || out.status.code() == Some(9)) {
+        let err = String::from_utf8_lossy(&out.stderr);
+        let line = err
+            .lines()
+            .find(|l| !l.trim().is_empty())
+            .unwrap_or("failed");
+        return Err(failed(line.trim().to_owned()));
+    }
+    if !exists()? {
+        return Err(failed(
+            "it reported success but the user does not exist".into(),
+        ));
+    }
+    Ok(out.status.success())
+}
+
 /// How long a writer waits for another writer's lock by default.
 pub const DEFAULT_LOCK_WAIT: Duration = Duration::from_secs(5);
 
@@ -119,6 +204,9 @@ pub struct WriteOptions {
     /// The owner was read from the existing file by path ([`WriteOptions::preserving`]):
     /// only a hint, which the handle under the lock must confirm exactly.
     preserved: bool,
+    /// An existing file of root's or the caller's may be given to the
+    /// owner ([`WriteOptions::adopting_existing`]).
+    adopt: bool,
 }
 
 impl Default for WriteOptions {
@@ -130,6 +218,7 @@ impl Default for WriteOptions {
             mkdir: false,
             lock_wait: DEFAULT_LOCK_WAIT,
             preserved: false,
+            adopt: false,
         }
     }
 }
@@ -156,6 +245,17 @@ impl WriteOptions {
     /// The same options with `owner`.
     pub fn with_owner(mut self, owner: Option<Owner>) -> Self {
         self.owner = owner;
+        self
+    }
+
+    /// The same options, letting an existing file of root's or the
+    /// caller's be given to the requested owner. Only for a writer whose
+    /// every byte comes from the caller, which keeps nothing of the old
+    /// file but an identical content (`export compose`): by default an
+    /// existing file must already belong to the owner, since whoever owns
+    /// the directory could have renamed a file of root's into it.
+    pub fn adopting_existing(mut self) -> Self {
+        self.adopt = true;
         self
     }
 
@@ -227,6 +327,26 @@ pub enum WriteError {
     /// under the lock: another file was swapped in.
     #[error("{0}: its owner changed while it was being opened; refusing (was the file swapped?)")]
     OwnerChanged(PathBuf),
+    /// An existing file belongs to someone other than the owner it is
+    /// written for: completing it and handing it over would give that owner
+    /// what it holds (root's file renamed into the owner's directory).
+    #[error("{path}: belongs to {found}, not to {wanted} for whom it is written; refusing to complete it and hand it over: check what it holds, then chown it to that user or remove it, and run again")]
+    ExistingOwner {
+        /// The file.
+        path: PathBuf,
+        /// Who owns it: user name and uid.
+        found: String,
+        /// The owner requested: user name and uid.
+        wanted: String,
+    },
+}
+
+/// A user for messages: `name (uid N)`, or `uid N` when it has no name.
+pub(crate) fn describe_user(uid: u32) -> String {
+    match User::from_uid(Uid::from_raw(uid)) {
+        Ok(Some(user)) => format!("{} (uid {uid})", user.name),
+        _ => format!("uid {uid}"),
+    }
 }
 
 /// What changed on an existing file.
@@ -431,13 +551,26 @@ impl Locked<'_> {
         }
     }
 
-    /// The existing target, opened and checked: a regular file with one
-    /// link, owned by root, the caller or the requested owner.
+    /// The existing target (or companion), opened and checked: a regular
+    /// file with one link, owned by root, the caller or the requested
+    /// owner; and when an owner is requested, by that owner only (unless
+    /// [`WriteOptions::adopting_existing`]). Anyone who can write in a
+    /// directory of the owner's can rename a file of root's there (one the
+    /// owner cannot read): completing it or handing it over would give its
+    /// content to the owner.
     fn existing(&self, name: &OsStr) -> Result<Option<OpenFile>, WriteError> {
-        let trust = self.file.options.trust();
-        match self.file.dir.open_file(name)? {
-            None => Ok(None),
-            Some(f) => Ok(Some(f.require_changeable(&trust)?)),
+        let options = &self.file.options;
+        let Some(f) = self.file.dir.open_file(name)? else {
+            return Ok(None);
+        };
+        let f = f.require_changeable(&options.trust())?;
+        match options.owner.and_then(|o| o.uid) {
+            Some(wanted) if f.uid() != wanted && !options.adopt => Err(WriteError::ExistingOwner {
+                path: f.path().to_owned(),
+                found: describe_user(f.uid()),
+                wanted: describe_user(wanted),
+            }),
+            _ => Ok(Some(f)),
         }
     }
 
@@ -787,6 +920,59 @@ mod tests {
         );
         locked.remove_companion(".journal").unwrap();
         assert!(!p.exists());
+    }
+
+    #[test]
+    fn an_existing_file_of_anyone_but_the_requested_owner_is_refused() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join(".env");
+        fs::write(&p, "A=1\n").unwrap();
+        // The caller's own file, to be written for uid 65534: refused, the
+        // owner named; companions too.
+        let me = safe_fs::caller_uid();
+        let other = if me == 65534 { 65533 } else { 65534 };
+        fs::write(d.path().join("..env.journal"), "J\n").unwrap();
+        let options = WriteOptions::default().with_owner(Some(Owner {
+            uid: Some(other),
+            gid: None,
+        }));
+        let f = SecureFile::open(&p, options).unwrap();
+        let locked = f.lock().unwrap();
+        for result in [
+            locked.read().map(drop),
+            locked.enforce().map(drop),
+            locked.replace(b"B=2\n").map(drop),
+            locked.read_companion(".journal").map(drop),
+        ] {
+            match result {
+                Err(WriteError::ExistingOwner { found, wanted, .. }) => {
+                    assert!(found.ends_with(&format!("(uid {me})")), "{found}");
+                    assert!(wanted.ends_with(&format!("uid {other})")), "{wanted}");
+                }
+                other => panic!("not refused: {other:?}"),
+            }
+        }
+        drop(locked);
+        assert_eq!(fs::read_to_string(&p).unwrap(), "A=1\n");
+        // A writer that keeps nothing of the old file may adopt it.
+        let adopting = WriteOptions::default()
+            .with_owner(Some(Owner {
+                uid: Some(other),
+                gid: None,
+            }))
+            .adopting_existing();
+        let f = SecureFile::open(&p, adopting).unwrap();
+        assert!(f.lock().unwrap().read().unwrap().is_some());
+        // The same file written for its owner is completed as before.
+        let options = WriteOptions::default().with_owner(Some(Owner {
+            uid: Some(me),
+            gid: None,
+        }));
+        let f = SecureFile::open(&p, options).unwrap();
+        assert_eq!(
+            f.lock().unwrap().replace(b"B=2\n").unwrap(),
+            Change::Replaced
+        );
     }
 
     #[test]

@@ -154,6 +154,8 @@ impl Stack {
                     let rollover = slot.rollover.take();
                     let file_env = slot.file_env.take();
                     let postgres_role = slot.postgres_role.take();
+                    let rotation = slot.rotation.take();
+                    let previous_keys = slot.previous_keys.take();
                     *slot = VarDef {
                         component,
                         description: var.description.clone().or(description),
@@ -165,6 +167,8 @@ impl Stack {
                         rollover: var.rollover.clone().or(rollover),
                         file_env: var.file_env.clone().or(file_env),
                         postgres_role: var.postgres_role.clone().or(postgres_role),
+                        rotation: var.rotation.clone().or(rotation),
+                        previous_keys: var.previous_keys.clone().or(previous_keys),
                         ..var
                     };
                 }

@@ -203,6 +203,54 @@ pub enum WriteEnvError {
     /// Only a document can be written without a manifest.
     #[error("a manifest is needed to write {0}")]
     NeedsManifest(String),
+    /// The file does not exist.
+    #[error("{0}: no such file")]
+    Missing(String),
+    /// Not a variable name.
+    #[error("`{0}` is not a variable name (letters, digits and _, not starting with a digit)")]
+    InvalidKey(String),
+    /// The manifest computes this variable from others: set those instead.
+    #[error("{path}: {name} is computed from {} by the manifest; set that instead", inputs.join(", "))]
+    Computed {
+        /// The file.
+        path: String,
+        /// The variable.
+        name: String,
+        /// What it is computed from.
+        inputs: Vec<String>,
+    },
+    /// A value its server keeps a copy of (`stored`): setting it in the file
+    /// alone would lock its clients out.
+    #[error("{path}: {name} is stored by its server ({class_source}): change it there first (`rotate --apply` does both where a live step exists), then say the server has it (`SetRequest::server_changed`)")]
+    Stored {
+        /// The file.
+        path: String,
+        /// The variable.
+        name: String,
+        /// Where its class comes from.
+        class_source: String,
+    },
+    /// A key that encrypts data at rest (`data-key`): a new value makes that
+    /// data unreadable.
+    #[error("{path}: {name} encrypts data at rest ({class_source}): a new value makes that data unreadable; re-encrypt or export it first, then accept the loss (`SetRequest::accepting_data_loss`)")]
+    DataKey {
+        /// The file.
+        path: String,
+        /// The variable.
+        name: String,
+        /// Where its class comes from.
+        class_source: String,
+    },
+    /// The new value breaks a check rule of medium or high severity; nothing was written.
+    #[error("{path}: the value for {name} is refused: {}", reasons.join("; "))]
+    Rejected {
+        /// The file.
+        path: String,
+        /// The variable.
+        name: String,
+        /// The rules' messages (they name keys, never values).
+        reasons: Vec<String>,
+    },
 }
 
 fn list(keys: &[(String, String)]) -> String {
@@ -232,7 +280,15 @@ pub fn write_env<R: Rng + CryptoRng + ?Sized>(
         (Content::Document(mut doc), current) => {
             let target = current.as_deref().and_then(|c| Document::parse(c).ok());
             if let Some(stack) = stack {
-                let done = complete(&mut doc, stack, target.as_ref(), &[], &path, rng, now)?;
+                let done = complete(
+                    &mut doc,
+                    stack,
+                    target.as_ref(),
+                    Edits::default(),
+                    &path,
+                    rng,
+                    now,
+                )?;
                 report.not_in_document = done.added.clone();
                 report.disagreements = done.disagreements;
                 report.unset = done.unset;
@@ -282,7 +338,18 @@ pub fn write_env<R: Rng + CryptoRng + ?Sized>(
                 return Err(WriteEnvError::Placeholders { path, keys: stale });
             }
             let replaced: Vec<&str> = stale.iter().map(|(n, _)| n.as_str()).collect();
-            let done = complete(&mut doc, stack, None, &replaced, &path, rng, now)?;
+            let done = complete(
+                &mut doc,
+                stack,
+                None,
+                Edits {
+                    replaced: &replaced,
+                    changed: &[],
+                },
+                &path,
+                rng,
+                now,
+            )?;
             report.disagreements = done.disagreements;
             report.unset = done.unset;
             report.added = done.added;
@@ -297,6 +364,264 @@ pub fn write_env<R: Rng + CryptoRng + ?Sized>(
         None => report.changes.extend(locked.enforce()?),
     }
     Ok(report)
+}
+
+/// One variable's new value, chosen by the caller (`secrets set`).
+#[non_exhaustive]
+pub struct SetRequest<'a> {
+    /// The manifest's stack: what is derived from the variable is
+    /// recomputed, and its kind's rules apply.
+    pub stack: Option<&'a Stack>,
+    /// The variable.
+    pub key: String,
+    /// Its new value.
+    pub value: SecretValue,
+    /// The time, for the `# rotated:` stamp and the rules.
+    pub now: std::time::SystemTime,
+    /// A `stored` value (its server keeps its own copy) was already changed
+    /// in its server: without this, setting one is refused.
+    pub server_changed: bool,
+    /// The data a `data-key` value encrypted may become unreadable: without
+    /// this, setting one is refused.
+    pub accept_data_loss: bool,
+}
+
+impl std::fmt::Debug for SetRequest<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SetRequest")
+            .field("key", &self.key)
+            .field("value", &self.value)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<'a> SetRequest<'a> {
+    /// Sets `key` to `value`, at the clock's time.
+    pub fn new(stack: Option<&'a Stack>, key: impl Into<String>, value: SecretValue) -> Self {
+        SetRequest {
+            stack,
+            key: key.into(),
+            value,
+            now: std::time::SystemTime::now(),
+            server_changed: false,
+            accept_data_loss: false,
+        }
+    }
+
+    /// Sets the time.
+    pub fn at(mut self, now: std::time::SystemTime) -> Self {
+        self.now = now;
+        self
+    }
+
+    /// Says that a `stored` value was already changed in its server.
+    pub fn server_changed(mut self, changed: bool) -> Self {
+        self.server_changed = changed;
+        self
+    }
+
+    /// Accepts that data a `data-key` value encrypted becomes unreadable.
+    pub fn accepting_data_loss(mut self, accept: bool) -> Self {
+        self.accept_data_loss = accept;
+        self
+    }
+}
+
+/// What [`set_value`] did. Names, never values.
+#[derive(Debug, Default)]
+#[non_exhaustive]
+pub struct SetReport {
+    /// Whether the file changed (false: it already held this value; only
+    /// its mode and owner were enforced).
+    pub wrote: bool,
+    /// Whether the variable was new to the file (appended).
+    pub appended: bool,
+    /// Variables derived from it, recomputed.
+    pub recomputed: Vec<String>,
+    /// The changes to the file and its directory.
+    pub changes: Vec<Change>,
+    /// Readers that will read the value differently.
+    pub disagreements: Vec<Disagreement>,
+    /// Low-severity findings of the check rules on the new value, one line
+    /// each (medium and high ones refuse it).
+    pub warnings: Vec<String>,
+    /// What the new value breaks outside the stack (an `issued` value's
+    /// copies), when it does.
+    pub breaks: Option<&'static str>,
+}
+
+/// Sets one variable of the file under its lock, through the secure writer
+/// (its directory rules, mode and owner), recomputing what the manifest
+/// derives from it and stamping `# rotated:` when the variable has a stamp
+/// or a rotation period. The value must pass the check rules that concern
+/// it at medium or high severity (its kind's format, placeholders, guessable or
+/// published values); otherwise nothing is written.
+///
+/// ```
+/// use std::os::unix::fs::DirBuilderExt;
+/// use secrets_core::generate::os_rng;
+/// use secrets_core::secure_file::{SecureFile, WriteOptions};
+/// use secrets_core::write_env::{set_value, SetRequest, WriteEnvError};
+/// use secrets_core::SecretValue;
+///
+/// let dir = std::env::temp_dir().join(format!("set-value-doc-{}", std::process::id()));
+/// std::fs::DirBuilder::new().mode(0o700).create(&dir)?;
+/// let open = || SecureFile::open(dir.join(".env"), WriteOptions::default());
+/// let strong = SecretValue::new("Vv4tQn7ZkLp2Rw9XsB3mK8cY1dH6jN0qT5eA".into());
+/// let report = set_value(open()?, SetRequest::new(None, "API_TOKEN", strong), &mut os_rng())?;
+/// assert!(report.wrote && report.appended);
+/// // A guessable value is refused, and the file keeps the strong one.
+/// let weak = SetRequest::new(None, "API_TOKEN", SecretValue::new("password123".into()));
+/// assert!(matches!(set_value(open()?, weak, &mut os_rng()), Err(WriteEnvError::Rejected { .. })));
+/// # std::fs::remove_dir_all(&dir)?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[cfg(feature = "check")]
+pub fn set_value<R: Rng + CryptoRng + ?Sized>(
+    file: SecureFile,
+    request: SetRequest<'_>,
+    rng: &mut R,
+) -> Result<SetReport, WriteEnvError> {
+    use crate::check::{check_env, EnvContext, Severity};
+    use crate::rotate::RotationClass;
+    let mut report = SetReport {
+        changes: file.created_directory().into_iter().collect(),
+        ..SetReport::default()
+    };
+    let locked = file.lock()?;
+    let path = locked.path().display().to_string();
+    let current = locked.read()?;
+    let mut doc = match &current {
+        Some(bytes) => Document::parse(bytes).map_err(|error| WriteEnvError::Parse {
+            path: path.clone(),
+            error,
+        })?,
+        None => Document::parse(b"").expect("an empty document parses"),
+    };
+    let key = request.key.as_str();
+    if let Some(duplicate) = doc.duplicate(key) {
+        return Err(WriteEnvError::Duplicate { path, duplicate });
+    }
+    let var = request.stack.and_then(|s| s.var(key));
+    // What the value protects decides whether the file alone may change.
+    let classified = crate::rotate::class_of(var);
+    match classified.class {
+        RotationClass::Stored if !request.server_changed => {
+            return Err(WriteEnvError::Stored {
+                path,
+                name: key.to_owned(),
+                class_source: classified.source.to_string(),
+            })
+        }
+        RotationClass::DataKey if !request.accept_data_loss => {
+            return Err(WriteEnvError::DataKey {
+                path,
+                name: key.to_owned(),
+                class_source: classified.source.to_string(),
+            })
+        }
+        RotationClass::Issued => report.breaks = Some(RotationClass::Issued.meaning()),
+        _ => {}
+    }
+    if let Some(v) = var {
+        if is_derived(&v) {
+            return Err(WriteEnvError::Computed {
+                path,
+                name: key.to_owned(),
+                inputs: v.source.inputs().iter().map(|i| (*i).to_owned()).collect(),
+            });
+        }
+    }
+    if doc
+        .get(key)
+        .is_some_and(|old| old.expose() == request.value.expose())
+    {
+        report.changes.extend(locked.enforce()?);
+        return Ok(report);
+    }
+    report.appended = doc.get(key).is_none();
+    report.disagreements = match doc.set(key, &request.value) {
+        Ok(readers) if readers.is_empty() => Vec::new(),
+        Ok(readers) => vec![Disagreement {
+            name: key.to_owned(),
+            readers,
+        }],
+        Err(_) => return Err(WriteEnvError::InvalidKey(key.to_owned())),
+    };
+    if let Some(stack) = request.stack {
+        let done = complete(
+            &mut doc,
+            stack,
+            None,
+            Edits {
+                replaced: &[],
+                changed: &[key],
+            },
+            &path,
+            rng,
+            request.now,
+        )?;
+        report.disagreements.extend(done.disagreements);
+        report.recomputed = done.added;
+    }
+    let period = request
+        .stack
+        .and_then(|s| s.var(key))
+        .and_then(|v| v.rotate_after);
+    if period.is_some() || doc.tag_above(key, crate::rotate::STAMP_TAG).is_some() {
+        doc.set_tag_above(
+            key,
+            crate::rotate::STAMP_TAG,
+            &crate::rotate::stamp(request.now),
+        );
+    }
+    let findings = check_env(&EnvContext {
+        path: locked.path(),
+        doc: &doc,
+        stack: request.stack,
+        example: None,
+        example_path: None,
+        now: request.now,
+    });
+    let (refusing, warnings): (Vec<_>, Vec<_>) = findings
+        .into_iter()
+        .filter(|f| f.key.as_deref() == Some(key))
+        .partition(|f| f.severity >= Severity::Medium);
+    if !refusing.is_empty() {
+        return Err(WriteEnvError::Rejected {
+            path,
+            name: key.to_owned(),
+            reasons: refusing.into_iter().map(|f| f.message).collect(),
+        });
+    }
+    report.warnings = warnings.into_iter().map(|f| f.message).collect();
+    report
+        .changes
+        .push(locked.replace(doc.render().as_bytes())?);
+    report.wrote = true;
+    Ok(report)
+}
+
+/// The value of `key` in the `.env` at `path`, read like a secret file
+/// (its type, links and size checked on the opened handle). `None` when
+/// the file has no such variable; an error when the file is missing or
+/// does not parse.
+pub fn get_value(path: &std::path::Path, key: &str) -> Result<Option<SecretValue>, WriteEnvError> {
+    let shown = path.display().to_string();
+    let bytes = crate::safe_fs::read_secret(path, crate::safe_fs::limits::ENV)
+        .map_err(|e| WriteEnvError::File(WriteError::from(e)))?
+        .ok_or_else(|| WriteEnvError::Missing(shown.clone()))?;
+    let doc = Document::parse(&bytes).map_err(|error| WriteEnvError::Parse {
+        path: shown.clone(),
+        error,
+    })?;
+    if let Some(duplicate) = doc.duplicate(key) {
+        return Err(WriteEnvError::Duplicate {
+            path: shown,
+            duplicate,
+        });
+    }
+    Ok(doc.get(key).cloned())
 }
 
 /// Generated variables still holding a placeholder or a published default.
@@ -355,6 +680,13 @@ fn refuse_unsafe_edits(
     Ok(())
 }
 
+/// What the caller changed before a document is completed (see [`complete`]).
+#[derive(Default, Clone, Copy)]
+struct Edits<'a> {
+    replaced: &'a [&'a str],
+    changed: &'a [&'a str],
+}
+
 /// What completing a document with the manifest did.
 #[derive(Default)]
 struct Completion {
@@ -378,15 +710,18 @@ fn is_derived(v: &&VarDef) -> bool {
 ///
 /// `replaced` are generated variables whose placeholder is to be replaced:
 /// they are generated anew, and what is derived from them recomputed.
+/// `changed` are variables the caller gave a new value: kept as they are,
+/// and what is derived from them recomputed.
 fn complete<R: Rng + CryptoRng + ?Sized>(
     doc: &mut Document,
     stack: &Stack,
     fallback: Option<&Document>,
-    replaced: &[&str],
+    edits: Edits<'_>,
     path: &str,
     rng: &mut R,
     now: std::time::SystemTime,
 ) -> Result<Completion, WriteEnvError> {
+    let Edits { replaced, changed } = edits;
     let mut waiting: Vec<&str> = replaced.to_vec();
     waiting.extend(
         stack
@@ -402,7 +737,12 @@ fn complete<R: Rng + CryptoRng + ?Sized>(
             .iter()
             .filter(is_derived)
             .filter(|v| !waiting.contains(&v.name.as_str()) && doc.get(&v.name).is_some())
-            .filter(|v| v.source.inputs().iter().any(|i| waiting.contains(i)))
+            .filter(|v| {
+                let inputs = v.source.inputs();
+                inputs
+                    .iter()
+                    .any(|i| waiting.contains(i) || changed.contains(i))
+            })
             .map(|v| v.name.as_str())
             .collect();
         if more.is_empty() {

@@ -10,7 +10,7 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
-cargo build --release -q -p secrets-cli
+cargo build --release -q -p stack-secrets
 bin="$root/target/release/secrets"
 work=$(mktemp -d "${TMPDIR:-/var/tmp}/secrets-age-bench.XXXXXX")
 trap 'rm -rf "$work"' EXIT

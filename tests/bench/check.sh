@@ -11,7 +11,7 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
-cargo build --release -q -p secrets-cli
+cargo build --release -q -p stack-secrets
 bin="$root/target/release/secrets"
 if ! command -v dotenv-linter >/dev/null; then
   cargo install -q --locked dotenv-linter --version '^4'

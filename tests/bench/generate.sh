@@ -7,7 +7,7 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
-cargo build --release -q -p secrets-cli
+cargo build --release -q -p stack-secrets
 bin="$root/target/release/secrets"
 manifest="$root/examples/stacks/peakstone.toml"
 work=$(mktemp -d)

@@ -8,7 +8,7 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
-cargo build --release -q -p secrets-cli
+cargo build --release -q -p stack-secrets
 bin="$root/target/release/secrets"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT

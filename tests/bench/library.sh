@@ -22,7 +22,7 @@ build() { # name, cargo args...
   shift
   local start end
   start=$(date +%s.%N)
-  CARGO_TARGET_DIR="$work/$name" cargo build -q --release -p secrets-core "$@"
+  CARGO_TARGET_DIR="$work/$name" cargo build -q --release -p stack-secrets-core "$@"
   end=$(date +%s.%N)
   python3 -c "print(f'{$end - $start:.1f}')"
 }
@@ -35,10 +35,10 @@ as_dep=(--config profile.release.codegen-units=16 --config 'profile.release.lto=
 dep_none=$(build dep-none --no-default-features "${as_dep[@]}")
 dep_default=$(build dep-default "${as_dep[@]}")
 crates() {
-  cargo tree -p secrets-core -e normal --prefix none "$@" 2>/dev/null |
-    sed 's/ (\*)//' | sort -u | grep -vc '^secrets-core '
+  cargo tree -p stack-secrets-core -e normal --prefix none "$@" 2>/dev/null |
+    sed 's/ (\*)//' | sort -u | grep -vc '^stack-secrets-core '
 }
-doctests=$(cargo test -q --doc -p secrets-core 2>&1 |
+doctests=$(cargo test -q --doc -p stack-secrets-core 2>&1 |
   sed -n 's/^test result: ok\. \([0-9]*\) passed.*/\1/p' | head -1)
 files="audit catalog check export generate hash mod rotate write"
 before=0

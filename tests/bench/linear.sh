@@ -19,7 +19,7 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
-cargo build --release -q -p secrets-cli
+cargo build --release -q -p stack-secrets
 bin="$root/target/release/secrets"
 work=$(mktemp -d "${TMPDIR:-/var/tmp}/secrets-linear-bench.XXXXXX")
 trap 'rm -rf "$work"' EXIT

@@ -88,7 +88,7 @@ pub fn secrets_bin() -> PathBuf {
     static BIN: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
     BIN.get_or_init(|| {
         escargot::CargoBuild::new()
-            .package("secrets-cli")
+            .package("stack-secrets")
             .bin("secrets")
             .current_release()
             .run()

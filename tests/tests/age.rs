@@ -413,6 +413,8 @@ fn rotate_reencrypts_and_only_the_rotated_keys_and_dependents_change() {
         "-i",
         s(&key.private),
         "POSTGRES_PASSWORD",
+        // Stored: the server's copy changes by hand (no server here).
+        "--server-changed",
     ]));
     assert!(String::from_utf8_lossy(&o.stdout).contains("updated DATABASE_URL"));
     let sealed = fs::read(dir.join(".env.age")).unwrap();
@@ -451,6 +453,45 @@ fn rotate_reencrypts_and_only_the_rotated_keys_and_dependents_change() {
         .expose()
         .contains(&value(&new, "POSTGRES_PASSWORD")));
     assert_eq!(value(&old, "REDIS_PASSWORD"), value(&new, "REDIS_PASSWORD"));
+}
+
+#[test]
+fn run_keeps_the_callers_environment_unless_asked_to_override() {
+    let d = tempfile::tempdir().unwrap();
+    let dir = d.path();
+    fs::write(dir.join(".env"), "TOKEN=from-the-file\nUSER_NAME=app\n").unwrap();
+    let show = ["sh", "-c", "printf %s \"$TOKEN:$USER_NAME\""];
+    // The caller's TOKEN wins, and the note names it (never its value).
+    let o = run_ok(
+        secrets(dir)
+            .env("TOKEN", "from-the-caller")
+            .args(["run", "--env", ".env", "--"])
+            .args(show),
+    );
+    assert_eq!(o.stdout, b"from-the-caller:app");
+    let note = stderr(&o);
+    assert!(
+        note.contains("TOKEN") && !note.contains("from-the"),
+        "{note}"
+    );
+    // --override (and dotenvx's --overload) lets the file win.
+    for flag in ["--override", "--overload"] {
+        let o = run_ok(
+            secrets(dir)
+                .env("TOKEN", "from-the-caller")
+                .args(["run", "--env", ".env", flag, "--"])
+                .args(show),
+        );
+        assert_eq!(o.stdout, b"from-the-file:app", "{flag}");
+    }
+    // --only applies the same rule to the keys it names.
+    let o = run_ok(
+        secrets(dir)
+            .env("USER_NAME", "caller")
+            .args(["run", "--env", ".env", "--only", "USER_NAME", "--"])
+            .args(["sh", "-c", "printf %s \"${TOKEN-unset}:$USER_NAME\""]),
+    );
+    assert_eq!(o.stdout, b"unset:caller");
 }
 
 #[test]

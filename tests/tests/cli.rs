@@ -44,6 +44,8 @@ const COMMANDS: &[&str] = &[
     "decrypt",
     "edit",
     "run",
+    "set",
+    "get",
 ];
 
 /// The completion script of `shell`, written into `dir`.
@@ -337,6 +339,43 @@ fn every_command_lists_exit_codes_and_takes_the_global_options() {
     assert_eq!(o.status.code(), Some(2));
 }
 
+#[test]
+fn every_command_says_its_version_as_secrets() {
+    let d = tempfile::tempdir().unwrap();
+    let expected = format!("secrets {}\n", env!("CARGO_PKG_VERSION"));
+    for command in COMMANDS {
+        let words: Vec<&str> = command.split_whitespace().collect();
+        let o = secrets(d.path())
+            .args(&words)
+            .arg("--version")
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{command}: {}", stderr(&o));
+        assert_eq!(stdout(&o), expected, "{command} --version");
+    }
+}
+
+#[test]
+fn check_and_export_read_the_dotenv_of_the_working_directory_by_default() {
+    let d = tempfile::tempdir().unwrap();
+    // Without a .env: the error names the file it looked for.
+    let o = run(d.path(), &["check"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains(".env"), "{}", stderr(&o));
+    write_env(d.path(), "postgres");
+    for words in [&["check"][..], &["export", "k8s", "--name", "app"][..]] {
+        let implicit = run(d.path(), words);
+        let explicit = run(d.path(), &[words, &["--env", ".env"][..]].concat());
+        assert_eq!(implicit.status.code(), explicit.status.code(), "{words:?}");
+        assert_eq!(implicit.stdout, explicit.stdout, "{words:?}");
+        assert!(
+            implicit.status.code().is_some_and(|c| c < 2),
+            "{words:?}: {}",
+            stderr(&implicit)
+        );
+    }
+}
+
 /// Runs `secrets ARGS` in `dir`: exit code 2, nothing on stdout, and the
 /// one line of stderr.
 fn error_line(dir: &Path, args: &[&str]) -> String {
@@ -575,16 +614,29 @@ fn published_crates_hold_sources_and_no_fixtures_or_benchmarks() {
         "Cargo.toml",
         "Cargo.toml.orig",
         "README.md",
+        "LICENSE-MIT",
+        "LICENSE-APACHE",
     ];
     for (package, needed, allowed_dirs) in [
         (
-            "secrets-core",
-            &["src/lib.rs", "catalog/postgres.toml", "src/suggest.rs"][..],
+            "stack-secrets-core",
+            &[
+                "src/lib.rs",
+                "catalog/postgres.toml",
+                "src/suggest.rs",
+                "LICENSE-MIT",
+                "LICENSE-APACHE",
+            ][..],
             &["src/", "catalog/", "tests/"][..],
         ),
         (
-            "secrets-cli",
-            &["src/main.rs", "src/manual.rs"][..],
+            "stack-secrets",
+            &[
+                "src/main.rs",
+                "src/manual.rs",
+                "LICENSE-MIT",
+                "LICENSE-APACHE",
+            ][..],
             &["src/"][..],
         ),
     ] {
@@ -676,6 +728,55 @@ fn pre_commit_hook_fails_on_high_findings_and_passes_once_fixed() {
     let o = hook();
     assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
     assert!(stdout(&o).contains("Passed"), "{}", stdout(&o));
+}
+
+/// Every text a user copies from: the README, SECURITY.md, the examples,
+/// the pre-commit hooks and the packaging scripts.
+fn copied_texts() -> Vec<(String, String)> {
+    let root = repo_root();
+    let mut files = vec![
+        root.join("README.md"),
+        root.join("SECURITY.md"),
+        root.join(".pre-commit-hooks.yaml"),
+    ];
+    for dir in ["examples", "examples/ci", "packaging"] {
+        for entry in fs::read_dir(root.join(dir)).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_file() {
+                files.push(path);
+            }
+        }
+    }
+    files
+        .into_iter()
+        .map(|f| (f.display().to_string(), fs::read_to_string(&f).unwrap()))
+        .collect()
+}
+
+#[test]
+fn no_text_installs_or_depends_on_a_registry_crate_we_do_not_own() {
+    // crates.io's secrets-core and secrets-cli are other projects; ours are
+    // stack-secrets-core and stack-secrets, installed from a checkout or the
+    // repository until published. Tools of others (cargo-deb, cargo-fuzz,
+    // dotenv-linter) are named as themselves.
+    let tools = ["cargo-deb", "cargo-fuzz", "dotenv-linter"];
+    for (file, text) in copied_texts() {
+        for (n, line) in text.lines().enumerate() {
+            let at = format!("{file}:{}: {line}", n + 1);
+            if let Some(rest) = line.split("cargo install").nth(1) {
+                let names_a_tool = tools.iter().any(|t| rest.contains(t));
+                let from_source = rest.contains("--path") || rest.contains("--git");
+                let bare = rest.trim().trim_matches('`').is_empty() || rest.starts_with('`');
+                assert!(names_a_tool || from_source || bare, "{at}");
+            }
+            for ours in ["secrets-core", "secrets-cli"] {
+                let dependency = line.contains(&format!("{ours} = \""))
+                    || (line.contains(&format!("{ours} = {{"))
+                        && !line.contains("package = \"stack-"));
+                assert!(!dependency, "{at}");
+            }
+        }
+    }
 }
 
 #[test]

@@ -217,6 +217,8 @@ fn swarm_export_against_a_real_engine() {
             "--with",
             "postgres,redis",
             "POSTGRES_PASSWORD",
+            // Stored: the server's copy changes by hand (no server here).
+            "--server-changed",
         ])
         .output()
         .unwrap();
@@ -270,7 +272,8 @@ fn swarm_export_against_a_real_engine() {
             "--with",
             "postgres,redis",
             "REDIS_PASSWORD",
-            "POSTGRES_PASSWORD"
+            "POSTGRES_PASSWORD",
+            "--server-changed"
         ])
         .output()
         .unwrap()

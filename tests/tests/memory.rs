@@ -1,5 +1,5 @@
 //! No plaintext left behind in memory. `secrets` is stopped right after its
-//! secret work, blocked writing its last output to a FIFO that is full and
+//! secret work, blocked writing its last output to a pipe that is full and
 //! never drained, and a core is taken with `gcore` (gdb attaches through
 //! ptrace: the CLI makes itself non-dumpable, which only root, with
 //! CAP_SYS_PTRACE, gets past). A marker value may then be in the core at
@@ -9,7 +9,8 @@
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{ErrorKind, Write};
-use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -17,7 +18,6 @@ use std::time::{Duration, Instant};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 use nix::fcntl::OFlag;
-use nix::sys::stat::Mode;
 use rand::Rng;
 use secrets_core::envfile::Document;
 use secrets_core::generate::os_rng;
@@ -51,48 +51,42 @@ fn gcore_usable() -> bool {
     true
 }
 
-/// A FIFO whose buffer is full: its reader stays open and never reads, so
-/// whoever writes to it blocks.
-struct FullFifo {
-    path: PathBuf,
-    _reader: File,
-    _filler: File,
+/// An anonymous pipe whose buffer is full: its reader stays open and never
+/// reads, so whoever writes to it blocks. (Not a FIFO on disk: `secrets`
+/// refuses to write secret material to one.)
+struct FullPipe {
+    _reader: OwnedFd,
+    filler: File,
 }
 
-impl FullFifo {
-    fn new(dir: &Path) -> FullFifo {
-        let path = dir.join("stdout.fifo");
-        nix::unistd::mkfifo(&path, Mode::from_bits_truncate(0o600)).unwrap();
-        let nonblocking = |write: bool| {
-            OpenOptions::new()
-                .read(!write)
-                .write(write)
-                .custom_flags(OFlag::O_NONBLOCK.bits())
-                .open(&path)
-                .unwrap()
-        };
-        let reader = nonblocking(false);
-        let mut filler = nonblocking(true);
+impl FullPipe {
+    fn new() -> FullPipe {
+        let (reader, filler) = nix::unistd::pipe2(OFlag::O_NONBLOCK | OFlag::O_CLOEXEC).unwrap();
+        let mut filler = File::from(filler);
         // Pages first, then single bytes into what the last page has left.
         for chunk in [&[b'x'; 4096][..], b"x"] {
             loop {
                 match filler.write(chunk) {
                     Ok(_) => {}
                     Err(e) if e.kind() == ErrorKind::WouldBlock => break,
-                    Err(e) => panic!("filling the FIFO: {e}"),
+                    Err(e) => panic!("filling the pipe: {e}"),
                 }
             }
         }
-        FullFifo {
-            path,
+        FullPipe {
             _reader: reader,
-            _filler: filler,
+            filler,
         }
     }
 
-    /// A blocking write end, for the child's stdout.
+    /// A blocking write end, for the child's stdout: the same pipe opened
+    /// again, without the filler's O_NONBLOCK.
     fn writer(&self) -> File {
-        OpenOptions::new().write(true).open(&self.path).unwrap()
+        let fd = self.filler.as_raw_fd();
+        OpenOptions::new()
+            .write(true)
+            .open(format!("/proc/self/fd/{fd}"))
+            .unwrap()
     }
 }
 
@@ -114,14 +108,14 @@ fn blocked_on_pipe(pid: u32) -> bool {
     wchan.trim() == "0" && fields.next() == Some(write) && fields.next() == Some("0x1")
 }
 
-/// Runs `command` (in `dir`) with stdout on a full FIFO until it blocks
+/// Runs `command` (in `dir`) with stdout on a full pipe until it blocks
 /// writing its output there, takes a core of it with gcore, ends it and
 /// returns the core.
 fn core_when_blocked(mut command: Command, dir: &Path) -> Vec<u8> {
-    let fifo = FullFifo::new(dir);
+    let pipe = FullPipe::new();
     let stderr_path = dir.join("stderr");
     let mut child = command
-        .stdout(fifo.writer())
+        .stdout(pipe.writer())
         .stderr(File::create(&stderr_path).unwrap())
         .spawn()
         .unwrap();

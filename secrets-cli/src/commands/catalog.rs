@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use secrets_core::generate::KINDS;
 use secrets_core::manifest::{catalog, ManifestFile};
+use secrets_core::rotate::RotationClass;
 
 use crate::args::{CatalogArgs, TextFormat};
 use crate::failure::Failure;
@@ -33,8 +34,23 @@ fn text(components: &[ManifestFile]) -> Result<String, std::fmt::Error> {
             writeln!(out, "    includes {}", inc.join(", "))?;
         }
         for v in &c.vars {
-            writeln!(out, "    {:<28} {}", v.name, v.source.summary())?;
+            let rotation = match &v.rotation {
+                Some(r) => format!("{:<24} rotation {}", v.source.summary(), r.class),
+                None => v.source.summary(),
+            };
+            let previous = match &v.previous_keys {
+                Some(p) => format!(", previous keys in {p}"),
+                None => String::new(),
+            };
+            writeln!(out, "    {:<28} {rotation}{previous}", v.name)?;
         }
+    }
+    writeln!(
+        out,
+        "\nRotation classes (`rotation = \"...\"` in a manifest):"
+    )?;
+    for c in RotationClass::ALL {
+        writeln!(out, "  {:<18} {}", c.name(), c.meaning())?;
     }
     writeln!(out, "\nKinds (`kind = \"...\"` in a manifest):")?;
     for k in KINDS {

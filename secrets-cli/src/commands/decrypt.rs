@@ -8,9 +8,10 @@ use crate::failure::Failure;
 use crate::output;
 
 pub fn run(args: DecryptArgs) -> Result<ExitCode, Failure> {
+    // Judged before anything is decrypted.
+    let stdout =
+        output::secret_stdout("`secrets write --from FILE.age --out FILE` writes the file itself")?;
     let plaintext = super::crypt::decrypt_file(&args.env, &args.identity)?;
-    if let output::SecretOutput::Replaced(path) = output::write_secret_bytes_stdout(&plaintext)? {
-        crate::note!("secrets: stdout was {path}, created by the shell readable by others: wrote a new file there at mode 0600 instead");
-    }
+    output::write_secret(&stdout, &plaintext)?;
     Ok(ExitCode::SUCCESS)
 }

@@ -8,6 +8,13 @@ use crate::args::ExportCommand;
 use crate::failure::Failure;
 
 pub fn run(command: ExportCommand) -> Result<ExitCode, Failure> {
+    // A manifest for stdout: judged before the .env is read.
+    let stdout = match &command {
+        ExportCommand::K8s(a) if a.out.is_none() => Some(crate::output::secret_stdout(
+            "`--out FILE` writes the manifest to a file",
+        )?),
+        _ => None,
+    };
     let source = command.source();
     let stack = super::load_optional_stack(&source.stack)?;
     let result = export_env(command.request(stack.as_ref())?);
@@ -56,7 +63,10 @@ pub fn run(command: ExportCommand) -> Result<ExitCode, Failure> {
             return Ok(ExitCode::SUCCESS);
         }
         Outcome::K8sManifest(manifest) => {
-            crate::output::secret_to_stdout(manifest.as_bytes())?;
+            let stdout = stdout.ok_or_else(|| {
+                Failure::Error("a manifest for stdout, though --out was given".into())
+            })?;
+            crate::output::write_secret(&stdout, manifest.as_bytes())?;
             return Ok(ExitCode::SUCCESS);
         }
         _ => return Ok(ExitCode::SUCCESS),

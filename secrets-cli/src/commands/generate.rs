@@ -13,6 +13,13 @@ use crate::failure::Failure;
 use crate::output;
 
 pub fn run(args: GenerateArgs) -> Result<ExitCode, Failure> {
+    // Judged before a value is drawn: a refused stdout costs nothing.
+    let stdout = match args.encrypt_to.is_empty() {
+        true => Some(output::secret_stdout(
+            "`secrets write --out FILE` writes the file itself",
+        )?),
+        false => None,
+    };
     let stack = super::load_stack(&args.stack)?;
     let now = SystemTime::now();
     let resolved = stack.resolve(&Existing::new(), &mut os_rng(), now)?;
@@ -24,8 +31,8 @@ pub fn run(args: GenerateArgs) -> Result<ExitCode, Failure> {
         }
         EnvFormat::Json => json_document(&stack, &resolved),
     };
-    if args.encrypt_to.is_empty() {
-        output::secret_to_stdout(text.as_bytes())?;
+    if let Some(stdout) = &stdout {
+        output::write_secret(stdout, text.as_bytes())?;
     } else {
         // Only ciphertext leaves the process.
         let mut recipients = secrets_core::crypt::Recipients::new();

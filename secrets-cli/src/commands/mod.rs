@@ -10,11 +10,13 @@ pub mod edit;
 pub mod encrypt;
 pub mod export;
 pub mod generate;
+pub mod get;
 pub mod hash;
 pub mod init;
 pub mod man;
 pub mod rotate;
 pub mod run;
+pub mod set;
 pub mod write;
 
 use std::path::Path;

@@ -10,6 +10,7 @@ use secrets_core::generate::os_rng;
 use secrets_core::postgres::connection_string_holds_password;
 use secrets_core::rotate::infer::describe;
 use secrets_core::rotate::{self as core, AdminSource, Database, RotateEnvError as E};
+use secrets_core::rotate::{Consent, RotationClass, Skipped};
 use secrets_core::rotate::{RotateError, RotateReport, RotateRequest, Selection};
 use secrets_core::secure_file::{SecureFile, WriteOptions};
 use secrets_core::SecretValue;
@@ -37,7 +38,16 @@ pub fn run(args: RotateArgs) -> Result<ExitCode, Failure> {
         WriteOptions::preserving(&args.env)?.with_lock_wait(Duration::from_secs(args.wait));
     let file = SecureFile::open(&args.env, options)?;
     let (keys, all, due) = (args.keys.clone(), args.all, args.due);
-    let mut request = RotateRequest::new(stack.as_ref(), Selection { keys, all, due });
+    let mut consent = Consent::default();
+    consent.server_changed = args.server_changed;
+    consent.accept_data_loss = args.accept_data_loss;
+    let selection = Selection {
+        keys,
+        all,
+        due,
+        consent,
+    };
+    let mut request = RotateRequest::new(stack.as_ref(), selection);
     request.keep_previous = args.keep_previous;
     request.dry_run = args.dry_run;
     request.database = args.apply.map(|ApplyTarget::Postgres| Database::Postgres);
@@ -62,7 +72,8 @@ fn render(r: &RotateReport, display: &str) -> Result<String, std::fmt::Error> {
     match &r.resumed {
         Some(core::Resumed::Completed(roles)) => writeln!(out, "completed the interrupted rotation: the database and {display} hold the new passwords of {}", roles.join(", "))?,
         Some(core::Resumed::Undone(roles)) => writeln!(out, "undid the interrupted rotation: {display} and the database keep the old passwords of {}", roles.join(", "))?,
-        _ if r.keys.is_empty() => out.push_str("nothing is due\n"),
+        _ if r.keys.is_empty() && r.skipped.is_empty() => out.push_str("nothing is due\n"),
+        _ if r.keys.is_empty() => out.push_str("nothing rotated\n"),
         _ => {}
     }
     for k in &r.keys {
@@ -74,7 +85,25 @@ fn render(r: &RotateReport, display: &str) -> Result<String, std::fmt::Error> {
             .reason
             .as_deref()
             .map_or(String::new(), |r| format!("; {r}"));
-        writeln!(out, "{rotated} {} ({how}{why})", k.name)?;
+        // A dry run is where the operator decides: it shows each class.
+        let class = match r.dry_run {
+            true => format!("; class {}", k.class),
+            false => String::new(),
+        };
+        writeln!(out, "{rotated} {} ({how}{why}{class})", k.name)?;
+    }
+    for c in &r.consequences {
+        let what = match c.class.class {
+            RotationClass::Stored => "change by hand",
+            RotationClass::DataKey => "data loss accepted",
+            _ => "breaks",
+        };
+        crate::warn!(
+            "secrets: warning: {what}: {} is {}: {}",
+            c.name,
+            c.class,
+            c.what
+        );
     }
     list(&mut out, updated, &r.dependents)?;
     list(&mut out, "changed the database passwords of", &r.roles)?;
@@ -90,7 +119,46 @@ fn render(r: &RotateReport, display: &str) -> Result<String, std::fmt::Error> {
         writeln!(out, "rollover for {key}: {how}")?;
     }
     list(&mut out, &format!("{restart}:"), &r.services)?;
+    for s in &r.skipped {
+        writeln!(out, "{}", skipped(s))?;
+    }
     Ok(out)
+}
+
+/// A key `--all` or `--due` left alone, why, and how to rotate it.
+fn skipped(s: &Skipped) -> String {
+    let due = s.due.as_deref().map_or(String::new(), |d| format!("; {d}"));
+    let head = format!("skipped {} ({}{due})", s.name, s.class);
+    let why = match &s.follower {
+        Some((name, class)) => format!(
+            "{name} follows it and is {}: {}; name {} to rotate it",
+            class,
+            class.class.meaning(),
+            s.name
+        ),
+        None => way_forward(s),
+    };
+    format!("{head}: {why}")
+}
+
+/// How to rotate a value of this class by name.
+fn way_forward(s: &Skipped) -> String {
+    let (name, class) = (&s.name, &s.class);
+    if class.source.is_default() {
+        return format!("nothing says what it protects; name {name} to rotate it, or give it `rotation = \"restart\"` (or stored, data-key, issued) in the manifest");
+    }
+    let meaning = class.class.meaning();
+    match class.class {
+        RotationClass::Stored => match s.live {
+            Some(step) => format!("{meaning}; name {name} with `--apply {step}`, or with --server-changed once you change the server's copy by hand"),
+            None => format!("{meaning}, and no live step exists for it yet; name {name} with --server-changed and change the server's copy by hand"),
+        },
+        RotationClass::DataKey => match &s.previous_keys {
+            Some(var) => format!("{meaning}; name {name} with --keep-previous (the old key goes to {var}, where its consumer reads it), or --accept-data-loss"),
+            None => format!("{meaning}, and its consumer reads no previous key; re-encrypt or export the data, then name {name} with --accept-data-loss"),
+        },
+        _ => format!("{meaning}; name {name} to rotate it"),
+    }
 }
 
 /// `label a, b, c` on a line of its own, when there are names.
@@ -108,6 +176,22 @@ fn failure(e: E) -> Failure {
         E::Rotate(RotateError::NothingSelected) => "nothing to rotate: name keys, or pass --all or --due".into(),
         E::Rotate(RotateError::CannotInfer(k)) => format!("cannot infer the kind of {k} from its value; give its kind in a manifest (--manifest)"),
         E::Crypt(e) => return super::crypt::failure(e),
+        E::Rotate(RotateError::Stored { name, class, live }) => format!(
+            "{name} is stored ({}): its server keeps its own copy, so a new value in the file alone locks its clients out; nothing was changed: {}",
+            class.source,
+            match live {
+                Some(step) => format!("pass `--apply {step}` (with --admin-url-var NAME or `--admin-url -`) to change it live too, or change the server's copy by hand and pass --server-changed"),
+                None => "no live step exists for it yet: pass --server-changed and change the server's copy to the new value by hand before its readers restart".into(),
+            }
+        ),
+        E::Rotate(RotateError::DataKey { name, class, previous_keys }) => format!(
+            "{name} is a data key ({}): it encrypts data at rest, which a new value makes unreadable; nothing was changed: {}",
+            class.source,
+            match previous_keys {
+                Some(var) => format!("pass --keep-previous to keep the old key in {var}, where its consumer reads it, or --accept-data-loss"),
+                None => "its consumer reads no previous key: re-encrypt or export the data first, then pass --accept-data-loss".into(),
+            }
+        ),
         E::EncryptedWithDatabase(path) => format!("{}: --apply and --resume do not work on an age-encrypted file (their journal would hold plaintext): decrypt it with `secrets write --from`, rotate there, and encrypt again", path.display()),
         E::DryRunWithDatabase => "--dry-run cannot be combined with --apply".into(),
         E::DatabaseNeedsManifest => "--apply postgres needs a manifest that names each key's postgres_role".into(),

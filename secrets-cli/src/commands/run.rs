@@ -24,19 +24,37 @@ pub fn run(args: RunArgs) -> Result<ExitCode, Failure> {
     let mut command = Command::new(resolve_program(program));
     command.arg0(program);
     command.args(rest);
+    // The caller's own value wins unless --override (dotenv, dotenvx, Compose's
+    // shell-over-file rule): a variable set for one run is not undone by the file.
+    let mut kept: Vec<String> = Vec::new();
+    let mut give = |key: &str, value: &secrets_core::SecretValue| {
+        if !args.override_environment && std::env::var_os(key).is_some() {
+            if !kept.iter().any(|k| k == key) {
+                kept.push(key.to_owned());
+            }
+        } else {
+            command.env(key, value.expose());
+        }
+    };
     if args.only.is_empty() {
         // In file order: a key assigned twice ends with its last value, as
         // Compose reads it.
         for e in doc.entries() {
-            command.env(e.key(), e.value().expose());
+            give(e.key(), e.value());
         }
     } else {
         for key in &args.only {
             let value = doc
                 .get(key)
                 .ok_or_else(|| Failure::Error(format!("{key} is not in {}", args.env.display())))?;
-            command.env(key, value.expose());
+            give(key, value);
         }
+    }
+    if !kept.is_empty() {
+        crate::note!(
+            "secrets: kept the value already in the environment for {} (--override replaces it)",
+            kept.join(", ")
+        );
     }
     drop(doc);
     // The command gets the core limit the caller had, not ours.

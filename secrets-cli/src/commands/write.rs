@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use secrets_core::generate::os_rng;
 use secrets_core::init::read_trusted_template;
-use secrets_core::secure_file::{Change, Owner, SecureFile};
+use secrets_core::secure_file::{Change, Owner, OwnerError, SecureFile};
 use secrets_core::write_env::{write_env, Content, WriteEnvError, WriteRequest};
 
 use crate::args::WriteArgs;
@@ -34,7 +34,10 @@ pub fn run(args: WriteArgs) -> Result<ExitCode, Failure> {
         Content::Document(_) => super::load_optional_stack(&args.stack)?,
         _ => Some(super::load_stack(&args.stack)?),
     };
-    let owner = args.owner.as_deref().map(Owner::parse).transpose()?;
+    let owner = match args.owner.as_deref() {
+        Some(spec) => Some(owner(spec, args.create_user)?),
+        None => None,
+    };
     let mut options = args
         .mode
         .options()
@@ -126,4 +129,25 @@ fn note_change(change: &Change, display: &str, mode: u32) {
         }
         _ => {}
     }
+}
+
+/// `--owner SPEC`, creating its user first with `--create-user`; an unknown
+/// user's error names both ways forward.
+fn owner(spec: &str, create: bool) -> Result<Owner, Failure> {
+    let user = spec.split(':').next().unwrap_or("");
+    if create && !user.is_empty() && user.parse::<u32>().is_err() {
+        let created = secrets_core::secure_file::ensure_system_user(user)
+            .map_err(|e| Failure::Error(e.to_string()))?;
+        if created {
+            crate::note!(
+                "secrets: created the system user {user} (its own group, no home, no login)"
+            );
+        }
+    }
+    Owner::parse(spec).map_err(|e| match e {
+        OwnerError::UnknownUser(name) => Failure::Error(format!(
+            "unknown user `{name}`: create it with `useradd --system --shell /usr/sbin/nologin --no-create-home --user-group {name}`, or pass --create-user"
+        )),
+        e => Failure::from(e),
+    })
 }

@@ -1,14 +1,18 @@
 //! SA004-SA006: a secret file inside a git work tree that is not ignored, is
 //! tracked, or is in the history of any ref. Git is asked once per
 //! repository and question, for all the files together; the history is one
-//! `git log --all` pass listing every path ever added, filtered here to the
-//! secret-bearing ones, so files deleted or renamed since, or only on
-//! another branch, are found too. An age-encrypted file is
-//! none of these: ciphertext may be committed.
+//! `git log --all` pass listing every path ever added (merges included),
+//! filtered here to the secret-bearing ones, so files deleted or renamed
+//! since, or only on another branch, are found too. An age-encrypted file
+//! is none of these: ciphertext may be committed. Git runs hardened (see
+//! [`Git`]): nothing a repository configures executes, nothing is
+//! fetched, and a history git could not read in full (a shallow clone,
+//! missing objects, a failing git) is SA014, never a pass.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::time::Duration;
 
 use super::ignore_pattern;
 use super::walk::{self, Tree};
@@ -50,54 +54,189 @@ pub static RULE_UNAVAILABLE: Rule = Rule {
     id: RuleId::GitUnavailable,
     name: "git-unavailable",
     severity: Severity::High,
-    summary: "A git repository is in the audited tree (or holds it) but git could not be asked whether secret files are ignored, tracked or in its history",
-    help: "install git (or fix the error shown) and audit again; until then nothing is known about these files and git",
+    summary: "A git repository is in the audited tree (or holds it) but git could not be asked whether secret files are ignored, tracked or in its history, or its history is incomplete",
+    help: "install git (or fix the error shown: a shallow or partial clone needs its missing history fetched by hand) and audit again; until then nothing is known about what is missing",
 };
 
-/// Runs git in `root` with `paths` NUL-separated on stdin or as arguments;
-/// returns its output, or why git gave no answer.
-fn git_raw(root: &Path, args: &[&str], stdin: Option<&[u8]>) -> Result<Vec<u8>, String> {
-    let mut command = Command::new("git");
-    command
-        .current_dir(root)
-        // A repository in a shared tree must not make root run its
-        // fsmonitor hook, a pager or gpg; no optional index lock either.
-        .args([
-            "--no-pager",
-            "-c",
-            "core.fsmonitor=false",
-            "-c",
-            "log.showSignature=false",
-        ])
-        .env("GIT_OPTIONAL_LOCKS", "0")
-        .args(args);
-    let out = crate::child::run(&mut command, stdin).map_err(|e| {
-        if e.kind() == std::io::ErrorKind::NotFound {
-            "git is not installed or not on PATH".to_owned()
-        } else {
-            format!("git could not be run: {e}")
-        }
-    })?;
-    // check-ignore exits 1 when nothing is ignored; that is an answer too.
-    let nothing_ignored = args[0] == "check-ignore" && out.status.code() == Some(1);
-    if !(out.status.success() || nothing_ignored) {
-        let err = String::from_utf8_lossy(&out.stderr);
-        let first = err
-            .lines()
-            .find(|l| !l.trim().is_empty())
-            .unwrap_or("no message");
-        return Err(format!("`git {}` failed: {}", args[0], first.trim()));
-    }
-    Ok(out.stdout)
+/// Git as the audit runs it: in a repository it only reads, with nothing
+/// the repository (or anyone but the caller) configures able to execute a
+/// program or reach the network.
+///
+/// Why this is enough: the commands run (`rev-parse`, `check-ignore
+/// --no-index`, `ls-files`, `log --name-only`) write nothing, check nothing
+/// out and show no content, so hooks, filters, textconv and diff drivers
+/// have nothing to run on, and each is also switched off by name. What is
+/// left that executes a program is a transport (a lazy fetch of a missing
+/// object in a partial clone, with its remote helpers, `uploadpack`, ssh,
+/// proxy, credential helpers and askpass), the pager, fsmonitor and gpg:
+/// a lazy fetch is off (`GIT_NO_LAZY_FETCH`; git 2.47 has no
+/// `--no-lazy-fetch` flag), every transport is refused even if one were
+/// tried (`GIT_ALLOW_PROTOCOL` naming none overrides any
+/// `protocol.*.allow` of the repository), and the rest are switched off on
+/// the command line, which git reads after every configuration file, so
+/// `include.path`/`includeIf` cannot override it either. The environment
+/// is cleared (no `GIT_DIR`, `GIT_EXEC_PATH`, `GIT_PAGER`, `GIT_SSH*`,
+/// `GIT_CONFIG*` of the caller's steer it), the system and global
+/// configuration are not read, and only the caller's `safe.directory`
+/// entries are kept: which repositories of other users git may read is
+/// the administrator's decision. Replace refs and grafts are ignored, so
+/// neither can hide a commit; `core.alternateRefsCommand` and the like are
+/// used by fetch and push only, which never run (and `remote.*.vcs`
+/// helpers are transports too, refused). Running git as the repository's
+/// owner instead would not do: the repository of the attack is root's,
+/// only its config group-writable.
+struct Git {
+    /// The caller's `safe.directory` entries, in order.
+    safe_directories: Vec<String>,
 }
 
-/// [`git_raw`], its output split into its NUL-separated entries.
-fn git(root: &Path, args: &[&str], stdin: Option<&[u8]>) -> Result<Vec<String>, String> {
-    Ok(String::from_utf8_lossy(&git_raw(root, args, stdin)?)
-        .split('\0')
-        .filter(|s| !s.is_empty())
-        .map(str::to_owned)
-        .collect())
+/// The first configuration settings of every git command of the audit.
+const HARDENING: &[&str] = &[
+    "core.fsmonitor=false",
+    "core.hooksPath=/dev/null",
+    "core.pager=cat",
+    "core.askPass=",
+    "core.sshCommand=false",
+    "credential.helper=",
+    "protocol.allow=never",
+    "log.showSignature=false",
+    // The root commit's files are history too, whatever the repository says.
+    "log.showRoot=true",
+    "gc.auto=0",
+    "maintenance.auto=false",
+    "advice.graftFileDeprecated=false",
+];
+
+/// How long git may write nothing before it is stopped: a FIFO planted
+/// where git reads (`.git/info/exclude`, a `.gitignore`) would block it for
+/// good. `git log` writes a line per commit, so a long history is no reason
+/// to be quiet this long.
+const GIT_IDLE: Duration = Duration::from_secs(30);
+
+impl Git {
+    /// Reads the caller's `safe.directory` entries (system, global and
+    /// command-line scopes, never a repository's own).
+    fn new() -> Git {
+        let mut command = Command::new("git");
+        command
+            .current_dir("/")
+            .env_remove("GIT_DIR")
+            .env_remove("GIT_WORK_TREE")
+            .env_remove("GIT_CONFIG")
+            .env_remove("GIT_COMMON_DIR")
+            .env("GIT_NO_LAZY_FETCH", "1")
+            .args(["--no-pager", "config", "--show-scope", "-z", "--get-all"])
+            .arg("safe.directory");
+        let out = crate::child::run(&mut command, None)
+            .map(|o| o.stdout)
+            .unwrap_or_default();
+        let fields: Vec<&[u8]> = out.split(|&b| b == 0).collect();
+        let safe_directories = fields
+            .chunks_exact(2)
+            .filter(|f| matches!(f[0], b"system" | b"global" | b"command"))
+            .map(|f| String::from_utf8_lossy(f[1]).into_owned())
+            .collect();
+        Git { safe_directories }
+    }
+
+    /// A git command in the work tree `root`, hardened as [`Git`] says.
+    fn command(&self, root: &Path) -> Command {
+        let mut command = Command::new("git");
+        command
+            .current_dir(root)
+            .env_clear()
+            .env(
+                "PATH",
+                std::env::var_os("PATH").unwrap_or_else(|| "/usr/bin:/bin".into()),
+            )
+            .env("LC_ALL", "C")
+            .env("GIT_NO_LAZY_FETCH", "1")
+            .env("GIT_ALLOW_PROTOCOL", "")
+            .env("GIT_PROTOCOL_FROM_USER", "0")
+            .env("GIT_TERMINAL_PROMPT", "0")
+            // Empty: no askpass program at all (git falls through to the
+            // terminal prompt, which is off).
+            .env("GIT_ASKPASS", "")
+            .env("SSH_ASKPASS", "")
+            .env("SSH_ASKPASS_REQUIRE", "never")
+            .env("GIT_SSH_COMMAND", "false")
+            .env("GIT_PROXY_COMMAND", "")
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .env("GIT_ATTR_NOSYSTEM", "1")
+            .env("GIT_NO_REPLACE_OBJECTS", "1")
+            .env("GIT_GRAFT_FILE", "/dev/null")
+            .env("GIT_OPTIONAL_LOCKS", "0")
+            .args(["--no-pager", "--no-replace-objects"]);
+        // Discovery stops at `root`: a `.git` there that is no repository
+        // is an error, not a reason to answer for an enclosing one.
+        if let Some(parent) = root.parent().filter(|p| !p.as_os_str().is_empty()) {
+            command.env("GIT_CEILING_DIRECTORIES", parent);
+        }
+        for setting in HARDENING {
+            command.args(["-c", setting]);
+        }
+        for dir in &self.safe_directories {
+            command.arg("-c").arg(format!("safe.directory={dir}"));
+        }
+        command
+    }
+
+    /// Runs git in `root` with `paths` NUL-separated on stdin or as
+    /// arguments; returns its output, or why git gave no answer.
+    fn raw(&self, root: &Path, args: &[&str], stdin: Option<&[u8]>) -> Result<Vec<u8>, String> {
+        let mut command = self.command(root);
+        command.args(args);
+        let out = crate::child::run_until_idle(&mut command, stdin, Some(GIT_IDLE)).map_err(|e| {
+            if e.kind() == std::io::ErrorKind::NotFound {
+                "git is not installed or not on PATH".to_owned()
+            } else if e.kind() == std::io::ErrorKind::TimedOut {
+                format!("`git {}` did not answer: {e} (a FIFO or device where git reads a file of the repository?)", args[0])
+            } else {
+                format!("git could not be run: {e}")
+            }
+        })?;
+        // check-ignore exits 1 when nothing is ignored; that is an answer too.
+        let nothing_ignored = args[0] == "check-ignore" && out.status.code() == Some(1);
+        if !(out.status.success() || nothing_ignored) {
+            return Err(format!(
+                "`git {}` failed: {}",
+                args[0],
+                error_line(&out.stderr)
+            ));
+        }
+        Ok(out.stdout)
+    }
+
+    /// [`Git::raw`], its output split into its NUL-separated entries.
+    fn entries(
+        &self,
+        root: &Path,
+        args: &[&str],
+        stdin: Option<&[u8]>,
+    ) -> Result<Vec<String>, String> {
+        Ok(String::from_utf8_lossy(&self.raw(root, args, stdin)?)
+            .split('\0')
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect())
+    }
+}
+
+/// The line of git's stderr that says why it failed (its `fatal:` or
+/// `error:` line rather than a warning before it), control characters
+/// (the repository names refs and paths) shown as `?`.
+fn error_line(stderr: &[u8]) -> String {
+    let err = String::from_utf8_lossy(stderr);
+    let lines = || err.lines().map(str::trim).filter(|l| !l.is_empty());
+    let line = lines()
+        .find(|l| l.starts_with("fatal:"))
+        .or_else(|| lines().find(|l| l.starts_with("error:")))
+        .or_else(|| lines().find(|l| !l.starts_with("hint:")))
+        .unwrap_or("no message");
+    line.chars()
+        .map(|c| if c.is_control() { '?' } else { c })
+        .collect()
 }
 
 /// Git's answers for the files on disk of one repository.
@@ -106,7 +245,7 @@ struct Answers {
     tracked: HashSet<String>,
 }
 
-fn ask(root: &Path, rels: &[&str]) -> Result<Answers, String> {
+fn ask(git: &Git, root: &Path, rels: &[&str]) -> Result<Answers, String> {
     if rels.is_empty() {
         return Ok(Answers {
             ignored: HashSet::new(),
@@ -114,16 +253,17 @@ fn ask(root: &Path, rels: &[&str]) -> Result<Answers, String> {
         });
     }
     let stdin: Vec<u8> = rels.iter().flat_map(|r| r.bytes().chain([0])).collect();
-    let ignored = git(
-        root,
-        &["check-ignore", "-z", "--stdin", "--no-index"],
-        Some(&stdin),
-    )?
-    .into_iter()
-    .collect();
+    let ignored = git
+        .entries(
+            root,
+            &["check-ignore", "-z", "--stdin", "--no-index"],
+            Some(&stdin),
+        )?
+        .into_iter()
+        .collect();
     let mut args = vec!["ls-files", "-z", "--"];
     args.extend(rels);
-    let tracked = git(root, &args, None)?.into_iter().collect();
+    let tracked = git.entries(root, &args, None)?.into_iter().collect();
     Ok(Answers { ignored, tracked })
 }
 
@@ -155,6 +295,7 @@ fn within_scope<'a>(scope: Option<&str>, path: &'a str) -> Option<&'a str> {
 /// pathspec makes git diff every commit twice (once to limit the history,
 /// once for the names), which measured slower than listing every added path.
 fn history(
+    git: &Git,
     root: &Path,
     scope: Option<&str>,
     files: &[&str],
@@ -178,14 +319,23 @@ fn history(
     }
     // --full-history: with a pathspec, a side branch that added and removed
     // a file before its merge is not pruned. --no-renames: a rename target
-    // counts as added.
+    // counts as added. --diff-merges=first-parent: a merge lists what it
+    // adds to its first parent, so a file that appears in a merge and in
+    // none of its parents (an "evil merge") is found. That covers every
+    // path of every commit: a path in a commit's tree is added by it
+    // against its first parent, or was in that parent, which is walked too
+    // (back to a root commit, listed whole with --root).
     let mut args = vec![
         "log",
         "--all",
         "--full-history",
+        "--root",
+        "--diff-merges=first-parent",
         "--no-renames",
+        "--no-relative",
         "--no-show-signature",
         "--no-ext-diff",
+        "--no-textconv",
         "--no-color",
         "--diff-filter=A",
         "--name-only",
@@ -196,7 +346,7 @@ fn history(
         args.push("--");
         args.extend(specs.iter().map(String::as_str));
     }
-    let out = git_raw(root, &args, None)?;
+    let out = git.raw(root, &args, None)?;
     let mut added: BTreeMap<String, String> = BTreeMap::new();
     let mut commit: &[u8] = b"";
     let mut after_header = false;
@@ -321,98 +471,151 @@ fn ignore_fix(tree: &Tree, repo: &Path, path: &Path, rel: &str) -> Option<Fix> {
     })
 }
 
+/// Whether the repository at `root` is shallow: its history is cut short.
+/// Also the first question asked, so that a git that cannot read the
+/// repository at all is one finding.
+fn is_shallow(git: &Git, root: &Path) -> Result<bool, String> {
+    let out = git.raw(root, &["rev-parse", "--is-shallow-repository"], None)?;
+    match out.trim_ascii() {
+        b"true" => Ok(true),
+        b"false" => Ok(false),
+        other => Err(format!(
+            "`git rev-parse --is-shallow-repository` answered {:?}",
+            String::from_utf8_lossy(other)
+        )),
+    }
+}
+
 pub fn run(tree: &Tree, out: &mut Vec<Finding>) {
-    for (root, repo) in repositories(tree) {
+    let repos = repositories(tree);
+    if repos.is_empty() {
+        return;
+    }
+    let git = Git::new();
+    for (root, repo) in repos {
+        let unavailable =
+            |message: String| Finding::new(&RULE_UNAVAILABLE, &repo.shown, None, None, message);
+        let names: Vec<String> = repo
+            .files
+            .iter()
+            .map(|(p, _)| p.display().to_string())
+            .collect();
+        let not_run = |why: &str| {
+            let files = if names.is_empty() {
+                String::new()
+            } else {
+                format!(" for {}", names.join(", "))
+            };
+            unavailable(format!(
+                "git checks did not run{files} in {}: {why}",
+                repo.shown.display()
+            ))
+        };
         let rels: Vec<&str> = repo.files.iter().map(|(_, r)| r.as_str()).collect();
-        let answers =
-            ask(&root, &rels).and_then(|a| Ok((a, history(&root, repo.scope.as_deref(), &rels)?)));
-        let (answers, history) = match answers {
-            Ok(a) => a,
+        let shallow = match is_shallow(&git, &root) {
+            Ok(shallow) => shallow,
             Err(why) => {
                 // Fail closed: no claim about ignored, tracked or history.
-                let names: Vec<String> = repo
-                    .files
-                    .iter()
-                    .map(|(p, _)| p.display().to_string())
-                    .collect();
-                let files = if names.is_empty() {
-                    String::new()
-                } else {
-                    format!(" for {}", names.join(", "))
-                };
-                out.push(Finding::new(
-                    &RULE_UNAVAILABLE,
-                    &repo.shown,
-                    None,
-                    None,
-                    format!(
-                        "git checks did not run{files} in {}: {why}",
-                        repo.shown.display()
-                    ),
-                ));
+                out.push(not_run(&why));
                 continue;
             }
         };
-        let on_disk: HashMap<&str, &Path> = repo
-            .files
-            .iter()
-            .map(|(p, r)| (r.as_str(), p.as_path()))
-            .collect();
-        for (path, rel) in &repo.files {
-            let shown = path.display();
-            if !answers.ignored.contains(rel) {
-                let f = Finding::new(
-                    &RULE_NOT_IGNORED,
-                    path,
-                    None,
-                    None,
-                    format!("{shown} is not ignored by git in {}", repo.shown.display()),
-                );
-                out.push(match ignore_fix(tree, &root, path, rel) {
-                    Some(fix) => f.with_fix(fix),
-                    None => f,
-                });
-            }
-            if answers.tracked.contains(rel) {
-                out.push(Finding::new(
-                    &RULE_TRACKED,
-                    path,
-                    None,
-                    None,
-                    format!("{shown} is tracked by git"),
-                ));
-            }
+        match ask(&git, &root, &rels) {
+            Ok(answers) => report_answers(tree, &root, &repo, &answers, out),
+            Err(why) => out.push(not_run(&why)),
         }
-        for (rel, commit) in &history {
-            let short = &commit[..commit.len().min(12)];
-            let (path, message) = match on_disk.get(rel.as_str()) {
-                Some(path) => (
-                    path.to_path_buf(),
-                    format!(
-                        "{} is in the git history: added in commit {short}",
-                        path.display()
-                    ),
+        if shallow {
+            out.push(unavailable(format!(
+                "history incomplete: {} is a shallow clone; the commits before its cut are not in it and were not searched (`git fetch --unshallow`, then audit again)",
+                repo.shown.display()
+            )));
+        }
+        match history(&git, &root, repo.scope.as_deref(), &rels) {
+            Ok(history) => report_history(tree, &repo, &history, out),
+            Err(why) => out.push(unavailable(format!(
+                "history incomplete: the git history of {} could not be read in full, so what it holds was not searched: {why} (an object missing here, as in a partial or damaged clone, is never fetched by audit)",
+                repo.shown.display()
+            ))),
+        }
+    }
+}
+
+/// SA004 and SA005 for the files on disk of one repository.
+fn report_answers(
+    tree: &Tree,
+    root: &Path,
+    repo: &Repo,
+    answers: &Answers,
+    out: &mut Vec<Finding>,
+) {
+    for (path, rel) in &repo.files {
+        let shown = path.display();
+        if !answers.ignored.contains(rel) {
+            let f = Finding::new(
+                &RULE_NOT_IGNORED,
+                path,
+                None,
+                None,
+                format!("{shown} is not ignored by git in {}", repo.shown.display()),
+            );
+            out.push(match ignore_fix(tree, root, path, rel) {
+                Some(fix) => f.with_fix(fix),
+                None => f,
+            });
+        }
+        if answers.tracked.contains(rel) {
+            out.push(Finding::new(
+                &RULE_TRACKED,
+                path,
+                None,
+                None,
+                format!("{shown} is tracked by git"),
+            ));
+        }
+    }
+}
+
+/// SA006 for the secret-bearing paths of one repository's history.
+fn report_history(
+    tree: &Tree,
+    repo: &Repo,
+    history: &BTreeMap<String, String>,
+    out: &mut Vec<Finding>,
+) {
+    let on_disk: HashMap<&str, &Path> = repo
+        .files
+        .iter()
+        .map(|(p, r)| (r.as_str(), p.as_path()))
+        .collect();
+    for (rel, commit) in history {
+        let short = &commit[..commit.len().min(12)];
+        let (path, message) = match on_disk.get(rel.as_str()) {
+            Some(path) => (
+                path.to_path_buf(),
+                format!(
+                    "{} is in the git history: added in commit {short}",
+                    path.display()
                 ),
-                // Deleted or renamed since, or on another branch only.
-                None => {
-                    // Under the audited root when it is there, as files on disk are.
-                    let within = repo
-                        .scope
-                        .as_deref()
-                        .filter(|s| !s.is_empty())
-                        .and_then(|s| rel.strip_prefix(s)?.strip_prefix('/'));
-                    let path = match within {
-                        Some(within) => tree.root.join(within),
-                        None => repo.shown.join(rel),
-                    };
-                    let message = format!(
-                        "{} is not in the work tree but is in the git history: added in commit {short}",
-                        path.display()
-                    );
-                    (path, message)
-                }
-            };
-            out.push(Finding::new(&RULE_HISTORY, &path, None, None, message));
-        }
+            ),
+            // Deleted or renamed since, or on another branch only.
+            None => {
+                // Under the audited root when it is there, as files on disk are.
+                let within = repo
+                    .scope
+                    .as_deref()
+                    .filter(|s| !s.is_empty())
+                    .and_then(|s| rel.strip_prefix(s)?.strip_prefix('/'));
+                let path = match within {
+                    Some(within) => tree.root.join(within),
+                    None => repo.shown.join(rel),
+                };
+                let message = format!(
+                    "{} is not in the work tree but is in the git history: added in commit {short}",
+                    path.display()
+                );
+                (path, message)
+            }
+        };
+        out.push(Finding::new(&RULE_HISTORY, &path, None, None, message));
     }
 }

@@ -18,19 +18,25 @@ mod fix;
 mod git;
 mod ignore_pattern;
 mod journal;
+mod kept;
 mod outside_reference;
 mod plaintext_sibling;
+mod reference;
+mod same_file;
+mod secret_link;
 mod template_secret;
 mod unmatched_manifest;
 mod unreadable;
 mod walk;
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 pub use fix::Applied;
 pub use walk::Tree;
 
-use crate::check::{check_env, EnvContext, Finding, Rule};
+use crate::check::{check_env, EnvContext, Finding, Rule, RuleId, Severity};
 use crate::envfile::Document;
 use crate::secure_file::Owner;
 use crate::stack::Stack;
@@ -50,7 +56,17 @@ pub struct AuditOptions<'a> {
     pub manifests: Vec<&'a Stack>,
     /// The time (rotation ages, token expiry).
     pub now: std::time::SystemTime,
+    /// The most bytes of compose files, Dockerfiles, templates and ignore
+    /// files the audit keeps in memory, all roots together ([`KEPT_BYTES`]
+    /// by default). Each file is read once however many names (hard links)
+    /// it has; past the cap, files are left unread and an SA020 finding
+    /// ("tree too large to check fully", high) says which.
+    pub kept_bytes: u64,
 }
+
+/// The default of [`AuditOptions::kept_bytes`]: 64 MiB, sixteen compose
+/// files at the 4 MiB limit of one (real stacks keep a few KiB).
+pub const KEPT_BYTES: u64 = 64 << 20;
 
 impl<'a> AuditOptions<'a> {
     /// An audit of `roots` with no manifest and no expected owner.
@@ -60,6 +76,7 @@ impl<'a> AuditOptions<'a> {
             owner: None,
             manifests: Vec::new(),
             now,
+            kept_bytes: KEPT_BYTES,
         }
     }
 }
@@ -149,17 +166,33 @@ pub fn rules() -> Vec<&'static Rule> {
         &journal::RULE,
         &plaintext_sibling::RULE,
         &unmatched_manifest::RULE,
+        &secret_link::RULE,
+        &kept::RULE,
+        &same_file::RULE,
     ]
 }
+
+/// The rules that look at a file's content alone: run once per inode, on
+/// the first name read; later names refer to these findings (SA021).
+const CONTENT_RULES: &[RuleId] = &[
+    RuleId::ComposeLiteralSecret,
+    RuleId::ComposePublicDatabasePort,
+    RuleId::OutsideReference,
+    RuleId::DockerfileSecretValue,
+    RuleId::TemplateRealSecret,
+];
 
 /// Runs every audit rule over the trees under `options.roots`.
 pub fn audit(options: &AuditOptions<'_>) -> Result<AuditReport, AuditError> {
     let mut report = AuditReport::default();
     let described = described::Described::new(&options.manifests);
     let mut matched = vec![false; options.manifests.len()];
+    let kept = Arc::new(kept::Kept::new(options.kept_bytes));
+    // The content findings of each first name: how many, how severe.
+    let mut by_first: HashMap<PathBuf, (usize, Severity)> = HashMap::new();
     for root in &options.roots {
-        let (tree, checked) =
-            walk_checking(root, &described, options.now).map_err(|e| match e {
+        let (tree, checked) = walk_checking(root, &described, options.now, Arc::clone(&kept))
+            .map_err(|e| match e {
                 crate::safe_fs::FsError::Io { source, .. }
                     if source.kind() == std::io::ErrorKind::NotFound =>
                 {
@@ -168,6 +201,7 @@ pub fn audit(options: &AuditOptions<'_>) -> Result<AuditReport, AuditError> {
                 e => e.into(),
             })?;
         let out = &mut report.findings;
+        let start = out.len();
         out.extend(tree.problems.iter().cloned());
         // Who can read ciphertext, or own it, exposes nothing.
         for file in tree.secret_files.iter().filter(|f| !f.encrypted) {
@@ -180,22 +214,55 @@ pub fn audit(options: &AuditOptions<'_>) -> Result<AuditReport, AuditError> {
         plaintext_sibling::run(&tree, out);
         docker_context::run(&tree, out);
         dockerfile_copy::run(&tree, out);
-        for d in &tree.dockerfiles {
+        let first = |p: &Path| tree.first_name(p) == Some(p);
+        for d in tree.dockerfiles.iter().filter(|d| first(d)) {
             if let Some(text) = tree.content(d) {
                 dockerfile_secret::run(d, text, out);
             }
         }
-        for c in &tree.compose_files {
+        for c in tree.compose_files.iter().filter(|c| first(c)) {
             if let Some(text) = tree.content(c) {
                 let text = String::from_utf8_lossy(text);
                 compose_literal::run(c, &text, out);
                 compose_ports::run(c, &text, out);
             }
         }
-        for t in &tree.templates {
+        for t in tree.templates.iter().filter(|t| first(t)) {
             if let Some(bytes) = tree.content(t) {
                 template_secret::run(t, bytes, out);
             }
+        }
+        for f in out[start..]
+            .iter()
+            .filter(|f| CONTENT_RULES.contains(&f.rule))
+        {
+            let e = by_first.entry(f.path.clone()).or_insert((0, f.severity));
+            e.0 += 1;
+            e.1 = e.1.max(f.severity);
+        }
+        let inputs = (tree.compose_files.iter())
+            .chain(&tree.dockerfiles)
+            .chain(&tree.templates);
+        for path in inputs {
+            match tree.first_name(path) {
+                Some(first) if first != path => {
+                    if let Some((n, severity)) = by_first.get(first) {
+                        out.push(same_file::finding(path, first, *n, *severity));
+                    }
+                }
+                _ => {}
+            }
+        }
+        // A file only a compose file named keeps its findings; their fixes
+        // only when that reference may direct them.
+        let unfixable: HashMap<&Path, &str> = (tree.secret_files.iter())
+            .filter_map(|f| {
+                let why = f.reference.as_ref()?.unfixable.as_deref()?;
+                Some((f.path.as_path(), why))
+            })
+            .collect();
+        if !unfixable.is_empty() {
+            reference::withhold_fixes(&mut out[start..], |p| unfixable.get(p).copied());
         }
         out.extend(checked);
         // Encrypted ones count: described, though their values are not read.
@@ -228,9 +295,10 @@ fn walk_checking(
     root: &Path,
     described: &described::Described<'_>,
     now: std::time::SystemTime,
+    kept: Arc<kept::Kept>,
 ) -> Result<(Tree, Vec<Finding>), crate::safe_fs::FsError> {
     if described.is_empty() {
-        return Ok((Tree::walk(root)?, Vec::new()));
+        return Ok((Tree::walk_with(root, None, kept)?, Vec::new()));
     }
     let (tx, rx) = std::sync::mpsc::channel::<walk::FoundEnv>();
     let rx = std::sync::Mutex::new(rx);
@@ -257,7 +325,7 @@ fn walk_checking(
                 })
             })
             .collect();
-        let tree = Tree::walk_sending(root, Some(tx));
+        let tree = Tree::walk_with(root, Some(tx), kept);
         let checked = handles
             .into_iter()
             // A rule that panicked is a bug; carry the panic on.

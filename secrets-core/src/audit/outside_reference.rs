@@ -29,3 +29,19 @@ pub fn finding(compose: &Path, line: usize, named: &Path, why: &str) -> Finding 
         ),
     )
 }
+
+/// The finding counting the `more` references of `compose` past the most
+/// reported one by one (each of them unread and unfixed too).
+pub fn more(compose: &Path, more: usize) -> Finding {
+    Finding::new(
+        &RULE,
+        compose,
+        None,
+        None,
+        format!(
+            "{}: {more} more references are not audited or fixed (outside the audited tree, through a symbolic link, or unreadable); only the first {} are reported one by one",
+            compose.display(),
+            super::walk::REFERENCE_FINDINGS
+        ),
+    )
+}

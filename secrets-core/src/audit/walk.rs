@@ -17,9 +17,19 @@ use std::sync::Arc;
 
 use rustix::fs::{AtFlags, FileType, Mode, OFlags};
 
-use super::{outside_reference, unreadable};
+use super::kept::{Input, Kept};
+use super::reference::{self, Reference};
+use super::{kept, outside_reference, secret_link, unreadable};
 use crate::check::Finding;
 use crate::safe_fs::{limits, Dir, FsError, OpenFile};
+
+/// The most findings the references of one compose file add one by one;
+/// past it, one finding counts the rest (a 4 MiB file could name 400,000
+/// files, each a finding kept in memory).
+pub(super) const REFERENCE_FINDINGS: usize = 100;
+
+/// The files a compose file names, with their lines.
+type References = Vec<(usize, PathBuf)>;
 
 /// Directories never descended into.
 const SKIP_DIRS: &[&str] = &[".git", "target", "node_modules"];
@@ -42,6 +52,9 @@ pub struct SecretFile {
     /// It starts with an age header (binary or armored): ciphertext, not
     /// plaintext.
     pub encrypted: bool,
+    /// The compose file that named it, when only a reference made it a
+    /// secret file (the walk did not find it by its name).
+    pub reference: Option<Reference>,
 }
 
 /// What one walk found, with the handle of its root for reading and fixing.
@@ -68,7 +81,12 @@ pub struct Tree {
     /// What the walk itself found: directories it could not list, files
     /// it could not read, compose references leaving the tree.
     pub problems: Vec<Finding>,
-    contents: HashMap<PathBuf, crate::SecretBytes>,
+    /// The inputs read, by name; hard links share one.
+    contents: HashMap<PathBuf, Arc<Input>>,
+    /// The audit's store of inputs and its cap.
+    kept: Arc<Kept>,
+    /// Inputs left unread past the cap.
+    left_out: std::collections::BTreeSet<PathBuf>,
 }
 
 /// A plaintext `.env` the walk found, with the handle to read it through.
@@ -160,9 +178,20 @@ impl Tree {
     /// [`Tree::walk`], sending each plaintext `.env` to `found` as soon as
     /// it is found.
     pub fn walk_sending(root: &Path, found: Option<Sender<FoundEnv>>) -> Result<Tree, FsError> {
+        Self::walk_with(root, found, Arc::default())
+    }
+
+    /// [`Tree::walk_sending`] keeping what it reads in `kept`, the store
+    /// (and cap) the walks of one audit share.
+    pub(super) fn walk_with(
+        root: &Path,
+        found: Option<Sender<FoundEnv>>,
+        kept: Arc<Kept>,
+    ) -> Result<Tree, FsError> {
         let mut tree = Tree {
             root: root.to_owned(),
             found,
+            kept,
             ..Tree::default()
         };
         let meta = std::fs::symlink_metadata(root).map_err(|source| FsError::Io {
@@ -182,6 +211,7 @@ impl Tree {
                 !is_env_name(&name) && !name.contains("env"),
             );
             tree.read_inputs();
+            tree.report_left_out();
             tree.found = None;
             return Ok(tree);
         }
@@ -204,6 +234,7 @@ impl Tree {
         tree.list(start, PathBuf::new(), false, true)?;
         tree.follow_compose_references();
         tree.read_inputs();
+        tree.report_left_out();
         for list in [
             &mut tree.templates,
             &mut tree.dockerfiles,
@@ -322,6 +353,39 @@ impl Tree {
                             in_secrets: in_secrets || text == "secrets",
                         });
                     }
+                    // Compose reads through a link; the audit does not, so
+                    // the link is a finding of its own, never a skip.
+                    FileType::Symlink
+                        if in_secrets || is_env_name(text) || is_journal_name(text) =>
+                    {
+                        let shown = self.shown(&child);
+                        self.problems
+                            .push(secret_link::finding(fd.as_ref(), name, &shown));
+                    }
+                    // A FIFO, socket or device by a secret name: opened for
+                    // nothing (it could block), reported as unreadable.
+                    FileType::Fifo
+                    | FileType::Socket
+                    | FileType::CharacterDevice
+                    | FileType::BlockDevice
+                    | FileType::Unknown
+                        if in_secrets || is_env_name(text) || is_journal_name(text) =>
+                    {
+                        let shown = self.shown(&child);
+                        let what = match kind {
+                            FileType::Fifo => "FIFO",
+                            FileType::Socket => "socket",
+                            FileType::CharacterDevice | FileType::BlockDevice => "device",
+                            _ => "file of a type that could not be read",
+                        };
+                        self.problems.push(unreadable::secret(
+                            &shown,
+                            &FsError::NotRegular {
+                                path: shown.clone(),
+                                what,
+                            },
+                        ));
+                    }
                     FileType::RegularFile => {
                         if in_secrets || is_env_name(text) || is_journal_name(text) {
                             let raw = (in_secrets && !is_env_name(text)) || is_journal_name(text);
@@ -346,17 +410,24 @@ impl Tree {
             return;
         };
         let dir_mode = dir.st_mode & 0o7777;
-        self.add_secret_stat(rel, raw, Some(dir_mode));
+        self.add_secret_stat(rel, raw, Some(dir_mode), None);
     }
 
     fn add_secret(&mut self, rel: &Path, raw: bool) {
-        self.add_secret_stat(rel, raw, None);
+        self.add_secret_stat(rel, raw, None, None);
     }
 
     /// Adds a secret-bearing file from an `fstat` of a handle opened beneath
     /// the root (so its mode and owner are the file's, never a link
-    /// target's).
-    fn add_secret_stat(&mut self, rel: &Path, raw: bool, dir_mode: Option<u32>) {
+    /// target's). `named` is the compose file (path, line, owner) that
+    /// made it one, when the walk did not find it by its name.
+    fn add_secret_stat(
+        &mut self,
+        rel: &Path,
+        raw: bool,
+        dir_mode: Option<u32>,
+        named: Option<(&Path, usize, u32)>,
+    ) {
         let shown = self.shown(rel);
         let opened = self.open(rel);
         let f = match opened {
@@ -367,12 +438,12 @@ impl Tree {
                 return;
             }
         };
-        let dir_mode = match dir_mode {
-            Some(m) => m,
+        let (dir_mode, dir_uid) = match dir_mode {
+            Some(m) => (m, None),
             None => {
                 let parent = rel.parent().unwrap_or(Path::new(""));
                 match self.open(parent) {
-                    Ok(Some(d)) => d.mode(),
+                    Ok(Some(d)) => (d.mode(), Some(d.uid())),
                     Ok(None) => return,
                     Err(e) => {
                         self.problems.push(unreadable::secret(&shown, &e));
@@ -385,6 +456,12 @@ impl Tree {
             Ok(f) => f,
             Err(e) => return self.problems.push(unreadable::secret(&shown, &e)),
         };
+        let reference = named.map(|(by, line, author)| {
+            // Unknown only when the caller passed the directory's mode,
+            // which it never does for a named file: then nothing is fixed.
+            let dir_uid = dir_uid.unwrap_or(u32::MAX);
+            reference::judge(by, line, author, dir_uid, &f, rel)
+        });
         // The header only, through the handle already open.
         let encrypted = match f.read_prefix(crate::crypt::PREFIX_LEN) {
             Ok(head) => crate::crypt::is_encrypted(&head),
@@ -406,6 +483,7 @@ impl Tree {
             gid: f.gid(),
             dir_mode,
             encrypted,
+            reference,
         });
     }
 
@@ -434,30 +512,45 @@ impl Tree {
     }
 
     /// Files compose files name (`env_file:`, `secrets: file:`): added
-    /// when beneath the root and reached without a symlink; a finding (and
-    /// never read or fixed) otherwise.
+    /// when beneath the root and reached without a symlink, with the
+    /// reference that named them (which decides whether `--fix` may act on
+    /// them); a finding (and never read or fixed) otherwise. A compose file
+    /// is parsed once per inode; for its later names (hard links), the
+    /// references leaving the tree were reported at the first name.
     fn follow_compose_references(&mut self) {
         let mut known: HashSet<PathBuf> =
             self.secret_files.iter().map(|f| f.path.clone()).collect();
+        let mut parsed: HashMap<(u64, u64), Rc<References>> = HashMap::new();
+        let cwd = std::env::current_dir().unwrap_or_default();
+        let root = normalize(&cwd.join(&self.root));
         for compose in self.compose_files.clone() {
-            let Some(text) = self.read_once(&compose, limits::COMPOSE, false) else {
+            let Some(input) = self.read_once(&compose, limits::COMPOSE, false) else {
                 continue;
             };
-            let text = String::from_utf8_lossy(text).into_owned();
+            let alias = input.first != compose;
+            let references = Rc::clone(parsed.entry(input.identity).or_insert_with(|| {
+                Rc::new(crate::compose_text::referenced_files(
+                    &String::from_utf8_lossy(&input.bytes),
+                ))
+            }));
             let dir = compose.parent().unwrap_or(Path::new("."));
-            let cwd = std::env::current_dir().unwrap_or_default();
-            let root = normalize(&cwd.join(&self.root));
-            for (line, named) in crate::compose_text::referenced_files(&text) {
-                let joined = normalize(&cwd.join(dir).join(&named));
+            // Findings of this file's references, and those past the most
+            // one file may add (then counted in one more finding).
+            let mut found = Vec::new();
+            for (line, named) in references.iter() {
+                let line = *line;
+                let joined = normalize(&cwd.join(dir).join(named));
                 let rel = match joined.strip_prefix(&root) {
                     Ok(rel) if !rel.starts_with("..") => rel.to_owned(),
                     _ => {
-                        self.problems.push(outside_reference::finding(
-                            &compose,
-                            line,
-                            &named,
-                            "it is outside the audited tree",
-                        ));
+                        if !alias {
+                            found.push(outside_reference::finding(
+                                &compose,
+                                line,
+                                named,
+                                "it is outside the audited tree",
+                            ));
+                        }
                         continue;
                     }
                 };
@@ -472,18 +565,31 @@ impl Tree {
                             .file_name()
                             .and_then(|n| n.to_str())
                             .is_some_and(|n| n.contains(".env") || n.ends_with("env"));
-                        self.add_secret(&rel, !is_env);
+                        self.add_secret_stat(
+                            &rel,
+                            !is_env,
+                            None,
+                            Some((&compose, line, input.uid)),
+                        );
                     }
                     Err(FsError::Symlink(_) | FsError::Outside(_)) => {
-                        self.problems.push(outside_reference::finding(
-                            &compose,
-                            line,
-                            &named,
-                            "it is reached through a symbolic link",
-                        ));
+                        if !alias {
+                            found.push(outside_reference::finding(
+                                &compose,
+                                line,
+                                named,
+                                "it is reached through a symbolic link",
+                            ));
+                        }
                     }
-                    Err(e) => self.problems.push(unreadable::secret(&shown, &e)),
+                    Err(e) => found.push(unreadable::secret(&shown, &e)),
                 }
+            }
+            let more = found.len().saturating_sub(REFERENCE_FINDINGS);
+            found.truncate(REFERENCE_FINDINGS);
+            self.problems.append(&mut found);
+            if more > 0 {
+                self.problems.push(outside_reference::more(&compose, more));
             }
         }
     }
@@ -513,44 +619,92 @@ impl Tree {
         }
     }
 
-    /// Reads `path` beneath the root once and keeps it; a failure is a
-    /// finding (once) and `None`.
-    fn read_once(&mut self, path: &Path, limit: u64, secret: bool) -> Option<&[u8]> {
-        if !self.contents.contains_key(path) {
-            let rel = self.relative(path)?.to_owned();
-            match self
-                .open(&rel)
-                .and_then(|f| f.map(|f| f.read_all(limit)).transpose())
+    /// Reads `path` beneath the root and keeps it, once per inode in the
+    /// audit (a later name shares the first's bytes) and within the
+    /// audit's cap (past it, the file is left out and reported once per
+    /// walk). A failure is a finding (once) and `None`.
+    fn read_once(&mut self, path: &Path, limit: u64, secret: bool) -> Option<Arc<Input>> {
+        if let Some(input) = self.contents.get(path) {
+            return Some(Arc::clone(input));
+        }
+        let rel = self.relative(path)?.to_owned();
+        let report = |tree: &mut Tree, e: FsError| {
+            let f = if secret {
+                unreadable::secret(path, &e)
+            } else {
+                unreadable::input(path, &e)
+            };
+            if !tree
+                .problems
+                .iter()
+                .any(|p| p.path == f.path && p.rule == f.rule)
             {
-                Ok(Some(bytes)) => {
-                    self.contents.insert(path.to_owned(), bytes);
-                }
-                Ok(None) => return None,
-                Err(e) => {
-                    let f = if secret {
-                        unreadable::secret(path, &e)
-                    } else {
-                        unreadable::input(path, &e)
-                    };
-                    if !self
-                        .problems
-                        .iter()
-                        .any(|p| p.path == f.path && p.rule == f.rule)
-                    {
-                        self.problems.push(f);
-                    }
-                    return None;
-                }
+                tree.problems.push(f);
+            }
+        };
+        let f = match self.open(&rel) {
+            Ok(Some(f)) => f,
+            Ok(None) => return None,
+            Err(e) => {
+                report(self, e);
+                return None;
+            }
+        };
+        if let Some(input) = self.kept.known(f.identity()) {
+            self.contents.insert(path.to_owned(), Arc::clone(&input));
+            return Some(input);
+        }
+        // What fstat says (a regular file cannot be read past `limit`,
+        // anything else is refused by read_all).
+        let reserved = f.len().min(limit);
+        if !self.kept.reserve(reserved) {
+            self.left_out.insert(path.to_owned());
+            return None;
+        }
+        let (identity, uid) = (f.identity(), f.uid());
+        match f.read_all(limit) {
+            Ok(bytes) => {
+                let input = self.kept.keep(
+                    reserved,
+                    Input {
+                        bytes,
+                        uid,
+                        first: path.to_owned(),
+                        identity,
+                    },
+                );
+                self.contents.insert(path.to_owned(), Arc::clone(&input));
+                Some(input)
+            }
+            Err(e) => {
+                self.kept.release(reserved);
+                report(self, e);
+                None
             }
         }
-        self.contents.get(path).map(|b| b.as_slice())
+    }
+
+    /// SA020 when this walk left inputs unread past the audit's cap.
+    fn report_left_out(&mut self) {
+        let left_out = std::mem::take(&mut self.left_out);
+        if let Some(first) = left_out.first() {
+            let more = left_out.len() - 1;
+            self.problems
+                .push(kept::finding(first, more, self.kept.cap()));
+        }
     }
 
     /// The content of a compose file, Dockerfile, template or
     /// `.dockerignore` read by the walk; `None` when absent or unreadable
     /// (which the walk reported).
     pub fn content(&self, path: &Path) -> Option<&[u8]> {
-        self.contents.get(path).map(|b| b.as_slice())
+        self.contents.get(path).map(|i| i.bytes.as_slice())
+    }
+
+    /// The name under which the audit first read the file at `path`: a
+    /// different name when `path` is a hard link of a file read before.
+    pub fn first_name(&self, path: &Path) -> Option<&Path> {
+        self.contents.get(path).map(|i| i.first.as_path())
     }
 
     /// Reads a secret-bearing file beneath the root within the `.env`

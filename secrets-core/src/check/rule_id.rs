@@ -76,6 +76,12 @@ rule_ids! {
     PlaintextBesideEncrypted = "SA017",
     /// SA018: a manifest given to `audit` describes no `.env` found.
     ManifestUnmatched = "SA018",
+    /// SA019: a secret-named path that is a symbolic link.
+    SecretSymlink = "SA019",
+    /// SA020: the audit reached its memory cap and left files unchecked.
+    TreeTooLarge = "SA020",
+    /// SA021: a file the audit read under another name (a hard link).
+    SameFile = "SA021",
     /// SC001: a manifest variable missing from the `.env`.
     MissingVariable = "SC001",
     /// SC002: a secret set to an empty value.

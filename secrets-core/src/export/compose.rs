@@ -42,7 +42,9 @@ pub fn export(
     let mut yaml = String::from("secrets:\n");
     for e in exported {
         let path = dir.join(target_name(&e.key));
-        let file = SecureFile::open(&path, options.clone())?;
+        // Every byte is the .env's value (an existing file is kept only
+        // when identical), so a file of root's may be given to the owner.
+        let file = SecureFile::open(&path, options.clone().adopting_existing())?;
         let file = file.lock()?;
         // Unchanged content is not rewritten, but owner and mode still are enforced.
         let same = file

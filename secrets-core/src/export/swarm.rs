@@ -199,21 +199,131 @@ pub fn secret_name(prefix: &str, key: &str, value: &[u8]) -> Result<String, Expo
     }
 }
 
-#[derive(Debug, serde::Deserialize)]
+/// A service's reference to a secret, as the engine lists it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
 #[serde(rename_all = "PascalCase")]
-struct SecretRef {
-    secret_name: String,
-    file: Option<SecretFile>,
+#[non_exhaustive]
+pub struct SecretRef {
+    /// The secret's name.
+    pub secret_name: String,
+    /// Where it is mounted, when it is a file.
+    pub file: Option<SecretFile>,
 }
 
-#[derive(Debug, serde::Deserialize)]
+/// The file a service's secret is mounted as.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
 #[serde(rename_all = "PascalCase")]
-struct SecretFile {
-    name: String,
+#[non_exhaustive]
+pub struct SecretFile {
+    /// The file name under `/run/secrets`.
+    pub name: String,
+    /// Its owner in the container.
     #[serde(rename = "UID")]
-    uid: Option<String>,
+    pub uid: Option<String>,
+    /// Its group in the container.
     #[serde(rename = "GID")]
-    gid: Option<String>,
+    pub gid: Option<String>,
+}
+
+impl SecretRef {
+    /// A reference to `secret_name`, mounted as `file` when given.
+    pub fn new(secret_name: impl Into<String>, file: Option<SecretFile>) -> Self {
+        SecretRef {
+            secret_name: secret_name.into(),
+            file,
+        }
+    }
+}
+
+impl SecretFile {
+    /// The file `name`, owned by `uid:gid` when given.
+    pub fn new(name: impl Into<String>, uid: Option<u32>, gid: Option<u32>) -> Self {
+        SecretFile {
+            name: name.into(),
+            uid: uid.map(|u| u.to_string()),
+            gid: gid.map(|g| g.to_string()),
+        }
+    }
+}
+
+/// What the engine holds that a plan depends on. Read from a running engine
+/// with [`SwarmListing::read`]; built by a caller from its own records; or
+/// empty ([`Default`]) for a first export, so that a plan needs no engine.
+#[derive(Debug, Clone, Default)]
+#[non_exhaustive]
+pub struct SwarmListing {
+    /// This stack's secrets (by its label): name and the variable it holds.
+    pub secrets: Vec<(String, String)>,
+    /// The secret references of each service to rewire.
+    pub services: Vec<(String, Vec<SecretRef>)>,
+    /// The secrets services use, one entry per service using one (only
+    /// needed to prune: a version is pruned once no service uses it after
+    /// the rewiring).
+    pub in_use: Vec<String>,
+}
+
+impl SwarmListing {
+    /// An empty listing: a first export, nothing to rewire or prune.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds a secret of this stack, holding `variable`.
+    pub fn with_secret(mut self, name: impl Into<String>, variable: impl Into<String>) -> Self {
+        self.secrets.push((name.into(), variable.into()));
+        self
+    }
+
+    /// Adds a service to rewire and its current references (which count as
+    /// in use).
+    pub fn with_service(mut self, name: impl Into<String>, refs: Vec<SecretRef>) -> Self {
+        self.in_use
+            .extend(refs.iter().map(|r| r.secret_name.clone()));
+        self.services.push((name.into(), refs));
+        self
+    }
+
+    /// Reads what `options` needs from the engine: that it is a swarm
+    /// manager, the stack's secrets (one listing call), each service of
+    /// `options.services` (each must exist) and, to prune, the secrets every
+    /// service uses.
+    pub fn read(docker: &Docker, options: &SwarmOptions) -> Result<Self, ExportError> {
+        let state = docker.run(&["info", "--format", "{{.Swarm.LocalNodeState}}"], None)?;
+        if state.trim() != "active" {
+            return Err(DockerError::NotInSwarm(state.trim().to_owned()).into());
+        }
+        let mut listing = SwarmListing::default();
+        for s in &options.services {
+            listing
+                .services
+                .push((s.clone(), service_secrets(docker, s)?));
+        }
+        listing.secrets = stack_secrets(docker, &options.prefix)?;
+        if options.prune {
+            let services: Vec<String> = docker
+                .run(&["service", "ls", "--format", "{{.Name}}"], None)?
+                .lines()
+                .map(str::to_owned)
+                .collect();
+            if !services.is_empty() {
+                let mut args = vec![
+                    "service",
+                    "inspect",
+                    "--format",
+                    "{{range .Spec.TaskTemplate.ContainerSpec.Secrets}}{{.SecretName}} {{end}}",
+                ];
+                args.extend(services.iter().map(String::as_str));
+                // One word per secret per service.
+                listing.in_use.extend(
+                    docker
+                        .run(&args, None)?
+                        .split_whitespace()
+                        .map(str::to_owned),
+                );
+            }
+        }
+        Ok(listing)
+    }
 }
 
 fn service_secrets(docker: &Docker, service: &str) -> Result<Vec<SecretRef>, ExportError> {
@@ -253,14 +363,28 @@ fn stack_secrets(docker: &Docker, prefix: &str) -> Result<Vec<(String, String)>,
         .collect())
 }
 
-/// Exports the values: one listing call, then one creation per new value;
-/// then rewires services and prunes. A failed creation stops everything and
-/// names what was created before it.
-pub fn export(
-    docker: &Docker,
+/// What an export will do, computed from a listing without the engine:
+/// the report it will give, and the engine calls that carry it out. Holds
+/// names, never values.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct SwarmPlan {
+    /// What the export does (as a dry run reports it).
+    pub report: SwarmReport,
+    /// Each service's `docker service update` arguments.
+    updates: Vec<(String, Vec<String>)>,
+    /// The index in `exported` and the name of each secret to create.
+    creations: Vec<(usize, String)>,
+}
+
+/// Plans the export of `exported` against `listing`: which versioned
+/// secrets to create and which exist, which services to rewire, what to
+/// prune. Runs nothing, so it works without an engine.
+pub fn plan(
     exported: &[Exported],
+    listing: &SwarmListing,
     options: &SwarmOptions,
-) -> Result<SwarmReport, ExportError> {
+) -> Result<SwarmPlan, ExportError> {
     if !valid_secret_name(&options.prefix) {
         return Err(ExportError::InvalidName(format!(
             "`{}` is not a valid secret name prefix",
@@ -281,64 +405,36 @@ pub fn export(
             secret_name(&options.prefix, &e.key, e.value.expose().as_bytes())?,
         ));
     }
-
-    let state = docker.run(&["info", "--format", "{{.Swarm.LocalNodeState}}"], None)?;
-    if state.trim() != "active" {
-        return Err(DockerError::NotInSwarm(state.trim().to_owned()).into());
-    }
-    // Every service must exist before anything is created.
-    let mut refs = Vec::new();
-    for s in &options.services {
-        refs.push((s.clone(), service_secrets(docker, s)?));
-    }
-
-    let listed = stack_secrets(docker, &options.prefix)?;
-    let existing: BTreeSet<&str> = listed.iter().map(|(n, _)| n.as_str()).collect();
+    let existing: BTreeSet<&str> = listing.secrets.iter().map(|(n, _)| n.as_str()).collect();
     let var_of = |secret: &str| {
-        listed
+        listing
+            .secrets
             .iter()
             .find(|(n, _)| n == secret)
             .map(|(_, v)| v.as_str())
     };
 
     let mut report = SwarmReport::default();
-    let created_at = crate::rfc3339_seconds(options.now);
-    for (e, name) in &planned {
+    let mut creations = Vec::new();
+    for (i, (_, name)) in planned.iter().enumerate() {
         if existing.contains(name.as_str()) {
             report.unchanged.push(name.clone());
-            continue;
+        } else {
+            creations.push((i, name.clone()));
+            report.created.push(name.clone());
         }
-        if !options.dry_run {
-            let labels = [
-                format!("{LABEL_STACK}={}", options.prefix),
-                format!("{LABEL_VAR}={}", e.key),
-                format!(
-                    "{LABEL_VERSION}={}",
-                    version(&options.prefix, &e.key, e.value.expose().as_bytes())
-                ),
-                format!("{LABEL_CREATED}={created_at}"),
-            ];
-            let mut args = vec!["secret", "create"];
-            for l in &labels {
-                args.extend(["--label", l.as_str()]);
-            }
-            args.extend([name.as_str(), "-"]);
-            if let Err(error) = docker.run(&args, Some(e.value.expose().as_bytes())) {
-                return Err(if report.created.is_empty() {
-                    error.into()
-                } else {
-                    ExportError::Partial {
-                        created: report.created,
-                        error: Box::new(error.into()),
-                    }
-                });
-            }
-        }
-        report.created.push(name.clone());
     }
 
-    for (service, current) in &refs {
-        let mut args: Vec<String> = vec!["service".into(), "update".into(), "--detach".into()];
+    let mut updates = Vec::new();
+    // Uses that the rewiring removes.
+    let mut dropped: Vec<&str> = Vec::new();
+    for service in &options.services {
+        let current = listing
+            .services
+            .iter()
+            .find(|(s, _)| s == service)
+            .map_or(&[][..], |(_, refs)| refs.as_slice());
+        let mut args: Vec<String> = Vec::new();
         for (e, name) in &planned {
             for old in current.iter().filter(|r| {
                 var_of(&r.secret_name) == Some(e.key.as_str()) && &r.secret_name != name
@@ -358,6 +454,7 @@ pub fn export(
                     .or_else(|| old.file.as_ref().and_then(|f| f.gid.clone()))
                     .unwrap_or("0".into());
                 args.extend(["--secret-rm".into(), old.secret_name.clone()]);
+                dropped.push(&old.secret_name);
                 args.extend([
                     "--secret-add".into(),
                     format!("source={name},target={target},uid={uid},gid={gid},mode=0400"),
@@ -367,52 +464,28 @@ pub fn export(
                     .push(format!("{service}: {} -> {name}", old.secret_name));
             }
         }
-        if args.len() > 3 && !options.dry_run {
-            args.push(service.clone());
-            let a: Vec<&str> = args.iter().map(String::as_str).collect();
-            docker.run(&a, None)?;
+        if !args.is_empty() {
+            updates.push((service.clone(), args));
         }
     }
 
     if options.prune {
         let current: BTreeSet<&str> = planned.iter().map(|(_, n)| n.as_str()).collect();
-        let services: Vec<String> = docker
-            .run(&["service", "ls", "--format", "{{.Name}}"], None)?
-            .lines()
-            .map(str::to_owned)
-            .collect();
-        let mut used = BTreeSet::new();
-        if !services.is_empty() {
-            let mut args = vec![
-                "service",
-                "inspect",
-                "--format",
-                "{{range .Spec.TaskTemplate.ContainerSpec.Secrets}}{{.SecretName}} {{end}}",
-            ];
-            args.extend(services.iter().map(String::as_str));
-            used.extend(
-                docker
-                    .run(&args, None)?
-                    .split_whitespace()
-                    .map(str::to_owned),
-            );
-        }
-        // Only older versions of the keys exported now: another key's
-        // current secret is never touched.
+        // Only older versions of the keys exported now, that no service
+        // uses once rewired: another key's current secret is never touched.
         let keys: BTreeSet<&str> = planned.iter().map(|(e, _)| e.key.as_str()).collect();
-        let all = stack_secrets(docker, &options.prefix)?;
-        let stale: Vec<&str> = all
+        report.pruned = listing
+            .secrets
             .iter()
             .filter(|(_, var)| keys.contains(var.as_str()))
             .map(|(n, _)| n.as_str())
-            .filter(|n| !current.contains(n) && !used.contains(*n))
+            .filter(|n| {
+                let uses = listing.in_use.iter().filter(|u| u == n).count();
+                let removed = dropped.iter().filter(|d| *d == n).count();
+                !current.contains(n) && uses <= removed
+            })
+            .map(str::to_owned)
             .collect();
-        if !stale.is_empty() && !options.dry_run {
-            let mut args = vec!["secret", "rm"];
-            args.extend(&stale);
-            docker.run(&args, None)?;
-        }
-        report.pruned = stale.into_iter().map(str::to_owned).collect();
     }
 
     report.stanza = String::from("secrets:\n");
@@ -423,7 +496,83 @@ pub fn export(
         ));
     }
     report.file_env = super::file_env_lines(exported, "/run/secrets");
-    Ok(report)
+    Ok(SwarmPlan {
+        report,
+        updates,
+        creations,
+    })
+}
+
+/// Carries `plan` out on the engine: one creation per new value (its bytes
+/// on stdin), then the rewirings, then the pruning. A failed creation stops
+/// everything and names what was created before it.
+pub fn apply(
+    docker: &Docker,
+    plan: SwarmPlan,
+    exported: &[Exported],
+    options: &SwarmOptions,
+) -> Result<SwarmReport, ExportError> {
+    let created_at = crate::rfc3339_seconds(options.now);
+    let mut created = Vec::new();
+    for (i, name) in &plan.creations {
+        let e = &exported[*i];
+        let labels = [
+            format!("{LABEL_STACK}={}", options.prefix),
+            format!("{LABEL_VAR}={}", e.key),
+            format!(
+                "{LABEL_VERSION}={}",
+                version(&options.prefix, &e.key, e.value.expose().as_bytes())
+            ),
+            format!("{LABEL_CREATED}={created_at}"),
+        ];
+        let mut args = vec!["secret", "create"];
+        for l in &labels {
+            args.extend(["--label", l.as_str()]);
+        }
+        args.extend([name.as_str(), "-"]);
+        if let Err(error) = docker.run(&args, Some(e.value.expose().as_bytes())) {
+            return Err(if created.is_empty() {
+                error.into()
+            } else {
+                ExportError::Partial {
+                    created,
+                    error: Box::new(error.into()),
+                }
+            });
+        }
+        created.push(name.clone());
+    }
+    for (service, args) in &plan.updates {
+        let mut a: Vec<&str> = vec!["service", "update", "--detach"];
+        a.extend(args.iter().map(String::as_str));
+        a.push(service);
+        docker.run(&a, None)?;
+    }
+    if !plan.report.pruned.is_empty() {
+        let mut args = vec!["secret", "rm"];
+        args.extend(plan.report.pruned.iter().map(String::as_str));
+        docker.run(&args, None)?;
+    }
+    Ok(plan.report)
+}
+
+/// Exports the values: [`SwarmListing::read`] (one listing call), [`plan`],
+/// then [`apply`] unless `options.dry_run`. Sizes and names are checked
+/// before the engine is asked anything.
+pub fn export(
+    docker: &Docker,
+    exported: &[Exported],
+    options: &SwarmOptions,
+) -> Result<SwarmReport, ExportError> {
+    // Checked first, offline: a value the engine would refuse stops the
+    // export before any call.
+    plan(exported, &SwarmListing::default(), options)?;
+    let listing = SwarmListing::read(docker, options)?;
+    let plan = plan(exported, &listing, options)?;
+    if options.dry_run {
+        return Ok(plan.report);
+    }
+    apply(docker, plan, exported, options)
 }
 
 #[cfg(test)]
@@ -451,6 +600,73 @@ mod tests {
             file_env: None,
         };
         assert!(export(&Docker::at("/nonexistent/docker"), &[empty], &options).is_err());
+    }
+
+    fn value(key: &str, v: &str) -> Exported {
+        Exported {
+            key: key.into(),
+            value: crate::SecretValue::new(v.into()),
+            file_env: None,
+        }
+    }
+
+    #[test]
+    fn a_plan_needs_no_engine() {
+        // Whatever DOCKER_HOST says, planning asks nothing of an engine.
+        let values = [value("DB_PASSWORD", "new"), value("API_KEY", "same")];
+        let options = SwarmOptions {
+            prefix: "shop".into(),
+            services: vec!["shop_api".into()],
+            prune: true,
+            ..SwarmOptions::default()
+        };
+        let first = plan(&values, &SwarmListing::new(), &options).unwrap();
+        assert_eq!(first.report.created.len(), 2);
+        assert!(first.report.rewired.is_empty() && first.report.pruned.is_empty());
+
+        let old_db = secret_name("shop", "DB_PASSWORD", b"old").unwrap();
+        let older_db = secret_name("shop", "DB_PASSWORD", b"older").unwrap();
+        let api = secret_name("shop", "API_KEY", b"same").unwrap();
+        let other = secret_name("shop", "OTHER", b"x").unwrap();
+        let listing = SwarmListing::new()
+            .with_secret(&old_db, "DB_PASSWORD")
+            .with_secret(&older_db, "DB_PASSWORD")
+            .with_secret(&api, "API_KEY")
+            .with_secret(&other, "OTHER")
+            .with_service(
+                "shop_api",
+                vec![
+                    SecretRef::new(
+                        &old_db,
+                        Some(SecretFile::new("db_password", Some(70), Some(70))),
+                    ),
+                    SecretRef::new(&api, None),
+                ],
+            );
+        let next = plan(&values, &listing, &options).unwrap();
+        let new_db = secret_name("shop", "DB_PASSWORD", b"new").unwrap();
+        assert_eq!(next.report.created, vec![new_db.clone()]);
+        assert_eq!(next.report.unchanged, vec![api]);
+        assert_eq!(
+            next.report.rewired,
+            vec![format!("shop_api: {old_db} -> {new_db}")]
+        );
+        assert_eq!(
+            next.updates[0].1.last().unwrap(),
+            &format!("source={new_db},target=db_password,uid=70,gid=70,mode=0400")
+        );
+        // Versions no service uses once rewired are pruned (the old one
+        // shop_api used is replaced there); another key's secret is not.
+        assert_eq!(next.report.pruned, vec![old_db.clone(), older_db]);
+        // A version another service still uses stays.
+        let mut shared = listing.clone();
+        shared.in_use.push(old_db.clone()); // shop_worker's
+        let kept = plan(&values, &shared, &options).unwrap();
+        assert!(
+            !kept.report.pruned.contains(&old_db),
+            "{:?}",
+            kept.report.pruned
+        );
     }
 
     #[test]

@@ -71,7 +71,8 @@ pub fn components() -> Result<Vec<ManifestFile>, ManifestError> {
 }
 
 /// The components and the kinds as `secrets catalog --format json` prints
-/// them: names, descriptions, inclusions and each variable's source.
+/// them: names, descriptions, inclusions and each variable's source,
+/// rotation class and previous-keys variable.
 pub fn to_json(components: &[ManifestFile]) -> serde_json::Value {
     let components: Vec<serde_json::Value> = (components.iter())
         .map(|c| {
@@ -83,6 +84,8 @@ pub fn to_json(components: &[ManifestFile]) -> serde_json::Value {
                     "name": v.name,
                     "source": v.source.summary(),
                     "description": v.description,
+                    "rotation": v.rotation.as_ref().map(|r| r.class.name()),
+                    "previous_keys": v.previous_keys,
                 })).collect::<Vec<_>>(),
             })
         })
@@ -212,6 +215,82 @@ mod tests {
                 assert!(cited, "{name}.{} has no `# Source:` comment", v.name);
             }
         }
+    }
+
+    /// Every generated or derived variable has a rotation class, and the
+    /// comment block above it says which and why (`# Rotation: CLASS; ...`
+    /// with its source), as `# Source:` does for the format rule.
+    #[test]
+    fn every_generated_variable_has_a_rotation_class_with_its_source() {
+        for (name, text) in SOURCES {
+            let c = component(name).unwrap().unwrap();
+            let lines: Vec<&str> = text.lines().collect();
+            for v in &c.vars {
+                if !matches!(v.source, Source::Generate(_) | Source::Derive { .. }) {
+                    continue;
+                }
+                let declared = v
+                    .rotation
+                    .as_ref()
+                    .unwrap_or_else(|| panic!("{name}.{} has no `rotation`", v.name));
+                let at = lines
+                    .iter()
+                    .position(|l| *l == format!("[vars.{}]", v.name))
+                    .unwrap();
+                let comment = format!("# Rotation: {};", declared.class);
+                let cited = lines[..at]
+                    .iter()
+                    .rev()
+                    .take_while(|l| l.starts_with('#'))
+                    .any(|l| l.starts_with(&comment));
+                assert!(cited, "{name}.{} has no `{comment}` comment", v.name);
+            }
+        }
+    }
+
+    /// The classes the issue names, from the images' documentation: first
+    /// start only (stored), encryption at rest (data-key), copies outside
+    /// the stack (issued); and values read at every start (restart).
+    #[test]
+    fn known_classes() {
+        use crate::rotate::class::{class_of, ClassSource, RotationClass as C};
+        let cases: &[(&str, &str, C)] = &[
+            ("postgres", "POSTGRES_PASSWORD", C::Stored),
+            ("mysql", "MYSQL_ROOT_PASSWORD", C::Stored),
+            ("mariadb", "MARIADB_PASSWORD", C::Stored),
+            ("mongodb", "MONGO_INITDB_ROOT_PASSWORD", C::Stored),
+            ("grafana", "GF_SECURITY_ADMIN_PASSWORD", C::Stored),
+            ("rabbitmq", "RABBITMQ_DEFAULT_PASS", C::Stored),
+            ("pgadmin", "PGADMIN_DEFAULT_PASSWORD", C::Stored),
+            ("mastodon", "DB_PASS", C::Stored),
+            ("laravel", "APP_KEY", C::DataKey),
+            ("n8n", "N8N_ENCRYPTION_KEY", C::DataKey),
+            (
+                "mastodon",
+                "ACTIVE_RECORD_ENCRYPTION_PRIMARY_KEY",
+                C::DataKey,
+            ),
+            ("vapid", "VAPID_PRIVATE_KEY", C::Issued),
+            ("supabase", "ANON_KEY", C::Issued),
+            ("redis", "REDIS_PASSWORD", C::Restart),
+            ("minio", "MINIO_ROOT_PASSWORD", C::Restart),
+            ("jwt", "JWT_SECRET", C::Restart),
+        ];
+        for (component, var, class) in cases {
+            let s = stack(component);
+            let got = class_of(s.var(var));
+            assert_eq!(got.class, *class, "{component}.{var}");
+            assert!(
+                matches!(&got.source, ClassSource::Catalog(c) if c == component),
+                "{component}.{var}: {}",
+                got.source
+            );
+        }
+        let laravel = stack("laravel");
+        assert_eq!(
+            laravel.var("APP_KEY").unwrap().previous_keys.as_deref(),
+            Some("APP_PREVIOUS_KEYS")
+        );
     }
 
     #[test]

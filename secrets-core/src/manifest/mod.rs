@@ -18,6 +18,7 @@ use serde_json::{Map, Value};
 use toml::Spanned;
 
 use crate::generate::{Alphabet, Derivation, JwtAlg, Kind};
+use crate::rotate::class::{DeclaredClass, RotationClass};
 pub use template::{Escape, Template};
 
 /// A place in a manifest or catalog file, for error messages.
@@ -305,6 +306,14 @@ pub struct VarDef {
     /// The PostgreSQL role whose password this is (`rotate --apply postgres`);
     /// `${NAME}` takes the role name from another variable.
     pub postgres_role: Option<String>,
+    /// `rotation = "..."`: what the value protects, and so what rotating it
+    /// takes ([`crate::rotate::class`]).
+    pub rotation: Option<DeclaredClass>,
+    /// `previous_keys = "NAME"`: the variable its consumer reads previous
+    /// values from, comma-separated, newest first (Laravel's
+    /// `APP_PREVIOUS_KEYS`); `rotate --keep-previous` keeps the old value
+    /// there instead of in `NAME_PREVIOUS`.
+    pub previous_keys: Option<String>,
     /// Where each of its references (`same_as`, `from`, template) was written.
     pub(crate) reference_origin: Option<Origin>,
 }
@@ -387,6 +396,8 @@ struct RawVar {
     rollover: Option<String>,
     file_env: Option<String>,
     postgres_role: Option<String>,
+    rotation: Option<Spanned<String>>,
+    previous_keys: Option<Spanned<String>>,
     length: Option<Spanned<i64>>,
     bytes: Option<Spanned<i64>>,
     alphabet: Option<Spanned<String>>,
@@ -864,6 +875,38 @@ fn convert_var(
         )?),
     };
 
+    let rotation = match &v.rotation {
+        None => None,
+        Some(r) => Some(DeclaredClass {
+            class: RotationClass::from_name(r.get_ref()).map_or_else(
+                || {
+                    let known: Vec<&str> = RotationClass::ALL.iter().map(|c| c.name()).collect();
+                    loc.invalid(
+                        r.span().start,
+                        "rotation",
+                        format!(
+                            "unknown rotation class `{}` ({})",
+                            r.get_ref(),
+                            known.join(", ")
+                        ),
+                    )
+                },
+                Ok,
+            )?,
+            origin: loc.at(r.span().start),
+        }),
+    };
+    let previous_keys = match v.previous_keys {
+        Some(p) if !is_env_name(p.get_ref()) => {
+            return loc.invalid(
+                p.span().start,
+                "previous_keys",
+                format!("`previous_keys` `{}` is not a variable name", p.get_ref()),
+            )
+        }
+        p => p.map(Spanned::into_inner),
+    };
+
     Ok(VarDef {
         name,
         component: component.to_owned(),
@@ -874,6 +917,8 @@ fn convert_var(
         rollover: v.rollover,
         file_env: v.file_env,
         postgres_role: v.postgres_role,
+        rotation,
+        previous_keys,
         origin: loc.at(key_at),
         reference_origin,
     })
@@ -1102,6 +1147,27 @@ expires_in = "10y"
         assert_eq!(f.recipients_file, Some(d.path().join("keys.txt")));
         let s = crate::stack::Stack::from_manifest(f).unwrap();
         assert_eq!(s.recipients.len(), 2);
+    }
+
+    #[test]
+    fn rotation_classes_and_previous_keys_are_checked() {
+        let m = ManifestFile::parse(
+            "m.toml",
+            "[vars.K]\nkind = \"laravel-key\"\nrotation = \"data-key\"\nprevious_keys = \"K_OLD\"\n",
+        )
+        .unwrap();
+        let declared = m.vars[0].rotation.as_ref().unwrap();
+        assert_eq!(declared.class, RotationClass::DataKey);
+        assert_eq!((declared.origin.line, declared.origin.col), (3, 12));
+        assert_eq!(m.vars[0].previous_keys.as_deref(), Some("K_OLD"));
+        assert_eq!(
+            err("[vars.K]\nkind = \"hex\"\nrotation = \"once\"\n"),
+            "m.toml:3:12: unknown rotation class `once` (restart, stored, data-key, issued)"
+        );
+        assert_eq!(
+            err("[vars.K]\nkind = \"hex\"\nprevious_keys = \"a,b\"\n"),
+            "m.toml:3:17: `previous_keys` `a,b` is not a variable name"
+        );
     }
 
     #[test]

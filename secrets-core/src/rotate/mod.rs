@@ -1,12 +1,15 @@
 //! Rotation: new values for chosen keys, with every dependent updated in the
 //! same edit (aliases, templates such as a `DATABASE_URL`, derived keys and
 //! signed tokens), a `# rotated: <RFC 3339 UTC>` stamp above each rotated key,
-//! and optionally the old value kept under `NAME_PREVIOUS`.
+//! and optionally the old value kept where its consumer reads it. What a
+//! rotation may touch depends on each value's [`class`]: `all` and `due`
+//! rotate `restart` values only.
 
 //!
 //! The stamps are always read and written; planning and applying a
 //! rotation needs the `rotate` feature.
 
+pub mod class;
 #[cfg(any(feature = "init", feature = "rotate"))]
 pub mod infer;
 #[cfg(feature = "rotate")]
@@ -19,7 +22,11 @@ pub use operation::{
     rotate_env, AdminSource, Database, Resumed, RotateEnvError, RotateReport, RotateRequest,
 };
 #[cfg(feature = "rotate")]
-pub use plan::{apply, plan, Applied, Plan, PlannedKey, RotateError, Selection};
+pub use plan::{
+    apply, plan, Applied, Consent, Consequence, Plan, PlannedKey, RotateError, Selection, Skipped,
+};
+
+pub use class::{class_of, ClassSource, Classified, RotationClass};
 
 use std::time::{Duration, SystemTime};
 

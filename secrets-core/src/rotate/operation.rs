@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use rand::{CryptoRng, Rng};
 
-use super::{apply, plan, PlannedKey, RotateError, Selection};
+use super::{apply, plan, Consequence, PlannedKey, RotateError, Selection, Skipped};
 use crate::crypt::{self, CryptError, Identities, Recipients};
 use crate::envfile::render::Disagreement;
 use crate::envfile::{Document, ParseError};
@@ -59,7 +59,8 @@ pub struct RotateRequest<'a> {
     pub stack: Option<&'a Stack>,
     /// The keys to rotate.
     pub selection: Selection,
-    /// Keep each old value under `NAME_PREVIOUS`.
+    /// Keep each old value where its consumer reads it (`previous_keys`),
+    /// or else under `NAME_PREVIOUS`.
     pub keep_previous: bool,
     /// Plan only: the report says what would change, nothing is written.
     pub dry_run: bool,
@@ -119,6 +120,10 @@ pub struct RotateReport {
     pub rollovers: Vec<(String, String)>,
     /// Services to restart.
     pub services: Vec<String>,
+    /// Keys `all` or `due` left alone, with their classes.
+    pub skipped: Vec<Skipped>,
+    /// What the rotated keys' classes mean beyond the file.
+    pub consequences: Vec<Consequence>,
     /// Database roles whose passwords changed.
     pub roles: Vec<String>,
     /// A resumed rotation's outcome.
@@ -247,7 +252,10 @@ pub fn rotate_env<R: Rng + CryptoRng + ?Sized>(
         return Err(RotateEnvError::DryRunWithDatabase);
     }
     let stack = request.stack;
-    let plan = plan(&doc, stack, &request.selection, request.now)?;
+    let mut selection = request.selection.clone();
+    selection.consent.keep_previous = request.keep_previous;
+    selection.consent.live_postgres = request.database == Some(Database::Postgres);
+    let plan = plan(&doc, stack, &selection, request.now)?;
     if request.keep_previous {
         report.rollovers = (plan.keys.iter())
             .filter_map(|k| Some((k.name.clone(), k.rollover.clone()?)))
@@ -290,6 +298,8 @@ pub fn rotate_env<R: Rng + CryptoRng + ?Sized>(
     report.keys = plan.keys;
     report.dependents = plan.dependents;
     report.services = plan.services;
+    report.skipped = plan.skipped;
+    report.consequences = plan.consequences;
     Ok(report)
 }
 

@@ -6,6 +6,7 @@ use std::time::{Duration, UNIX_EPOCH};
 use rand::{CryptoRng, Rng};
 use zeroize::Zeroizing;
 
+use super::class::{class_of, Classified, RotationClass};
 use super::{days, infer, stamp, stamp_age, StampAge, PREVIOUS_SUFFIX, STAMP_TAG};
 use crate::envfile::render::Disagreement;
 use crate::envfile::{is_dotenvx_encrypted, Document};
@@ -24,6 +25,29 @@ pub struct Selection {
     pub all: bool,
     /// The generated keys older than their `rotate_after`.
     pub due: bool,
+    /// What the operator allows beyond a `restart` rotation. `all` and
+    /// `due` rotate `restart` values only, whatever it says.
+    pub consent: Consent,
+}
+
+/// What the operator allows when a named key is not simply `restart`
+/// ([`RotationClass`]). Nothing by default: a `stored` or `data-key` value
+/// is then refused.
+#[derive(Debug, Clone, Copy, Default)]
+#[non_exhaustive]
+pub struct Consent {
+    /// The PostgreSQL live step runs with the rotation: a `stored` value
+    /// with a `postgres_role` may rotate. ([`super::rotate_env`] sets it
+    /// from its request.)
+    pub live_postgres: bool,
+    /// The server's copy of each `stored` value is changed by hand.
+    pub server_changed: bool,
+    /// The old value is kept where its consumer reads it: a `data-key` whose
+    /// consumer reads previous keys (`previous_keys`) may rotate.
+    /// ([`super::rotate_env`] sets it from its request.)
+    pub keep_previous: bool,
+    /// Data encrypted with a `data-key` may become unreadable.
+    pub accept_data_loss: bool,
 }
 
 /// A rotation that cannot be planned. Names keys, never values.
@@ -94,6 +118,28 @@ pub enum RotateError {
     /// The plan names a key no file can hold.
     #[error(transparent)]
     InvalidKey(#[from] crate::envfile::InvalidKey),
+    /// A `stored` value named without its live step, and without the
+    /// operator's word that the server's copy is changed by hand.
+    #[error("{name} is stored ({}): its server keeps its own copy, so a new value in the file alone locks its clients out; nothing was changed: {}", .class.source, match .live { Some(step) => format!("rotate it with the {step} live step, or change the server's copy by hand and say so"), None => "no live step exists for it: change the server's copy by hand and say so".into() })]
+    Stored {
+        /// The value (the key named, or a value that follows it).
+        name: String,
+        /// Its class and where that comes from.
+        class: Classified,
+        /// The live step that changes it (`postgres`), when there is one.
+        live: Option<&'static str>,
+    },
+    /// A `data-key` named without keeping the old key where its consumer
+    /// reads it, and without the operator accepting the loss.
+    #[error("{name} is a data key ({}): it encrypts data at rest, which a new value makes unreadable; nothing was changed: {}", .class.source, match .previous_keys { Some(var) => format!("keep the old key in {var}, where its consumer reads it, or accept the loss"), None => "its consumer reads no previous key: re-encrypt the data yourself, then accept the loss".into() })]
+    DataKey {
+        /// The value (the key named, or a value that follows it).
+        name: String,
+        /// Its class and where that comes from.
+        class: Classified,
+        /// Where its consumer reads previous keys, when it does.
+        previous_keys: Option<String>,
+    },
 }
 
 /// One key to rotate.
@@ -109,6 +155,43 @@ pub struct PlannedKey {
     pub reason: Option<String>,
     /// How its consumer takes two values during a rollover.
     pub rollover: Option<String>,
+    /// What the value protects, and where that comes from.
+    pub class: Classified,
+    /// The variable its consumer reads previous values from
+    /// (comma-separated, newest first), when it has one: where
+    /// `keep_previous` keeps the old value.
+    pub previous_keys: Option<String>,
+}
+
+/// A key `all` or `due` would have rotated and left alone.
+#[derive(Debug, Clone)]
+pub struct Skipped {
+    /// The key.
+    pub name: String,
+    /// Its class.
+    pub class: Classified,
+    /// A value that follows it and is not `restart` (an issued token signed
+    /// with it), when that, not its own class, stops it.
+    pub follower: Option<(String, Classified)>,
+    /// Why it is due (`due`).
+    pub due: Option<String>,
+    /// Where its consumer reads previous keys, when it does.
+    pub previous_keys: Option<String>,
+    /// The live step that changes a `stored` value (`postgres`), when it
+    /// has one.
+    pub live: Option<&'static str>,
+}
+
+/// What rotating a value that is not simply `restart` does beyond the
+/// file, for the operator to know (allowed by the class or the consent).
+#[derive(Debug, Clone)]
+pub struct Consequence {
+    /// The value (the key named, or a value that follows it).
+    pub name: String,
+    /// Its class.
+    pub class: Classified,
+    /// What breaks, or what is left to do.
+    pub what: String,
 }
 
 /// What a rotation will do.
@@ -120,6 +203,10 @@ pub struct Plan {
     pub dependents: Vec<String>,
     /// Services to restart afterwards.
     pub services: Vec<String>,
+    /// Keys `all` or `due` left alone because they are not `restart`.
+    pub skipped: Vec<Skipped>,
+    /// What the named keys' classes mean beyond the file.
+    pub consequences: Vec<Consequence>,
 }
 
 /// What a rotation did beyond the plan.
@@ -143,8 +230,10 @@ pub fn plan(
     selection: &Selection,
     now: std::time::SystemTime,
 ) -> Result<Plan, RotateError> {
-    let mut names: Vec<(String, Option<String>)> =
-        selection.keys.iter().map(|k| (k.clone(), None)).collect();
+    // (name, why it is due, selected by all or due rather than named)
+    let mut names: Vec<(String, Option<String>, bool)> = (selection.keys.iter())
+        .map(|k| (k.clone(), None, false))
+        .collect();
     if selection.all || selection.due {
         let stack = stack.ok_or(RotateError::NeedsManifest {
             due: !selection.all,
@@ -152,12 +241,12 @@ pub fn plan(
         for v in stack.vars() {
             if !matches!(v.source, Source::Generate(_))
                 || !present(doc, &v.name)
-                || names.iter().any(|(n, _)| *n == v.name)
+                || names.iter().any(|(n, _, _)| *n == v.name)
             {
                 continue;
             }
             if selection.all {
-                names.push((v.name.clone(), None));
+                names.push((v.name.clone(), None, true));
             } else if let Some(period) = v.rotate_after {
                 let reason = match stamp_age(doc, &v.name, now, period) {
                     StampAge::Missing => "no rotation stamp".into(),
@@ -169,7 +258,7 @@ pub fn plan(
                     ),
                     StampAge::Fresh => continue,
                 };
-                names.push((v.name.clone(), Some(reason)));
+                names.push((v.name.clone(), Some(reason), true));
             }
         }
     }
@@ -178,7 +267,7 @@ pub fn plan(
     }
 
     let mut keys = Vec::new();
-    for (name, reason) in names {
+    for (name, reason, bulk) in names {
         let value = doc.get(&name).ok_or_else(|| RotateError::NotInFile {
             suggestion: crate::suggest::closest(&name, doc.keys()),
             key: name.clone(),
@@ -208,44 +297,41 @@ pub fn plan(
             }
             None => (infer_trusted(doc, &name, value)?, true),
         };
-        keys.push(PlannedKey {
+        let key = PlannedKey {
             rollover: var.and_then(|v| v.rollover.clone()),
+            class: class_of(var),
+            previous_keys: var.and_then(|v| v.previous_keys.clone()),
             name,
             kind,
             inferred,
             reason,
-        });
+        };
+        keys.push((key, bulk));
     }
 
-    let rotated: Vec<&str> = keys.iter().map(|k| k.name.as_str()).collect();
-    let mut dependents: Vec<String> = match stack {
-        Some(s) => stack_dependents(s, doc, &rotated),
-        None => Vec::new(),
-    };
-    for k in keys.iter().filter(|k| k.inferred) {
-        let old = doc.get(&k.name).expect("checked above");
-        for d in scanned_dependents(doc, &k.name, old) {
-            if !dependents.contains(&d) && !rotated.contains(&d.as_str()) {
-                dependents.push(d);
+    // Every key this rotation could write must be there once, in plain
+    // text, whatever its class: a broken file is refused, not skipped.
+    let all: Vec<&PlannedKey> = keys.iter().map(|(k, _)| k).collect();
+    let dependents = dependents_of(doc, stack, &all);
+    check_writable(doc, all.iter().map(|k| k.name.as_str()), &dependents)?;
+
+    let (kept, skipped, consequences) = gate(doc, stack, keys, &selection.consent)?;
+    let dependents = dependents_of(doc, stack, &kept.iter().collect::<Vec<_>>());
+    if selection.consent.keep_previous {
+        for k in &kept {
+            let Some(list) = &k.previous_keys else {
+                continue;
+            };
+            check_writable(doc, [list.as_str()], &[])?;
+            if doc.get(&k.name).is_some_and(|v| v.expose().contains(',')) {
+                return Err(RotateError::NotRotatable {
+                    name: k.name.clone(),
+                    why: format!("its value holds a comma, and {list} separates keys with commas"),
+                });
             }
         }
     }
-    // Every key this rotation writes must be there once, in plain text.
-    for name in rotated
-        .iter()
-        .copied()
-        .chain(dependents.iter().map(String::as_str))
-    {
-        if let Some(d) = doc.duplicate(name) {
-            return Err(RotateError::Duplicated(d));
-        }
-        if doc
-            .get(name)
-            .is_some_and(|v| is_dotenvx_encrypted(v.expose()))
-        {
-            return Err(RotateError::Encrypted(name.to_owned()));
-        }
-    }
+    let rotated: Vec<&str> = kept.iter().map(|k| k.name.as_str()).collect();
     let mut services = BTreeSet::new();
     if let Some(s) = stack {
         for n in rotated
@@ -259,10 +345,143 @@ pub fn plan(
         }
     }
     Ok(Plan {
-        keys,
+        keys: kept,
         dependents,
         services: services.into_iter().collect(),
+        skipped,
+        consequences,
     })
+}
+
+/// The other keys whose values follow `keys`: the manifest's dependents,
+/// then, for inferred keys, the values found holding the old one.
+fn dependents_of(doc: &Document, stack: Option<&Stack>, keys: &[&PlannedKey]) -> Vec<String> {
+    let rotated: Vec<&str> = keys.iter().map(|k| k.name.as_str()).collect();
+    let mut dependents: Vec<String> = match stack {
+        Some(s) => stack_dependents(s, doc, &rotated),
+        None => Vec::new(),
+    };
+    for k in keys.iter().filter(|k| k.inferred) {
+        let old = doc.get(&k.name).expect("checked when planned");
+        for d in scanned_dependents(doc, &k.name, old) {
+            if !dependents.contains(&d) && !rotated.contains(&d.as_str()) {
+                dependents.push(d);
+            }
+        }
+    }
+    dependents
+}
+
+/// Refuses a key to write that is assigned more than once, or encrypted.
+fn check_writable<'a>(
+    doc: &Document,
+    keys: impl IntoIterator<Item = &'a str>,
+    dependents: &'a [String],
+) -> Result<(), RotateError> {
+    for name in keys
+        .into_iter()
+        .chain(dependents.iter().map(String::as_str))
+    {
+        if let Some(d) = doc.duplicate(name) {
+            return Err(RotateError::Duplicated(d));
+        }
+        if doc
+            .get(name)
+            .is_some_and(|v| is_dotenvx_encrypted(v.expose()))
+        {
+            return Err(RotateError::Encrypted(name.to_owned()));
+        }
+    }
+    Ok(())
+}
+
+/// What each key's class allows. A key selected by `all` or `due` rotates
+/// only when it and every classified value that follows it are `restart`,
+/// and declared so (an assumed class is not enough): otherwise it is
+/// skipped. A named key rotates when its class allows it with the consent
+/// given; a `stored` or `data-key` value without it is an error.
+#[allow(clippy::type_complexity)]
+fn gate(
+    doc: &Document,
+    stack: Option<&Stack>,
+    keys: Vec<(PlannedKey, bool)>,
+    consent: &Consent,
+) -> Result<(Vec<PlannedKey>, Vec<Skipped>, Vec<Consequence>), RotateError> {
+    let (mut kept, mut skipped, mut consequences) = (Vec::new(), Vec::new(), Vec::new());
+    for (key, bulk) in keys {
+        // The key, and the values that follow it with a class of their own
+        // (an issued token signed with it).
+        let mut members = vec![(key.name.clone(), key.class.clone())];
+        if let (Some(s), false) = (stack, key.inferred) {
+            for d in stack_dependents(s, doc, &[key.name.as_str()]) {
+                let class = class_of(s.var(&d));
+                if !class.source.is_default() && class.class != RotationClass::Restart {
+                    members.push((d, class));
+                }
+            }
+        }
+        if bulk {
+            let blocker = (members.iter())
+                .find(|(_, c)| c.class != RotationClass::Restart || c.source.is_default());
+            if let Some((name, class)) = blocker {
+                skipped.push(Skipped {
+                    follower: (*name != key.name).then(|| (name.clone(), class.clone())),
+                    name: key.name.clone(),
+                    class: key.class.clone(),
+                    due: key.reason.clone(),
+                    previous_keys: key.previous_keys.clone(),
+                    live: (stack.and_then(|s| s.var(&key.name)))
+                        .is_some_and(|v| v.postgres_role.is_some())
+                        .then_some("postgres"),
+                });
+                continue;
+            }
+            kept.push(key);
+            continue;
+        }
+        for (name, class) in members {
+            let var = stack.and_then(|s| s.var(&name));
+            let about = || {
+                var.and_then(|v| v.description.clone())
+                    .unwrap_or_else(|| class.class.meaning().to_owned())
+            };
+            let what = match class.class {
+                RotationClass::Restart => continue,
+                RotationClass::Issued => about(),
+                RotationClass::Stored => {
+                    let live = var.is_some_and(|v| v.postgres_role.is_some());
+                    if live && consent.live_postgres {
+                        continue;
+                    }
+                    if !consent.server_changed {
+                        return Err(RotateError::Stored {
+                            name,
+                            class,
+                            live: live.then_some("postgres"),
+                        });
+                    }
+                    "change the server's copy to the new value before its readers restart".into()
+                }
+                RotationClass::DataKey => {
+                    let previous_keys = var.and_then(|v| v.previous_keys.clone());
+                    if previous_keys.is_some() && consent.keep_previous {
+                        continue;
+                    }
+                    if !consent.accept_data_loss {
+                        return Err(RotateError::DataKey {
+                            name,
+                            class,
+                            previous_keys,
+                        });
+                    }
+                    about()
+                }
+            };
+            consequences.push(Consequence { name, class, what });
+        }
+        kept.push(key);
+    }
+    Ok((kept, skipped, consequences))
 }
 
 /// The weakest inferred value a new one is sized from (bits): below it the
@@ -381,8 +600,10 @@ fn userinfo_password(url: &str) -> Option<(std::ops::Range<usize>, Zeroizing<Str
     Some((range, Zeroizing::new(text)))
 }
 
-/// Applies a plan to the document: new values, dependents, stamps and
-/// `NAME_PREVIOUS` keys. Only the lines concerned change.
+/// Applies a plan to the document: new values, dependents, stamps and,
+/// with `keep_previous`, the old values (in the list its consumer reads,
+/// `previous_keys`, or else `NAME_PREVIOUS`). Only the lines concerned
+/// change.
 ///
 /// ```
 /// use secrets_core::envfile::Document;
@@ -405,7 +626,9 @@ fn userinfo_password(url: &str) -> Option<(std::ops::Range<usize>, Zeroizing<Str
 /// }
 /// let old = doc.get("POSTGRES_PASSWORD").unwrap().clone();
 ///
-/// let selection = Selection { keys: vec!["POSTGRES_PASSWORD".into()], ..Default::default() };
+/// // POSTGRES_PASSWORD is `stored`: the server's copy is changed by hand.
+/// let mut selection = Selection { keys: vec!["POSTGRES_PASSWORD".into()], ..Default::default() };
+/// selection.consent.server_changed = true;
 /// let plan = plan(&doc, Some(&stack), &selection, now)?;
 /// assert_eq!(plan.dependents, ["DATABASE_URL"]);
 /// apply(&mut doc, Some(&stack), &plan, true, &mut os_rng(), now)?;
@@ -504,17 +727,40 @@ pub fn apply<R: Rng + CryptoRng + ?Sized>(
     for k in &plan.keys {
         doc.set_tag_above(&k.name, STAMP_TAG, &stamp(now));
         if keep_previous {
-            let prev = format!("{}{PREVIOUS_SUFFIX}", k.name);
+            let (prev, kept) = match &k.previous_keys {
+                // Where its consumer reads previous keys: the old one first,
+                // then those already there (newest first), once each.
+                Some(list) => (list.clone(), previous_list(doc.get(list), &old[&k.name])),
+                None => (format!("{}{PREVIOUS_SUFFIX}", k.name), old[&k.name].clone()),
+            };
             let readers = if present(doc, &prev) {
-                doc.set(&prev, &old[&k.name])?
+                doc.set(&prev, &kept)?
             } else {
-                doc.insert_after(&k.name, &prev, &old[&k.name])?
+                doc.insert_after(&k.name, &prev, &kept)?
             };
             record(&prev, readers);
             applied.previous.push(prev);
         }
     }
     Ok(applied)
+}
+
+/// A comma-separated list of previous keys with `old` first, then the keys
+/// `current` holds, in their order, without `old` or empty items.
+fn previous_list(current: Option<&SecretValue>, old: &SecretValue) -> SecretValue {
+    let mut items = vec![old.expose()];
+    if let Some(current) = current {
+        for item in current.expose().split(',').map(str::trim) {
+            if !item.is_empty() && !items.contains(&item) {
+                items.push(item);
+            }
+        }
+    }
+    let mut parts = Vec::with_capacity(2 * items.len());
+    for (i, item) in items.into_iter().enumerate() {
+        parts.extend([if i == 0 { "" } else { "," }, item]);
+    }
+    SecretValue::from(joined(&parts))
 }
 
 /// A dependent's value with `old` replaced by `new`: as a whole value, inside
@@ -798,14 +1044,22 @@ mod tests {
             names(crate::at(90 * 86_400)),
             ["HASURA_GRAPHQL_ADMIN_SECRET"]
         );
+        // POSTGRES_PASSWORD is due too, but stored: skipped, and said so.
         assert_eq!(
             names(crate::at(400 * 86_400)),
-            [
-                "POSTGRES_PASSWORD",
-                "JWT_SECRET",
-                "HASURA_GRAPHQL_ADMIN_SECRET"
-            ]
+            ["JWT_SECRET", "HASURA_GRAPHQL_ADMIN_SECRET"]
         );
+        let skipped = plan(&d, Some(&stack), &due, crate::at(400 * 86_400))
+            .unwrap()
+            .skipped;
+        assert_eq!(skipped.len(), 1);
+        assert_eq!(skipped[0].name, "POSTGRES_PASSWORD");
+        assert_eq!(skipped[0].class.class, RotationClass::Stored);
+        assert!(skipped[0]
+            .due
+            .as_deref()
+            .unwrap()
+            .starts_with("last rotated 400 days ago"));
         // Stamped a year ahead of the clock: not trusted, so due.
         let (future, _) =
             crate::envfile::render::new_document(&stack, &resolved, crate::at(365 * 86_400));
@@ -822,5 +1076,152 @@ mod tests {
             .unwrap()
             .keys
             .is_empty());
+    }
+
+    fn stack_doc(components: &[&str]) -> (Stack, Document) {
+        let comps: Vec<String> = components.iter().map(|c| c.to_string()).collect();
+        let stack = Stack::from_components("s", &comps).unwrap();
+        let resolved = stack
+            .resolve(&Existing::new(), &mut os_rng(), UNIX_EPOCH)
+            .unwrap();
+        let (d, _) = crate::envfile::render::new_document(&stack, &resolved, UNIX_EPOCH);
+        (stack, d)
+    }
+
+    /// Named keys: stored needs its live step or `server_changed`; a data
+    /// key needs previous keys its consumer reads or `accept_data_loss`;
+    /// issued rotates and says what breaks.
+    #[test]
+    fn named_keys_need_what_their_class_takes() {
+        let (stack, d) = stack_doc(&["postgres", "laravel", "n8n", "redis"]);
+        let with = |key: &str, consent: Consent| {
+            let selection = Selection {
+                keys: vec![key.to_owned()],
+                consent,
+                ..Default::default()
+            };
+            plan(&d, Some(&stack), &selection, UNIX_EPOCH)
+        };
+        let none = Consent::default();
+        assert!(matches!(
+            with("POSTGRES_PASSWORD", none),
+            Err(RotateError::Stored {
+                live: Some("postgres"),
+                ..
+            })
+        ));
+        let live = Consent {
+            live_postgres: true,
+            ..none
+        };
+        let p = with("POSTGRES_PASSWORD", live).unwrap();
+        assert!(p.consequences.is_empty());
+        let by_hand = Consent {
+            server_changed: true,
+            ..none
+        };
+        let p = with("POSTGRES_PASSWORD", by_hand).unwrap();
+        assert_eq!(p.consequences[0].class.class, RotationClass::Stored);
+        assert!(matches!(
+            with("APP_KEY", none),
+            Err(RotateError::DataKey { previous_keys: Some(p), .. }) if p == "APP_PREVIOUS_KEYS"
+        ));
+        let keep = Consent {
+            keep_previous: true,
+            ..none
+        };
+        assert!(with("APP_KEY", keep).unwrap().consequences.is_empty());
+        // n8n reads no previous key: keeping one does not make it safe.
+        assert!(matches!(
+            with("N8N_ENCRYPTION_KEY", keep),
+            Err(RotateError::DataKey {
+                previous_keys: None,
+                ..
+            })
+        ));
+        let loss = Consent {
+            accept_data_loss: true,
+            ..none
+        };
+        assert_eq!(
+            with("N8N_ENCRYPTION_KEY", loss).unwrap().consequences[0].name,
+            "N8N_ENCRYPTION_KEY"
+        );
+        assert!(with("REDIS_PASSWORD", none)
+            .unwrap()
+            .consequences
+            .is_empty());
+    }
+
+    /// `all` rotates restart values only; a restart key whose follower is
+    /// issued (a token handed to clients) is skipped too, naming it.
+    #[cfg(feature = "vapid")]
+    #[test]
+    fn all_skips_what_is_not_restart_and_says_why() {
+        let (stack, d) = stack_doc(&["postgres", "supabase", "vapid", "redis"]);
+        let all = Selection {
+            all: true,
+            consent: Consent {
+                live_postgres: true,
+                server_changed: true,
+                keep_previous: true,
+                accept_data_loss: true,
+            },
+            ..Default::default()
+        };
+        let p = plan(&d, Some(&stack), &all, UNIX_EPOCH).unwrap();
+        let rotated: Vec<&str> = p.keys.iter().map(|k| k.name.as_str()).collect();
+        assert_eq!(rotated, ["REDIS_PASSWORD"]);
+        assert_eq!(p.dependents, ["REDIS_URL"]);
+        let skipped: Vec<(&str, Option<&str>)> = (p.skipped.iter())
+            .map(|s| (s.name.as_str(), s.follower.as_ref().map(|f| f.0.as_str())))
+            .collect();
+        assert_eq!(
+            skipped,
+            [
+                ("POSTGRES_PASSWORD", None),
+                ("JWT_SECRET", Some("ANON_KEY")),
+                ("VAPID_PRIVATE_KEY", None)
+            ]
+        );
+    }
+
+    /// A key no class describes rotates when named, never in bulk.
+    #[test]
+    fn an_unclassified_key_is_rotated_only_by_name() {
+        let stack = Stack::from_manifest(
+            crate::manifest::ManifestFile::parse("m.toml", "[vars.TOKEN]\nkind = \"hex\"\n")
+                .unwrap(),
+        )
+        .unwrap();
+        let mut d = doc(&format!("TOKEN={}\n", "ab".repeat(32)));
+        let all = Selection {
+            all: true,
+            ..Default::default()
+        };
+        let p = plan(&d, Some(&stack), &all, UNIX_EPOCH).unwrap();
+        assert!(p.keys.is_empty());
+        assert!(p.skipped[0].class.source.is_default());
+        let p = plan(&d, Some(&stack), &sel(&["TOKEN"]), UNIX_EPOCH).unwrap();
+        apply(&mut d, Some(&stack), &p, false, &mut os_rng(), UNIX_EPOCH).unwrap();
+        assert_ne!(d.get("TOKEN").unwrap().expose(), "ab".repeat(32));
+    }
+
+    /// Previous keys go first in the consumer's list, once each.
+    #[test]
+    fn previous_keys_are_listed_newest_first() {
+        let list = |current: Option<&str>, old: &str| {
+            previous_list(
+                current.map(|c| SecretValue::new(c.to_owned())).as_ref(),
+                &SecretValue::new(old.to_owned()),
+            )
+            .expose()
+            .to_owned()
+        };
+        assert_eq!(list(None, "k1"), "k1");
+        assert_eq!(list(Some(""), "k2"), "k2");
+        assert_eq!(list(Some("k1"), "k2"), "k2,k1");
+        assert_eq!(list(Some("k2, k1,,"), "k3"), "k3,k2,k1");
+        assert_eq!(list(Some("k1,k2"), "k2"), "k2,k1");
     }
 }

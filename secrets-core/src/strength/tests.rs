@@ -34,15 +34,22 @@ fn powers_of_ten_have_exact_log10() {
 #[test]
 fn tables_describe_the_linked_zxcvbn() {
     // The tables and the bound's constants hold for one version only: the
-    // one Cargo.lock resolves. Known words and walks must be found.
-    let lock = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../Cargo.lock"))
-        .expect("Cargo.lock");
-    let locked = lock
-        .split("[[package]]")
-        .find(|p| p.contains("\nname = \"zxcvbn\"\n"))
-        .and_then(|p| p.split("\nversion = \"").nth(1))
-        .and_then(|v| v.split('"').next());
-    assert_eq!(locked, Some(tables::ZXCVBN_VERSION));
+    // one the manifest pins exactly. In the workspace the pin is in the
+    // workspace's Cargo.toml; a packaged crate's own Cargo.toml carries it.
+    let manifest =
+        |rel: &str| std::fs::read_to_string(format!("{}/{rel}", env!("CARGO_MANIFEST_DIR"))).ok();
+    let own = manifest("Cargo.toml").expect("the crate's Cargo.toml");
+    let pinned = |text: &str| text.contains(&format!("\"={}\"", tables::ZXCVBN_VERSION));
+    let in_workspace = own.contains("zxcvbn = { workspace = true");
+    let pins = if in_workspace {
+        manifest("../Cargo.toml")
+            .is_some_and(|w| w.lines().any(|l| l.starts_with("zxcvbn = ") && pinned(l)))
+    } else {
+        own.split("[dependencies.zxcvbn]")
+            .nth(1)
+            .is_some_and(|section| section.lines().take(3).any(pinned))
+    };
+    assert!(pins, "zxcvbn is not pinned to ={}", tables::ZXCVBN_VERSION);
     assert_eq!(tables::WORDS.len() % 8, 0);
     for word in ["incontrovertible", "1qaz2wsx3edc", "qwertyuiopasdfghjkl"] {
         let guesses = zxcvbn_guesses(word);

@@ -138,10 +138,15 @@ impl Stack {
                 &mut Vec::new(),
             )?;
         }
+        // Where each name is first defined: a manifest may define thousands.
+        let mut defined: HashMap<String, usize> = HashMap::new();
+        for (i, v) in vars.iter().enumerate() {
+            defined.entry(v.name.clone()).or_insert(i);
+        }
         for var in manifest.vars {
             // A manifest's own definition overrides a component's, keeping
             // the component's place and group.
-            match vars.iter_mut().find(|v| v.name == var.name) {
+            match defined.get(&var.name).map(|&i| &mut vars[i]) {
                 Some(slot) => {
                     let component = std::mem::take(&mut slot.component);
                     let description = slot.description.take();
@@ -167,7 +172,10 @@ impl Stack {
                         ..var
                     };
                 }
-                None => vars.push(var),
+                None => {
+                    defined.insert(var.name.clone(), vars.len());
+                    vars.push(var);
+                }
             }
         }
         let mut stack = Stack {

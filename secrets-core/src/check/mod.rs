@@ -374,13 +374,9 @@ pub fn secret_entries<'a>(cx: &'a EnvContext<'_>) -> Vec<(usize, &'a str, &'a st
     let mut keys: Vec<&str> = out.iter().map(|(_, k, _)| *k).collect();
     keys.sort_unstable();
     if keys.windows(2).any(|w| w[0] == w[1]) {
-        let mut seen: Vec<&str> = Vec::new();
+        let mut seen = std::collections::HashSet::new();
         out.reverse();
-        out.retain(|(_, k, _)| {
-            let first = !seen.contains(k);
-            seen.push(k);
-            first
-        });
+        out.retain(|(_, k, _)| seen.insert(*k));
         out.reverse();
     }
     out
@@ -402,10 +398,7 @@ pub fn template_beside(env: &Path) -> PathBuf {
 #[cfg(feature = "check")]
 /// The line of the last assignment of `key`.
 pub fn line_of(doc: &Document, key: &str) -> Option<usize> {
-    doc.entries_with_lines()
-        .filter(|(_, e)| e.key() == key)
-        .map(|(l, _)| l)
-        .last()
+    doc.line_of(key)
 }
 
 #[cfg(test)]

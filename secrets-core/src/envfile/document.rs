@@ -1,7 +1,9 @@
 //! A lossless `.env` document: parses what Docker Compose reads and renders
 //! back byte for byte; edits touch only the lines concerned.
 
+use std::collections::hash_map::RandomState;
 use std::fmt;
+use std::hash::BuildHasher;
 use std::ops::Range;
 use std::sync::Arc;
 
@@ -186,6 +188,26 @@ impl InvalidKey {
 pub struct Document {
     items: Vec<Item>,
     crlf: bool,
+    /// Where each key is assigned: what [`get`](Self::get) and the edits
+    /// look up, so that asking once per key stays linear in the file.
+    index: Index,
+}
+
+/// The keys' assignments, hashed by key. The table holds item indices
+/// only, not copies of the keys: about 17 bytes a key.
+#[derive(Default)]
+struct Index {
+    table: hashbrown::HashTable<Assigned>,
+    state: RandomState,
+}
+
+/// The assignments of one key.
+#[derive(Debug, Clone, Copy)]
+struct Assigned {
+    /// Index in `items` of the last assignment (the one Compose reads).
+    last: usize,
+    /// How many assignments there are.
+    count: usize,
 }
 
 impl fmt::Debug for Document {
@@ -237,6 +259,7 @@ impl Document {
         Document {
             items: Vec::new(),
             crlf: false,
+            index: Index::default(),
         }
     }
 
@@ -280,7 +303,13 @@ impl Document {
             line += newlines;
             pos = end;
         }
-        Ok(Document { items, crlf })
+        let mut doc = Document {
+            items,
+            crlf,
+            index: Index::default(),
+        };
+        doc.reindex();
+        Ok(doc)
     }
 
     /// The file's bytes: identical to the input when nothing was edited.
@@ -338,6 +367,9 @@ impl Document {
 
     /// `key` when it is assigned more than once.
     pub fn duplicate(&self, key: &str) -> Option<Duplicate> {
+        if self.assigned(key).is_none_or(|a| a.count < 2) {
+            return None;
+        }
         let lines: Vec<usize> = self
             .entries_with_lines()
             .filter(|(_, e)| e.key == key)
@@ -371,10 +403,18 @@ impl Document {
 
     /// The value Compose uses for `key`: the last assignment wins.
     pub fn get(&self, key: &str) -> Option<&SecretValue> {
-        self.entries()
-            .filter(|e| e.key == key)
-            .last()
-            .map(Entry::value)
+        self.last_entry(key).map(|(_, e)| e.value())
+    }
+
+    /// The line of the last assignment of `key`: the one Compose reads.
+    pub fn line_of(&self, key: &str) -> Option<usize> {
+        self.last_entry(key).map(|(line, _)| line)
+    }
+
+    /// The last assignment of `key`, with its line.
+    fn last_entry(&self, key: &str) -> Option<(usize, &Entry)> {
+        let item = &self.items[self.last_index_of(key)?];
+        item.entry.as_ref().map(|e| (item.line, e))
     }
 
     fn newline(&self) -> &'static str {
@@ -428,6 +468,7 @@ impl Document {
         let raw = joined(&[key, "=", &encoded.text, self.newline()]);
         let item = reparse(raw, line);
         self.items.push(item);
+        self.index_last();
         Ok(encoded.disagreeing)
     }
 
@@ -436,14 +477,11 @@ impl Document {
     /// An error, with nothing changed, when `key` is not a variable name.
     pub fn set(&mut self, key: &str, value: &SecretValue) -> Result<Vec<Reader>, InvalidKey> {
         InvalidKey::check(key)?;
-        let Some(item) = self
-            .items
-            .iter_mut()
-            .filter(|i| i.entry.as_ref().is_some_and(|e| e.key == key))
-            .last()
-        else {
+        let Some(at) = self.last_index_of(key) else {
             return self.push(key, value);
         };
+        // The item keeps its key: the index stays as it is.
+        let item = &mut self.items[at];
         let encoded = encode(value.expose());
         let range = item
             .entry
@@ -481,22 +519,63 @@ impl Document {
 
 impl Document {
     fn last_index_of(&self, key: &str) -> Option<usize> {
-        self.items
-            .iter()
-            .rposition(|i| i.entry.as_ref().is_some_and(|e| e.key == key))
+        self.assigned(key).map(|a| a.last)
     }
 
-    fn make_item(&self, raw: String, line: usize) -> Item {
-        reparse(Zeroizing::new(raw), line)
+    /// The assignments of `key`.
+    fn assigned(&self, key: &str) -> Option<&Assigned> {
+        let items = &self.items;
+        (self.index.table).find(self.index.state.hash_one(key), |a| {
+            key_at(items, a.last) == key
+        })
     }
 
-    /// Renumbers lines after an insertion or removal.
+    /// Records the assignment of item `at`, if it is one, as the last of
+    /// its key.
+    fn index_item(&mut self, at: usize) {
+        let Some(e) = &self.items[at].entry else {
+            return;
+        };
+        let Index { table, state } = &mut self.index;
+        let items = &self.items;
+        let entry = table.entry(
+            state.hash_one(e.key.as_str()),
+            |a| key_at(items, a.last) == e.key,
+            |a| state.hash_one(key_at(items, a.last)),
+        );
+        match entry {
+            hashbrown::hash_table::Entry::Occupied(mut slot) => {
+                let slot = slot.get_mut();
+                slot.last = at;
+                slot.count += 1;
+            }
+            hashbrown::hash_table::Entry::Vacant(slot) => {
+                slot.insert(Assigned { last: at, count: 1 });
+            }
+        }
+    }
+
+    /// Records the assignment just pushed.
+    fn index_last(&mut self) {
+        self.index_item(self.items.len() - 1);
+    }
+
+    /// Rebuilds the index from the items.
+    fn reindex(&mut self) {
+        self.index.table.clear();
+        for at in 0..self.items.len() {
+            self.index_item(at);
+        }
+    }
+
+    /// Renumbers lines, and reindexes keys, after an insertion or removal.
     fn renumber(&mut self) {
         let mut line = 1;
         for item in &mut self.items {
             item.line = line;
             line += count_newlines(&item.raw);
         }
+        self.reindex();
     }
 
     /// The comment directly above the last assignment of `key`, when it
@@ -504,29 +583,61 @@ impl Document {
     pub fn tag_above(&self, key: &str, tag: &str) -> Option<&str> {
         let i = self.last_index_of(key)?;
         let above = self.items.get(i.checked_sub(1)?)?;
-        let text = above
-            .raw
-            .trim_end_matches(['\r', '\n'])
-            .strip_prefix("# ")?;
-        text.starts_with(tag).then_some(text)
+        is_tag(&above.raw, tag).then(|| {
+            above
+                .raw
+                .trim_end_matches(['\r', '\n'])
+                .strip_prefix("# ")
+                .unwrap_or_default()
+        })
     }
 
     /// Sets the comment line directly above the last assignment of `key` to
     /// `# {text}`, replacing one that starts with `# {tag}`. Returns false
     /// when `key` is absent.
     pub fn set_tag_above(&mut self, key: &str, tag: &str, text: &str) -> bool {
-        let Some(i) = self.last_index_of(key) else {
+        if self.last_index_of(key).is_none() {
             return false;
-        };
+        }
+        self.set_tags_above([key], tag, text);
+        true
+    }
+
+    /// [`set_tag_above`](Self::set_tag_above) for each of `keys` present,
+    /// in one pass over the document (one call per key would move the
+    /// items after each insertion).
+    pub fn set_tags_above<'k>(
+        &mut self,
+        keys: impl IntoIterator<Item = &'k str>,
+        tag: &str,
+        text: &str,
+    ) {
+        let mut at: Vec<usize> = (keys.into_iter())
+            .filter_map(|k| self.last_index_of(k))
+            .collect();
+        if at.is_empty() {
+            return;
+        }
+        at.sort_unstable();
+        at.dedup();
         let raw = format!("# {text}{}", self.newline());
-        let item = self.make_item(raw, self.items[i].line);
-        if self.tag_above(key, tag).is_some() {
-            self.items[i - 1] = item;
-        } else {
-            self.items.insert(i, item);
+        let old = std::mem::take(&mut self.items);
+        let mut targets = at.into_iter().peekable();
+        for (i, item) in old.into_iter().enumerate() {
+            if targets.next_if_eq(&i).is_some() {
+                let tagged = self
+                    .items
+                    .last()
+                    .is_some_and(|above| is_tag(&above.raw, tag));
+                if tagged {
+                    self.items.pop();
+                }
+                let tag_item = reparse(Zeroizing::new(raw.clone()), item.line);
+                self.items.push(tag_item);
+            }
+            self.items.push(item);
         }
         self.renumber();
-        true
     }
 
     /// Inserts `KEY=value` right after the last assignment of `anchor`
@@ -590,6 +701,18 @@ impl Default for Document {
     fn default() -> Self {
         Self::new()
     }
+}
+
+/// The key of item `at`, which the index holds: an assignment.
+fn key_at(items: &[Item], at: usize) -> &str {
+    items[at].entry.as_ref().map_or("", |e| e.key.as_str())
+}
+
+/// Whether `raw` is a comment line `# {tag}...`.
+fn is_tag(raw: &str, tag: &str) -> bool {
+    raw.trim_end_matches(['\r', '\n'])
+        .strip_prefix("# ")
+        .is_some_and(|text| text.starts_with(tag))
 }
 
 /// Parses a single `KEY=<encoded value>` line that this module just produced
@@ -960,6 +1083,97 @@ mod tests {
                 .expose(),
             "x y"
         );
+    }
+
+    /// What the index answers, computed by scanning the items as the
+    /// document did before it kept one.
+    fn scanned(d: &Document, key: &str) -> (Option<String>, Option<usize>, Option<Vec<usize>>) {
+        let lines: Vec<usize> = d
+            .entries_with_lines()
+            .filter(|(_, e)| e.key() == key)
+            .map(|(l, _)| l)
+            .collect();
+        let value = d
+            .entries()
+            .filter(|e| e.key() == key)
+            .last()
+            .map(|e| e.value().expose().to_owned());
+        let duplicate = (lines.len() > 1).then(|| lines.clone());
+        (value, lines.last().copied(), duplicate)
+    }
+
+    #[derive(Debug, Clone)]
+    enum Edit {
+        Push(usize, String),
+        Set(usize, String),
+        InsertAfter(usize, usize, String),
+        Remove(usize),
+        Tag(usize),
+        Tags(Vec<usize>),
+        Comment,
+    }
+
+    const KEYS: [&str; 4] = ["A", "B", "C", "D"];
+
+    fn edit() -> impl proptest::strategy::Strategy<Value = Edit> {
+        use proptest::prelude::*;
+        let key = 0..KEYS.len();
+        let value = "[a-z #'\"\n]{0,4}";
+        prop_oneof![
+            (key.clone(), value).prop_map(|(k, v)| Edit::Push(k, v)),
+            (key.clone(), value).prop_map(|(k, v)| Edit::Set(k, v)),
+            (key.clone(), key.clone(), value).prop_map(|(a, k, v)| Edit::InsertAfter(a, k, v)),
+            key.clone().prop_map(Edit::Remove),
+            key.clone().prop_map(Edit::Tag),
+            proptest::collection::vec(key, 0..4).prop_map(Edit::Tags),
+            Just(Edit::Comment),
+        ]
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(500))]
+        /// The key index never goes stale: after any edits, lookups agree
+        /// with a scan, and the document reads back as it renders.
+        #[test]
+        fn the_index_agrees_with_a_scan(
+            start in "([A-D]=[a-z]{0,2}\n|# r\n|\n){0,8}",
+            edits in proptest::collection::vec(edit(), 0..12),
+        ) {
+            let mut d = doc(&start);
+            for e in edits {
+                let v = |s: &str| SecretValue::new(s.to_owned());
+                match e {
+                    Edit::Push(k, s) => { d.push(KEYS[k], &v(&s)).unwrap(); }
+                    Edit::Set(k, s) => { d.set(KEYS[k], &v(&s)).unwrap(); }
+                    Edit::InsertAfter(a, k, s) => {
+                        d.insert_after(KEYS[a], KEYS[k], &v(&s)).unwrap();
+                    }
+                    Edit::Remove(k) => { d.remove(KEYS[k]); }
+                    Edit::Tag(k) => { d.set_tag_above(KEYS[k], "r", "r x"); }
+                    Edit::Tags(ks) => {
+                        // One pass does what one call per key does.
+                        let mut one_by_one = doc(&d.render());
+                        for &k in &ks {
+                            one_by_one.set_tag_above(KEYS[k], "r", "r y");
+                        }
+                        d.set_tags_above(ks.iter().map(|&k| KEYS[k]), "r", "r y");
+                        proptest::prop_assert_eq!(d.render(), one_by_one.render());
+                    }
+                    Edit::Comment => d.push_comment("c"),
+                }
+                let reread = doc(&d.render());
+                for key in KEYS {
+                    let expected = scanned(&reread, key);
+                    let got = (
+                        d.get(key).map(|x| x.expose().to_owned()),
+                        d.line_of(key),
+                        d.duplicate(key).map(|x| x.lines),
+                    );
+                    proptest::prop_assert_eq!(&got, &expected, "{}", key);
+                    proptest::prop_assert_eq!(&scanned(&d, key), &expected, "{}", key);
+                }
+            }
+        }
     }
 
     #[test]

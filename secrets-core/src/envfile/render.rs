@@ -1,6 +1,8 @@
 //! The layout of the variables `secrets` writes: a header, then one group per
 //! component, each variable under its description.
 
+use std::collections::HashSet;
+
 use super::{Document, Reader};
 use crate::manifest::{catalog, Source};
 use crate::stack::{Resolved, Stack};
@@ -152,10 +154,13 @@ fn append_groups(
     let mut disagreements = Vec::new();
     let mut group: Option<&str> = None;
     let empty = SecretValue::new(String::new());
+    // Sets: asked once per variable of the stack.
+    let names: HashSet<&str> = names.iter().copied().collect();
+    let added: HashSet<&str> = resolved.added.iter().map(String::as_str).collect();
     for var in stack
         .vars()
         .iter()
-        .filter(|v| names.contains(&v.name.as_str()))
+        .filter(|v| names.contains(v.name.as_str()))
     {
         if group != Some(var.component.as_str()) {
             if group.is_some() || blank_first {
@@ -189,7 +194,7 @@ fn append_groups(
             doc.push_comment(&comment);
         }
         let generated_now =
-            matches!(var.source, Source::Generate(_)) && resolved.added.contains(&var.name);
+            matches!(var.source, Source::Generate(_)) && added.contains(var.name.as_str());
         if var.rotate_after.is_some() && generated_now {
             doc.push_comment(&crate::rotate::stamp(now));
         }

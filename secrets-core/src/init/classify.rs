@@ -1,6 +1,7 @@
 //! Deciding what each variable of a template is, and saying why.
 
-use std::collections::HashSet;
+use std::cell::RefCell;
+use std::collections::{HashMap, HashSet};
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
@@ -10,7 +11,7 @@ use super::compose::ComposeReads;
 use super::hints::{self, Length};
 use super::names::{self, SecretRole};
 use super::scan::TemplateVar;
-use super::url::{self, Candidate, Verdict};
+use super::url::{self, Candidate, NameTest, Verdict};
 use super::{Class, Entry};
 use crate::generate::{Alphabet, Derivation, Kind};
 use crate::manifest::{catalog, Escape, Source, Template, VarDef};
@@ -65,6 +66,11 @@ const GENERIC_NAMES: &[&str] = &[
 /// The catalog, each component with the variables of what it includes.
 struct CatalogIndex {
     components: Vec<(String, Vec<VarDef>)>,
+    /// For each variable name, the components defining it (in catalog
+    /// order) and where in their list.
+    defining: HashMap<String, Vec<(usize, usize)>>,
+    /// For each component, how many of its names the template has.
+    shared: Vec<usize>,
 }
 
 /// A component's variables and those of its includes, recursively.
@@ -87,30 +93,48 @@ fn expanded(name: &str, seen: &mut Vec<String>, out: &mut Vec<VarDef>) {
 }
 
 impl CatalogIndex {
-    fn load() -> Self {
-        let components = catalog::component_names()
+    /// The catalog, with what the template's names (`present`) share with
+    /// each component.
+    fn load(present: &HashSet<&str>) -> Self {
+        let components: Vec<(String, Vec<VarDef>)> = catalog::component_names()
             .map(|n| {
                 let mut vars = Vec::new();
                 expanded(n, &mut Vec::new(), &mut vars);
                 (n.to_owned(), vars)
             })
             .collect();
-        CatalogIndex { components }
+        let mut defining: HashMap<String, Vec<(usize, usize)>> = HashMap::new();
+        for (c, (_, vars)) in components.iter().enumerate() {
+            for (i, v) in vars.iter().enumerate() {
+                defining.entry(v.name.clone()).or_default().push((c, i));
+            }
+        }
+        let shared = (components.iter())
+            .map(|(_, vars)| {
+                vars.iter()
+                    .filter(|v| present.contains(v.name.as_str()))
+                    .count()
+            })
+            .collect();
+        CatalogIndex {
+            components,
+            defining,
+            shared,
+        }
     }
 
     /// The definition of `name` in the component that shares the most
     /// names with the template (the first listed on a tie). A generic name
     /// needs the component to match: two names and half of its own.
-    fn find(&self, name: &str, present: &HashSet<&str>) -> Option<(&str, &VarDef)> {
+    fn find(&self, name: &str) -> Option<(&str, &VarDef)> {
         let generic = GENERIC_NAMES.contains(&name);
-        self.components
+        self.defining
+            .get(name)?
             .iter()
-            .filter_map(|(c, vars)| {
-                let def = vars.iter().find(|v| v.name == name)?;
-                let shared = vars
-                    .iter()
-                    .filter(|v| present.contains(v.name.as_str()))
-                    .count();
+            .filter_map(|&(at, i)| {
+                let (c, vars) = &self.components[at];
+                let def = &vars[i];
+                let shared = self.shared[at];
                 let matched = shared >= 2 && shared * 2 >= vars.len();
                 (matched || !generic).then_some((c.as_str(), def, shared))
             })
@@ -131,6 +155,47 @@ pub(crate) struct Context<'a> {
     compose: Option<&'a ComposeReads>,
     /// A MinIO is part of the stack (its root credential may look like S3's).
     minio: bool,
+    /// Where each of `vars` is, by name (names are unique in a template).
+    by_name: HashMap<&'a str, usize>,
+    /// Which of `vars` hold each value, in file order.
+    by_value: HashMap<&'a str, Vec<usize>>,
+    /// The compose files' passes (`KEY: ${OTHER}`), by KEY, in order.
+    passes: HashMap<&'a str, Vec<usize>>,
+    /// The first variables whose names pass a test, found once each.
+    firsts: RefCell<HashMap<Test, Firsts>>,
+}
+
+/// What a variable other than the one decided is looked for as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Test {
+    /// A part of a connection URL.
+    Url(NameTest),
+    /// `JWT_SECRET` or `*_JWT_SECRET`.
+    JwtSecret,
+    /// A VAPID private key.
+    VapidPrivate,
+}
+
+impl Test {
+    fn passes(self, name: &str) -> bool {
+        match self {
+            Test::Url(t) => t.passes(name),
+            Test::JwtSecret => name == "JWT_SECRET" || name.ends_with("_JWT_SECRET"),
+            Test::VapidPrivate => {
+                let u = name.to_ascii_uppercase();
+                u.contains("VAPID") && u.contains("PRIVATE")
+            }
+        }
+    }
+}
+
+/// The first two of the template's variables passing a test, among all
+/// and among the active ones: the first a variable may refer to is one of
+/// them (it may not refer to itself).
+#[derive(Debug, Clone, Copy)]
+struct Firsts {
+    all: [Option<usize>; 2],
+    active: [Option<usize>; 2],
 }
 
 /// Whether a value is a placeholder or a published example rather than a
@@ -248,14 +313,65 @@ impl<'a> Context<'a> {
             o.name.to_ascii_uppercase().contains("MINIO")
                 || o.value.to_ascii_lowercase().contains("minio")
         });
+        let by_name = (vars.iter().enumerate())
+            .map(|(i, o)| (o.name.as_str(), i))
+            .collect();
+        let mut by_value: HashMap<&str, Vec<usize>> = HashMap::new();
+        for (i, o) in vars.iter().enumerate() {
+            by_value.entry(o.value.as_str()).or_default().push(i);
+        }
+        let mut passes: HashMap<&str, Vec<usize>> = HashMap::new();
+        for (i, (key, _, _)) in compose.iter().flat_map(|c| &c.passes).enumerate() {
+            passes.entry(key.as_str()).or_default().push(i);
+        }
         Context {
             minio,
             vars,
+            catalog: CatalogIndex::load(&present),
             active,
             present,
-            catalog: CatalogIndex::load(),
             compose,
+            by_name,
+            by_value,
+            passes,
+            firsts: RefCell::new(HashMap::new()),
         }
+    }
+
+    /// The first variable, in file order, that `v` may refer to and whose
+    /// name passes `test`.
+    fn first(&self, v: &TemplateVar, test: Test) -> Option<&'a TemplateVar> {
+        let firsts = *self.firsts.borrow_mut().entry(test).or_insert_with(|| {
+            let mut f = Firsts {
+                all: [None; 2],
+                active: [None; 2],
+            };
+            let put = |slots: &mut [Option<usize>; 2], i| {
+                if let Some(slot) = slots.iter_mut().find(|s| s.is_none()) {
+                    *slot = Some(i);
+                }
+            };
+            for (i, o) in self.vars.iter().enumerate() {
+                if f.active[1].is_some() {
+                    break;
+                }
+                if test.passes(&o.name) {
+                    put(&mut f.all, i);
+                    if !o.commented {
+                        put(&mut f.active, i);
+                    }
+                }
+            }
+            f
+        });
+        let slots = if v.commented {
+            firsts.all
+        } else {
+            firsts.active
+        };
+        (slots.into_iter().flatten())
+            .map(|i| &self.vars[i])
+            .find(|o| self.can_refer(v, &o.name))
     }
 
     /// Whether `name` may be referred to from `v`: an active variable may
@@ -287,15 +403,9 @@ impl<'a> Context<'a> {
         (v.value.clone(), None)
     }
 
-    fn candidates(&self, v: &TemplateVar) -> Vec<Candidate<'a>> {
-        self.vars
-            .iter()
-            .filter(|o| self.can_refer(v, &o.name))
-            .map(|o| Candidate {
-                name: &o.name,
-                value: &o.value,
-            })
-            .collect()
+    /// What `v`'s URL may be built from.
+    fn candidates<'c>(&'c self, v: &'c TemplateVar) -> Referable<'c, 'a> {
+        Referable { cx: self, v }
     }
 
     /// Decides one variable.
@@ -392,7 +502,7 @@ impl<'a> Context<'a> {
     /// The catalog's definition, when it can stand in this template; a URL
     /// only after the template's own (`late`).
     fn by_catalog(&self, v: &TemplateVar, late: bool) -> Option<Decision> {
-        let (component, def) = self.catalog.find(&v.name, &self.present)?;
+        let (component, def) = self.catalog.find(&v.name)?;
         // A catalog URL assumes its own host names: the template's URL, or
         // one built from its own variables, comes first.
         let url = matches!(def.source, Source::Template(_));
@@ -435,24 +545,19 @@ impl<'a> Context<'a> {
     /// file passing one variable as the other, or the name (`PGRST_JWT_SECRET`
     /// for `JWT_SECRET`). Equal placeholders prove nothing.
     fn alias(&self, v: &TemplateVar) -> Option<Decision> {
-        let names = self
-            .vars
-            .iter()
-            .map(|o| o.name.as_str())
-            .filter(|n| self.can_refer(v, n));
+        let is_name = |n: &str| self.by_name.contains_key(n) && self.can_refer(v, n);
         for c in v.comments.iter().filter(|c| c.direct) {
-            if let Some(other) = hints::same_as(&c.text, names.clone()) {
+            if let Some(other) = hints::same_as(&c.text, is_name) {
                 return Some(same_as(
                     other,
                     format!("from \"same as\" on line {}", c.line),
                 ));
             }
         }
-        if let Some((_, other, read)) = self
-            .compose
-            .into_iter()
-            .flat_map(|c| &c.passes)
-            .find(|(key, other, _)| *key == v.name && self.can_refer(v, other))
+        let passes = self.compose.map_or(&[][..], |c| &c.passes[..]);
+        if let Some((_, other, read)) = (self.passes.get(v.name.as_str()).into_iter().flatten())
+            .map(|&i| &passes[i])
+            .find(|(_, other, _)| self.can_refer(v, other))
         {
             let why = format!(
                 "{} line {} passes ${{{other}}} as {}",
@@ -460,19 +565,24 @@ impl<'a> Context<'a> {
             );
             return Some(same_as(other.clone(), why));
         }
-        // Cheap tests first: this runs for every pair of variables.
-        let other = self
-            .vars
-            .iter()
-            .filter(|o| {
-                !v.value.is_empty()
-                    && v.value == o.value
+        // A name ending in `_` and another's name (which has a `_` too),
+        // with the same value: the first such in the file. Looked up by
+        // each suffix of the name rather than compared with every variable.
+        if v.value.is_empty() {
+            return None;
+        }
+        let other = (v.name.bytes().enumerate())
+            .filter(|&(i, b)| b == b'_' && i + 1 < v.name.len())
+            .filter_map(|(i, _)| self.by_name.get(&v.name[i + 1..]))
+            .map(|&i| (i, &self.vars[i]))
+            .filter(|(_, o)| {
+                v.value == o.value
                     && o.name.contains('_')
-                    && v.name.len() > o.name.len()
-                    && v.name.ends_with(o.name.as_str())
-                    && v.name.as_bytes()[v.name.len() - o.name.len() - 1] == b'_'
+                    && self.can_refer(v, &o.name)
+                    && names::secret_role(&o.name).is_some()
             })
-            .find(|o| self.can_refer(v, &o.name) && names::secret_role(&o.name).is_some())?;
+            .min_by_key(|&(i, _)| i)
+            .map(|(_, o)| o)?;
         let why = format!(
             "from the name ({} is {} for another service)",
             v.name, other.name
@@ -541,11 +651,7 @@ impl<'a> Context<'a> {
         }
         let claims: Map<String, Value> =
             serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).ok()?).ok()?;
-        let secret = self
-            .vars
-            .iter()
-            .filter(|o| self.can_refer(v, &o.name))
-            .find(|o| o.name == "JWT_SECRET" || o.name.ends_with("_JWT_SECRET"))?;
+        let secret = self.first(v, Test::JwtSecret)?;
         let expires_in = match (claims.get("iat"), claims.get("exp")) {
             (Some(i), Some(e)) => e
                 .as_u64()?
@@ -593,10 +699,7 @@ impl<'a> Context<'a> {
         if !(upper.contains("VAPID") && upper.contains("PUBLIC")) {
             return None;
         }
-        let private = self.vars.iter().find(|o| {
-            let u = o.name.to_ascii_uppercase();
-            u.contains("VAPID") && u.contains("PRIVATE") && self.can_refer(v, &o.name)
-        })?;
+        let private = self.first(v, Test::VapidPrivate)?;
         let source = Source::Derive {
             derivation: Derivation::VapidPublicKey,
             from: private.name.clone(),
@@ -755,6 +858,30 @@ impl<'a> Context<'a> {
             kind.clone(),
             format!("{}, from the name ({rule})", describe(&kind)),
         )
+    }
+}
+
+/// The variables a URL of `v` may be built from: those `v` may refer to,
+/// looked up in the context's indexes.
+struct Referable<'c, 'a> {
+    cx: &'c Context<'a>,
+    v: &'c TemplateVar,
+}
+
+impl<'a> url::Candidates<'a> for Referable<'_, 'a> {
+    fn valued(&self, value: &str) -> Vec<Candidate<'a>> {
+        (self.cx.by_value.get(value).into_iter().flatten())
+            .map(|&i| &self.cx.vars[i])
+            .filter(|o| self.cx.can_refer(self.v, &o.name))
+            .map(|o| Candidate {
+                name: &o.name,
+                value: &o.value,
+            })
+            .collect()
+    }
+
+    fn first(&self, test: NameTest) -> Option<&'a str> {
+        (self.cx.first(self.v, Test::Url(test))).map(|o| o.name.as_str())
     }
 }
 

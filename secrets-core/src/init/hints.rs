@@ -173,8 +173,8 @@ pub(crate) fn read(text: &str) -> Stated {
 }
 
 /// The variable that `text` says this one equals ("Should be the same as
-/// WEBAPP_URL"), among `names`.
-pub(crate) fn same_as<'a>(text: &str, names: impl Iterator<Item = &'a str>) -> Option<String> {
+/// WEBAPP_URL"), when `is_name` says it may be.
+pub(crate) fn same_as(text: &str, is_name: impl Fn(&str) -> bool) -> Option<String> {
     let lower = text.to_ascii_lowercase();
     // Said of the variable itself, not of something else set "to the same
     // as" it (Outline's CDN origin).
@@ -192,7 +192,7 @@ pub(crate) fn same_as<'a>(text: &str, names: impl Iterator<Item = &'a str>) -> O
         .chars()
         .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
         .collect();
-    names.into_iter().find(|n| *n == word).map(str::to_owned)
+    is_name(&word).then_some(word)
 }
 
 /// The kind a stated length (and alphabet) asks for.
@@ -286,16 +286,14 @@ mod tests {
         assert_eq!(
             same_as(
                 "Required for next-auth. Should be the same as WEBAPP_URL",
-                ["WEBAPP_URL", "X"].into_iter()
+                |n| ["WEBAPP_URL", "X"].contains(&n)
             ),
             Some("WEBAPP_URL".into())
         );
-        assert_eq!(same_as("same as the other one", ["X"].into_iter()), None);
+        assert_eq!(same_as("same as the other one", |n| n == "X"), None);
         assert_eq!(
-            same_as(
-                "the origin server should be set to the same as URL",
-                ["URL"].into_iter()
-            ),
+            same_as("the origin server should be set to the same as URL", |n| n
+                == "URL"),
             None
         );
     }

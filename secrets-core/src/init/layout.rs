@@ -96,6 +96,8 @@ pub fn lay_out<R: Rng + CryptoRng + ?Sized>(
         }
     }
     let mut absent: Vec<&str> = Vec::new();
+    // Stamped after the loop, in one pass over the document.
+    let mut stamped: Vec<&str> = Vec::new();
     for v in stack.vars() {
         let Some(current) = doc.get(&v.name) else {
             absent.push(&v.name);
@@ -129,20 +131,22 @@ pub fn lay_out<R: Rng + CryptoRng + ?Sized>(
             });
         }
         if matches!(v.source, Source::Generate(_)) && v.rotate_after.is_some() {
-            doc.set_tag_above(&v.name, "rotated:", &crate::rotate::stamp(now));
+            stamped.push(&v.name);
         }
     }
+    doc.set_tags_above(stamped, "rotated:", &crate::rotate::stamp(now));
     if !absent.is_empty() {
         doc.push_comment("");
         doc.push_comment(&format!("Not in {file}; added by secrets:"));
         out.disagreements
             .extend(append_vars(&mut doc, stack, &resolved, &absent, now));
         out.appended = absent.iter().map(|n| (*n).to_owned()).collect();
+        let absent: std::collections::HashSet<&str> = absent.into_iter().collect();
         out.unset.extend(
             resolved
                 .missing_external
                 .iter()
-                .filter(|n| absent.contains(&n.as_str()))
+                .filter(|n| absent.contains(n.as_str()))
                 .cloned(),
         );
     }

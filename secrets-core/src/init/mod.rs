@@ -280,8 +280,10 @@ pub fn infer(
     let mut added = Vec::new();
     let mut added_vars = Vec::new();
     if let Some(r) = &reads {
+        let in_template: std::collections::HashSet<&str> =
+            vars.iter().map(|v| v.name.as_str()).collect();
         for (name, read) in &r.vars {
-            if vars.iter().any(|v| v.name == *name) {
+            if in_template.contains(name.as_str()) {
                 continue;
             }
             added.push(Added {

@@ -65,14 +65,77 @@ pub(crate) enum Verdict {
 }
 
 /// A variable the URL's parts may be.
+#[derive(Debug, Clone, Copy)]
 pub(crate) struct Candidate<'a> {
     pub name: &'a str,
     pub value: &'a str,
 }
 
+/// What a name is asked to be when a URL is guessed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) enum NameTest {
+    /// A MySQL or MariaDB variable.
+    Mysql,
+    /// A password, user, host, port or database variable of the scheme's
+    /// service.
+    Role(Role, &'static str),
+}
+
+/// A part of a connection URL a variable may hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) enum Role {
+    Password,
+    User,
+    Host,
+    Port,
+    Database,
+}
+
+impl NameTest {
+    /// Whether `name` passes.
+    pub(crate) fn passes(self, name: &str) -> bool {
+        match self {
+            NameTest::Mysql => {
+                let first = names::first_part(name);
+                first.starts_with("MYSQL") || first.starts_with("MARIADB")
+            }
+            NameTest::Role(role, scheme) => {
+                let fits = match role {
+                    Role::Password => names::is_password_name,
+                    Role::User => names::is_user_name,
+                    Role::Host => names::is_host_name,
+                    Role::Port => names::is_port_name,
+                    Role::Database => names::is_database_name,
+                };
+                fits(name) && in_family(name, names::scheme_family(scheme))
+            }
+        }
+    }
+}
+
+/// The variables a URL may be built from, as [`analyse`] and [`guess`]
+/// ask for them: by value, and the first of a kind. `init` keeps them
+/// indexed, so that a template's URLs cost no scan of the template each.
+pub(crate) trait Candidates<'a> {
+    /// Those whose value is `value`, in file order.
+    fn valued(&self, value: &str) -> Vec<Candidate<'a>>;
+    /// The first, in file order, whose name passes `test`.
+    fn first(&self, test: NameTest) -> Option<&'a str>;
+}
+
+impl<'a> Candidates<'a> for [Candidate<'a>] {
+    fn valued(&self, value: &str) -> Vec<Candidate<'a>> {
+        self.iter().filter(|c| c.value == value).copied().collect()
+    }
+
+    fn first(&self, test: NameTest) -> Option<&'a str> {
+        self.iter().find(|c| test.passes(c.name)).map(|c| c.name)
+    }
+}
+
 fn pick<'a>(
     part: &str,
-    candidates: &'a [Candidate<'a>],
+    candidates: &(impl Candidates<'a> + ?Sized),
     fits: fn(&str) -> bool,
     family: &[&str],
     prefer: Option<&str>,
@@ -81,8 +144,9 @@ fn pick<'a>(
         return None;
     }
     candidates
-        .iter()
-        .filter(|c| c.value == part && fits(c.name))
+        .valued(part)
+        .into_iter()
+        .filter(|c| fits(c.name))
         .rev() // max_by_key keeps the last of equals: the first in the file
         .max_by_key(|c| {
             let first = names::first_part(c.name);
@@ -108,7 +172,7 @@ fn literal(text: &str) -> String {
 }
 
 /// Reads `value` as a URL whose parts may be `candidates`' values.
-pub(crate) fn analyse(value: &str, candidates: &[Candidate<'_>]) -> Verdict {
+pub(crate) fn analyse<'a>(value: &str, candidates: &(impl Candidates<'a> + ?Sized)) -> Verdict {
     let Some(p) = split(value) else {
         return Verdict::Plain;
     };
@@ -157,7 +221,7 @@ pub(crate) fn analyse(value: &str, candidates: &[Candidate<'_>]) -> Verdict {
 /// For an empty connection-URL variable: the URL its service's variables
 /// make, when the template has them all (user, password, host; port and
 /// database when there are such variables).
-pub(crate) fn guess(name: &str, candidates: &[Candidate<'_>]) -> Option<String> {
+pub(crate) fn guess<'a>(name: &str, candidates: &(impl Candidates<'a> + ?Sized)) -> Option<String> {
     let upper = name.to_ascii_uppercase();
     let scheme = if upper.contains("AMQP") || upper.contains("RABBITMQ") {
         "amqp"
@@ -167,10 +231,7 @@ pub(crate) fn guess(name: &str, candidates: &[Candidate<'_>]) -> Option<String> 
         || upper.contains("CONNECTION_URI")
         || upper.contains("POSTGRES_URL")
     {
-        if candidates.iter().any(|c| {
-            names::first_part(c.name).starts_with("MYSQL")
-                || names::first_part(c.name).starts_with("MARIADB")
-        }) {
+        if candidates.first(NameTest::Mysql).is_some() {
             "mysql"
         } else {
             "postgresql"
@@ -178,21 +239,15 @@ pub(crate) fn guess(name: &str, candidates: &[Candidate<'_>]) -> Option<String> 
     } else {
         return None;
     };
-    let family = names::scheme_family(scheme);
-    let of = |fits: fn(&str) -> bool| {
-        candidates
-            .iter()
-            .find(|c| fits(c.name) && in_family(c.name, family))
-            .map(|c| c.name)
-    };
-    let password = of(names::is_password_name)?;
-    let user = of(names::is_user_name)?;
-    let host = of(names::is_host_name)?;
+    let of = |role| candidates.first(NameTest::Role(role, scheme));
+    let password = of(Role::Password)?;
+    let user = of(Role::User)?;
+    let host = of(Role::Host)?;
     let mut url = format!("{scheme}://${{{user}}}:${{{password}}}@${{{host}}}");
-    if let Some(port) = of(names::is_port_name) {
+    if let Some(port) = of(Role::Port) {
         url.push_str(&format!(":${{{port}}}"));
     }
-    if let Some(db) = of(names::is_database_name) {
+    if let Some(db) = of(Role::Database) {
         url.push_str(&format!("/${{{db}}}"));
     }
     Some(url)
@@ -218,7 +273,7 @@ mod tests {
             ("POSTGRES_PASSWORD", "replace-me"),
         ]);
         assert_eq!(
-            analyse("postgresql://umami:replace-me@db:5432/umami", &vars),
+            analyse("postgresql://umami:replace-me@db:5432/umami", &vars[..]),
             Verdict::Template {
                 template:
                     "postgresql://${POSTGRES_USER}:${POSTGRES_PASSWORD}@db:5432/${POSTGRES_DB}"
@@ -227,12 +282,15 @@ mod tests {
             }
         );
         assert_eq!(
-            analyse("postgres://user:pass@postgres:5432/outline", &vars),
+            analyse("postgres://user:pass@postgres:5432/outline", &vars[..]),
             Verdict::OwnPassword
         );
-        assert_eq!(analyse("redis://redis:6379", &vars), Verdict::Plain);
+        assert_eq!(analyse("redis://redis:6379", &vars[..]), Verdict::Plain);
         assert_eq!(
-            analyse("postgresql://postgres:replace-me@h/d?schema=public", &vars),
+            analyse(
+                "postgresql://postgres:replace-me@h/d?schema=public",
+                &vars[..]
+            ),
             Verdict::Template {
                 template: "postgresql://postgres:${POSTGRES_PASSWORD}@h/d?schema=public".into(),
                 password_of: "POSTGRES_PASSWORD".into()
@@ -252,10 +310,10 @@ mod tests {
             ("RABBITMQ_USER", "plane"),
         ]);
         assert_eq!(
-            guess("DATABASE_URL", &vars).unwrap(),
+            guess("DATABASE_URL", &vars[..]).unwrap(),
             "postgresql://${POSTGRES_USER}:${POSTGRES_PASSWORD}@${PGHOST}:${POSTGRES_PORT}/${PGDATABASE}"
         );
-        assert_eq!(guess("AMQP_URL", &vars), None, "no RabbitMQ password");
-        assert_eq!(guess("REDIS_URL", &vars), None);
+        assert_eq!(guess("AMQP_URL", &vars[..]), None, "no RabbitMQ password");
+        assert_eq!(guess("REDIS_URL", &vars[..]), None);
     }
 }

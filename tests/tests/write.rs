@@ -170,7 +170,7 @@ fn bad_input_exits_2_with_one_line_and_changes_nothing() {
     assert_eq!(o.status.code(), Some(2));
     assert_eq!(
         stderr(&o),
-        "secrets: error: unknown user `no-such-user-here`\n"
+        "secrets: error: unknown user `no-such-user-here`: create it with `useradd --system --shell /usr/sbin/nologin --no-create-home --user-group no-such-user-here`, or pass --create-user\n"
     );
     let o = write(
         d.path(),

@@ -11,6 +11,12 @@
 //!   directory that nobody but root and the caller can change.
 //! - The directory that holds a written file must not be writable by group
 //!   or others at all, sticky or not.
+//! - A directory's access ACL counts as its mode does, wherever a rule asks
+//!   who can change it: a named user or group an ACL lets write (through
+//!   its mask) is judged like the group and others are, by its id. The
+//!   mode does not show them (with an ACL its group bits are the mask: a
+//!   `root:root` `drwxrwxr-x+` may be any user's to rename entries in). An
+//!   ACL that cannot be read or understood fails the check.
 //! - Beneath an audited root, files are reached with `openat2(RESOLVE_BENEATH
 //!   | RESOLVE_NO_SYMLINKS)`: no symlink anywhere, no escape.
 //! - Files are opened `O_NOFOLLOW | O_NONBLOCK` and `fstat`ed: a symlink,
@@ -25,8 +31,10 @@
 //!   - a parent only root or the caller can change (owned by one of them;
 //!     writable by nobody else, by the group only when that is group 0 or
 //!     the caller's, or by others only with the sticky bit, which stops
-//!     them renaming our entry): created as the caller, and the new
-//!     directory must be the caller's before it is chowned or chmodded;
+//!     them renaming our entry; through an ACL, by no user but root, the
+//!     caller and its owner, and no group but those): created as the
+//!     caller, and the new directory must be the caller's before it is
+//!     chowned or chmodded;
 //!   - a parent owned by another user U and otherwise writable only as
 //!     above: created as U, the thread's filesystem uid and gid switched
 //!     (`setfsuid`/`setfsgid`, which also drop root's `CAP_DAC_OVERRIDE`,
@@ -260,8 +268,110 @@ fn writers(mode: u32) -> Option<&'static str> {
     }
 }
 
-/// The rule for a directory on the way to a file (`last`: the one holding it).
-fn check_directory(path: &Path, st: &Stat, trust: &Trust, last: bool) -> Result<(), FsError> {
+/// A user or group whom a directory's access ACL lets change the names in
+/// it (a named `ACL_USER` or `ACL_GROUP` entry with write permission).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum AclWriter {
+    User(u32),
+    Group(u32),
+}
+
+impl std::fmt::Display for AclWriter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            AclWriter::User(uid) => write!(f, "uid {uid}"),
+            AclWriter::Group(gid) => write!(f, "group {gid}"),
+        }
+    }
+}
+
+/// The largest extended attribute value Linux stores (`XATTR_SIZE_MAX`).
+const XATTR_SIZE_MAX: usize = 64 << 10;
+
+/// Who besides the owner, the owning group and others may write to the
+/// directory `fd` (`path`, for messages): the named users and groups of its
+/// access ACL (`system.posix_acl_access`) whose entry grants write, through
+/// the mask entry when there is one. The mode does not show them: with an
+/// ACL its group bits are the mask, so `root:root` `drwxrwxr-x+` may be
+/// writable by any user. No ACL (`ENODATA`), or a file system without them
+/// (`EOPNOTSUPP`): nobody. An ACL that cannot be read or understood is an
+/// error (fail closed).
+fn acl_writers(fd: BorrowedFd<'_>, path: &Path) -> Result<Vec<AclWriter>, FsError> {
+    const NAME: &str = "system.posix_acl_access";
+    let mut buf = vec![0u8; XATTR_SIZE_MAX];
+    let read = match rustix::fs::fgetxattr(fd, NAME, &mut buf[..]) {
+        // An O_PATH handle (the walk's) on kernels that refuse xattrs on
+        // them: the same inode through its /proc link.
+        Err(Errno::BADF) => {
+            let proc = format!("/proc/self/fd/{}", std::os::fd::AsRawFd::as_raw_fd(&fd));
+            rustix::fs::getxattr(proc.as_str(), NAME, &mut buf[..])
+        }
+        other => other,
+    };
+    let len = match read {
+        Ok(len) => len,
+        Err(Errno::NODATA | Errno::NOTSUP) => return Ok(Vec::new()),
+        Err(e) => return Err(io_error(path, "read the access ACL", e)),
+    };
+    parse_acl_writers(&buf[..len]).ok_or_else(|| FsError::UnsafeDirectory {
+        dir: path.to_owned(),
+        reason: "its access ACL (system.posix_acl_access) is not one this program understands"
+            .into(),
+        hint: "; check it with `getfacl`",
+    })
+}
+
+/// The writers of [`acl_writers`] from the attribute's value (Linux's
+/// `posix_acl_xattr` format, little-endian: a `u32` version 2, then 8-byte
+/// entries `{u16 tag, u16 perm, u32 id}`). `None` when it is malformed.
+fn parse_acl_writers(blob: &[u8]) -> Option<Vec<AclWriter>> {
+    const VERSION: u32 = 2;
+    const USER_OBJ: u16 = 0x01;
+    const USER: u16 = 0x02;
+    const GROUP_OBJ: u16 = 0x04;
+    const GROUP: u16 = 0x08;
+    const MASK: u16 = 0x10;
+    const OTHER: u16 = 0x20;
+    const WRITE: u16 = 0x02;
+    let (version, entries) = blob.split_first_chunk::<4>()?;
+    if u32::from_le_bytes(*version) != VERSION || entries.len() % 8 != 0 {
+        return None;
+    }
+    let mut mask = None;
+    let mut named = Vec::new();
+    for e in entries.chunks_exact(8) {
+        let tag = u16::from_le_bytes([e[0], e[1]]);
+        let perm = u16::from_le_bytes([e[2], e[3]]);
+        let id = u32::from_le_bytes([e[4], e[5], e[6], e[7]]);
+        match tag {
+            USER => named.push((AclWriter::User(id), perm)),
+            GROUP => named.push((AclWriter::Group(id), perm)),
+            MASK => mask = Some(perm),
+            USER_OBJ | GROUP_OBJ | OTHER => {}
+            _ => return None,
+        }
+    }
+    // Without a mask (the kernel never stores named entries without one)
+    // an entry's permissions are taken as they are.
+    let mask = mask.unwrap_or(u16::MAX);
+    Some(
+        named
+            .into_iter()
+            .filter(|&(_, perm)| perm & mask & WRITE != 0)
+            .map(|(who, _)| who)
+            .collect(),
+    )
+}
+
+/// The rule for a directory (`fd`, `st`) on the way to a file (`last`: the
+/// one holding it).
+fn check_directory(
+    path: &Path,
+    fd: BorrowedFd<'_>,
+    st: &Stat,
+    trust: &Trust,
+    last: bool,
+) -> Result<(), FsError> {
     let uid = st.st_uid;
     let mode = st.st_mode & 0o7777;
     if !trust.trusts(uid) {
@@ -271,8 +381,23 @@ fn check_directory(path: &Path, st: &Stat, trust: &Trust, last: bool) -> Result<
             hint: "",
         });
     }
+    let sticky = mode & 0o1000 != 0;
+    // Checked before the mode so that the message names the ACL's user
+    // rather than the group bits (which show the ACL's mask).
+    let untrusted = acl_writers(fd, path)?.into_iter().find(|w| match *w {
+        AclWriter::User(u) => !trust.trusts(u),
+        AclWriter::Group(_) => true,
+    });
+    if let Some(who) = untrusted {
+        if last || !sticky {
+            return Err(FsError::UnsafeDirectory {
+                dir: path.to_owned(),
+                reason: format!("it is writable by {who} through an ACL (ls shows `+`)"),
+                hint: "; remove the entry with `setfacl -x`",
+            });
+        }
+    }
     if let Some(who) = writers(mode) {
-        let sticky = mode & 0o1000 != 0;
         if last || !sticky {
             return Err(FsError::UnsafeDirectory {
                 dir: path.to_owned(),
@@ -288,8 +413,9 @@ fn check_directory(path: &Path, st: &Stat, trust: &Trust, last: bool) -> Result<
 /// nobody else can rename it between `mkdirat` and the `openat` that
 /// follows (the module's rule): the caller where only root and the caller
 /// can change the names in `parent`, its owner where only that owner can,
-/// else nobody.
-fn creator_in(parent: &Path, child: &Path, st: &Stat) -> Result<u32, FsError> {
+/// else nobody. The parent's access ACL counts as its mode does: a named
+/// user or group it lets write is one more who could rename.
+fn creator_in(parent: &Path, fd: BorrowedFd<'_>, child: &Path, st: &Stat) -> Result<u32, FsError> {
     let mode = st.st_mode & 0o7777;
     // The sticky bit lets only an entry's owner (and the directory's)
     // rename it.
@@ -310,6 +436,22 @@ fn creator_in(parent: &Path, child: &Path, st: &Stat) -> Result<u32, FsError> {
                 parent.display()
             ),
         });
+    }
+    if !sticky {
+        let egid = rustix::process::getegid().as_raw();
+        let untrusted = acl_writers(fd, parent)?.into_iter().find(|w| match *w {
+            AclWriter::User(u) => !(Trust::trusts_strictly(u) || u == st.st_uid),
+            AclWriter::Group(g) => !(g == 0 || g == egid),
+        });
+        if let Some(who) = untrusted {
+            return Err(FsError::CannotCreate {
+                dir: child.to_owned(),
+                reason: format!(
+                    "{} is writable by {who} through an ACL (ls shows `+`), who could swap the new directory for another",
+                    parent.display()
+                ),
+            });
+        }
     }
     Ok(if Trust::trusts_strictly(st.st_uid) {
         caller_uid()
@@ -405,7 +547,7 @@ impl Dir {
     pub fn open(path: &Path, trust: &Trust) -> Result<Dir, FsError> {
         let mut dir = Self::walk(path, trust, None)?;
         dir.path = path.to_owned();
-        check_directory(&dir.path, &dir.stat, trust, true)?;
+        check_directory(&dir.path, dir.fd.as_fd(), &dir.stat, trust, true)?;
         Ok(dir)
     }
 
@@ -441,7 +583,7 @@ impl Dir {
             path: path.to_owned(),
             stat,
         };
-        check_directory(&dir.path, &dir.stat, trust, true)?;
+        check_directory(&dir.path, dir.fd.as_fd(), &dir.stat, trust, true)?;
         Ok((dir, true))
     }
 
@@ -457,7 +599,7 @@ impl Dir {
         mode: u32,
         owner: Option<(Option<u32>, Option<u32>)>,
     ) -> Result<Option<OwnedFd>, FsError> {
-        let creator = creator_in(&self.path, abs, &self.stat)?;
+        let creator = creator_in(&self.path, self.fd.as_fd(), abs, &self.stat)?;
         let (uid, gid) = owner.unwrap_or((None, None));
         let acting = if creator == caller_uid() {
             None
@@ -597,7 +739,7 @@ impl Dir {
         let mut chain: Vec<(OwnedFd, Stat, PathBuf)> = Vec::new();
         let (fd, st) = root()?;
         if reading.is_none() {
-            check_directory(Path::new("/"), &st, trust, false)?;
+            check_directory(Path::new("/"), fd.as_fd(), &st, trust, false)?;
         }
         chain.push((fd, st, PathBuf::from("/")));
         let mut links = 0;
@@ -614,7 +756,7 @@ impl Dir {
                 Ok(fd) => {
                     let st = rustix::fs::fstat(&fd).map_err(|e| io_error(&next_path, "stat", e))?;
                     if reading.is_none() {
-                        check_directory(&next_path, &st, trust, false)?;
+                        check_directory(&next_path, fd.as_fd(), &st, trust, false)?;
                     }
                     chain.push((fd, st, next_path));
                 }
@@ -1658,6 +1800,124 @@ mod tests {
         fs::create_dir(d.path().join("x")).unwrap();
         assert_eq!(owner_group_mode(&d.path().join("x")).0, 0);
         assert_eq!(owner_group_mode(&d.path().join("other")).0, 0);
+    }
+
+    /// Sets the access ACL of `path` as `setfacl` would (owner rwx, the
+    /// `named` entries `(tag, id)` rwx, group r-x, `mask`, others r-x),
+    /// written as the raw attribute so that no `acl` package is needed.
+    fn set_acl(path: &Path, named: &[(u16, u32)], mask: u16) {
+        let mut entries = vec![(0x01, u32::MAX, 7), (0x04, u32::MAX, 5)];
+        entries.extend(named.iter().map(|&(tag, id)| (tag, id, 7)));
+        entries.extend([(0x10, u32::MAX, mask), (0x20, u32::MAX, 5)]);
+        // The kernel takes them sorted by tag, then id.
+        entries.sort();
+        let mut blob = 2u32.to_le_bytes().to_vec();
+        for (tag, id, perm) in entries {
+            blob.extend(tag.to_le_bytes());
+            blob.extend(perm.to_le_bytes());
+            blob.extend(id.to_le_bytes());
+        }
+        rustix::fs::setxattr(
+            path,
+            "system.posix_acl_access",
+            &blob,
+            rustix::fs::XattrFlags::empty(),
+        )
+        .unwrap();
+    }
+
+    #[test]
+    fn a_directory_an_acl_lets_another_user_write_is_refused() {
+        let d = tempfile::tempdir().unwrap();
+        let site = d.path().join("site");
+        fs::create_dir(&site).unwrap();
+        set_mode(&site, 0o755);
+        let public = |name: &str| Dir::open_or_create_public(&site.join(name), 0o755);
+        // `drwxrwxr-x+`, the group the caller's: the mode alone would let
+        // the caller create here.
+        set_acl(&site, &[(0x02, NOBODY)], 7);
+        assert_eq!(owner_group_mode(&site).2, 0o775);
+        let e = public("pub").unwrap_err();
+        assert!(
+            matches!(e, FsError::CannotCreate { .. })
+                && e.to_string()
+                    .contains("writable by uid 65534 through an ACL"),
+            "{e}"
+        );
+        assert!(!site.join("pub").exists());
+        let e = Dir::open(&site, &Trust::caller()).unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("writable by uid 65534 through an ACL"),
+            "{e}"
+        );
+        // On the way to a file, as the mode's rule: refused unless sticky.
+        // (The walk's handles are O_PATH: read through /proc/self/fd.)
+        fs::create_dir(site.join("inner")).unwrap();
+        let e = Dir::open(&site.join("inner"), &Trust::caller()).unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("writable by uid 65534 through an ACL"),
+            "{e}"
+        );
+        set_mode(&site, 0o1775);
+        Dir::open(&site.join("inner"), &Trust::caller()).unwrap();
+        assert!(Dir::open(&site, &Trust::caller()).is_err());
+        set_mode(&site, 0o775);
+        // A named group likewise.
+        set_acl(&site, &[(0x08, NOBODY)], 7);
+        let e = public("pub").unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("writable by group 65534 through an ACL"),
+            "{e}"
+        );
+        // A mask without write leaves the entry read-only: allowed.
+        set_acl(&site, &[(0x02, NOBODY), (0x08, NOBODY)], 5);
+        assert_eq!(owner_group_mode(&site).2, 0o755);
+        assert!(public("masked").unwrap().1);
+        Dir::open(&site, &Trust::caller()).unwrap();
+        // Write for root, the caller and group 0 only: allowed.
+        let mut ours = vec![(0x02, 0), (0x02, caller_uid()), (0x08, 0)];
+        ours.dedup();
+        set_acl(&site, &ours, 7);
+        assert!(public("ours").unwrap().1);
+    }
+
+    #[test]
+    fn acls_are_parsed_defensively() {
+        let acl = |entries: &[(u16, u16, u32)]| {
+            let mut blob = 2u32.to_le_bytes().to_vec();
+            for &(tag, perm, id) in entries {
+                blob.extend(tag.to_le_bytes());
+                blob.extend(perm.to_le_bytes());
+                blob.extend(id.to_le_bytes());
+            }
+            blob
+        };
+        let minimal = [
+            (0x01, 7, u32::MAX),
+            (0x04, 5, u32::MAX),
+            (0x20, 5, u32::MAX),
+        ];
+        assert_eq!(parse_acl_writers(&acl(&minimal)), Some(vec![]));
+        let named = acl(&[(0x01, 7, 0), (0x02, 6, 7), (0x08, 2, 8), (0x10, 7, 0)]);
+        assert_eq!(
+            parse_acl_writers(&named),
+            Some(vec![AclWriter::User(7), AclWriter::Group(8)])
+        );
+        // Without a mask, as they are; with one, through it.
+        let unmasked = acl(&[(0x02, 2, 7), (0x02, 4, 9)]);
+        assert_eq!(parse_acl_writers(&unmasked), Some(vec![AclWriter::User(7)]));
+        let masked = acl(&[(0x02, 7, 7), (0x10, 5, 0)]);
+        assert_eq!(parse_acl_writers(&masked), Some(vec![]));
+        // Malformed: another version, a cut entry, an unknown tag, nothing.
+        let mut v3 = named.clone();
+        v3[0] = 3;
+        assert_eq!(parse_acl_writers(&v3), None);
+        assert_eq!(parse_acl_writers(&named[..named.len() - 1]), None);
+        assert_eq!(parse_acl_writers(&acl(&[(0x40, 7, 7)])), None);
+        assert_eq!(parse_acl_writers(&[]), None);
     }
 
     #[test]

@@ -134,7 +134,7 @@ pub(crate) fn stream(
             head.extend_from_slice(&tail);
             Ok::<_, io::Error>(head)
         });
-        let status = wait(&mut child, start, &last_output, &stop, limits.idle);
+        let status = wait(&mut child, start, &last_output, stop, limits.idle);
         // A child that exits without reading all of stdin breaks the pipe; its
         // exit status says more than the write error.
         let _ = writer.join();
@@ -205,5 +205,73 @@ fn wait(
         }
         std::thread::sleep(nap);
         nap = (nap * 2).min(Duration::from_millis(20));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_address_space_limit_is_the_childs() {
+        // The child reads its limit only after stdin arrives, which is fed
+        // after the limit is set: no race with the spawn.
+        let mut command = Command::new("sh");
+        command.args(["-c", "read x; ulimit -v"]);
+        let limits = Limits {
+            idle: None,
+            address_space: Some(256 << 20),
+        };
+        let mut out = Vec::new();
+        let (status, _) = stream(&mut command, Some(b"go\n"), limits, |c| {
+            out.extend_from_slice(c);
+            Ok(())
+        })
+        .unwrap();
+        assert!(status.success());
+        assert_eq!(String::from_utf8_lossy(&out).trim(), "262144");
+    }
+
+    #[test]
+    fn stderr_keeps_its_start_and_its_last_line_only() {
+        let mut command = Command::new("sh");
+        command.args([
+            "-c",
+            "head -c 1000000 /dev/zero | tr '\\0' w >&2; echo 'fatal: the reason' >&2",
+        ]);
+        let out = run(&mut command, None).unwrap();
+        assert!(out.stderr.len() <= STDERR_HEAD + STDERR_TAIL + 5);
+        assert!(out.stderr.starts_with(b"www"));
+        assert!(out.stderr.ends_with(b"fatal: the reason\n"));
+    }
+
+    #[test]
+    fn an_error_of_the_reader_ends_the_child_and_is_the_result() {
+        // `yes` writes forever: only the reader's refusal can end it.
+        let mut command = Command::new("yes");
+        let mut seen = 0;
+        let e = stream(&mut command, None, Limits::default(), |c| {
+            seen += c.len();
+            if seen > 1 << 20 {
+                return Err(io::Error::other("enough"));
+            }
+            Ok(())
+        })
+        .unwrap_err();
+        assert_eq!(e.to_string(), "enough");
+    }
+
+    #[test]
+    fn a_silent_child_is_stopped_after_the_idle_time() {
+        let mut command = Command::new("sleep");
+        command.arg("30");
+        let limits = Limits {
+            idle: Some(Duration::from_millis(200)),
+            address_space: None,
+        };
+        let start = Instant::now();
+        let e = stream(&mut command, None, limits, |_| Ok(())).unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::TimedOut);
+        assert!(start.elapsed() < Duration::from_secs(10));
     }
 }

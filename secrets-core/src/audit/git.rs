@@ -758,3 +758,87 @@ fn report_history(
         out.push(Finding::new(&RULE_HISTORY, &path, None, None, message));
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `git log -z --name-only --format=%x01%H` output of two commits.
+    const LOG: &[u8] =
+        b"\x01c2\0\nsvc/.env\0svc/readme\0secrets/db\0\x01c1\0\nsvc/.env\0x/.env.age\0";
+
+    fn parser<'a>(files: &'a [&'a str]) -> HistoryParser<'a> {
+        HistoryParser {
+            scope: Some(""),
+            files,
+            carry: Vec::new(),
+            commit: Vec::new(),
+            after_header: false,
+            added: BTreeMap::new(),
+            kept: 0,
+            streamed: 0,
+            stopped: None,
+        }
+    }
+
+    #[test]
+    fn the_history_parses_alike_whatever_its_chunks() {
+        let whole = {
+            let mut p = parser(&[]);
+            p.feed(LOG).unwrap();
+            p.finish().unwrap()
+        };
+        let expected: BTreeMap<String, String> = [("secrets/db", "c2"), ("svc/.env", "c1")]
+            .iter()
+            .map(|(p, c)| (p.to_string(), c.to_string()))
+            .collect();
+        assert_eq!(whole, expected);
+        for size in 1..LOG.len() {
+            let mut p = parser(&[]);
+            for chunk in LOG.chunks(size) {
+                p.feed(chunk).unwrap();
+            }
+            assert_eq!(p.finish().unwrap(), expected, "chunks of {size} bytes");
+        }
+        // Without the final NUL, the last item still counts.
+        let mut p = parser(&["x/.env.age"]);
+        p.feed(&LOG[..LOG.len() - 1]).unwrap();
+        assert!(p.finish().unwrap().contains_key("x/.env.age"));
+    }
+
+    #[test]
+    fn a_path_longer_than_the_limit_stops_the_history() {
+        let mut p = parser(&[]);
+        p.feed(b"\x01c1\0\n").unwrap();
+        let long = vec![b'd'; 64 * 1024];
+        let mut fed = Ok(());
+        for _ in 0..(MAX_HISTORY_PATH / long.len() + 1) {
+            fed = p.feed(&long);
+            if fed.is_err() {
+                break;
+            }
+        }
+        assert!(fed.is_err());
+        assert!(p.stopped.unwrap().contains("path longer than"));
+    }
+
+    #[test]
+    fn secret_paths_past_the_kept_limit_stop_the_history() {
+        let mut p = parser(&[]);
+        p.feed(b"\x01c1\0\n").unwrap();
+        let mut n = 0;
+        let fed = loop {
+            let item = format!("{:0>1000}/.env\0", n);
+            n += 1;
+            if let Err(e) = p.feed(item.as_bytes()) {
+                break e;
+            }
+            assert!(n < MAX_HISTORY_KEPT, "never stopped");
+        };
+        assert!(
+            n > MAX_HISTORY_KEPT / 1100,
+            "stopped early, after {n}: {fed}"
+        );
+        assert!(p.stopped.unwrap().contains("too many to check"));
+    }
+}

@@ -418,6 +418,76 @@ fn r4_3_a_small_repository_with_a_huge_name_log_keeps_audit_bounded() {
     );
 }
 
+/// A tree bomb in the repository at `$1`: 24 levels of trees naming the
+/// level below twice, one `.env` at the bottom (16 million paths, 360 KB).
+const TREE_BOMB: &str = r#"
+set -e
+cd "$1"
+git init -q .
+blob=$(git hash-object -w --stdin </dev/null)
+t=$(printf '100644 blob %s\t.env\n' $blob | git mktree)
+a=$(head -c 52 /dev/zero | tr '\0' a); b=$(head -c 52 /dev/zero | tr '\0' b)
+for i in $(seq 1 24); do
+  t=$(printf '040000 tree %s\t%s\n040000 tree %s\t%s\n' $t $a $t $b | git mktree)
+done
+c=$(git commit-tree $t -m bomb)
+git update-ref refs/heads/main $c
+git symbolic-ref HEAD refs/heads/main
+"#;
+
+// R4-3, second half: git itself diffs the whole tree of a commit before it
+// writes a name, so a tree bomb made git grow to 3.4 GB before the idle timer
+// stopped it. Git runs with a bounded address space (1 GiB): it fails, and
+// the history is reported incomplete (SA014), never passed.
+#[test]
+fn r4_3_a_tree_bomb_keeps_git_bounded_and_is_reported_incomplete() {
+    if !secrets_tests::require(
+        Path::new(attacker::GNU_TIME).exists() && secrets_tests::have_program("git"),
+        "GNU time and git",
+        "apt-get install time git",
+    ) {
+        return;
+    }
+    let base = tempfile::tempdir().unwrap();
+    let repo = base.path().join("stack");
+    fs::create_dir(&repo).unwrap();
+    let o = Command::new("bash")
+        .arg("-c")
+        .arg(TREE_BOMB)
+        .arg("bash")
+        .arg(&repo)
+        .env("GIT_AUTHOR_NAME", "a")
+        .env("GIT_AUTHOR_EMAIL", "a@example.org")
+        .env("GIT_COMMITTER_NAME", "a")
+        .env("GIT_COMMITTER_EMAIL", "a@example.org")
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "build the tree bomb: {}", stderr(&o));
+    let rss = base.path().join("rss");
+    let w = run_watched(
+        attacker::measured(base.path(), &rss, "true", &["audit", "stack"]),
+        Duration::from_secs(600),
+    );
+    assert!(w.finished, "audit did not end in 600 s");
+    // GNU time reports the largest of the audit and the git it waited for.
+    let peak = attacker::peak_kib(&rss).expect("GNU time wrote the peak RSS");
+    let out = String::from_utf8_lossy(&w.output.stdout).into_owned();
+    eprintln!(
+        "audit of a tree bomb: peak RSS {peak} KiB, exit {:?}",
+        code(&w.output)
+    );
+    assert!(
+        peak < 1200 * 1024,
+        "git or the audit of a tree bomb peaked at {peak} KiB (limit 1,200 MiB)"
+    );
+    assert!(
+        code(&w.output) == Ok(1) && out.contains("SA014") && out.contains("history incomplete"),
+        "a history git could not list is reported incomplete (exit {:?}): {out}{}",
+        code(&w.output),
+        stderr(&w.output)
+    );
+}
+
 /// The bytes of the files under `dir`.
 fn walk_size(dir: &Path) -> u64 {
     fs::read_dir(dir)

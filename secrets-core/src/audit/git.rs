@@ -105,6 +105,11 @@ const HARDENING: &[&str] = &[
     "gc.auto=0",
     "maintenance.auto=false",
     "advice.graftFileDeprecated=false",
+    // Mapped pack data stays within GIT_ADDRESS_SPACE (git's defaults, 1
+    // GiB windows up to 8 GiB, would not fit; smaller windows only cost
+    // more mmap calls).
+    "core.packedGitWindowSize=32m",
+    "core.packedGitLimit=256m",
 ];
 
 /// How long git may write nothing before it is stopped: a FIFO planted
@@ -112,6 +117,14 @@ const HARDENING: &[&str] = &[
 /// good. `git log` writes a line per commit, so a long history is no reason
 /// to be quiet this long.
 const GIT_IDLE: Duration = Duration::from_secs(30);
+
+/// The address space git may use (`RLIMIT_AS`): a repository costs its
+/// author little to make git need gigabytes (a tree of a few KiB listed
+/// under many long names, which git diffs whole before writing a line), so
+/// past this git fails, and the history is SA014, incomplete, rather than
+/// the machine's memory exhausted. Git's pack windows are kept well below
+/// it (see [`HARDENING`]), so a large but honest repository fits.
+const GIT_ADDRESS_SPACE: u64 = 1 << 30;
 
 impl Git {
     /// Reads the caller's `safe.directory` entries (system, global and
@@ -183,29 +196,48 @@ impl Git {
     }
 
     /// Runs git in `root` with `paths` NUL-separated on stdin or as
-    /// arguments; returns its output, or why git gave no answer.
-    fn raw(&self, root: &Path, args: &[&str], stdin: Option<&[u8]>) -> Result<Vec<u8>, String> {
+    /// arguments, handing its output to `on_stdout` as it comes; returns
+    /// why git gave no answer, if it gave none.
+    fn stream(
+        &self,
+        root: &Path,
+        args: &[&str],
+        stdin: Option<&[u8]>,
+        on_stdout: impl FnMut(&[u8]) -> std::io::Result<()> + Send,
+    ) -> Result<(), String> {
         let mut command = self.command(root);
         command.args(args);
-        let out = crate::child::run_until_idle(&mut command, stdin, Some(GIT_IDLE)).map_err(|e| {
-            if e.kind() == std::io::ErrorKind::NotFound {
-                "git is not installed or not on PATH".to_owned()
-            } else if e.kind() == std::io::ErrorKind::TimedOut {
-                format!("`git {}` did not answer: {e} (a FIFO or device where git reads a file of the repository?)", args[0])
-            } else {
-                format!("git could not be run: {e}")
-            }
-        })?;
+        let limits = crate::child::Limits {
+            idle: Some(GIT_IDLE),
+            address_space: Some(GIT_ADDRESS_SPACE),
+        };
+        let (status, stderr) = crate::child::stream(&mut command, stdin, limits, on_stdout)
+            .map_err(|e| {
+                if e.kind() == std::io::ErrorKind::NotFound {
+                    "git is not installed or not on PATH".to_owned()
+                } else if e.kind() == std::io::ErrorKind::TimedOut {
+                    format!("`git {}` did not answer: {e} (a FIFO or device where git reads a file of the repository?)", args[0])
+                } else {
+                    format!("git could not be run: {e}")
+                }
+            })?;
         // check-ignore exits 1 when nothing is ignored; that is an answer too.
-        let nothing_ignored = args[0] == "check-ignore" && out.status.code() == Some(1);
-        if !(out.status.success() || nothing_ignored) {
-            return Err(format!(
-                "`git {}` failed: {}",
-                args[0],
-                error_line(&out.stderr)
-            ));
+        let nothing_ignored = args[0] == "check-ignore" && status.code() == Some(1);
+        if !(status.success() || nothing_ignored) {
+            return Err(format!("`git {}` failed: {}", args[0], error_line(&stderr)));
         }
-        Ok(out.stdout)
+        Ok(())
+    }
+
+    /// [`Git::stream`], its whole output collected (for answers no longer
+    /// than the question: the paths on disk given to it).
+    fn raw(&self, root: &Path, args: &[&str], stdin: Option<&[u8]>) -> Result<Vec<u8>, String> {
+        let mut out = Vec::new();
+        self.stream(root, args, stdin, |chunk| {
+            out.extend_from_slice(chunk);
+            Ok(())
+        })?;
+        Ok(out)
     }
 
     /// [`Git::raw`], its output split into its NUL-separated entries.
@@ -346,30 +378,137 @@ fn history(
         args.push("--");
         args.extend(specs.iter().map(String::as_str));
     }
-    let out = git.raw(root, &args, None)?;
-    let mut added: BTreeMap<String, String> = BTreeMap::new();
-    let mut commit: &[u8] = b"";
-    let mut after_header = false;
-    for item in out.split(|&b| b == 0).filter(|i| !i.is_empty()) {
+    let mut parser = HistoryParser {
+        scope,
+        files,
+        carry: Vec::new(),
+        commit: Vec::new(),
+        after_header: false,
+        added: BTreeMap::new(),
+        kept: 0,
+        streamed: 0,
+        stopped: None,
+    };
+    let result = git.stream(root, &args, None, |chunk| parser.feed(chunk));
+    if let Some(why) = parser.stopped {
+        return Err(why);
+    }
+    result?;
+    parser.finish()
+}
+
+/// The longest path of the history read (git writes paths of any length;
+/// Linux's own limit is 4 KiB): a longer one is SA014, not kept growing.
+const MAX_HISTORY_PATH: usize = 1 << 20;
+
+/// The bytes of secret-bearing paths (and their commits) kept from one
+/// repository's history: past it the history is SA014, too large to check.
+const MAX_HISTORY_KEPT: usize = 16 << 20;
+
+/// The bytes of `git log` output read from one repository: what is kept
+/// does not grow with it, but the time taken does, so past this (far more
+/// than any real history's names) the history is SA014, too large.
+const MAX_HISTORY_STREAM: u64 = 4 << 30;
+
+/// Parses `git log -z --name-only --format=%x01%H` as it streams: items
+/// are NUL-separated, a commit's is its hash after `\x01`, the first path
+/// after it follows one newline. Only the secret-bearing paths are kept.
+struct HistoryParser<'a> {
+    scope: Option<&'a str>,
+    files: &'a [&'a str],
+    /// The start of an item whose NUL has not come yet.
+    carry: Vec<u8>,
+    commit: Vec<u8>,
+    after_header: bool,
+    added: BTreeMap<String, String>,
+    /// Bytes held in `added`.
+    kept: usize,
+    streamed: u64,
+    /// Why the parse stopped early (git is then ended).
+    stopped: Option<String>,
+}
+
+impl HistoryParser<'_> {
+    fn feed(&mut self, chunk: &[u8]) -> std::io::Result<()> {
+        self.streamed += chunk.len() as u64;
+        let mut result = if self.streamed > MAX_HISTORY_STREAM {
+            Err(format!(
+                "its history lists more than {} GiB of file names; too large to check fully",
+                MAX_HISTORY_STREAM >> 30
+            ))
+        } else {
+            self.split(chunk)
+        };
+        if result.is_ok() && self.carry.len() > MAX_HISTORY_PATH {
+            result = Err(format!(
+                "its history holds a path longer than {} MiB; too long to check",
+                MAX_HISTORY_PATH >> 20
+            ));
+        }
+        result.map_err(|why| {
+            self.stopped = Some(why);
+            std::io::Error::other("the history was not read to its end")
+        })
+    }
+
+    /// Hands every complete item of `chunk` (with the carried start of the
+    /// first) to [`HistoryParser::item`], and carries the incomplete last.
+    fn split(&mut self, chunk: &[u8]) -> Result<(), String> {
+        let mut rest = chunk;
+        while let Some(end) = rest.iter().position(|&b| b == 0) {
+            if self.carry.is_empty() {
+                self.item(&rest[..end])?;
+            } else {
+                let mut item = std::mem::take(&mut self.carry);
+                item.extend_from_slice(&rest[..end]);
+                self.item(&item)?;
+            }
+            rest = &rest[end + 1..];
+        }
+        self.carry.extend_from_slice(rest);
+        Ok(())
+    }
+
+    fn item(&mut self, item: &[u8]) -> Result<(), String> {
+        if item.is_empty() {
+            return Ok(());
+        }
         if let Some(hash) = item.strip_prefix(b"\x01") {
-            commit = hash;
-            after_header = true;
-            continue;
+            self.commit = hash.to_vec();
+            self.after_header = true;
+            return Ok(());
         }
         // The name list follows its commit after one newline.
-        let path = match (after_header, item.strip_prefix(b"\n")) {
+        let path = match (self.after_header, item.strip_prefix(b"\n")) {
             (true, Some(p)) => p,
             _ => item,
         };
-        after_header = false;
+        self.after_header = false;
         let path = String::from_utf8_lossy(path);
-        if within_scope(scope, &path).is_some_and(is_secret_path) || files.contains(&&*path) {
+        if within_scope(self.scope, &path).is_some_and(is_secret_path)
+            || self.files.contains(&&*path)
+        {
             // Newest first: the last commit seen is the one that first added it.
-            let commit = String::from_utf8_lossy(commit).into_owned();
-            added.insert(path.into_owned(), commit);
+            let commit = String::from_utf8_lossy(&self.commit).into_owned();
+            let size = path.len() + commit.len();
+            if self.added.insert(path.into_owned(), commit).is_none() {
+                self.kept += size;
+                if self.kept > MAX_HISTORY_KEPT {
+                    return Err(format!(
+                        "its history holds more than {} MiB of secret file names; too many to check",
+                        MAX_HISTORY_KEPT >> 20
+                    ));
+                }
+            }
         }
+        Ok(())
     }
-    Ok(added)
+
+    fn finish(mut self) -> Result<BTreeMap<String, String>, String> {
+        let last = std::mem::take(&mut self.carry);
+        self.item(&last)?;
+        Ok(self.added)
+    }
 }
 
 /// A repository to ask about: how to show it, which part of it was
@@ -617,5 +756,89 @@ fn report_history(
             }
         };
         out.push(Finding::new(&RULE_HISTORY, &path, None, None, message));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `git log -z --name-only --format=%x01%H` output of two commits.
+    const LOG: &[u8] =
+        b"\x01c2\0\nsvc/.env\0svc/readme\0secrets/db\0\x01c1\0\nsvc/.env\0x/.env.age\0";
+
+    fn parser<'a>(files: &'a [&'a str]) -> HistoryParser<'a> {
+        HistoryParser {
+            scope: Some(""),
+            files,
+            carry: Vec::new(),
+            commit: Vec::new(),
+            after_header: false,
+            added: BTreeMap::new(),
+            kept: 0,
+            streamed: 0,
+            stopped: None,
+        }
+    }
+
+    #[test]
+    fn the_history_parses_alike_whatever_its_chunks() {
+        let whole = {
+            let mut p = parser(&[]);
+            p.feed(LOG).unwrap();
+            p.finish().unwrap()
+        };
+        let expected: BTreeMap<String, String> = [("secrets/db", "c2"), ("svc/.env", "c1")]
+            .iter()
+            .map(|(p, c)| (p.to_string(), c.to_string()))
+            .collect();
+        assert_eq!(whole, expected);
+        for size in 1..LOG.len() {
+            let mut p = parser(&[]);
+            for chunk in LOG.chunks(size) {
+                p.feed(chunk).unwrap();
+            }
+            assert_eq!(p.finish().unwrap(), expected, "chunks of {size} bytes");
+        }
+        // Without the final NUL, the last item still counts.
+        let mut p = parser(&["x/.env.age"]);
+        p.feed(&LOG[..LOG.len() - 1]).unwrap();
+        assert!(p.finish().unwrap().contains_key("x/.env.age"));
+    }
+
+    #[test]
+    fn a_path_longer_than_the_limit_stops_the_history() {
+        let mut p = parser(&[]);
+        p.feed(b"\x01c1\0\n").unwrap();
+        let long = vec![b'd'; 64 * 1024];
+        let mut fed = Ok(());
+        for _ in 0..(MAX_HISTORY_PATH / long.len() + 1) {
+            fed = p.feed(&long);
+            if fed.is_err() {
+                break;
+            }
+        }
+        assert!(fed.is_err());
+        assert!(p.stopped.unwrap().contains("path longer than"));
+    }
+
+    #[test]
+    fn secret_paths_past_the_kept_limit_stop_the_history() {
+        let mut p = parser(&[]);
+        p.feed(b"\x01c1\0\n").unwrap();
+        let mut n = 0;
+        let fed = loop {
+            let item = format!("{:0>1000}/.env\0", n);
+            n += 1;
+            if let Err(e) = p.feed(item.as_bytes()) {
+                break e;
+            }
+            assert!(n < MAX_HISTORY_KEPT, "never stopped");
+        };
+        assert!(
+            n > MAX_HISTORY_KEPT / 1100,
+            "stopped early, after {n}: {fed}"
+        );
+        assert!(p.stopped.unwrap().contains("too many to check"));
     }
 }

@@ -89,7 +89,7 @@ pub enum ReadEnvError {
     /// Reading failed or was refused (a link, over the size limit).
     #[error(transparent)]
     Fs(#[from] FsError),
-    /// The file's place failed the writer's rules ([`Keys::read_env_held`]).
+    /// The file's place failed the writer's rules ([`AgeKeys::read_env_held`]).
     #[error(transparent)]
     Held(#[from] crate::secure_file::WriteError),
     /// Decrypting failed.
@@ -146,7 +146,7 @@ impl AgeKeys {
         self.parse_maybe_encrypted(path, read_maybe_encrypted(path)?)
     }
 
-    /// [`Keys::read_env`] for a file whose values are handed on (`export`):
+    /// [`AgeKeys::read_env`] for a file whose values are handed on (`export`):
     /// read with [`crate::secure_file::read_held`], so a file another user
     /// could have put in place (a group-writable directory) is refused.
     pub fn read_env_held(&self, path: &Path) -> Result<Option<Document>, ReadEnvError> {

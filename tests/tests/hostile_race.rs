@@ -16,64 +16,12 @@ use std::time::Instant;
 
 use secrets_tests::attacker::{
     self, code, file, mkdir, public_tempdir, python, require_attacker, secrets, secrets_bin,
-    snapshot, stderr, Running, Snapshot, NAME,
+    snapshot, stderr, Running, Snapshot, EXCHANGE_RACER, NAME,
 };
 use secrets_tests::dir_entries;
 
 /// How many times each race repeats the command.
 const ATTEMPTS: usize = 200;
-
-/// The racer, woken by inotify when root creates `app` in `BASE`: it
-/// exchanges `app` and `decoy` at once (`renameat2(RENAME_EXCHANGE)`), so
-/// that what root opens by the name `app` right after its mkdirat is root's
-/// own directory. Between `go` and `sync` it waits on inotify; `sync` is
-/// answered with `ok N`, N the exchanges made in this attempt.
-const EXCHANGE_RACER: &str = r#"
-import ctypes, os, select, sys
-libc = ctypes.CDLL(None, use_errno=True)
-renameat2 = libc.renameat2
-renameat2.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
-AT_FDCWD, RENAME_EXCHANGE, IN_CREATE, IN_NONBLOCK = -100, 2, 0x100, 0o4000
-base = sys.argv[1]
-app = os.path.join(base, "app").encode()
-decoy = os.path.join(base, "decoy").encode()
-ino = libc.inotify_init1(IN_NONBLOCK)
-assert ino >= 0 and libc.inotify_add_watch(ino, base.encode(), IN_CREATE) >= 0
-def drain():
-    try:
-        while os.read(ino, 4096):
-            pass
-    except BlockingIOError:
-        pass
-def line():
-    data = b""
-    while not data.endswith(b"\n"):
-        chunk = os.read(0, 64)
-        if not chunk:
-            return None
-        data += chunk
-    return data.strip()
-total = 0
-print("ready", flush=True)
-while line() == b"go":
-    drain()
-    print("going", flush=True)
-    swaps = 0
-    while True:
-        ready = select.select([ino, 0], [], [])[0]
-        if ino in ready:
-            # First the exchange, then the bookkeeping.
-            if renameat2(AT_FDCWD, app, AT_FDCWD, decoy, RENAME_EXCHANGE) == 0:
-                swaps += 1
-            drain()
-        if 0 in ready:
-            break
-    if line() != b"sync":
-        break
-    total += swaps
-    print("ok %d" % swaps, flush=True)
-print(total, flush=True)
-"#;
 
 /// Root's directory in the attacker's `BASE`, and what must stay as it is.
 struct Decoy {

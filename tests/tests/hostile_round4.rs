@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use secrets_tests::attacker::{
     self, code, file, mkdir, public_tempdir, python, require_attacker, run_watched, secrets,
-    secrets_bin, snapshot, stderr, Running, Snapshot,
+    secrets_bin, snapshot, stderr, Running, Snapshot, EXCHANGE_RACER,
 };
 use secrets_tests::dir_entries;
 
@@ -126,54 +126,6 @@ fn r4_1_a_root_made_pipe_whose_reader_is_the_attacker_gets_nothing() {
 
 /// How many times the race repeats the command.
 const ATTEMPTS: usize = 200;
-
-/// The racer of hostile_race.rs: woken by inotify when root creates `app`
-/// in `BASE`, it exchanges `app` and `decoy` (`renameat2(RENAME_EXCHANGE)`).
-const EXCHANGE_RACER: &str = r#"
-import ctypes, os, select, sys
-libc = ctypes.CDLL(None, use_errno=True)
-renameat2 = libc.renameat2
-renameat2.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
-AT_FDCWD, RENAME_EXCHANGE, IN_CREATE, IN_NONBLOCK = -100, 2, 0x100, 0o4000
-base = sys.argv[1]
-app = os.path.join(base, "app").encode()
-decoy = os.path.join(base, "decoy").encode()
-ino = libc.inotify_init1(IN_NONBLOCK)
-assert ino >= 0 and libc.inotify_add_watch(ino, base.encode(), IN_CREATE) >= 0
-def drain():
-    try:
-        while os.read(ino, 4096):
-            pass
-    except BlockingIOError:
-        pass
-def line():
-    data = b""
-    while not data.endswith(b"\n"):
-        chunk = os.read(0, 64)
-        if not chunk:
-            return None
-        data += chunk
-    return data.strip()
-total = 0
-print("ready", flush=True)
-while line() == b"go":
-    drain()
-    print("going", flush=True)
-    swaps = 0
-    while True:
-        ready = select.select([ino, 0], [], [])[0]
-        if ino in ready:
-            if renameat2(AT_FDCWD, app, AT_FDCWD, decoy, RENAME_EXCHANGE) == 0:
-                swaps += 1
-            drain()
-        if 0 in ready:
-            break
-    if line() != b"sync":
-        break
-    total += swaps
-    print("ok %d" % swaps, flush=True)
-print(total, flush=True)
-"#;
 
 /// Sets the access ACL of `path` to `user::rwx user:UID:rwx group::r-x
 /// mask::rwx other::r-x` (what `setfacl -m u:UID:rwx` makes of a 0755

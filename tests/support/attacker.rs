@@ -506,3 +506,78 @@ while line() == b"go":
     print("ok %d" % swaps, flush=True)
 print(total, flush=True)
 "#;
+
+/// Root's directory in the attacker's `BASE` (the racer's `decoy`), and
+/// what must stay as it is.
+#[derive(Debug)]
+pub struct Decoy {
+    base: PathBuf,
+    ino: u64,
+    mode_and_owner: (u32, u32),
+    gid: u32,
+    precious: Snapshot,
+}
+
+impl Decoy {
+    /// `BASE/decoy`: root's, 0700, holding root's `precious` (0600).
+    pub fn make(base: &Path) -> Decoy {
+        let dir = base.join("decoy");
+        mkdir(&dir, 0o700, false);
+        file(&dir.join("precious"), b"root's\n", 0o600, false);
+        let s = snapshot(&dir);
+        let m = std::fs::metadata(&dir).unwrap();
+        Decoy {
+            base: base.to_owned(),
+            ino: m.ino(),
+            mode_and_owner: s.mode_and_owner(),
+            gid: m.gid(),
+            precious: snapshot(&dir.join("precious")),
+        }
+    }
+
+    /// Where root's directory is now: `decoy`, or `app` after an exchange.
+    pub fn find(&self) -> PathBuf {
+        ["decoy", "app"]
+            .iter()
+            .map(|n| self.base.join(n))
+            .find(|p| std::fs::symlink_metadata(p).is_ok_and(|m| m.ino() == self.ino))
+            .expect("root's directory is still in BASE")
+    }
+
+    /// Whether root's directory kept its owner, group, mode and content.
+    /// (Not its change time: the exchange itself updates it.)
+    pub fn untouched(&self) -> bool {
+        let at = self.find();
+        let m = std::fs::symlink_metadata(&at).unwrap();
+        snapshot(&at).mode_and_owner() == self.mode_and_owner
+            && m.gid() == self.gid
+            && crate::dir_entries(&at) == ["precious"]
+            && unchanged(&at.join("precious"), &self.precious)
+    }
+
+    /// Back to the state before an attempt: only root's directory, named
+    /// `decoy`, in `BASE`.
+    pub fn reset(&self) {
+        let at = self.find();
+        for name in ["app", "decoy"] {
+            let p = self.base.join(name);
+            if p != at && std::fs::symlink_metadata(&p).is_ok() {
+                std::fs::remove_dir_all(&p).unwrap();
+            }
+        }
+        if at != self.base.join("decoy") {
+            std::fs::rename(&at, self.base.join("decoy")).unwrap();
+        }
+        assert_eq!(crate::dir_entries(&self.base), ["decoy"]);
+    }
+
+    /// Removes `app` and `decoy` from `BASE`, whichever is root's.
+    pub fn clear(&self) {
+        for name in ["app", "decoy"] {
+            let p = self.base.join(name);
+            if std::fs::symlink_metadata(&p).is_ok() {
+                std::fs::remove_dir_all(&p).unwrap();
+            }
+        }
+    }
+}

@@ -15,76 +15,13 @@ use std::process::{Command, Output};
 use std::time::Instant;
 
 use secrets_tests::attacker::{
-    self, code, file, mkdir, public_tempdir, python, require_attacker, secrets, secrets_bin,
-    snapshot, stderr, Running, Snapshot, EXCHANGE_RACER, NAME,
+    self, code, mkdir, public_tempdir, python, require_attacker, secrets, secrets_bin, stderr,
+    Decoy, Running, EXCHANGE_RACER, NAME,
 };
 use secrets_tests::dir_entries;
 
 /// How many times each race repeats the command.
 const ATTEMPTS: usize = 200;
-
-/// Root's directory in the attacker's `BASE`, and what must stay as it is.
-struct Decoy {
-    base: PathBuf,
-    ino: u64,
-    mode_and_owner: (u32, u32),
-    gid: u32,
-    precious: Snapshot,
-}
-
-impl Decoy {
-    /// `BASE/decoy`: root's, 0700, holding root's `precious` (0600).
-    fn make(base: &Path) -> Decoy {
-        let dir = base.join("decoy");
-        mkdir(&dir, 0o700, false);
-        file(&dir.join("precious"), b"root's\n", 0o600, false);
-        let s = snapshot(&dir);
-        let m = fs::metadata(&dir).unwrap();
-        Decoy {
-            base: base.to_owned(),
-            ino: m.ino(),
-            mode_and_owner: s.mode_and_owner(),
-            gid: m.gid(),
-            precious: snapshot(&dir.join("precious")),
-        }
-    }
-
-    /// Where root's directory is now: `decoy`, or `app` after an exchange.
-    fn find(&self) -> PathBuf {
-        ["decoy", "app"]
-            .iter()
-            .map(|n| self.base.join(n))
-            .find(|p| fs::symlink_metadata(p).is_ok_and(|m| m.ino() == self.ino))
-            .expect("root's directory is still in BASE")
-    }
-
-    /// Whether root's directory kept its owner, group, mode and content.
-    /// (Not its change time: the exchange itself updates it.)
-    fn untouched(&self) -> bool {
-        let at = self.find();
-        let m = fs::symlink_metadata(&at).unwrap();
-        snapshot(&at).mode_and_owner() == self.mode_and_owner
-            && m.gid() == self.gid
-            && dir_entries(&at) == ["precious"]
-            && attacker::unchanged(&at.join("precious"), &self.precious)
-    }
-
-    /// Back to the state before an attempt: only root's directory, named
-    /// `decoy`, in `BASE`.
-    fn reset(&self) {
-        let at = self.find();
-        for name in ["app", "decoy"] {
-            let p = self.base.join(name);
-            if p != at && fs::symlink_metadata(&p).is_ok() {
-                fs::remove_dir_all(&p).unwrap();
-            }
-        }
-        if at != self.base.join("decoy") {
-            fs::rename(&at, self.base.join("decoy")).unwrap();
-        }
-        assert_eq!(dir_entries(&self.base), ["decoy"]);
-    }
-}
 
 /// What the attempts came to.
 #[derive(Debug, Default)]

@@ -16,9 +16,8 @@ use std::time::Duration;
 
 use secrets_tests::attacker::{
     self, code, file, mkdir, public_tempdir, python, require_attacker, run_watched, secrets,
-    secrets_bin, snapshot, stderr, Running, Snapshot, EXCHANGE_RACER,
+    secrets_bin, stderr, Decoy, Running, EXCHANGE_RACER,
 };
-use secrets_tests::dir_entries;
 
 /// A bound on a hang, not a speed target.
 const WATCHDOG: Duration = Duration::from_secs(60);
@@ -148,54 +147,6 @@ os.setxattr(sys.argv[1], "system.posix_acl_access", blob)
         .output()
         .unwrap();
     assert!(o.status.success(), "set the ACL: {}", stderr(&o));
-}
-
-/// Root's 0700 directory `BASE/decoy` and what must stay as it is.
-struct Decoy {
-    base: PathBuf,
-    ino: u64,
-    before: (u32, u32, u32),
-    precious: Snapshot,
-}
-
-impl Decoy {
-    fn make(base: &Path) -> Decoy {
-        let dir = base.join("decoy");
-        mkdir(&dir, 0o700, false);
-        file(&dir.join("precious"), b"root's\n", 0o600, false);
-        let m = fs::metadata(&dir).unwrap();
-        Decoy {
-            base: base.to_owned(),
-            ino: m.ino(),
-            before: (m.uid(), m.gid(), m.mode() & 0o7777),
-            precious: snapshot(&dir.join("precious")),
-        }
-    }
-
-    fn find(&self) -> PathBuf {
-        ["decoy", "app"]
-            .iter()
-            .map(|n| self.base.join(n))
-            .find(|p| fs::symlink_metadata(p).is_ok_and(|m| m.ino() == self.ino))
-            .expect("root's directory is still in BASE")
-    }
-
-    fn untouched(&self) -> bool {
-        let at = self.find();
-        let m = fs::symlink_metadata(&at).unwrap();
-        (m.uid(), m.gid(), m.mode() & 0o7777) == self.before
-            && dir_entries(&at) == ["precious"]
-            && attacker::unchanged(&at.join("precious"), &self.precious)
-    }
-
-    fn clear(&self) {
-        for name in ["app", "decoy"] {
-            let p = self.base.join(name);
-            if fs::symlink_metadata(&p).is_ok() {
-                fs::remove_dir_all(&p).unwrap();
-            }
-        }
-    }
 }
 
 #[test]

@@ -54,6 +54,8 @@ pub mod export;
 pub mod generate;
 pub mod init;
 pub mod keys;
+#[cfg(feature = "rotate")]
+mod live;
 pub mod manifest;
 pub mod postgres;
 #[cfg(feature = "check")]

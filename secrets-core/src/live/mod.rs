@@ -1,0 +1,87 @@
+//! Live steps: servers that keep their own copy of a credential (the
+//! `stored` rotation class). Each engine is one file behind [`Engine`]
+//! (PostgreSQL, MySQL/MariaDB, Redis, a container's own CLI); the
+//! transaction that orders the steps, writes the journal, commits the
+//! `.env` and resumes a cut-off run knows no engine, so adding one is a new
+//! file, not a change to the others.
+//!
+//! The order every engine follows (the transaction enforces it):
+//! [`Engine::check`] (nothing changed yet) → journal written →
+//! [`Engine::set_new`] per account → [`Engine::logs_in`] with each new
+//! value → `.env` committed → readers restarted → [`Engine::retire_old`]
+//! → [`Engine::persist`] → journal removed. A failure before the commit
+//! calls [`Engine::restore_old`] for every account already changed.
+
+#![allow(dead_code)] // Filled in by the engines and the transaction.
+
+use crate::SecretValue;
+
+/// One account's credential change on a server. Names and values; only
+/// the journal (0600, the `.env`'s owner) stores the values.
+#[derive(Debug, Clone)]
+pub(crate) struct AccountChange {
+    /// The `.env` variable that holds the credential.
+    pub key: String,
+    /// The account on the server: a role, `user@host`, an ACL user, a
+    /// service's user.
+    pub account: String,
+    /// The value the server and the `.env` hold now.
+    pub old: SecretValue,
+    /// The value both will hold.
+    pub new: SecretValue,
+    /// The manifest names the account itself: only then may it be a
+    /// privileged account (superuser, the admin connection's own).
+    pub named_explicitly: bool,
+}
+
+/// Why a live step failed, in words for the operator: names accounts,
+/// servers and steps, never a value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct StepError(pub String);
+
+impl std::fmt::Display for StepError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A server whose copy of a credential changes with the `.env`.
+pub(crate) trait Engine {
+    /// What `--apply` and the journal call it: `postgres`, `mysql`,
+    /// `redis`, `command`.
+    fn name(&self) -> &'static str;
+
+    /// Before anything changes: the admin connection works, and every
+    /// account exists and may be changed (a privileged account only when
+    /// `named_explicitly`). An error here means nothing was changed.
+    fn check(&mut self, changes: &[AccountChange]) -> Result<(), StepError>;
+
+    /// Makes the server accept `change.new`. An engine whose accounts can
+    /// hold several passwords (Redis) keeps the old one too, until
+    /// [`Engine::retire_old`], so no client is refused meanwhile.
+    fn set_new(&mut self, change: &AccountChange) -> Result<(), StepError>;
+
+    /// Undoes [`Engine::set_new`]: the server accepts `change.old` again,
+    /// and not `change.new`.
+    fn restore_old(&mut self, change: &AccountChange) -> Result<(), StepError>;
+
+    /// Whether `account` logs in with `password`, on a fresh connection
+    /// that never exposes the password to anyone else (no plaintext over an
+    /// unencrypted non-local link). `Ok(false)` is a refusal by the server;
+    /// `Err` means the server could not be asked, which is never a "no".
+    fn logs_in(&mut self, account: &str, password: &SecretValue) -> Result<bool, StepError>;
+
+    /// After the `.env` is committed and its readers restarted: the server
+    /// stops accepting `change.old`. Engines whose `set_new` replaced it
+    /// already have nothing to do.
+    fn retire_old(&mut self, _change: &AccountChange) -> Result<(), StepError> {
+        Ok(())
+    }
+
+    /// Makes the changes outlive a restart of the server; returns a note
+    /// for the operator when they cannot (Redis without an ACL or config
+    /// file: "lives until the server restarts").
+    fn persist(&mut self) -> Result<Option<String>, StepError> {
+        Ok(None)
+    }
+}

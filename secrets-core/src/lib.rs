@@ -55,7 +55,7 @@ pub mod generate;
 pub mod init;
 pub mod keys;
 #[cfg(feature = "rotate")]
-mod live;
+pub(crate) mod live;
 pub mod manifest;
 pub mod postgres;
 #[cfg(feature = "check")]

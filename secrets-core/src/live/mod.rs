@@ -85,3 +85,14 @@ pub(crate) trait Engine {
         Ok(None)
     }
 }
+
+/// Recreates the services that read rotated values, once the `.env` holds
+/// the new ones (the step between the commit and [`Engine::retire_old`]).
+/// The CLI's `--restart --compose FILE` is one; a deploy tool brings its own.
+pub trait RestartReaders {
+    /// Recreates every service that reads one of `keys` (the `.env`
+    /// variables rotated, dependents included) and returns the services
+    /// recreated, by name. An error leaves the `.env` committed: the
+    /// caller reports which services still run with the old values.
+    fn restart(&mut self, keys: &[String]) -> Result<Vec<String>, String>;
+}

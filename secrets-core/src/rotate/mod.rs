@@ -27,6 +27,8 @@ pub use plan::{
 };
 
 pub use class::{class_of, ClassSource, Classified, RotationClass};
+#[cfg(feature = "rotate")]
+pub use crate::live::RestartReaders;
 
 use std::time::{Duration, SystemTime};
 

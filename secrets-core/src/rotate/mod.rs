@@ -26,9 +26,9 @@ pub use plan::{
     apply, plan, Applied, Consent, Consequence, Plan, PlannedKey, RotateError, Selection, Skipped,
 };
 
-pub use class::{class_of, ClassSource, Classified, RotationClass};
 #[cfg(feature = "rotate")]
 pub use crate::live::RestartReaders;
+pub use class::{class_of, ClassSource, Classified, RotationClass};
 
 use std::time::{Duration, SystemTime};
 

@@ -14,6 +14,7 @@ use crate::crypt::{self, CryptError, Identities, Recipients};
 use crate::envfile::render::Disagreement;
 use crate::envfile::{Document, ParseError};
 use crate::keys::AgeKeys;
+use crate::live::RestartReaders;
 use crate::safe_fs::{limits, FsError};
 use crate::secure_file::{SecureFile, WriteError};
 use crate::stack::Stack;
@@ -52,7 +53,6 @@ impl std::fmt::Debug for AdminSource {
 
 /// What to rotate, and how. Built with [`RotateRequest::new`], then its
 /// fields set.
-#[derive(Debug)]
 #[non_exhaustive]
 pub struct RotateRequest<'a> {
     /// The manifest's stack; without one, kinds are inferred from values.
@@ -75,6 +75,26 @@ pub struct RotateRequest<'a> {
     pub keys: AgeKeys,
     /// The time, for stamps, `--due` and signed tokens.
     pub now: std::time::SystemTime,
+    /// Recreates the readers of the rotated values once the file is
+    /// committed (and, for a live step, before the server forgets the old
+    /// values). Without one, the report lists the services to restart.
+    pub restart: Option<Box<dyn RestartReaders + 'a>>,
+}
+
+impl std::fmt::Debug for RotateRequest<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RotateRequest")
+            .field("stack", &self.stack.is_some())
+            .field("selection", &self.selection)
+            .field("keep_previous", &self.keep_previous)
+            .field("dry_run", &self.dry_run)
+            .field("database", &self.database)
+            .field("admin", &self.admin)
+            .field("resume", &self.resume)
+            .field("now", &self.now)
+            .field("restart", &self.restart.is_some())
+            .finish_non_exhaustive()
+    }
 }
 
 impl<'a> RotateRequest<'a> {
@@ -90,6 +110,7 @@ impl<'a> RotateRequest<'a> {
             resume: false,
             keys: AgeKeys::default(),
             now: std::time::SystemTime::now(),
+            restart: None,
         }
     }
 }
@@ -118,8 +139,14 @@ pub struct RotateReport {
     pub previous: Vec<String>,
     /// With `keep_previous`: each key and how its consumer takes two values.
     pub rollovers: Vec<(String, String)>,
-    /// Services to restart.
+    /// Services to restart (the catalog's components, or, with
+    /// [`RotateRequest::restart`], what it did not recreate).
     pub services: Vec<String>,
+    /// Services [`RotateRequest::restart`] recreated.
+    pub restarted: Vec<String>,
+    /// Why [`RotateRequest::restart`] failed: the file is committed, and
+    /// its readers may still run with the old values.
+    pub restart_failed: Option<String>,
     /// Keys `all` or `due` left alone, with their classes.
     pub skipped: Vec<Skipped>,
     /// What the rotated keys' classes mean beyond the file.
@@ -229,7 +256,7 @@ struct Seal {
 /// ```
 pub fn rotate_env<R: Rng + CryptoRng + ?Sized>(
     file: SecureFile,
-    request: RotateRequest<'_>,
+    mut request: RotateRequest<'_>,
     rng: &mut R,
 ) -> Result<RotateReport, RotateEnvError> {
     let target_mode = file.options().mode();
@@ -294,6 +321,18 @@ pub fn rotate_env<R: Rng + CryptoRng + ?Sized>(
         report.disagreements = applied.disagreements;
         report.previous = applied.previous;
         report.mode_change = (before_mode != target_mode).then_some((before_mode, target_mode));
+    }
+    // Plain rotations restart once committed; a live step restarts inside
+    // its transaction, before the server forgets the old values.
+    if !request.dry_run && !plan.keys.is_empty() && request.database.is_none() {
+        if let Some(restart) = request.restart.as_mut() {
+            let mut keys: Vec<String> = plan.keys.iter().map(|k| k.name.clone()).collect();
+            keys.extend(plan.dependents.iter().cloned());
+            match restart.restart(&keys) {
+                Ok(done) => report.restarted = done,
+                Err(why) => report.restart_failed = Some(why),
+            }
+        }
     }
     report.keys = plan.keys;
     report.dependents = plan.dependents;

@@ -53,7 +53,9 @@ pub struct Stack {
     /// The `.env` files the manifest describes (`[stack] env_files`),
     /// paths or glob patterns as written, relative to [`Stack::dir`].
     pub env_files: Vec<std::path::PathBuf>,
-    /// The manifest's directory (`None`: the working directory).
+    /// The manifest's directory; `None` for a manifest parsed from text
+    /// ([`Stack::with_dir`] gives one; an audit refuses relative
+    /// `env_files` without one).
     pub dir: Option<std::path::PathBuf>,
     vars: Vec<VarDef>,
     /// Positions in `vars` sorted by name: the check rules look names up
@@ -200,6 +202,14 @@ impl Stack {
             .map(|v| crate::check::is_secret_var(&stack, v))
             .collect();
         Ok(stack)
+    }
+
+    /// With the directory its relative [`Stack::env_files`] are taken from:
+    /// a manifest parsed from text has none, and [`crate::audit`] refuses
+    /// to guess it.
+    pub fn with_dir(mut self, dir: impl Into<std::path::PathBuf>) -> Self {
+        self.dir = Some(dir.into());
+        self
     }
 
     /// The variables in output order.

@@ -13,7 +13,7 @@ use crate::stack::Stack;
 
 /// The manifests of an audit, each with the files it describes.
 pub(super) struct Described<'a> {
-    stacks: Vec<(&'a Stack, Vec<Pattern>)>,
+    stacks: Vec<(&'a Stack, PathBuf, Vec<Pattern>)>,
     /// The working directory, read once: relative names are taken from it.
     cwd: PathBuf,
 }
@@ -27,20 +27,28 @@ impl<'a> Described<'a> {
     /// Each `env_files` entry is taken relative to the manifest's
     /// directory, whose own name is literal: a directory called `app[1]`
     /// is not a pattern. An entry that is not a valid glob is taken
-    /// literally.
-    pub(super) fn new(stacks: &[&'a Stack]) -> Self {
+    /// literally. A manifest with no directory (parsed from text) takes
+    /// `default_dir`; with neither, a relative entry is an error naming the
+    /// stack: the working directory is never guessed, since a wrong guess
+    /// matches no `.env` and skips every check rule.
+    pub(super) fn new(stacks: &[&'a Stack], default_dir: Option<&Path>) -> Result<Self, String> {
         let cwd = std::env::current_dir().unwrap_or_default();
         let stacks = stacks
             .iter()
             .map(|stack| {
-                let base = absolute(&cwd, stack.dir.as_deref().unwrap_or(Path::new(".")));
+                let dir = match stack.dir.as_deref().or(default_dir) {
+                    Some(dir) => dir,
+                    None if stack.env_files.iter().all(|f| f.is_absolute()) => Path::new("/"),
+                    None => return Err(stack.name.clone()),
+                };
+                let base = absolute(&cwd, dir);
                 let patterns = (stack.env_files.iter())
                     .map(|entry| pattern(&base, entry))
                     .collect();
-                (*stack, patterns)
+                Ok((*stack, dir.to_owned(), patterns))
             })
-            .collect();
-        Described { stacks, cwd }
+            .collect::<Result<_, _>>()?;
+        Ok(Described { stacks, cwd })
     }
 
     /// Whether there is no manifest at all.
@@ -48,9 +56,12 @@ impl<'a> Described<'a> {
         self.stacks.is_empty()
     }
 
-    /// The manifests, in the order given.
-    pub(super) fn stacks(&self) -> impl Iterator<Item = &'a Stack> + '_ {
-        self.stacks.iter().map(|(stack, _)| *stack)
+    /// The manifests, in the order given, each with the directory its
+    /// `env_files` are taken from.
+    pub(super) fn stacks(&self) -> impl Iterator<Item = (&'a Stack, &Path)> + '_ {
+        self.stacks
+            .iter()
+            .map(|(stack, dir, _)| (*stack, dir.as_path()))
     }
 
     /// The first manifest (in the order given) describing `env`, with its
@@ -59,7 +70,7 @@ impl<'a> Described<'a> {
         let env = absolute(&self.cwd, env);
         self.stacks
             .iter()
-            .position(|(_, patterns)| {
+            .position(|(_, _, patterns)| {
                 patterns.iter().any(|p| match p {
                     Pattern::Exact(path) => *path == env,
                     Pattern::Glob(glob) => glob.is_match(&env),
@@ -131,14 +142,14 @@ mod tests {
     fn the_manifest_s_directory_name_is_never_a_pattern() {
         for dir in ["/srv/app[1]", "/srv/app{x}", "/srv/a*b", "/srv/q?"] {
             let s = in_dir(dir, &[".env", ".env.*", "tenants/*/.env"]);
-            let d = Described::new(&[&s]);
+            let d = Described::new(&[&s], None).unwrap();
             let found = |p: &str| d.stack_for(Path::new(&format!("{dir}/{p}"))).is_some();
             assert!(found(".env"), "{dir}");
             assert!(found(".env.production"), "{dir}");
             assert!(found("tenants/a/.env"), "{dir}");
         }
         let s = in_dir("/srv/app[1]", &[".env"]);
-        let d = Described::new(&[&s]);
+        let d = Described::new(&[&s], None).unwrap();
         assert!(d.stack_for(Path::new("/srv/app1/.env")).is_none());
     }
 
@@ -147,7 +158,7 @@ mod tests {
         let s = Stack::from_components("s", &[]).expect("stack");
         let mut s = s;
         s.dir = Some("/srv/app".into());
-        let d = Described::new(&[&s]);
+        let d = Described::new(&[&s], None).unwrap();
         assert!(d.stack_for(Path::new("/srv/app/.env")).is_some());
         assert!(d.stack_for(Path::new("/srv/app/.env.production")).is_some());
         assert!(d.stack_for(Path::new("/srv/app/sub/.env")).is_none());
@@ -158,7 +169,7 @@ mod tests {
     fn a_manifest_describes_its_files_and_no_other() {
         let app = stack(&["/srv/app/.env"]);
         let tenants = stack(&["/srv/tenants/*/.env"]);
-        let d = Described::new(&[&app, &tenants]);
+        let d = Described::new(&[&app, &tenants], None).unwrap();
         let name = |p: &str| {
             d.stack_for(Path::new(p))
                 .map(|(_, s)| s.env_files[0].clone())
@@ -176,12 +187,20 @@ mod tests {
     }
 
     #[test]
-    fn relative_names_are_taken_from_the_working_directory() {
-        let here = std::env::current_dir().expect("cwd");
+    fn relative_names_need_a_directory() {
         let app = stack(&["app/.env"]);
-        let d = Described::new(&[&app]);
-        assert!(d.stack_for(&here.join("app/.env")).is_some());
+        assert_eq!(Described::new(&[&app], None).err().as_deref(), Some("s"));
+        let d = Described::new(&[&app], Some(Path::new("/srv"))).unwrap();
+        assert!(d.stack_for(Path::new("/srv/app/.env")).is_some());
+        assert!(d.stack_for(Path::new("/srv/app/.env.prod")).is_none());
+        // The manifest's own directory outranks the default.
+        let own = in_dir("/opt", &["app/.env"]);
+        let d = Described::new(&[&own], Some(Path::new("/srv"))).unwrap();
+        assert!(d.stack_for(Path::new("/opt/app/.env")).is_some());
+        assert!(d.stack_for(Path::new("/srv/app/.env")).is_none());
+        // Relative audited paths are taken from the working directory.
+        let here = std::env::current_dir().expect("cwd");
+        let d = Described::new(&[&app], Some(&here)).unwrap();
         assert!(d.stack_for(Path::new("./app/.env")).is_some());
-        assert!(d.stack_for(Path::new("app/.env.prod")).is_none());
     }
 }

@@ -53,7 +53,15 @@ pub struct AuditOptions<'a> {
     /// ([`Stack::env_files`]), with that manifest; the first one given wins
     /// where two describe the same file. A `.env` no manifest describes gets
     /// the audit rules only, as [`crate::check`] would be run on it apart.
+    /// When manifests are given and none describes a `.env` the audit
+    /// found, an SA022 finding (high) says no value was checked.
     pub manifests: Vec<&'a Stack>,
+    /// The directory relative `env_files` of a manifest without one
+    /// ([`Stack::dir`] is `None`: parsed from text) are taken from. Without
+    /// it such a manifest is an error
+    /// ([`AuditError::ManifestWithoutDirectory`]), never the working
+    /// directory guessed.
+    pub manifest_dir: Option<PathBuf>,
     /// The time (rotation ages, token expiry).
     pub now: std::time::SystemTime,
     /// The most bytes of compose files, Dockerfiles, templates and ignore
@@ -75,9 +83,36 @@ impl<'a> AuditOptions<'a> {
             roots,
             owner: None,
             manifests: Vec::new(),
+            manifest_dir: None,
             now,
             kept_bytes: KEPT_BYTES,
         }
+    }
+
+    /// With the expected owner of secret files ([`AuditOptions::owner`]).
+    pub fn owner(mut self, owner: Owner) -> Self {
+        self.owner = Some(owner);
+        self
+    }
+
+    /// With the manifests whose `.env` files get the check rules
+    /// ([`AuditOptions::manifests`]).
+    pub fn manifests(mut self, manifests: Vec<&'a Stack>) -> Self {
+        self.manifests = manifests;
+        self
+    }
+
+    /// With the directory of manifests parsed from text
+    /// ([`AuditOptions::manifest_dir`]).
+    pub fn manifest_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.manifest_dir = Some(dir.into());
+        self
+    }
+
+    /// With another memory cap ([`AuditOptions::kept_bytes`]).
+    pub fn kept_bytes(mut self, bytes: u64) -> Self {
+        self.kept_bytes = bytes;
+        self
     }
 }
 
@@ -88,6 +123,14 @@ pub enum AuditError {
     /// A root does not exist.
     #[error("{}: no such file or directory", .0.display())]
     MissingRoot(PathBuf),
+    /// A manifest has no directory (it was parsed from text, not loaded
+    /// from a file) and names its `.env` files relative to one: give it
+    /// with [`Stack::with_dir`] or [`AuditOptions::manifest_dir`].
+    #[error("the manifest of stack \"{stack}\" has no directory to take its relative env_files from (give one with Stack::with_dir or AuditOptions::manifest_dir)")]
+    ManifestWithoutDirectory {
+        /// The stack's name.
+        stack: String,
+    },
     /// A root could not be opened or listed.
     #[error(transparent)]
     Read(#[from] crate::safe_fs::FsError),
@@ -169,6 +212,7 @@ pub fn rules() -> Vec<&'static Rule> {
         &secret_link::RULE,
         &kept::RULE,
         &same_file::RULE,
+        &unmatched_manifest::RULE_NONE,
     ]
 }
 
@@ -185,7 +229,8 @@ const CONTENT_RULES: &[RuleId] = &[
 /// Runs every audit rule over the trees under `options.roots`.
 pub fn audit(options: &AuditOptions<'_>) -> Result<AuditReport, AuditError> {
     let mut report = AuditReport::default();
-    let described = described::Described::new(&options.manifests);
+    let described = described::Described::new(&options.manifests, options.manifest_dir.as_deref())
+        .map_err(|stack| AuditError::ManifestWithoutDirectory { stack })?;
     let mut matched = vec![false; options.manifests.len()];
     let kept = Arc::new(kept::Kept::new(options.kept_bytes));
     // The content findings of each first name: how many, how severe.
@@ -276,8 +321,17 @@ pub fn audit(options: &AuditOptions<'_>) -> Result<AuditReport, AuditError> {
             .extend(tree.secret_files.iter().map(|f| f.path.clone()));
         report.trees.push(tree);
     }
-    for (stack, _) in described.stacks().zip(&matched).filter(|(_, m)| !**m) {
-        report.findings.push(unmatched_manifest::finding(stack));
+    for ((stack, dir), _) in described.stacks().zip(&matched).filter(|(_, m)| !**m) {
+        report
+            .findings
+            .push(unmatched_manifest::finding(stack, dir));
+    }
+    if !matched.is_empty() && !matched.contains(&true) {
+        let root = options
+            .roots
+            .first()
+            .map_or(Path::new("."), PathBuf::as_path);
+        (report.findings).push(unmatched_manifest::none_checked(root, matched.len()));
     }
     report
         .findings

@@ -82,6 +82,9 @@ rule_ids! {
     TreeTooLarge = "SA020",
     /// SA021: a file the audit read under another name (a hard link).
     SameFile = "SA021",
+    /// SA022: manifests were given to `audit`, and none describes a `.env`
+    /// found: no value was checked.
+    NoEnvChecked = "SA022",
     /// SC001: a manifest variable missing from the `.env`.
     MissingVariable = "SC001",
     /// SC002: a secret set to an empty value.

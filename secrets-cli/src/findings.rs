@@ -30,30 +30,20 @@ pub fn text(findings: &[Finding]) -> String {
     let colour = crate::output::colour_stdout();
     let mut out = String::new();
     for f in findings {
-        let path = f.path.display().to_string();
-        let path = escape_controls(&path);
-        let place = match f.line {
-            Some(l) => format!("{path}:{l}"),
-            None => path.into_owned(),
-        };
-        let sev = f.severity.name();
-        let sev = if colour {
+        let line = f.to_string();
+        if colour {
+            // The severity follows the place and ": "; only it is painted.
+            let (place, rest) = line.split_at(f.place().len() + 2);
+            let rest = &rest[f.severity.name().len()..];
             let code = match f.severity {
                 Severity::High => "31",
                 Severity::Medium => "33",
                 Severity::Low => "36",
             };
-            format!("\x1b[1;{code}m{sev}\x1b[0m")
+            let _ = writeln!(out, "{place}\x1b[1;{code}m{}\x1b[0m{rest}", f.severity);
         } else {
-            sev.to_owned()
-        };
-        let _ = writeln!(
-            out,
-            "{place}: {sev} {} {}: {}",
-            f.rule,
-            f.name,
-            escape_controls(&f.message)
-        );
+            let _ = writeln!(out, "{line}");
+        }
         let _ = writeln!(out, "    fix: {}", escape_controls(f.help));
     }
     let count = |s: Severity| findings.iter().filter(|f| f.severity == s).count();

@@ -8,7 +8,7 @@ use clap::builder::StyledStr;
 use clap::{Command, CommandFactory};
 use clap_mangen::roff::{bold, roman, Roff};
 
-use secrets_core::safe_fs::Dir;
+use secrets_core::unstable::safe_fs::Dir;
 
 use crate::args::Cli;
 

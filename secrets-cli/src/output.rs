@@ -92,29 +92,7 @@ pub fn print(text: &str) -> std::io::Result<()> {
     }
 }
 
-/// Control characters (a newline in a file name, a terminal escape) and
-/// bidirectional overrides written visibly, so a name can never forge a
-/// line of a report or repaint the terminal: `\n`, `\x1b`, `\u{202e}`.
-pub fn escape_controls(text: &str) -> std::borrow::Cow<'_, str> {
-    let bidi = |c: char| matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
-    if !text.chars().any(|c| c.is_control() || bidi(c)) {
-        return std::borrow::Cow::Borrowed(text);
-    }
-    let mut out = String::with_capacity(text.len() + 8);
-    for c in text.chars() {
-        match c {
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if c.is_control() && (c as u32) < 0x100 => {
-                out.push_str(&format!("\\x{:02x}", c as u32));
-            }
-            c if c.is_control() || bidi(c) => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    std::borrow::Cow::Owned(out)
-}
+pub use secrets_core::display::escape_controls;
 
 /// Prints a line on stderr unless `-q`, its control characters escaped (one
 /// line, whatever a path or key holds).
@@ -142,18 +120,4 @@ macro_rules! note {
 #[macro_export]
 macro_rules! warn {
     ($($arg:tt)*) => { $crate::output::warn(format_args!($($arg)*)) };
-}
-
-#[cfg(test)]
-mod tests {
-    use super::escape_controls;
-
-    #[test]
-    fn control_characters_are_visible() {
-        assert_eq!(escape_controls("a/.env"), "a/.env");
-        assert_eq!(
-            escape_controls("x\n/etc/shadow:1: high\x1b[2J\u{202e}"),
-            "x\\n/etc/shadow:1: high\\x1b[2J\\u{202e}"
-        );
-    }
 }

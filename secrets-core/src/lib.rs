@@ -9,7 +9,8 @@
 //!   [`secret_stdout`]: stdout judged as a destination for secrets;
 //! - [`crypt`]: age encryption at rest (`.env.age`; the `age` feature);
 //! - [`rotate`]: new values with their dependents;
-//! - [`suggest`]: "did you mean" for unknown names;
+//! - [`suggest`]: "did you mean" for unknown names; [`display`]: names
+//!   and URLs fit to show (passwords masked);
 //! - [`check`] and [`audit`]: validation and the pre-deploy gate; [`report`]:
 //!   their JSON and SARIF forms.
 //!
@@ -47,6 +48,7 @@ mod child;
 #[cfg(any(feature = "audit", feature = "init"))]
 mod compose_text;
 pub mod crypt;
+pub mod display;
 pub mod envfile;
 #[cfg(feature = "export")]
 #[cfg_attr(docsrs, doc(cfg(feature = "export")))]
@@ -62,7 +64,7 @@ pub mod postgres;
 #[cfg_attr(docsrs, doc(cfg(feature = "check")))]
 pub mod report;
 pub mod rotate;
-pub mod safe_fs;
+mod safe_fs;
 mod secret;
 pub mod secret_stdout;
 pub mod secure_file;
@@ -74,6 +76,20 @@ pub mod suggest;
 pub mod write_env;
 
 pub use secret::{LineError, SecretBytes, SecretValue};
+
+/// Not part of the stable API: the file primitives the `secrets` CLI is
+/// built on. They bypass the rules [`secure_file`] keeps (a
+/// `Dir::replace_file` writes any content at any mode without the lock),
+/// and may change or go in any release. Use [`secure_file`] and
+/// [`write_env`] instead.
+#[doc(hidden)]
+pub mod unstable {
+    /// The file layer: handles opened without following links, checked
+    /// through the fd.
+    pub mod safe_fs {
+        pub use crate::safe_fs::*;
+    }
+}
 
 // The crates whose types appear in this API, so that a caller uses the same
 // versions: `rand` (the `Rng + CryptoRng` bounds), `secrecy` (conversions of
@@ -89,11 +105,13 @@ pub use zeroize;
 /// the line already ends with (a foreign error that does) is left out.
 ///
 /// ```
-/// use secrets_core::safe_fs::PrivateDir;
+/// use secrets_core::secure_file::{SecureFile, WriteOptions};
 ///
-/// let e = PrivateDir::create(std::path::Path::new("/nonexistent"), "x").unwrap_err();
+/// let file = SecureFile::open("/nonexistent/.env", WriteOptions::default())?;
+/// let e = file.lock().unwrap_err();
 /// let line = secrets_core::one_line(&e);
 /// assert_eq!(line.matches("No such file or directory").count(), 1, "{line}");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn one_line(error: &dyn std::error::Error) -> String {
     let mut line = error.to_string();
@@ -108,6 +126,12 @@ pub fn one_line(error: &dyn std::error::Error) -> String {
     }
     line
 }
+
+/// The README's Rust blocks, compiled and run with the doctests: every API
+/// path it names must exist.
+#[cfg(all(doctest, feature = "audit", feature = "export", feature = "init", feature = "rotate"))]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctests;
 
 #[cfg(test)]
 /// A time `secs` seconds after the epoch, for tests.

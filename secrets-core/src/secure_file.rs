@@ -1,5 +1,5 @@
 //! Safe writing of secret files: the one writer every command uses, built
-//! on the handle-based file layer ([`crate::safe_fs`]).
+//! on the handle-based file layer (whose refusals are [`FsError`]).
 //!
 //! [`SecureFile::open`] resolves the directory (creating it with `mkdir`)
 //! under the directory rules; [`SecureFile::lock`] locks that directory
@@ -19,7 +19,10 @@ use std::time::Duration;
 use nix::unistd::{Group, Uid, User};
 use rand::Rng;
 
-use crate::safe_fs::{self, limits, Dir, DirLock, FsError, OpenFile, Trust};
+use crate::safe_fs::{self, Dir, DirLock, OpenFile, Trust};
+/// The file layer's error (every refusal to follow a link, open a special
+/// file or trust a directory), and the size limits of what is read.
+pub use crate::safe_fs::{limits, FsError};
 
 /// Who should own a written file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -203,21 +206,28 @@ pub fn read_held(path: &Path, limit: u64) -> Result<Option<crate::SecretBytes>, 
 /// How long a writer waits for another writer's lock by default.
 pub const DEFAULT_LOCK_WAIT: Duration = Duration::from_secs(5);
 
-/// How to write.
+/// How to write: built from [`WriteOptions::default`] (0600, owned by the
+/// caller) or [`WriteOptions::preserving`] with the `with_...` methods.
+///
+/// ```
+/// use std::time::Duration;
+/// use secrets_core::secure_file::{Owner, WriteOptions};
+///
+/// let options = WriteOptions::private(true)
+///     .with_owner(Some(Owner::parse("0:0")?))
+///     .with_mkdir(true)
+///     .with_lock_wait(Duration::from_secs(1));
+/// assert_eq!((options.mode(), options.mkdir()), (0o400, true));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct WriteOptions {
     mode: u32,
-    /// The owner to set before the file appears.
-    pub owner: Option<Owner>,
-    /// Write to a symlink's target instead of refusing (followed only when
-    /// the link sits in a directory nobody but root and the caller can
-    /// change, and its target passes the same rules).
-    pub follow_symlinks: bool,
-    /// Create a missing parent directory at 0700 (same owner).
-    pub mkdir: bool,
-    /// How long to wait for another writer's lock.
-    pub lock_wait: Duration,
+    owner: Option<Owner>,
+    follow_symlinks: bool,
+    mkdir: bool,
+    lock_wait: Duration,
     /// The owner was read from the existing file by path ([`WriteOptions::preserving`]):
     /// only a hint, which the handle under the lock must confirm exactly.
     preserved: bool,
@@ -276,15 +286,54 @@ impl WriteOptions {
         self
     }
 
-    /// The same options with a lock wait.
+    /// The same options with a lock wait: how long to wait for another
+    /// writer's lock ([`DEFAULT_LOCK_WAIT`] by default).
     pub fn with_lock_wait(mut self, wait: Duration) -> Self {
         self.lock_wait = wait;
+        self
+    }
+
+    /// The same options, creating a missing parent directory at 0700 (same
+    /// owner) when `mkdir`; by default a missing parent is an error.
+    pub fn with_mkdir(mut self, mkdir: bool) -> Self {
+        self.mkdir = mkdir;
+        self
+    }
+
+    /// The same options, writing to a symlink's target instead of refusing
+    /// when `follow`: followed only when the link sits in a directory
+    /// nobody but root and the caller can change, and its target passes
+    /// the same rules.
+    pub fn with_follow_symlinks(mut self, follow: bool) -> Self {
+        self.follow_symlinks = follow;
         self
     }
 
     /// The file mode.
     pub fn mode(&self) -> u32 {
         self.mode
+    }
+
+    /// The owner set before the file appears ([`WriteOptions::with_owner`]).
+    pub fn owner(&self) -> Option<Owner> {
+        self.owner
+    }
+
+    /// Whether a missing parent directory is created
+    /// ([`WriteOptions::with_mkdir`]).
+    pub fn mkdir(&self) -> bool {
+        self.mkdir
+    }
+
+    /// Whether a symlink is followed ([`WriteOptions::with_follow_symlinks`]).
+    pub fn follow_symlinks(&self) -> bool {
+        self.follow_symlinks
+    }
+
+    /// How long to wait for another writer's lock
+    /// ([`WriteOptions::with_lock_wait`]).
+    pub fn lock_wait(&self) -> Duration {
+        self.lock_wait
     }
 
     /// Options that keep an existing file's owner and, when it is a mode a
@@ -325,7 +374,19 @@ impl WriteOptions {
 pub enum WriteError {
     /// Refused or failed in the file layer.
     #[error(transparent)]
-    Fs(#[from] FsError),
+    Fs(FsError),
+    /// The file belongs to someone who is neither root, the caller nor the
+    /// owner it is written for: written with default options, a file of a
+    /// service user's is refused, since whoever that user is could have
+    /// placed it. [`WriteOptions::with_owner`] (or
+    /// [`WriteOptions::preserving`]) says whom it is written for.
+    #[error("{path}: belongs to {found}, not to root, the caller or the owner it is written for; refusing to use it (to write it for that user, set WriteOptions::owner, e.g. with WriteOptions::preserving)")]
+    ForeignOwner {
+        /// The file.
+        path: PathBuf,
+        /// Who owns it: user name and uid.
+        found: String,
+    },
     /// The parent directory is missing.
     #[error("{0}: the directory does not exist")]
     MissingParent(PathBuf),
@@ -356,6 +417,20 @@ pub enum WriteError {
         /// The owner requested: user name and uid.
         wanted: String,
     },
+}
+
+/// The file layer's refusal, the owner's named as the option that would
+/// allow it.
+impl From<FsError> for WriteError {
+    fn from(e: FsError) -> Self {
+        match e {
+            FsError::ForeignOwner { path, uid } => WriteError::ForeignOwner {
+                path,
+                found: describe_user(uid),
+            },
+            e => WriteError::Fs(e),
+        }
+    }
 }
 
 /// A user for messages: `name (uid N)`, or `uid N` when it has no name.
@@ -390,6 +465,82 @@ pub enum Change {
     },
     /// The parent directory was created.
     CreatedDirectory(PathBuf),
+}
+
+impl Change {
+    /// The sentence `secrets write` prints for this change to `file`
+    /// (shown as given; `mode` is the mode a created file got):
+    /// `created .env (mode 0600)`, `changed the mode of .env from 0644 to
+    /// 0600`, `changed the owner of .env from 0:0 to 999:999`, `created
+    /// directory /srv/app (mode 0700)`, `replaced .env`.
+    ///
+    /// ```
+    /// use secrets_core::secure_file::Change;
+    ///
+    /// let c = Change::Mode { from: 0o644, to: 0o600 };
+    /// assert_eq!(c.on(".env", 0o600).to_string(), "changed the mode of .env from 0644 to 0600");
+    /// assert_eq!(c.to_string(), "changed the mode from 0644 to 0600");
+    /// ```
+    pub fn on<'a>(&'a self, file: &'a str, mode: u32) -> impl std::fmt::Display + 'a {
+        ChangeOn {
+            change: self,
+            file: Some(file),
+            mode,
+        }
+    }
+}
+
+/// A change, with or without the file's name.
+struct ChangeOn<'a> {
+    change: &'a Change,
+    file: Option<&'a str>,
+    mode: u32,
+}
+
+impl std::fmt::Display for ChangeOn<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let (of, name) = match self.file {
+            Some(file) => (" of ", file),
+            None => ("", ""),
+        };
+        let named = match self.file {
+            Some(file) => format!(" {file}"),
+            None => String::new(),
+        };
+        match self.change {
+            Change::Created => match self.file {
+                Some(file) => write!(f, "created {file} (mode {:04o})", self.mode),
+                None => f.write_str("created"),
+            },
+            Change::Replaced => write!(f, "replaced{named}"),
+            Change::Mode { from, to } => {
+                write!(f, "changed the mode{of}{name} from {from:04o} to {to:04o}")
+            }
+            Change::Owner { from, to } => write!(
+                f,
+                "changed the owner{of}{name} from {}:{} to {}:{}",
+                from.0, from.1, to.0, to.1
+            ),
+            Change::CreatedDirectory(dir) => write!(
+                f,
+                "created directory {} (mode 0700)",
+                crate::display::escape_controls(&dir.display().to_string())
+            ),
+        }
+    }
+}
+
+/// What changed, without the file's name: `created`, `replaced`,
+/// `changed the mode from 0644 to 0600`, ... ([`Change::on`] names it).
+impl std::fmt::Display for Change {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        ChangeOn {
+            change: self,
+            file: None,
+            mode: 0,
+        }
+        .fmt(f)
+    }
 }
 
 /// A secret file in a directory that passed the directory rules. Locking it
@@ -445,7 +596,7 @@ pub struct SecureFile {
 
 impl SecureFile {
     /// Resolves `path`'s directory under the directory rules (creating it at
-    /// 0700 with `options.mkdir`). With `follow_symlinks`, a symlink at
+    /// 0700 with [`WriteOptions::with_mkdir`]). With `follow_symlinks`, a symlink at
     /// `path` is replaced by its target, which must pass the same rules.
     pub fn open(path: impl AsRef<Path>, options: WriteOptions) -> Result<Self, WriteError> {
         let path = path.as_ref();

@@ -69,7 +69,7 @@ fn assert_not_repeated(e: &dyn Error) {
 
 #[test]
 fn a_missing_file_is_named_once_in_each_chain() {
-    use secrets_core::safe_fs::{limits, read_secret, PrivateDir};
+    use secrets_core::unstable::safe_fs::{limits, read_secret, PrivateDir};
     let dir = tempfile::tempdir().unwrap();
     let gone = dir.path().join("gone");
     let file = dir.path().join("file");

@@ -971,6 +971,8 @@ fn a_manifest_s_files_are_found_or_their_absence_is_reported() {
     assert_eq!(o.status.code(), Some(1));
     let rules = rules_in(&o);
     assert!(rules.iter().any(|r| r == "SA018"), "{rules:?}");
+    // Nothing was checked at all: that alone fails a gate on high.
+    assert!(rules.iter().any(|r| r == "SA022"), "{rules:?}");
     assert!(!rules.iter().any(|r| r.starts_with("SC")), "{rules:?}");
 }
 

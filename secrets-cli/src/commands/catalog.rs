@@ -35,8 +35,8 @@ fn text(components: &[ManifestFile]) -> Result<String, std::fmt::Error> {
         }
         for v in &c.vars {
             let rotation = match &v.rotation {
-                Some(r) => format!("{:<24} rotation {}", v.source.summary(), r.class),
-                None => v.source.summary(),
+                Some(r) => format!("{:<24} rotation {}", v.source, r.class),
+                None => v.source.to_string(),
             };
             let previous = match &v.previous_keys {
                 Some(p) => format!(", previous keys in {p}"),

@@ -7,7 +7,7 @@ use std::path::Path;
 use secrets_core::crypt::{self, CryptError, Identities, Recipients};
 use secrets_core::envfile::Document;
 use secrets_core::keys::{self, AgeKeys, ReadEnvError};
-use secrets_core::safe_fs::{limits, open_secret};
+use secrets_core::unstable::safe_fs::{limits, open_secret};
 use secrets_core::stack::Stack;
 use secrets_core::SecretBytes;
 
@@ -70,16 +70,16 @@ pub fn decrypt_file(path: &Path, args: &IdentityArgs) -> Result<SecretBytes, Fai
 
 /// [`decrypt_file`] for a file whose content decides what root writes
 /// (`write --from`): opened like a key file
-/// ([`secrets_core::safe_fs::open_trusted`]).
+/// ([`secrets_core::unstable::safe_fs::open_trusted`]).
 pub fn decrypt_file_trusted(path: &Path, args: &IdentityArgs) -> Result<SecretBytes, Failure> {
-    let file = secrets_core::safe_fs::open_trusted(path)?
+    let file = secrets_core::unstable::safe_fs::open_trusted(path)?
         .ok_or_else(|| Failure::Error(format!("{}: no such file", path.display())))?;
     decrypt_open(path, file, args)
 }
 
 fn decrypt_open(
     path: &Path,
-    file: secrets_core::safe_fs::OpenFile,
+    file: secrets_core::unstable::safe_fs::OpenFile,
     args: &IdentityArgs,
 ) -> Result<SecretBytes, Failure> {
     let file = file.require_regular()?;
@@ -92,11 +92,11 @@ fn decrypt_open(
 
 /// Reads a `.env` (or `.env.age`) whose content decides what root runs or
 /// writes (`run`, `write --from`): it is read like a key file
-/// ([`secrets_core::safe_fs::read_trusted`]), since a successful decryption
+/// ([`secrets_core::unstable::safe_fs::read_trusted`]), since a successful decryption
 /// says nothing about who wrote a `.env.age` (anyone with the public key
 /// can). `None` when absent.
 pub fn read_env_trusted(path: &Path, args: &IdentityArgs) -> Result<Option<Document>, Failure> {
-    let Some(bytes) = secrets_core::safe_fs::read_trusted(path, limits::ENCRYPTED_ENV)? else {
+    let Some(bytes) = secrets_core::unstable::safe_fs::read_trusted(path, limits::ENCRYPTED_ENV)? else {
         return Ok(None);
     };
     if crypt::is_encrypted(&bytes) {

@@ -82,7 +82,7 @@ pub fn stack_error(e: impl Into<StackSourceError>) -> Failure {
 /// Reads and parses a `.env` without following a symlink, within the size
 /// limit; `None` when absent.
 pub fn read_env(path: &Path) -> Result<Option<secrets_core::envfile::Document>, Failure> {
-    use secrets_core::safe_fs::{limits, read_secret};
+    use secrets_core::unstable::safe_fs::{limits, read_secret};
     let bytes = read_secret(path, limits::ENV)?;
     Ok(bytes.map(|b| parse_env(path, &b)).transpose()?)
 }
@@ -92,6 +92,11 @@ pub fn write_error(e: secrets_core::secure_file::WriteError) -> Failure {
     use secrets_core::secure_file::WriteError;
     match e {
         WriteError::MissingParent(_) => Failure::Error(format!("{e} (--mkdir creates it)")),
+        // The library names its option; the command's is --owner.
+        WriteError::ForeignOwner { path, found } => Failure::Error(format!(
+            "{}: belongs to {found}, not to root, the caller or the owner it is written for; refusing to use it (--owner USER writes it for that user)",
+            path.display()
+        )),
         e => Failure::from(e),
     }
 }

@@ -21,7 +21,7 @@ pub fn run(args: SetArgs) -> Result<ExitCode, Failure> {
     let stack = super::load_optional_stack(&args.stack)?;
     let value = read_value(&args.key)?;
     // An existing file keeps its owner and mode, as with `rotate`.
-    let exists = secrets_core::safe_fs::read_meta_nofollow(&args.env)
+    let exists = secrets_core::unstable::safe_fs::read_meta_nofollow(&args.env)
         .map_err(|e| super::write_error(e.into()))?
         .is_some();
     let options = if exists && args.owner.is_none() {

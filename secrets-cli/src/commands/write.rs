@@ -38,13 +38,13 @@ pub fn run(args: WriteArgs) -> Result<ExitCode, Failure> {
         Some(spec) => Some(owner(spec, args.create_user)?),
         None => None,
     };
-    let mut options = args
+    let options = args
         .mode
         .options()
         .with_owner(owner)
-        .with_lock_wait(Duration::from_secs(args.wait));
-    options.follow_symlinks = args.follow_symlinks;
-    options.mkdir = args.mkdir;
+        .with_lock_wait(Duration::from_secs(args.wait))
+        .with_follow_symlinks(args.follow_symlinks)
+        .with_mkdir(args.mkdir);
     let file = SecureFile::open(&args.out, options).map_err(super::write_error)?;
     let display = file.path().display().to_string();
     let request = WriteRequest::new(stack.as_ref(), content)
@@ -113,21 +113,8 @@ pub fn run(args: WriteArgs) -> Result<ExitCode, Failure> {
 
 fn note_change(change: &Change, display: &str, mode: u32) {
     match change {
-        Change::Created => crate::note!("secrets: created {display} (mode {mode:04o})"),
-        Change::Mode { from, to } => {
-            crate::note!("secrets: changed the mode of {display} from {from:04o} to {to:04o}")
-        }
-        Change::Owner { from, to } => crate::note!(
-            "secrets: changed the owner of {display} from {}:{} to {}:{}",
-            from.0,
-            from.1,
-            to.0,
-            to.1
-        ),
-        Change::CreatedDirectory(dir) => {
-            crate::note!("secrets: created directory {} (mode 0700)", dir.display())
-        }
-        _ => {}
+        Change::Replaced => {}
+        change => crate::note!("secrets: {}", change.on(display, mode)),
     }
 }
 

@@ -90,6 +90,14 @@ impl Severity {
 }
 
 #[cfg(feature = "check")]
+/// The lowercase name (`high`).
+impl std::fmt::Display for Severity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+#[cfg(feature = "check")]
 /// A rule's fixed description.
 #[derive(Debug, serde::Serialize)]
 pub struct Rule {
@@ -204,6 +212,48 @@ impl Finding {
     pub fn with_severity(mut self, severity: Severity) -> Self {
         self.severity = severity;
         self
+    }
+
+    /// Where it is, as reports show it: `PATH` or `PATH:LINE`, the path's
+    /// control characters made visible
+    /// ([`crate::display::escape_controls`]).
+    pub fn place(&self) -> String {
+        let path = self.path.display().to_string();
+        let path = crate::display::escape_controls(&path);
+        match self.line {
+            Some(l) => format!("{path}:{l}"),
+            None => path.into_owned(),
+        }
+    }
+}
+
+#[cfg(feature = "check")]
+/// The line `secrets check` and `secrets audit` print:
+/// `PATH:LINE: severity RULE name: message`, control characters made
+/// visible so that no name or message forges another line. The hint
+/// ([`Finding::help`]) is not part of it.
+///
+/// ```
+/// use secrets_core::check::{Finding, RuleId};
+///
+/// let rule = secrets_core::report::all_rules()
+///     .into_iter()
+///     .find(|r| r.id == RuleId::Placeholder)
+///     .unwrap();
+/// let f = Finding::new(rule, ".env".as_ref(), Some(3), Some("API_KEY"), "a placeholder".into());
+/// assert_eq!(f.to_string(), format!(".env:3: {} SC004 {}: a placeholder", f.severity, f.name));
+/// ```
+impl std::fmt::Display for Finding {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}: {} {} {}: {}",
+            self.place(),
+            self.severity,
+            self.rule,
+            self.name,
+            crate::display::escape_controls(&self.message)
+        )
     }
 }
 

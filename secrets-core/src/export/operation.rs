@@ -174,11 +174,11 @@ pub fn export_env(request: ExportRequest<'_>) -> Result<ExportReport, ExportErro
             Outcome::Swarm(swarm::export(&docker, &values, &options)?)
         }
         Destination::Compose { dir, mut options } => {
-            if options.owner.is_none() && manifest_owner != (None, None) {
+            if options.owner().is_none() && manifest_owner != (None, None) {
                 let (uid, gid) = manifest_owner;
-                options.owner = Some(Owner { uid, gid });
+                options = options.with_owner(Some(Owner { uid, gid }));
             }
-            options.mkdir = true;
+            options = options.with_mkdir(true);
             let mut report = compose::export(&values, &dir, &options)?;
             report.file_env = super::file_env_lines(&values, "/run/secrets");
             Outcome::Compose(report)

@@ -334,6 +334,27 @@ impl Kind {
     }
 }
 
+/// The name used in manifests (`password`), as `secrets catalog` shows it.
+impl std::fmt::Display for Kind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// The name used in manifests (`env-safe`).
+impl std::fmt::Display for Alphabet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// The name used in manifests (`jwt`).
+impl std::fmt::Display for Derivation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
 impl Derivation {
     /// The name used in manifests.
     pub fn name(&self) -> &'static str {

@@ -2,6 +2,12 @@
 //! image or framework, with the variable names it reads, and one per
 //! self-hosted project's env template. Each generated variable's file cites
 //! the source of its rule (`# Source:`).
+//!
+//! The page below is generated from the catalog itself; a test fails when
+//! it and the catalog differ (`SECRETS_BLESS=1 cargo test -p
+//! stack-secrets-core catalog_page` writes it again).
+//!
+#![doc = include_str!("catalog.md")]
 
 use std::collections::BTreeMap;
 
@@ -93,6 +99,82 @@ pub fn to_json(components: &[ManifestFile]) -> serde_json::Value {
     serde_json::json!({ "components": components, "kinds": crate::generate::KINDS })
 }
 
+/// The catalog as the Markdown page of this module's documentation: per
+/// component its description, includes and a table of its variables with
+/// each one's source (the kind generated, a derivation, a template,
+/// `literal` or `external`), declared rotation class and the `# Source:`
+/// its rule cites. Only the test that keeps `catalog.md` current runs it.
+#[cfg(test)]
+fn page(components: &[ManifestFile]) -> String {
+    use std::fmt::Write as _;
+    let cell = |s: &str| s.replace('|', "\\|").replace('\n', " ");
+    let mut out = String::from("# The built-in components\n\n");
+    let _ = writeln!(
+        out,
+        "{} components; `include = [\"NAME\"]` in a manifest, or `secrets --with NAME`.",
+        components.len()
+    );
+    for c in components {
+        let _ = write!(out, "\n## `{}`\n\n", c.name);
+        if let Some(d) = &c.description {
+            let _ = writeln!(out, "{}\n", cell(d));
+        }
+        if !c.include.is_empty() {
+            let names: Vec<String> = c.include.iter().map(|(n, _)| format!("`{n}`")).collect();
+            let _ = writeln!(out, "Includes {}.\n", names.join(", "));
+        }
+        let cited = citations(SOURCES.iter().find(|(n, _)| *n == c.name).map_or("", |s| s.1));
+        out.push_str("| Variable | Source | Rotation | Rule cited |\n|---|---|---|---|\n");
+        for v in &c.vars {
+            let rotation = v.rotation.as_ref().map_or("-", |r| r.class.name());
+            let cite = cited.get(v.name.as_str()).map_or("-", String::as_str);
+            let _ = writeln!(
+                out,
+                "| `{}` | {} | {rotation} | {} |",
+                v.name,
+                cell(&v.source.summary()),
+                cell(cite)
+            );
+        }
+    }
+    out
+}
+
+/// The `# Source:` comment above each `[vars.NAME]` of a component's TOML,
+/// joined onto one line (it runs until the next `# Word:` or the header).
+#[cfg(test)]
+fn citations(toml: &str) -> BTreeMap<&str, String> {
+    let mut out = BTreeMap::new();
+    // The citation of the comment block being read, and whether it is
+    // still running (its continuation lines have no label).
+    let mut current: Option<String> = None;
+    let mut running = false;
+    for line in toml.lines().map(str::trim) {
+        if let Some(name) = line.strip_prefix("[vars.").and_then(|l| l.strip_suffix(']')) {
+            if let Some(text) = current.take() {
+                out.insert(name.trim_matches('"'), text);
+            }
+            running = false;
+        } else if let Some(comment) = line.strip_prefix('#').map(str::trim) {
+            let label = comment.split_once(':').map(|(w, _)| w);
+            let labelled = label.is_some_and(|w| !w.is_empty() && w.chars().all(|c| c.is_ascii_alphabetic()));
+            if let Some(text) = comment.strip_prefix("Source:") {
+                current = Some(text.trim().to_owned());
+                running = true;
+            } else if labelled {
+                running = false;
+            } else if let Some(t) = current.as_mut().filter(|_| running) {
+                t.push(' ');
+                t.push_str(comment);
+            }
+        } else {
+            current = None;
+            running = false;
+        }
+    }
+    out
+}
+
 /// A component by name, parsed. `None` for an unknown name.
 pub fn component(name: &str) -> Option<Result<ManifestFile, ManifestError>> {
     SOURCES.iter().find(|(n, _)| *n == name).map(|(n, text)| {
@@ -155,6 +237,34 @@ pub fn composable_groups() -> Result<Vec<Vec<&'static str>>, ManifestError> {
         }
     }
     Ok(groups.into_iter().map(|(members, _)| members).collect())
+}
+
+#[cfg(test)]
+mod page_tests {
+    use super::*;
+
+    /// The page in rustdoc is the catalog: generated again from the data,
+    /// it equals the committed one.
+    #[test]
+    fn catalog_page_matches_the_catalog() {
+        let page = page(&components().expect("catalog"));
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/src/manifest/catalog.md");
+        if std::env::var_os("SECRETS_BLESS").is_some() {
+            std::fs::write(path, &page).expect("write catalog.md");
+        }
+        let committed = include_str!("catalog.md");
+        assert!(
+            page == committed,
+            "src/manifest/catalog.md is out of date with the catalog: run SECRETS_BLESS=1 cargo test -p stack-secrets-core catalog_page"
+        );
+        for name in component_names() {
+            assert!(committed.contains(&format!("\n## `{name}`\n")), "{name}");
+        }
+        // Every generated variable cites the source of its rule.
+        let postgres = &citations(SOURCES[0].1)["POSTGRES_PASSWORD"];
+        assert!(postgres.starts_with("docker-library/docs postgres/content.md"), "{postgres}");
+        assert!(postgres.ends_with("(PostgreSQL role password)."), "{postgres}");
+    }
 }
 
 #[cfg(test)]

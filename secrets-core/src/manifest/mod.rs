@@ -250,6 +250,13 @@ pub enum Source {
     External,
 }
 
+/// As `secrets catalog` shows it ([`Source::summary`]).
+impl fmt::Display for Source {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.summary())
+    }
+}
+
 impl Source {
     /// How `secrets catalog` names it: the kind, `DERIVATION from VAR`,
     /// `literal`, `same as VAR`, `template` or `external`.

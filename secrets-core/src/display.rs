@@ -113,17 +113,29 @@ fn mask_parameters(text: &str, out: &mut String) {
     }
 }
 
-/// A parameter whose value is a credential: `password`, `sslpassword`,
-/// `pass`, `pwd`, `secret`, `token`, `auth`, and names ending in `key`.
+/// A parameter whose value is a credential: a name ending in `password`,
+/// `passwd`, `pass`, `pwd`, `secret`, `token`, `key` or `credentials`
+/// (`sslpassword`, `access_token`, `api_key`), or `auth`. Names that only
+/// contain them (MongoDB's `authSource`) are left alone.
 fn is_secret_parameter(key: &str) -> bool {
     let key = percent_encoding::percent_decode_str(key)
         .decode_utf8_lossy()
         .to_ascii_lowercase();
     let key = key.trim();
-    ["pass", "pwd", "secret", "token", "auth", "credential"]
+    key == "auth"
+        || [
+            "password",
+            "passwd",
+            "pass",
+            "pwd",
+            "secret",
+            "token",
+            "key",
+            "credential",
+            "credentials",
+        ]
         .iter()
-        .any(|w| key.contains(w))
-        || key.ends_with("key")
+        .any(|w| key.ends_with(w))
 }
 
 #[cfg(test)]

@@ -151,8 +151,14 @@ mod tests {
                 "postgresql://postgres:****@db:5432/app",
             ),
             ("redis://:pw@h", "redis://:****@h"),
-            ("redis://default:pw@redis:6379", "redis://default:****@redis:6379"),
-            ("mysql://root:pw@mariadb:3306/app", "mysql://root:****@mariadb:3306/app"),
+            (
+                "redis://default:pw@redis:6379",
+                "redis://default:****@redis:6379",
+            ),
+            (
+                "mysql://root:pw@mariadb:3306/app",
+                "mysql://root:****@mariadb:3306/app",
+            ),
             (
                 "mongodb://root:pw@mongodb:27017/?authSource=admin",
                 "mongodb://root:****@mongodb:27017/?authSource=admin",
@@ -173,7 +179,10 @@ mod tests {
                 "https://api.example/?access_token=t&x=1",
                 "https://api.example/?access_token=****&x=1",
             ),
-            ("s3://k@bucket/path?api_key=k2", "s3://k@bucket/path?api_key=****"),
+            (
+                "s3://k@bucket/path?api_key=k2",
+                "s3://k@bucket/path?api_key=****",
+            ),
             (
                 "host=db user=app password=pw dbname=app",
                 "host=db user=app password=**** dbname=app",

@@ -129,7 +129,13 @@ pub fn one_line(error: &dyn std::error::Error) -> String {
 
 /// The README's Rust blocks, compiled and run with the doctests: every API
 /// path it names must exist.
-#[cfg(all(doctest, feature = "audit", feature = "export", feature = "init", feature = "rotate"))]
+#[cfg(all(
+    doctest,
+    feature = "audit",
+    feature = "export",
+    feature = "init",
+    feature = "rotate"
+))]
 #[doc = include_str!("../../README.md")]
 pub struct ReadmeDoctests;
 

@@ -21,11 +21,17 @@ fn a_service_user_s_file_names_the_owner_option() {
     );
     let d = tempfile::tempdir().expect("tempdir");
     let dir = d.path().join("app");
-    std::fs::DirBuilder::new().mode(0o700).create(&dir).expect("mkdir");
+    std::fs::DirBuilder::new()
+        .mode(0o700)
+        .create(&dir)
+        .expect("mkdir");
     let env = dir.join(".env");
     let open = |options: WriteOptions| SecureFile::open(&env, options);
     open(WriteOptions::default())
-        .and_then(|f| f.lock()?.replace(b"API_TOKEN=Zq8xT2mV9pL4rB7nK1wY6sD3fH0jG5cA\n"))
+        .and_then(|f| {
+            f.lock()?
+                .replace(b"API_TOKEN=Zq8xT2mV9pL4rB7nK1wY6sD3fH0jG5cA\n")
+        })
         .expect("write");
     std::os::unix::fs::chown(&env, Some(SERVICE_UID), Some(SERVICE_UID)).expect("chown");
     let request = || {
@@ -43,11 +49,15 @@ fn a_service_user_s_file_names_the_owner_option() {
     let line = secrets_core::one_line(&*e);
     assert!(line.contains("WriteOptions::owner"), "{line}");
     assert!(line.contains(&SERVICE_UID.to_string()), "{line}");
-    assert!(!line.contains("--"), "a CLI flag in a library error: {line}");
+    assert!(
+        !line.contains("--"),
+        "a CLI flag in a library error: {line}"
+    );
 
     let options = WriteOptions::preserving(&env).expect("preserving");
     assert_eq!(options.owner().and_then(|o| o.uid), Some(SERVICE_UID));
-    let report = rotate_env(open(options).expect("open"), request(), &mut os_rng()).expect("rotate");
+    let report =
+        rotate_env(open(options).expect("open"), request(), &mut os_rng()).expect("rotate");
     assert_eq!(report.keys[0].name, "API_TOKEN");
     let meta = std::fs::metadata(&env).expect("stat");
     assert_eq!((meta.uid(), meta.mode() & 0o777), (SERVICE_UID, 0o600));

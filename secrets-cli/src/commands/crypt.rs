@@ -7,8 +7,8 @@ use std::path::Path;
 use secrets_core::crypt::{self, CryptError, Identities, Recipients};
 use secrets_core::envfile::Document;
 use secrets_core::keys::{self, AgeKeys, ReadEnvError};
-use secrets_core::unstable::safe_fs::{limits, open_secret};
 use secrets_core::stack::Stack;
+use secrets_core::unstable::safe_fs::{limits, open_secret};
 use secrets_core::SecretBytes;
 
 use crate::args::{IdentityArgs, RecipientArgs};
@@ -96,7 +96,8 @@ fn decrypt_open(
 /// says nothing about who wrote a `.env.age` (anyone with the public key
 /// can). `None` when absent.
 pub fn read_env_trusted(path: &Path, args: &IdentityArgs) -> Result<Option<Document>, Failure> {
-    let Some(bytes) = secrets_core::unstable::safe_fs::read_trusted(path, limits::ENCRYPTED_ENV)? else {
+    let Some(bytes) = secrets_core::unstable::safe_fs::read_trusted(path, limits::ENCRYPTED_ENV)?
+    else {
         return Ok(None);
     };
     if crypt::is_encrypted(&bytes) {

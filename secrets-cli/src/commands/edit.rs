@@ -12,8 +12,8 @@ use std::process::{Command, ExitCode};
 use std::time::Duration;
 
 use secrets_core::crypt;
-use secrets_core::unstable::safe_fs::{limits, PrivateDir};
 use secrets_core::secure_file::{SecureFile, WriteOptions};
+use secrets_core::unstable::safe_fs::{limits, PrivateDir};
 use secrets_core::SecretBytes;
 
 use crate::args::EditArgs;

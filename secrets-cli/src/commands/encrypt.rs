@@ -4,8 +4,8 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use secrets_core::crypt;
-use secrets_core::unstable::safe_fs::{limits, read_secret};
 use secrets_core::secure_file::{SecureFile, WriteOptions};
+use secrets_core::unstable::safe_fs::{limits, read_secret};
 
 use crate::args::EncryptArgs;
 use crate::failure::Failure;

@@ -123,7 +123,12 @@ fn page(components: &[ManifestFile]) -> String {
             let names: Vec<String> = c.include.iter().map(|(n, _)| format!("`{n}`")).collect();
             let _ = writeln!(out, "Includes {}.\n", names.join(", "));
         }
-        let cited = citations(SOURCES.iter().find(|(n, _)| *n == c.name).map_or("", |s| s.1));
+        let cited = citations(
+            SOURCES
+                .iter()
+                .find(|(n, _)| *n == c.name)
+                .map_or("", |s| s.1),
+        );
         out.push_str("| Variable | Source | Rotation | Rule cited |\n|---|---|---|---|\n");
         for v in &c.vars {
             let rotation = v.rotation.as_ref().map_or("-", |r| r.class.name());
@@ -150,14 +155,18 @@ fn citations(toml: &str) -> BTreeMap<&str, String> {
     let mut current: Option<String> = None;
     let mut running = false;
     for line in toml.lines().map(str::trim) {
-        if let Some(name) = line.strip_prefix("[vars.").and_then(|l| l.strip_suffix(']')) {
+        if let Some(name) = line
+            .strip_prefix("[vars.")
+            .and_then(|l| l.strip_suffix(']'))
+        {
             if let Some(text) = current.take() {
                 out.insert(name.trim_matches('"'), text);
             }
             running = false;
         } else if let Some(comment) = line.strip_prefix('#').map(str::trim) {
             let label = comment.split_once(':').map(|(w, _)| w);
-            let labelled = label.is_some_and(|w| !w.is_empty() && w.chars().all(|c| c.is_ascii_alphabetic()));
+            let labelled =
+                label.is_some_and(|w| !w.is_empty() && w.chars().all(|c| c.is_ascii_alphabetic()));
             if let Some(text) = comment.strip_prefix("Source:") {
                 current = Some(text.trim().to_owned());
                 running = true;
@@ -262,8 +271,14 @@ mod page_tests {
         }
         // Every generated variable cites the source of its rule.
         let postgres = &citations(SOURCES[0].1)["POSTGRES_PASSWORD"];
-        assert!(postgres.starts_with("docker-library/docs postgres/content.md"), "{postgres}");
-        assert!(postgres.ends_with("(PostgreSQL role password)."), "{postgres}");
+        assert!(
+            postgres.starts_with("docker-library/docs postgres/content.md"),
+            "{postgres}"
+        );
+        assert!(
+            postgres.ends_with("(PostgreSQL role password)."),
+            "{postgres}"
+        );
     }
 }
 

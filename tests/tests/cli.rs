@@ -624,6 +624,8 @@ fn published_crates_hold_sources_and_no_fixtures_or_benchmarks() {
                 "src/lib.rs",
                 "catalog/postgres.toml",
                 "src/suggest.rs",
+                // The catalog's page in rustdoc (`include_str!`).
+                "src/manifest/catalog.md",
                 "LICENSE-MIT",
                 "LICENSE-APACHE",
             ][..],
@@ -653,7 +655,8 @@ fn published_crates_hold_sources_and_no_fixtures_or_benchmarks() {
                 || allowed_dirs.iter().any(|d| f.starts_with(d))
                     && (f.ends_with(".rs")
                         || f.starts_with("catalog/") && f.ends_with(".toml")
-                        || f.starts_with("src/strength/") && f.ends_with(".bin"));
+                        || f.starts_with("src/strength/") && f.ends_with(".bin")
+                        || f == "src/manifest/catalog.md");
             assert!(known, "{package} ships {f}");
             // Integration tests only, one level: no data directory under tests/.
             if let Some(rest) = f.strip_prefix("tests/") {

@@ -57,3 +57,41 @@ pub fn text(findings: &[Finding]) -> String {
     );
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::args::ColorWhen;
+
+    /// The line is the library's `Display` of the finding; colour paints
+    /// the severity and nothing else, whatever the path holds.
+    #[test]
+    fn colour_paints_only_the_severity() {
+        let rule = (secrets_core::report::all_rules().into_iter())
+            .find(|r| r.severity == Severity::High)
+            .expect("a high rule");
+        let path = std::path::Path::new("a\n: high SA001 x/.env");
+        let f = Finding::new(rule, path, Some(3), None, "said\x1b[2J".into());
+        crate::output::configure(false, ColorWhen::Never);
+        let plain = text(std::slice::from_ref(&f));
+        crate::output::configure(false, ColorWhen::Always);
+        let coloured = text(std::slice::from_ref(&f));
+        crate::output::configure(false, ColorWhen::Auto);
+        let first = plain.lines().next().unwrap();
+        assert_eq!(first, f.to_string());
+        assert_eq!(
+            first,
+            format!(
+                "a\\n: high SA001 x/.env:3: high {} {}: said\\x1b[2J",
+                rule.id, rule.name
+            )
+        );
+        assert_eq!(
+            coloured.lines().next().unwrap(),
+            format!(
+                "a\\n: high SA001 x/.env:3: \x1b[1;31mhigh\x1b[0m {} {}: said\\x1b[2J",
+                rule.id, rule.name
+            )
+        );
+    }
+}

@@ -374,6 +374,9 @@ pub fn decrypt(
 /// [`crate::safe_fs::open_secret`]) as [`decrypt`] does, reading the
 /// ciphertext as a stream: only the plaintext is held whole. The file must
 /// be a regular file within [`crate::safe_fs::limits::ENCRYPTED_ENV`] bytes.
+/// Not part of the stable API: it takes the file layer's handle
+/// ([`crate::unstable`]).
+#[doc(hidden)]
 pub fn decrypt_file(
     file: &crate::safe_fs::OpenFile,
     identities: &Identities,

@@ -492,7 +492,7 @@ impl Tree {
     }
 
     /// Opens `rel` beneath the root: no symlink anywhere on the way.
-    pub fn open(&self, rel: &Path) -> Result<Option<OpenFile>, FsError> {
+    pub(crate) fn open(&self, rel: &Path) -> Result<Option<OpenFile>, FsError> {
         match &self.base {
             Some(base) => base.open_beneath(rel),
             None => Ok(None),
@@ -500,7 +500,7 @@ impl Tree {
     }
 
     /// Opens `rel` beneath the root for reading and appending.
-    pub fn open_for_append(&self, rel: &Path) -> Result<Option<OpenFile>, FsError> {
+    pub(crate) fn open_for_append(&self, rel: &Path) -> Result<Option<OpenFile>, FsError> {
         match &self.base {
             Some(base) => base.open_beneath_for_append(rel),
             None => Ok(None),
@@ -508,7 +508,7 @@ impl Tree {
     }
 
     /// The directory `rel` beneath the root.
-    pub fn dir(&self, rel: &Path) -> Result<Option<Dir>, FsError> {
+    pub(crate) fn dir(&self, rel: &Path) -> Result<Option<Dir>, FsError> {
         match &self.base {
             Some(base) => base.dir_beneath(rel),
             None => Ok(None),

@@ -107,7 +107,12 @@ pub fn to_json(components: &[ManifestFile]) -> serde_json::Value {
 #[cfg(test)]
 fn page(components: &[ManifestFile]) -> String {
     use std::fmt::Write as _;
-    let cell = |s: &str| s.replace('|', "\\|").replace('\n', " ");
+    // A cell holds no `|`, newline or HTML tag (`GF_<SECTION>_<KEY>`).
+    let cell = |s: &str| {
+        (s.replace('|', "\\|").replace('\n', " "))
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
+    };
     let mut out = String::from("# The built-in components\n\n");
     let _ = writeln!(
         out,

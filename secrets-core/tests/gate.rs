@@ -5,6 +5,8 @@
 //! One test binary of its own: the test changes the process's working
 //! directory, which no other test may share.
 
+#![cfg(feature = "audit")]
+
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 

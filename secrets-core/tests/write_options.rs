@@ -1,6 +1,8 @@
 //! Options are builders, and a refusal names the option that would allow
 //! what was refused, never a command-line flag.
 
+#![cfg(feature = "rotate")]
+
 use std::os::unix::fs::{DirBuilderExt, MetadataExt};
 
 use secrets_core::generate::os_rng;

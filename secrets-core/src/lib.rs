@@ -105,13 +105,12 @@ pub use zeroize;
 /// the line already ends with (a foreign error that does) is left out.
 ///
 /// ```
-/// use secrets_core::secure_file::{SecureFile, WriteOptions};
+/// use secrets_core::stack::Stack;
 ///
-/// let file = SecureFile::open("/nonexistent/.env", WriteOptions::default())?;
-/// let e = file.lock().unwrap_err();
+/// let e = Stack::load("/nonexistent/secrets.toml".as_ref()).unwrap_err();
 /// let line = secrets_core::one_line(&e);
-/// assert_eq!(line.matches("No such file or directory").count(), 1, "{line}");
-/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// assert!(line.starts_with("/nonexistent/secrets.toml: "), "{line}");
+/// assert_eq!(line.matches("not found").count(), 1, "{line}");
 /// ```
 pub fn one_line(error: &dyn std::error::Error) -> String {
     let mut line = error.to_string();

@@ -380,12 +380,12 @@ pub enum WriteError {
     /// service user's is refused, since whoever that user is could have
     /// placed it. [`WriteOptions::with_owner`] (or
     /// [`WriteOptions::preserving`]) says whom it is written for.
-    #[error("{path}: belongs to {found}, not to root, the caller or the owner it is written for; refusing to use it (to write it for that user, set WriteOptions::owner, e.g. with WriteOptions::preserving)")]
+    #[error("{path}: is owned by uid {uid}, not by root, the caller or the requested owner (WriteOptions::owner); refusing to use it")]
     ForeignOwner {
         /// The file.
         path: PathBuf,
-        /// Who owns it: user name and uid.
-        found: String,
+        /// Its owner.
+        uid: u32,
     },
     /// The parent directory is missing.
     #[error("{0}: the directory does not exist")]
@@ -424,10 +424,7 @@ pub enum WriteError {
 impl From<FsError> for WriteError {
     fn from(e: FsError) -> Self {
         match e {
-            FsError::ForeignOwner { path, uid } => WriteError::ForeignOwner {
-                path,
-                found: describe_user(uid),
-            },
+            FsError::ForeignOwner { path, uid } => WriteError::ForeignOwner { path, uid },
             e => WriteError::Fs(e),
         }
     }

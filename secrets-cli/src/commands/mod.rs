@@ -93,8 +93,8 @@ pub fn write_error(e: secrets_core::secure_file::WriteError) -> Failure {
     match e {
         WriteError::MissingParent(_) => Failure::Error(format!("{e} (--mkdir creates it)")),
         // The library names its option; the command's is --owner.
-        WriteError::ForeignOwner { path, found } => Failure::Error(format!(
-            "{}: belongs to {found}, not to root, the caller or the owner it is written for; refusing to use it (--owner USER writes it for that user)",
+        WriteError::ForeignOwner { path, uid } => Failure::Error(format!(
+            "{}: is owned by uid {uid}, not by root, the caller or the requested owner (--owner); refusing to use it",
             path.display()
         )),
         e => Failure::from(e),

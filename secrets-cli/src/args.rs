@@ -197,6 +197,9 @@ pub struct ExportSource {
     /// Keys to export (default: every secret variable).
     #[arg(value_name = "KEY")]
     pub keys: Vec<String>,
+    /// Output format: text, or the JSON report (schema: secrets-cli/schemas/export.schema.json).
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: TextFormat,
 }
 
 #[derive(Debug, Args)]
@@ -301,7 +304,7 @@ pub struct GenerateArgs {
 
 #[derive(Debug, Args)]
 pub struct CatalogArgs {
-    /// Output format.
+    /// Output format (JSON schema: secrets-cli/schemas/catalog.schema.json).
     #[arg(long, value_enum, default_value = "text")]
     pub format: TextFormat,
 }
@@ -392,6 +395,12 @@ pub struct WriteArgs {
     pub template: Option<PathBuf>,
     #[command(flatten)]
     pub identity: IdentityArgs,
+    /// Print what would change, and change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Output format: text, or the JSON report (schema: secrets-cli/schemas/write.schema.json).
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: TextFormat,
 }
 
 #[derive(Debug, Args)]
@@ -413,6 +422,12 @@ pub struct InitArgs {
     /// giving up with exit code 2.
     #[arg(long, value_name = "SECONDS", default_value_t = 5)]
     pub wait: u64,
+    /// With --out: say whether the manifest would be written, and write nothing.
+    #[arg(long, requires = "out")]
+    pub dry_run: bool,
+    /// Output format: text, or the JSON report (schema: secrets-cli/schemas/init.schema.json).
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: TextFormat,
 }
 
 #[derive(Debug, Args)]
@@ -472,6 +487,9 @@ pub struct RotateArgs {
     pub identity: IdentityArgs,
     #[command(flatten)]
     pub recipients: RecipientArgs,
+    /// Output format: text, or the JSON report (schema: secrets-cli/schemas/rotate.schema.json).
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: TextFormat,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -655,6 +673,12 @@ pub struct SetArgs {
     /// giving up with exit code 2.
     #[arg(long, value_name = "SECONDS", default_value_t = 5)]
     pub wait: u64,
+    /// Print what would change, and change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Output format: text, or the JSON report (schema: secrets-cli/schemas/set.schema.json).
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: TextFormat,
 }
 
 #[derive(Debug, Args)]

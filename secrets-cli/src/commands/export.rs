@@ -4,10 +4,16 @@ use std::process::ExitCode;
 
 use secrets_core::export::{export_env, ExportError, Outcome};
 
-use crate::args::ExportCommand;
+use crate::args::{ExportCommand, TextFormat};
 use crate::failure::Failure;
 
 pub fn run(command: ExportCommand) -> Result<ExitCode, Failure> {
+    let json = command.source().format == TextFormat::Json;
+    if let (ExportCommand::K8s(a), true) = (&command, json) {
+        if a.out.is_none() {
+            return Err(Failure::Error("--format json reports what was written, and a manifest on stdout is the values themselves: pass --out FILE".into()));
+        }
+    }
     // A manifest for stdout: judged before the .env is read.
     let stdout = match &command {
         ExportCommand::K8s(a) if a.out.is_none() => Some(crate::output::secret_stdout(
@@ -35,6 +41,11 @@ pub fn run(command: ExportCommand) -> Result<ExitCode, Failure> {
         ExportError::Write(e) => super::write_error(e),
         e => e.into(),
     })?;
+    if json {
+        let report = secrets_core::operation_report::to_json("export", Some(&source.env), &report);
+        crate::output::print_json(&report)?;
+        return Ok(ExitCode::SUCCESS);
+    }
     let (mut out, file_env) = match &report.outcome {
         Outcome::Swarm(r) => {
             let verbs = match matches!(command, ExportCommand::Swarm(a) if a.dry_run) {

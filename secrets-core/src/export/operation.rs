@@ -106,6 +106,9 @@ pub enum Outcome {
 #[derive(Debug)]
 #[non_exhaustive]
 pub struct ExportReport {
+    /// A dry run: nothing was created, written or removed; the report
+    /// says what would be.
+    pub dry_run: bool,
     /// Keys left out because they are empty in the file.
     pub left_empty: Vec<String>,
     /// What the destination got.
@@ -152,6 +155,7 @@ pub fn export_env(request: ExportRequest<'_>) -> Result<ExportReport, ExportErro
         });
     }
     let manifest_owner = stack.map_or((None, None), |s| s.secrets_owner);
+    let dry_run = matches!(destination, Destination::Swarm { dry_run: true, .. });
     let outcome = match destination {
         Destination::Swarm {
             docker,
@@ -201,6 +205,7 @@ pub fn export_env(request: ExportRequest<'_>) -> Result<ExportReport, ExportErro
         }
     };
     Ok(ExportReport {
+        dry_run,
         left_empty,
         outcome,
     })

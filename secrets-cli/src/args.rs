@@ -145,6 +145,11 @@ impl ExportCommand {
             identity_files: source.identity.identities.clone(),
             ..AgeKeys::default()
         };
+        request.dry_run = match self {
+            ExportCommand::Swarm(a) => a.dry_run,
+            ExportCommand::Compose(a) => a.dry_run,
+            ExportCommand::K8s(a) => a.dry_run,
+        };
         Ok(request)
     }
 
@@ -243,6 +248,9 @@ pub struct ComposeArgs {
     /// giving up with exit code 2.
     #[arg(long, value_name = "SECONDS", default_value_t = 5)]
     pub wait: u64,
+    /// Print which files would be written, and write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 #[derive(Debug, Args)]
@@ -262,6 +270,9 @@ pub struct K8sArgs {
     /// giving up with exit code 2.
     #[arg(long, value_name = "SECONDS", default_value_t = 5)]
     pub wait: u64,
+    /// With --out: print whether the file would be written, and write nothing.
+    #[arg(long, requires = "out")]
+    pub dry_run: bool,
 }
 
 /// Where the variables come from.

@@ -267,13 +267,19 @@ mod export {
                     }),
                 ),
                 Outcome::Compose(r) => {
-                    let files: Vec<Value> = (r.files.iter())
-                        .map(|(key, path)| json!({ "key": key, "path": path.to_string_lossy() }))
+                    let files: Vec<Value> = (r.files.iter().zip(&r.changes))
+                        .map(|((key, path), changes)| {
+                            let changes = changes_json(changes);
+                            json!({ "key": key, "path": path.to_string_lossy(), "changes": changes })
+                        })
                         .collect();
                     let fields = json!({ "files": files, "yaml": r.yaml, "file_env": r.file_env });
                     ("compose", fields)
                 }
-                Outcome::K8sFile(path) => ("k8s", json!({ "out": path.to_string_lossy() })),
+                Outcome::K8sFile(path, changes) => (
+                    "k8s",
+                    json!({ "out": path.to_string_lossy(), "changes": changes_json(changes) }),
+                ),
                 Outcome::K8sManifest(_) => ("k8s", json!({ "out": null })),
             };
             let mut out = Map::new();

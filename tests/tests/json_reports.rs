@@ -211,6 +211,56 @@ fn init_export_catalog_check_and_audit_reports_match_their_schemas() {
     let v = report(&o, "export");
     assert_eq!(v["out"], "app.yaml");
     assert_no_value(&o.stdout, &dir.join(".env"));
+    // Dry runs: nothing written, directories not created, byte for byte.
+    let (run_before, top_before) = (tree(&dir.join("run")), dir_entries(dir));
+    let o = run(dir, &["export", "compose", "--dir", "run", "--dry-run"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("is up to date: nothing would change"));
+    let o = run(dir, &["export", "compose", "--dir", "run2", "--dry-run"]);
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        text.contains("would create directory"),
+        "{text}{}",
+        stderr(&o)
+    );
+    let v = report(
+        &run(
+            dir,
+            &[
+                "export",
+                "compose",
+                "--dir",
+                "run2",
+                "--dry-run",
+                "--format",
+                "json",
+            ],
+        ),
+        "export",
+    );
+    assert_eq!(v["dry_run"], true);
+    let o = run(
+        dir,
+        &[
+            "export",
+            "k8s",
+            "--name",
+            "app",
+            "--out",
+            "new.yaml",
+            "--dry-run",
+        ],
+    );
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains("would create it"),
+        "{}",
+        stderr(&o)
+    );
+    assert_no_value(&o.stdout, &dir.join(".env"));
+    assert_eq!(
+        (tree(&dir.join("run")), dir_entries(dir)),
+        (run_before, top_before)
+    );
     // The manifest on stdout holds the values: it has no JSON report.
     let o = run(dir, &["export", "k8s", "--name", "app", "--format", "json"]);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));

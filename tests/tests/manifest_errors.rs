@@ -35,7 +35,7 @@ fn each_kind_of_bad_manifest_names_its_line_and_column() {
         ),
         (
             b"[vars.A]\nkind = \"hex\"\ndescription = \"na\xc3\xafve \xff\"\n",
-            "secrets.toml:3:21: not UTF-8",
+            "secrets.toml:3:22: not UTF-8",
         ),
         (
             b"[vars.A]\nkidn = \"hex\"\n",

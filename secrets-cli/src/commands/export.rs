@@ -3,6 +3,7 @@
 use std::process::ExitCode;
 
 use secrets_core::export::{export_env, ExportError, Outcome};
+use secrets_core::secure_file::Change;
 
 use crate::args::{ExportCommand, TextFormat};
 use crate::failure::Failure;
@@ -63,13 +64,24 @@ pub fn run(command: ExportCommand) -> Result<ExitCode, Failure> {
             let header = "# for docker stack deploy: the top-level secrets of the compose file\n";
             (format!("{header}{}", r.stanza), &r.file_env)
         }
+        Outcome::Compose(r) if report.dry_run => {
+            let lines: String = (r.files.iter().zip(&r.changes))
+                .map(|((key, path), changes)| planned(key, path, changes))
+                .collect();
+            crate::output::print(&lines)?;
+            return Ok(ExitCode::SUCCESS);
+        }
         Outcome::Compose(r) => {
             for (key, path) in &r.files {
                 crate::note!("secrets: wrote {key} to {}", path.display());
             }
             (r.yaml.clone(), &r.file_env)
         }
-        Outcome::K8sFile(path) => {
+        Outcome::K8sFile(path, changes) if report.dry_run => {
+            crate::output::print(&planned("the manifest", path, changes))?;
+            return Ok(ExitCode::SUCCESS);
+        }
+        Outcome::K8sFile(path, _) => {
             crate::note!("secrets: wrote {} (mode 0600)", path.display());
             return Ok(ExitCode::SUCCESS);
         }
@@ -88,4 +100,27 @@ pub fn run(command: ExportCommand) -> Result<ExitCode, Failure> {
     }
     crate::output::print(&out)?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// One dry-run line: what would happen to the file of `what`.
+fn planned(what: &str, path: &std::path::Path, changes: &[Change]) -> String {
+    let path = path.display();
+    let mut done: Vec<String> = Vec::new();
+    for change in changes {
+        done.push(match change {
+            Change::CreatedDirectory(dir) => format!("create directory {}", dir.display()),
+            Change::Created => "create it".into(),
+            Change::Replaced => "replace it".into(),
+            Change::Mode { from, to } => format!("change its mode from {from:04o} to {to:04o}"),
+            Change::Owner { from, to } => format!(
+                "change its owner from {}:{} to {}:{}",
+                from.0, from.1, to.0, to.1
+            ),
+            _ => continue,
+        });
+    }
+    match done.is_empty() {
+        true => format!("{path} ({what}) is up to date: nothing would change\n"),
+        false => format!("{path} ({what}): would {}\n", done.join(", ")),
+    }
 }

@@ -288,23 +288,29 @@ fn init_export_catalog_check_and_audit_reports_match_their_schemas() {
     assert!(v["findings"].is_array());
 }
 
-/// Everything `stat` says about a file that a change would alter.
-fn state(path: &Path) -> (Vec<u8>, u32, u32, u32, i64, i64, u64) {
-    let m = fs::symlink_metadata(path).unwrap();
-    let bytes = fs::read(path).unwrap();
-    (
-        bytes,
-        m.mode(),
-        m.uid(),
-        m.gid(),
-        m.mtime(),
-        m.mtime_nsec(),
-        m.ino(),
-    )
+/// Everything about a file that a change would alter.
+#[derive(Debug, PartialEq)]
+struct FileState {
+    content: String,
+    mode: u32,
+    owner: (u32, u32),
+    mtime: (i64, i64),
+    inode: u64,
 }
 
-/// The state of every entry of `dir`, by name.
-fn tree(dir: &Path) -> Vec<(String, Option<(Vec<u8>, u32, u32, u32, i64, i64, u64)>)> {
+fn state(path: &Path) -> FileState {
+    let m = fs::symlink_metadata(path).unwrap();
+    FileState {
+        content: String::from_utf8_lossy(&fs::read(path).unwrap()).into_owned(),
+        mode: m.mode(),
+        owner: (m.uid(), m.gid()),
+        mtime: (m.mtime(), m.mtime_nsec()),
+        inode: m.ino(),
+    }
+}
+
+/// The state of every entry of `dir` (`None` for a directory), by name.
+fn tree(dir: &Path) -> Vec<(String, Option<FileState>)> {
     dir_entries(dir)
         .into_iter()
         .map(|name| {

@@ -229,6 +229,14 @@ pub(crate) fn manifest(file: &str, stack_name: Option<&str>, entries: &[Entry]) 
     out
 }
 
+/// `1 secret`, `2 secrets`.
+fn plural(n: usize, word: &str) -> String {
+    match n {
+        1 => format!("1 {word}"),
+        n => format!("{n} {word}s"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -249,13 +257,5 @@ mod tests {
             json_to_toml(&v),
             r#"{ n = 5, role = "anon", x-y = [true] }"#
         );
-    }
-}
-
-/// `1 secret`, `2 secrets`.
-fn plural(n: usize, word: &str) -> String {
-    match n {
-        1 => format!("1 {word}"),
-        n => format!("{n} {word}s"),
     }
 }

@@ -87,7 +87,7 @@ fn disagreements_json(list: &[Disagreement]) -> Vec<Value> {
         .collect()
 }
 
-/// Serializes through a JSON value built by `f`.
+/// Serializes through a JSON value (the reports are small).
 fn via_value<S: Serializer>(value: Value, s: S) -> Result<S::Ok, S::Error> {
     value.serialize(s)
 }

@@ -80,6 +80,22 @@ fn each_kind_of_bad_manifest_names_its_line_and_column() {
             b"[vars.A]\ndescription = \"no source\"\n",
             "secrets.toml:1:",
         ),
+        (
+            b"[stack]\ninclude = [\"postgress\"]\n",
+            "secrets.toml:2:12: unknown component `postgress`; did you mean `postgres`?",
+        ),
+        (
+            b"[vars.A]\nsame_as = \"B\"\n[vars.B]\nsame_as = \"A\"\n",
+            "secrets.toml:4:11: derivation cycle: A -> B -> A",
+        ),
+        (
+            b"[stack]\nname = \"x\"\n[component]\nname = \"y\"\n",
+            "secrets.toml:1:1: a file has either",
+        ),
+        (
+            b"[vars.A]\nkind = \"hex\"\nrotate_after = \"soon\"\n",
+            "secrets.toml:3:16: `rotate_after`",
+        ),
     ];
     for (manifest, expected) in cases {
         let err = error_for(manifest);

@@ -106,6 +106,16 @@ pub fn count(n: usize, singular: &str, plural: &str) -> String {
     }
 }
 
+/// An owner as `user:group`, a number where an id has no name.
+pub fn owner_names((uid, gid): (u32, u32)) -> String {
+    use nix::unistd::{Gid, Group, Uid, User};
+    let user = User::from_uid(Uid::from_raw(uid)).ok().flatten();
+    let group = Group::from_gid(Gid::from_raw(gid)).ok().flatten();
+    let user = user.map_or_else(|| uid.to_string(), |u| u.name);
+    let group = group.map_or_else(|| gid.to_string(), |g| g.name);
+    format!("{user}:{group}")
+}
+
 /// Control characters (a newline in a file name, a terminal escape) and
 /// bidirectional overrides written visibly, so a name can never forge a
 /// line of a report or repaint the terminal: `\n`, `\x1b`, `\u{202e}`.
@@ -160,7 +170,13 @@ macro_rules! warn {
 
 #[cfg(test)]
 mod tests {
-    use super::{count, escape_controls};
+    use super::{count, escape_controls, owner_names};
+
+    #[test]
+    fn owners_are_named_where_they_have_names() {
+        assert_eq!(owner_names((0, 0)), "root:root");
+        assert_eq!(owner_names((0, 4_242_421)), "root:4242421");
+    }
 
     #[test]
     fn counts_take_the_singular_for_one_only() {

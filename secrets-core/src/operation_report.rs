@@ -4,7 +4,7 @@
 //! values: no field holds a secret (a Kubernetes manifest, which holds
 //! values, is never part of a report).
 //!
-//! The envelope (version 1), then the report's own fields:
+//! The envelope (version 1) and the report's own fields, in one object:
 //!
 //! ```text
 //! { "version": 1, "tool": "secrets", "tool_version": "0.1.0",

@@ -113,8 +113,9 @@ fn planned(what: &str, path: &std::path::Path, changes: &[Change]) -> String {
             Change::Replaced => "replace it".into(),
             Change::Mode { from, to } => format!("change its mode from {from:04o} to {to:04o}"),
             Change::Owner { from, to } => format!(
-                "change its owner from {}:{} to {}:{}",
-                from.0, from.1, to.0, to.1
+                "change its owner from {} to {}",
+                crate::output::owner_names(*from),
+                crate::output::owner_names(*to)
             ),
             _ => continue,
         });

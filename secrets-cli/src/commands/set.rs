@@ -105,8 +105,9 @@ fn dry_run_text(report: &secrets_core::write_env::SetReport, key: &str, display:
                 "would change the mode of {display} from {from:04o} to {to:04o}"
             )),
             Change::Owner { from, to } => lines.push(format!(
-                "would change the owner of {display} from {}:{} to {}:{}",
-                from.0, from.1, to.0, to.1
+                "would change the owner of {display} from {} to {}",
+                crate::output::owner_names(*from),
+                crate::output::owner_names(*to)
             )),
             _ => {}
         }

@@ -125,11 +125,7 @@ pub fn run(args: WriteArgs) -> Result<ExitCode, Failure> {
             crate::note!("secrets: {display} is up to date");
         }
     } else {
-        crate::note!(
-            "secrets: added {} to {display}: {}",
-            crate::output::count(report.added.len(), "variable", "variables"),
-            report.added.join(", ")
-        );
+        crate::note!("secrets: added to {display}: {}", report.added.join(", "));
     }
     if !report.unset.is_empty() {
         crate::note!(
@@ -151,8 +147,9 @@ fn dry_run_text(report: &WriteReport, display: &str, mode: u32) -> String {
                 format!("would change the mode of {display} from {from:04o} to {to:04o}")
             }
             Change::Owner { from, to } => format!(
-                "would change the owner of {display} from {}:{} to {}:{}",
-                from.0, from.1, to.0, to.1
+                "would change the owner of {display} from {} to {}",
+                crate::output::owner_names(*from),
+                crate::output::owner_names(*to)
             ),
             Change::CreatedDirectory(dir) => {
                 format!("would create directory {} (mode 0700)", dir.display())
@@ -188,11 +185,9 @@ fn note_change(change: &Change, display: &str, mode: u32) {
             crate::note!("secrets: changed the mode of {display} from {from:04o} to {to:04o}")
         }
         Change::Owner { from, to } => crate::note!(
-            "secrets: changed the owner of {display} from {}:{} to {}:{}",
-            from.0,
-            from.1,
-            to.0,
-            to.1
+            "secrets: changed the owner of {display} from {} to {}",
+            crate::output::owner_names(*from),
+            crate::output::owner_names(*to)
         ),
         Change::CreatedDirectory(dir) => {
             crate::note!("secrets: created directory {} (mode 0700)", dir.display())

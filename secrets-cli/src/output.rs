@@ -92,7 +92,21 @@ pub fn print(text: &str) -> std::io::Result<()> {
     }
 }
 
-pub use secrets_core::display::escape_controls;
+/// A report as pretty JSON on stdout (see `secrets_core::operation_report`).
+pub fn print_json(value: &serde_json::Value) -> Result<(), Failure> {
+    print(&format!("{value:#}\n"))
+        .map_err(|e| Failure::Error(format!("cannot write to stdout: {e}")))
+}
+
+/// `1 key`, `2 keys`: the count and the word, singular or plural.
+pub fn count(n: usize, singular: &str, plural: &str) -> String {
+    match n {
+        1 => format!("1 {singular}"),
+        n => format!("{n} {plural}"),
+    }
+}
+
+pub use secrets_core::display::{escape_controls, owner_names};
 
 /// Prints a line on stderr unless `-q`, its control characters escaped (one
 /// line, whatever a path or key holds).
@@ -120,4 +134,31 @@ macro_rules! note {
 #[macro_export]
 macro_rules! warn {
     ($($arg:tt)*) => { $crate::output::warn(format_args!($($arg)*)) };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{count, escape_controls, owner_names};
+
+    #[test]
+    fn owners_are_named_where_they_have_names() {
+        assert_eq!(owner_names((0, 0)), "root:root");
+        assert_eq!(owner_names((0, 4_242_421)), "root:4242421");
+    }
+
+    #[test]
+    fn counts_take_the_singular_for_one_only() {
+        assert_eq!(count(0, "key", "keys"), "0 keys");
+        assert_eq!(count(1, "key", "keys"), "1 key");
+        assert_eq!(count(2, "secret", "secrets"), "2 secrets");
+    }
+
+    #[test]
+    fn control_characters_are_visible() {
+        assert_eq!(escape_controls("a/.env"), "a/.env");
+        assert_eq!(
+            escape_controls("x\n/etc/shadow:1: high\x1b[2J\u{202e}"),
+            "x\\n/etc/shadow:1: high\\x1b[2J\\u{202e}"
+        );
+    }
 }

@@ -6,6 +6,21 @@
 
 use std::borrow::Cow;
 
+/// An owner as `user:group`, a number where an id has no name (as
+/// [`crate::secure_file::Change`] shows a change of owner).
+///
+/// ```
+/// assert_eq!(secrets_core::display::owner_names((0, 0)), "root:root");
+/// ```
+pub fn owner_names((uid, gid): (u32, u32)) -> String {
+    use nix::unistd::{Gid, Group, Uid, User};
+    let user = User::from_uid(Uid::from_raw(uid)).ok().flatten();
+    let group = Group::from_gid(Gid::from_raw(gid)).ok().flatten();
+    let user = user.map_or_else(|| uid.to_string(), |u| u.name);
+    let group = group.map_or_else(|| gid.to_string(), |g| g.name);
+    format!("{user}:{group}")
+}
+
 /// What a masked password or query value is shown as.
 pub const MASK: &str = "****";
 

@@ -57,7 +57,14 @@ pub fn run(args: RotateArgs) -> Result<ExitCode, Failure> {
     // Printed once every buffer that held a value is dropped and cleared:
     // a reader that stalls the output finds no value in memory meanwhile.
     let report = core::rotate_env(file, request, &mut os_rng()).map_err(failure)?;
-    crate::output::print(&render(&report, &display)?)?;
+    // The text also puts the warnings on stderr: rendered in either format.
+    let text = render(&report, &display)?;
+    match args.format {
+        crate::args::TextFormat::Text => crate::output::print(&text)?,
+        crate::args::TextFormat::Json => crate::output::print_json(
+            &secrets_core::operation_report::to_json("rotate", Some(&args.env), &report),
+        )?,
+    }
     Ok(ExitCode::SUCCESS)
 }
 

@@ -639,7 +639,7 @@ fn published_crates_hold_sources_and_no_fixtures_or_benchmarks() {
                 "LICENSE-MIT",
                 "LICENSE-APACHE",
             ][..],
-            &["src/"][..],
+            &["src/", "schemas/"][..],
         ),
     ] {
         let files = package_list(package);
@@ -656,7 +656,8 @@ fn published_crates_hold_sources_and_no_fixtures_or_benchmarks() {
                     && (f.ends_with(".rs")
                         || f.starts_with("catalog/") && f.ends_with(".toml")
                         || f.starts_with("src/strength/") && f.ends_with(".bin")
-                        || f == "src/manifest/catalog.md");
+                        || f == "src/manifest/catalog.md"
+                        || f.starts_with("schemas/") && f.ends_with(".json"));
             assert!(known, "{package} ships {f}");
             // Integration tests only, one level: no data directory under tests/.
             if let Some(rest) = f.strip_prefix("tests/") {

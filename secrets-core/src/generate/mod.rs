@@ -273,7 +273,14 @@ impl Kind {
                 // DASHBOARD_PASSWORD); a letter-free draw is negligibly
                 // likely, and the loop makes its absence certain.
                 let p = alphabet::sample(rng, alphabet.chars(), length);
-                if length == 0 || p.expose().bytes().any(|b| b.is_ascii_alphabetic()) {
+                let has = |f: fn(&u8) -> bool| p.expose().bytes().any(|b| f(&b));
+                // An env-safe password is asked for where a consumer
+                // demands a symbol (installers' password rules): it holds
+                // one, and a digit, whenever it is long enough to.
+                let symbols = alphabet != Alphabet::EnvSafe
+                    || length < 3
+                    || (has(|b| !b.is_ascii_alphanumeric()) && has(u8::is_ascii_digit));
+                if length == 0 || (has(u8::is_ascii_alphabetic) && symbols) {
                     return p;
                 }
             },

@@ -103,6 +103,14 @@ pub struct Entry {
     pub uncertain: Option<String>,
     /// The catalog definition it follows (its description, rotation period...).
     pub(crate) catalog: Option<VarDef>,
+    /// What rotating it takes (`rotation = "..."` in the manifest), when
+    /// the compose file, the catalog or the name says.
+    pub rotation: Option<crate::rotate::class::RotationClass>,
+    /// Kept empty because this compose service runs without a password.
+    pub runs_without_auth: Option<String>,
+    /// An external a compose service reads with no default: the stack
+    /// needs it (the others are integrations, off while empty).
+    pub required: bool,
 }
 
 #[cfg(feature = "init")]
@@ -130,6 +138,10 @@ pub struct Inferred {
     /// Active template variables that no compose service reads (only with
     /// compose files, and none reading the template whole by `env_file:`).
     pub unread: Vec<String>,
+    /// The compose services that read the template whole (`env_file:`).
+    pub env_file_readers: Vec<String>,
+    /// The stack's name in the manifest, and where it comes from.
+    pub stack_name: Option<(String, String)>,
 }
 
 #[cfg(feature = "init")]
@@ -250,19 +262,26 @@ pub fn infer_files(
         .iter()
         .map(|(name, text)| ComposeInput { name, text })
         .collect();
-    let stack_name = name.map(str::to_owned).or_else(|| {
-        std::fs::canonicalize(from)
+    // Docker Compose names a project after the directory of its first
+    // file; the template's directory is the last resort.
+    let dir_of = |p: &Path| {
+        std::fs::canonicalize(p)
             .ok()?
             .parent()?
             .file_name()?
             .to_str()
             .map(str::to_owned)
-    });
-    infer(
+    };
+    let fallback = compose
+        .first()
+        .and_then(|c| Some((dir_of(c)?, format!("the directory of {}", c.display()))))
+        .or_else(|| Some((dir_of(from)?, format!("the directory of {}", from.display()))));
+    infer_named(
         &from.display().to_string(),
         &template,
         &inputs,
-        stack_name.as_deref(),
+        name.map(|n| (n.to_owned(), "--name".to_owned())),
+        fallback,
     )
 }
 
@@ -274,6 +293,20 @@ pub fn infer(
     bytes: &[u8],
     compose: &[ComposeInput<'_>],
     stack_name: Option<&str>,
+) -> Result<Inferred, InitError> {
+    let given = stack_name.map(|n| (n.to_owned(), "given".to_owned()));
+    infer_named(file, bytes, compose, given, None)
+}
+
+#[cfg(feature = "init")]
+/// `infer` with the stack's name chosen: `given` first, then a compose
+/// file's `name:`, then `fallback`; each with where it comes from.
+fn infer_named(
+    file: &str,
+    bytes: &[u8],
+    compose: &[ComposeInput<'_>],
+    given: Option<(String, String)>,
+    fallback: Option<(String, String)>,
 ) -> Result<Inferred, InitError> {
     let (_, vars) = scan::scan(file, bytes)?;
     let reads = (!compose.is_empty()).then(|| compose::read(compose, file));
@@ -298,6 +331,7 @@ pub fn infer(
                 line: 0,
                 commented: false,
                 comments: Vec::new(),
+                paragraph: usize::MAX,
             });
         }
     }
@@ -318,12 +352,32 @@ pub fn infer(
     for (e, a) in entries.iter_mut().skip(vars.len()).zip(&added) {
         e.why = format!("{} (read by {} line {})", e.why, a.file, a.line);
     }
-    let manifest = render::manifest(file, stack_name, &entries);
+    if let Some(r) = &reads {
+        for e in entries.iter_mut().filter(|e| e.class == Class::External) {
+            // `${VAR}` or `${VAR:?...}`: the service gets nothing without it.
+            e.required = r.vars.get(&e.name).is_some_and(|read| read.default.is_none());
+        }
+    }
+    let stack_name = given
+        .or_else(|| {
+            let (n, read) = reads.as_ref()?.project_name.clone()?;
+            Some((n, format!("`name:` in {} line {}", read.file, read.line)))
+        })
+        .or(fallback);
+    let env_file_readers = reads.as_ref().map_or_else(Vec::new, |r| {
+        (r.services.iter())
+            .filter(|s| s.env_file)
+            .map(|s| s.name.clone())
+            .collect()
+    });
+    let manifest = render::manifest(file, stack_name.as_ref().map(|(n, _)| n.as_str()), &entries);
     Ok(Inferred {
         manifest,
         entries,
         added,
         unread,
+        env_file_readers,
+        stack_name,
     })
 }
 

@@ -166,6 +166,12 @@ fn inline(e: &Entry) -> String {
         if let Some(f) = &def.file_env {
             fields.push(("file_env", string(f)));
         }
+        if let Some(p) = &def.previous_keys {
+            fields.push(("previous_keys", string(p)));
+        }
+    }
+    if let (Some(r), Source::Generate(_)) = (e.rotation, &e.source) {
+        fields.push(("rotation", string(r.name())));
     }
     let body: Vec<String> = fields.iter().map(|(k, v)| format!("{k} = {v}")).collect();
     format!("{{ {} }}", body.join(", "))
@@ -222,6 +228,12 @@ pub(crate) fn manifest(file: &str, stack_name: Option<&str>, entries: &[Entry]) 
         let _ = writeln!(out, "# {place}: {how} {}: {}", e.class.name(), e.why);
         if let Some(u) = &e.uncertain {
             let _ = writeln!(out, "# uncertain: {u}");
+        }
+        if let Some(service) = &e.runs_without_auth {
+            let _ = writeln!(
+                out,
+                "# no auth: compose service {service} runs without a password; give it one (and this value) to turn auth on"
+            );
         }
         let prefix = if e.commented { "# " } else { "" };
         let _ = writeln!(out, "{prefix}{} = {}", e.name, inline(e));

@@ -25,7 +25,6 @@ pub fn run(args: InitArgs) -> Result<ExitCode, Failure> {
                 )));
             }
             file.replace(inferred.manifest.as_bytes())?;
-            crate::note!("secrets: wrote {} (mode 0600)", path.display());
         }
         None => crate::output::print(&inferred.manifest)?,
     }
@@ -89,6 +88,9 @@ pub fn run(args: InitArgs) -> Result<ExitCode, Failure> {
             "secrets: set these yourself if you use them (integrations, off while empty): {}",
             optional.join(", ")
         );
+    }
+    if let Some(path) = &args.out {
+        crate::note!("secrets: wrote {} (mode 0600)", path.display());
     }
     let s = inferred.summary();
     crate::note!(

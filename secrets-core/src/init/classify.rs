@@ -679,8 +679,7 @@ impl<'a> Context<'a> {
         let consumers = self.consumers.get(v.name.as_str())?;
         for &(at, key) in consumers {
             let svc = &self.services[at];
-            let Some(component) = svc.image_base().and_then(|b| compose::component_of(&b))
-            else {
+            let Some(component) = svc.image_base().and_then(|b| compose::component_of(&b)) else {
                 continue;
             };
             let key = key.unwrap_or(&v.name);
@@ -726,20 +725,63 @@ impl<'a> Context<'a> {
             .collect();
         origins.sort_by(|a, b| a.0.cmp(&b.0));
         origins.dedup_by(|a, b| a.0 == b.0);
-        if !secret_named || origins.len() < 2 {
+        // The stack's own program: what reads the template whole or is
+        // built here, else the service given the most variables.
+        let mut app: Vec<String> = (self.services.iter())
+            .filter(|s| s.env_file || s.build)
+            .map(compose::origin)
+            .collect();
+        if app.is_empty() {
+            app.extend(
+                (self.services.iter())
+                    .max_by_key(|s| s.reads.len())
+                    .map(compose::origin),
+            );
+        }
+        // One server of another origin given a value whose name names no
+        // provider: the server it keys runs here.
+        let server_only = origins.len() == 1
+            && !app.is_empty()
+            && !app.contains(&origins[0].0)
+            && names::external(&v.name, &v.value).is_none();
+        if origins.len() < 2 && !server_only {
             return None;
         }
-        let value = v.value.trim();
-        let placeholder = value.is_empty() || looks_like_placeholder(&v.name, value);
-        let (kind, why, _) = self.secret_kind(v, names::secret_role(&v.name), placeholder);
         let given: Vec<String> = origins
             .iter()
             .map(|(_, s)| format!("{} ({})", s.name, s.runs()))
             .collect();
-        let why = format!(
-            "{why}; compose hands it to {}: both ends run in this stack",
-            given.join(" and ")
-        );
+        if !secret_named {
+            // An account both ends share (`PUSHER_APP_ID` given to a
+            // bundled server): the stack's own choice, not a provider's.
+            let value = v.value.trim();
+            let provider = names::external(&v.name, value).is_some();
+            if !provider || value.is_empty() || looks_like_placeholder(&v.name, value) {
+                return None;
+            }
+            let why = format!(
+                "kept as written: compose hands it to {}, so no provider issues it",
+                given.join(" and ")
+            );
+            return Some(Decision {
+                why,
+                ..Decision::setting()
+            });
+        }
+        let value = v.value.trim();
+        let placeholder = value.is_empty() || looks_like_placeholder(&v.name, value);
+        let (kind, why, _) = self.secret_kind(v, names::secret_role(&v.name), placeholder);
+        let why = if server_only {
+            format!(
+                "{why}; compose hands it to {}, a server this stack runs",
+                given.join("")
+            )
+        } else {
+            format!(
+                "{why}; compose hands it to {}: both ends run in this stack",
+                given.join(" and ")
+            )
+        };
         Some(Decision::new(Class::Secret, Source::Generate(kind), why))
     }
 
@@ -765,14 +807,14 @@ impl<'a> Context<'a> {
                     || s.name.to_ascii_uppercase() == family)
         });
         let (at, server) = server?;
-        let given = (self.consumers.get(v.name.as_str()).into_iter().flatten())
-            .any(|(i, _)| *i == at);
+        let given =
+            (self.consumers.get(v.name.as_str()).into_iter().flatten()).any(|(i, _)| *i == at);
         if server.requirepass || given {
             return None;
         }
         let mut d = Decision::setting();
         d.why = format!(
-            "kept empty: compose runs service {} ({}) without a password (no `requirepass`), so its clients must send none",
+            "kept empty: compose runs service {} ({}) without a password (no `requirepass`), so its clients must send none; give the server one to turn auth on",
             server.name,
             server.runs()
         );
@@ -795,9 +837,29 @@ impl<'a> Context<'a> {
         let (prefix, _) = upper.rsplit_once('_')?;
         let family = names::first_part(&v.name);
         let own = [
-            "DB", "DATABASE", "POSTGRES", "PG", "POSTGRESQL", "MYSQL", "MARIADB", "MONGO",
-            "MONGODB", "REDIS", "RABBITMQ", "AMQP", "MINIO", "ADMIN", "ROOT", "APP", "SECRET",
-            "JWT", "SESSION", "COOKIE", "ENCRYPTION", "DASHBOARD", "SUPERUSER",
+            "DB",
+            "DATABASE",
+            "POSTGRES",
+            "PG",
+            "POSTGRESQL",
+            "MYSQL",
+            "MARIADB",
+            "MONGO",
+            "MONGODB",
+            "REDIS",
+            "RABBITMQ",
+            "AMQP",
+            "MINIO",
+            "ADMIN",
+            "ROOT",
+            "APP",
+            "SECRET",
+            "JWT",
+            "SESSION",
+            "COOKIE",
+            "ENCRYPTION",
+            "DASHBOARD",
+            "SUPERUSER",
         ];
         let stack_service = self
             .services
@@ -813,14 +875,28 @@ impl<'a> Context<'a> {
             })
         };
         let account = [
-            "ID", "APP_ID", "CLIENT_ID", "USER", "USERNAME", "LOGIN", "ACCOUNT", "ACCOUNT_ID",
-            "KEY_ID", "ACCESS_KEY_ID", "EMAIL",
+            "ID",
+            "APP_ID",
+            "CLIENT_ID",
+            "USER",
+            "USERNAME",
+            "LOGIN",
+            "ACCOUNT",
+            "ACCOUNT_ID",
+            "KEY_ID",
+            "ACCESS_KEY_ID",
+            "EMAIL",
         ];
-        let stems = [Some(prefix), prefix.strip_suffix("_API"), prefix.strip_suffix("_APP")];
+        let stems = [
+            Some(prefix),
+            prefix.strip_suffix("_API"),
+            prefix.strip_suffix("_APP"),
+        ];
         for stem in stems.into_iter().flatten() {
             for a in account {
                 let sibling = format!("{stem}_{a}");
-                if sibling != upper && empty_or_placeholder(&sibling) && self.can_refer(v, &sibling) {
+                if sibling != upper && empty_or_placeholder(&sibling) && self.can_refer(v, &sibling)
+                {
                     let why = format!(
                         "beside {sibling}, which the template leaves for the operator: an account with a provider"
                     );
@@ -833,26 +909,51 @@ impl<'a> Context<'a> {
             }
         }
         // An API key in a paragraph of integrations.
-        let api = ["API_KEY", "API_TOKEN", "API_SECRET", "ACCESS_TOKEN", "ACCESS_KEY"]
-            .iter()
-            .any(|p| upper.ends_with(p));
+        let api = [
+            "API_KEY",
+            "API_TOKEN",
+            "API_SECRET",
+            "ACCESS_TOKEN",
+            "ACCESS_KEY",
+        ]
+        .iter()
+        .any(|p| upper.ends_with(p));
         if !api || !value.is_empty() {
             return None;
         }
         let words = [
-            "integration", "third-party", "third party", "optional", "provider", "sign up",
-            "signup", "obtain", "get your", "get one", "api key from", "dashboard", "console",
+            "integration",
+            "third-party",
+            "third party",
+            "optional",
+            "provider",
+            "sign up",
+            "signup",
+            "obtain",
+            "get your",
+            "get one",
+            "api key from",
+            "dashboard",
+            "console",
         ];
         let worded = v.comments.iter().find(|c| {
             let t = c.text.to_ascii_lowercase();
             words.iter().any(|w| t.contains(w))
         });
         let neighbour = self.vars.iter().find(|o| {
-            o.paragraph == v.paragraph && o.name != v.name && names::external(&o.name, &o.value).is_some()
+            o.paragraph == v.paragraph
+                && o.name != v.name
+                && names::external(&o.name, &o.value).is_some()
         });
         let why = match (worded, neighbour) {
-            (Some(c), _) => format!("an API key under \"{}\" (line {}): an integration's", c.text, c.line),
-            (None, Some(o)) => format!("an API key in the paragraph of {}, a third party's: an integration's", o.name),
+            (Some(c), _) => format!(
+                "an API key under \"{}\" (line {}): an integration's",
+                c.text, c.line
+            ),
+            (None, Some(o)) => format!(
+                "an API key in the paragraph of {}, a third party's: an integration's",
+                o.name
+            ),
             (None, None) => return None,
         };
         Some(Decision::new(Class::External, Source::External, why).uncertain(
@@ -871,18 +972,29 @@ impl<'a> Context<'a> {
         let setting_name = [
             "URL", "URI", "HOST", "HOSTNAME", "DOMAIN", "EMAIL", "NAME", "USER", "USERNAME",
             "PATH", "DIR", "FILE", "PORT", "MODE", "TYPE", "LEVEL", "REGION", "BUCKET", "ID",
-            "IDS", "ORIGIN", "ORIGINS", "ENDPOINT", "SERVER", "ADDRESS", "LOCALE", "LANG",
-            "TITLE", "LABEL", "TIMEZONE", "TZ", "IMAGE", "VERSION", "TAG", "FROM", "SENDER",
+            "IDS", "ORIGIN", "ORIGINS", "ENDPOINT", "SERVER", "ADDRESS", "LOCALE", "LANG", "TITLE",
+            "LABEL", "TIMEZONE", "TZ", "IMAGE", "VERSION", "TAG", "FROM", "SENDER",
         ]
         .contains(&last);
         let looks_like_address = value.contains(['.', '/', '@', ':']);
         let published = crate::check::published_default(value).is_some();
-        let worded = ["change me", "please change", "changeme", "change_me", "change-me", "replace me", "replace-me", "replace_me"]
-            .iter()
-            .any(|w| lower.contains(w))
+        let worded = [
+            "change me",
+            "please change",
+            "changeme",
+            "change_me",
+            "change-me",
+            "replace me",
+            "replace-me",
+            "replace_me",
+        ]
+        .iter()
+        .any(|w| lower.contains(w))
             || (lower.starts_with("your") && value.contains(['-', '_', ' ']));
-        let plain_word = ["none", "null", "admin", "default", "test", "true", "false", "xxx"]
-            .contains(&lower.as_str());
+        let plain_word = [
+            "none", "null", "admin", "default", "test", "true", "false", "xxx",
+        ]
+        .contains(&lower.as_str());
         if value.is_empty()
             || plain_word
             || setting_name
@@ -920,8 +1032,16 @@ impl<'a> Context<'a> {
         }
         let family = names::first_part(&v.name);
         let databases = [
-            "DB", "DATABASE", "POSTGRES", "POSTGRESQL", "PG", "MYSQL", "MARIADB", "MONGO",
-            "MONGODB", "RABBITMQ",
+            "DB",
+            "DATABASE",
+            "POSTGRES",
+            "POSTGRESQL",
+            "PG",
+            "MYSQL",
+            "MARIADB",
+            "MONGO",
+            "MONGODB",
+            "RABBITMQ",
         ];
         if !databases.contains(&family.as_str()) {
             return d;
@@ -1106,8 +1226,14 @@ impl<'a> Context<'a> {
         v.comments.iter().filter(|c| c.direct).any(|c| {
             let t = c.text.to_ascii_lowercase();
             [
-                "random", "generate", "secret", "encrypt", "sign", "password for",
-                "salt", "long string",
+                "random",
+                "generate",
+                "secret",
+                "encrypt",
+                "sign",
+                "password for",
+                "salt",
+                "long string",
             ]
             .iter()
             .any(|w| t.contains(w))
@@ -1118,7 +1244,11 @@ impl<'a> Context<'a> {
     /// the variable when `any`, else those right above it): a generator
     /// command or a length (with the character class, when stated), else a
     /// character class alone.
-    fn stated(&self, v: &TemplateVar, any: bool) -> (Option<(Kind, String)>, Option<(Kind, String)>) {
+    fn stated(
+        &self,
+        v: &TemplateVar,
+        any: bool,
+    ) -> (Option<(Kind, String)>, Option<(Kind, String)>) {
         let vapid_ok = |k: &Kind| {
             *k != Kind::VapidPrivateKey || v.name.to_ascii_uppercase().contains("PRIVATE")
         };
@@ -1157,7 +1287,11 @@ impl<'a> Context<'a> {
                 return (
                     Some((
                         kind.clone(),
-                        format!("{}, from \"{shown}\" on line {}{also}", describe(&kind), c.line),
+                        format!(
+                            "{}, from \"{shown}\" on line {}{also}",
+                            describe(&kind),
+                            c.line
+                        ),
                     )),
                     None,
                 );
@@ -1176,7 +1310,10 @@ impl<'a> Context<'a> {
                 length: 32,
                 alphabet: Alphabet::EnvSafe,
             };
-            let why = format!("{} with a symbol, from \"{s}\" on line {line}", describe(&kind));
+            let why = format!(
+                "{} with a symbol, from \"{s}\" on line {line}",
+                describe(&kind)
+            );
             class_only = Some((kind, why));
         }
         (None, class_only)

@@ -310,7 +310,9 @@ fn services(f: &ComposeInput<'_>, own: &[&str]) -> Vec<Service> {
         let merged: Vec<&str> = def
             .iter()
             .filter_map(|(_, l)| strip_comment(l).split_once('*').map(|(_, n)| n))
-            .map(|n| n.trim_end_matches(|c: char| !(c.is_ascii_alphanumeric() || "_-.".contains(c))))
+            .map(|n| {
+                n.trim_end_matches(|c: char| !(c.is_ascii_alphanumeric() || "_-.".contains(c)))
+            })
             .collect();
         for n in merged {
             if let Some((_, lines)) = anchored.iter().find(|(a, _)| a == n) {
@@ -357,7 +359,10 @@ fn services(f: &ComposeInput<'_>, own: &[&str]) -> Vec<Service> {
             }
         }
         s.env_file = entries_under(&text, "env_file").iter().any(|item| {
-            let path = item.text.strip_prefix("path:").map_or(item.text.as_str(), unquote);
+            let path = item
+                .text
+                .strip_prefix("path:")
+                .map_or(item.text.as_str(), unquote);
             let base = path.rsplit('/').next().unwrap_or(path);
             own.contains(&base)
         });
@@ -399,17 +404,33 @@ mod tests {
     #[test]
     fn services_their_images_and_what_each_receives() {
         let text = "name: shop\nx-env: &env\n  SHARED_KEY: ${SHARED}\nservices:\n  app:\n    build: .\n    env_file:\n      - path: ./.env\n    environment:\n      <<: *env\n      DB_PASS: ${DB_PASSWORD}\n  db:\n    image: docker.io/library/mysql:8.4 # pinned\n    environment:\n      - MYSQL_PASSWORD=${DB_PASSWORD}\n  cache:\n    image: redis:7\n    command: redis-server --save 60 1\n  broker:\n    image: ghcr.io/acme/relay@sha256:abc\n    command: [\"--requirepass\", \"${RELAY_KEY}\"]\n";
-        let r = read(&[ComposeInput { name: "c.yml", text }], ".env.example");
+        let r = read(
+            &[ComposeInput {
+                name: "c.yml",
+                text,
+            }],
+            ".env.example",
+        );
         assert_eq!(r.project_name.as_ref().unwrap().0, "shop");
         let names: Vec<&str> = r.services.iter().map(|s| s.name.as_str()).collect();
         assert_eq!(names, ["app", "db", "cache", "broker"]);
         let app = &r.services[0];
         assert!(app.build && app.env_file && app.image.is_none());
-        assert!(app.reads.iter().any(|(v, k, _)| v == "SHARED" && k.as_deref() == Some("SHARED_KEY")));
+        assert!(app
+            .reads
+            .iter()
+            .any(|(v, k, _)| v == "SHARED" && k.as_deref() == Some("SHARED_KEY")));
         let db = &r.services[1];
         assert_eq!(db.image_base().as_deref(), Some("mysql"));
         assert_eq!(db.runs(), "docker.io/library/mysql");
-        assert_eq!(db.reads, [("DB_PASSWORD".to_owned(), Some("MYSQL_PASSWORD".to_owned()), 15)]);
+        assert_eq!(
+            db.reads,
+            [(
+                "DB_PASSWORD".to_owned(),
+                Some("MYSQL_PASSWORD".to_owned()),
+                15
+            )]
+        );
         assert!(!db.env_file);
         assert!(!r.services[2].requirepass);
         assert!(r.services[3].requirepass);

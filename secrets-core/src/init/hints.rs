@@ -174,10 +174,15 @@ fn symbol(text: &str) -> Option<String> {
     if alphanumeric(text).is_some() {
         return None;
     }
-    ["symbol", "special character", "special char", "non-alphanumeric"]
-        .iter()
-        .find(|p| lower.contains(**p))
-        .map(|p| (*p).to_owned())
+    [
+        "symbol",
+        "special character",
+        "special char",
+        "non-alphanumeric",
+    ]
+    .iter()
+    .find(|p| lower.contains(**p))
+    .map(|p| (*p).to_owned())
 }
 
 /// What `text` states.

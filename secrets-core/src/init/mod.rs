@@ -275,7 +275,12 @@ pub fn infer_files(
     let fallback = compose
         .first()
         .and_then(|c| Some((dir_of(c)?, format!("the directory of {}", c.display()))))
-        .or_else(|| Some((dir_of(from)?, format!("the directory of {}", from.display()))));
+        .or_else(|| {
+            Some((
+                dir_of(from)?,
+                format!("the directory of {}", from.display()),
+            ))
+        });
     infer_named(
         &from.display().to_string(),
         &template,
@@ -355,7 +360,10 @@ fn infer_named(
     if let Some(r) = &reads {
         for e in entries.iter_mut().filter(|e| e.class == Class::External) {
             // `${VAR}` or `${VAR:?...}`: the service gets nothing without it.
-            e.required = r.vars.get(&e.name).is_some_and(|read| read.default.is_none());
+            e.required = r
+                .vars
+                .get(&e.name)
+                .is_some_and(|read| read.default.is_none());
         }
     }
     let stack_name = given

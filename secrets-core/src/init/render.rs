@@ -229,12 +229,7 @@ pub(crate) fn manifest(file: &str, stack_name: Option<&str>, entries: &[Entry]) 
         if let Some(u) = &e.uncertain {
             let _ = writeln!(out, "# uncertain: {u}");
         }
-        if let Some(service) = &e.runs_without_auth {
-            let _ = writeln!(
-                out,
-                "# no auth: compose service {service} runs without a password; give it one (and this value) to turn auth on"
-            );
-        }
+
         let prefix = if e.commented { "# " } else { "" };
         let _ = writeln!(out, "{prefix}{} = {}", e.name, inline(e));
     }

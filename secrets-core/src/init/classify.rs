@@ -732,19 +732,18 @@ impl<'a> Context<'a> {
             .map(compose::origin)
             .collect();
         if app.is_empty() {
+            // The first on a tie: the app is usually listed first.
             app.extend(
-                (self.services.iter())
+                (self.services.iter().rev())
                     .max_by_key(|s| s.reads.len())
                     .map(compose::origin),
             );
         }
         // One server of another origin given a value whose name names no
         // provider: the server it keys runs here.
-        let server_only = origins.len() == 1
-            && !app.is_empty()
-            && !app.contains(&origins[0].0)
-            && names::external(&v.name, &v.value).is_none();
-        if origins.len() < 2 && !server_only {
+        let server = origins.len() == 1 && !app.is_empty() && !app.contains(&origins[0].0);
+        let server_only = server && names::external(&v.name, &v.value).is_none();
+        if origins.len() < 2 && !server {
             return None;
         }
         let given: Vec<String> = origins
@@ -767,6 +766,9 @@ impl<'a> Context<'a> {
                 why,
                 ..Decision::setting()
             });
+        }
+        if origins.len() < 2 && !server_only {
+            return None;
         }
         let value = v.value.trim();
         let placeholder = value.is_empty() || looks_like_placeholder(&v.name, value);

@@ -942,10 +942,16 @@ impl<'a> Context<'a> {
             let t = c.text.to_ascii_lowercase();
             words.iter().any(|w| t.contains(w))
         });
+        // A third party's variable in the paragraph, or an empty account
+        // of the same family (`CHARGEBEE_WEBHOOK_USERNAME=`).
+        let account_ends = ["_ID", "_USER", "_USERNAME", "_ACCOUNT", "_SITE", "_LOGIN"];
         let neighbour = self.vars.iter().find(|o| {
             o.paragraph == v.paragraph
                 && o.name != v.name
-                && names::external(&o.name, &o.value).is_some()
+                && (names::external(&o.name, &o.value).is_some()
+                    || (names::first_part(&o.name) == family
+                        && o.value.trim().is_empty()
+                        && (account_ends.iter()).any(|e| o.name.to_ascii_uppercase().ends_with(e))))
         });
         let why = match (worded, neighbour) {
             (Some(c), _) => format!(
@@ -997,6 +1003,17 @@ impl<'a> Context<'a> {
             "none", "null", "admin", "default", "test", "true", "false", "xxx",
         ]
         .contains(&lower.as_str());
+        // `your_path_here` under a path's name: the operator's to set.
+        let operators = worded || (lower.contains("your") && value.contains(['-', '_']));
+        if !value.is_empty()
+            && !published
+            && operators
+            && (setting_name || looks_like_address || last == "LOCATION")
+        {
+            return Some(Decision::setting().uncertain(
+                "the template's value is a placeholder for something of yours (a path, a host, a name): kept, set it",
+            ));
+        }
         if value.is_empty()
             || plain_word
             || setting_name

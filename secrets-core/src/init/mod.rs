@@ -356,8 +356,37 @@ fn infer_named(
         .collect();
     for (e, a) in entries.iter_mut().skip(vars.len()).zip(&added) {
         e.why = format!("{} (read by {} line {})", e.why, a.file, a.line);
+        // Compose reads it with no default, and nothing gives it a value.
+        let no_default = (reads.as_ref())
+            .and_then(|r| r.vars.get(&a.name))
+            .is_some_and(|r| r.default.is_none());
+        if e.class == Class::Setting && no_default && e.uncertain.is_none() {
+            e.uncertain = Some(format!(
+                "{} line {} reads it with no default and the template lacks it: set it",
+                a.file, a.line
+            ));
+        }
     }
     if let Some(r) = &reads {
+        // A secret the template only shows in a comment but a compose file
+        // reads: left out, the stack would run on the compose default
+        // (`${APP_SECRET:-replace_me}`) or on nothing. Managed.
+        for e in entries
+            .iter_mut()
+            .filter(|e| e.commented && e.class == Class::Secret)
+        {
+            if let Some(read) = r.vars.get(&e.name) {
+                e.commented = false;
+                let default = match &read.default {
+                    Some(d) if !d.is_empty() => " over its default",
+                    _ => "",
+                };
+                e.why = format!(
+                    "{}; only in a comment of the template, but {} line {} reads it: managed{default}",
+                    e.why, read.file, read.line
+                );
+            }
+        }
         for e in entries.iter_mut().filter(|e| e.class == Class::External) {
             // `${VAR}` or `${VAR:?...}`: the service gets nothing without it.
             e.required = r

@@ -271,6 +271,9 @@ fn word_like(value: &str) -> bool {
         && !v.chars().any(|c| c.is_ascii_digit())
 }
 
+/// A kind, and the words that say why.
+type Format = (Kind, String);
+
 /// What a variable was found to be.
 struct Decision {
     class: Class,
@@ -355,6 +358,22 @@ impl<'a> Context<'a> {
         let services = compose.map_or(&[][..], |c| &c.services[..]);
         let mut consumers: HashMap<&str, Vec<(usize, Option<&str>)>> = HashMap::new();
         for (i, svc) in services.iter().enumerate() {
+            // A known server reading the template whole (`env_file:`) is
+            // given each variable its catalog entry names.
+            let component = svc.image_base().and_then(|b| compose::component_of(&b));
+            if let (true, Some(component)) = (svc.env_file, component) {
+                for o in vars.iter().filter(|o| !o.commented) {
+                    let known = catalog::component(component)
+                        .and_then(Result::ok)
+                        .is_some_and(|c| c.vars.iter().any(|d| d.name == o.name));
+                    if known {
+                        consumers
+                            .entry(o.name.as_str())
+                            .or_default()
+                            .push((i, None));
+                    }
+                }
+            }
             for (var, key, _) in &svc.reads {
                 let list = consumers.entry(var.as_str()).or_default();
                 let key = key.as_deref();
@@ -1263,11 +1282,7 @@ impl<'a> Context<'a> {
     /// the variable when `any`, else those right above it): a generator
     /// command or a length (with the character class, when stated), else a
     /// character class alone.
-    fn stated(
-        &self,
-        v: &TemplateVar,
-        any: bool,
-    ) -> (Option<(Kind, String)>, Option<(Kind, String)>) {
+    fn stated(&self, v: &TemplateVar, any: bool) -> (Option<Format>, Option<Format>) {
         let vapid_ok = |k: &Kind| {
             *k != Kind::VapidPrivateKey || v.name.to_ascii_uppercase().contains("PRIVATE")
         };

@@ -943,3 +943,20 @@ fn externals_split_required_from_optional() {
         "{said}"
     );
 }
+
+#[test]
+fn a_secret_only_in_a_comment_that_compose_reads_is_managed() {
+    // Old code left it commented out, and the stack ran on the compose
+    // file's placeholder default.
+    let compose = "services:\n  app:\n    image: ghcr.io/shop/app:1\n    environment:\n      APP_SECRET: ${APP_SECRET:-replace_me_with_a_random_string}\n";
+    let (manifest, _, env) = init_and_write(
+        "PORT=3000\n\n# Use openssl rand -base64 32 for each secret\n# APP_SECRET=replace_me_with_a_random_string\n# OTHER_SECRET=\n",
+        Some(compose),
+    );
+    let app = entry_line(&manifest, "APP_SECRET");
+    assert!(app.contains("kind = \"base64\""), "{manifest}");
+    assert_eq!(env["APP_SECRET"].len(), 44, "{manifest}");
+    // What no service reads stays a comment.
+    assert!(manifest.contains("\n# OTHER_SECRET = "), "{manifest}");
+    assert!(!env.contains_key("OTHER_SECRET"));
+}

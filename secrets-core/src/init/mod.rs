@@ -20,6 +20,34 @@
 //! Each entry of the manifest says why; what rests on a guess is listed as
 //! uncertain.
 //!
+//! The evidence, strongest first, and a weaker source never overrides a
+//! stronger one:
+//! 1. **the compose files**: what each service receives, through which
+//!    variable, and which image runs it. `KEY: ${OTHER}` makes KEY
+//!    `same_as` OTHER whatever the catalog says of either; a value handed
+//!    to a known server (postgres, mysql, mariadb, mongo, rabbitmq,
+//!    grafana, pgadmin, redis, minio, meilisearch) under a variable its
+//!    catalog entry generates is a secret in that entry's format and
+//!    rotation class (`stored` for what the server keeps from its first
+//!    start); a secret-named value handed to programs of two origins (or
+//!    to one server that is not the stack's own program) is the stack's,
+//!    never a provider's; an empty password of a bundled Redis that runs
+//!    without `requirepass` stays empty;
+//! 2. **the template's comments**: a generator, an exact or minimum
+//!    length, a character class ("letters and numbers", "must contain a
+//!    symbol"), "same as";
+//! 3. **the catalog**;
+//! 4. **the name**, and the account beside it (`FOO_APP_SECRET` next to an
+//!    empty `FOO_APP_ID` is a provider's);
+//! 5. **the placeholder's shape**. A placeholder (`PLEASE CHANGE ME`, a
+//!    published demo value) is never kept as a setting.
+//!
+//! What rests on 4 or 5 alone is marked uncertain, with the reason.
+//!
+//! The stack's name: `--name`, else the compose file's `name:`, else the
+//! directory of the first compose file (what Docker Compose names the
+//! project after), else the template's directory; the CLI says which.
+//!
 //! The inference ([`infer`], [`infer_files`]) needs the `init` feature;
 //! laying a `.env` out like a template ([`lay_out`], what `write
 //! --template` does) is always there.

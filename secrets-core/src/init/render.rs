@@ -209,6 +209,13 @@ pub(crate) fn manifest(file: &str, stack_name: Option<&str>, entries: &[Entry]) 
         count(Class::External),
         count(Class::Setting),
     );
+    let guesses: Vec<&str> = (entries.iter())
+        .filter(|e| e.uncertain.is_some())
+        .map(|e| e.name.as_str())
+        .collect();
+    if !guesses.is_empty() {
+        let _ = writeln!(out, "# Review first (uncertain): {}\n", guesses.join(", "));
+    }
     out.push_str("[stack]\n");
     if let Some(name) = stack_name.and_then(clean_name) {
         let _ = writeln!(out, "name = {}", string(name));

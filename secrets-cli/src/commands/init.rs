@@ -28,6 +28,11 @@ pub fn run(args: InitArgs) -> Result<ExitCode, Failure> {
         }
         None => crate::output::print(&inferred.manifest)?,
     }
+    if inferred.compose_truncated {
+        crate::note!(
+            "secrets: warning: the compose files merge anchors into more services than init reads (a few times their own size): what those merges pass is not evidence here"
+        );
+    }
     // What rests on a guess comes first: it is what to review.
     for e in inferred.entries.iter().filter(|e| e.uncertain.is_some()) {
         let u = e.uncertain.as_deref().unwrap_or_default();

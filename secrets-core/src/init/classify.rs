@@ -355,6 +355,7 @@ impl<'a> Context<'a> {
         for (i, (key, _, _)) in compose.iter().flat_map(|c| &c.passes).enumerate() {
             passes.entry(key.as_str()).or_default().push(i);
         }
+        let catalog = CatalogIndex::load(&present);
         let services = compose.map_or(&[][..], |c| &c.services[..]);
         let mut consumers: HashMap<&str, Vec<(usize, Option<&str>)>> = HashMap::new();
         for (i, svc) in services.iter().enumerate() {
@@ -363,10 +364,7 @@ impl<'a> Context<'a> {
             let component = svc.image_base().and_then(|b| compose::component_of(&b));
             if let (true, Some(component)) = (svc.env_file, component) {
                 for o in vars.iter().filter(|o| !o.commented) {
-                    let known = catalog::component(component)
-                        .and_then(Result::ok)
-                        .is_some_and(|c| c.vars.iter().any(|d| d.name == o.name));
-                    if known {
+                    if catalog.in_component(component, &o.name).is_some() {
                         consumers
                             .entry(o.name.as_str())
                             .or_default()
@@ -387,7 +385,7 @@ impl<'a> Context<'a> {
             consumers,
             minio,
             vars,
-            catalog: CatalogIndex::load(&present),
+            catalog,
             active,
             present,
             compose,

@@ -41,6 +41,8 @@ pub(crate) struct ComposeReads {
     pub services: Vec<Service>,
     /// The project's name (top-level `name:`), with its place.
     pub project_name: Option<(String, Read)>,
+    /// Some merged anchors were not read (the merge budget ran out).
+    pub truncated: bool,
 }
 
 /// One compose service: what runs it and what it receives.
@@ -114,7 +116,8 @@ pub(crate) fn read(files: &[ComposeInput<'_>], template: &str) -> ComposeReads {
     let own = written_name(template);
     let own_base = template.rsplit('/').next().unwrap_or(template);
     for f in files {
-        out.services.extend(services(f, &[".env", own, own_base]));
+        out.services
+            .extend(services(f, &[".env", own, own_base], &mut out.truncated));
         if out.project_name.is_none() {
             out.project_name = project_name(f);
         }
@@ -249,26 +252,38 @@ fn project_name(f: &ComposeInput<'_>) -> Option<(String, Read)> {
     })
 }
 
-/// The lines (index, text) of the block that a line opens: those after it
-/// indented deeper, blank ones included.
-fn block<'t>(lines: &[&'t str], at: usize) -> Vec<(usize, &'t str)> {
-    let base = indent(lines[at]);
-    let mut out = Vec::new();
-    for (i, l) in lines.iter().enumerate().skip(at + 1) {
+/// For each line, the index just past the block it opens (the next
+/// non-blank line indented no deeper), in one pass: nested blocks cost no
+/// more than flat ones.
+fn block_ends(lines: &[&str]) -> Vec<usize> {
+    let mut ends = vec![lines.len(); lines.len()];
+    let mut open: Vec<(usize, usize)> = Vec::new();
+    for (i, l) in lines.iter().enumerate() {
         if strip_comment(l).trim().is_empty() {
             continue;
         }
-        if indent(l) <= base {
-            break;
+        let depth = indent(l);
+        while open.last().is_some_and(|&(_, d)| d >= depth) {
+            let (at, _) = open.pop().expect("just seen");
+            ends[at] = i;
         }
-        out.push((i, *l));
+        open.push((i, depth));
     }
-    out
+    ends
 }
 
-/// The blocks anchored with `&name` (`x-env: &env`), by name.
-fn anchors<'t>(lines: &[&'t str]) -> Vec<(String, Vec<(usize, &'t str)>)> {
-    let mut out = Vec::new();
+/// The non-blank lines (index, text) of the block that line `at` opens.
+fn block<'t>(lines: &[&'t str], ends: &[usize], at: usize) -> Vec<(usize, &'t str)> {
+    (at + 1..ends[at])
+        .map(|i| (i, lines[i]))
+        .filter(|(_, l)| !strip_comment(l).trim().is_empty())
+        .collect()
+}
+
+/// The line opening each block anchored with `&name` (`x-env: &env`),
+/// by name (the first, as YAML reads an alias before a redefinition).
+fn anchors(lines: &[&str]) -> std::collections::HashMap<String, usize> {
+    let mut out = std::collections::HashMap::new();
     for (i, l) in lines.iter().enumerate() {
         let code = strip_comment(l);
         if let Some(at) = code.find(": &").or_else(|| code.find("- &")) {
@@ -277,7 +292,7 @@ fn anchors<'t>(lines: &[&'t str]) -> Vec<(String, Vec<(usize, &'t str)>)> {
                 .take_while(|c| c.is_ascii_alphanumeric() || "_-.".contains(*c))
                 .collect();
             if !name.is_empty() {
-                out.push((name, block(lines, i)));
+                out.entry(name).or_insert(i);
             }
         }
     }
@@ -285,8 +300,12 @@ fn anchors<'t>(lines: &[&'t str]) -> Vec<(String, Vec<(usize, &'t str)>)> {
 }
 
 /// The services of one compose file; `own` are the names the template is
-/// read under once written.
-fn services(f: &ComposeInput<'_>, own: &[&str]) -> Vec<Service> {
+/// read under once written. Merged anchors are read into each service
+/// that names them, up to a budget of a few times the file's own lines (a
+/// file of many services each merging one large anchor would otherwise
+/// take memory quadratic in its size); `truncated` is set when the budget
+/// ran out and some merges were not read.
+fn services(f: &ComposeInput<'_>, own: &[&str], truncated: &mut bool) -> Vec<Service> {
     let lines: Vec<&str> = f.text.lines().collect();
     let Some(top) = lines
         .iter()
@@ -294,30 +313,41 @@ fn services(f: &ComposeInput<'_>, own: &[&str]) -> Vec<Service> {
     else {
         return Vec::new();
     };
+    let ends = block_ends(&lines);
     let anchored = anchors(&lines);
-    let body = block(&lines, top);
+    let body = block(&lines, &ends, top);
     let Some(depth) = body.first().map(|(_, l)| indent(l)) else {
         return Vec::new();
     };
+    let mut budget = 4 * lines.len() + 1024;
     let mut out = Vec::new();
     for &(at, l) in body.iter().filter(|(_, l)| indent(l) == depth) {
         let code = strip_comment(l).trim();
         let Some(name) = code.strip_suffix(':') else {
             continue;
         };
-        let mut def = block(&lines, at);
-        // Merged anchors (`<<: *env`, `environment: *env`) are part of it.
-        let merged: Vec<&str> = def
+        let mut def = block(&lines, &ends, at);
+        // Merged anchors (`<<: *env`, `environment: *env`) are part of it,
+        // each once.
+        let mut merged: Vec<usize> = def
             .iter()
             .filter_map(|(_, l)| strip_comment(l).split_once('*').map(|(_, n)| n))
             .map(|n| {
                 n.trim_end_matches(|c: char| !(c.is_ascii_alphanumeric() || "_-.".contains(c)))
             })
+            .filter_map(|n| anchored.get(n).copied())
             .collect();
-        for n in merged {
-            if let Some((_, lines)) = anchored.iter().find(|(a, _)| a == n) {
-                def.extend(lines.iter().copied());
+        merged.sort_unstable();
+        merged.dedup();
+        for anchor in merged {
+            // Counted before it is read: its span bounds its lines.
+            let span = ends[anchor] - anchor - 1;
+            if span > budget {
+                *truncated = true;
+                continue;
             }
+            budget -= span;
+            def.extend(block(&lines, &ends, anchor));
         }
         let mut s = Service {
             name: unquote(name).to_owned(),
@@ -435,5 +465,37 @@ mod tests {
         assert!(!r.services[2].requirepass);
         assert!(r.services[3].requirepass);
         assert_eq!(r.services[3].image_base().as_deref(), Some("relay"));
+    }
+
+    #[test]
+    fn merging_one_anchor_into_many_services_stays_bounded() {
+        // 2000 services each merging a 2000-line anchor: read whole, that
+        // is four million lines; the budget reads a few times the file.
+        let mut text = String::from("x-env: &env\n");
+        for i in 0..2000 {
+            text.push_str(&format!("  V{i}: ${{V{i}}}\n"));
+        }
+        text.push_str("services:\n");
+        for i in 0..2000 {
+            text.push_str(&format!("  s{i}:\n    <<: *env\n"));
+        }
+        let r = read(
+            &[ComposeInput {
+                name: "c.yml",
+                text: &text,
+            }],
+            ".env.example",
+        );
+        assert_eq!(r.services.len(), 2000);
+        assert!(r.truncated);
+        let merged: usize = r.services.iter().map(|s| s.reads.len()).sum();
+        assert!(merged <= 4 * 6001 + 1024, "{merged}");
+        assert_eq!(r.services[0].reads.len(), 2000, "the first ones are read");
+    }
+
+    #[test]
+    fn block_ends_nest() {
+        let lines = ["a:", "  b:", "    c: 1", "", "  d: 2", "e: 3"];
+        assert_eq!(block_ends(&lines), [5, 4, 4, 6, 5, 6]);
     }
 }

@@ -170,6 +170,10 @@ pub struct Inferred {
     pub env_file_readers: Vec<String>,
     /// The stack's name in the manifest, and where it comes from.
     pub stack_name: Option<(String, String)>,
+    /// Some anchors merged into compose services were not read (a file
+    /// merging more than a few times its own size): what they pass is
+    /// missing from the evidence.
+    pub compose_truncated: bool,
 }
 
 #[cfg(feature = "init")]
@@ -443,6 +447,7 @@ fn infer_named(
         unread,
         env_file_readers,
         stack_name,
+        compose_truncated: reads.as_ref().is_some_and(|r| r.truncated),
     })
 }
 

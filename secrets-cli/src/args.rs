@@ -419,14 +419,17 @@ pub struct InitArgs {
     /// The env template the stack ships (.env.example).
     #[arg(long, value_name = "FILE")]
     pub from: PathBuf,
-    /// A compose file: variables it reads that the template lacks are
-    /// added, and template variables no service reads are reported (repeatable).
+    /// A compose file: the strongest evidence (what each service receives,
+    /// through which variable, from which image); variables it reads that
+    /// the template lacks are added, and template variables no service
+    /// reads are reported (repeatable).
     #[arg(long, value_name = "FILE")]
     pub compose: Vec<PathBuf>,
     /// Write the manifest here (a new file, mode 0600) instead of stdout.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
-    /// The stack's name (default: the template's directory).
+    /// The stack's name (default: the compose file's `name:`, else the
+    /// directory of the first compose file, else the template's directory).
     #[arg(long, value_name = "NAME")]
     pub name: Option<String>,
     /// Seconds to wait for another writer's lock on the directory before

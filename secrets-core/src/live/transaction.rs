@@ -47,7 +47,8 @@ pub(crate) fn run(
     restart: Option<&mut (dyn RestartReaders + '_)>,
     restart_keys: &[String],
 ) -> Result<Outcome, LiveError> {
-    if Journal::read(env)?.is_some() {
+    // Any journal blocks, readable or not: its values would be lost.
+    if env.read_companion(journal::SUFFIX)?.is_some() {
         return Err(LiveError::JournalExists(journal::path(env)));
     }
     engine.check(changes).map_err(|e| LiveError::Refused(e.0))?;

@@ -152,7 +152,9 @@ pub enum LiveError {
     },
     /// A journal of an interrupted rotation exists: it must be resumed
     /// first, or the passwords it records would be lost.
-    #[error("{0}: an interrupted rotation must be resumed first (`secrets rotate --env FILE --resume`)")]
+    #[error(
+        "{0}: an interrupted rotation must be resumed first (`secrets rotate --env FILE --resume`)"
+    )]
     JournalExists(PathBuf),
     /// No journal to resume.
     #[error("{0}: no interrupted rotation to resume")]

@@ -445,9 +445,14 @@ fn mysql_account_problem(entry: &str) -> Option<String> {
         return Some(format!("`{entry}` names no user"));
     }
     if entry.contains('@') && host.is_empty() {
-        return Some(format!("`{entry}` has an empty host (write `{user}` for every host)"));
+        return Some(format!(
+            "`{entry}` has an empty host (write `{user}` for every host)"
+        ));
     }
-    if entry.chars().any(|c| c.is_control() || matches!(c, '\'' | '\\' | '"' | '`')) {
+    if entry
+        .chars()
+        .any(|c| c.is_control() || matches!(c, '\'' | '\\' | '"' | '`'))
+    {
         return Some(format!(
             "`{}` holds a quote, a backslash or a control character",
             entry.escape_debug()

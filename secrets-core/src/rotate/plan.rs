@@ -453,7 +453,9 @@ fn gate(
                 RotationClass::Issued => about(),
                 RotationClass::Stored => {
                     let live = var.and_then(|v| v.live_step());
-                    let running = consent.live_step.or(consent.live_postgres.then_some("postgres"));
+                    let running = consent
+                        .live_step
+                        .or(consent.live_postgres.then_some("postgres"));
                     if live.is_some() && live == running {
                         continue;
                     }
@@ -1163,6 +1165,7 @@ mod tests {
             all: true,
             consent: Consent {
                 live_postgres: true,
+                live_step: Some("postgres"),
                 server_changed: true,
                 keep_previous: true,
                 accept_data_loss: true,

@@ -427,3 +427,86 @@ fn a_journal_naming_another_account_is_not_resumed() {
         "the journal is kept"
     );
 }
+
+/// A fake server on loopback (an impostor on the port) that asks for
+/// caching_sha2_password's full authentication without TLS: the client
+/// must not ask for its public key (it would get the password encrypted to
+/// the impostor's key). Prints what the client sent after the request, in
+/// hex.
+const IMPOSTOR: &str = r#"
+import socket, struct, sys
+srv = socket.socket(); srv.bind(("127.0.0.1", 0)); srv.listen(1)
+print(srv.getsockname()[1], flush=True)
+srv.settimeout(120)
+c, _ = srv.accept(); c.settimeout(20)
+def send(seq, payload):
+    c.sendall(struct.pack("<I", len(payload))[:3] + bytes([seq]) + payload)
+def recv():
+    h = b""
+    while len(h) < 4:
+        part = c.recv(4 - len(h))
+        if not part: return None
+        h += part
+    n = int.from_bytes(h[:3], "little"); body = b""
+    while len(body) < n:
+        part = c.recv(n - len(body))
+        if not part: return None
+        body += part
+    return body
+salt = b"abcdefghijklmnopqrst"
+caps = 0x000FF7FF
+hs = (b"\x0a" + b"8.0.36\x00" + struct.pack("<I", 7) + salt[:8] + b"\x00"
+      + struct.pack("<H", caps & 0xFFFF) + b"\x21" + struct.pack("<H", 2)
+      + struct.pack("<H", caps >> 16) + bytes([21]) + b"\x00" * 10 + salt[8:] + b"\x00"
+      + b"caching_sha2_password\x00")
+send(0, hs)
+if recv() is None: print("no-response"); sys.exit()
+send(2, b"\x01\x04")
+try:
+    after = recv()
+except OSError:
+    after = None
+print("nothing" if after is None else "sent:" + after[:64].hex(), flush=True)
+"#;
+
+#[test]
+fn an_impostor_asking_for_the_password_by_rsa_gets_nothing() {
+    use std::io::{BufRead, BufReader};
+    if !secrets_tests::require_python(&[]) {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    let mut fake = Command::new("/usr/bin/python3")
+        .args(["-c", IMPOSTOR])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(fake.stdout.take().unwrap()).lines();
+    let port = lines.next().unwrap().unwrap();
+    fs::write(
+        dir.join("secrets.toml"),
+        "[vars.MYSQL_ADMIN_URL]\nexternal = true\n[vars.APP_DB_PASSWORD]\nkind = \"password\"\nmysql_user = \"app\"\n",
+    )
+    .unwrap();
+    fs::write(
+        dir.join(".env"),
+        format!("MYSQL_ADMIN_URL=mysql://admin:TopSecretAdmin@127.0.0.1:{port}/\nAPP_DB_PASSWORD={OLD}\n"),
+    )
+    .unwrap();
+    let o = secrets(dir).args(ROTATE).output().unwrap();
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("cannot connect as the administrator"),
+        "{}",
+        stderr(&o)
+    );
+    let seen = lines.next().unwrap().unwrap();
+    let _ = fake.wait();
+    // Nothing, or COM_QUIT (0x01) as the client hangs up; never 0x02, the
+    // request for the key to encrypt the password with.
+    assert!(
+        seen == "nothing" || seen == "sent:01",
+        "the client went on with the impostor: {seen}"
+    );
+}

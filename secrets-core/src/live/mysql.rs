@@ -21,6 +21,9 @@ use sha1::{Digest, Sha1};
 use super::{AccountChange, Engine, StepError};
 use crate::SecretValue;
 
+/// A path that does not exist (under `/`, which only root can write).
+const NO_SERVER_KEY: &str = "/nonexistent/secrets-sends-no-password-to-a-server-key";
+
 /// MySQL's `ssl-mode`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum SslMode {
@@ -195,6 +198,12 @@ impl AdminUrl {
             None => base
                 .ip_or_hostname(Some(self.host.clone()))
                 .tcp_port(self.port)
+                // Without TLS, a server asking caching_sha2_password's full
+                // authentication would get the password encrypted to a
+                // public key it sends itself (an impostor on the port
+                // included): the crate reads the key from this path
+                // instead, which does not exist, and sends nothing.
+                .server_key_path(self.ssl.is_none().then(|| PathBuf::from(NO_SERVER_KEY)))
                 .ssl_opts(self.ssl.clone()),
         }
     }

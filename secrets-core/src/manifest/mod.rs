@@ -309,6 +309,10 @@ pub struct VarDef {
     /// The PostgreSQL role whose password this is (`rotate --apply postgres`);
     /// `${NAME}` takes the role name from another variable.
     pub postgres_role: Option<String>,
+    /// The MariaDB/MySQL accounts whose password this is (`rotate --apply
+    /// mysql`): `user` (every host of that user) or `user@host`, from
+    /// `mysql_user = "app"` or `["app@%", "app@localhost"]`.
+    pub mysql_user: Option<Vec<String>>,
     /// `rotation = "..."`: what the value protects, and so what rotating it
     /// takes ([`crate::rotate::class`]).
     pub rotation: Option<DeclaredClass>,
@@ -319,6 +323,21 @@ pub struct VarDef {
     pub previous_keys: Option<String>,
     /// Where each of its references (`same_as`, `from`, template) was written.
     pub(crate) reference_origin: Option<Origin>,
+}
+
+impl VarDef {
+    /// The live step that changes the server's copy of this value
+    /// (`rotate --apply STEP`), when the manifest names its account:
+    /// `postgres` for a `postgres_role`, `mysql` for a `mysql_user`.
+    pub fn live_step(&self) -> Option<&'static str> {
+        if self.postgres_role.is_some() {
+            Some("postgres")
+        } else if self.mysql_user.is_some() {
+            Some("mysql")
+        } else {
+            None
+        }
+    }
 }
 
 /// A parsed manifest or catalog file.
@@ -399,6 +418,7 @@ struct RawVar {
     rollover: Option<String>,
     file_env: Option<String>,
     postgres_role: Option<String>,
+    mysql_user: Option<Spanned<OneOrMany>>,
     rotation: Option<Spanned<String>>,
     previous_keys: Option<Spanned<String>>,
     length: Option<Spanned<i64>>,
@@ -409,6 +429,42 @@ struct RawVar {
     alg: Option<Spanned<String>>,
     claims: Option<Spanned<toml::Table>>,
     expires_in: Option<Spanned<String>>,
+}
+
+/// A string or a list of strings (`mysql_user`).
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum OneOrMany {
+    One(String),
+    Many(Vec<String>),
+}
+
+/// Why a `mysql_user` entry is refused: names go into SQL string literals,
+/// so quotes, backslashes and control characters are kept out (no account
+/// a manifest should name has them).
+fn mysql_account_problem(entry: &str) -> Option<String> {
+    let (user, host) = entry.rsplit_once('@').unwrap_or((entry, ""));
+    if user.is_empty() {
+        return Some(format!("`{entry}` names no user"));
+    }
+    if entry.contains('@') && host.is_empty() {
+        return Some(format!(
+            "`{entry}` has an empty host (write `{user}` for every host)"
+        ));
+    }
+    if entry
+        .chars()
+        .any(|c| c.is_control() || matches!(c, '\'' | '\\' | '"' | '`'))
+    {
+        return Some(format!(
+            "`{}` holds a quote, a backslash or a control character",
+            entry.escape_debug()
+        ));
+    }
+    if user.chars().count() > 80 || host.chars().count() > 255 {
+        return Some(format!("`{entry}` is longer than MariaDB allows"));
+    }
+    None
 }
 
 /// Whether `name` is a portable environment variable name.
@@ -930,6 +986,23 @@ fn convert_var(
             origin: loc.at(r.span().start),
         }),
     };
+    let mysql_user = match v.mysql_user {
+        None => None,
+        Some(m) => {
+            let at = m.span().start;
+            let entries = match m.into_inner() {
+                OneOrMany::One(one) => vec![one],
+                OneOrMany::Many(many) => many,
+            };
+            if entries.is_empty() {
+                return loc.invalid(at, "mysql_user", "`mysql_user` lists no account");
+            }
+            if let Some(problem) = entries.iter().find_map(|e| mysql_account_problem(e)) {
+                return loc.invalid(at, "mysql_user", format!("`mysql_user`: {problem}"));
+            }
+            Some(entries)
+        }
+    };
     let previous_keys = match v.previous_keys {
         Some(p) if !is_env_name(p.get_ref()) => {
             return loc.invalid(
@@ -951,6 +1024,7 @@ fn convert_var(
         rollover: v.rollover,
         file_env: v.file_env,
         postgres_role: v.postgres_role,
+        mysql_user,
         rotation,
         previous_keys,
         origin: loc.at(key_at),

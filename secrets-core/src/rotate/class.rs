@@ -91,6 +91,8 @@ pub enum ClassSource {
     Catalog(String),
     /// The variable has a `postgres_role`: a role's password is stored.
     PostgresRole,
+    /// The variable has a `mysql_user`: an account's password is stored.
+    MysqlUser,
     /// Nothing classifies it: `restart` is assumed.
     Default,
 }
@@ -108,6 +110,7 @@ impl fmt::Display for ClassSource {
             ClassSource::Manifest(origin) => write!(f, "manifest {origin}"),
             ClassSource::Catalog(component) => write!(f, "catalog {component}"),
             ClassSource::PostgresRole => f.write_str("postgres_role"),
+            ClassSource::MysqlUser => f.write_str("mysql_user"),
             ClassSource::Default => f.write_str("assumed: no class in the manifest or catalog"),
         }
     }
@@ -156,10 +159,14 @@ pub fn class_of(var: Option<&VarDef>) -> Classified {
     match &var.rotation {
         Some(d) if catalog_component(&d.origin).is_none() => declared(d),
         // A role's password is stored, whatever the component thought.
-        Some(d) if var.postgres_role.is_none() || d.class == RotationClass::Stored => declared(d),
+        Some(d) if var.live_step().is_none() || d.class == RotationClass::Stored => declared(d),
         _ if var.postgres_role.is_some() => Classified {
             class: RotationClass::Stored,
             source: ClassSource::PostgresRole,
+        },
+        _ if var.mysql_user.is_some() => Classified {
+            class: RotationClass::Stored,
+            source: ClassSource::MysqlUser,
         },
         _ => Classified {
             class: RotationClass::Restart,

@@ -16,6 +16,9 @@
 
 use crate::SecretValue;
 
+#[cfg(feature = "redis")]
+pub(crate) mod redis;
+
 /// One account's credential change on a server. Names and values; only
 /// the journal (0600, the `.env`'s owner) stores the values.
 #[derive(Debug, Clone)]

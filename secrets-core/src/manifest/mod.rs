@@ -306,6 +306,9 @@ pub struct VarDef {
     /// The PostgreSQL role whose password this is (`rotate --apply postgres`);
     /// `${NAME}` takes the role name from another variable.
     pub postgres_role: Option<String>,
+    /// The Redis ACL user whose password this is (`rotate --apply redis`), a
+    /// literal user name: its password is `stored` on the server.
+    pub redis_user: Option<String>,
     /// `rotation = "..."`: what the value protects, and so what rotating it
     /// takes ([`crate::rotate::class`]).
     pub rotation: Option<DeclaredClass>,
@@ -396,6 +399,7 @@ struct RawVar {
     rollover: Option<String>,
     file_env: Option<String>,
     postgres_role: Option<String>,
+    redis_user: Option<Spanned<String>>,
     rotation: Option<Spanned<String>>,
     previous_keys: Option<Spanned<String>>,
     length: Option<Spanned<i64>>,
@@ -432,6 +436,38 @@ pub fn parse_duration(text: &str) -> Option<Duration> {
     n.checked_mul(secs)
         .filter(|&s| s > 0)
         .map(Duration::from_secs)
+}
+
+/// Why `name` cannot be a Redis ACL user named in a manifest, if it cannot:
+/// Redis refuses empty names and spaces; control characters and `${…}`
+/// (a name taken from the `.env`, which the service user may edit) are
+/// refused here.
+fn redis_user_problem(name: &str) -> Option<&'static str> {
+    if name.is_empty() {
+        Some("is empty")
+    } else if name.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        Some("holds a space or a control character, which Redis user names cannot")
+    } else if name.contains("${") {
+        Some("must be a literal ACL user name (`${…}` is not expanded)")
+    } else if name.len() > 128 {
+        Some("is longer than 128 bytes")
+    } else {
+        None
+    }
+}
+
+impl VarDef {
+    /// The live step (`--apply …`) that changes this value's copy on its
+    /// server: `postgres` for a `postgres_role`, `redis` for a `redis_user`.
+    pub fn live_step(&self) -> Option<&'static str> {
+        if self.postgres_role.is_some() {
+            Some("postgres")
+        } else if self.redis_user.is_some() {
+            Some("redis")
+        } else {
+            None
+        }
+    }
 }
 
 /// Maps byte offsets in one file to line and column.
@@ -907,6 +943,25 @@ fn convert_var(
         p => p.map(Spanned::into_inner),
     };
 
+    let redis_user = match v.redis_user {
+        None => None,
+        Some(u) => {
+            let at = u.span().start;
+            let name = u.into_inner();
+            if let Some(why) = redis_user_problem(&name) {
+                return loc.invalid(at, "redis_user", format!("`redis_user` {why}"));
+            }
+            if v.postgres_role.is_some() {
+                return loc.invalid(
+                    at,
+                    "redis_user",
+                    "a variable has one live step: `postgres_role` or `redis_user`, not both",
+                );
+            }
+            Some(name)
+        }
+    };
+
     Ok(VarDef {
         name,
         component: component.to_owned(),
@@ -917,6 +972,7 @@ fn convert_var(
         rollover: v.rollover,
         file_env: v.file_env,
         postgres_role: v.postgres_role,
+        redis_user,
         rotation,
         previous_keys,
         origin: loc.at(key_at),
@@ -1147,6 +1203,36 @@ expires_in = "10y"
         assert_eq!(f.recipients_file, Some(d.path().join("keys.txt")));
         let s = crate::stack::Stack::from_manifest(f).unwrap();
         assert_eq!(s.recipients.len(), 2);
+    }
+
+    #[test]
+    fn redis_user_is_a_literal_acl_user() {
+        let m = ManifestFile::parse(
+            "m.toml",
+            "[vars.APP_REDIS_PASSWORD]\nkind = \"password\"\nredis_user = \"app\"\n",
+        )
+        .unwrap();
+        assert_eq!(m.vars[0].redis_user.as_deref(), Some("app"));
+        assert_eq!(m.vars[0].live_step(), Some("redis"));
+        for (user, why) in [
+            ("", "`redis_user` is empty"),
+            ("my app", "`redis_user` holds a space"),
+            (
+                "${APP_USER}",
+                "`redis_user` must be a literal ACL user name",
+            ),
+        ] {
+            let e = err(&format!(
+                "[vars.P]\nkind = \"password\"\nredis_user = \"{user}\"\n"
+            ));
+            assert!(e.starts_with("m.toml:3:14: ") && e.contains(why), "{e}");
+        }
+        let e =
+            err("[vars.P]\nkind = \"password\"\npostgres_role = \"app\"\nredis_user = \"app\"\n");
+        assert_eq!(
+            e,
+            "m.toml:4:14: a variable has one live step: `postgres_role` or `redis_user`, not both"
+        );
     }
 
     #[test]

@@ -11,7 +11,7 @@ use super::{days, infer, stamp, stamp_age, StampAge, PREVIOUS_SUFFIX, STAMP_TAG}
 use crate::envfile::render::Disagreement;
 use crate::envfile::{is_dotenvx_encrypted, Document};
 use crate::generate::{jwt, Kind};
-use crate::manifest::{Escape, Source};
+use crate::manifest::{Escape, Source, VarDef};
 use crate::secret::joined;
 use crate::stack::{Existing, ResolveError, Stack};
 use crate::SecretValue;
@@ -126,7 +126,7 @@ pub enum RotateError {
         name: String,
         /// Its class and where that comes from.
         class: Classified,
-        /// The live step that changes it (`postgres`), when there is one.
+        /// The live step that changes it (`postgres`, `redis`), when there is one.
         live: Option<&'static str>,
     },
     /// A `data-key` named without keeping the old key where its consumer
@@ -430,9 +430,7 @@ fn gate(
                     class: key.class.clone(),
                     due: key.reason.clone(),
                     previous_keys: key.previous_keys.clone(),
-                    live: (stack.and_then(|s| s.var(&key.name)))
-                        .is_some_and(|v| v.postgres_role.is_some())
-                        .then_some("postgres"),
+                    live: (stack.and_then(|s| s.var(&key.name))).and_then(VarDef::live_step),
                 });
                 continue;
             }
@@ -449,16 +447,12 @@ fn gate(
                 RotationClass::Restart => continue,
                 RotationClass::Issued => about(),
                 RotationClass::Stored => {
-                    let live = var.is_some_and(|v| v.postgres_role.is_some());
-                    if live && consent.live_postgres {
+                    let live = var.and_then(VarDef::live_step);
+                    if live == Some("postgres") && consent.live_postgres {
                         continue;
                     }
                     if !consent.server_changed {
-                        return Err(RotateError::Stored {
-                            name,
-                            class,
-                            live: live.then_some("postgres"),
-                        });
+                        return Err(RotateError::Stored { name, class, live });
                     }
                     "change the server's copy to the new value before its readers restart".into()
                 }
@@ -1116,6 +1110,26 @@ mod tests {
         };
         let p = with("POSTGRES_PASSWORD", live).unwrap();
         assert!(p.consequences.is_empty());
+        // An ACL user's password names its own live step.
+        let m = crate::manifest::ManifestFile::parse(
+            "m.toml",
+            "[vars.APP_REDIS_PASSWORD]\nkind = \"password\"\nredis_user = \"app\"\n",
+        )
+        .unwrap();
+        let redis = Stack::from_manifest(m).unwrap();
+        let d2 = Document::parse(b"APP_REDIS_PASSWORD=old\n").unwrap();
+        let selection = Selection {
+            keys: vec!["APP_REDIS_PASSWORD".to_owned()],
+            consent: live,
+            ..Default::default()
+        };
+        assert!(matches!(
+            plan(&d2, Some(&redis), &selection, UNIX_EPOCH),
+            Err(RotateError::Stored {
+                live: Some("redis"),
+                ..
+            })
+        ));
         let by_hand = Consent {
             server_changed: true,
             ..none

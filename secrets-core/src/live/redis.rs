@@ -15,6 +15,7 @@
 
 use std::fmt;
 use std::net::IpAddr;
+use std::os::unix::ffi::OsStringExt;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -111,7 +112,7 @@ impl Target {
             }
         }
         let database = url.path().trim_start_matches('/');
-        if !unix && !(database.is_empty() || database.bytes().all(|b| b.is_ascii_digit())) {
+        if !(unix || database.is_empty() || database.bytes().all(|b| b.is_ascii_digit())) {
             return Err(bad("has a path that is not a database number"));
         }
         let port = url.port().unwrap_or(6379);
@@ -120,7 +121,8 @@ impl Target {
                 if url.host().is_some_and(|h| !h.to_string().is_empty()) {
                     return Err(bad("names a host for a unix socket (write unix:///PATH)"));
                 }
-                Transport::Unix(PathBuf::from(url.path()))
+                let path: Vec<u8> = percent_encoding::percent_decode_str(url.path()).collect();
+                Transport::Unix(PathBuf::from(std::ffi::OsString::from_vec(path)))
             }
             "redis" => {
                 let host = url.host().ok_or_else(|| bad("has no host"))?;

@@ -451,7 +451,8 @@ pub struct RotateArgs {
     /// Print the plan and change nothing.
     #[arg(long)]
     pub dry_run: bool,
-    /// Also change the passwords in a live database (roles from `postgres_role`).
+    /// Also change the passwords on the live server: PostgreSQL roles
+    /// (`postgres_role`), MariaDB/MySQL accounts (`mysql_user`), Redis ACL users.
     #[arg(long, value_enum, value_name = "TARGET")]
     pub apply: Option<ApplyTarget>,
     /// Admin connection URL without a password (argv is visible to every
@@ -477,6 +478,8 @@ pub struct RotateArgs {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ApplyTarget {
     Postgres,
+    Mysql,
+    Redis,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

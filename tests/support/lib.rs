@@ -3,6 +3,7 @@
 
 pub mod attacker;
 pub mod docker;
+pub mod mariadb;
 pub mod postgres;
 
 use std::io::Write;

@@ -306,6 +306,10 @@ pub struct VarDef {
     /// The PostgreSQL role whose password this is (`rotate --apply postgres`);
     /// `${NAME}` takes the role name from another variable.
     pub postgres_role: Option<String>,
+    /// The MariaDB/MySQL accounts whose password this is (`rotate --apply
+    /// mysql`): `user` (every host of that user) or `user@host`, from
+    /// `mysql_user = "app"` or `["app@%", "app@localhost"]`.
+    pub mysql_user: Option<Vec<String>>,
     /// The Redis ACL user whose password this is (`rotate --apply redis`), a
     /// literal user name: its password is `stored` on the server.
     pub redis_user: Option<String>,
@@ -319,6 +323,24 @@ pub struct VarDef {
     pub previous_keys: Option<String>,
     /// Where each of its references (`same_as`, `from`, template) was written.
     pub(crate) reference_origin: Option<Origin>,
+}
+
+impl VarDef {
+    /// The live step that changes the server's copy of this value
+    /// (`rotate --apply STEP`), when the manifest names its account:
+    /// `postgres` for a `postgres_role`, `mysql` for a `mysql_user`,
+    /// `redis` for a `redis_user` (the manifest allows one of them).
+    pub fn live_step(&self) -> Option<&'static str> {
+        if self.postgres_role.is_some() {
+            Some("postgres")
+        } else if self.mysql_user.is_some() {
+            Some("mysql")
+        } else if self.redis_user.is_some() {
+            Some("redis")
+        } else {
+            None
+        }
+    }
 }
 
 /// A parsed manifest or catalog file.
@@ -399,6 +421,7 @@ struct RawVar {
     rollover: Option<String>,
     file_env: Option<String>,
     postgres_role: Option<String>,
+    mysql_user: Option<Spanned<OneOrMany>>,
     redis_user: Option<Spanned<String>>,
     rotation: Option<Spanned<String>>,
     previous_keys: Option<Spanned<String>>,
@@ -410,6 +433,42 @@ struct RawVar {
     alg: Option<Spanned<String>>,
     claims: Option<Spanned<toml::Table>>,
     expires_in: Option<Spanned<String>>,
+}
+
+/// A string or a list of strings (`mysql_user`).
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum OneOrMany {
+    One(String),
+    Many(Vec<String>),
+}
+
+/// Why a `mysql_user` entry is refused: names go into SQL string literals,
+/// so quotes, backslashes and control characters are kept out (no account
+/// a manifest should name has them).
+fn mysql_account_problem(entry: &str) -> Option<String> {
+    let (user, host) = entry.rsplit_once('@').unwrap_or((entry, ""));
+    if user.is_empty() {
+        return Some(format!("`{entry}` names no user"));
+    }
+    if entry.contains('@') && host.is_empty() {
+        return Some(format!(
+            "`{entry}` has an empty host (write `{user}` for every host)"
+        ));
+    }
+    if entry
+        .chars()
+        .any(|c| c.is_control() || matches!(c, '\'' | '\\' | '"' | '`'))
+    {
+        return Some(format!(
+            "`{}` holds a quote, a backslash or a control character",
+            entry.escape_debug()
+        ));
+    }
+    if user.chars().count() > 80 || host.chars().count() > 255 {
+        return Some(format!("`{entry}` is longer than MariaDB allows"));
+    }
+    None
 }
 
 /// Whether `name` is a portable environment variable name.
@@ -453,20 +512,6 @@ fn redis_user_problem(name: &str) -> Option<&'static str> {
         Some("is longer than 128 bytes")
     } else {
         None
-    }
-}
-
-impl VarDef {
-    /// The live step (`--apply …`) that changes this value's copy on its
-    /// server: `postgres` for a `postgres_role`, `redis` for a `redis_user`.
-    pub fn live_step(&self) -> Option<&'static str> {
-        if self.postgres_role.is_some() {
-            Some("postgres")
-        } else if self.redis_user.is_some() {
-            Some("redis")
-        } else {
-            None
-        }
     }
 }
 
@@ -932,6 +977,23 @@ fn convert_var(
             origin: loc.at(r.span().start),
         }),
     };
+    let mysql_user = match v.mysql_user {
+        None => None,
+        Some(m) => {
+            let at = m.span().start;
+            let entries = match m.into_inner() {
+                OneOrMany::One(one) => vec![one],
+                OneOrMany::Many(many) => many,
+            };
+            if entries.is_empty() {
+                return loc.invalid(at, "mysql_user", "`mysql_user` lists no account");
+            }
+            if let Some(problem) = entries.iter().find_map(|e| mysql_account_problem(e)) {
+                return loc.invalid(at, "mysql_user", format!("`mysql_user`: {problem}"));
+            }
+            Some(entries)
+        }
+    };
     let previous_keys = match v.previous_keys {
         Some(p) if !is_env_name(p.get_ref()) => {
             return loc.invalid(
@@ -951,11 +1013,11 @@ fn convert_var(
             if let Some(why) = redis_user_problem(&name) {
                 return loc.invalid(at, "redis_user", format!("`redis_user` {why}"));
             }
-            if v.postgres_role.is_some() {
+            if v.postgres_role.is_some() || mysql_user.is_some() {
                 return loc.invalid(
                     at,
                     "redis_user",
-                    "a variable has one live step: `postgres_role` or `redis_user`, not both",
+                    "a variable has one live step: `redis_user` cannot stand beside `postgres_role` or `mysql_user`",
                 );
             }
             Some(name)
@@ -972,6 +1034,7 @@ fn convert_var(
         rollover: v.rollover,
         file_env: v.file_env,
         postgres_role: v.postgres_role,
+        mysql_user,
         redis_user,
         rotation,
         previous_keys,
@@ -1231,7 +1294,7 @@ expires_in = "10y"
             err("[vars.P]\nkind = \"password\"\npostgres_role = \"app\"\nredis_user = \"app\"\n");
         assert_eq!(
             e,
-            "m.toml:4:14: a variable has one live step: `postgres_role` or `redis_user`, not both"
+            "m.toml:4:14: a variable has one live step: `redis_user` cannot stand beside `postgres_role` or `mysql_user`"
         );
     }
 

@@ -92,6 +92,8 @@ pub enum ClassSource {
     Catalog(String),
     /// The variable has a `postgres_role`: a role's password is stored.
     PostgresRole,
+    /// The variable has a `mysql_user`: an account's password is stored.
+    MysqlUser,
     /// The variable has a `redis_user`: an ACL user's password is stored.
     RedisUser,
     /// Nothing classifies it: `restart` is assumed.
@@ -111,6 +113,7 @@ impl fmt::Display for ClassSource {
             ClassSource::Manifest(origin) => write!(f, "manifest {origin}"),
             ClassSource::Catalog(component) => write!(f, "catalog {component}"),
             ClassSource::PostgresRole => f.write_str("postgres_role"),
+            ClassSource::MysqlUser => f.write_str("mysql_user"),
             ClassSource::RedisUser => f.write_str("redis_user"),
             ClassSource::Default => f.write_str("assumed: no class in the manifest or catalog"),
         }
@@ -160,13 +163,14 @@ pub fn class_of(var: Option<&VarDef>) -> Classified {
     };
     let live = match var.live_step() {
         Some("postgres") => Some(ClassSource::PostgresRole),
+        Some("mysql") => Some(ClassSource::MysqlUser),
         Some(_) => Some(ClassSource::RedisUser),
         None => None,
     };
     match (&var.rotation, live) {
         (Some(d), _) if catalog_component(&d.origin).is_none() => declared(d),
-        // A role's or ACL user's password is stored, whatever the component
-        // thought (the catalog's redis requirepass is `restart`).
+        // An account's password is stored, whatever the component thought
+        // (the catalog's redis requirepass is `restart`).
         (Some(d), None) => declared(d),
         (Some(d), Some(_)) if d.class == RotationClass::Stored => declared(d),
         (_, Some(source)) => Classified {

@@ -11,7 +11,7 @@ use super::{days, infer, stamp, stamp_age, StampAge, PREVIOUS_SUFFIX, STAMP_TAG}
 use crate::envfile::render::Disagreement;
 use crate::envfile::{is_dotenvx_encrypted, Document};
 use crate::generate::{jwt, Kind};
-use crate::manifest::{Escape, Source, VarDef};
+use crate::manifest::{Escape, Source};
 use crate::secret::joined;
 use crate::stack::{Existing, ResolveError, Stack};
 use crate::SecretValue;
@@ -40,6 +40,11 @@ pub struct Consent {
     /// with a `postgres_role` may rotate. ([`super::rotate_env`] sets it
     /// from its request.)
     pub live_postgres: bool,
+    /// The live step that runs with the rotation (`postgres`, `mysql`,
+    /// `redis`, `command`): a `stored` value whose manifest entry names an
+    /// account of that step may rotate. ([`super::rotate_env`] sets it
+    /// from its request.)
+    pub live_step: Option<&'static str>,
     /// The server's copy of each `stored` value is changed by hand.
     pub server_changed: bool,
     /// The old value is kept where its consumer reads it: a `data-key` whose
@@ -430,7 +435,7 @@ fn gate(
                     class: key.class.clone(),
                     due: key.reason.clone(),
                     previous_keys: key.previous_keys.clone(),
-                    live: (stack.and_then(|s| s.var(&key.name))).and_then(VarDef::live_step),
+                    live: (stack.and_then(|s| s.var(&key.name))).and_then(|v| v.live_step()),
                 });
                 continue;
             }
@@ -447,8 +452,11 @@ fn gate(
                 RotationClass::Restart => continue,
                 RotationClass::Issued => about(),
                 RotationClass::Stored => {
-                    let live = var.and_then(VarDef::live_step);
-                    if live == Some("postgres") && consent.live_postgres {
+                    let live = var.and_then(|v| v.live_step());
+                    let running = consent
+                        .live_step
+                        .or(consent.live_postgres.then_some("postgres"));
+                    if live.is_some() && live == running {
                         continue;
                     }
                     if !consent.server_changed {

@@ -5,6 +5,7 @@
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
 use std::os::unix::net::UnixStream;
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 
@@ -50,6 +51,8 @@ struct Server {
     dir: tempfile::TempDir,
     files: Files,
     child: Option<Child>,
+    /// More command-line options (TLS).
+    extra: Vec<String>,
 }
 
 impl Server {
@@ -57,13 +60,21 @@ impl Server {
     /// (a limited user whose password is [`OLD`]) and `ops` (+@all), and
     /// `default` off; saved to its file when it has one.
     fn start(files: Files) -> Option<Server> {
+        Self::start_with(files, |_| Vec::new())
+    }
+
+    /// As [`Server::start`], with more options made from the server's
+    /// directory.
+    fn start_with(files: Files, extra: impl FnOnce(&Path) -> Vec<String>) -> Option<Server> {
         let bin = redis_server()?;
         let dir = tempfile::tempdir().unwrap();
+        let extra = extra(dir.path());
         let mut s = Server {
             bin,
             dir,
             files,
             child: None,
+            extra,
         };
         let socket = s.socket();
         let common = format!(
@@ -117,6 +128,7 @@ impl Server {
             }
         }
         let child = cmd
+            .args(&self.extra)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -594,5 +606,74 @@ fn rules_that_grant_admin_commands_are_privileged() {
         "",
     ] {
         assert!(!rules_privileged(rules), "{rules}");
+    }
+}
+
+/// Runs openssl with `args` in `dir`.
+fn openssl(dir: &Path, args: &[&str]) {
+    let o = Command::new("openssl")
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "openssl {args:?}: {}", String::from_utf8_lossy(&o.stderr));
+}
+
+/// A CA and a server certificate for `localhost` only (no IP address).
+fn certificates(dir: &Path) {
+    let ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
+    let mut ca = vec!["req", "-x509", "-days", "2", "-subj", "/CN=secrets test CA", "-keyout", "ca.key", "-out", "ca.pem"];
+    ca.extend(ec);
+    openssl(dir, &ca);
+    let mut csr = vec!["req", "-subj", "/CN=localhost", "-keyout", "server.key", "-out", "server.csr"];
+    csr.extend(ec);
+    openssl(dir, &csr);
+    std::fs::write(dir.join("san.ext"), "subjectAltName=DNS:localhost\n").unwrap();
+    openssl(
+        dir,
+        &["x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-days", "2", "-extfile", "san.ext", "-out", "server.pem"],
+    );
+}
+
+/// rediss:// checks the certificate: with the URL's CA and the right name
+/// the rotation runs over TLS (the login check too); the system roots, or
+/// an address the certificate does not name, are refused.
+#[test]
+fn rediss_verifies_the_certificate() {
+    let have_openssl = Command::new("openssl").arg("version").output().is_ok_and(|o| o.status.success());
+    if !have_openssl {
+        let why = "openssl missing; install it with: apt-get install openssl";
+        assert!(std::env::var("CI").map_or(true, |v| v != "true"), "{why} (CI=true requires it)");
+        eprintln!("skipped: {why}");
+        return;
+    }
+    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let Some(server) = Server::start_with(Files::None, |d| {
+        certificates(d);
+        let f = |n: &str| d.join(n).display().to_string();
+        vec![
+            "--tls-port".into(), port.to_string(), "--bind".into(), "127.0.0.1".into(),
+            "--tls-cert-file".into(), f("server.pem"), "--tls-key-file".into(), f("server.key"),
+            "--tls-ca-cert-file".into(), f("ca.pem"), "--tls-auth-clients".into(), "no".into(),
+        ]
+    }) else {
+        return;
+    };
+    let ca = server.dir.path().join("ca.pem");
+    let url = |host: &str, ca: bool| {
+        let ca = if ca { format!("?cacert={}", server.dir.path().join("ca.pem").display()) } else { String::new() };
+        SecretValue::new(format!("rediss://admin:{ADMIN_PW}@{host}:{port}{ca}"))
+    };
+    assert!(ca.exists());
+    let mut e = RedisEngine::connect(&url("localhost", true)).unwrap();
+    let c = change("app", OLD, NEW, false);
+    e.check(std::slice::from_ref(&c)).unwrap();
+    e.set_new(&c).unwrap();
+    assert!(e.logs_in("app", &c.new).unwrap());
+    e.retire_old(&c).unwrap();
+    assert!(!e.logs_in("app", &c.old).unwrap());
+    for (host, with_ca) in [("localhost", false), ("127.0.0.1", true)] {
+        let err = RedisEngine::connect(&url(host, with_ca)).unwrap_err().0;
+        assert!(err.contains("cannot reach") && !err.contains(ADMIN_PW), "{host} {with_ca}: {err}");
     }
 }

@@ -156,7 +156,8 @@ impl Journal {
                 path(env).display()
             ))
         };
-        let stored: Stored = serde_json::from_slice(&text).map_err(|e| unreadable(e.to_string()))?;
+        let stored: Stored =
+            serde_json::from_slice(&text).map_err(|e| unreadable(e.to_string()))?;
         if !(1..=VERSION).contains(&stored.version) {
             return Err(unreadable(format!(
                 "version {} is not one this secrets knows (1 to {VERSION}): resume with the secrets that wrote it",

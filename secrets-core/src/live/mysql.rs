@@ -138,8 +138,7 @@ impl AdminUrl {
         };
         if let Some(ca) = &ca {
             // Read now, so a missing file is an error before any change.
-            std::fs::metadata(ca)
-                .map_err(|e| refuse(format!("ssl-ca {}: {e}", ca.display())))?;
+            std::fs::metadata(ca).map_err(|e| refuse(format!("ssl-ca {}: {e}", ca.display())))?;
         }
         let tls = |skip_domain: bool, accept_any: bool| {
             let opts = SslOpts::default()
@@ -304,7 +303,11 @@ impl MysqlEngine {
     }
 
     /// Whether one `user@host` account logs in with `password`.
-    fn account_logs_in(&mut self, account: &str, password: &SecretValue) -> Result<bool, StepError> {
+    fn account_logs_in(
+        &mut self,
+        account: &str,
+        password: &SecretValue,
+    ) -> Result<bool, StepError> {
         let (user, host) = split_account(account).expect("expanded in check");
         // Which connection reaches this account: `@localhost` the socket,
         // `%` and loopback patterns a TCP login from here. Any other host
@@ -336,7 +339,10 @@ impl MysqlEngine {
                 }
             }
             Err(e) if refused(&e) => Ok(false),
-            Err(e) => Err(StepError(format!("logging in as {account}: {}", message(&e)))),
+            Err(e) => Err(StepError(format!(
+                "logging in as {account}: {}",
+                message(&e)
+            ))),
         }
     }
 
@@ -363,9 +369,15 @@ impl Engine for MysqlEngine {
                 Some(_) => vec![c.account.clone()],
                 None => {
                     let hosts: Vec<String> = (self.admin)
-                        .exec("SELECT Host FROM mysql.user WHERE User = ? ORDER BY Host", (&c.account,))
+                        .exec(
+                            "SELECT Host FROM mysql.user WHERE User = ? ORDER BY Host",
+                            (&c.account,),
+                        )
                         .map_err(|e| StepError(message(&e)))?;
-                    hosts.into_iter().map(|h| format!("{}@{h}", c.account)).collect()
+                    hosts
+                        .into_iter()
+                        .map(|h| format!("{}@{h}", c.account))
+                        .collect()
                 }
             };
             if list.is_empty() {
@@ -460,16 +472,28 @@ mod tests {
 
     #[test]
     fn no_password_leaves_in_clear_for_a_remote_host() {
-        let e = url("mysql://root:Secret@db.example:3306/?ssl-mode=DISABLED").err().unwrap();
-        assert!(e.0.contains("not the unix socket or a loopback address"), "{e}");
+        let e = url("mysql://root:Secret@db.example:3306/?ssl-mode=DISABLED")
+            .err()
+            .unwrap();
+        assert!(
+            e.0.contains("not the unix socket or a loopback address"),
+            "{e}"
+        );
         assert!(!e.0.contains("Secret"));
         let remote = url("mysql://root:Secret@db.example/").unwrap();
         assert!(remote.ssl.is_some(), "TLS by default to a remote host");
         let local = url("mysql://root:Secret@127.0.0.1:3307/").unwrap();
-        assert_eq!((local.reach, local.port, local.ssl.is_none()), (Reach::Loopback, 3307, true));
-        let socket = url("mariadb://root:S%40cret@localhost/?socket=/run/mysqld/mysqld.sock").unwrap();
+        assert_eq!(
+            (local.reach, local.port, local.ssl.is_none()),
+            (Reach::Loopback, 3307, true)
+        );
+        let socket =
+            url("mariadb://root:S%40cret@localhost/?socket=/run/mysqld/mysqld.sock").unwrap();
         assert_eq!(socket.password.expose(), "S@cret");
-        assert_eq!(socket.reach, Reach::Socket("/run/mysqld/mysqld.sock".into()));
+        assert_eq!(
+            socket.reach,
+            Reach::Socket("/run/mysqld/mysqld.sock".into())
+        );
         for bad in [
             "postgres://root:Secret@h/",
             "mysql://root:Secret@h/?sslmode=Secret",

@@ -32,7 +32,8 @@ impl PostgresEngine {
     pub(crate) fn connect(url: &SecretValue) -> Result<PostgresEngine, StepError> {
         let admin = AdminUrl::new(url.clone()).map_err(|e| StepError(e.to_string()))?;
         let settings = &admin.tls;
-        let fail = |e: postgres::Error| StepError(PgError::Admin(tls::describe(&e, settings)).to_string());
+        let fail =
+            |e: postgres::Error| StepError(PgError::Admin(tls::describe(&e, settings)).to_string());
         let tls = match settings.transport {
             Transport::Plain => false,
             Transport::Tls { fallback } => match settings.connect(admin.config(), true) {

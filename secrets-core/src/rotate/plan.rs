@@ -1185,6 +1185,7 @@ mod tests {
             all: true,
             consent: Consent {
                 live_postgres: true,
+                live_step: Some("postgres"),
                 server_changed: true,
                 keep_previous: true,
                 accept_data_loss: true,

@@ -616,22 +616,67 @@ fn openssl(dir: &Path, args: &[&str]) {
         .args(args)
         .output()
         .unwrap();
-    assert!(o.status.success(), "openssl {args:?}: {}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        o.status.success(),
+        "openssl {args:?}: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
 }
 
 /// A CA and a server certificate for `localhost` only (no IP address).
 fn certificates(dir: &Path) {
-    let ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
-    let mut ca = vec!["req", "-x509", "-days", "2", "-subj", "/CN=secrets test CA", "-keyout", "ca.key", "-out", "ca.pem"];
+    let ec = [
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+    ];
+    let mut ca = vec![
+        "req",
+        "-x509",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=secrets test CA",
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.pem",
+    ];
     ca.extend(ec);
     openssl(dir, &ca);
-    let mut csr = vec!["req", "-subj", "/CN=localhost", "-keyout", "server.key", "-out", "server.csr"];
+    let mut csr = vec![
+        "req",
+        "-subj",
+        "/CN=localhost",
+        "-keyout",
+        "server.key",
+        "-out",
+        "server.csr",
+    ];
     csr.extend(ec);
     openssl(dir, &csr);
     std::fs::write(dir.join("san.ext"), "subjectAltName=DNS:localhost\n").unwrap();
     openssl(
         dir,
-        &["x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-days", "2", "-extfile", "san.ext", "-out", "server.pem"],
+        &[
+            "x509",
+            "-req",
+            "-in",
+            "server.csr",
+            "-CA",
+            "ca.pem",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-days",
+            "2",
+            "-extfile",
+            "san.ext",
+            "-out",
+            "server.pem",
+        ],
     );
 }
 
@@ -640,28 +685,51 @@ fn certificates(dir: &Path) {
 /// an address the certificate does not name, are refused.
 #[test]
 fn rediss_verifies_the_certificate() {
-    let have_openssl = Command::new("openssl").arg("version").output().is_ok_and(|o| o.status.success());
+    let have_openssl = Command::new("openssl")
+        .arg("version")
+        .output()
+        .is_ok_and(|o| o.status.success());
     if !have_openssl {
         let why = "openssl missing; install it with: apt-get install openssl";
-        assert!(std::env::var("CI").map_or(true, |v| v != "true"), "{why} (CI=true requires it)");
+        assert!(
+            std::env::var("CI").map_or(true, |v| v != "true"),
+            "{why} (CI=true requires it)"
+        );
         eprintln!("skipped: {why}");
         return;
     }
-    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let Some(server) = Server::start_with(Files::None, |d| {
         certificates(d);
         let f = |n: &str| d.join(n).display().to_string();
         vec![
-            "--tls-port".into(), port.to_string(), "--bind".into(), "127.0.0.1".into(),
-            "--tls-cert-file".into(), f("server.pem"), "--tls-key-file".into(), f("server.key"),
-            "--tls-ca-cert-file".into(), f("ca.pem"), "--tls-auth-clients".into(), "no".into(),
+            "--tls-port".into(),
+            port.to_string(),
+            "--bind".into(),
+            "127.0.0.1".into(),
+            "--tls-cert-file".into(),
+            f("server.pem"),
+            "--tls-key-file".into(),
+            f("server.key"),
+            "--tls-ca-cert-file".into(),
+            f("ca.pem"),
+            "--tls-auth-clients".into(),
+            "no".into(),
         ]
     }) else {
         return;
     };
     let ca = server.dir.path().join("ca.pem");
     let url = |host: &str, ca: bool| {
-        let ca = if ca { format!("?cacert={}", server.dir.path().join("ca.pem").display()) } else { String::new() };
+        let ca = if ca {
+            format!("?cacert={}", server.dir.path().join("ca.pem").display())
+        } else {
+            String::new()
+        };
         SecretValue::new(format!("rediss://admin:{ADMIN_PW}@{host}:{port}{ca}"))
     };
     assert!(ca.exists());
@@ -674,6 +742,9 @@ fn rediss_verifies_the_certificate() {
     assert!(!e.logs_in("app", &c.old).unwrap());
     for (host, with_ca) in [("localhost", false), ("127.0.0.1", true)] {
         let err = RedisEngine::connect(&url(host, with_ca)).unwrap_err().0;
-        assert!(err.contains("cannot reach") && !err.contains(ADMIN_PW), "{host} {with_ca}: {err}");
+        assert!(
+            err.contains("cannot reach") && !err.contains(ADMIN_PW),
+            "{host} {with_ca}: {err}"
+        );
     }
 }

@@ -85,7 +85,10 @@ impl Server {
             .arg(format!("--port={port}"))
             .arg(format!("--pid-file={}", d.join("pid").display()))
             .arg(format!("--log-error={}", d.join("error.log").display()))
-            .arg(format!("--general-log-file={}", d.join("general.log").display()))
+            .arg(format!(
+                "--general-log-file={}",
+                d.join("general.log").display()
+            ))
             .args([
                 "--general-log=1",
                 "--bind-address=127.0.0.1",
@@ -115,7 +118,8 @@ impl Server {
             if started.elapsed() > Duration::from_secs(60) {
                 return Err(format!(
                     "mariadbd did not start: {}",
-                    std::fs::read_to_string(server.dir.path().join("error.log")).unwrap_or_default()
+                    std::fs::read_to_string(server.dir.path().join("error.log"))
+                        .unwrap_or_default()
                 ));
             }
             std::thread::sleep(Duration::from_millis(100));
@@ -151,7 +155,13 @@ impl Server {
     /// and as which account (`CURRENT_USER()`).
     pub fn login(&self, user: &str, password: &str, socket: bool) -> Option<String> {
         let mut c = Command::new("mariadb");
-        c.args(["--no-defaults", "--batch", "--skip-column-names", "-u", user]);
+        c.args([
+            "--no-defaults",
+            "--batch",
+            "--skip-column-names",
+            "-u",
+            user,
+        ]);
         match socket {
             true => c.arg("-S").arg(self.socket()),
             false => c.args(["-h", "127.0.0.1", "-P", &self.port.to_string()]),

@@ -13,7 +13,9 @@ use std::time::Duration;
 use secrets_core::envfile::Document;
 use secrets_core::SecretValue;
 use secrets_tests::mariadb::Server;
-use secrets_tests::{dir_entries, require_strace, secrets, secrets_bin, secrets_under_strace, skip};
+use secrets_tests::{
+    dir_entries, require_strace, secrets, secrets_bin, secrets_under_strace, skip,
+};
 
 const OLD: &str = "OldAppPassword0123456789abcdefgh";
 
@@ -23,7 +25,10 @@ fn start() -> Option<Server> {
     match Server::start() {
         Ok(s) => Some(s),
         Err(why) => {
-            skip(&why, "apt-get install mariadb-server mariadb-client, run as root");
+            skip(
+                &why,
+                "apt-get install mariadb-server mariadb-client, run as root",
+            );
             None
         }
     }
@@ -156,17 +161,34 @@ fn every_host_of_the_user_changes_and_the_server_sees_only_hashes() {
     );
     let new = get(dir, "APP_DB_PASSWORD");
     assert_ne!(new, OLD);
-    assert_eq!(app_logs_in(&server, &new), (true, true), "the new password logs in");
-    assert_eq!(app_logs_in(&server, OLD), (false, false), "the old password is refused");
+    assert_eq!(
+        app_logs_in(&server, &new),
+        (true, true),
+        "the new password logs in"
+    );
+    assert_eq!(
+        app_logs_in(&server, OLD),
+        (false, false),
+        "the old password is refused"
+    );
     assert!(!dir_entries(dir).iter().any(|n| n.contains("journal")));
 
     // No process's argv or environment held the new password, and the
     // server logged the hash, never the plaintext.
     assert!(seen.len() > 10, "the sampler saw processes");
-    assert!(!seen.iter().any(|s| s.contains(&new)), "a process showed the new password");
+    assert!(
+        !seen.iter().any(|s| s.contains(&new)),
+        "a process showed the new password"
+    );
     let log = server.general_log()[log_before..].to_owned();
-    assert!(log.contains("IDENTIFIED WITH mysql_native_password AS '*"), "{log}");
-    assert!(!log.contains(&new), "the general log holds the new password");
+    assert!(
+        log.contains("IDENTIFIED WITH mysql_native_password AS '*"),
+        "{log}"
+    );
+    assert!(
+        !log.contains(&new),
+        "the general log holds the new password"
+    );
     assert!(!log.contains(OLD), "the general log holds the old password");
 }
 
@@ -228,7 +250,11 @@ fn killed_at_each_step_then_resumed_the_env_and_the_server_agree() {
         );
         let context = format!("killed at {calls} #{when}");
         assert_ne!(o.status.code(), Some(0), "{context}");
-        assert!(dir_entries(dir).iter().any(|n| n == JOURNAL), "{context}: {:?}", dir_entries(dir));
+        assert!(
+            dir_entries(dir).iter().any(|n| n == JOURNAL),
+            "{context}: {:?}",
+            dir_entries(dir)
+        );
         let o = secrets(dir).args(RESUME).output().unwrap();
         assert!(o.status.success(), "{context}: {}", stderr(&o));
         assert!(
@@ -243,7 +269,11 @@ fn killed_at_each_step_then_resumed_the_env_and_the_server_agree() {
         }
         assert_eq!(in_env == OLD, outcome == "undid", "{context}");
         // No journal, nor a killed write's temporary copy of it.
-        assert!(!dir_entries(dir).iter().any(|n| n.contains("journal")), "{context}: {:?}", dir_entries(dir));
+        assert!(
+            !dir_entries(dir).iter().any(|n| n.contains("journal")),
+            "{context}: {:?}",
+            dir_entries(dir)
+        );
     }
 }
 
@@ -258,7 +288,12 @@ fn a_failed_login_check_restores_the_old_password() {
     setup(&server, dir, "\"app\"", &server.admin_url());
     let before = fs::read(dir.join(".env")).unwrap();
     // The first login check cannot connect.
-    let o = secrets_under_strace(dir, "trace=connect", "inject=connect:error=ECONNREFUSED:when=2", &ROTATE);
+    let o = secrets_under_strace(
+        dir,
+        "trace=connect",
+        "inject=connect:error=ECONNREFUSED:when=2",
+        &ROTATE,
+    );
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(
         stderr(&o).contains("the old passwords were restored and the .env is unchanged"),
@@ -324,13 +359,71 @@ fn a_dry_run_lists_the_live_step_and_changes_nothing() {
     fs::write(dir.join(".env"), format!("APP_DB_PASSWORD={OLD}\n")).unwrap();
     let before = fs::read(dir.join(".env")).unwrap();
     let o = secrets(dir)
-        .args(["rotate", "--env", ".env", "APP_DB_PASSWORD", "--apply", "mysql", "--dry-run"])
+        .args([
+            "rotate",
+            "--env",
+            ".env",
+            "APP_DB_PASSWORD",
+            "--apply",
+            "mysql",
+            "--dry-run",
+        ])
         .output()
         .unwrap();
     assert!(o.status.success(), "{}", stderr(&o));
     let out = stdout(&o);
-    assert!(out.contains("would change on mysql: app@% for APP_DB_PASSWORD"), "{out}");
-    assert!(out.contains("would change on mysql: app@localhost for APP_DB_PASSWORD"), "{out}");
+    assert!(
+        out.contains("would change on mysql: app@% for APP_DB_PASSWORD"),
+        "{out}"
+    );
+    assert!(
+        out.contains("would change on mysql: app@localhost for APP_DB_PASSWORD"),
+        "{out}"
+    );
     assert!(out.contains("then restart: web"), "{out}");
     assert_eq!(fs::read(dir.join(".env")).unwrap(), before);
+}
+
+/// The journal belongs to the .env's owner: one that names another account
+/// (a privileged one, "named explicitly") is refused on --resume, and that
+/// account keeps its password.
+#[test]
+fn a_journal_naming_another_account_is_not_resumed() {
+    if !require_strace() {
+        return;
+    }
+    let Some(server) = start() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    setup(&server, dir, "\"app\"", &server.admin_url());
+    let o = secrets_under_strace(
+        dir,
+        "trace=rename,renameat,renameat2",
+        "inject=rename,renameat,renameat2:signal=SIGKILL:when=2",
+        &ROTATE,
+    );
+    assert_ne!(o.status.code(), Some(0));
+    let path = dir.join(JOURNAL);
+    let text = fs::read_to_string(&path).unwrap();
+    assert!(text.contains(r#""account":"app""#), "{text}");
+    let forged = text
+        .replace(r#""account":"app""#, r#""account":"boss@%""#)
+        .replace(r#""named_explicitly":false"#, r#""named_explicitly":true"#);
+    fs::write(&path, &forged).unwrap();
+    let o = secrets(dir).args(RESUME).output().unwrap();
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("which the manifest does not"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(
+        server.login("boss", OLD, false).is_some(),
+        "boss's password changed"
+    );
+    assert_eq!(
+        fs::read_to_string(&path).unwrap(),
+        forged,
+        "the journal is kept"
+    );
 }

@@ -652,8 +652,7 @@ fn a_version_one_journal_is_resumed() {
     assert_ne!(o.status.code(), Some(0));
     assert_eq!(fs::read(dir.join(".env")).unwrap(), before);
     let path = dir.join("..env.rotation-journal");
-    let mut journal: serde_json::Value =
-        serde_json::from_slice(&fs::read(&path).unwrap()).unwrap();
+    let mut journal: serde_json::Value = serde_json::from_slice(&fs::read(&path).unwrap()).unwrap();
     let object = journal.as_object_mut().unwrap();
     assert_eq!(object["engine"], "postgres");
     object.remove("engine");

@@ -8,6 +8,12 @@ use super::journal::{self, sha256_hex, Journal, Stage};
 use super::{AccountChange, Engine, LiveError, RestartReaders};
 use crate::secure_file::Locked;
 
+/// Checks a journal's accounts (engine name, changes) against the manifest.
+pub(crate) type Vet<'a> = dyn FnMut(&str, &mut [AccountChange]) -> Result<(), LiveError> + 'a;
+
+/// Connects the engine a journal names.
+pub(crate) type Connect<'a> = dyn FnMut(&str) -> Result<Box<dyn Engine>, LiveError> + 'a;
+
 /// What a committed live rotation did beyond the `.env`.
 #[derive(Debug, Default)]
 pub(crate) struct Outcome {
@@ -184,13 +190,19 @@ enum Holds {
 /// when the new values work, undoes it when only the old ones do and the
 /// `.env` was not committed, refuses otherwise (journal kept). The caller
 /// holds the `.env`'s lock.
+///
+/// `vet` checks the journal's accounts against what the caller trusts (the
+/// manifest) and sets which are named explicitly: the journal belongs to
+/// the `.env`'s owner, who must not pick the account root changes.
 pub(crate) fn resume(
     env: &Locked<'_>,
-    connect: &mut dyn FnMut(&str) -> Result<Box<dyn Engine>, LiveError>,
+    vet: &mut Vet<'_>,
+    connect: &mut Connect<'_>,
     restart: Option<&mut (dyn RestartReaders + '_)>,
 ) -> Result<Resumed, LiveError> {
     let mut journal =
         Journal::read(env)?.ok_or_else(|| LiveError::NoJournal(env.path().to_owned()))?;
+    vet(&journal.engine, &mut journal.changes)?;
     let current = env.read()?.unwrap_or_default();
     let committed = current.as_slice() == journal.new_document.expose().as_bytes();
     if !committed && sha256_hex(&current) != journal.old_sha256 {

@@ -610,8 +610,33 @@ mod database {
             }
             connect(name, url.as_ref().expect("just set"))
         };
+        // The manifest, not the journal, says which accounts a key's
+        // value belongs to and which are named explicitly.
+        let mut vet = |engine: &str, changes: &mut [AccountChange]| -> Result<(), LiveError> {
+            let step = [Database::Postgres, Database::Mysql, Database::Redis]
+                .into_iter()
+                .find(|d| d.name() == engine);
+            let (Some(step), Some(stack)) = (step, request.stack) else {
+                return Err(LiveError::Journal(format!(
+                    "resuming a `{engine}` rotation needs the manifest that names its accounts (--manifest FILE or ./secrets.toml); the journal is kept"
+                )));
+            };
+            for c in changes.iter_mut() {
+                let named = accounts_of(step, stack, &c.key, doc).map_err(|e| {
+                    LiveError::Journal(format!("{}; the journal is kept", crate::one_line(&e)))
+                })?;
+                let Some((_, explicit)) = named.into_iter().find(|(a, _)| *a == c.account) else {
+                    return Err(LiveError::Journal(format!(
+                        "the journal names account `{}` for {}, which the manifest does not: resolve by hand; the journal is kept",
+                        c.account, c.key
+                    )));
+                };
+                c.named_explicitly = explicit;
+            }
+            Ok(())
+        };
         Ok(
-            match transaction::resume(file, &mut admin, restart.as_deref_mut())? {
+            match transaction::resume(file, &mut vet, &mut admin, restart.as_deref_mut())? {
                 transaction::Resumed::Completed(done) => {
                     (Resumed::Completed(done.accounts.clone()), Some(done))
                 }

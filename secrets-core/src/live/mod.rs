@@ -109,7 +109,7 @@ pub(crate) trait Engine {
 }
 
 /// Recreates the services that read rotated values, once the `.env` holds
-/// the new ones (the step between the commit and [`Engine::retire_old`]).
+/// the new ones (the step between the commit and `Engine::retire_old`).
 /// The CLI's `--restart --compose FILE` is one; a deploy tool brings its own.
 pub trait RestartReaders {
     /// Recreates every service that reads one of `keys` (the `.env`

@@ -216,7 +216,7 @@ fn failure(e: E) -> Failure {
             }
         ),
         E::EncryptedWithDatabase(path) => format!("{}: --apply and --resume do not work on an age-encrypted file (their journal would hold plaintext): decrypt it with `secrets write --from`, rotate there, and encrypt again", path.display()),
-        E::DatabaseNeedsManifest => "--apply needs a manifest that names each key's account (postgres_role, mysql_user)".into(),
+        E::DatabaseNeedsManifest => "--apply needs a manifest that names each key's account (postgres_role, mysql_user, redis_user)".into(),
         E::NoAdminConnection => "--apply and --resume need the admin connection: --admin-url-var NAME or `--admin-url -` (URL on stdin)".into(),
         e => return Failure::from(e),
     };

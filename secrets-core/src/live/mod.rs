@@ -26,6 +26,8 @@ pub(crate) mod journal;
 pub(crate) mod mysql;
 #[cfg(all(feature = "rotate", feature = "postgres"))]
 pub(crate) mod postgres;
+#[cfg(all(feature = "rotate", feature = "redis"))]
+pub(crate) mod redis;
 #[cfg(feature = "rotate")]
 pub(crate) mod transaction;
 

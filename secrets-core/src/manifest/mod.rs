@@ -313,6 +313,9 @@ pub struct VarDef {
     /// mysql`): `user` (every host of that user) or `user@host`, from
     /// `mysql_user = "app"` or `["app@%", "app@localhost"]`.
     pub mysql_user: Option<Vec<String>>,
+    /// The Redis ACL user whose password this is (`rotate --apply redis`), a
+    /// literal user name: its password is `stored` on the server.
+    pub redis_user: Option<String>,
     /// `rotation = "..."`: what the value protects, and so what rotating it
     /// takes ([`crate::rotate::class`]).
     pub rotation: Option<DeclaredClass>,
@@ -328,12 +331,15 @@ pub struct VarDef {
 impl VarDef {
     /// The live step that changes the server's copy of this value
     /// (`rotate --apply STEP`), when the manifest names its account:
-    /// `postgres` for a `postgres_role`, `mysql` for a `mysql_user`.
+    /// `postgres` for a `postgres_role`, `mysql` for a `mysql_user`,
+    /// `redis` for a `redis_user` (the manifest allows one of them).
     pub fn live_step(&self) -> Option<&'static str> {
         if self.postgres_role.is_some() {
             Some("postgres")
         } else if self.mysql_user.is_some() {
             Some("mysql")
+        } else if self.redis_user.is_some() {
+            Some("redis")
         } else {
             None
         }
@@ -419,6 +425,7 @@ struct RawVar {
     file_env: Option<String>,
     postgres_role: Option<String>,
     mysql_user: Option<Spanned<OneOrMany>>,
+    redis_user: Option<Spanned<String>>,
     rotation: Option<Spanned<String>>,
     previous_keys: Option<Spanned<String>>,
     length: Option<Spanned<i64>>,
@@ -491,6 +498,24 @@ pub fn parse_duration(text: &str) -> Option<Duration> {
     n.checked_mul(secs)
         .filter(|&s| s > 0)
         .map(Duration::from_secs)
+}
+
+/// Why `name` cannot be a Redis ACL user named in a manifest, if it cannot:
+/// Redis refuses empty names and spaces; control characters and `${…}`
+/// (a name taken from the `.env`, which the service user may edit) are
+/// refused here.
+fn redis_user_problem(name: &str) -> Option<&'static str> {
+    if name.is_empty() {
+        Some("is empty")
+    } else if name.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        Some("holds a space or a control character, which Redis user names cannot")
+    } else if name.contains("${") {
+        Some("must be a literal ACL user name (`${…}` is not expanded)")
+    } else if name.len() > 128 {
+        Some("is longer than 128 bytes")
+    } else {
+        None
+    }
 }
 
 /// Maps byte offsets in one file to line and column.
@@ -1014,6 +1039,25 @@ fn convert_var(
         p => p.map(Spanned::into_inner),
     };
 
+    let redis_user = match v.redis_user {
+        None => None,
+        Some(u) => {
+            let at = u.span().start;
+            let name = u.into_inner();
+            if let Some(why) = redis_user_problem(&name) {
+                return loc.invalid(at, "redis_user", format!("`redis_user` {why}"));
+            }
+            if v.postgres_role.is_some() || mysql_user.is_some() {
+                return loc.invalid(
+                    at,
+                    "redis_user",
+                    "a variable has one live step: `redis_user` cannot stand beside `postgres_role` or `mysql_user`",
+                );
+            }
+            Some(name)
+        }
+    };
+
     Ok(VarDef {
         name,
         component: component.to_owned(),
@@ -1025,6 +1069,7 @@ fn convert_var(
         file_env: v.file_env,
         postgres_role: v.postgres_role,
         mysql_user,
+        redis_user,
         rotation,
         previous_keys,
         origin: loc.at(key_at),
@@ -1255,6 +1300,36 @@ expires_in = "10y"
         assert_eq!(f.recipients_file, Some(d.path().join("keys.txt")));
         let s = crate::stack::Stack::from_manifest(f).unwrap();
         assert_eq!(s.recipients.len(), 2);
+    }
+
+    #[test]
+    fn redis_user_is_a_literal_acl_user() {
+        let m = ManifestFile::parse(
+            "m.toml",
+            "[vars.APP_REDIS_PASSWORD]\nkind = \"password\"\nredis_user = \"app\"\n",
+        )
+        .unwrap();
+        assert_eq!(m.vars[0].redis_user.as_deref(), Some("app"));
+        assert_eq!(m.vars[0].live_step(), Some("redis"));
+        for (user, why) in [
+            ("", "`redis_user` is empty"),
+            ("my app", "`redis_user` holds a space"),
+            (
+                "${APP_USER}",
+                "`redis_user` must be a literal ACL user name",
+            ),
+        ] {
+            let e = err(&format!(
+                "[vars.P]\nkind = \"password\"\nredis_user = \"{user}\"\n"
+            ));
+            assert!(e.starts_with("m.toml:3:14: ") && e.contains(why), "{e}");
+        }
+        let e =
+            err("[vars.P]\nkind = \"password\"\npostgres_role = \"app\"\nredis_user = \"app\"\n");
+        assert_eq!(
+            e,
+            "m.toml:4:14: a variable has one live step: `redis_user` cannot stand beside `postgres_role` or `mysql_user`"
+        );
     }
 
     #[test]

@@ -54,6 +54,10 @@ pub fn connection_string_holds_password(text: &str) -> bool {
                 }
             }
         }
+        // A redis unix-socket URL's `?pass=PW` (`rotate --apply redis`).
+        if candidate.contains("?pass=") || candidate.contains("&pass=") {
+            return true;
+        }
         // `password=`, `password =`, `sslpassword=` (a key's passphrase).
         let mut from = 0;
         while let Some(i) = candidate[from..].find("password") {
@@ -101,6 +105,9 @@ mod tests {
             "host=h user=admin password=pw",
             "host=h user=admin password = 'pw'",
             "host=h sslpassword=pw",
+            "unix:///run/redis/redis.sock?user=admin&pass=pw",
+            "unix:///run/redis/redis.sock?pass=pw",
+            "redis://admin:pw@127.0.0.1:6379",
         ] {
             assert!(connection_string_holds_password(with), "{with}");
         }
@@ -109,6 +116,7 @@ mod tests {
             "postgres://admin@h:5432/db?sslmode=require",
             "host=h user=admin dbname=passwords",
             "postgres://h/db?user=password_admin",
+            "unix:///run/redis/redis.sock?user=admin",
         ] {
             assert!(!connection_string_holds_password(without), "{without}");
         }

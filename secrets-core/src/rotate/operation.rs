@@ -32,7 +32,8 @@ pub enum Database {
     /// MariaDB/MySQL accounts named by the manifest's `mysql_user` (needs
     /// the `mysql` feature).
     Mysql,
-    /// Redis ACL users (needs the Redis engine).
+    /// Redis ACL users named by the manifest's `redis_user` (needs the
+    /// `redis` feature).
     Redis,
 }
 
@@ -227,10 +228,10 @@ pub enum RotateEnvError {
     #[error("{}: a database rotation does not work on an age-encrypted file (its journal would hold plaintext)", .0.display())]
     EncryptedWithDatabase(PathBuf),
     /// A live step needs a manifest naming the accounts.
-    #[error("a live rotation needs a manifest that names each key's account (postgres_role, mysql_user)")]
+    #[error("a live rotation needs a manifest that names each key's account (postgres_role, mysql_user, redis_user)")]
     DatabaseNeedsManifest,
     /// None of the keys names an account of the live step.
-    #[error("none of the keys names an account of this live step in the manifest (postgres_role, mysql_user)")]
+    #[error("none of the keys names an account of this live step in the manifest (postgres_role, mysql_user, redis_user)")]
     NoRoles,
     /// No administrator connection was given.
     #[error("a database rotation needs the administrator's connection URL")]
@@ -479,7 +480,11 @@ mod database {
                 .map_err(|e| LiveError::Connect(e.0)),
             #[cfg(not(feature = "mysql"))]
             "mysql" => Err(LiveError::NoEngine("MariaDB/MySQL")),
-            // Wired where the Redis engine lands (`crate::live::redis`).
+            #[cfg(feature = "redis")]
+            "redis" => crate::live::redis::RedisEngine::connect(url)
+                .map(|e| Box::new(e) as Box<dyn Engine>)
+                .map_err(|e| LiveError::Connect(e.0)),
+            #[cfg(not(feature = "redis"))]
             "redis" => Err(LiveError::NoEngine("Redis")),
             other => Err(LiveError::Journal(format!(
                 "the journal names the live step `{other}`, which this secrets does not know; resume with the secrets that wrote it"
@@ -510,7 +515,11 @@ mod database {
                     (a, explicit)
                 })
                 .collect(),
-            Database::Redis => return Err(LiveError::NoEngine("Redis").into()),
+            // A literal ACL user, named by the manifest itself.
+            Database::Redis => (stack.var(key).and_then(|v| v.redis_user.clone()))
+                .map(|user| (user, true))
+                .into_iter()
+                .collect(),
         })
     }
 

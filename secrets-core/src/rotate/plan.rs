@@ -131,7 +131,7 @@ pub enum RotateError {
         name: String,
         /// Its class and where that comes from.
         class: Classified,
-        /// The live step that changes it (`postgres`), when there is one.
+        /// The live step that changes it (`postgres`, `redis`), when there is one.
         live: Option<&'static str>,
     },
     /// A `data-key` named without keeping the old key where its consumer
@@ -1118,6 +1118,26 @@ mod tests {
         };
         let p = with("POSTGRES_PASSWORD", live).unwrap();
         assert!(p.consequences.is_empty());
+        // An ACL user's password names its own live step.
+        let m = crate::manifest::ManifestFile::parse(
+            "m.toml",
+            "[vars.APP_REDIS_PASSWORD]\nkind = \"password\"\nredis_user = \"app\"\n",
+        )
+        .unwrap();
+        let redis = Stack::from_manifest(m).unwrap();
+        let d2 = Document::parse(b"APP_REDIS_PASSWORD=old\n").unwrap();
+        let selection = Selection {
+            keys: vec!["APP_REDIS_PASSWORD".to_owned()],
+            consent: live,
+            ..Default::default()
+        };
+        assert!(matches!(
+            plan(&d2, Some(&redis), &selection, UNIX_EPOCH),
+            Err(RotateError::Stored {
+                live: Some("redis"),
+                ..
+            })
+        ));
         let by_hand = Consent {
             server_changed: true,
             ..none

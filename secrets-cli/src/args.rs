@@ -419,14 +419,17 @@ pub struct InitArgs {
     /// The env template the stack ships (.env.example).
     #[arg(long, value_name = "FILE")]
     pub from: PathBuf,
-    /// A compose file: variables it reads that the template lacks are
-    /// added, and template variables no service reads are reported (repeatable).
+    /// A compose file: the strongest evidence (what each service receives,
+    /// through which variable, from which image); variables it reads that
+    /// the template lacks are added, and template variables no service
+    /// reads are reported (repeatable).
     #[arg(long, value_name = "FILE")]
     pub compose: Vec<PathBuf>,
     /// Write the manifest here (a new file, mode 0600) instead of stdout.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
-    /// The stack's name (default: the template's directory).
+    /// The stack's name (default: the compose file's `name:`, else the
+    /// directory of the first compose file, else the template's directory).
     #[arg(long, value_name = "NAME")]
     pub name: Option<String>,
     /// Seconds to wait for another writer's lock on the directory before
@@ -477,7 +480,8 @@ pub struct RotateArgs {
     /// Print the plan and change nothing.
     #[arg(long)]
     pub dry_run: bool,
-    /// Also change the passwords in a live database (roles from `postgres_role`).
+    /// Also change the passwords on the live server: PostgreSQL roles
+    /// (`postgres_role`), MariaDB/MySQL accounts (`mysql_user`), Redis ACL users.
     #[arg(long, value_enum, value_name = "TARGET")]
     pub apply: Option<ApplyTarget>,
     /// Admin connection URL without a password (argv is visible to every
@@ -506,6 +510,8 @@ pub struct RotateArgs {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ApplyTarget {
     Postgres,
+    Mysql,
+    Redis,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

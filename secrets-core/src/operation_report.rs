@@ -189,6 +189,11 @@ mod rotate {
                     "skipped": self.skipped.iter().map(skipped_json).collect::<Vec<_>>(),
                     "consequences": self.consequences.iter().map(consequence_json).collect::<Vec<_>>(),
                     "roles": self.roles,
+                    "live_step": self.live_step.map(|d| d.name()),
+                    "live_accounts": (self.live_accounts.iter())
+                        .map(|(key, account)| json!({ "key": key, "account": account }))
+                        .collect::<Vec<_>>(),
+                    "live_notes": self.live_notes,
                     "resumed": resumed,
                     "disagreements": disagreements_json(&self.disagreements),
                     "mode_change": self.mode_change.map(|(from, to)| json!({ "from": mode(from), "to": mode(to) })),

@@ -702,14 +702,22 @@ impl Locked<'_> {
 
     fn remove_stale_temporaries(&self) {
         let prefix = self.file.sibling_name(".tmp-");
+        // A companion's (`.NAME<suffix>`, such as a rotation journal, which
+        // holds passwords) are `..NAME<suffix>.tmp-<16 hex>`.
+        let mut companion = OsString::from(".");
+        companion.push(self.file.sibling_name(""));
+        let companion_temp = |name: &[u8]| {
+            name.starts_with(companion.as_encoded_bytes())
+                && name.len() > 21
+                && name[name.len() - 21..].starts_with(b".tmp-")
+                && name[name.len() - 16..].iter().all(u8::is_ascii_hexdigit)
+        };
         let Ok(names) = self.file.dir.names() else {
             return;
         };
         for name in names {
-            if !name
-                .as_encoded_bytes()
-                .starts_with(prefix.as_encoded_bytes())
-            {
+            let bytes = name.as_encoded_bytes();
+            if !bytes.starts_with(prefix.as_encoded_bytes()) && !companion_temp(bytes) {
                 continue;
             }
             // Only our own regular files: never another user's planted name.

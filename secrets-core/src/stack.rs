@@ -156,6 +156,8 @@ impl Stack {
                     let rollover = slot.rollover.take();
                     let file_env = slot.file_env.take();
                     let postgres_role = slot.postgres_role.take();
+                    let mysql_user = slot.mysql_user.take();
+                    let redis_user = slot.redis_user.take();
                     let rotation = slot.rotation.take();
                     let previous_keys = slot.previous_keys.take();
                     *slot = VarDef {
@@ -169,6 +171,8 @@ impl Stack {
                         rollover: var.rollover.clone().or(rollover),
                         file_env: var.file_env.clone().or(file_env),
                         postgres_role: var.postgres_role.clone().or(postgres_role),
+                        mysql_user: var.mysql_user.clone().or(mysql_user),
+                        redis_user: var.redis_user.clone().or(redis_user),
                         rotation: var.rotation.clone().or(rotation),
                         previous_keys: var.previous_keys.clone().or(previous_keys),
                         ..var

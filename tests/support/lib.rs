@@ -3,7 +3,9 @@
 
 pub mod attacker;
 pub mod docker;
+pub mod mariadb;
 pub mod postgres;
+pub mod redis;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};

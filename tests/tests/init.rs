@@ -525,10 +525,15 @@ fn manifest_goes_to_stdout_and_an_existing_one_is_kept() {
         "{out}"
     );
     assert!(out.contains("PORT = { value = \"3000\" }"), "{out}");
+    // Only its name says APP_SECRET is a secret: a guess, listed first.
+    let err = stderr(&o);
     assert!(
-        stderr(&o).ends_with("secrets: 1 secret, 0 derived, 0 external, 1 setting (0 more only in comments), 0 uncertain\n"),
-        "{}",
-        stderr(&o)
+        err.starts_with("secrets: uncertain: APP_SECRET (secret): empty in the template"),
+        "{err}"
+    );
+    assert!(
+        err.ends_with("secrets: 1 secret, 0 derived, 0 external, 1 setting (0 more only in comments), 1 uncertain\n"),
+        "{err}"
     );
     fs::write(d.path().join("secrets.toml"), "# mine\n").unwrap();
     let o = run(
@@ -629,4 +634,330 @@ fn write_refuses_a_template_others_can_change() {
         stderr(&o)
     );
     assert!(!d.path().join(".env").exists());
+}
+
+/// `init` on a template (and a compose file beside it), then `write
+/// --template`: the manifest, what init said, and the `.env`'s values.
+fn init_and_write(
+    template: &str,
+    compose: Option<&str>,
+) -> (String, String, BTreeMap<String, String>) {
+    let d = project_dir(template.as_bytes());
+    let mut args = vec!["init", "--from", ".env.example", "--out", "secrets.toml"];
+    if let Some(text) = compose {
+        fs::write(d.path().join("docker-compose.yml"), text).unwrap();
+        args.extend(["--compose", "docker-compose.yml"]);
+    }
+    let o = run(d.path(), &args);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let said = stderr(&o);
+    let manifest = fs::read_to_string(d.path().join("secrets.toml")).unwrap();
+    let o = write_laid_out(d.path());
+    assert!(o.status.success(), "{}\n{manifest}", stderr(&o));
+    let text = fs::read_to_string(d.path().join(".env")).unwrap();
+    let env = values_of(&Document::parse(text.as_bytes()).unwrap());
+    (manifest, said, env)
+}
+
+/// The manifest line of one variable.
+fn entry_line<'m>(manifest: &'m str, name: &str) -> &'m str {
+    manifest
+        .lines()
+        .find(|l| l.starts_with(&format!("{name} = ")))
+        .unwrap_or_else(|| panic!("no {name} in\n{manifest}"))
+}
+
+/// The comment lines right above a variable's manifest entry.
+fn entry_comments<'m>(manifest: &'m str, name: &str) -> Vec<&'m str> {
+    let lines: Vec<&str> = manifest.lines().collect();
+    let at = lines
+        .iter()
+        .position(|l| l.starts_with(&format!("{name} = ")))
+        .unwrap();
+    lines[..at]
+        .iter()
+        .rev()
+        .take_while(|l| l.starts_with("# "))
+        .copied()
+        .collect()
+}
+
+#[test]
+fn a_provider_credential_is_left_for_the_operator_not_generated() {
+    // Old code: ACME_API_KEY, FOO_APP_SECRET and PROXY_PASSWORD were
+    // generated from their names.
+    let (manifest, said, env) = init_and_write(
+        "# Optional integrations: leave empty to turn them off\nACME_API_KEY=\n\nFOO_APP_ID=\nFOO_APP_SECRET=\n\nPROXY_USERNAME=\nPROXY_PASSWORD=\n\nMAIL_SERVER_HOST=mail.example.com\nMAIL_SERVER_PASSWORD=\n\n# the stack's own\nDASHBOARD_USERNAME=admin\nDASHBOARD_PASSWORD=changeme\n",
+        None,
+    );
+    let classes = manifest_classes(&manifest);
+    for name in [
+        "ACME_API_KEY",
+        "FOO_APP_SECRET",
+        "PROXY_PASSWORD",
+        "MAIL_SERVER_PASSWORD",
+    ] {
+        assert_eq!(classes[name].0, "external", "{name}\n{manifest}");
+        assert_eq!(env[name], "", "{name} must be left to the operator");
+    }
+    // A guess beside an account, or in a paragraph of integrations, says so.
+    for name in ["ACME_API_KEY", "FOO_APP_SECRET", "PROXY_PASSWORD"] {
+        assert!(classes[name].2, "{name} is marked uncertain\n{manifest}");
+    }
+    assert_eq!(classes["DASHBOARD_PASSWORD"].0, "secret", "{manifest}");
+    assert!(env["DASHBOARD_PASSWORD"].len() >= 16);
+    assert!(said.contains("set these yourself: "), "{said}");
+}
+
+#[test]
+fn a_secret_compose_hands_to_a_bundled_server_is_generated() {
+    // Old code: PUSHER_* names a provider, so both were left empty and
+    // the bundled realtime server ran with no auth between the services.
+    let compose = "services:\n  web:\n    image: ghcr.io/shop/web:2\n    environment:\n      PUSHER_HOST: realtime\n      PUSHER_APP_KEY: ${PUSHER_APP_KEY}\n      PUSHER_APP_SECRET: ${PUSHER_APP_SECRET}\n      SMTP_PASSWORD: ${SMTP_PASSWORD}\n  realtime:\n    image: quay.io/soketi/soketi:1.6-16-debian\n    environment:\n      SOKETI_DEFAULT_APP_ID: ${PUSHER_APP_ID}\n      SOKETI_DEFAULT_APP_KEY: ${PUSHER_APP_KEY}\n      SOKETI_DEFAULT_APP_SECRET: ${PUSHER_APP_SECRET}\n";
+    let (manifest, _, env) = init_and_write(
+        "PUSHER_APP_ID=shop\nPUSHER_APP_KEY=\nPUSHER_APP_SECRET=\nSMTP_PASSWORD=\n",
+        Some(compose),
+    );
+    let classes = manifest_classes(&manifest);
+    for name in ["PUSHER_APP_KEY", "PUSHER_APP_SECRET"] {
+        assert_eq!(classes[name].0, "secret", "{name}\n{manifest}");
+        assert!(!classes[name].2, "compose proves it: no guess\n{manifest}");
+        assert!(env[name].len() >= 16, "{name}");
+    }
+    assert_ne!(env["PUSHER_APP_KEY"], env["PUSHER_APP_SECRET"]);
+    assert!(
+        entry_comments(&manifest, "PUSHER_APP_KEY")
+            .iter()
+            .any(|c| c.contains("both ends run in this stack")),
+        "{manifest}"
+    );
+    // Only the app is given the mail password: a provider's.
+    assert_eq!(classes["SMTP_PASSWORD"].0, "external", "{manifest}");
+    assert_eq!(env["PUSHER_APP_ID"], "shop");
+}
+
+#[test]
+fn a_placeholder_is_never_kept_as_a_setting() {
+    // Old code kept INVITE_CODE and DEMO_DIGEST byte for byte.
+    let (manifest, _, env) = init_and_write(
+        "INVITE_CODE=PLEASE CHANGE ME\nAPP_CRYPT_KEY=your-secret-key\nDEMO_DIGEST=6c1fe4e407b8911c104518103505b218\nSITE_URL=https://example.com\nADMIN_EMAIL=admin@example.com\nLOG_LEVEL=default\n",
+        None,
+    );
+    let classes = manifest_classes(&manifest);
+    for (name, template) in [
+        ("INVITE_CODE", "PLEASE CHANGE ME"),
+        ("APP_CRYPT_KEY", "your-secret-key"),
+        ("DEMO_DIGEST", "6c1fe4e407b8911c104518103505b218"),
+    ] {
+        assert_eq!(classes[name].0, "secret", "{name}\n{manifest}");
+        assert_ne!(env[name], template, "{name} kept its placeholder");
+        assert!(env[name].len() >= 16, "{name}");
+    }
+    assert!(classes["INVITE_CODE"].2, "a guess: {manifest}");
+    // What the operator edits stays as written.
+    assert_eq!(env["SITE_URL"], "https://example.com");
+    assert_eq!(classes["ADMIN_EMAIL"].0, "external");
+    assert_eq!(env["LOG_LEVEL"], "default");
+}
+
+#[test]
+fn compose_wiring_beats_the_catalog() {
+    // Old code: the catalog's mysql entries generated MYSQL_PASSWORD and
+    // MYSQL_ROOT_PASSWORD on their own, so the server and the app held
+    // different passwords.
+    let compose = "services:\n  app:\n    build: .\n    env_file: .env\n  db:\n    image: mysql:8.4\n    environment:\n      MYSQL_DATABASE: ${MYSQL_DATABASE}\n      MYSQL_USER: ${DB_USERNAME}\n      MYSQL_PASSWORD: ${DB_PASSWORD}\n      MYSQL_ROOT_PASSWORD: ${DB_ROOT_PASSWORD}\n";
+    let (manifest, said, env) = init_and_write(
+        "DB_USERNAME=shop\nDB_PASSWORD=secret\nDB_ROOT_PASSWORD=secret\nMYSQL_USER=shop\nMYSQL_DATABASE=shop\nMYSQL_PASSWORD=secret\nMYSQL_ROOT_PASSWORD=secret\n",
+        Some(compose),
+    );
+    assert_eq!(env["MYSQL_PASSWORD"], env["DB_PASSWORD"], "{manifest}");
+    assert_eq!(
+        env["MYSQL_ROOT_PASSWORD"], env["DB_ROOT_PASSWORD"],
+        "{manifest}"
+    );
+    assert_ne!(env["DB_PASSWORD"], env["DB_ROOT_PASSWORD"]);
+    assert_ne!(env["DB_PASSWORD"], "secret");
+    assert_eq!(env["DB_PASSWORD"].len(), 32);
+    // The server keeps its own copy: `stored`, from what compose does.
+    for name in ["DB_PASSWORD", "DB_ROOT_PASSWORD"] {
+        let line = entry_line(&manifest, name);
+        assert!(line.contains("rotation = \"stored\""), "{line}");
+        assert!(!manifest_classes(&manifest)[name].2, "{manifest}");
+    }
+    assert!(
+        said.contains("1 compose service(s) read .env.example whole through env_file: app"),
+        "{said}"
+    );
+}
+
+#[test]
+fn an_exact_length_from_the_comments_beats_the_catalog_and_the_name() {
+    // Old code: the catalog's 64 hex characters for SECRET_KEY, and the
+    // name's for SIGNING_KEY; the consumer wants exactly 32.
+    let (manifest, _, env) = init_and_write(
+        "# The key must be 32 characters\nSECRET_KEY=\nUTILS_SECRET=\n\n# Signing key: must be exactly 24 characters long\nSIGNING_KEY=\n",
+        None,
+    );
+    assert_eq!(env["SECRET_KEY"].len(), 32, "{manifest}");
+    assert_eq!(env["SIGNING_KEY"].len(), 24, "{manifest}");
+    assert!(
+        !manifest_classes(&manifest)["SIGNING_KEY"].2,
+        "stated: no guess"
+    );
+}
+
+#[test]
+fn an_empty_password_of_a_server_without_auth_stays_empty() {
+    // Old code: the catalog's REDIS_PASSWORD was generated, and the app
+    // sent AUTH to a server that has no password.
+    let compose = "services:\n  app:\n    image: ghcr.io/shop/app:1\n    env_file: .env\n  redis:\n    image: redis:7-alpine\n    command: redis-server --appendonly yes\n";
+    let template = "REDIS_HOST=redis\nREDIS_PASSWORD=\n";
+    let (manifest, said, env) = init_and_write(template, Some(compose));
+    assert_eq!(env["REDIS_PASSWORD"], "", "{manifest}");
+    assert_eq!(manifest_classes(&manifest)["REDIS_PASSWORD"].0, "setting");
+    assert!(
+        said.contains("compose service redis runs without auth: REDIS_PASSWORD stays empty"),
+        "{said}"
+    );
+    assert!(
+        manifest.contains("compose runs service redis (redis) without a password"),
+        "{manifest}"
+    );
+    // With `--requirepass`, the same empty value is the server's password.
+    let compose = compose.replace("--appendonly yes", "--requirepass ${REDIS_PASSWORD}");
+    let (manifest, _, env) = init_and_write(template, Some(&compose));
+    assert_eq!(manifest_classes(&manifest)["REDIS_PASSWORD"].0, "secret");
+    assert!(env["REDIS_PASSWORD"].len() >= 16);
+}
+
+#[test]
+fn a_character_class_from_the_comments_is_met() {
+    // Old code: letters and digits only, which the installer rejects.
+    let (manifest, _, env) = init_and_write(
+        "# Admin password: at least 12 characters, and it must contain a symbol\nADMIN_PASSWORD=\n\n# Exactly 16 characters with at least one special character\nINSTALL_PASSWORD=\n\n# Use only letters and numbers\nDB_PASSWORD=\n",
+        None,
+    );
+    let symbol = |v: &str| v.bytes().any(|b| !b.is_ascii_alphanumeric());
+    assert!(symbol(&env["ADMIN_PASSWORD"]), "{manifest}");
+    assert!(env["ADMIN_PASSWORD"].len() >= 12);
+    assert!(symbol(&env["INSTALL_PASSWORD"]), "{manifest}");
+    assert_eq!(env["INSTALL_PASSWORD"].len(), 16);
+    assert!(!symbol(&env["DB_PASSWORD"]));
+}
+
+#[test]
+fn what_only_the_name_says_is_marked_uncertain_and_listed_first() {
+    // Old code: nothing here was uncertain.
+    let (manifest, said, _) = init_and_write(
+        "APP_SECRET=\n# Generate with: openssl rand -hex 32\nSESSION_SECRET=\n\nDB_PASSWORD=\nPORT=3000\n",
+        None,
+    );
+    let classes = manifest_classes(&manifest);
+    assert!(classes["APP_SECRET"].2, "{manifest}");
+    assert!(!classes["SESSION_SECRET"].2, "{manifest}");
+    // A database password is stored by its server: said, as a guess.
+    let db = entry_line(&manifest, "DB_PASSWORD");
+    assert!(db.contains("rotation = \"stored\""), "{db}");
+    assert!(
+        entry_comments(&manifest, "DB_PASSWORD")
+            .iter()
+            .any(|c| c.contains("rotation `stored` from the name")),
+        "{manifest}"
+    );
+    let first = said.lines().next().unwrap();
+    assert!(
+        first.starts_with("secrets: uncertain: APP_SECRET"),
+        "{said}"
+    );
+}
+
+#[test]
+fn the_stack_name_comes_from_compose_and_says_where() {
+    // Old code: the template's directory (`config`).
+    let d = tempfile::tempdir().unwrap();
+    let top = d.path().join("shopstack");
+    fs::create_dir_all(top.join("config")).unwrap();
+    fs::set_permissions(&top, fs::Permissions::from_mode(0o700)).unwrap();
+    fs::write(top.join("config/.env.example"), "APP_SECRET=\n").unwrap();
+    fs::write(
+        top.join("compose.yml"),
+        "services:\n  app:\n    image: shop\n    environment:\n      APP_SECRET: ${APP_SECRET}\n",
+    )
+    .unwrap();
+    let o = run(
+        &top,
+        &[
+            "init",
+            "--from",
+            "config/.env.example",
+            "--compose",
+            "compose.yml",
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let manifest = String::from_utf8(o.stdout.clone()).unwrap();
+    assert!(
+        manifest.contains("[stack]\nname = \"shopstack\"\n"),
+        "{manifest}"
+    );
+    assert!(
+        stderr(&o).contains("stack name \"shopstack\", from the directory of compose.yml"),
+        "{}",
+        stderr(&o)
+    );
+    fs::write(
+        top.join("compose.yml"),
+        "name: shop-prod\nservices:\n  app:\n    image: shop\n",
+    )
+    .unwrap();
+    let o = run(
+        &top,
+        &[
+            "init",
+            "--from",
+            "config/.env.example",
+            "--compose",
+            "compose.yml",
+        ],
+    );
+    let manifest = String::from_utf8(o.stdout.clone()).unwrap();
+    assert!(manifest.contains("name = \"shop-prod\""), "{manifest}");
+    assert!(
+        stderr(&o).contains("from `name:` in compose.yml line 1"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn externals_split_required_from_optional() {
+    let compose = "services:\n  app:\n    image: ghcr.io/shop/app:1\n    environment:\n      SMTP_PASSWORD: ${SMTP_PASSWORD:?set the mail password}\n      SENTRY_DSN: ${SENTRY_DSN:-}\n";
+    let (_, said, _) = init_and_write("SMTP_PASSWORD=\nSENTRY_DSN=\n", Some(compose));
+    assert!(
+        said.contains("set these yourself, required (a compose service reads them with no default): SMTP_PASSWORD\n"),
+        "{said}"
+    );
+    assert!(
+        said.contains(
+            "set these yourself if you use them (integrations, off while empty): SENTRY_DSN\n"
+        ),
+        "{said}"
+    );
+}
+
+#[test]
+fn a_secret_only_in_a_comment_that_compose_reads_is_managed() {
+    // Old code left it commented out, and the stack ran on the compose
+    // file's placeholder default.
+    let compose = "services:\n  app:\n    image: ghcr.io/shop/app:1\n    environment:\n      APP_SECRET: ${APP_SECRET:-replace_me_with_a_random_string}\n";
+    let (manifest, _, env) = init_and_write(
+        "PORT=3000\n\n# Use openssl rand -base64 32 for each secret\n# APP_SECRET=replace_me_with_a_random_string\n# OTHER_SECRET=\n",
+        Some(compose),
+    );
+    let app = entry_line(&manifest, "APP_SECRET");
+    assert!(app.contains("kind = \"base64\""), "{manifest}");
+    assert_eq!(env["APP_SECRET"].len(), 44, "{manifest}");
+    // What no service reads stays a comment.
+    assert!(manifest.contains("\n# OTHER_SECRET = "), "{manifest}");
+    assert!(!env.contains_key("OTHER_SECRET"));
 }

@@ -628,3 +628,58 @@ fn a_role_named_in_the_env_is_data_not_authority() {
     );
     assert!(login(&server, "limited", "LimitedInitial0123456789"));
 }
+
+/// A journal written by the PostgreSQL-only code before the engines shared
+/// one transaction (version 1: `role`, no `engine`, no `stage`) is resumed.
+#[test]
+fn a_version_one_journal_is_resumed() {
+    let Some(Fixture {
+        server,
+        dir: d,
+        a,
+        b,
+        before,
+    }) = strace_fixture()
+    else {
+        return;
+    };
+    let dir = d.path();
+    // Killed at the .env commit, then the journal rewritten as version 1.
+    let o = strace_rotate(
+        dir,
+        "inject=rename,renameat,renameat2:signal=SIGKILL:when=2",
+    );
+    assert_ne!(o.status.code(), Some(0));
+    assert_eq!(fs::read(dir.join(".env")).unwrap(), before);
+    let path = dir.join("..env.rotation-journal");
+    let mut journal: serde_json::Value = serde_json::from_slice(&fs::read(&path).unwrap()).unwrap();
+    let object = journal.as_object_mut().unwrap();
+    assert_eq!(object["engine"], "postgres");
+    object.remove("engine");
+    object.remove("stage");
+    object.remove("restart_keys");
+    object.insert("version".into(), 1.into());
+    for change in object["changes"].as_array_mut().unwrap() {
+        let change = change.as_object_mut().unwrap();
+        let account = change.remove("account").unwrap();
+        change.insert("role".into(), account);
+    }
+    fs::write(&path, serde_json::to_vec(&journal).unwrap()).unwrap();
+    let o = secrets(dir)
+        .args([
+            "rotate",
+            "--env",
+            ".env",
+            "--resume",
+            "--admin-url-var",
+            "PG_ADMIN_URL",
+        ])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(String::from_utf8_lossy(&o.stdout).starts_with("completed the interrupted rotation"));
+    connect(&get(dir, "APP_A_URL")).expect("app_a logs in with the committed password");
+    connect(&get(dir, "APP_B_URL")).expect("app_b logs in with the committed password");
+    assert!(!login(&server, "app_a", &a) && !login(&server, "app_b", &b));
+    assert!(!dir_entries(dir).iter().any(|n| n.contains("journal")));
+}

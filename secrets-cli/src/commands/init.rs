@@ -4,7 +4,7 @@
 use std::process::ExitCode;
 use std::time::Duration;
 
-use secrets_core::init::infer_files;
+use secrets_core::init::{infer_files, Class};
 use secrets_core::operation_report::to_json;
 use secrets_core::secure_file::{SecureFile, WriteOptions};
 
@@ -38,7 +38,6 @@ pub fn run(args: InitArgs) -> Result<ExitCode, Failure> {
                 true => {}
                 false => {
                     file.replace(inferred.manifest.as_bytes())?;
-                    crate::note!("secrets: wrote {} (mode 0600)", path.display());
                 }
             }
         }
@@ -56,6 +55,19 @@ pub fn run(args: InitArgs) -> Result<ExitCode, Failure> {
         }
         crate::output::print_json(&report)?;
     }
+    if inferred.compose_truncated {
+        crate::note!(
+            "secrets: warning: the compose files merge anchors into more services than init reads (a few times their own size): what those merges pass is not evidence here"
+        );
+    }
+    // What rests on a guess comes first: it is what to review.
+    for e in inferred.entries.iter().filter(|e| e.uncertain.is_some()) {
+        let u = e.uncertain.as_deref().unwrap_or_default();
+        crate::note!("secrets: uncertain: {} ({}): {u}", e.name, e.class.name());
+    }
+    if let Some((name, from)) = &inferred.stack_name {
+        crate::note!("secrets: stack name {name:?}, from {from}");
+    }
     for a in &inferred.added {
         crate::note!(
             "secrets: added {}: {} line {} reads it and {} lacks it",
@@ -65,25 +77,56 @@ pub fn run(args: InitArgs) -> Result<ExitCode, Failure> {
             args.from.display()
         );
     }
+    if !inferred.env_file_readers.is_empty() {
+        crate::note!(
+            "secrets: {} compose service(s) read {} whole through env_file: {}",
+            inferred.env_file_readers.len(),
+            args.from.display(),
+            inferred.env_file_readers.join(", ")
+        );
+    }
     if !inferred.unread.is_empty() {
         crate::note!(
             "secrets: no compose service reads {}",
             inferred.unread.join(", ")
         );
     }
-    let uncertain: Vec<String> = inferred
-        .entries
-        .iter()
-        .filter_map(|e| e.uncertain.as_ref().map(|u| format!("{} ({u})", e.name)))
-        .collect();
-    let s = inferred.summary();
-    let listed = if uncertain.is_empty() {
-        String::new()
-    } else {
-        format!(": {}", uncertain.join("; "))
+    for e in &inferred.entries {
+        if let Some(service) = &e.runs_without_auth {
+            crate::note!(
+                "secrets: compose service {service} runs without auth: {} stays empty",
+                e.name
+            );
+        }
+    }
+    let externals = |required: bool| -> Vec<&str> {
+        (inferred.entries.iter())
+            .filter(|e| e.class == Class::External && !e.commented && e.required == required)
+            .map(|e| e.name.as_str())
+            .collect()
     };
+    let (required, optional) = (externals(true), externals(false));
+    if args.compose.is_empty() && !optional.is_empty() {
+        // Without compose files nothing tells a needed one from an integration.
+        crate::note!("secrets: set these yourself: {}", optional.join(", "));
+    } else if !required.is_empty() {
+        crate::note!(
+            "secrets: set these yourself, required (a compose service reads them with no default): {}",
+            required.join(", ")
+        );
+    }
+    if !args.compose.is_empty() && !optional.is_empty() {
+        crate::note!(
+            "secrets: set these yourself if you use them (integrations, off while empty): {}",
+            optional.join(", ")
+        );
+    }
+    if let (Some(path), false) = (&args.out, args.dry_run) {
+        crate::note!("secrets: wrote {} (mode 0600)", path.display());
+    }
+    let s = inferred.summary();
     crate::note!(
-        "secrets: {}, {} derived, {} external, {} ({} more only in comments), {} uncertain{listed}",
+        "secrets: {}, {} derived, {} external, {} ({} more only in comments), {} uncertain",
         count(s.secrets, "secret", "secrets"),
         s.derived,
         s.external,

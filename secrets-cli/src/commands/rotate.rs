@@ -50,7 +50,11 @@ pub fn run(args: RotateArgs) -> Result<ExitCode, Failure> {
     let mut request = RotateRequest::new(stack.as_ref(), selection);
     request.keep_previous = args.keep_previous;
     request.dry_run = args.dry_run;
-    request.database = args.apply.map(|ApplyTarget::Postgres| Database::Postgres);
+    request.database = args.apply.map(|target| match target {
+        ApplyTarget::Postgres => Database::Postgres,
+        ApplyTarget::Mysql => Database::Mysql,
+        ApplyTarget::Redis => Database::Redis,
+    });
     request.admin = admin;
     request.resume = args.resume;
     request.keys = super::crypt::age_keys(&args.identity, &args.recipients);
@@ -114,6 +118,18 @@ fn render(r: &RotateReport, display: &str) -> Result<String, std::fmt::Error> {
     }
     list(&mut out, updated, &r.dependents)?;
     list(&mut out, "changed the database passwords of", &r.roles)?;
+    if let (Some(step), true) = (r.live_step, r.dry_run) {
+        for (key, account) in &r.live_accounts {
+            let every = match step == Database::Mysql && !account.contains('@') {
+                true => " (every host of the user, listed when the server is asked)",
+                false => "",
+            };
+            writeln!(out, "would change on {}: {account}{every} for {key}, check its login with the new value, then commit", step.name())?;
+        }
+    }
+    for note in &r.live_notes {
+        crate::note!("secrets: {note}");
+    }
     if r.undecryptable {
         crate::note!("secrets: warning: none of the identities given can decrypt {display} any more: it is encrypted only to the recipients given");
     }
@@ -200,11 +216,8 @@ fn failure(e: E) -> Failure {
             }
         ),
         E::EncryptedWithDatabase(path) => format!("{}: --apply and --resume do not work on an age-encrypted file (their journal would hold plaintext): decrypt it with `secrets write --from`, rotate there, and encrypt again", path.display()),
-        E::DryRunWithDatabase => "--dry-run cannot be combined with --apply".into(),
-        E::DatabaseNeedsManifest => "--apply postgres needs a manifest that names each key's postgres_role".into(),
-        E::NoAdminConnection => "--apply postgres needs the admin connection: --admin-url-var NAME or `--admin-url -` (URL on stdin)".into(),
-        #[cfg(feature = "postgres")]
-        E::Postgres(e @ secrets_core::postgres::PgError::Interrupted { .. }) => format!("{e}; run `secrets rotate --env FILE --resume`"),
+        E::DatabaseNeedsManifest => "--apply needs a manifest that names each key's account (postgres_role, mysql_user, redis_user)".into(),
+        E::NoAdminConnection => "--apply and --resume need the admin connection: --admin-url-var NAME or `--admin-url -` (URL on stdin)".into(),
         e => return Failure::from(e),
     };
     Failure::Error(text)

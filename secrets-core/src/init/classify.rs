@@ -7,7 +7,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use serde_json::{Map, Value};
 
-use super::compose::ComposeReads;
+use super::compose::{self, ComposeReads, Service};
 use super::hints::{self, Length};
 use super::names::{self, SecretRole};
 use super::scan::TemplateVar;
@@ -15,6 +15,7 @@ use super::url::{self, Candidate, NameTest, Verdict};
 use super::{Class, Entry};
 use crate::generate::{Alphabet, Derivation, Kind};
 use crate::manifest::{catalog, Escape, Source, Template, VarDef};
+use crate::rotate::class::RotationClass;
 use crate::rotate::infer::infer;
 
 /// A kind in a few words, with its size.
@@ -123,6 +124,12 @@ impl CatalogIndex {
         }
     }
 
+    /// The definition of `name` in the named component (with its includes).
+    fn in_component(&self, component: &str, name: &str) -> Option<&VarDef> {
+        let (_, vars) = self.components.iter().find(|(c, _)| c == component)?;
+        vars.iter().find(|v| v.name == name)
+    }
+
     /// The definition of `name` in the component that shares the most
     /// names with the template (the first listed on a tie). A generic name
     /// needs the component to match: two names and half of its own.
@@ -161,6 +168,11 @@ pub(crate) struct Context<'a> {
     by_value: HashMap<&'a str, Vec<usize>>,
     /// The compose files' passes (`KEY: ${OTHER}`), by KEY, in order.
     passes: HashMap<&'a str, Vec<usize>>,
+    /// The compose services.
+    services: &'a [Service],
+    /// For each variable, the services given it: (service, the container
+    /// variable it becomes when passed whole).
+    consumers: HashMap<&'a str, Vec<(usize, Option<&'a str>)>>,
     /// The first variables whose names pass a test, found once each.
     firsts: RefCell<HashMap<Test, Firsts>>,
 }
@@ -259,6 +271,9 @@ fn word_like(value: &str) -> bool {
         && !v.chars().any(|c| c.is_ascii_digit())
 }
 
+/// A kind, and the words that say why.
+type Format = (Kind, String);
+
 /// What a variable was found to be.
 struct Decision {
     class: Class,
@@ -268,6 +283,11 @@ struct Decision {
     uncertain: Option<String>,
     /// The catalog definition it follows.
     catalog: Option<VarDef>,
+    /// What rotating it takes, when something says.
+    rotation: Option<RotationClass>,
+    /// The bundled service that runs without a password, for a value
+    /// kept empty because of it.
+    no_auth: Option<String>,
 }
 
 impl Decision {
@@ -278,6 +298,8 @@ impl Decision {
             why: why.into(),
             uncertain: None,
             catalog: None,
+            rotation: None,
+            no_auth: None,
         }
     }
 
@@ -292,6 +314,15 @@ impl Decision {
 
     fn uncertain(mut self, why: impl Into<String>) -> Self {
         self.uncertain = Some(why.into());
+        self
+    }
+
+    /// Adds a guess to what is already uncertain.
+    fn also_uncertain(mut self, why: &str) -> Self {
+        self.uncertain = Some(match self.uncertain.take() {
+            Some(u) => format!("{u}; {why}"),
+            None => why.to_owned(),
+        });
         self
     }
 }
@@ -324,10 +355,37 @@ impl<'a> Context<'a> {
         for (i, (key, _, _)) in compose.iter().flat_map(|c| &c.passes).enumerate() {
             passes.entry(key.as_str()).or_default().push(i);
         }
+        let catalog = CatalogIndex::load(&present);
+        let services = compose.map_or(&[][..], |c| &c.services[..]);
+        let mut consumers: HashMap<&str, Vec<(usize, Option<&str>)>> = HashMap::new();
+        for (i, svc) in services.iter().enumerate() {
+            // A known server reading the template whole (`env_file:`) is
+            // given each variable its catalog entry names.
+            let component = svc.image_base().and_then(|b| compose::component_of(&b));
+            if let (true, Some(component)) = (svc.env_file, component) {
+                for o in vars.iter().filter(|o| !o.commented) {
+                    if catalog.in_component(component, &o.name).is_some() {
+                        consumers
+                            .entry(o.name.as_str())
+                            .or_default()
+                            .push((i, None));
+                    }
+                }
+            }
+            for (var, key, _) in &svc.reads {
+                let list = consumers.entry(var.as_str()).or_default();
+                let key = key.as_deref();
+                if !list.contains(&(i, key)) {
+                    list.push((i, key));
+                }
+            }
+        }
         Context {
+            services,
+            consumers,
             minio,
             vars,
-            catalog: CatalogIndex::load(&present),
+            catalog,
             active,
             present,
             compose,
@@ -410,7 +468,13 @@ impl<'a> Context<'a> {
 
     /// Decides one variable.
     pub(crate) fn classify(&self, v: &'a TemplateVar) -> Entry {
-        let d = self.decide(v);
+        let mut d = self.decide(v);
+        if d.rotation.is_none() {
+            d.rotation = (d.catalog.as_ref())
+                .and_then(|c| c.rotation.as_ref())
+                .map(|r| r.class);
+        }
+        let d = self.rotation_by_name(v, d);
         let source = match d.source {
             // A setting keeps the template's value exactly.
             Source::Literal(_) => Source::Literal(v.value.clone()),
@@ -425,6 +489,9 @@ impl<'a> Context<'a> {
             why: d.why,
             uncertain: d.uncertain,
             catalog: d.catalog,
+            rotation: d.rotation,
+            runs_without_auth: d.no_auth,
+            required: false,
         }
     }
 
@@ -433,6 +500,17 @@ impl<'a> Context<'a> {
             return self.interpolated(v);
         }
         if let Some(found) = self.no_password(v) {
+            return found;
+        }
+        // What the compose files do with the value comes before the
+        // catalog and the name: it is what the stack itself does.
+        if let Some(found) = self.compose_alias(v) {
+            return found;
+        }
+        if let Some(found) = self.bundled(v) {
+            return found;
+        }
+        if let Some(found) = self.no_auth(v) {
             return found;
         }
         if let Some(found) = self.by_catalog(v, false) {
@@ -456,6 +534,9 @@ impl<'a> Context<'a> {
                 None => d,
             };
         }
+        if let Some(found) = self.beside_provider(v) {
+            return found;
+        }
         if let Some(found) = self.vapid_public(v) {
             return found;
         }
@@ -463,6 +544,9 @@ impl<'a> Context<'a> {
             return found;
         }
         if let Some(found) = self.by_catalog(v, true) {
+            return found;
+        }
+        if let Some(found) = self.placeholder_setting(v) {
             return found;
         }
         Decision::setting()
@@ -511,6 +595,15 @@ impl<'a> Context<'a> {
         }
         let why = format!("from the catalog ({component})");
         let d = match &def.source {
+            // The template's own words on the format beat the catalog's.
+            Source::Generate(_) if self.stated_kind(v, true).is_some() => {
+                let (kind, stated) = self.stated_kind(v, true).expect("just found");
+                Decision::new(
+                    Class::Secret,
+                    Source::Generate(kind),
+                    format!("{stated} (over the catalog's format); {why}"),
+                )
+            }
             Source::Generate(kind) => Decision::new(
                 Class::Secret,
                 def.source.clone(),
@@ -554,17 +647,6 @@ impl<'a> Context<'a> {
                 ));
             }
         }
-        let passes = self.compose.map_or(&[][..], |c| &c.passes[..]);
-        if let Some((_, other, read)) = (self.passes.get(v.name.as_str()).into_iter().flatten())
-            .map(|&i| &passes[i])
-            .find(|(_, other, _)| self.can_refer(v, other))
-        {
-            let why = format!(
-                "{} line {} passes ${{{other}}} as {}",
-                read.file, read.line, v.name
-            );
-            return Some(same_as(other.clone(), why));
-        }
         // A name ending in `_` and another's name (which has a `_` too),
         // with the same value: the first such in the file. Looked up by
         // each suffix of the name rather than compared with every variable.
@@ -588,6 +670,423 @@ impl<'a> Context<'a> {
             v.name, other.name
         );
         Some(same_as(other.name.clone(), why))
+    }
+
+    /// `same_as` that a compose file proves: it passes `${OTHER}` to a
+    /// service under this variable's name (`MYSQL_PASSWORD: ${DB_PASSWORD}`),
+    /// so the two must hold one value whatever the catalog says of each.
+    fn compose_alias(&self, v: &TemplateVar) -> Option<Decision> {
+        let passes = self.compose.map_or(&[][..], |c| &c.passes[..]);
+        let (_, other, read) = (self.passes.get(v.name.as_str()).into_iter().flatten())
+            .map(|&i| &passes[i])
+            .find(|(_, other, _)| self.can_refer(v, other))?;
+        let why = format!(
+            "{} line {} passes ${{{other}}} as {}",
+            read.file, read.line, v.name
+        );
+        Some(same_as(other.clone(), why))
+    }
+
+    /// A value the compose file hands to a server the stack runs: a
+    /// published image whose catalog entry generates that variable (the
+    /// format and rotation class that image needs), or a secret-named
+    /// value given to programs of two origins (both ends of the
+    /// credential run in this stack, so nobody else issues it).
+    fn bundled(&self, v: &TemplateVar) -> Option<Decision> {
+        let consumers = self.consumers.get(v.name.as_str())?;
+        for &(at, key) in consumers {
+            let svc = &self.services[at];
+            let Some(component) = svc.image_base().and_then(|b| compose::component_of(&b)) else {
+                continue;
+            };
+            let key = key.unwrap_or(&v.name);
+            let Some(def) = self
+                .catalog
+                .in_component(component, key)
+                .filter(|d| matches!(d.source, Source::Generate(_)))
+            else {
+                continue;
+            };
+            let given = format!(
+                "compose hands it to service {} ({}, {} line {}) as {key}",
+                svc.name,
+                svc.runs(),
+                svc.file,
+                svc.line
+            );
+            let (source, why) = match self.stated_kind(v, true) {
+                Some((kind, stated)) => (Source::Generate(kind), format!("{stated}; {given}")),
+                None => (
+                    def.source.clone(),
+                    format!(
+                        "{}, the format catalog {component} gives {key}; {given}",
+                        match &def.source {
+                            Source::Generate(k) => describe(k),
+                            _ => unreachable!("filtered"),
+                        }
+                    ),
+                ),
+            };
+            let mut d = Decision::new(Class::Secret, source, why);
+            d.rotation = def.rotation.as_ref().map(|r| r.class);
+            d.catalog = Some(def.clone());
+            return Some(d);
+        }
+        let secret_named = names::secret_role(&v.name).is_some()
+            || consumers
+                .iter()
+                .any(|(_, k)| k.is_some_and(|k| names::secret_role(k).is_some()));
+        let mut origins: Vec<(String, &Service)> = consumers
+            .iter()
+            .map(|&(at, _)| (compose::origin(&self.services[at]), &self.services[at]))
+            .collect();
+        origins.sort_by(|a, b| a.0.cmp(&b.0));
+        origins.dedup_by(|a, b| a.0 == b.0);
+        // The stack's own program: what reads the template whole or is
+        // built here, else the service given the most variables.
+        let mut app: Vec<String> = (self.services.iter())
+            .filter(|s| s.env_file || s.build)
+            .map(compose::origin)
+            .collect();
+        if app.is_empty() {
+            // The first on a tie: the app is usually listed first.
+            app.extend(
+                (self.services.iter().rev())
+                    .max_by_key(|s| s.reads.len())
+                    .map(compose::origin),
+            );
+        }
+        // One server of another origin given a value whose name names no
+        // provider: the server it keys runs here.
+        let server = origins.len() == 1 && !app.is_empty() && !app.contains(&origins[0].0);
+        let server_only = server && names::external(&v.name, &v.value).is_none();
+        if origins.len() < 2 && !server {
+            return None;
+        }
+        let given: Vec<String> = origins
+            .iter()
+            .map(|(_, s)| format!("{} ({})", s.name, s.runs()))
+            .collect();
+        if !secret_named {
+            // An account both ends share (`PUSHER_APP_ID` given to a
+            // bundled server): the stack's own choice, not a provider's.
+            let value = v.value.trim();
+            let provider = names::external(&v.name, value).is_some();
+            if !provider || value.is_empty() || looks_like_placeholder(&v.name, value) {
+                return None;
+            }
+            let why = format!(
+                "kept as written: compose hands it to {}, so no provider issues it",
+                given.join(" and ")
+            );
+            return Some(Decision {
+                why,
+                ..Decision::setting()
+            });
+        }
+        if origins.len() < 2 && !server_only {
+            return None;
+        }
+        let value = v.value.trim();
+        let placeholder = value.is_empty() || looks_like_placeholder(&v.name, value);
+        let (kind, why, _) = self.secret_kind(v, names::secret_role(&v.name), placeholder);
+        let why = if server_only {
+            format!(
+                "{why}; compose hands it to {}, a server this stack runs",
+                given.join("")
+            )
+        } else {
+            format!(
+                "{why}; compose hands it to {}: both ends run in this stack",
+                given.join(" and ")
+            )
+        };
+        Some(Decision::new(Class::Secret, Source::Generate(kind), why))
+    }
+
+    /// An empty password for a bundled Redis that the compose file runs
+    /// without one (no `requirepass`, and the value never reaches it):
+    /// generating one would make its clients send AUTH to a server that
+    /// has no password, and fail. Kept empty.
+    fn no_auth(&self, v: &TemplateVar) -> Option<Decision> {
+        let compose = self.compose?;
+        if !v.value.trim().is_empty() || names::secret_role(&v.name).is_none() {
+            return None;
+        }
+        if (compose.vars.get(&v.name))
+            .and_then(|r| r.default.as_deref())
+            .is_some_and(|d| !d.is_empty())
+        {
+            return None;
+        }
+        let family = names::first_part(&v.name);
+        let server = self.services.iter().enumerate().find(|(_, s)| {
+            s.image_base().and_then(|b| compose::component_of(&b)) == Some("redis")
+                && (["REDIS", "VALKEY", "KEYDB", "CACHE"].contains(&family.as_str())
+                    || s.name.to_ascii_uppercase() == family)
+        });
+        let (at, server) = server?;
+        let given =
+            (self.consumers.get(v.name.as_str()).into_iter().flatten()).any(|(i, _)| *i == at);
+        if server.requirepass || given {
+            return None;
+        }
+        let mut d = Decision::setting();
+        d.why = format!(
+            "kept empty: compose runs service {} ({}) without a password (no `requirepass`), so its clients must send none; give the server one to turn auth on",
+            server.name,
+            server.runs()
+        );
+        d.no_auth = Some(server.name.clone());
+        Some(d)
+    }
+
+    /// A credential no service of the stack is given (that was decided
+    /// before) beside its provider's account: `FOO_APP_SECRET` next to an
+    /// empty `FOO_APP_ID`, `PROXY_PASSWORD` next to an empty
+    /// `PROXY_USERNAME`; or an empty API key in a paragraph of
+    /// integrations. The operator's, never invented.
+    fn beside_provider(&self, v: &TemplateVar) -> Option<Decision> {
+        names::secret_role(&v.name)?;
+        let value = v.value.trim();
+        if !(value.is_empty() || looks_like_placeholder(&v.name, value)) {
+            return None;
+        }
+        let upper = v.name.to_ascii_uppercase();
+        let (prefix, _) = upper.rsplit_once('_')?;
+        let family = names::first_part(&v.name);
+        let own = [
+            "DB",
+            "DATABASE",
+            "POSTGRES",
+            "PG",
+            "POSTGRESQL",
+            "MYSQL",
+            "MARIADB",
+            "MONGO",
+            "MONGODB",
+            "REDIS",
+            "RABBITMQ",
+            "AMQP",
+            "MINIO",
+            "ADMIN",
+            "ROOT",
+            "APP",
+            "SECRET",
+            "JWT",
+            "SESSION",
+            "COOKIE",
+            "ENCRYPTION",
+            "DASHBOARD",
+            "SUPERUSER",
+        ];
+        let stack_service = self
+            .services
+            .iter()
+            .any(|s| s.name.to_ascii_uppercase().replace('-', "_") == family);
+        if own.contains(&family.as_str()) || stack_service {
+            return None;
+        }
+        let empty_or_placeholder = |n: &str| {
+            self.by_name.get(n).is_some_and(|&i| {
+                let o = &self.vars[i];
+                o.value.trim().is_empty() || looks_like_placeholder(&o.name, &o.value)
+            })
+        };
+        let account = [
+            "ID",
+            "APP_ID",
+            "CLIENT_ID",
+            "USER",
+            "USERNAME",
+            "LOGIN",
+            "ACCOUNT",
+            "ACCOUNT_ID",
+            "KEY_ID",
+            "ACCESS_KEY_ID",
+            "EMAIL",
+        ];
+        let stems = [
+            Some(prefix),
+            prefix.strip_suffix("_API"),
+            prefix.strip_suffix("_APP"),
+        ];
+        for stem in stems.into_iter().flatten() {
+            for a in account {
+                let sibling = format!("{stem}_{a}");
+                if sibling != upper && empty_or_placeholder(&sibling) && self.can_refer(v, &sibling)
+                {
+                    let why = format!(
+                        "beside {sibling}, which the template leaves for the operator: an account with a provider"
+                    );
+                    return Some(
+                        Decision::new(Class::External, Source::External, why).uncertain(
+                            "no service of the stack is given it and the name pairs it with an account: left for you; make it a secret if the stack issues it itself",
+                        ),
+                    );
+                }
+            }
+        }
+        // An API key in a paragraph of integrations.
+        let api = [
+            "API_KEY",
+            "API_TOKEN",
+            "API_SECRET",
+            "ACCESS_TOKEN",
+            "ACCESS_KEY",
+        ]
+        .iter()
+        .any(|p| upper.ends_with(p));
+        if !api || !value.is_empty() {
+            return None;
+        }
+        let words = [
+            "integration",
+            "third-party",
+            "third party",
+            "optional",
+            "provider",
+            "sign up",
+            "signup",
+            "obtain",
+            "get your",
+            "get one",
+            "api key from",
+            "dashboard",
+            "console",
+        ];
+        let worded = v.comments.iter().find(|c| {
+            let t = c.text.to_ascii_lowercase();
+            words.iter().any(|w| t.contains(w))
+        });
+        // A third party's variable in the paragraph, or an empty account
+        // of the same family (`CHARGEBEE_WEBHOOK_USERNAME=`).
+        let account_ends = ["_ID", "_USER", "_USERNAME", "_ACCOUNT", "_SITE", "_LOGIN"];
+        let neighbour = self.vars.iter().find(|o| {
+            o.paragraph == v.paragraph
+                && o.name != v.name
+                && (names::external(&o.name, &o.value).is_some()
+                    || (names::first_part(&o.name) == family
+                        && o.value.trim().is_empty()
+                        && (account_ends.iter()).any(|e| o.name.to_ascii_uppercase().ends_with(e))))
+        });
+        let why = match (worded, neighbour) {
+            (Some(c), _) => format!(
+                "an API key under \"{}\" (line {}): an integration's",
+                c.text, c.line
+            ),
+            (None, Some(o)) => format!(
+                "an API key in the paragraph of {}, a third party's: an integration's",
+                o.name
+            ),
+            (None, None) => return None,
+        };
+        Some(Decision::new(Class::External, Source::External, why).uncertain(
+            "empty, in a paragraph of integrations, and no service of the stack is given it: left for you (the integration is off while it is empty)",
+        ))
+    }
+
+    /// A placeholder under a name that says nothing (`INVITE_CODE=PLEASE
+    /// CHANGE ME`, a published demo value): never kept as a setting.
+    fn placeholder_setting(&self, v: &TemplateVar) -> Option<Decision> {
+        let value = v.value.trim();
+        let lower = value.to_ascii_lowercase();
+        let upper = v.name.to_ascii_uppercase();
+        let last = upper.rsplit('_').next().unwrap_or(&upper);
+        // Hosts, URLs, addresses and names the operator edits stay.
+        let setting_name = [
+            "URL", "URI", "HOST", "HOSTNAME", "DOMAIN", "EMAIL", "NAME", "USER", "USERNAME",
+            "PATH", "DIR", "FILE", "PORT", "MODE", "TYPE", "LEVEL", "REGION", "BUCKET", "ID",
+            "IDS", "ORIGIN", "ORIGINS", "ENDPOINT", "SERVER", "ADDRESS", "LOCALE", "LANG", "TITLE",
+            "LABEL", "TIMEZONE", "TZ", "IMAGE", "VERSION", "TAG", "FROM", "SENDER",
+        ]
+        .contains(&last);
+        let looks_like_address = value.contains(['.', '/', '@', ':']);
+        let published = crate::check::published_default(value).is_some();
+        let worded = [
+            "change me",
+            "please change",
+            "changeme",
+            "change_me",
+            "change-me",
+            "replace me",
+            "replace-me",
+            "replace_me",
+        ]
+        .iter()
+        .any(|w| lower.contains(w))
+            || (lower.starts_with("your") && value.contains(['-', '_', ' ']));
+        let plain_word = [
+            "none", "null", "admin", "default", "test", "true", "false", "xxx",
+        ]
+        .contains(&lower.as_str());
+        // `your_path_here` under a path's name: the operator's to set.
+        let operators = worded || (lower.contains("your") && value.contains(['-', '_']));
+        if !value.is_empty()
+            && !published
+            && operators
+            && (setting_name || looks_like_address || last == "LOCATION")
+        {
+            return Some(Decision::setting().uncertain(
+                "the template's value is a placeholder for something of yours (a path, a host, a name): kept, set it",
+            ));
+        }
+        if value.is_empty()
+            || plain_word
+            || setting_name
+            || (looks_like_address && !published)
+            || !(published || worded)
+        {
+            return None;
+        }
+        let kind = Kind::Password {
+            length: 32,
+            alphabet: Alphabet::Alphanumeric,
+        };
+        let what = if published {
+            "a published demo value"
+        } else {
+            "a placeholder"
+        };
+        let why = format!("{}, because the template holds {what}", describe(&kind));
+        Some(
+            Decision::new(Class::Secret, Source::Generate(kind), why).uncertain(format!(
+                "{what} under a name that does not say what it is: generated rather than kept; make it `external` if someone else issues it"
+            )),
+        )
+    }
+
+    /// A database password with no class from the compose file or the
+    /// catalog: by the name, `stored` (the server keeps its own copy from
+    /// its first start), and said to be a guess.
+    fn rotation_by_name(&self, v: &TemplateVar, d: Decision) -> Decision {
+        if d.rotation.is_some()
+            || d.class != Class::Secret
+            || names::secret_role(&v.name) != Some(SecretRole::Password)
+        {
+            return d;
+        }
+        let family = names::first_part(&v.name);
+        let databases = [
+            "DB",
+            "DATABASE",
+            "POSTGRES",
+            "POSTGRESQL",
+            "PG",
+            "MYSQL",
+            "MARIADB",
+            "MONGO",
+            "MONGODB",
+            "RABBITMQ",
+        ];
+        if !databases.contains(&family.as_str()) {
+            return d;
+        }
+        let mut d = d.also_uncertain(
+            "rotation `stored` from the name: a database server keeps its own copy from its first start",
+        );
+        d.rotation = Some(RotationClass::Stored);
+        d
     }
 
     /// What the value itself shows: a URL holding another variable's value,
@@ -722,6 +1221,8 @@ impl<'a> Context<'a> {
     }
 
     /// A secret: by its name, or by a generator written right above it.
+    /// What only the name says is a secret is generated and marked
+    /// uncertain: a provider may issue it.
     fn secret(&self, v: &TemplateVar) -> Option<Decision> {
         let role = names::secret_role(&v.name);
         let direct = v
@@ -740,45 +1241,135 @@ impl<'a> Context<'a> {
                     .uncertain("a key's name, but its value names something: kept as written"),
             );
         }
-        let (kind, why) = self.secret_kind(v, role, placeholder);
-        Some(Decision::new(Class::Secret, Source::Generate(kind), why))
+        let (kind, why, stated) = self.secret_kind(v, role, placeholder);
+        let d = Decision::new(Class::Secret, Source::Generate(kind), why);
+        if stated || self.comments_call_it_secret(v) {
+            return Some(d);
+        }
+        let what = if value.is_empty() {
+            "empty in the template"
+        } else {
+            "a placeholder in the template"
+        };
+        Some(d.uncertain(format!(
+            "{what}, and only the name says it is a secret the stack makes: generated; make it `external` if a provider issues it"
+        )))
+    }
+
+    /// Whether the comments right above call the value a random secret
+    /// ("a random string", "generate one", "encryption key").
+    fn comments_call_it_secret(&self, v: &TemplateVar) -> bool {
+        v.comments.iter().filter(|c| c.direct).any(|c| {
+            let t = c.text.to_ascii_lowercase();
+            [
+                "random",
+                "generate",
+                "secret",
+                "encrypt",
+                "sign",
+                "password for",
+                "salt",
+                "long string",
+            ]
+            .iter()
+            .any(|w| t.contains(w))
+        })
+    }
+
+    /// A format the template states in its comments (all of those above
+    /// the variable when `any`, else those right above it): a generator
+    /// command or a length (with the character class, when stated), else a
+    /// character class alone.
+    fn stated(&self, v: &TemplateVar, any: bool) -> (Option<Format>, Option<Format>) {
+        let vapid_ok = |k: &Kind| {
+            *k != Kind::VapidPrivateKey || v.name.to_ascii_uppercase().contains("PRIVATE")
+        };
+        let comments = || v.comments.iter().filter(|c| c.direct || any);
+        for c in comments() {
+            if let Some((kind, shown)) = hints::read(&c.text).generator.filter(|(k, _)| vapid_ok(k))
+            {
+                return (
+                    Some((
+                        kind.clone(),
+                        format!("{}, from \"{shown}\" on line {}", describe(&kind), c.line),
+                    )),
+                    None,
+                );
+            }
+        }
+        let symbol = comments().find_map(|c| hints::read(&c.text).symbol.map(|s| (s, c.line)));
+        let mut class_only = None;
+        for c in comments() {
+            let stated = hints::read(&c.text);
+            if let Some((len, shown)) = stated.length {
+                let kind = match (&symbol, len) {
+                    (Some(_), Length::Exact(n)) => Kind::Password {
+                        length: n,
+                        alphabet: Alphabet::EnvSafe,
+                    },
+                    (Some(_), Length::AtLeast(n)) => Kind::Password {
+                        length: n.max(32),
+                        alphabet: Alphabet::EnvSafe,
+                    },
+                    (None, len) => hints::kind_for_length(len),
+                };
+                let also = symbol
+                    .as_ref()
+                    .map_or(String::new(), |(s, l)| format!(" and \"{s}\" on line {l}"));
+                return (
+                    Some((
+                        kind.clone(),
+                        format!(
+                            "{}, from \"{shown}\" on line {}{also}",
+                            describe(&kind),
+                            c.line
+                        ),
+                    )),
+                    None,
+                );
+            }
+            if let Some(a) = stated.alphanumeric {
+                let kind = Kind::Password {
+                    length: 32,
+                    alphabet: Alphabet::Alphanumeric,
+                };
+                let why = format!("{}, from \"{a}\" on line {}", describe(&kind), c.line);
+                class_only.get_or_insert((kind, why));
+            }
+        }
+        if let (None, Some((s, line))) = (&class_only, symbol) {
+            let kind = Kind::Password {
+                length: 32,
+                alphabet: Alphabet::EnvSafe,
+            };
+            let why = format!(
+                "{} with a symbol, from \"{s}\" on line {line}",
+                describe(&kind)
+            );
+            class_only = Some((kind, why));
+        }
+        (None, class_only)
+    }
+
+    /// A format the comments right above the variable state, whatever it is.
+    fn stated_kind(&self, v: &TemplateVar, direct_only: bool) -> Option<(Kind, String)> {
+        let (exact, class) = self.stated(v, !direct_only);
+        exact.or(class)
     }
 
     /// The kind of a secret, in order: a generator the comments name, a
     /// length or alphabet they state, a length the placeholder states, the
-    /// shape of a real-looking sample, the name.
+    /// shape of a real-looking sample, the name; and whether the comments
+    /// stated it.
     fn secret_kind(
         &self,
         v: &TemplateVar,
         role: Option<SecretRole>,
         placeholder: bool,
-    ) -> (Kind, String) {
-        let vapid_ok = |k: &Kind| {
-            *k != Kind::VapidPrivateKey || v.name.to_ascii_uppercase().contains("PRIVATE")
-        };
-        let comments = || v.comments.iter().filter(|c| c.direct || role.is_some());
-        for c in comments() {
-            if let Some((kind, shown)) = hints::read(&c.text).generator.filter(|(k, _)| vapid_ok(k))
-            {
-                return (
-                    kind.clone(),
-                    format!("{}, from \"{shown}\" on line {}", describe(&kind), c.line),
-                );
-            }
-        }
-        let mut alphanumeric = None;
-        for c in comments() {
-            let stated = hints::read(&c.text);
-            if let Some((len, shown)) = stated.length {
-                let kind = hints::kind_for_length(len);
-                return (
-                    kind.clone(),
-                    format!("{}, from \"{shown}\" on line {}", describe(&kind), c.line),
-                );
-            }
-            if let Some(a) = stated.alphanumeric {
-                alphanumeric.get_or_insert((a, c.line));
-            }
+    ) -> (Kind, String, bool) {
+        let (exact, class_only) = self.stated(v, role.is_some());
+        if let Some((kind, why)) = exact {
+            return (kind, why, true);
         }
         if let Some((len, shown)) = hints::read(&v.value).length.filter(|_| placeholder) {
             let kind = hints::kind_for_length(len);
@@ -794,17 +1385,11 @@ impl<'a> Context<'a> {
                     describe(&kind),
                     v.line
                 ),
+                false,
             );
         }
-        if let Some((a, line)) = alphanumeric {
-            let kind = Kind::Password {
-                length: 32,
-                alphabet: Alphabet::Alphanumeric,
-            };
-            return (
-                kind.clone(),
-                format!("{}, from \"{a}\" on line {line}", describe(&kind)),
-            );
+        if let Some((kind, why)) = class_only {
+            return (kind, why, true);
         }
         // A published sample (Infisical's) is no value to keep, but its
         // shape still shows the format.
@@ -830,6 +1415,7 @@ impl<'a> Context<'a> {
                         describe(&kind),
                         v.line
                     ),
+                    false,
                 );
             }
         }
@@ -857,6 +1443,7 @@ impl<'a> Context<'a> {
         (
             kind.clone(),
             format!("{}, from the name ({rule})", describe(&kind)),
+            false,
         )
     }
 }

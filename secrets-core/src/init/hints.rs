@@ -22,6 +22,8 @@ pub(crate) struct Stated {
     pub length: Option<(Length, String)>,
     /// Letters and digits only.
     pub alphanumeric: Option<String>,
+    /// At least one symbol (a character neither letter nor digit).
+    pub symbol: Option<String>,
 }
 
 /// The number right after `at` in `text` (spaces skipped).
@@ -157,6 +159,26 @@ fn alphanumeric(text: &str) -> Option<String> {
         "alphanumeric",
         "no special characters",
         "not use any special characters",
+        "not use special characters",
+        "without special characters",
+    ]
+    .iter()
+    .find(|p| lower.contains(**p))
+    .map(|p| (*p).to_owned())
+}
+
+/// "must contain a symbol", "at least one special character": said of
+/// the value, not "no special characters" (which [`alphanumeric`] reads).
+fn symbol(text: &str) -> Option<String> {
+    let lower = text.to_ascii_lowercase();
+    if alphanumeric(text).is_some() {
+        return None;
+    }
+    [
+        "symbol",
+        "special character",
+        "special char",
+        "non-alphanumeric",
     ]
     .iter()
     .find(|p| lower.contains(**p))
@@ -169,6 +191,7 @@ pub(crate) fn read(text: &str) -> Stated {
         generator: generator(text),
         length: length(text),
         alphanumeric: alphanumeric(text),
+        symbol: symbol(text),
     }
 }
 
@@ -283,6 +306,9 @@ mod tests {
     #[test]
     fn alphabets_and_aliases() {
         assert!(read("use only A-Za-z0-9").alphanumeric.is_some());
+        assert!(read("must contain at least one symbol").symbol.is_some());
+        assert!(read("Do not use special characters").symbol.is_none());
+        assert!(read("no special characters").symbol.is_none());
         assert_eq!(
             same_as(
                 "Required for next-auth. Should be the same as WEBAPP_URL",

@@ -20,6 +20,34 @@
 //! Each entry of the manifest says why; what rests on a guess is listed as
 //! uncertain.
 //!
+//! The evidence, strongest first, and a weaker source never overrides a
+//! stronger one:
+//! 1. **the compose files**: what each service receives, through which
+//!    variable, and which image runs it. `KEY: ${OTHER}` makes KEY
+//!    `same_as` OTHER whatever the catalog says of either; a value handed
+//!    to a known server (postgres, mysql, mariadb, mongo, rabbitmq,
+//!    grafana, pgadmin, redis, minio, meilisearch) under a variable its
+//!    catalog entry generates is a secret in that entry's format and
+//!    rotation class (`stored` for what the server keeps from its first
+//!    start); a secret-named value handed to programs of two origins (or
+//!    to one server that is not the stack's own program) is the stack's,
+//!    never a provider's; an empty password of a bundled Redis that runs
+//!    without `requirepass` stays empty;
+//! 2. **the template's comments**: a generator, an exact or minimum
+//!    length, a character class ("letters and numbers", "must contain a
+//!    symbol"), "same as";
+//! 3. **the catalog**;
+//! 4. **the name**, and the account beside it (`FOO_APP_SECRET` next to an
+//!    empty `FOO_APP_ID` is a provider's);
+//! 5. **the placeholder's shape**. A placeholder (`PLEASE CHANGE ME`, a
+//!    published demo value) is never kept as a setting.
+//!
+//! What rests on 4 or 5 alone is marked uncertain, with the reason.
+//!
+//! The stack's name: `--name`, else the compose file's `name:`, else the
+//! directory of the first compose file (what Docker Compose names the
+//! project after), else the template's directory; the CLI says which.
+//!
 //! The inference ([`infer`], [`infer_files`]) needs the `init` feature;
 //! laying a `.env` out like a template ([`lay_out`], what `write
 //! --template` does) is always there.
@@ -103,6 +131,14 @@ pub struct Entry {
     pub uncertain: Option<String>,
     /// The catalog definition it follows (its description, rotation period...).
     pub(crate) catalog: Option<VarDef>,
+    /// What rotating it takes (`rotation = "..."` in the manifest), when
+    /// the compose file, the catalog or the name says.
+    pub rotation: Option<crate::rotate::class::RotationClass>,
+    /// Kept empty because this compose service runs without a password.
+    pub runs_without_auth: Option<String>,
+    /// An external a compose service reads with no default: the stack
+    /// needs it (the others are integrations, off while empty).
+    pub required: bool,
 }
 
 #[cfg(feature = "init")]
@@ -130,6 +166,14 @@ pub struct Inferred {
     /// Active template variables that no compose service reads (only with
     /// compose files, and none reading the template whole by `env_file:`).
     pub unread: Vec<String>,
+    /// The compose services that read the template whole (`env_file:`).
+    pub env_file_readers: Vec<String>,
+    /// The stack's name in the manifest, and where it comes from.
+    pub stack_name: Option<(String, String)>,
+    /// Some anchors merged into compose services were not read (a file
+    /// merging more than a few times its own size): what they pass is
+    /// missing from the evidence.
+    pub compose_truncated: bool,
 }
 
 #[cfg(feature = "init")]
@@ -250,19 +294,31 @@ pub fn infer_files(
         .iter()
         .map(|(name, text)| ComposeInput { name, text })
         .collect();
-    let stack_name = name.map(str::to_owned).or_else(|| {
-        std::fs::canonicalize(from)
+    // Docker Compose names a project after the directory of its first
+    // file; the template's directory is the last resort.
+    let dir_of = |p: &Path| {
+        std::fs::canonicalize(p)
             .ok()?
             .parent()?
             .file_name()?
             .to_str()
             .map(str::to_owned)
-    });
-    infer(
+    };
+    let fallback = compose
+        .first()
+        .and_then(|c| Some((dir_of(c)?, format!("the directory of {}", c.display()))))
+        .or_else(|| {
+            Some((
+                dir_of(from)?,
+                format!("the directory of {}", from.display()),
+            ))
+        });
+    infer_named(
         &from.display().to_string(),
         &template,
         &inputs,
-        stack_name.as_deref(),
+        name.map(|n| (n.to_owned(), "--name".to_owned())),
+        fallback,
     )
 }
 
@@ -274,6 +330,20 @@ pub fn infer(
     bytes: &[u8],
     compose: &[ComposeInput<'_>],
     stack_name: Option<&str>,
+) -> Result<Inferred, InitError> {
+    let given = stack_name.map(|n| (n.to_owned(), "given".to_owned()));
+    infer_named(file, bytes, compose, given, None)
+}
+
+#[cfg(feature = "init")]
+/// `infer` with the stack's name chosen: `given` first, then a compose
+/// file's `name:`, then `fallback`; each with where it comes from.
+fn infer_named(
+    file: &str,
+    bytes: &[u8],
+    compose: &[ComposeInput<'_>],
+    given: Option<(String, String)>,
+    fallback: Option<(String, String)>,
 ) -> Result<Inferred, InitError> {
     let (_, vars) = scan::scan(file, bytes)?;
     let reads = (!compose.is_empty()).then(|| compose::read(compose, file));
@@ -298,6 +368,7 @@ pub fn infer(
                 line: 0,
                 commented: false,
                 comments: Vec::new(),
+                paragraph: usize::MAX,
             });
         }
     }
@@ -317,13 +388,66 @@ pub fn infer(
         .collect();
     for (e, a) in entries.iter_mut().skip(vars.len()).zip(&added) {
         e.why = format!("{} (read by {} line {})", e.why, a.file, a.line);
+        // Compose reads it with no default, and nothing gives it a value.
+        let no_default = (reads.as_ref())
+            .and_then(|r| r.vars.get(&a.name))
+            .is_some_and(|r| r.default.is_none());
+        if e.class == Class::Setting && no_default && e.uncertain.is_none() {
+            e.uncertain = Some(format!(
+                "{} line {} reads it with no default and the template lacks it: set it",
+                a.file, a.line
+            ));
+        }
     }
-    let manifest = render::manifest(file, stack_name, &entries);
+    if let Some(r) = &reads {
+        // A secret the template only shows in a comment but a compose file
+        // reads: left out, the stack would run on the compose default
+        // (`${APP_SECRET:-replace_me}`) or on nothing. Managed.
+        for e in entries
+            .iter_mut()
+            .filter(|e| e.commented && e.class == Class::Secret)
+        {
+            if let Some(read) = r.vars.get(&e.name) {
+                e.commented = false;
+                let default = match &read.default {
+                    Some(d) if !d.is_empty() => " over its default",
+                    _ => "",
+                };
+                e.why = format!(
+                    "{}; only in a comment of the template, but {} line {} reads it: managed{default}",
+                    e.why, read.file, read.line
+                );
+            }
+        }
+        for e in entries.iter_mut().filter(|e| e.class == Class::External) {
+            // `${VAR}` or `${VAR:?...}`: the service gets nothing without it.
+            e.required = r
+                .vars
+                .get(&e.name)
+                .is_some_and(|read| read.default.is_none());
+        }
+    }
+    let stack_name = given
+        .or_else(|| {
+            let (n, read) = reads.as_ref()?.project_name.clone()?;
+            Some((n, format!("`name:` in {} line {}", read.file, read.line)))
+        })
+        .or(fallback);
+    let env_file_readers = reads.as_ref().map_or_else(Vec::new, |r| {
+        (r.services.iter())
+            .filter(|s| s.env_file)
+            .map(|s| s.name.clone())
+            .collect()
+    });
+    let manifest = render::manifest(file, stack_name.as_ref().map(|(n, _)| n.as_str()), &entries);
     Ok(Inferred {
         manifest,
         entries,
         added,
         unread,
+        env_file_readers,
+        stack_name,
+        compose_truncated: reads.as_ref().is_some_and(|r| r.truncated),
     })
 }
 

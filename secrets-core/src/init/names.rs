@@ -313,7 +313,12 @@ pub(crate) fn external(name: &str, value: &str) -> Option<&'static str> {
         return Some("the operator's e-mail identity");
     }
     let credential = has(&p, CREDENTIAL_PARTS) || upper.contains("CREDENTIALS");
-    if FRONT_END_PREFIXES.iter().any(|f| upper.starts_with(f)) && credential {
+    // A front end's credential is named as one (`..._SITE_KEY`), not a
+    // message that mentions a login.
+    if FRONT_END_PREFIXES.iter().any(|f| upper.starts_with(f))
+        && credential
+        && last_in(&p, CREDENTIAL_PARTS)
+    {
         return Some("built into the front end: a provider's public key or token");
     }
     if credential && has(&p, THIRD_PARTIES) && !last_in(&p, SETTING_ENDS) {
@@ -426,6 +431,7 @@ mod tests {
             ("LOGFLARE_PUBLIC_ACCESS_TOKEN", "x"),
             ("HUB_API_KEY", "dev-api-key"),
             ("PLAIN_WISH_LABEL_IDS", ""),
+            ("PUBLIC_LOGIN_PAGE_MESSAGE", ""),
             ("AI_PROVIDER", "google"),
             ("POSTGRES_PASSWORD", "x"),
             (

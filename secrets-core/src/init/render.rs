@@ -166,6 +166,12 @@ fn inline(e: &Entry) -> String {
         if let Some(f) = &def.file_env {
             fields.push(("file_env", string(f)));
         }
+        if let Some(p) = &def.previous_keys {
+            fields.push(("previous_keys", string(p)));
+        }
+    }
+    if let (Some(r), Source::Generate(_)) = (e.rotation, &e.source) {
+        fields.push(("rotation", string(r.name())));
     }
     let body: Vec<String> = fields.iter().map(|(k, v)| format!("{k} = {v}")).collect();
     format!("{{ {} }}", body.join(", "))
@@ -203,6 +209,13 @@ pub(crate) fn manifest(file: &str, stack_name: Option<&str>, entries: &[Entry]) 
         count(Class::External),
         plural(count(Class::Setting), "setting"),
     );
+    let guesses: Vec<&str> = (entries.iter())
+        .filter(|e| e.uncertain.is_some())
+        .map(|e| e.name.as_str())
+        .collect();
+    if !guesses.is_empty() {
+        let _ = writeln!(out, "# Review first (uncertain): {}\n", guesses.join(", "));
+    }
     out.push_str("[stack]\n");
     if let Some(name) = stack_name.and_then(clean_name) {
         let _ = writeln!(out, "name = {}", string(name));
@@ -223,6 +236,7 @@ pub(crate) fn manifest(file: &str, stack_name: Option<&str>, entries: &[Entry]) 
         if let Some(u) = &e.uncertain {
             let _ = writeln!(out, "# uncertain: {u}");
         }
+
         let prefix = if e.commented { "# " } else { "" };
         let _ = writeln!(out, "{prefix}{} = {}", e.name, inline(e));
     }

@@ -34,6 +34,8 @@ pub(crate) struct TemplateVar {
     /// The comments above it, up to the blank line that ends its
     /// paragraph, top down; its own inline comment last.
     pub comments: Vec<Comment>,
+    /// Its paragraph: variables with no blank line between them share one.
+    pub paragraph: usize,
 }
 
 impl std::fmt::Debug for TemplateVar {
@@ -103,6 +105,7 @@ pub(crate) fn scan(file: &str, bytes: &[u8]) -> Result<(Document, Vec<TemplateVa
             line,
             commented: false,
             comments,
+            paragraph: 0,
         });
     }
     for (line, key) in doc.bare_keys() {
@@ -113,6 +116,7 @@ pub(crate) fn scan(file: &str, bytes: &[u8]) -> Result<(Document, Vec<TemplateVa
             line,
             commented: false,
             comments: Vec::new(),
+            paragraph: 0,
         });
     }
     for (i, raw) in raw_lines.iter().enumerate() {
@@ -132,6 +136,7 @@ pub(crate) fn scan(file: &str, bytes: &[u8]) -> Result<(Document, Vec<TemplateVa
                         line: i + 1,
                         commented: true,
                         comments: Vec::new(),
+                        paragraph: 0,
                     });
                     LineKind::Assignment
                 }
@@ -151,7 +156,16 @@ pub(crate) fn scan(file: &str, bytes: &[u8]) -> Result<(Document, Vec<TemplateVa
         .map(|v| v.name.clone())
         .collect();
     vars.retain(|v| (!v.commented || !active.contains(&v.name)) && seen.insert(v.name.clone()));
+    // Blank lines up to each line: equal counts, one paragraph.
+    let blanks: Vec<usize> = kinds
+        .iter()
+        .scan(0, |n, k| {
+            *n += usize::from(matches!(k, Some(LineKind::Blank)));
+            Some(*n)
+        })
+        .collect();
     for v in &mut vars {
+        v.paragraph = blanks[v.line - 1];
         let mut above = Vec::new();
         let mut direct = true;
         for l in (v.line.saturating_sub(COMMENT_REACH)..v.line - 1).rev() {

@@ -316,6 +316,13 @@ pub struct VarDef {
     /// The PostgreSQL role whose password this is (`rotate --apply postgres`);
     /// `${NAME}` takes the role name from another variable.
     pub postgres_role: Option<String>,
+    /// The MariaDB/MySQL accounts whose password this is (`rotate --apply
+    /// mysql`): `user` (every host of that user) or `user@host`, from
+    /// `mysql_user = "app"` or `["app@%", "app@localhost"]`.
+    pub mysql_user: Option<Vec<String>>,
+    /// The Redis ACL user whose password this is (`rotate --apply redis`), a
+    /// literal user name: its password is `stored` on the server.
+    pub redis_user: Option<String>,
     /// `rotation = "..."`: what the value protects, and so what rotating it
     /// takes ([`crate::rotate::class`]).
     pub rotation: Option<DeclaredClass>,
@@ -326,6 +333,24 @@ pub struct VarDef {
     pub previous_keys: Option<String>,
     /// Where each of its references (`same_as`, `from`, template) was written.
     pub(crate) reference_origin: Option<Origin>,
+}
+
+impl VarDef {
+    /// The live step that changes the server's copy of this value
+    /// (`rotate --apply STEP`), when the manifest names its account:
+    /// `postgres` for a `postgres_role`, `mysql` for a `mysql_user`,
+    /// `redis` for a `redis_user` (the manifest allows one of them).
+    pub fn live_step(&self) -> Option<&'static str> {
+        if self.postgres_role.is_some() {
+            Some("postgres")
+        } else if self.mysql_user.is_some() {
+            Some("mysql")
+        } else if self.redis_user.is_some() {
+            Some("redis")
+        } else {
+            None
+        }
+    }
 }
 
 /// A parsed manifest or catalog file.
@@ -406,6 +431,8 @@ struct RawVar {
     rollover: Option<String>,
     file_env: Option<String>,
     postgres_role: Option<String>,
+    mysql_user: Option<Spanned<OneOrMany>>,
+    redis_user: Option<Spanned<String>>,
     rotation: Option<Spanned<String>>,
     previous_keys: Option<Spanned<String>>,
     length: Option<Spanned<i64>>,
@@ -416,6 +443,42 @@ struct RawVar {
     alg: Option<Spanned<String>>,
     claims: Option<Spanned<toml::Table>>,
     expires_in: Option<Spanned<String>>,
+}
+
+/// A string or a list of strings (`mysql_user`).
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum OneOrMany {
+    One(String),
+    Many(Vec<String>),
+}
+
+/// Why a `mysql_user` entry is refused: names go into SQL string literals,
+/// so quotes, backslashes and control characters are kept out (no account
+/// a manifest should name has them).
+fn mysql_account_problem(entry: &str) -> Option<String> {
+    let (user, host) = entry.rsplit_once('@').unwrap_or((entry, ""));
+    if user.is_empty() {
+        return Some(format!("`{entry}` names no user"));
+    }
+    if entry.contains('@') && host.is_empty() {
+        return Some(format!(
+            "`{entry}` has an empty host (write `{user}` for every host)"
+        ));
+    }
+    if entry
+        .chars()
+        .any(|c| c.is_control() || matches!(c, '\'' | '\\' | '"' | '`'))
+    {
+        return Some(format!(
+            "`{}` holds a quote, a backslash or a control character",
+            entry.escape_debug()
+        ));
+    }
+    if user.chars().count() > 80 || host.chars().count() > 255 {
+        return Some(format!("`{entry}` is longer than MariaDB allows"));
+    }
+    None
 }
 
 /// Whether `name` is a portable environment variable name.
@@ -442,6 +505,24 @@ pub fn parse_duration(text: &str) -> Option<Duration> {
     n.checked_mul(secs)
         .filter(|&s| s > 0)
         .map(Duration::from_secs)
+}
+
+/// Why `name` cannot be a Redis ACL user named in a manifest, if it cannot:
+/// Redis refuses empty names and spaces; control characters and `${…}`
+/// (a name taken from the `.env`, which the service user may edit) are
+/// refused here.
+fn redis_user_problem(name: &str) -> Option<&'static str> {
+    if name.is_empty() {
+        Some("is empty")
+    } else if name.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        Some("holds a space or a control character, which Redis user names cannot")
+    } else if name.contains("${") {
+        Some("must be a literal ACL user name (`${…}` is not expanded)")
+    } else if name.len() > 128 {
+        Some("is longer than 128 bytes")
+    } else {
+        None
+    }
 }
 
 /// Maps byte offsets in one file to line and column.
@@ -937,6 +1018,23 @@ fn convert_var(
             origin: loc.at(r.span().start),
         }),
     };
+    let mysql_user = match v.mysql_user {
+        None => None,
+        Some(m) => {
+            let at = m.span().start;
+            let entries = match m.into_inner() {
+                OneOrMany::One(one) => vec![one],
+                OneOrMany::Many(many) => many,
+            };
+            if entries.is_empty() {
+                return loc.invalid(at, "mysql_user", "`mysql_user` lists no account");
+            }
+            if let Some(problem) = entries.iter().find_map(|e| mysql_account_problem(e)) {
+                return loc.invalid(at, "mysql_user", format!("`mysql_user`: {problem}"));
+            }
+            Some(entries)
+        }
+    };
     let previous_keys = match v.previous_keys {
         Some(p) if !is_env_name(p.get_ref()) => {
             return loc.invalid(
@@ -946,6 +1044,25 @@ fn convert_var(
             )
         }
         p => p.map(Spanned::into_inner),
+    };
+
+    let redis_user = match v.redis_user {
+        None => None,
+        Some(u) => {
+            let at = u.span().start;
+            let name = u.into_inner();
+            if let Some(why) = redis_user_problem(&name) {
+                return loc.invalid(at, "redis_user", format!("`redis_user` {why}"));
+            }
+            if v.postgres_role.is_some() || mysql_user.is_some() {
+                return loc.invalid(
+                    at,
+                    "redis_user",
+                    "a variable has one live step: `redis_user` cannot stand beside `postgres_role` or `mysql_user`",
+                );
+            }
+            Some(name)
+        }
     };
 
     Ok(VarDef {
@@ -958,6 +1075,8 @@ fn convert_var(
         rollover: v.rollover,
         file_env: v.file_env,
         postgres_role: v.postgres_role,
+        mysql_user,
+        redis_user,
         rotation,
         previous_keys,
         origin: loc.at(key_at),
@@ -1188,6 +1307,36 @@ expires_in = "10y"
         assert_eq!(f.recipients_file, Some(d.path().join("keys.txt")));
         let s = crate::stack::Stack::from_manifest(f).unwrap();
         assert_eq!(s.recipients.len(), 2);
+    }
+
+    #[test]
+    fn redis_user_is_a_literal_acl_user() {
+        let m = ManifestFile::parse(
+            "m.toml",
+            "[vars.APP_REDIS_PASSWORD]\nkind = \"password\"\nredis_user = \"app\"\n",
+        )
+        .unwrap();
+        assert_eq!(m.vars[0].redis_user.as_deref(), Some("app"));
+        assert_eq!(m.vars[0].live_step(), Some("redis"));
+        for (user, why) in [
+            ("", "`redis_user` is empty"),
+            ("my app", "`redis_user` holds a space"),
+            (
+                "${APP_USER}",
+                "`redis_user` must be a literal ACL user name",
+            ),
+        ] {
+            let e = err(&format!(
+                "[vars.P]\nkind = \"password\"\nredis_user = \"{user}\"\n"
+            ));
+            assert!(e.starts_with("m.toml:3:14: ") && e.contains(why), "{e}");
+        }
+        let e =
+            err("[vars.P]\nkind = \"password\"\npostgres_role = \"app\"\nredis_user = \"app\"\n");
+        assert_eq!(
+            e,
+            "m.toml:4:14: a variable has one live step: `redis_user` cannot stand beside `postgres_role` or `mysql_user`"
+        );
     }
 
     #[test]

@@ -1,6 +1,7 @@
-//! PostgreSQL role passwords: SCRAM verifiers, and (with the `postgres`
-//! feature) rotation that changes the database and the `.env` together, or
-//! neither, with a journal to resume an interrupted run.
+//! PostgreSQL role passwords: SCRAM verifiers, the admin connection's URL
+//! and TLS rules, and which role a key rotates. The live step itself (with
+//! the `postgres` feature) is one engine of `crate::live`, beside MySQL's
+//! and Redis's.
 
 pub mod authority;
 #[cfg(feature = "scram")]
@@ -8,14 +9,23 @@ pub mod authority;
 pub mod scram;
 
 #[cfg(feature = "postgres")]
-mod live;
+mod admin;
 #[cfg(feature = "postgres")]
-mod login;
+pub(crate) mod login;
 #[cfg(feature = "postgres")]
-mod tls;
+pub(crate) mod tls;
 #[cfg(feature = "postgres")]
 #[cfg_attr(docsrs, doc(cfg(feature = "postgres")))]
-pub use live::{journal_path, resume, rotate_roles, AdminUrl, PgError, ResumeOutcome, RoleChange};
+pub use admin::{AdminUrl, PgError};
+
+/// The journal of an interrupted live rotation of `env` (any engine):
+/// `.NAME.rotation-journal` beside it.
+pub fn journal_path(env: &std::path::Path) -> std::path::PathBuf {
+    let mut name = std::ffi::OsString::from(".");
+    name.push(env.file_name().unwrap_or_default());
+    name.push(".rotation-journal");
+    env.with_file_name(name)
+}
 
 /// Whether a connection string holds a password in any form libpq reads:
 /// URL userinfo (`postgres://user:PW@host`), a `password=` query parameter
@@ -43,6 +53,10 @@ pub fn connection_string_holds_password(text: &str) -> bool {
                     return true;
                 }
             }
+        }
+        // A redis unix-socket URL's `?pass=PW` (`rotate --apply redis`).
+        if candidate.contains("?pass=") || candidate.contains("&pass=") {
+            return true;
         }
         // `password=`, `password =`, `sslpassword=` (a key's passphrase).
         let mut from = 0;
@@ -91,6 +105,9 @@ mod tests {
             "host=h user=admin password=pw",
             "host=h user=admin password = 'pw'",
             "host=h sslpassword=pw",
+            "unix:///run/redis/redis.sock?user=admin&pass=pw",
+            "unix:///run/redis/redis.sock?pass=pw",
+            "redis://admin:pw@127.0.0.1:6379",
         ] {
             assert!(connection_string_holds_password(with), "{with}");
         }
@@ -99,6 +116,7 @@ mod tests {
             "postgres://admin@h:5432/db?sslmode=require",
             "host=h user=admin dbname=passwords",
             "postgres://h/db?user=password_admin",
+            "unix:///run/redis/redis.sock?user=admin",
         ] {
             assert!(!connection_string_holds_password(without), "{without}");
         }

@@ -1,7 +1,8 @@
 //! What a value protects, and so what rotating it takes: its rotation class.
 //!
 //! A class comes, first match wins, from the manifest's `rotation = "..."`,
-//! from a `postgres_role` (a database role's password is `stored`), from the
+//! from a `postgres_role` or `redis_user` (a database role's or ACL user's
+//! password is `stored`), from the
 //! catalog component that defines the variable, and otherwise from the
 //! default: `restart`, marked as assumed. An assumed class is enough to
 //! rotate a value the operator names (what `rotate` always did), but never
@@ -91,6 +92,10 @@ pub enum ClassSource {
     Catalog(String),
     /// The variable has a `postgres_role`: a role's password is stored.
     PostgresRole,
+    /// The variable has a `mysql_user`: an account's password is stored.
+    MysqlUser,
+    /// The variable has a `redis_user`: an ACL user's password is stored.
+    RedisUser,
     /// Nothing classifies it: `restart` is assumed.
     Default,
 }
@@ -108,6 +113,8 @@ impl fmt::Display for ClassSource {
             ClassSource::Manifest(origin) => write!(f, "manifest {origin}"),
             ClassSource::Catalog(component) => write!(f, "catalog {component}"),
             ClassSource::PostgresRole => f.write_str("postgres_role"),
+            ClassSource::MysqlUser => f.write_str("mysql_user"),
+            ClassSource::RedisUser => f.write_str("redis_user"),
             ClassSource::Default => f.write_str("assumed: no class in the manifest or catalog"),
         }
     }
@@ -138,7 +145,8 @@ fn catalog_component(origin: &Origin) -> Option<&str> {
 
 /// The class of a variable (`None`: a key no manifest describes); see the
 /// module docs for the order of the sources. A catalog's `stored` is named
-/// as the catalog's even where the variable has a `postgres_role` too.
+/// as the catalog's even where the variable has a `postgres_role` or
+/// `redis_user` too.
 pub fn class_of(var: Option<&VarDef>) -> Classified {
     let declared = |d: &DeclaredClass| Classified {
         class: d.class,
@@ -153,15 +161,23 @@ pub fn class_of(var: Option<&VarDef>) -> Classified {
             source: ClassSource::Default,
         };
     };
-    match &var.rotation {
-        Some(d) if catalog_component(&d.origin).is_none() => declared(d),
-        // A role's password is stored, whatever the component thought.
-        Some(d) if var.postgres_role.is_none() || d.class == RotationClass::Stored => declared(d),
-        _ if var.postgres_role.is_some() => Classified {
+    let live = match var.live_step() {
+        Some("postgres") => Some(ClassSource::PostgresRole),
+        Some("mysql") => Some(ClassSource::MysqlUser),
+        Some(_) => Some(ClassSource::RedisUser),
+        None => None,
+    };
+    match (&var.rotation, live) {
+        (Some(d), _) if catalog_component(&d.origin).is_none() => declared(d),
+        // An account's password is stored, whatever the component thought
+        // (the catalog's redis requirepass is `restart`).
+        (Some(d), None) => declared(d),
+        (Some(d), Some(_)) if d.class == RotationClass::Stored => declared(d),
+        (_, Some(source)) => Classified {
             class: RotationClass::Stored,
-            source: ClassSource::PostgresRole,
+            source,
         },
-        _ => Classified {
+        (None, None) => Classified {
             class: RotationClass::Restart,
             source: ClassSource::Default,
         },
@@ -206,5 +222,36 @@ mod tests {
         assert_eq!(of("PLAIN").source, ClassSource::Default);
         assert_eq!(class_of(None).class, RotationClass::Restart);
         assert_eq!(of("APP_KEY").to_string(), "restart, manifest m.toml:5:12");
+    }
+
+    /// A `redis_user` makes a password `stored`, with its live step; the
+    /// catalog's requirepass (REDIS_PASSWORD, read from the command line at
+    /// every start) stays `restart`.
+    #[test]
+    fn redis_user_is_stored_and_requirepass_restart() {
+        let m = ManifestFile::parse(
+            "m.toml",
+            "[stack]\ninclude = [\"redis\"]\n[vars.APP_REDIS_PASSWORD]\nkind = \"password\"\nredis_user = \"app\"\n",
+        )
+        .unwrap();
+        let s = Stack::from_manifest(m).unwrap();
+        assert_eq!(
+            class_of(s.var("APP_REDIS_PASSWORD")),
+            Classified {
+                class: RotationClass::Stored,
+                source: ClassSource::RedisUser
+            }
+        );
+        assert_eq!(
+            class_of(s.var("APP_REDIS_PASSWORD")).to_string(),
+            "stored, redis_user"
+        );
+        assert_eq!(
+            class_of(s.var("REDIS_PASSWORD")),
+            Classified {
+                class: RotationClass::Restart,
+                source: ClassSource::Catalog("redis".into())
+            }
+        );
     }
 }

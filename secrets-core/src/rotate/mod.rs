@@ -19,7 +19,8 @@ mod plan;
 
 #[cfg(feature = "rotate")]
 pub use operation::{
-    rotate_env, AdminSource, Database, Resumed, RotateEnvError, RotateReport, RotateRequest,
+    rotate_env, AdminSource, Database, LiveStep, Resumed, RotateEnvError, RotateReport,
+    RotateRequest,
 };
 #[cfg(feature = "rotate")]
 pub use plan::{
@@ -27,7 +28,7 @@ pub use plan::{
 };
 
 #[cfg(feature = "rotate")]
-pub use crate::live::RestartReaders;
+pub use crate::live::{LiveError, RestartReaders};
 pub use class::{class_of, ClassSource, Classified, RotationClass};
 
 use std::time::{Duration, SystemTime};

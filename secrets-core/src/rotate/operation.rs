@@ -1,8 +1,9 @@
 //! Rotating a `.env` in one call: what `secrets rotate` does, for any
 //! deploy tool. The file is read, planned, rotated and replaced under the
 //! lock of a [`SecureFile`]; an age-encrypted file is decrypted in memory
-//! and encrypted again; with [`Database::Postgres`] the roles' passwords
-//! change in the live database and in the file together, or neither.
+//! and encrypted again; with a live step ([`Database`]) the accounts'
+//! passwords change on the server and in the file together, or neither
+//! (`crate::live::transaction`).
 //! Nothing is written when anything fails.
 
 use std::path::{Path, PathBuf};
@@ -20,13 +21,34 @@ use crate::secure_file::{SecureFile, WriteError};
 use crate::stack::Stack;
 use crate::SecretValue;
 
-/// A live system whose credentials change with the file.
+/// A live system whose credentials change with the file: the live step
+/// (`rotate --apply STEP`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Database {
     /// PostgreSQL roles named by the manifest's `postgres_role` (needs the
     /// `postgres` feature).
     Postgres,
+    /// MariaDB/MySQL accounts named by the manifest's `mysql_user` (needs
+    /// the `mysql` feature).
+    Mysql,
+    /// Redis ACL users named by the manifest's `redis_user` (needs the
+    /// `redis` feature).
+    Redis,
+}
+
+/// The live step under its other name.
+pub type LiveStep = Database;
+
+impl Database {
+    /// What `--apply`, the manifest and the journal call it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Database::Postgres => "postgres",
+            Database::Mysql => "mysql",
+            Database::Redis => "redis",
+        }
+    }
 }
 
 /// Where the database administrator's connection URL comes from.
@@ -151,8 +173,18 @@ pub struct RotateReport {
     pub skipped: Vec<Skipped>,
     /// What the rotated keys' classes mean beyond the file.
     pub consequences: Vec<Consequence>,
-    /// Database roles whose passwords changed.
+    /// The live step's accounts whose passwords changed (database roles,
+    /// `user@host` accounts).
     pub roles: Vec<String>,
+    /// The live step that ran (or, in a dry run, would run).
+    pub live_step: Option<Database>,
+    /// In a dry run: the accounts the live step would change, as
+    /// `(key, account)` (a MySQL user without a host stands for every host,
+    /// listed when the server is asked).
+    pub live_accounts: Vec<(String, String)>,
+    /// What the live step wants the operator to know: where a change
+    /// lives, a step left for `--resume`.
+    pub live_notes: Vec<String>,
     /// A resumed rotation's outcome.
     pub resumed: Option<Resumed>,
     /// Values some readers will read differently.
@@ -195,14 +227,11 @@ pub enum RotateEnvError {
     /// would hold plaintext.
     #[error("{}: a database rotation does not work on an age-encrypted file (its journal would hold plaintext)", .0.display())]
     EncryptedWithDatabase(PathBuf),
-    /// A dry run cannot include a database step.
-    #[error("a dry run cannot change a database")]
-    DryRunWithDatabase,
-    /// A database step needs a manifest naming the roles.
-    #[error("a database rotation needs a manifest that names each key's postgres_role")]
+    /// A live step needs a manifest naming the accounts.
+    #[error("a live rotation needs a manifest that names each key's account (postgres_role, mysql_user, redis_user)")]
     DatabaseNeedsManifest,
-    /// None of the keys has a role.
-    #[error("none of the keys has a postgres_role in the manifest")]
+    /// None of the keys names an account of the live step.
+    #[error("none of the keys names an account of this live step in the manifest (postgres_role, mysql_user, redis_user)")]
     NoRoles,
     /// No administrator connection was given.
     #[error("a database rotation needs the administrator's connection URL")]
@@ -213,13 +242,9 @@ pub enum RotateEnvError {
     /// A role's owner is not vouched for by the manifest.
     #[error(transparent)]
     Authority(#[from] crate::postgres::authority::AuthorityError),
-    /// The database step failed.
-    #[cfg(feature = "postgres")]
+    /// The live step failed or was refused.
     #[error(transparent)]
-    Postgres(#[from] crate::postgres::PgError),
-    /// Built without the `postgres` feature.
-    #[error("this build of secrets has no PostgreSQL support (the `postgres` feature)")]
-    NoPostgres,
+    Live(#[from] crate::live::LiveError),
 }
 
 /// How an age-encrypted file is sealed again after the rotation.
@@ -272,17 +297,27 @@ pub fn rotate_env<R: Rng + CryptoRng + ?Sized>(
         ..RotateReport::default()
     };
     if request.resume {
-        report.resumed = Some(database::resume(&request, &locked, &doc, rng)?);
+        let (resumed, done) = database::resume(&mut request, &locked, &doc)?;
+        report.resumed = Some(resumed);
+        if let Some(done) = done {
+            report.restarted = done.restarted;
+            report.restart_failed = done.restart_failed;
+            report.live_notes = done.notes;
+        }
         return Ok(report);
-    }
-    if request.database.is_some() && request.dry_run {
-        return Err(RotateEnvError::DryRunWithDatabase);
     }
     let stack = request.stack;
     let mut selection = request.selection.clone();
     selection.consent.keep_previous = request.keep_previous;
     selection.consent.live_postgres = request.database == Some(Database::Postgres);
+    selection.consent.live_step = request.database.map(Database::name);
     let plan = plan(&doc, stack, &selection, request.now)?;
+    report.live_step = request.database;
+    if let (Some(step), true) = (request.database, request.dry_run) {
+        if !plan.keys.is_empty() {
+            report.live_accounts = database::planned(&request, step, &plan, &doc)?;
+        }
+    }
     if request.keep_previous {
         report.rollovers = (plan.keys.iter())
             .filter_map(|k| Some((k.name.clone(), k.rollover.clone()?)))
@@ -303,10 +338,14 @@ pub fn rotate_env<R: Rng + CryptoRng + ?Sized>(
             .map_or(target_mode, |f| f.mode());
         let rendered = doc.render();
         match (request.database, &seal) {
-            (Some(Database::Postgres), _) => {
+            (Some(step), _) => {
                 let old = parse(&path, &bytes)?;
                 let new = (&old, &doc, &bytes[..], rendered.as_bytes());
-                report.roles = database::apply(&request, &plan, new, &locked, rng)?;
+                let done = database::apply(&mut request, step, &plan, new, &locked)?;
+                report.roles = done.accounts;
+                report.restarted = done.restarted;
+                report.restart_failed = done.restart_failed;
+                report.live_notes = done.notes;
             }
             (None, Some(seal)) => {
                 let ciphertext = crypt::encrypt(rendered.as_bytes(), &seal.recipients, seal.armor)?;
@@ -386,23 +425,25 @@ fn open_sealed(
 /// The file before and after, as documents and as bytes.
 type Versions<'d> = (&'d Document, &'d Document, &'d [u8], &'d [u8]);
 
-/// The database side of a rotation.
-#[cfg(feature = "postgres")]
+/// The live side of a rotation: which accounts change, and the engine
+/// that changes them.
 mod database {
-    use rand::{CryptoRng, Rng};
-
-    use super::{AdminSource, Resumed, RotateEnvError, RotateRequest, Versions};
+    use super::{AdminSource, Database, Resumed, RotateEnvError, RotateRequest, Versions};
     use crate::envfile::Document;
+    use crate::live::{transaction, AccountChange, Engine, LiveError};
     use crate::postgres::authority::role_of;
-    use crate::postgres::{self, AdminUrl, ResumeOutcome, RoleChange};
     use crate::rotate::{Plan, RotateError};
     use crate::safe_fs::{limits, read_limited};
     use crate::secure_file::Locked;
+    use crate::stack::Stack;
     use crate::SecretValue;
 
     /// The admin URL from stdin, the `.env` or the request.
-    fn admin_url(request: &RotateRequest<'_>, doc: &Document) -> Result<AdminUrl, RotateEnvError> {
-        let url = match &request.admin {
+    fn admin_url(
+        request: &RotateRequest<'_>,
+        doc: &Document,
+    ) -> Result<SecretValue, RotateEnvError> {
+        Ok(match &request.admin {
             Some(AdminSource::Stdin) => {
                 let stdin = std::path::Path::new("<stdin>");
                 let bytes = read_limited(std::io::stdin().lock(), limits::STDIN, stdin)?;
@@ -420,87 +461,187 @@ mod database {
                     })?
             }
             None => return Err(RotateEnvError::NoAdminConnection),
-        };
-        Ok(AdminUrl::new(url)?)
+        })
     }
 
-    /// Changes the database and commits the .env, both or neither; returns
-    /// the roles changed.
-    pub fn apply<R: Rng + CryptoRng + ?Sized>(
+    /// Connects the engine a run (or a journal) names, through the admin URL.
+    fn connect(name: &str, url: &SecretValue) -> Result<Box<dyn Engine>, LiveError> {
+        let _ = url;
+        match name {
+            #[cfg(feature = "postgres")]
+            "postgres" => crate::live::postgres::PostgresEngine::connect(url)
+                .map(|e| Box::new(e) as Box<dyn Engine>)
+                .map_err(|e| LiveError::Connect(e.0)),
+            #[cfg(not(feature = "postgres"))]
+            "postgres" => Err(LiveError::NoEngine("PostgreSQL")),
+            #[cfg(feature = "mysql")]
+            "mysql" => crate::live::mysql::MysqlEngine::connect(url)
+                .map(|e| Box::new(e) as Box<dyn Engine>)
+                .map_err(|e| LiveError::Connect(e.0)),
+            #[cfg(not(feature = "mysql"))]
+            "mysql" => Err(LiveError::NoEngine("MariaDB/MySQL")),
+            #[cfg(feature = "redis")]
+            "redis" => crate::live::redis::RedisEngine::connect(url)
+                .map(|e| Box::new(e) as Box<dyn Engine>)
+                .map_err(|e| LiveError::Connect(e.0)),
+            #[cfg(not(feature = "redis"))]
+            "redis" => Err(LiveError::NoEngine("Redis")),
+            other => Err(LiveError::Journal(format!(
+                "the journal names the live step `{other}`, which this secrets does not know; resume with the secrets that wrote it"
+            ))),
+        }
+    }
+
+    /// The accounts `key` names for `step` in the manifest (the `.env` is
+    /// data, never authority): `(account, named_explicitly)`.
+    fn accounts_of(
+        step: Database,
+        stack: &Stack,
+        key: &str,
+        before: &Document,
+    ) -> Result<Vec<(String, bool)>, RotateEnvError> {
+        Ok(match step {
+            Database::Postgres => role_of(stack, key, before)?
+                .map(|r| (r.role, r.named_explicitly))
+                .into_iter()
+                .collect(),
+            // `app` stands for every host of the user, which the engine
+            // lists; only `app@host` names one account explicitly.
+            Database::Mysql => (stack.var(key).and_then(|v| v.mysql_user.clone()))
+                .unwrap_or_default()
+                .into_iter()
+                .map(|a| {
+                    let explicit = a.contains('@');
+                    (a, explicit)
+                })
+                .collect(),
+            // A literal ACL user, named by the manifest itself.
+            Database::Redis => (stack.var(key).and_then(|v| v.redis_user.clone()))
+                .map(|user| (user, true))
+                .into_iter()
+                .collect(),
+        })
+    }
+
+    /// Each rotated key's accounts as `(key, account)`, for a dry run: no
+    /// connection, so a MySQL user's hosts are not listed yet.
+    pub fn planned(
         request: &RotateRequest<'_>,
+        step: Database,
+        plan: &Plan,
+        before: &Document,
+    ) -> Result<Vec<(String, String)>, RotateEnvError> {
+        let stack = request.stack.ok_or(RotateEnvError::DatabaseNeedsManifest)?;
+        let mut out = Vec::new();
+        for k in &plan.keys {
+            for (account, _) in accounts_of(step, stack, &k.name, before)? {
+                out.push((k.name.clone(), account));
+            }
+        }
+        if out.is_empty() {
+            return Err(RotateEnvError::NoRoles);
+        }
+        Ok(out)
+    }
+
+    /// Changes the server and commits the .env, both or neither.
+    pub fn apply(
+        request: &mut RotateRequest<'_>,
+        step: Database,
         plan: &Plan,
         (before, after, old_bytes, new_bytes): Versions<'_>,
         file: &Locked<'_>,
-        rng: &mut R,
-    ) -> Result<Vec<String>, RotateEnvError> {
+    ) -> Result<transaction::Outcome, RotateEnvError> {
         let stack = request.stack.ok_or(RotateEnvError::DatabaseNeedsManifest)?;
         let mut changes = Vec::new();
         for k in &plan.keys {
-            // The manifest decides the role; the .env is data.
-            let Some(record) = role_of(stack, &k.name, before)? else {
-                continue;
-            };
-            let (Some(old), Some(new)) = (before.get(&k.name), after.get(&k.name)) else {
-                return Err(RotateError::NotInFile {
+            for (account, named_explicitly) in accounts_of(step, stack, &k.name, before)? {
+                let (Some(old), Some(new)) = (before.get(&k.name), after.get(&k.name)) else {
+                    return Err(RotateError::NotInFile {
+                        key: k.name.clone(),
+                        suggestion: None,
+                    }
+                    .into());
+                };
+                changes.push(AccountChange {
                     key: k.name.clone(),
-                    suggestion: None,
-                }
-                .into());
-            };
-            changes.push(RoleChange {
-                key: k.name.clone(),
-                role: record.role,
-                old: old.clone(),
-                new: new.clone(),
-                named_explicitly: record.named_explicitly,
-            });
+                    account,
+                    old: old.clone(),
+                    new: new.clone(),
+                    named_explicitly,
+                });
+            }
         }
         if changes.is_empty() {
             return Err(RotateEnvError::NoRoles);
         }
-        let admin = admin_url(request, before)?;
-        postgres::rotate_roles(&admin, file, old_bytes, new_bytes, &changes, rng)?;
-        Ok(changes.into_iter().map(|c| c.role).collect())
+        let url = admin_url(request, before)?;
+        let mut engine = connect(step.name(), &url)?;
+        let mut keys: Vec<String> = plan.keys.iter().map(|k| k.name.clone()).collect();
+        keys.extend(plan.dependents.iter().cloned());
+        let restart = request.restart.as_deref_mut();
+        let versions = (old_bytes, new_bytes);
+        Ok(transaction::run(
+            &mut *engine,
+            file,
+            versions,
+            &changes,
+            restart,
+            &keys,
+        )?)
     }
 
-    /// Finishes or undoes an interrupted rotation.
-    pub fn resume<R: Rng + CryptoRng + ?Sized>(
-        request: &RotateRequest<'_>,
+    /// Finishes or undoes an interrupted rotation, whatever its engine.
+    pub fn resume(
+        request: &mut RotateRequest<'_>,
         file: &Locked<'_>,
         doc: &Document,
-        rng: &mut R,
-    ) -> Result<Resumed, RotateEnvError> {
-        let admin = admin_url(request, doc)?;
-        Ok(match postgres::resume(&admin, file, rng)? {
-            ResumeOutcome::Completed(roles) => Resumed::Completed(roles),
-            ResumeOutcome::Undone(roles) => Resumed::Undone(roles),
-        })
-    }
-}
-
-#[cfg(not(feature = "postgres"))]
-mod database {
-    use super::{Resumed, RotateEnvError, RotateRequest, Versions};
-    use crate::envfile::Document;
-    use crate::rotate::Plan;
-    use crate::secure_file::Locked;
-
-    pub fn apply<R: ?Sized>(
-        _: &RotateRequest<'_>,
-        _: &Plan,
-        _: Versions<'_>,
-        _: &Locked<'_>,
-        _: &mut R,
-    ) -> Result<Vec<String>, RotateEnvError> {
-        Err(RotateEnvError::NoPostgres)
-    }
-
-    pub fn resume<R: ?Sized>(
-        _: &RotateRequest<'_>,
-        _: &Locked<'_>,
-        _: &Document,
-        _: &mut R,
-    ) -> Result<Resumed, RotateEnvError> {
-        Err(RotateEnvError::NoPostgres)
+    ) -> Result<(Resumed, Option<transaction::Outcome>), RotateEnvError> {
+        let mut restart = request.restart.take();
+        let request = &*request;
+        // The URL is read (from stdin, say) only once the journal names an
+        // engine that needs it.
+        let mut url = None;
+        let mut admin = |name: &str| -> Result<Box<dyn Engine>, LiveError> {
+            if url.is_none() {
+                let read =
+                    admin_url(request, doc).map_err(|e| LiveError::Connect(crate::one_line(&e)))?;
+                url = Some(read);
+            }
+            connect(name, url.as_ref().expect("just set"))
+        };
+        // The manifest, not the journal, says which accounts a key's
+        // value belongs to and which are named explicitly.
+        let mut vet = |engine: &str, changes: &mut [AccountChange]| -> Result<(), LiveError> {
+            let step = [Database::Postgres, Database::Mysql, Database::Redis]
+                .into_iter()
+                .find(|d| d.name() == engine);
+            let (Some(step), Some(stack)) = (step, request.stack) else {
+                return Err(LiveError::Journal(format!(
+                    "resuming a `{engine}` rotation needs the manifest that names its accounts (--manifest FILE or ./secrets.toml); the journal is kept"
+                )));
+            };
+            for c in changes.iter_mut() {
+                let named = accounts_of(step, stack, &c.key, doc).map_err(|e| {
+                    LiveError::Journal(format!("{}; the journal is kept", crate::one_line(&e)))
+                })?;
+                let Some((_, explicit)) = named.into_iter().find(|(a, _)| *a == c.account) else {
+                    return Err(LiveError::Journal(format!(
+                        "the journal names account `{}` for {}, which the manifest does not: resolve by hand; the journal is kept",
+                        c.account, c.key
+                    )));
+                };
+                c.named_explicitly = explicit;
+            }
+            Ok(())
+        };
+        Ok(
+            match transaction::resume(file, &mut vet, &mut admin, restart.as_deref_mut())? {
+                transaction::Resumed::Completed(done) => {
+                    (Resumed::Completed(done.accounts.clone()), Some(done))
+                }
+                transaction::Resumed::Undone(accounts) => (Resumed::Undone(accounts), None),
+            },
+        )
     }
 }

@@ -40,6 +40,11 @@ pub struct Consent {
     /// with a `postgres_role` may rotate. ([`super::rotate_env`] sets it
     /// from its request.)
     pub live_postgres: bool,
+    /// The live step that runs with the rotation (`postgres`, `mysql`,
+    /// `redis`, `command`): a `stored` value whose manifest entry names an
+    /// account of that step may rotate. ([`super::rotate_env`] sets it
+    /// from its request.)
+    pub live_step: Option<&'static str>,
     /// The server's copy of each `stored` value is changed by hand.
     pub server_changed: bool,
     /// The old value is kept where its consumer reads it: a `data-key` whose
@@ -126,7 +131,7 @@ pub enum RotateError {
         name: String,
         /// Its class and where that comes from.
         class: Classified,
-        /// The live step that changes it (`postgres`), when there is one.
+        /// The live step that changes it (`postgres`, `redis`), when there is one.
         live: Option<&'static str>,
     },
     /// A `data-key` named without keeping the old key where its consumer
@@ -430,9 +435,7 @@ fn gate(
                     class: key.class.clone(),
                     due: key.reason.clone(),
                     previous_keys: key.previous_keys.clone(),
-                    live: (stack.and_then(|s| s.var(&key.name)))
-                        .is_some_and(|v| v.postgres_role.is_some())
-                        .then_some("postgres"),
+                    live: (stack.and_then(|s| s.var(&key.name))).and_then(|v| v.live_step()),
                 });
                 continue;
             }
@@ -449,16 +452,15 @@ fn gate(
                 RotationClass::Restart => continue,
                 RotationClass::Issued => about(),
                 RotationClass::Stored => {
-                    let live = var.is_some_and(|v| v.postgres_role.is_some());
-                    if live && consent.live_postgres {
+                    let live = var.and_then(|v| v.live_step());
+                    let running = consent
+                        .live_step
+                        .or(consent.live_postgres.then_some("postgres"));
+                    if live.is_some() && live == running {
                         continue;
                     }
                     if !consent.server_changed {
-                        return Err(RotateError::Stored {
-                            name,
-                            class,
-                            live: live.then_some("postgres"),
-                        });
+                        return Err(RotateError::Stored { name, class, live });
                     }
                     "change the server's copy to the new value before its readers restart".into()
                 }
@@ -1116,6 +1118,26 @@ mod tests {
         };
         let p = with("POSTGRES_PASSWORD", live).unwrap();
         assert!(p.consequences.is_empty());
+        // An ACL user's password names its own live step.
+        let m = crate::manifest::ManifestFile::parse(
+            "m.toml",
+            "[vars.APP_REDIS_PASSWORD]\nkind = \"password\"\nredis_user = \"app\"\n",
+        )
+        .unwrap();
+        let redis = Stack::from_manifest(m).unwrap();
+        let d2 = Document::parse(b"APP_REDIS_PASSWORD=old\n").unwrap();
+        let selection = Selection {
+            keys: vec!["APP_REDIS_PASSWORD".to_owned()],
+            consent: live,
+            ..Default::default()
+        };
+        assert!(matches!(
+            plan(&d2, Some(&redis), &selection, UNIX_EPOCH),
+            Err(RotateError::Stored {
+                live: Some("redis"),
+                ..
+            })
+        ));
         let by_hand = Consent {
             server_changed: true,
             ..none
@@ -1163,6 +1185,7 @@ mod tests {
             all: true,
             consent: Consent {
                 live_postgres: true,
+                live_step: Some("postgres"),
                 server_changed: true,
                 keep_previous: true,
                 accept_data_loss: true,

@@ -376,15 +376,14 @@ fn children(
             indent: ind,
             end: to,
         });
-        if parent.is_none() && !rest.is_empty() && !matches!(rest, "{}" | "[]") {
-            if matches!(unquote(name), "services" | "secrets") {
-                return Err(unsupported(
-                    file,
-                    i + 1,
-                    ind + 1,
-                    "a flow-style block is not read; write it as a block",
-                ));
-            }
+        let flow = parent.is_none() && !rest.is_empty() && !matches!(rest, "{}" | "[]");
+        if flow && matches!(unquote(name), "services" | "secrets") {
+            return Err(unsupported(
+                file,
+                i + 1,
+                ind + 1,
+                "a flow-style block is not read; write it as a block",
+            ));
         }
     }
     Ok(out)

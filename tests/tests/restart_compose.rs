@@ -252,3 +252,146 @@ fn restart_recreates_exactly_the_readers_and_they_see_the_new_value() {
         .args(["down", "-t", "0"])
         .output();
 }
+
+/// Reads every process's argv and environment until `stop`, counting the
+/// scans and the processes whose argv or environment held `needle`.
+fn scan_processes(
+    needles: Vec<String>,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+) -> std::thread::JoinHandle<(usize, Vec<String>)> {
+    std::thread::spawn(move || {
+        let (mut scans, mut seen) = (0, Vec::new());
+        while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+            for entry in fs::read_dir("/proc").unwrap().flatten() {
+                for what in ["cmdline", "environ"] {
+                    let Ok(bytes) = fs::read(entry.path().join(what)) else {
+                        continue;
+                    };
+                    let text = String::from_utf8_lossy(&bytes);
+                    for n in &needles {
+                        if text.contains(n.as_str()) {
+                            seen.push(format!("{} {what}: {n}", entry.path().display()));
+                        }
+                    }
+                }
+            }
+            scans += 1;
+        }
+        (scans, seen)
+    })
+}
+
+/// `--apply command`'s step: a busybox service whose "CLI" is a shell
+/// script that stores the password it reads on stdin. The value reaches
+/// it on stdin only (no process's argv or environment holds it while it
+/// runs), its exit status is the result, and a failing command changes
+/// nothing.
+#[test]
+fn a_container_cli_gets_the_value_on_stdin_and_never_in_argv() {
+    use secrets_core::compose::{ComposeProject, ComposeTool};
+    use secrets_core::SecretValue;
+    if !require(
+        have_program("docker-compose"),
+        "docker-compose",
+        "apt-get install docker-compose",
+    ) {
+        return;
+    }
+    let engine = match Engine::start() {
+        Ok(e) => e,
+        Err(why) => {
+            skip(
+                &why,
+                "apt-get install docker.io docker-compose busybox-static, run as root",
+            );
+            return;
+        }
+    };
+    let d = tempfile::tempdir().unwrap();
+    let cli = d.path().join("cli");
+    fs::create_dir_all(cli.join("state")).unwrap();
+    fs::write(
+        cli.join("set.sh"),
+        "read -r p\n[ -e /cli/fail ] && exit 1\n[ -n \"$p\" ] || exit 2\nprintf '%s' \"$p\" > /cli/state/password\n",
+    )
+    .unwrap();
+    fs::write(
+        cli.join("verify.sh"),
+        "read -r p\n[ \"$p\" = \"$(cat /cli/state/password)\" ] && exit 0\nexit 1\n",
+    )
+    .unwrap();
+    let file = d.path().join("compose.yml");
+    fs::write(
+        &file,
+        format!("services:\n  app:\n    image: {IMAGE}\n    command: [\"sleep\", \"3600\"]\n    network_mode: none\n    volumes:\n      - ./cli:/cli\n"),
+    )
+    .unwrap();
+    let up = std::process::Command::new("docker-compose")
+        .env("DOCKER_HOST", &engine.host)
+        .arg("-f")
+        .arg(&file)
+        .args(["up", "-d"])
+        .output()
+        .unwrap();
+    assert!(up.status.success(), "{}", stderr(&up));
+    // The compose child keeps DOCKER_HOST from this process's environment.
+    std::env::set_var("DOCKER_HOST", &engine.host);
+    let project = ComposeProject::read(std::slice::from_ref(&file)).unwrap();
+    let set: Vec<String> = ["sh", "/cli/set.sh"].map(String::from).to_vec();
+    let verify: Vec<String> = ["sh", "/cli/verify.sh"].map(String::from).to_vec();
+    let run = |argv: &[String], v: &str| {
+        project
+            .exec(
+                ComposeTool::V1,
+                "app",
+                argv,
+                &SecretValue::new(v.to_owned()),
+            )
+            .unwrap()
+            .code()
+    };
+    let stored = || fs::read_to_string(cli.join("state/password")).unwrap();
+    assert_eq!(run(&set, OLD), Some(0));
+    assert_eq!(stored(), OLD);
+
+    let new = "Nw9eV4lU2eK7xQ1mB8zR5tH3jC6dF0gA";
+    let control = "CONTROL-Hq4sT8wE2rY6uI0oP3aS7dF1gJ5kL";
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let scanner = scan_processes(vec![new.to_owned(), control.to_owned()], stop.clone());
+    assert_eq!(run(&verify, OLD), Some(0));
+    assert_eq!(run(&set, new), Some(0));
+    assert_eq!(stored(), new);
+    assert_eq!(run(&verify, new), Some(0));
+    assert_eq!(run(&verify, OLD), Some(1));
+    // The scanner sees a value that is in an argv.
+    let shown = std::process::Command::new("sh")
+        .args(["-c", "sleep 1", "sh", control])
+        .status()
+        .unwrap();
+    assert!(shown.success());
+    // A failing command: its status says so, the stored value stays.
+    fs::write(cli.join("fail"), "").unwrap();
+    assert_eq!(run(&set, OTHER), Some(1));
+    assert_eq!(stored(), new);
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let (scans, seen) = scanner.join().unwrap();
+    assert!(scans >= 10, "only {scans} scans of /proc");
+    assert!(
+        seen.iter().any(|s| s.contains(control)),
+        "the scanner missed the control value in argv ({scans} scans)"
+    );
+    let leaks: Vec<&String> = seen.iter().filter(|s| s.contains(new)).collect();
+    assert!(
+        leaks.is_empty(),
+        "the value was in a process's argv or environment: {leaks:?}"
+    );
+    eprintln!(
+        "scanned /proc {scans} times during the run; the value was in no argv or environment"
+    );
+    let _ = std::process::Command::new("docker-compose")
+        .env("DOCKER_HOST", &engine.host)
+        .arg("-f")
+        .arg(&file)
+        .args(["down", "-t", "0"])
+        .output();
+}

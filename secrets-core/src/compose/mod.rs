@@ -3,8 +3,10 @@
 //! rotation is committed ([`ComposeRestart`], the CLI's `--restart
 //! --compose FILE`).
 
+mod exec;
 mod readers;
 mod restart;
 
+pub use exec::LiveCommand;
 pub use readers::{ComposeError, ComposeProject, Service};
 pub use restart::{ComposeRestart, ComposeTool};

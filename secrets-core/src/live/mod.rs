@@ -16,6 +16,8 @@
 
 use crate::SecretValue;
 
+pub(crate) mod command;
+
 /// One account's credential change on a server. Names and values; only
 /// the journal (0600, the `.env`'s owner) stores the values.
 #[derive(Debug, Clone)]

@@ -156,6 +156,7 @@ impl Stack {
                     let postgres_role = slot.postgres_role.take();
                     let rotation = slot.rotation.take();
                     let previous_keys = slot.previous_keys.take();
+                    let live_command = slot.live_command.take();
                     *slot = VarDef {
                         component,
                         description: var.description.clone().or(description),
@@ -169,6 +170,7 @@ impl Stack {
                         postgres_role: var.postgres_role.clone().or(postgres_role),
                         rotation: var.rotation.clone().or(rotation),
                         previous_keys: var.previous_keys.clone().or(previous_keys),
+                        live_command: var.live_command.clone().or(live_command),
                         ..var
                     };
                 }

@@ -10,32 +10,6 @@ use std::process::ExitStatus;
 use super::{ComposeError, ComposeProject, ComposeTool};
 use crate::SecretValue;
 
-/// A credential an image changes through its own CLI: the catalog's or
-/// the manifest's `live_command = { service, set, verify }`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct LiveCommand {
-    /// The compose service whose container runs the commands.
-    pub service: String,
-    /// Sets the password read from stdin (one line); exit 0 on success.
-    pub set: Vec<String>,
-    /// Exits 0 when the password on stdin logs in, 1 when it is refused
-    /// (anything else: it could not tell). Without one a change cannot be
-    /// checked, and `--apply command` refuses it.
-    pub verify: Option<Vec<String>>,
-}
-
-impl LiveCommand {
-    /// A command run in `service`.
-    pub fn new(service: String, set: Vec<String>, verify: Option<Vec<String>>) -> Self {
-        LiveCommand {
-            service,
-            set,
-            verify,
-        }
-    }
-}
-
 impl ComposeProject {
     /// Runs `argv` in the running container of `service` (`exec -T`), with
     /// `input` and a newline on its stdin; returns its exit status.

@@ -7,6 +7,5 @@ mod exec;
 mod readers;
 mod restart;
 
-pub use exec::LiveCommand;
 pub use readers::{ComposeError, ComposeProject, Service};
 pub use restart::{ComposeRestart, ComposeTool};

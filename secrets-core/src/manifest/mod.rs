@@ -5,6 +5,7 @@
 //! table where a manifest has `[stack]`.
 
 pub mod catalog;
+mod live_command;
 pub mod template;
 
 use std::fmt;
@@ -19,6 +20,7 @@ use toml::Spanned;
 
 use crate::generate::{Alphabet, Derivation, JwtAlg, Kind};
 use crate::rotate::class::{DeclaredClass, RotationClass};
+pub use live_command::LiveCommand;
 pub use template::{Escape, Template};
 
 /// A place in a manifest or catalog file, for error messages.
@@ -314,6 +316,9 @@ pub struct VarDef {
     /// `APP_PREVIOUS_KEYS`); `rotate --keep-previous` keeps the old value
     /// there instead of in `NAME_PREVIOUS`.
     pub previous_keys: Option<String>,
+    /// `live_command = { service, set, verify }`: the container CLI that
+    /// changes the server's copy (`rotate --apply command`).
+    pub live_command: Option<LiveCommand>,
     /// Where each of its references (`same_as`, `from`, template) was written.
     pub(crate) reference_origin: Option<Origin>,
 }
@@ -398,6 +403,7 @@ struct RawVar {
     postgres_role: Option<String>,
     rotation: Option<Spanned<String>>,
     previous_keys: Option<Spanned<String>>,
+    live_command: Option<Spanned<live_command::RawLiveCommand>>,
     length: Option<Spanned<i64>>,
     bytes: Option<Spanned<i64>>,
     alphabet: Option<Spanned<String>>,
@@ -906,6 +912,10 @@ fn convert_var(
         }
         p => p.map(Spanned::into_inner),
     };
+    let live_command = match v.live_command {
+        Some(c) => Some(live_command::convert(loc, c.span().start, c.into_inner())?),
+        None => None,
+    };
 
     Ok(VarDef {
         name,
@@ -919,6 +929,7 @@ fn convert_var(
         postgres_role: v.postgres_role,
         rotation,
         previous_keys,
+        live_command,
         origin: loc.at(key_at),
         reference_origin,
     })

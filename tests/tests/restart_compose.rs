@@ -395,3 +395,47 @@ fn a_container_cli_gets_the_value_on_stdin_and_never_in_argv() {
         .args(["down", "-t", "0"])
         .output();
 }
+
+/// A service that reads the key through a file secret of `export compose`
+/// is not recreated (its file still holds the old value): exit 3, and the
+/// way forward.
+#[test]
+fn a_reader_through_an_exported_file_secret_is_not_recreated_before_the_file_is() {
+    let d = tempfile::tempdir().unwrap();
+    project(d.path());
+    let compose = fs::read_to_string(d.path().join("compose.yml"))
+        .unwrap()
+        .replace(
+            "  bystander:\n",
+            "  byfile_secret:\n    image: x\n    secrets:\n      - key\n  bystander:\n",
+        )
+        + "secrets:\n  key:\n    file: ./secrets/key\n";
+    fs::write(d.path().join("compose.yml"), compose).unwrap();
+    let shims = d.path().join("shims");
+    fs::create_dir(&shims).unwrap();
+    let log = d.path().join("calls.log");
+    let script = format!(
+        "#!/bin/sh\necho \"ARGV $*\" >> '{}'\nexit 0\n",
+        log.display()
+    );
+    for name in ["docker-compose", "docker"] {
+        fs::write(shims.join(name), &script).unwrap();
+        fs::set_permissions(shims.join(name), fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let o = secrets(d.path())
+        .env("PATH", format!("{}:/usr/bin:/bin", shims.display()))
+        .args(["rotate", "KEY", "--restart", "--compose", "compose.yml"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("recreated byfile, byvar; byfile_secret read the rotated values through file secrets that `rotate` does not rewrite (./secrets/key): run `secrets export compose`, then recreate them; still running with the old values: byfile_secret\n"),
+        "{}",
+        stderr(&o)
+    );
+    let calls = fs::read_to_string(&log).unwrap();
+    assert!(
+        calls.ends_with("up -d --no-deps --force-recreate byfile byvar\n"),
+        "{calls}"
+    );
+}

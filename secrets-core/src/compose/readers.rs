@@ -177,6 +177,27 @@ impl ComposeProject {
         Ok(out)
     }
 
+    /// The services that read one of `keys` through a file secret that
+    /// `secrets export compose` wrote for it (a file named as the key in
+    /// lower case), with the file: a rotation does not rewrite those
+    /// files, so recreating the service alone gives it the old value.
+    pub fn file_secret_readers(&self, keys: &[String]) -> Vec<(String, PathBuf)> {
+        let names: BTreeSet<String> = keys.iter().map(|k| k.to_ascii_lowercase()).collect();
+        let mut out = Vec::new();
+        for (name, service) in &self.services {
+            for s in &service.secrets {
+                let file = self.secrets.get(s).and_then(|src| src.file.as_ref());
+                if let Some(f) = file.filter(|f| {
+                    f.file_name()
+                        .is_some_and(|n| names.contains(&*n.to_string_lossy()))
+                }) {
+                    out.push((name.clone(), f.clone()));
+                }
+            }
+        }
+        out
+    }
+
     /// Adds one file's services and secrets; whether it has a `services:`
     /// block.
     fn add(&mut self, file: &str, dir: &Path, text: &str) -> Result<bool, ComposeError> {
@@ -563,6 +584,11 @@ secrets:
         assert_eq!(readers(STACK, "/p/.env", "PLAIN"), ["cache", "web"]);
         // The file `export compose` writes for API_TOKEN.
         assert_eq!(readers(STACK, "/p/.env", "API_TOKEN"), ["cache", "web"]);
+        let p = project(STACK).unwrap();
+        assert_eq!(
+            p.file_secret_readers(&["API_TOKEN".into(), "PW".into()]),
+            [("cache".to_owned(), PathBuf::from("/p/./secrets/api_token"))]
+        );
         assert_eq!(readers(STACK, "/p/.env", "PLAIN_SECRET"), ["cache", "web"]);
         // Another env file: only what names it reads it, and nothing is
         // interpolated from it.

@@ -164,15 +164,37 @@ impl ComposeRestart {
 }
 
 impl RestartReaders for ComposeRestart {
+    /// Recreates the readers; a reader through a file secret of `export
+    /// compose` is not recreated (its file still holds the old value) and
+    /// makes the result an error that says what to run.
     fn restart(&mut self, keys: &[String]) -> Result<Vec<String>, String> {
         let services = self.readers(keys).map_err(|e| crate::one_line(&e))?;
-        match self.recreate(&services) {
-            Ok(()) => Ok(services),
-            Err(e) => Err(format!(
+        let stale = self.project.file_secret_readers(keys);
+        let (waiting, ready): (Vec<String>, Vec<String>) =
+            (services.into_iter()).partition(|s| stale.iter().any(|(name, _)| name == s));
+        if let Err(e) = self.recreate(&ready) {
+            let mut old = ready;
+            old.extend(waiting);
+            old.sort();
+            return Err(format!(
                 "{}; still running with the old values: {}",
                 crate::one_line(&e),
-                services.join(", ")
-            )),
+                old.join(", ")
+            ));
         }
+        if waiting.is_empty() {
+            return Ok(ready);
+        }
+        let files: Vec<String> = stale.iter().map(|(_, f)| f.display().to_string()).collect();
+        let done = match ready.is_empty() {
+            true => String::new(),
+            false => format!("recreated {}; ", ready.join(", ")),
+        };
+        Err(format!(
+            "{done}{} read the rotated values through file secrets that `rotate` does not rewrite ({}): run `secrets export compose`, then recreate them; still running with the old values: {}",
+            waiting.join(", "),
+            files.join(", "),
+            waiting.join(", ")
+        ))
     }
 }

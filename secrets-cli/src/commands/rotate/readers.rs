@@ -48,6 +48,14 @@ pub fn hint(
     if keys.is_empty() {
         return Ok(Vec::new());
     }
+    if !args.restart {
+        for (service, file) in project.file_secret_readers(&keys) {
+            crate::warn!(
+                "secrets: warning: {service} reads a rotated value from the file secret {}, which rotate does not rewrite: run `secrets export compose` before restarting it",
+                file.display()
+            );
+        }
+    }
     match project.readers(&args.env, &keys) {
         Ok(services) => Ok(services),
         Err(e) => {

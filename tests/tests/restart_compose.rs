@@ -439,3 +439,42 @@ fn a_reader_through_an_exported_file_secret_is_not_recreated_before_the_file_is(
         "{calls}"
     );
 }
+
+/// No service reads the rotated value: nothing is recreated, and the note
+/// says so.
+#[test]
+fn restart_recreates_nothing_when_no_service_reads_the_value() {
+    let d = tempfile::tempdir().unwrap();
+    project(d.path());
+    fs::write(
+        d.path().join("compose.yml"),
+        "services:\n  byvar:\n    image: x\n    environment:\n      SEEN: ${KEY}\n",
+    )
+    .unwrap();
+    let shims = d.path().join("shims");
+    fs::create_dir(&shims).unwrap();
+    let log = d.path().join("calls.log");
+    let script = format!(
+        "#!/bin/sh\necho \"ARGV $*\" >> '{}'\nexit 0\n",
+        log.display()
+    );
+    for name in ["docker-compose", "docker"] {
+        fs::write(shims.join(name), &script).unwrap();
+        fs::set_permissions(shims.join(name), fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let o = secrets(d.path())
+        .env("PATH", format!("{}:/usr/bin:/bin", shims.display()))
+        .args(["rotate", "OTHER", "--restart", "--compose", "compose.yml"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        stderr(&o).ends_with(
+            "\nsecrets: no service of the compose files reads the rotated values: nothing recreated\n"
+        ),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!log.exists(), "compose ran: {:?}", fs::read_to_string(&log));
+    assert_ne!(value(&d.path().join(".env"), "OTHER"), OTHER);
+}

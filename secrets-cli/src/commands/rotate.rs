@@ -63,7 +63,7 @@ pub fn run(args: RotateArgs) -> Result<ExitCode, Failure> {
     let report = core::rotate_env(file, request, &mut os_rng()).map_err(failure)?;
     let services = readers::hint(&args, compose.as_ref(), &report)?;
     crate::output::print(&render(&report, &display, &services)?)?;
-    Ok(readers::exit_code(&report, &display))
+    Ok(readers::exit_code(&args, &report, &display, &services))
 }
 
 /// The notes on stderr, and the report for stdout.

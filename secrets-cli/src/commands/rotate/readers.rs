@@ -68,15 +68,33 @@ pub fn hint(
     }
 }
 
-/// 0, or [`RESTART_FAILED`] with the reason on stderr.
-pub fn exit_code(r: &RotateReport, display: &str) -> ExitCode {
-    match &r.restart_failed {
-        None => ExitCode::SUCCESS,
-        Some(why) => {
-            crate::warn!(
-                "secrets: error: {display} holds the new values, but recreating their readers failed: {why}"
-            );
-            ExitCode::from(RESTART_FAILED)
-        }
+/// 0, or [`RESTART_FAILED`] with the reason on stderr: `--restart` failed,
+/// or did not run although `readers` (the compose services that read the
+/// rotated values) exist.
+pub fn exit_code(
+    args: &RotateArgs,
+    r: &RotateReport,
+    display: &str,
+    readers: &[String],
+) -> ExitCode {
+    if let Some(why) = &r.restart_failed {
+        crate::warn!(
+            "secrets: error: {display} holds the new values, but recreating their readers failed: {why}"
+        );
+        return ExitCode::from(RESTART_FAILED);
     }
+    if !args.restart || r.dry_run || r.keys.is_empty() || !r.restarted.is_empty() {
+        return ExitCode::SUCCESS;
+    }
+    if readers.is_empty() {
+        crate::note!(
+            "secrets: no service of the compose files reads the rotated values: nothing recreated"
+        );
+        return ExitCode::SUCCESS;
+    }
+    crate::warn!(
+        "secrets: error: {display} holds the new values, but --restart did not run with this rotation; still running with the old values: {}",
+        readers.join(", ")
+    );
+    ExitCode::from(RESTART_FAILED)
 }

@@ -158,7 +158,24 @@ fn a_failed_restart_is_exit_3_and_names_the_services_still_running_the_old_value
         .collect();
     for n in &names {
         assert!(
-            ["PATH", "HOME", "LC_ALL", "PWD", "SHLVL", "_", "OLDPWD"].contains(n),
+            [
+                // What compose needs (the engine, the project's name).
+                "PATH",
+                "HOME",
+                "LC_ALL",
+                "DOCKER_HOST",
+                "DOCKER_CONTEXT",
+                "DOCKER_CONFIG",
+                "DOCKER_CERT_PATH",
+                "DOCKER_TLS_VERIFY",
+                "COMPOSE_PROJECT_NAME",
+                // What the shim's shell sets itself.
+                "PWD",
+                "SHLVL",
+                "_",
+                "OLDPWD",
+            ]
+            .contains(n),
             "compose got {n} from our environment:\n{calls}"
         );
     }

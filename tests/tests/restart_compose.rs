@@ -96,6 +96,28 @@ fn a_compose_file_that_cannot_be_followed_changes_nothing() {
         assert_eq!(stderr(&o), expected);
         assert_eq!(fs::read(&env).unwrap(), before, "{file}");
     }
+    // A FIFO where the compose file should be (another user's plant) is
+    // refused without blocking on it.
+    let fifo = d.path().join("fifo.yml");
+    assert!(std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap()
+        .success());
+    let start = std::time::Instant::now();
+    let o = secrets(d.path())
+        .args(["rotate", "KEY", "--restart", "--compose", "fifo.yml"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).starts_with("secrets: error: fifo.yml: "),
+        "{}",
+        stderr(&o)
+    );
+    assert!(stderr(&o).to_lowercase().contains("fifo"), "{}", stderr(&o));
+    assert!(start.elapsed() < std::time::Duration::from_secs(10));
+    assert_eq!(fs::read(&env).unwrap(), before);
 }
 
 /// A `docker-compose` stand-in first on PATH: it records its argv and

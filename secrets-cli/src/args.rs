@@ -145,6 +145,11 @@ impl ExportCommand {
             identity_files: source.identity.identities.clone(),
             ..AgeKeys::default()
         };
+        request.dry_run = match self {
+            ExportCommand::Swarm(a) => a.dry_run,
+            ExportCommand::Compose(a) => a.dry_run,
+            ExportCommand::K8s(a) => a.dry_run,
+        };
         Ok(request)
     }
 
@@ -197,6 +202,9 @@ pub struct ExportSource {
     /// Keys to export (default: every secret variable).
     #[arg(value_name = "KEY")]
     pub keys: Vec<String>,
+    /// Output format: text, or the JSON report (schema: secrets-cli/schemas/export.schema.json).
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: TextFormat,
 }
 
 #[derive(Debug, Args)]
@@ -240,6 +248,9 @@ pub struct ComposeArgs {
     /// giving up with exit code 2.
     #[arg(long, value_name = "SECONDS", default_value_t = 5)]
     pub wait: u64,
+    /// Print which files would be written, and write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 #[derive(Debug, Args)]
@@ -259,6 +270,9 @@ pub struct K8sArgs {
     /// giving up with exit code 2.
     #[arg(long, value_name = "SECONDS", default_value_t = 5)]
     pub wait: u64,
+    /// With --out: print whether the file would be written, and write nothing.
+    #[arg(long, requires = "out")]
+    pub dry_run: bool,
 }
 
 /// Where the variables come from.
@@ -301,7 +315,7 @@ pub struct GenerateArgs {
 
 #[derive(Debug, Args)]
 pub struct CatalogArgs {
-    /// Output format.
+    /// Output format (JSON schema: secrets-cli/schemas/catalog.schema.json).
     #[arg(long, value_enum, default_value = "text")]
     pub format: TextFormat,
 }
@@ -392,6 +406,12 @@ pub struct WriteArgs {
     pub template: Option<PathBuf>,
     #[command(flatten)]
     pub identity: IdentityArgs,
+    /// Print what would change, and change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Output format: text, or the JSON report (schema: secrets-cli/schemas/write.schema.json).
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: TextFormat,
 }
 
 #[derive(Debug, Args)]
@@ -413,6 +433,12 @@ pub struct InitArgs {
     /// giving up with exit code 2.
     #[arg(long, value_name = "SECONDS", default_value_t = 5)]
     pub wait: u64,
+    /// With --out: say whether the manifest would be written, and write nothing.
+    #[arg(long, requires = "out")]
+    pub dry_run: bool,
+    /// Output format: text, or the JSON report (schema: secrets-cli/schemas/init.schema.json).
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: TextFormat,
 }
 
 #[derive(Debug, Args)]
@@ -482,6 +508,9 @@ pub struct RotateArgs {
     pub identity: IdentityArgs,
     #[command(flatten)]
     pub recipients: RecipientArgs,
+    /// Output format: text, or the JSON report (schema: secrets-cli/schemas/rotate.schema.json).
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: TextFormat,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -665,6 +694,12 @@ pub struct SetArgs {
     /// giving up with exit code 2.
     #[arg(long, value_name = "SECONDS", default_value_t = 5)]
     pub wait: u64,
+    /// Print what would change, and change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Output format: text, or the JSON report (schema: secrets-cli/schemas/set.schema.json).
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: TextFormat,
 }
 
 #[derive(Debug, Args)]

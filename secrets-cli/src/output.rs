@@ -92,6 +92,30 @@ pub fn print(text: &str) -> std::io::Result<()> {
     }
 }
 
+/// A report as pretty JSON on stdout (see `secrets_core::operation_report`).
+pub fn print_json(value: &serde_json::Value) -> Result<(), Failure> {
+    print(&format!("{value:#}\n"))
+        .map_err(|e| Failure::Error(format!("cannot write to stdout: {e}")))
+}
+
+/// `1 key`, `2 keys`: the count and the word, singular or plural.
+pub fn count(n: usize, singular: &str, plural: &str) -> String {
+    match n {
+        1 => format!("1 {singular}"),
+        n => format!("{n} {plural}"),
+    }
+}
+
+/// An owner as `user:group`, a number where an id has no name.
+pub fn owner_names((uid, gid): (u32, u32)) -> String {
+    use nix::unistd::{Gid, Group, Uid, User};
+    let user = User::from_uid(Uid::from_raw(uid)).ok().flatten();
+    let group = Group::from_gid(Gid::from_raw(gid)).ok().flatten();
+    let user = user.map_or_else(|| uid.to_string(), |u| u.name);
+    let group = group.map_or_else(|| gid.to_string(), |g| g.name);
+    format!("{user}:{group}")
+}
+
 /// Control characters (a newline in a file name, a terminal escape) and
 /// bidirectional overrides written visibly, so a name can never forge a
 /// line of a report or repaint the terminal: `\n`, `\x1b`, `\u{202e}`.
@@ -146,7 +170,20 @@ macro_rules! warn {
 
 #[cfg(test)]
 mod tests {
-    use super::escape_controls;
+    use super::{count, escape_controls, owner_names};
+
+    #[test]
+    fn owners_are_named_where_they_have_names() {
+        assert_eq!(owner_names((0, 0)), "root:root");
+        assert_eq!(owner_names((0, 4_242_421)), "root:4242421");
+    }
+
+    #[test]
+    fn counts_take_the_singular_for_one_only() {
+        assert_eq!(count(0, "key", "keys"), "0 keys");
+        assert_eq!(count(1, "key", "keys"), "1 key");
+        assert_eq!(count(2, "secret", "secrets"), "2 secrets");
+    }
 
     #[test]
     fn control_characters_are_visible() {

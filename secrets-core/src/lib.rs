@@ -60,6 +60,7 @@ pub mod keys;
 #[cfg(feature = "rotate")]
 pub(crate) mod live;
 pub mod manifest;
+pub mod operation_report;
 pub mod postgres;
 #[cfg(feature = "check")]
 #[cfg_attr(docsrs, doc(cfg(feature = "check")))]

@@ -513,6 +513,16 @@ impl SecureFile {
         Ok(locked)
     }
 
+    /// Locks like [`SecureFile::lock`] but leaves stale temporaries where
+    /// they are: for a dry run, which changes nothing in the directory.
+    pub fn lock_to_inspect(&self) -> Result<Locked<'_>, WriteError> {
+        let lock = self.dir.lock(self.options.lock_wait)?;
+        Ok(Locked {
+            file: self,
+            _lock: lock,
+        })
+    }
+
     fn sibling_name(&self, suffix: &str) -> OsString {
         let mut name = OsString::from(".");
         name.push(&self.name);
@@ -634,6 +644,47 @@ impl Locked<'_> {
         };
         self.confirm_preserved_owner(&f)?;
         Ok(Some(f.read_all(limit)?))
+    }
+
+    /// What [`Locked::enforce`] would change, changing nothing.
+    pub fn planned_enforce(&self) -> Result<Vec<Change>, WriteError> {
+        let Some(f) = self.existing(&self.file.name)? else {
+            return Ok(Vec::new());
+        };
+        self.confirm_preserved_owner(&f)?;
+        Ok(self.differences(&f))
+    }
+
+    /// What [`Locked::replace`] would change, changing nothing: the file
+    /// created, or replaced with the mode and owner it would get.
+    pub fn planned_replace(&self) -> Result<Vec<Change>, WriteError> {
+        let Some(f) = self.existing(&self.file.name)? else {
+            return Ok(vec![Change::Created]);
+        };
+        self.confirm_preserved_owner(&f)?;
+        let mut changes = vec![Change::Replaced];
+        changes.extend(self.differences(&f));
+        Ok(changes)
+    }
+
+    /// The existing file's mode and owner against the options'.
+    fn differences(&self, f: &OpenFile) -> Vec<Change> {
+        let options = &self.file.options;
+        let mut changes = Vec::new();
+        if f.mode() != options.mode {
+            changes.push(Change::Mode {
+                from: f.mode(),
+                to: options.mode,
+            });
+        }
+        if let Some(o) = options.owner {
+            let from = (f.uid(), f.gid());
+            let to = (o.uid.unwrap_or(from.0), o.gid.unwrap_or(from.1));
+            if from != to {
+                changes.push(Change::Owner { from, to });
+            }
+        }
+        changes
     }
 
     /// Brings an existing file's mode and owner to the options' without

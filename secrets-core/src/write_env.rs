@@ -93,6 +93,9 @@ pub struct WriteRequest<'a> {
     /// The comment lines of a new file (not of a template's layout or of a
     /// completed file, whose own lines are kept).
     pub header: Header,
+    /// Report what would change and change nothing: no file written, no
+    /// mode or owner changed, no stale temporary removed.
+    pub dry_run: bool,
 }
 
 impl<'a> WriteRequest<'a> {
@@ -104,7 +107,14 @@ impl<'a> WriteRequest<'a> {
             replace_placeholders: false,
             now: std::time::SystemTime::now(),
             header: Header::default(),
+            dry_run: false,
         }
+    }
+
+    /// Reports what would change, and changes nothing.
+    pub fn dry_run(mut self, dry_run: bool) -> Self {
+        self.dry_run = dry_run;
+        self
     }
 
     /// Starts a new file with `header` instead of the default.
@@ -130,6 +140,8 @@ impl<'a> WriteRequest<'a> {
 #[derive(Debug, Default)]
 #[non_exhaustive]
 pub struct WriteReport {
+    /// A dry run: nothing was changed, `wrote` and `changes` say what would be.
+    pub dry_run: bool,
     /// Whether new content was written (else only mode and owner enforced).
     pub wrote: bool,
     /// The changes to the file and its directory.
@@ -264,11 +276,16 @@ pub fn write_env<R: Rng + CryptoRng + ?Sized>(
     request: WriteRequest<'_>,
     rng: &mut R,
 ) -> Result<WriteReport, WriteEnvError> {
+    let dry_run = request.dry_run;
     let mut report = WriteReport {
+        dry_run,
         changes: file.created_directory().into_iter().collect(),
         ..WriteReport::default()
     };
-    let locked = file.lock()?;
+    let locked = match dry_run {
+        true => file.lock_to_inspect()?,
+        false => file.lock()?,
+    };
     let path = locked.path().display().to_string();
     let now = request.now;
     let header = request.header;
@@ -358,6 +375,8 @@ pub fn write_env<R: Rng + CryptoRng + ?Sized>(
     };
     report.wrote = doc.is_some();
     match doc {
+        Some(_) if dry_run => report.changes.extend(locked.planned_replace()?),
+        None if dry_run => report.changes.extend(locked.planned_enforce()?),
         Some(doc) => report
             .changes
             .push(locked.replace(doc.render().as_bytes())?),
@@ -384,6 +403,8 @@ pub struct SetRequest<'a> {
     /// The data a `data-key` value encrypted may become unreadable: without
     /// this, setting one is refused.
     pub accept_data_loss: bool,
+    /// Report what would change and change nothing.
+    pub dry_run: bool,
 }
 
 impl std::fmt::Debug for SetRequest<'_> {
@@ -405,7 +426,14 @@ impl<'a> SetRequest<'a> {
             now: std::time::SystemTime::now(),
             server_changed: false,
             accept_data_loss: false,
+            dry_run: false,
         }
+    }
+
+    /// Reports what would change, and changes nothing.
+    pub fn dry_run(mut self, dry_run: bool) -> Self {
+        self.dry_run = dry_run;
+        self
     }
 
     /// Sets the time.
@@ -431,6 +459,8 @@ impl<'a> SetRequest<'a> {
 #[derive(Debug, Default)]
 #[non_exhaustive]
 pub struct SetReport {
+    /// A dry run: nothing was changed, `wrote` and `changes` say what would be.
+    pub dry_run: bool,
     /// Whether the file changed (false: it already held this value; only
     /// its mode and owner were enforced).
     pub wrote: bool,
@@ -484,11 +514,16 @@ pub fn set_value<R: Rng + CryptoRng + ?Sized>(
 ) -> Result<SetReport, WriteEnvError> {
     use crate::check::{check_env, EnvContext, Severity};
     use crate::rotate::RotationClass;
+    let dry_run = request.dry_run;
     let mut report = SetReport {
+        dry_run,
         changes: file.created_directory().into_iter().collect(),
         ..SetReport::default()
     };
-    let locked = file.lock()?;
+    let locked = match dry_run {
+        true => file.lock_to_inspect()?,
+        false => file.lock()?,
+    };
     let path = locked.path().display().to_string();
     let current = locked.read()?;
     let mut doc = match &current {
@@ -536,7 +571,10 @@ pub fn set_value<R: Rng + CryptoRng + ?Sized>(
         .get(key)
         .is_some_and(|old| old.expose() == request.value.expose())
     {
-        report.changes.extend(locked.enforce()?);
+        report.changes.extend(match dry_run {
+            true => locked.planned_enforce()?,
+            false => locked.enforce()?,
+        });
         return Ok(report);
     }
     report.appended = doc.get(key).is_none();
@@ -595,9 +633,12 @@ pub fn set_value<R: Rng + CryptoRng + ?Sized>(
         });
     }
     report.warnings = warnings.into_iter().map(|f| f.message).collect();
-    report
-        .changes
-        .push(locked.replace(doc.render().as_bytes())?);
+    match dry_run {
+        true => report.changes.extend(locked.planned_replace()?),
+        false => report
+            .changes
+            .push(locked.replace(doc.render().as_bytes())?),
+    }
     report.wrote = true;
     Ok(report)
 }

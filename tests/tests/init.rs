@@ -244,7 +244,8 @@ fn project(name: &str) {
     assert!(o.status.success(), "{name}: {}", stderr(&o));
     let last = stderr(&o).lines().last().unwrap_or_default().to_owned();
     assert!(
-        last.contains(" secrets, ") && last.contains(" uncertain"),
+        (last.contains(" secrets, ") || last.contains(" 1 secret, "))
+            && last.contains(" uncertain"),
         "{name}: {last}"
     );
     let manifest = fs::read_to_string(dir.join("secrets.toml")).unwrap();
@@ -525,7 +526,7 @@ fn manifest_goes_to_stdout_and_an_existing_one_is_kept() {
     );
     assert!(out.contains("PORT = { value = \"3000\" }"), "{out}");
     assert!(
-        stderr(&o).ends_with("secrets: 1 secrets, 0 derived, 0 external, 1 settings (0 more only in comments), 0 uncertain\n"),
+        stderr(&o).ends_with("secrets: 1 secret, 0 derived, 0 external, 1 setting (0 more only in comments), 0 uncertain\n"),
         "{}",
         stderr(&o)
     );

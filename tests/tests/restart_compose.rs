@@ -70,6 +70,27 @@ fn the_hint_names_the_compose_services_that_read_the_value() {
         "{}",
         stdout(&o)
     );
+    let o = secrets(d.path())
+        .args([
+            "rotate",
+            "OTHER",
+            "--compose",
+            "compose.yml",
+            "--format",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let json: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let services = json
+        .pointer("/rotate/services")
+        .or_else(|| json.pointer("/services"));
+    assert_eq!(
+        services,
+        Some(&serde_json::json!(["byfile", "bystander"])),
+        "{json}"
+    );
 }
 
 #[test]

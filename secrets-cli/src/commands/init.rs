@@ -5,10 +5,12 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use secrets_core::init::infer_files;
+use secrets_core::operation_report::to_json;
 use secrets_core::secure_file::{SecureFile, WriteOptions};
 
-use crate::args::InitArgs;
+use crate::args::{InitArgs, TextFormat};
 use crate::failure::Failure;
+use crate::output::count;
 
 pub fn run(args: InitArgs) -> Result<ExitCode, Failure> {
     let inferred = infer_files(&args.from, &args.compose, args.name.as_deref())?;
@@ -16,7 +18,10 @@ pub fn run(args: InitArgs) -> Result<ExitCode, Failure> {
         Some(path) => {
             let options = WriteOptions::default().with_lock_wait(Duration::from_secs(args.wait));
             let file = SecureFile::open(path, options).map_err(super::write_error)?;
-            let file = file.lock()?;
+            let file = match args.dry_run {
+                true => file.lock_to_inspect()?,
+                false => file.lock()?,
+            };
             // A manifest may hold an operator's edits: never overwrite one.
             if file.read()?.is_some() {
                 return Err(Failure::Error(format!(
@@ -24,10 +29,32 @@ pub fn run(args: InitArgs) -> Result<ExitCode, Failure> {
                     path.display()
                 )));
             }
-            file.replace(inferred.manifest.as_bytes())?;
-            crate::note!("secrets: wrote {} (mode 0600)", path.display());
+            match args.dry_run {
+                true if args.format == TextFormat::Text => crate::output::print(&format!(
+                    "would write {} (mode 0600, {} bytes)\n",
+                    path.display(),
+                    inferred.manifest.len()
+                ))?,
+                true => {}
+                false => {
+                    file.replace(inferred.manifest.as_bytes())?;
+                    crate::note!("secrets: wrote {} (mode 0600)", path.display());
+                }
+            }
         }
-        None => crate::output::print(&inferred.manifest)?,
+        None if args.format == TextFormat::Text => crate::output::print(&inferred.manifest)?,
+        None => {}
+    }
+    if args.format == TextFormat::Json {
+        let mut report = to_json("init", args.out.as_deref(), &inferred);
+        report["dry_run"] = args.dry_run.into();
+        report["template"] = args.from.to_string_lossy().into();
+        // Without --out the manifest is the command's output: it goes in the
+        // report (a manifest holds names, kinds and the template's settings).
+        if args.out.is_none() {
+            report["manifest"] = inferred.manifest.clone().into();
+        }
+        crate::output::print_json(&report)?;
     }
     for a in &inferred.added {
         crate::note!(
@@ -56,11 +83,11 @@ pub fn run(args: InitArgs) -> Result<ExitCode, Failure> {
         format!(": {}", uncertain.join("; "))
     };
     crate::note!(
-        "secrets: {} secrets, {} derived, {} external, {} settings ({} more only in comments), {} uncertain{listed}",
-        s.secrets,
+        "secrets: {}, {} derived, {} external, {} ({} more only in comments), {} uncertain{listed}",
+        count(s.secrets, "secret", "secrets"),
         s.derived,
         s.external,
-        s.settings,
+        count(s.settings, "setting", "settings"),
         s.commented,
         s.uncertain
     );

@@ -61,8 +61,23 @@ pub fn run(args: RotateArgs) -> Result<ExitCode, Failure> {
     // Printed once every buffer that held a value is dropped and cleared:
     // a reader that stalls the output finds no value in memory meanwhile.
     let report = core::rotate_env(file, request, &mut os_rng()).map_err(failure)?;
+    let mut report = report;
     let services = readers::hint(&args, compose.as_ref(), &report)?;
-    crate::output::print(&render(&report, &display, &services)?)?;
+    if compose.is_some() {
+        // The JSON's `services` too: the compose services left to restart.
+        report.services = match report.restarted.is_empty() {
+            true => services.clone(),
+            false => Vec::new(),
+        };
+    }
+    // The text also puts the warnings on stderr: rendered in either format.
+    let text = render(&report, &display, &services)?;
+    match args.format {
+        crate::args::TextFormat::Text => crate::output::print(&text)?,
+        crate::args::TextFormat::Json => crate::output::print_json(
+            &secrets_core::operation_report::to_json("rotate", Some(&args.env), &report),
+        )?,
+    }
     Ok(readers::exit_code(&args, &report, &display, &services))
 }
 

@@ -10,11 +10,12 @@ use std::time::Duration;
 
 use rustix::termios::{tcgetattr, tcsetattr, LocalModes, OptionalActions, Termios};
 use secrets_core::generate::os_rng;
-use secrets_core::secure_file::{Owner, SecureFile, WriteOptions};
+use secrets_core::operation_report::to_json;
+use secrets_core::secure_file::{Change, Owner, SecureFile, WriteOptions};
 use secrets_core::write_env::{set_value, SetRequest, WriteEnvError};
 use secrets_core::SecretValue;
 
-use crate::args::SetArgs;
+use crate::args::{SetArgs, TextFormat};
 use crate::failure::Failure;
 
 pub fn run(args: SetArgs) -> Result<ExitCode, Failure> {
@@ -32,10 +33,12 @@ pub fn run(args: SetArgs) -> Result<ExitCode, Failure> {
     };
     let options = options.with_lock_wait(Duration::from_secs(args.wait));
     let file = SecureFile::open(&args.env, options).map_err(super::write_error)?;
-    let display = file.path().display().to_string();
+    let path = file.path().to_owned();
+    let display = path.display().to_string();
     let request = SetRequest::new(stack.as_ref(), args.key.clone(), value)
         .server_changed(args.server_changed)
-        .accepting_data_loss(args.accept_data_loss);
+        .accepting_data_loss(args.accept_data_loss)
+        .dry_run(args.dry_run);
     let report = match set_value(file, request, &mut os_rng()) {
         Ok(report) => report,
         Err(WriteEnvError::File(e)) => return Err(super::write_error(e)),
@@ -51,6 +54,15 @@ pub fn run(args: SetArgs) -> Result<ExitCode, Failure> {
         }
         Err(e) => return Err(Failure::from(e)),
     };
+    if args.format == TextFormat::Json {
+        crate::output::print_json(&to_json("set", Some(&path), &report))?;
+    }
+    if args.dry_run {
+        if args.format == TextFormat::Text {
+            crate::output::print(&dry_run_text(&report, &args.key, &display))?;
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
     if let Some(breaks) = report.breaks {
         crate::note!(
             "secrets: warning: {} is issued to others: {breaks}",
@@ -73,6 +85,37 @@ pub fn run(args: SetArgs) -> Result<ExitCode, Failure> {
         crate::note!("secrets: recomputed {}", report.recomputed.join(", "));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// What a dry run found, one line per change (names, never values).
+fn dry_run_text(report: &secrets_core::write_env::SetReport, key: &str, display: &str) -> String {
+    let mut lines = Vec::new();
+    match (report.wrote, report.appended) {
+        (false, _) => lines.push(format!("{display} already holds this value for {key}")),
+        (true, true) => lines.push(format!("would add {key} to {display}")),
+        (true, false) => lines.push(format!("would set {key} in {display}")),
+    }
+    if !report.recomputed.is_empty() {
+        lines.push(format!("would recompute {}", report.recomputed.join(", ")));
+    }
+    for change in &report.changes {
+        match change {
+            Change::Created => lines.push(format!("would create {display}")),
+            Change::Mode { from, to } => lines.push(format!(
+                "would change the mode of {display} from {from:04o} to {to:04o}"
+            )),
+            Change::Owner { from, to } => lines.push(format!(
+                "would change the owner of {display} from {} to {}",
+                crate::output::owner_names(*from),
+                crate::output::owner_names(*to)
+            )),
+            _ => {}
+        }
+    }
+    if report.changes.is_empty() {
+        lines.push("nothing would change".into());
+    }
+    lines.iter().map(|l| format!("{l}\n")).collect()
 }
 
 /// The value: one line from stdin, or typed at a prompt without echo.

@@ -9,10 +9,12 @@ use std::time::Duration;
 
 use secrets_core::generate::os_rng;
 use secrets_core::init::read_trusted_template;
-use secrets_core::secure_file::{Change, Owner, OwnerError, SecureFile};
+use secrets_core::operation_report::to_json;
+use secrets_core::secure_file::{Change, Owner, OwnerError, SecureFile, WriteError};
+use secrets_core::write_env::WriteReport;
 use secrets_core::write_env::{write_env, Content, WriteEnvError, WriteRequest};
 
-use crate::args::WriteArgs;
+use crate::args::{TextFormat, WriteArgs};
 use crate::failure::Failure;
 
 pub fn run(args: WriteArgs) -> Result<ExitCode, Failure> {
@@ -35,7 +37,7 @@ pub fn run(args: WriteArgs) -> Result<ExitCode, Failure> {
         _ => Some(super::load_stack(&args.stack)?),
     };
     let owner = match args.owner.as_deref() {
-        Some(spec) => Some(owner(spec, args.create_user)?),
+        Some(spec) => Some(owner(spec, args.create_user, args.dry_run)?),
         None => None,
     };
     let mut options = args
@@ -44,11 +46,21 @@ pub fn run(args: WriteArgs) -> Result<ExitCode, Failure> {
         .with_owner(owner)
         .with_lock_wait(Duration::from_secs(args.wait));
     options.follow_symlinks = args.follow_symlinks;
-    options.mkdir = args.mkdir;
-    let file = SecureFile::open(&args.out, options).map_err(super::write_error)?;
-    let display = file.path().display().to_string();
+    // A dry run creates no directory: a missing one is reported instead.
+    options.mkdir = args.mkdir && !args.dry_run;
+    let file = SecureFile::open(&args.out, options).map_err(|e| match e {
+        WriteError::MissingParent(dir) if args.dry_run && args.mkdir => Failure::Error(format!(
+            "{}: no such directory; --dry-run creates nothing, and without it --mkdir would create it (mode 0700) and {} in it with every variable of the manifest",
+            dir.display(),
+            args.out.display()
+        )),
+        e => super::write_error(e),
+    })?;
+    let path = file.path().to_owned();
+    let display = path.display().to_string();
     let request = WriteRequest::new(stack.as_ref(), content)
-        .replacing_placeholders(args.replace_placeholders);
+        .replacing_placeholders(args.replace_placeholders)
+        .dry_run(args.dry_run);
     let report = match write_env(file, request, &mut os_rng()) {
         Ok(report) => report,
         Err(e @ WriteEnvError::Placeholders { .. }) => {
@@ -61,6 +73,19 @@ pub fn run(args: WriteArgs) -> Result<ExitCode, Failure> {
         Err(e) => return Err(Failure::from(e)),
     };
 
+    match (args.format, args.dry_run) {
+        (TextFormat::Json, dry_run) => {
+            crate::output::print_json(&to_json("write", Some(&path), &report))?;
+            if dry_run {
+                return Ok(ExitCode::SUCCESS);
+            }
+        }
+        (TextFormat::Text, true) => {
+            crate::output::print(&dry_run_text(&report, &display, args.mode.bits()))?;
+            return Ok(ExitCode::SUCCESS);
+        }
+        (TextFormat::Text, false) => {}
+    }
     if let (Some(t), true) = (&args.template, report.template_unused) {
         crate::note!(
             "secrets: {display} exists: completed as usual, {} lays out new files only",
@@ -111,6 +136,48 @@ pub fn run(args: WriteArgs) -> Result<ExitCode, Failure> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// What a dry run found, one line per change (names, never values).
+fn dry_run_text(report: &WriteReport, display: &str, mode: u32) -> String {
+    let mut out = String::new();
+    for change in &report.changes {
+        let line = match change {
+            Change::Created => format!("would create {display} (mode {mode:04o})"),
+            Change::Replaced => format!("would replace {display}"),
+            Change::Mode { from, to } => {
+                format!("would change the mode of {display} from {from:04o} to {to:04o}")
+            }
+            Change::Owner { from, to } => format!(
+                "would change the owner of {display} from {} to {}",
+                crate::output::owner_names(*from),
+                crate::output::owner_names(*to)
+            ),
+            Change::CreatedDirectory(dir) => {
+                format!("would create directory {} (mode 0700)", dir.display())
+            }
+            _ => continue,
+        };
+        out.push_str(&line);
+        out.push('\n');
+    }
+    if !report.added.is_empty() {
+        out.push_str(&format!(
+            "would add {}: {}\n",
+            crate::output::count(report.added.len(), "variable", "variables"),
+            report.added.join(", ")
+        ));
+    }
+    if !report.unset.is_empty() {
+        out.push_str(&format!(
+            "left for you to set: {}\n",
+            report.unset.join(", ")
+        ));
+    }
+    if report.changes.is_empty() {
+        out.push_str(&format!("{display} is up to date: nothing would change\n"));
+    }
+    out
+}
+
 fn note_change(change: &Change, display: &str, mode: u32) {
     match change {
         Change::Created => crate::note!("secrets: created {display} (mode {mode:04o})"),
@@ -118,11 +185,9 @@ fn note_change(change: &Change, display: &str, mode: u32) {
             crate::note!("secrets: changed the mode of {display} from {from:04o} to {to:04o}")
         }
         Change::Owner { from, to } => crate::note!(
-            "secrets: changed the owner of {display} from {}:{} to {}:{}",
-            from.0,
-            from.1,
-            to.0,
-            to.1
+            "secrets: changed the owner of {display} from {} to {}",
+            crate::output::owner_names(*from),
+            crate::output::owner_names(*to)
         ),
         Change::CreatedDirectory(dir) => {
             crate::note!("secrets: created directory {} (mode 0700)", dir.display())
@@ -133,9 +198,9 @@ fn note_change(change: &Change, display: &str, mode: u32) {
 
 /// `--owner SPEC`, creating its user first with `--create-user`; an unknown
 /// user's error names both ways forward.
-fn owner(spec: &str, create: bool) -> Result<Owner, Failure> {
+fn owner(spec: &str, create: bool, dry_run: bool) -> Result<Owner, Failure> {
     let user = spec.split(':').next().unwrap_or("");
-    if create && !user.is_empty() && user.parse::<u32>().is_err() {
+    if create && !dry_run && !user.is_empty() && user.parse::<u32>().is_err() {
         let created = secrets_core::secure_file::ensure_system_user(user)
             .map_err(|e| Failure::Error(e.to_string()))?;
         if created {
@@ -145,6 +210,9 @@ fn owner(spec: &str, create: bool) -> Result<Owner, Failure> {
         }
     }
     Owner::parse(spec).map_err(|e| match e {
+        OwnerError::UnknownUser(name) if dry_run && create => Failure::Error(format!(
+            "unknown user `{name}`: --dry-run creates nothing, and without it --create-user would create it (the plan needs its uid)"
+        )),
         OwnerError::UnknownUser(name) => Failure::Error(format!(
             "unknown user `{name}`: create it with `useradd --system --shell /usr/sbin/nologin --no-create-home --user-group {name}`, or pass --create-user"
         )),

@@ -11,7 +11,7 @@ use super::compose::{self, ComposeExport};
 use super::swarm::{self, Docker, SwarmOptions, SwarmReport};
 use super::{k8s, select, ExportError};
 use crate::keys::AgeKeys;
-use crate::secure_file::{Owner, SecureFile, WriteOptions};
+use crate::secure_file::{Change, Owner, SecureFile, WriteOptions};
 use crate::stack::Stack;
 
 /// Where the values go.
@@ -71,6 +71,9 @@ pub struct ExportRequest<'a> {
     pub destination: Destination,
     /// The time, for the secrets' creation labels.
     pub now: std::time::SystemTime,
+    /// Report what would be written and write nothing (Compose files, a
+    /// Kubernetes manifest file; Swarm has its own `dry_run`).
+    pub dry_run: bool,
 }
 
 impl<'a> ExportRequest<'a> {
@@ -83,6 +86,7 @@ impl<'a> ExportRequest<'a> {
             age: AgeKeys::default(),
             destination: to,
             now: std::time::SystemTime::now(),
+            dry_run: false,
         }
     }
 }
@@ -97,8 +101,9 @@ pub enum Outcome {
     Compose(ComposeExport),
     /// The Kubernetes manifest (it holds the values, in base64).
     K8sManifest(Zeroizing<String>),
-    /// The Kubernetes manifest was written to this file.
-    K8sFile(PathBuf),
+    /// The Kubernetes manifest was written to this file (with a dry run,
+    /// would be), with what changed there.
+    K8sFile(PathBuf, Vec<Change>),
 }
 
 /// What an export did. The manifest of [`Outcome::K8sManifest`] holds
@@ -106,6 +111,9 @@ pub enum Outcome {
 #[derive(Debug)]
 #[non_exhaustive]
 pub struct ExportReport {
+    /// A dry run: nothing was created, written or removed; the report
+    /// says what would be.
+    pub dry_run: bool,
     /// Keys left out because they are empty in the file.
     pub left_empty: Vec<String>,
     /// What the destination got.
@@ -140,6 +148,7 @@ pub fn export_env(request: ExportRequest<'_>) -> Result<ExportReport, ExportErro
         age,
         destination,
         now,
+        dry_run,
     } = request;
     let doc = (age.read_env_held(&env)?).ok_or_else(|| ExportError::NoFile(env.clone()))?;
     let selection = select(&doc, stack, &keys)?;
@@ -152,6 +161,7 @@ pub fn export_env(request: ExportRequest<'_>) -> Result<ExportReport, ExportErro
         });
     }
     let manifest_owner = stack.map_or((None, None), |s| s.secrets_owner);
+    let dry_run = dry_run || matches!(destination, Destination::Swarm { dry_run: true, .. });
     let outcome = match destination {
         Destination::Swarm {
             docker,
@@ -179,7 +189,7 @@ pub fn export_env(request: ExportRequest<'_>) -> Result<ExportReport, ExportErro
                 options.owner = Some(Owner { uid, gid });
             }
             options.mkdir = true;
-            let mut report = compose::export(&values, &dir, &options)?;
+            let mut report = compose::export(&values, &dir, &options, dry_run)?;
             report.file_env = super::file_env_lines(&values, "/run/secrets");
             Outcome::Compose(report)
         }
@@ -191,16 +201,22 @@ pub fn export_env(request: ExportRequest<'_>) -> Result<ExportReport, ExportErro
             let manifest = k8s::manifest(&values, &name, namespace.as_deref())?;
             drop(values);
             match out {
+                Some((path, options)) if dry_run => {
+                    let file = SecureFile::open(&path, options)?;
+                    let changes = file.lock_to_inspect()?.planned_replace()?;
+                    Outcome::K8sFile(path, changes)
+                }
                 Some((path, options)) => {
                     let file = SecureFile::open(&path, options)?;
-                    file.lock()?.replace(manifest.as_bytes())?;
-                    Outcome::K8sFile(path)
+                    let change = file.lock()?.replace(manifest.as_bytes())?;
+                    Outcome::K8sFile(path, vec![change])
                 }
                 None => Outcome::K8sManifest(manifest),
             }
         }
     };
     Ok(ExportReport {
+        dry_run,
         left_empty,
         outcome,
     })

@@ -197,11 +197,11 @@ pub(crate) fn manifest(file: &str, stack_name: Option<&str>, entries: &[Entry]) 
         "# Written by `secrets init` from {file}: each entry names its line there\n\
          # and why it is what it is; review the \"uncertain\" ones. Variables the\n\
          # template only shows in comments are described as comments here.\n\
-         # {} secrets, {} derived, {} external, {} settings; {uncertain} uncertain.\n",
-        count(Class::Secret),
+         # {}, {} derived, {} external, {}; {uncertain} uncertain.\n",
+        plural(count(Class::Secret), "secret"),
         count(Class::Derived),
         count(Class::External),
-        count(Class::Setting),
+        plural(count(Class::Setting), "setting"),
     );
     out.push_str("[stack]\n");
     if let Some(name) = stack_name.and_then(clean_name) {
@@ -227,6 +227,14 @@ pub(crate) fn manifest(file: &str, stack_name: Option<&str>, entries: &[Entry]) 
         let _ = writeln!(out, "{prefix}{} = {}", e.name, inline(e));
     }
     out
+}
+
+/// `1 secret`, `2 secrets`.
+fn plural(n: usize, word: &str) -> String {
+    match n {
+        1 => format!("1 {word}"),
+        n => format!("{n} {word}s"),
+    }
 }
 
 #[cfg(test)]

@@ -90,7 +90,17 @@ pub fn to_json(components: &[ManifestFile]) -> serde_json::Value {
             })
         })
         .collect();
-    serde_json::json!({ "components": components, "kinds": crate::generate::KINDS })
+    serde_json::json!({
+        "version": 1,
+        "tool": "secrets",
+        "tool_version": env!("CARGO_PKG_VERSION"),
+        "command": "catalog",
+        "components": components,
+        "kinds": crate::generate::KINDS,
+        "rotation_classes": crate::rotate::RotationClass::ALL.iter()
+            .map(|c| serde_json::json!({ "name": c.name(), "meaning": c.meaning() }))
+            .collect::<Vec<_>>(),
+    })
 }
 
 /// A component by name, parsed. `None` for an unknown name.

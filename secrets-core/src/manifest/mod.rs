@@ -218,6 +218,8 @@ pub enum Namespace {
     Component,
     /// A kind of secret (`kind =`).
     Kind,
+    /// A field of a table (`[stack]`, `[vars.NAME]`).
+    Field,
 }
 
 impl fmt::Display for Namespace {
@@ -225,6 +227,7 @@ impl fmt::Display for Namespace {
         f.write_str(match self {
             Namespace::Component => "component",
             Namespace::Kind => "kind",
+            Namespace::Field => "field",
         })
     }
 }
@@ -484,6 +487,18 @@ impl Locator<'_> {
     }
 }
 
+/// serde's ``unknown field `NAME`, expected one of `A`, `B` `` (or
+/// ``expected `A` ``): the name and the expected field closest to it, when
+/// one is close enough to be a typo; otherwise the message stays as it is,
+/// listing every field.
+fn unknown_field(message: &str) -> Option<(String, String)> {
+    let rest = message.strip_prefix("unknown field `")?;
+    let (name, expected) = rest.split_once('`')?;
+    let fields = expected.split('`').skip(1).step_by(2);
+    let suggestion = crate::suggest::closest(name, fields)?;
+    Some((name.to_owned(), suggestion))
+}
+
 impl ManifestFile {
     /// Reads and parses a manifest file.
     /// A manifest decides owners, modes and database roles, so it is read as
@@ -502,11 +517,22 @@ impl ManifestFile {
                 path: path.to_owned(),
                 source: std::io::ErrorKind::NotFound.into(),
             })?;
-        let text = std::str::from_utf8(&bytes).map_err(|e| ManifestError::Read {
-            path: path.to_owned(),
-            source: std::io::Error::new(std::io::ErrorKind::InvalidData, e),
+        let display = path.display().to_string();
+        let text = std::str::from_utf8(&bytes).map_err(|e| {
+            // The place of the first bad byte: the text before it is valid.
+            let valid = std::str::from_utf8(&bytes[..e.valid_up_to()]).unwrap_or_default();
+            let line = valid.matches('\n').count() + 1;
+            let col = valid.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+            ManifestError::Syntax {
+                origin: Origin {
+                    file: Arc::from(display.as_str()),
+                    line,
+                    col,
+                },
+                message: "not UTF-8: a manifest is TOML, which is UTF-8 text".into(),
+            }
         })?;
-        let mut file = Self::parse(&path.display().to_string(), text)?;
+        let mut file = Self::parse(&display, text)?;
         // A relative recipients file is the manifest's neighbour, wherever
         // secrets runs from.
         if let Some(r) = file.recipients_file.take() {
@@ -534,6 +560,14 @@ impl ManifestFile {
                 if let Some(key) = text.get(span.clone()).filter(|k| !k.contains('\n')) {
                     message = format!("duplicate key `{}`", key.trim());
                 }
+            }
+            if let Some((name, suggestion)) = unknown_field(&message) {
+                return Err(ManifestError::Unknown {
+                    origin: loc.at(span.start),
+                    namespace: Namespace::Field,
+                    name,
+                    suggestion: Some(suggestion),
+                });
             }
             loc.syntax(span.start, message)
         })?;

@@ -465,6 +465,16 @@ pub struct RotateArgs {
     /// Rotate the keys older than their rotate_after.
     #[arg(long)]
     pub due: bool,
+    /// A compose file of the project that reads the .env (repeatable, as
+    /// `docker compose -f`): the restart hint names its services that read
+    /// the rotated values.
+    #[arg(long, value_name = "FILE")]
+    pub compose: Vec<PathBuf>,
+    /// Once the file is committed, recreate exactly the --compose services
+    /// that read the rotated values (`up -d --no-deps --force-recreate`);
+    /// exit 3 when that fails (the file keeps the new values).
+    #[arg(long, requires = "compose")]
+    pub restart: bool,
     /// Keep each old value where its consumer reads it (the catalog's
     /// previous_keys, e.g. Laravel's APP_PREVIOUS_KEYS), else under NAME_PREVIOUS.
     #[arg(long)]

@@ -103,6 +103,10 @@ const EXAMPLES: &[(&str, &[Example])] = &[
                 "secrets rotate --env .env --manifest secrets.toml --all --dry-run",
             ),
             ex(
+                "Rotate a token, then recreate exactly the compose services that read it",
+                "secrets rotate --env /srv/app/.env --compose /srv/app/compose.yml --restart API_TOKEN",
+            ),
+            ex(
                 "Rotate Laravel's APP_KEY, keeping the old key in APP_PREVIOUS_KEYS",
                 "secrets rotate --env .env --with laravel APP_KEY --keep-previous",
             ),
@@ -262,6 +266,14 @@ const EXIT_FINDINGS: &[(&str, &str)] = &[
     ("2", "usage or operational error"),
 ];
 const EXIT_PLAIN: &[(&str, &str)] = &[("0", "success"), ("2", "usage or operational error")];
+const EXIT_ROTATE: &[(&str, &str)] = &[
+    ("0", "success"),
+    ("2", "usage or operational error"),
+    (
+        "3",
+        "the file holds the new values, but --restart could not recreate their readers (named on stderr): they still run with the old values",
+    ),
+];
 const EXIT_TOP: &[(&str, &str)] = &[
     ("0", "success"),
     ("1", "findings (check, audit)"),
@@ -272,6 +284,7 @@ fn exit_codes(path: &str) -> &'static [(&'static str, &'static str)] {
     match path {
         "" => EXIT_TOP,
         "check" | "audit" => EXIT_FINDINGS,
+        "rotate" => EXIT_ROTATE,
         _ => EXIT_PLAIN,
     }
 }

@@ -30,6 +30,7 @@ pub(crate) mod postgres;
 pub(crate) mod redis;
 #[cfg(feature = "rotate")]
 pub(crate) mod transaction;
+pub(crate) mod command;
 
 /// One account's credential change on a server. Names and values; only
 /// the journal (0600, the `.env`'s owner) stores the values.

@@ -5,6 +5,7 @@
 //! table where a manifest has `[stack]`.
 
 pub mod catalog;
+mod live_command;
 pub mod template;
 
 use std::fmt;
@@ -19,6 +20,7 @@ use toml::Spanned;
 
 use crate::generate::{Alphabet, Derivation, JwtAlg, Kind};
 use crate::rotate::class::{DeclaredClass, RotationClass};
+pub use live_command::LiveCommand;
 pub use template::{Escape, Template};
 
 /// A place in a manifest or catalog file, for error messages.
@@ -324,6 +326,9 @@ pub struct VarDef {
     /// `APP_PREVIOUS_KEYS`); `rotate --keep-previous` keeps the old value
     /// there instead of in `NAME_PREVIOUS`.
     pub previous_keys: Option<String>,
+    /// `live_command = { service, set, verify }`: the container CLI that
+    /// changes the server's copy (`rotate --apply command`).
+    pub live_command: Option<LiveCommand>,
     /// Where each of its references (`same_as`, `from`, template) was written.
     pub(crate) reference_origin: Option<Origin>,
 }
@@ -428,6 +433,7 @@ struct RawVar {
     redis_user: Option<Spanned<String>>,
     rotation: Option<Spanned<String>>,
     previous_keys: Option<Spanned<String>>,
+    live_command: Option<Spanned<live_command::RawLiveCommand>>,
     length: Option<Spanned<i64>>,
     bytes: Option<Spanned<i64>>,
     alphabet: Option<Spanned<String>>,
@@ -1038,6 +1044,10 @@ fn convert_var(
         }
         p => p.map(Spanned::into_inner),
     };
+    let live_command = match v.live_command {
+        Some(c) => Some(live_command::convert(loc, c.span().start, c.into_inner())?),
+        None => None,
+    };
 
     let redis_user = match v.redis_user {
         None => None,
@@ -1072,6 +1082,7 @@ fn convert_var(
         redis_user,
         rotation,
         previous_keys,
+        live_command,
         origin: loc.at(key_at),
         reference_origin,
     })

@@ -23,6 +23,7 @@ mod outside_reference;
 mod plaintext_sibling;
 mod reference;
 mod same_file;
+mod scope;
 mod secret_link;
 mod template_secret;
 mod unmatched_manifest;
@@ -254,10 +255,12 @@ pub fn audit(options: &AuditOptions<'_>) -> Result<AuditReport, AuditError> {
             }
         }
         // A file only a compose file named keeps its findings; their fixes
-        // only when that reference may direct them.
+        // only when that reference may direct them. One found by its
+        // content alone keeps them, without fixes.
         let unfixable: HashMap<&Path, &str> = (tree.secret_files.iter())
             .filter_map(|f| {
-                let why = f.reference.as_ref()?.unfixable.as_deref()?;
+                let by_reference = f.reference.as_ref().and_then(|r| r.unfixable.as_deref());
+                let why = by_reference.or(f.unsure.as_deref())?;
                 Some((f.path.as_path(), why))
             })
             .collect();

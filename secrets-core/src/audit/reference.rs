@@ -54,7 +54,7 @@ pub fn judge(
 }
 
 /// Whether a named file is a secret file by its name (`.env`-like, a
-/// secret word, in `secrets/`) or its content (an age file, a private key,
+/// secret word, a key, not source code in `secrets/`) or its content (an age file, a private key,
 /// a `.env` with a secret key). Only the head within the `.env` limit is
 /// read, through the handle already open.
 fn shaped_like_a_secret(rel: &Path, file: &OpenFile) -> bool {
@@ -66,7 +66,8 @@ fn shaped_like_a_secret(rel: &Path, file: &OpenFile) -> bool {
     if name.contains(".env")
         || name.ends_with("env")
         || crate::check::is_secret_name(stem)
-        || rel.components().any(|c| c.as_os_str() == "secrets")
+        || super::scope::is_key_name(&name)
+        || (super::scope::in_secrets_dir(rel) && !super::scope::is_source_name(&name))
     {
         return true;
     }

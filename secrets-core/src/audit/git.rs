@@ -758,7 +758,10 @@ fn report_history(
                 (path, message)
             }
         };
-        out.push(Finding::new(&RULE_HISTORY, &path, None, None, message));
+        out.push(
+            Finding::new(&RULE_HISTORY, &path, None, None, message)
+                .with_fingerprint(format!("commit {commit}")),
+        );
     }
 }
 

@@ -10,7 +10,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::check::{Finding, Fix};
+use crate::check::Finding;
 use crate::safe_fs::OpenFile;
 
 /// Who named a file, where, and whether `--fix` may act on it.
@@ -92,19 +92,8 @@ pub fn withhold_fixes<'a>(findings: &mut [Finding], unfixable: impl Fn(&Path) ->
         f.message = format!(
             "{}; not fixed: {why}; by hand, if right: {}",
             f.message,
-            by_hand(&fix)
+            fix.command()
         );
-    }
-}
-
-/// The command a fix stands for.
-fn by_hand(fix: &Fix) -> String {
-    let id = |v: Option<u32>| v.map_or("-".to_owned(), |v| v.to_string());
-    match fix {
-        Fix::Chmod { path, mode } => format!("chmod {mode:04o} {}", path.display()),
-        Fix::Chown { path, uid, gid } => {
-            format!("chown {}:{} {}", id(*uid), id(*gid), path.display())
-        }
-        Fix::Ignore { file, pattern } => format!("add {pattern} to {}", file.display()),
+        f.help = std::borrow::Cow::Owned(format!("by hand, if right: {}", fix.command()));
     }
 }

@@ -103,6 +103,18 @@ pub struct Tree {
     kept: Arc<Kept>,
     /// Inputs left unread past the cap.
     left_out: std::collections::BTreeSet<PathBuf>,
+    /// Counts the entries walked.
+    progress: Option<Arc<std::sync::atomic::AtomicU64>>,
+}
+
+/// What the walks of one audit share: the store of inputs (and its cap),
+/// and the progress counter.
+#[derive(Debug, Default)]
+pub(super) struct Walk {
+    /// The store of inputs.
+    pub kept: Arc<Kept>,
+    /// Counts the entries walked.
+    pub progress: Option<Arc<std::sync::atomic::AtomicU64>>,
 }
 
 /// A plaintext `.env` the walk found, with the handle to read it through.
@@ -177,7 +189,7 @@ impl Tree {
     /// [`Tree::walk`], sending each plaintext `.env` to `found` as soon as
     /// it is found.
     pub fn walk_sending(root: &Path, found: Option<Sender<FoundEnv>>) -> Result<Tree, FsError> {
-        Self::walk_with(root, found, Arc::default())
+        Self::walk_with(root, found, Walk::default())
     }
 
     /// [`Tree::walk_sending`] keeping what it reads in `kept`, the store
@@ -185,12 +197,13 @@ impl Tree {
     pub(super) fn walk_with(
         root: &Path,
         found: Option<Sender<FoundEnv>>,
-        kept: Arc<Kept>,
+        walk: Walk,
     ) -> Result<Tree, FsError> {
         let mut tree = Tree {
             root: root.to_owned(),
             found,
-            kept,
+            kept: walk.kept,
+            progress: walk.progress,
             ..Tree::default()
         };
         let meta = std::fs::symlink_metadata(root).map_err(|source| FsError::Io {
@@ -331,6 +344,9 @@ impl Tree {
                 let name = OsStr::from_bytes(entry.file_name().to_bytes());
                 if name == "." || name == ".." {
                     continue;
+                }
+                if let Some(progress) = &self.progress {
+                    progress.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 }
                 let mut kind = entry.file_type();
                 if kind == FileType::Unknown {

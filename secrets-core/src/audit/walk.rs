@@ -609,10 +609,17 @@ impl Tree {
                 };
                 let shown = self.shown(&rel);
                 if !known.insert(shown.clone()) {
-                    // Found by its content alone, it is judged again as
-                    // the reference's (which decides about fixes).
-                    let unsure = (self.secret_files.iter())
-                        .position(|f| f.path == shown && f.unsure.is_some());
+                    // Found by its content alone, or a key by its name
+                    // (root's TLS key another user's compose file names),
+                    // it is judged as the reference's: the reference
+                    // decides about fixes.
+                    let key = |p: &Path| {
+                        p.file_name()
+                            .is_some_and(|n| scope::is_key_name(&n.to_string_lossy()))
+                    };
+                    let unsure = (self.secret_files.iter()).position(|f| {
+                        f.path == shown && (f.unsure.is_some() || key(&f.path))
+                    });
                     match unsure {
                         Some(i) => drop(self.secret_files.remove(i)),
                         None => continue,

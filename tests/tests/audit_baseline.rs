@@ -224,8 +224,11 @@ fn a_bad_or_planted_baseline_is_an_error() {
     assert_eq!(o.status.code(), Some(2), "{}{}", stdout(&o), stderr(&o));
 }
 
-/// Everything under `dir`: bytes, mode, owner, group, mtime.
-fn tree_state(dir: &Path) -> Vec<(PathBuf, Vec<u8>, u32, u32, u32, i64, i64)> {
+/// A file's path, bytes, mode, owner, group and mtime.
+type FileState = (PathBuf, Vec<u8>, u32, u32, u32, i64, i64);
+
+/// Everything under `dir`.
+fn tree_state(dir: &Path) -> Vec<FileState> {
     let mut out = Vec::new();
     let mut stack = vec![dir.to_owned()];
     while let Some(p) = stack.pop() {

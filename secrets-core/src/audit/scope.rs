@@ -61,7 +61,7 @@ const SSH_KEYS: &[&str] = &[
 
 /// Extensions of configuration-like files whose content is looked at
 /// (besides files with no extension at all).
-const CONFIG_EXTENSIONS: &[&str] = &["env", "conf", "cfg", "ini", "properties", "txt"];
+const CONFIG_EXTENSIONS: &[&str] = &["env", "conf", "cfg", "ini", "properties"];
 
 /// The largest file whose content is looked at to decide whether it is a
 /// `.env` with secrets: configuration is small, and a large tree of

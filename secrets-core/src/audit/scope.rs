@@ -73,6 +73,12 @@ fn extension(name: &str) -> Option<&str> {
     (!stem.is_empty()).then_some(ext)
 }
 
+/// Whether `name`'s extension is one of `list` (ASCII case ignored; no
+/// allocation: this runs on every file of the tree).
+fn extension_in(name: &str, list: &[&str]) -> bool {
+    extension(name).is_some_and(|e| list.iter().any(|l| l.eq_ignore_ascii_case(e)))
+}
+
 /// `.env` and `.env.*`, and `NAME.env`, but not examples, templates and
 /// samples.
 pub fn is_env_name(name: &str) -> bool {
@@ -97,9 +103,7 @@ pub fn is_template_name(name: &str) -> bool {
 
 /// A private key or key store by its name.
 pub fn is_key_name(name: &str) -> bool {
-    SSH_KEYS.contains(&name)
-        || extension(name)
-            .is_some_and(|e| KEY_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
+    SSH_KEYS.contains(&name) || extension_in(name, KEY_EXTENSIONS)
 }
 
 /// A secret file by its name alone, wherever it is.
@@ -110,9 +114,7 @@ pub fn is_secret_by_name(name: &str) -> bool {
 /// Source code, a script or documentation by its name (its extension, or
 /// a package marker itself).
 pub fn is_source_name(name: &str) -> bool {
-    PACKAGE_MARKERS.contains(&name)
-        || extension(name)
-            .is_some_and(|e| SOURCE_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
+    PACKAGE_MARKERS.contains(&name) || extension_in(name, SOURCE_EXTENSIONS)
 }
 
 /// A script: its first bytes are a shebang.
@@ -129,7 +131,7 @@ pub fn worth_sniffing(name: &str) -> bool {
     }
     match extension(name) {
         None => !name.starts_with('.'),
-        Some(e) => CONFIG_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()),
+        Some(_) => extension_in(name, CONFIG_EXTENSIONS),
     }
 }
 

@@ -617,9 +617,8 @@ impl Tree {
                         p.file_name()
                             .is_some_and(|n| scope::is_key_name(&n.to_string_lossy()))
                     };
-                    let unsure = (self.secret_files.iter()).position(|f| {
-                        f.path == shown && (f.unsure.is_some() || key(&f.path))
-                    });
+                    let unsure = (self.secret_files.iter())
+                        .position(|f| f.path == shown && (f.unsure.is_some() || key(&f.path)));
                     match unsure {
                         Some(i) => drop(self.secret_files.remove(i)),
                         None => continue,

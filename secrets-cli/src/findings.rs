@@ -25,45 +25,80 @@ pub fn exit_code(findings: &[Finding], fail_on: FailOn) -> ExitCode {
     }
 }
 
-/// `PATH:LINE: severity RULE name: message` and an indented hint per finding.
+/// The findings grouped by file: files with the most severe findings
+/// first (then by path), each file's findings by severity then line, each
+/// once: `PATH`, then `  [LINE: ]severity RULE name: message` and an
+/// indented `fix:` hint per finding, and a count.
 pub fn text(findings: &[Finding]) -> String {
     let colour = crate::output::colour_stdout();
-    let mut out = String::new();
-    for f in findings {
-        let path = f.path.display().to_string();
-        let path = escape_controls(&path);
-        let place = match f.line {
-            Some(l) => format!("{path}:{l}"),
-            None => path.into_owned(),
-        };
-        let sev = f.severity.name();
-        let sev = if colour {
-            let code = match f.severity {
-                Severity::High => "31",
-                Severity::Medium => "33",
-                Severity::Low => "36",
-            };
-            format!("\x1b[1;{code}m{sev}\x1b[0m")
-        } else {
-            sev.to_owned()
-        };
-        let _ = writeln!(
-            out,
-            "{place}: {sev} {} {}: {}",
-            f.rule,
-            f.name,
-            escape_controls(&f.message)
-        );
-        let _ = writeln!(out, "    fix: {}", escape_controls(f.help));
+    let mut sorted: Vec<&Finding> = findings.iter().collect();
+    let place = |f: &Finding| (f.rule, f.line, f.key.clone(), f.message.clone());
+    sorted.sort_by(|a, b| {
+        (&a.path, std::cmp::Reverse(a.severity), place(a)).cmp(&(
+            &b.path,
+            std::cmp::Reverse(b.severity),
+            place(b),
+        ))
+    });
+    sorted.dedup_by(|a, b| a.path == b.path && place(a) == place(b));
+    let mut groups: Vec<Vec<&Finding>> = Vec::new();
+    for f in sorted {
+        match groups.last_mut() {
+            Some(g) if g[0].path == f.path => g.push(f),
+            _ => groups.push(vec![f]),
+        }
     }
-    let count = |s: Severity| findings.iter().filter(|f| f.severity == s).count();
+    // Within a group the first is the most severe.
+    groups.sort_by(|a, b| {
+        (std::cmp::Reverse(a[0].severity), &a[0].path)
+            .cmp(&(std::cmp::Reverse(b[0].severity), &b[0].path))
+    });
+    let mut out = String::new();
+    let mut count = 0;
+    for group in &groups {
+        let path = group[0].path.display().to_string();
+        let _ = writeln!(out, "{}", escape_controls(&path));
+        for f in group {
+            count += 1;
+            let sev = f.severity.name();
+            let sev = if colour {
+                let code = match f.severity {
+                    Severity::High => "31",
+                    Severity::Medium => "33",
+                    Severity::Low => "36",
+                };
+                format!("\x1b[1;{code}m{sev}\x1b[0m")
+            } else {
+                sev.to_owned()
+            };
+            let line = f.line.map(|l| format!("{l}: ")).unwrap_or_default();
+            let _ = writeln!(
+                out,
+                "  {line}{sev} {} {}: {}",
+                f.rule,
+                f.name,
+                escape_controls(&f.message)
+            );
+            let _ = writeln!(out, "    fix: {}", escape_controls(&f.help));
+        }
+    }
+    let all: Vec<&Finding> = groups.into_iter().flatten().collect();
+    let by = |s: Severity| all.iter().filter(|f| f.severity == s).count();
     let _ = writeln!(
         out,
-        "{} findings: {} high, {} medium, {} low",
-        findings.len(),
-        count(Severity::High),
-        count(Severity::Medium),
-        count(Severity::Low)
+        "{}: {} high, {} medium, {} low",
+        plural(count, "finding"),
+        by(Severity::High),
+        by(Severity::Medium),
+        by(Severity::Low)
     );
     out
+}
+
+/// `1 finding`, `2 findings`, `0 findings`.
+pub fn plural(n: usize, what: &str) -> String {
+    match n {
+        1 => format!("1 {what}"),
+        n => format!("{n} {what}s"),
+    }
 }

@@ -146,6 +146,14 @@ const EXAMPLES: &[(&str, &[Example])] = &[
                 "SARIF for code scanning, failing on high findings",
                 "secrets audit --fail-on high --format sarif > secrets.sarif",
             ),
+            ex(
+                "Print the commands --fix would run, changing nothing",
+                "secrets audit --fix --dry-run",
+            ),
+            ex(
+                "Accept today's findings (give each a reason in .secrets-baseline.toml); later runs fail only on new ones",
+                "secrets audit --update-baseline",
+            ),
         ],
     ),
     (

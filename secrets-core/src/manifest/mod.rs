@@ -1200,7 +1200,8 @@ expires_in = "10y"
     fn mistakes_are_matchable_variants_with_places() {
         let e = error("[vars.A]\nkind = \"hex\"\nlenght = 3\n");
         assert!(
-            matches!(&e, ManifestError::Syntax { origin, .. } if *origin == at(3, 1)),
+            matches!(&e, ManifestError::Unknown { origin, namespace: Namespace::Field, name, suggestion: Some(s) }
+                if *origin == at(3, 1) && name == "lenght" && s == "length"),
             "{e}"
         );
         let e = error("[vars.1A]\nkind = \"hex\"\n");

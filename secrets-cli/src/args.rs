@@ -465,6 +465,16 @@ pub struct RotateArgs {
     /// Rotate the keys older than their rotate_after.
     #[arg(long)]
     pub due: bool,
+    /// A compose file of the project that reads the .env (repeatable, as
+    /// `docker compose -f`): the restart hint names its services that read
+    /// the rotated values.
+    #[arg(long, value_name = "FILE")]
+    pub compose: Vec<PathBuf>,
+    /// Once the file is committed, recreate exactly the --compose services
+    /// that read the rotated values (`up -d --no-deps --force-recreate`);
+    /// exit 3 when that fails (the file keeps the new values).
+    #[arg(long, requires = "compose")]
+    pub restart: bool,
     /// Keep each old value where its consumer reads it (the catalog's
     /// previous_keys, e.g. Laravel's APP_PREVIOUS_KEYS), else under NAME_PREVIOUS.
     #[arg(long)]
@@ -570,6 +580,22 @@ pub struct AuditArgs {
     /// Apply the safe fixes (chmod, chown, .gitignore and .dockerignore lines).
     #[arg(long)]
     pub fix: bool,
+    /// With --fix: print each command the fixes would run, change nothing.
+    #[arg(long, requires = "fix")]
+    pub dry_run: bool,
+    /// Accepted findings (TOML): they are not reported and do not fail the
+    /// gate; entries nothing matches are reported as stale. Default:
+    /// .secrets-baseline.toml in the working directory, when present.
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+    /// Write the current findings to the baseline (--baseline, or
+    /// .secrets-baseline.toml), keeping the reasons of entries that still
+    /// match; exits 0.
+    #[arg(long)]
+    pub update_baseline: bool,
+    /// List the findings the baseline accepts, with their reasons.
+    #[arg(long)]
+    pub show_accepted: bool,
 }
 
 /// Keys that decrypt an age-encrypted .env.

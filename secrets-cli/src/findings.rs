@@ -25,73 +25,80 @@ pub fn exit_code(findings: &[Finding], fail_on: FailOn) -> ExitCode {
     }
 }
 
-/// `PATH:LINE: severity RULE name: message` and an indented hint per finding.
+/// The findings grouped by file: files with the most severe findings
+/// first (then by path), each file's findings by severity then line, each
+/// once: `PATH`, then `  [LINE: ]severity RULE name: message` and an
+/// indented `fix:` hint per finding, and a count.
 pub fn text(findings: &[Finding]) -> String {
     let colour = crate::output::colour_stdout();
-    let mut out = String::new();
-    for f in findings {
-        let line = f.to_string();
-        if colour {
-            // The severity follows the place and ": "; only it is painted.
-            let (place, rest) = line.split_at(f.place().len() + 2);
-            let rest = &rest[f.severity.name().len()..];
-            let code = match f.severity {
-                Severity::High => "31",
-                Severity::Medium => "33",
-                Severity::Low => "36",
-            };
-            let _ = writeln!(out, "{place}\x1b[1;{code}m{}\x1b[0m{rest}", f.severity);
-        } else {
-            let _ = writeln!(out, "{line}");
+    let mut sorted: Vec<&Finding> = findings.iter().collect();
+    let place = |f: &Finding| (f.rule, f.line, f.key.clone(), f.message.clone());
+    sorted.sort_by(|a, b| {
+        (&a.path, std::cmp::Reverse(a.severity), place(a)).cmp(&(
+            &b.path,
+            std::cmp::Reverse(b.severity),
+            place(b),
+        ))
+    });
+    sorted.dedup_by(|a, b| a.path == b.path && place(a) == place(b));
+    let mut groups: Vec<Vec<&Finding>> = Vec::new();
+    for f in sorted {
+        match groups.last_mut() {
+            Some(g) if g[0].path == f.path => g.push(f),
+            _ => groups.push(vec![f]),
         }
-        let _ = writeln!(out, "    fix: {}", escape_controls(f.help));
     }
-    let count = |s: Severity| findings.iter().filter(|f| f.severity == s).count();
+    // Within a group the first is the most severe.
+    groups.sort_by(|a, b| {
+        (std::cmp::Reverse(a[0].severity), &a[0].path)
+            .cmp(&(std::cmp::Reverse(b[0].severity), &b[0].path))
+    });
+    let mut out = String::new();
+    let mut count = 0;
+    for group in &groups {
+        let path = group[0].path.display().to_string();
+        let _ = writeln!(out, "{}", escape_controls(&path));
+        for f in group {
+            count += 1;
+            let sev = f.severity.name();
+            let sev = if colour {
+                let code = match f.severity {
+                    Severity::High => "31",
+                    Severity::Medium => "33",
+                    Severity::Low => "36",
+                };
+                format!("\x1b[1;{code}m{sev}\x1b[0m")
+            } else {
+                sev.to_owned()
+            };
+            let line = f.line.map(|l| format!("{l}: ")).unwrap_or_default();
+            let _ = writeln!(
+                out,
+                "  {line}{sev} {} {}: {}",
+                f.rule,
+                f.name,
+                escape_controls(&f.message)
+            );
+            let _ = writeln!(out, "    fix: {}", escape_controls(&f.help));
+        }
+    }
+    let all: Vec<&Finding> = groups.into_iter().flatten().collect();
+    let by = |s: Severity| all.iter().filter(|f| f.severity == s).count();
     let _ = writeln!(
         out,
-        "{} findings: {} high, {} medium, {} low",
-        findings.len(),
-        count(Severity::High),
-        count(Severity::Medium),
-        count(Severity::Low)
+        "{}: {} high, {} medium, {} low",
+        plural(count, "finding"),
+        by(Severity::High),
+        by(Severity::Medium),
+        by(Severity::Low)
     );
     out
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::args::ColorWhen;
-
-    /// The line is the library's `Display` of the finding; colour paints
-    /// the severity and nothing else, whatever the path holds.
-    #[test]
-    fn colour_paints_only_the_severity() {
-        let rule = (secrets_core::report::all_rules().into_iter())
-            .find(|r| r.severity == Severity::High)
-            .expect("a high rule");
-        let path = std::path::Path::new("a\n: high SA001 x/.env");
-        let f = Finding::new(rule, path, Some(3), None, "said\x1b[2J".into());
-        crate::output::configure(false, ColorWhen::Never);
-        let plain = text(std::slice::from_ref(&f));
-        crate::output::configure(false, ColorWhen::Always);
-        let coloured = text(std::slice::from_ref(&f));
-        crate::output::configure(false, ColorWhen::Auto);
-        let first = plain.lines().next().unwrap();
-        assert_eq!(first, f.to_string());
-        assert_eq!(
-            first,
-            format!(
-                "a\\n: high SA001 x/.env:3: high {} {}: said\\x1b[2J",
-                rule.id, rule.name
-            )
-        );
-        assert_eq!(
-            coloured.lines().next().unwrap(),
-            format!(
-                "a\\n: high SA001 x/.env:3: \x1b[1;31mhigh\x1b[0m {} {}: said\\x1b[2J",
-                rule.id, rule.name
-            )
-        );
+/// `1 finding`, `2 findings`, `0 findings`.
+pub fn plural(n: usize, what: &str) -> String {
+    match n {
+        1 => format!("1 {what}"),
+        n => format!("{n} {what}s"),
     }
 }

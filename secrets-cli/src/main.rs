@@ -10,6 +10,7 @@ mod failure;
 mod findings;
 mod manual;
 mod output;
+mod progress;
 
 use std::ffi::OsString;
 use std::process::ExitCode;

@@ -103,6 +103,10 @@ const EXAMPLES: &[(&str, &[Example])] = &[
                 "secrets rotate --env .env --manifest secrets.toml --all --dry-run",
             ),
             ex(
+                "Rotate a token, then recreate exactly the compose services that read it",
+                "secrets rotate --env /srv/app/.env --compose /srv/app/compose.yml --restart API_TOKEN",
+            ),
+            ex(
                 "Rotate Laravel's APP_KEY, keeping the old key in APP_PREVIOUS_KEYS",
                 "secrets rotate --env .env --with laravel APP_KEY --keep-previous",
             ),
@@ -141,6 +145,14 @@ const EXAMPLES: &[(&str, &[Example])] = &[
             ex(
                 "SARIF for code scanning, failing on high findings",
                 "secrets audit --fail-on high --format sarif > secrets.sarif",
+            ),
+            ex(
+                "Print the commands --fix would run, changing nothing",
+                "secrets audit --fix --dry-run",
+            ),
+            ex(
+                "Accept today's findings (give each a reason in .secrets-baseline.toml); later runs fail only on new ones",
+                "secrets audit --update-baseline",
             ),
         ],
     ),
@@ -262,6 +274,14 @@ const EXIT_FINDINGS: &[(&str, &str)] = &[
     ("2", "usage or operational error"),
 ];
 const EXIT_PLAIN: &[(&str, &str)] = &[("0", "success"), ("2", "usage or operational error")];
+const EXIT_ROTATE: &[(&str, &str)] = &[
+    ("0", "success"),
+    ("2", "usage or operational error"),
+    (
+        "3",
+        "the file holds the new values, but --restart could not recreate their readers (named on stderr): they still run with the old values",
+    ),
+];
 const EXIT_TOP: &[(&str, &str)] = &[
     ("0", "success"),
     ("1", "findings (check, audit)"),
@@ -272,6 +292,7 @@ fn exit_codes(path: &str) -> &'static [(&'static str, &'static str)] {
     match path {
         "" => EXIT_TOP,
         "check" | "audit" => EXIT_FINDINGS,
+        "rotate" => EXIT_ROTATE,
         _ => EXIT_PLAIN,
     }
 }

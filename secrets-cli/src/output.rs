@@ -24,6 +24,11 @@ pub fn configure(quiet: bool, color: ColorWhen) {
     COLOR.store(c, Ordering::Relaxed);
 }
 
+/// Whether `-q` was given.
+pub fn quiet() -> bool {
+    QUIET.load(Ordering::Relaxed)
+}
+
 /// Whether to colour stdout: `--color always` even to a pipe, never with
 /// `--color never`; otherwise on a terminal, unless NO_COLOR is set
 /// (an explicit option outranks the environment, as no-color.org asks).

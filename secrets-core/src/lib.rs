@@ -43,9 +43,12 @@
 #[cfg_attr(docsrs, doc(cfg(feature = "audit")))]
 pub mod audit;
 pub mod check;
-#[cfg(any(feature = "audit", feature = "export"))]
+#[cfg(any(feature = "audit", feature = "export", feature = "rotate"))]
 mod child;
-#[cfg(any(feature = "audit", feature = "init"))]
+#[cfg(feature = "rotate")]
+#[cfg_attr(docsrs, doc(cfg(feature = "rotate")))]
+pub mod compose;
+#[cfg(any(feature = "audit", feature = "init", feature = "rotate"))]
 mod compose_text;
 pub mod crypt;
 pub mod display;

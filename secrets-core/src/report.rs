@@ -9,9 +9,17 @@
 //!                   "severity": "low"|"medium"|"high", "path": "...",
 //!                   "line": 3 | null, "key": "NAME" | null,
 //!                   "message": "...", "help": "...",
-//!                   "fix": { "action": "chmod"|"chown"|"ignore", ... } (fixable only) } ],
-//!   "summary": { "high": 0, "medium": 0, "low": 0 } }
+//!                   "fix": { "action": "chmod"|"chown"|"ignore", ... } (fixable only),
+//!                   "fingerprint": "commit <sha>" (history findings only) } ],
+//!   "summary": { "high": 0, "medium": 0, "low": 0 },
+//!   "baseline": { "file": "...", "accepted": [ finding + "reason" ],
+//!                 "stale": [ { "rule", "path", "fingerprint", "reason" } ] }
+//!                 (`secrets audit` with a baseline only) }
 //! ```
+//!
+//! `help` is the command that repairs the finding, runnable as printed
+//! (real path, shell-quoted) where there is one, else the rule's advice.
+//! `findings` and `summary` hold what the baseline does not accept.
 
 use std::path::Path;
 

@@ -160,6 +160,7 @@ impl Stack {
                     let redis_user = slot.redis_user.take();
                     let rotation = slot.rotation.take();
                     let previous_keys = slot.previous_keys.take();
+                    let live_command = slot.live_command.take();
                     *slot = VarDef {
                         component,
                         description: var.description.clone().or(description),
@@ -175,6 +176,7 @@ impl Stack {
                         redis_user: var.redis_user.clone().or(redis_user),
                         rotation: var.rotation.clone().or(rotation),
                         previous_keys: var.previous_keys.clone().or(previous_keys),
+                        live_command: var.live_command.clone().or(live_command),
                         ..var
                     };
                 }

@@ -633,7 +633,11 @@ fn fix_makes_a_second_audit_clean_for_fixable_rules_and_keeps_values() {
         .output()
         .unwrap();
     let fixed = String::from_utf8_lossy(&o.stderr);
-    assert!(fixed.contains("secrets: fixed: chmod 0600"), "{fixed}");
+    // Each fix as the command it stands for, runnable as printed.
+    assert!(
+        fixed.contains("secrets: fixed: chmod 600 ./app/.env\n"),
+        "{fixed}"
+    );
     assert!(
         fixed.contains(".gitignore") && fixed.contains(".dockerignore"),
         "{fixed}"

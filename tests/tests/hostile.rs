@@ -936,9 +936,9 @@ fn control_characters_in_file_names_are_escaped_in_audit() {
     file(&d.path().join(&name), TOKEN, 0o644, false);
     let o = secrets(d.path()).args(["audit", "."]).output().unwrap();
     assert_eq!(code(&o), Ok(1), "{}", stderr(&o));
-    // One finding: its line, its fix line, the summary.
-    assert_escaped(&stdout(&o), 3, "audit");
-    assert!(stdout(&o).contains("1 findings: 1 high"), "{}", stdout(&o));
+    // One finding: its file's line, its own, its fix line, the summary.
+    assert_escaped(&stdout(&o), 4, "audit");
+    assert!(stdout(&o).contains("\n1 finding: 1 high"), "{}", stdout(&o));
     let o = secrets(d.path())
         .args(["audit", "--fix", "."])
         .output()
@@ -963,7 +963,8 @@ fn control_characters_are_escaped_in_check_and_errors() {
         .output()
         .unwrap();
     assert_eq!(code(&o), Ok(1), "{}", stderr(&o));
-    assert_escaped(&stdout(&o), 3, "check");
+    // Its file's line, the finding, its fix line, the summary.
+    assert_escaped(&stdout(&o), 4, "check");
 
     file(&d.path().join(".env"), TOKEN, 0o600, false);
     fs::write(

@@ -149,7 +149,7 @@ fn a_compose_reference_within_its_authors_directory_is_still_fixed() {
         .unwrap();
     assert!(matches!(code(&o), Ok(0 | 1)), "{}", stderr(&o));
     assert!(
-        stderr(&o).contains("fixed: chmod 0600"),
+        stderr(&o).contains("fixed: chmod 600 srv/svc/app.conf\n"),
         "the file of the reference's author is fixed: {}",
         stderr(&o)
     );

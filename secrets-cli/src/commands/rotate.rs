@@ -10,13 +10,15 @@ use secrets_core::generate::os_rng;
 use secrets_core::postgres::connection_string_holds_password;
 use secrets_core::rotate::infer::describe;
 use secrets_core::rotate::{self as core, AdminSource, Database, RotateEnvError as E};
-use secrets_core::rotate::{Consent, RotationClass, Skipped};
+use secrets_core::rotate::{Consent, LiveError, RotationClass, Skipped};
 use secrets_core::rotate::{RotateError, RotateReport, RotateRequest, Selection};
 use secrets_core::secure_file::{SecureFile, WriteOptions};
 use secrets_core::SecretValue;
 
 use crate::args::{ApplyTarget, RotateArgs, StackArgs};
 use crate::failure::Failure;
+
+mod readers;
 
 pub fn run(args: RotateArgs) -> Result<ExitCode, Failure> {
     let (manifest, with) = (args.manifest.clone(), args.with.clone());
@@ -58,22 +60,33 @@ pub fn run(args: RotateArgs) -> Result<ExitCode, Failure> {
     request.admin = admin;
     request.resume = args.resume;
     request.keys = super::crypt::age_keys(&args.identity, &args.recipients);
+    let compose = readers::project(&args)?;
+    request.restart = readers::restart(&args, compose.as_ref());
     // Printed once every buffer that held a value is dropped and cleared:
     // a reader that stalls the output finds no value in memory meanwhile.
     let report = core::rotate_env(file, request, &mut os_rng()).map_err(failure)?;
+    let mut report = report;
+    let services = readers::hint(&args, compose.as_ref(), &report)?;
+    if compose.is_some() {
+        // The JSON's `services` too: the compose services left to restart.
+        report.services = match report.restarted.is_empty() {
+            true => services.clone(),
+            false => Vec::new(),
+        };
+    }
     // The text also puts the warnings on stderr: rendered in either format.
-    let text = render(&report, &display)?;
+    let text = render(&report, &display, &services)?;
     match args.format {
         crate::args::TextFormat::Text => crate::output::print(&text)?,
         crate::args::TextFormat::Json => crate::output::print_json(
             &secrets_core::operation_report::to_json("rotate", Some(&args.env), &report),
         )?,
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(readers::exit_code(&args, &report, &display, &services))
 }
 
 /// The notes on stderr, and the report for stdout.
-fn render(r: &RotateReport, display: &str) -> Result<String, std::fmt::Error> {
+fn render(r: &RotateReport, display: &str, services: &[String]) -> Result<String, std::fmt::Error> {
     let mut out = String::new();
     let verbs = [
         ["rotated", "updated", "restart"],
@@ -141,7 +154,10 @@ fn render(r: &RotateReport, display: &str) -> Result<String, std::fmt::Error> {
     for (key, how) in &r.rollovers {
         writeln!(out, "rollover for {key}: {how}")?;
     }
-    list(&mut out, &format!("{restart}:"), &r.services)?;
+    list(&mut out, "recreated", &r.restarted)?;
+    if r.restarted.is_empty() && r.restart_failed.is_none() {
+        list(&mut out, &format!("{restart}:"), services)?;
+    }
     for s in &r.skipped {
         writeln!(out, "{}", skipped(s))?;
     }
@@ -218,6 +234,14 @@ fn failure(e: E) -> Failure {
         E::EncryptedWithDatabase(path) => format!("{}: --apply and --resume do not work on an age-encrypted file (their journal would hold plaintext): decrypt it with `secrets write --from`, rotate there, and encrypt again", path.display()),
         E::DatabaseNeedsManifest => "--apply needs a manifest that names each key's account (postgres_role, mysql_user, redis_user)".into(),
         E::NoAdminConnection => "--apply and --resume need the admin connection: --admin-url-var NAME or `--admin-url -` (URL on stdin)".into(),
+        E::Live(LiveError::Interrupted { step, cause, restore, journal }) => format!(
+            "{step} failed: {cause}; restoring the old passwords failed too ({restore}); the journal {} is kept: run `secrets rotate --env FILE --resume`",
+            journal.display()
+        ),
+        E::Live(LiveError::JournalExists(path)) => format!(
+            "{}: an interrupted rotation must be resumed first (`secrets rotate --env FILE --resume`)",
+            path.display()
+        ),
         e => return Failure::from(e),
     };
     Failure::Error(text)

@@ -37,6 +37,11 @@ pub fn run(file: &SecretFile, out: &mut Vec<Finding>) {
             file.path.display(),
             dir.display()
         );
-        out.push(Finding::new(&RULE, &file.path, None, None, message).with_severity(Severity::Low));
+        let help = format!("chmod o-rwx {}", crate::check::shell_quote(&dir));
+        out.push(
+            Finding::new(&RULE, &file.path, None, None, message)
+                .with_severity(Severity::Low)
+                .with_help(help),
+        );
     }
 }

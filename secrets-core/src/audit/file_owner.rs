@@ -1,7 +1,7 @@
 //! SA002: a secret file not owned by the service user (`--owner`).
 
 use super::walk::SecretFile;
-use crate::check::{Finding, Fix, Rule, RuleId, Severity};
+use crate::check::{group_name, user_name, Finding, Fix, Rule, RuleId, Severity};
 use crate::secure_file::Owner;
 
 pub static RULE: Rule = Rule {
@@ -19,16 +19,17 @@ pub fn run(file: &SecretFile, owner: Option<Owner>, out: &mut Vec<Finding>) {
     if !(wrong_user || wrong_group) {
         return;
     }
+    // Owners by name (their number when they have none).
     let expected = format!(
         "{}:{}",
-        owner.uid.map_or("-".into(), |u| u.to_string()),
-        owner.gid.map_or("-".into(), |g| g.to_string())
+        owner.uid.map_or("-".into(), user_name),
+        owner.gid.map_or("-".into(), group_name)
     );
     let message = format!(
         "{} is owned by {}:{}, not {expected}",
         file.path.display(),
-        file.uid,
-        file.gid
+        user_name(file.uid),
+        group_name(file.gid)
     );
     out.push(
         Finding::new(&RULE, &file.path, None, None, message).with_fix(Fix::Chown {

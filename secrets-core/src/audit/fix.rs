@@ -25,11 +25,14 @@ pub struct Applied {
 }
 
 /// Applies the fixes of `findings`, each once, within `trees`. `owner` is
-/// the audit's expected owner: files it owns may be repaired too.
+/// the audit's expected owner: files it owns may be repaired too. With
+/// `dry_run`, every file is opened and checked as for the repair, and
+/// nothing is changed: what would fail says so.
 pub(crate) fn apply_fixes(
     trees: &[Tree],
     findings: &[Finding],
     owner: Option<Owner>,
+    dry_run: bool,
 ) -> Vec<Applied> {
     let trust = Trust::with_owner(owner.and_then(|o| o.uid));
     let mut done: Vec<&Fix> = Vec::new();
@@ -39,24 +42,17 @@ pub(crate) fn apply_fixes(
             continue;
         }
         done.push(fix);
-        let (description, result) = match fix {
-            Fix::Chmod { path, mode } => (
-                format!("chmod {mode:04o} {}", path.display()),
-                within(trees, path).and_then(|(t, rel)| chmod(t, rel, *mode, &trust)),
-            ),
-            Fix::Chown { path, uid, gid } => (
-                format!(
-                    "chown {}:{} {}",
-                    uid.map_or("-".into(), |u| u.to_string()),
-                    gid.map_or("-".into(), |g| g.to_string()),
-                    path.display()
-                ),
-                within(trees, path).and_then(|(t, rel)| chown(t, rel, *uid, *gid, &trust)),
-            ),
-            Fix::Ignore { file, pattern } => (
-                format!("add {pattern} to {}", file.display()),
-                within(trees, file).and_then(|(t, rel)| append_line(t, rel, pattern)),
-            ),
+        let description = fix.command();
+        let result = match fix {
+            Fix::Chmod { path, mode } => {
+                within(trees, path).and_then(|(t, rel)| chmod(t, rel, *mode, &trust, dry_run))
+            }
+            Fix::Chown { path, uid, gid } => {
+                within(trees, path).and_then(|(t, rel)| chown(t, rel, *uid, *gid, &trust, dry_run))
+            }
+            Fix::Ignore { file, pattern } => {
+                within(trees, file).and_then(|(t, rel)| append_line(t, rel, pattern, dry_run))
+            }
         };
         out.push(Applied {
             description,
@@ -83,7 +79,7 @@ fn missing(path: &Path) -> FsError {
     }
 }
 
-fn chmod(tree: &Tree, rel: &Path, mode: u32, trust: &Trust) -> Result<(), FsError> {
+fn chmod(tree: &Tree, rel: &Path, mode: u32, trust: &Trust, dry_run: bool) -> Result<(), FsError> {
     let f = tree.open(rel)?.ok_or_else(|| missing(rel))?;
     let f = if f.stat().st_mode & 0o170000 == 0o040000 {
         if !trust.trusts(f.uid()) {
@@ -96,6 +92,9 @@ fn chmod(tree: &Tree, rel: &Path, mode: u32, trust: &Trust) -> Result<(), FsErro
     } else {
         f.require_changeable(trust)?
     };
+    if dry_run {
+        return Ok(());
+    }
     f.chmod(mode)
 }
 
@@ -105,6 +104,7 @@ fn chown(
     uid: Option<u32>,
     gid: Option<u32>,
     trust: &Trust,
+    dry_run: bool,
 ) -> Result<(), FsError> {
     let f = tree
         .open(rel)?
@@ -126,6 +126,9 @@ fn chown(
             });
         }
     }
+    if dry_run {
+        return Ok(());
+    }
     let mode = f.mode();
     f.chown(uid, gid).map_err(|source| FsError::Io {
         path: f.path().to_owned(),
@@ -140,7 +143,7 @@ fn chown(
 /// existing file must be a regular file with one link (never a symlink,
 /// FIFO or device); a missing one is created `O_EXCL` beside the others,
 /// owned like its directory.
-fn append_line(tree: &Tree, rel: &Path, line: &str) -> Result<(), FsError> {
+fn append_line(tree: &Tree, rel: &Path, line: &str, dry_run: bool) -> Result<(), FsError> {
     debug_assert!(!line.contains('\n'), "patterns are one line");
     let dir_rel = rel.parent().unwrap_or(Path::new(""));
     let name = rel.file_name().unwrap_or(OsStr::new(""));
@@ -159,6 +162,9 @@ fn append_line(tree: &Tree, rel: &Path, line: &str) -> Result<(), FsError> {
             {
                 return Ok(());
             }
+            if dry_run {
+                return Ok(());
+            }
             let sep = if text.is_empty() || text.ends_with(b"\n") {
                 ""
             } else {
@@ -166,6 +172,7 @@ fn append_line(tree: &Tree, rel: &Path, line: &str) -> Result<(), FsError> {
             };
             f.write_all(format!("{sep}{line}\n").as_bytes())
         }
+        None if dry_run => Ok(()),
         None => {
             let f = dir.create_new(name, 0o644)?;
             // The repository's owner keeps editing it.

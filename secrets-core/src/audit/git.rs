@@ -15,7 +15,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use super::ignore_pattern;
-use super::walk::{self, Tree};
+use super::walk::Tree;
 use crate::check::{Finding, Fix, Rule, RuleId, Severity};
 
 pub static RULE_NOT_IGNORED: Rule = Rule {
@@ -300,13 +300,16 @@ fn ask(git: &Git, root: &Path, rels: &[&str]) -> Result<Answers, String> {
 }
 
 /// Whether a path of the history is secret-bearing as the walk judges
-/// files on disk: `.env` and `.env.*` but not templates, or anything
-/// under a `secrets/` directory.
+/// files on disk by their names ([`super::scope`]): `.env` and `.env.*`
+/// but not templates, keys, or what is not source code under a `secrets/`
+/// directory.
 fn is_secret_path(rel: &str) -> bool {
     let mut parts = rel.rsplit('/');
     let name = parts.next().unwrap_or("");
     // `.env.age` and the like hold ciphertext (age's own suffix).
-    !name.ends_with(".age") && (walk::is_env_name(name) || parts.any(|p| p == "secrets"))
+    !name.ends_with(".age")
+        && (super::scope::is_secret_by_name(name)
+            || (!super::scope::is_source_name(name) && parts.any(|p| p == "secrets")))
 }
 
 /// `path` relative to `scope` when it lies within it.
@@ -755,7 +758,10 @@ fn report_history(
                 (path, message)
             }
         };
-        out.push(Finding::new(&RULE_HISTORY, &path, None, None, message));
+        out.push(
+            Finding::new(&RULE_HISTORY, &path, None, None, message)
+                .with_fingerprint(format!("commit {commit}")),
+        );
     }
 }
 

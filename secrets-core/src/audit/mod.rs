@@ -3,6 +3,7 @@
 //! and out of Docker images, and that compose files and Dockerfiles do not
 //! hold secrets themselves. One file per rule; findings never hold a value.
 
+pub mod baseline;
 mod compose_literal;
 mod compose_ports;
 mod described;
@@ -23,6 +24,7 @@ mod outside_reference;
 mod plaintext_sibling;
 mod reference;
 mod same_file;
+mod scope;
 mod secret_link;
 mod template_secret;
 mod unmatched_manifest;
@@ -70,6 +72,8 @@ pub struct AuditOptions<'a> {
     /// it has; past the cap, files are left unread and an SA020 finding
     /// ("tree too large to check fully", high) says which.
     pub kept_bytes: u64,
+    /// Counts the directory entries walked, for a progress line.
+    pub progress: Option<Arc<std::sync::atomic::AtomicU64>>,
 }
 
 /// The default of [`AuditOptions::kept_bytes`]: 64 MiB, sixteen compose
@@ -86,6 +90,7 @@ impl<'a> AuditOptions<'a> {
             manifest_dir: None,
             now,
             kept_bytes: KEPT_BYTES,
+            progress: None,
         }
     }
 
@@ -152,7 +157,14 @@ impl AuditReport {
     /// handles of the audited trees. `owner` is the expected owner of
     /// secret files (`--owner`): files it owns may be repaired too.
     pub fn apply_fixes(&self, owner: Option<Owner>) -> Vec<Applied> {
-        fix::apply_fixes(&self.trees, &self.findings, owner)
+        fix::apply_fixes(&self.trees, &self.findings, owner, false)
+    }
+
+    /// `audit --fix --dry-run`: what [`AuditReport::apply_fixes`] would
+    /// do, each file opened and checked as for the repair (a fix that would
+    /// be refused carries its error), and nothing changed.
+    pub fn planned_fixes(&self, owner: Option<Owner>) -> Vec<Applied> {
+        fix::apply_fixes(&self.trees, &self.findings, owner, true)
     }
 
     /// `secrets audit --fix`: applies the safe fixes (for
@@ -236,8 +248,12 @@ pub fn audit(options: &AuditOptions<'_>) -> Result<AuditReport, AuditError> {
     // The content findings of each first name: how many, how severe.
     let mut by_first: HashMap<PathBuf, (usize, Severity)> = HashMap::new();
     for root in &options.roots {
-        let (tree, checked) = walk_checking(root, &described, options.now, Arc::clone(&kept))
-            .map_err(|e| match e {
+        let walk = walk::Walk {
+            kept: Arc::clone(&kept),
+            progress: options.progress.clone(),
+        };
+        let (tree, checked) =
+            walk_checking(root, &described, options.now, walk).map_err(|e| match e {
                 crate::safe_fs::FsError::Io { source, .. }
                     if source.kind() == std::io::ErrorKind::NotFound =>
                 {
@@ -299,10 +315,12 @@ pub fn audit(options: &AuditOptions<'_>) -> Result<AuditReport, AuditError> {
             }
         }
         // A file only a compose file named keeps its findings; their fixes
-        // only when that reference may direct them.
+        // only when that reference may direct them. One found by its
+        // content alone keeps them, without fixes.
         let unfixable: HashMap<&Path, &str> = (tree.secret_files.iter())
             .filter_map(|f| {
-                let why = f.reference.as_ref()?.unfixable.as_deref()?;
+                let by_reference = f.reference.as_ref().and_then(|r| r.unfixable.as_deref());
+                let why = by_reference.or(f.unsure.as_deref())?;
                 Some((f.path.as_path(), why))
             })
             .collect();
@@ -336,6 +354,17 @@ pub fn audit(options: &AuditOptions<'_>) -> Result<AuditReport, AuditError> {
     report
         .findings
         .sort_by(|a, b| (&a.path, a.line, a.rule).cmp(&(&b.path, b.line, b.rule)));
+    // The same finding twice (two roots, two references) is reported once.
+    let mut seen = std::collections::HashSet::new();
+    report.findings.retain(|f| {
+        seen.insert((
+            f.path.clone(),
+            f.line,
+            f.rule,
+            f.key.clone(),
+            f.message.clone(),
+        ))
+    });
     Ok(report)
 }
 
@@ -349,10 +378,10 @@ fn walk_checking(
     root: &Path,
     described: &described::Described<'_>,
     now: std::time::SystemTime,
-    kept: Arc<kept::Kept>,
+    walk: walk::Walk,
 ) -> Result<(Tree, Vec<Finding>), crate::safe_fs::FsError> {
     if described.is_empty() {
-        return Ok((Tree::walk_with(root, None, kept)?, Vec::new()));
+        return Ok((Tree::walk_with(root, None, walk)?, Vec::new()));
     }
     let (tx, rx) = std::sync::mpsc::channel::<walk::FoundEnv>();
     let rx = std::sync::Mutex::new(rx);
@@ -379,7 +408,7 @@ fn walk_checking(
                 })
             })
             .collect();
-        let tree = Tree::walk_with(root, Some(tx), kept);
+        let tree = Tree::walk_with(root, Some(tx), walk);
         let checked = handles
             .into_iter()
             // A rule that panicked is a bug; carry the panic on.

@@ -10,7 +10,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::check::{Finding, Fix};
+use crate::check::Finding;
 use crate::safe_fs::OpenFile;
 
 /// Who named a file, where, and whether `--fix` may act on it.
@@ -54,7 +54,7 @@ pub fn judge(
 }
 
 /// Whether a named file is a secret file by its name (`.env`-like, a
-/// secret word, in `secrets/`) or its content (an age file, a private key,
+/// secret word, a key, not source code in `secrets/`) or its content (an age file, a private key,
 /// a `.env` with a secret key). Only the head within the `.env` limit is
 /// read, through the handle already open.
 fn shaped_like_a_secret(rel: &Path, file: &OpenFile) -> bool {
@@ -66,7 +66,8 @@ fn shaped_like_a_secret(rel: &Path, file: &OpenFile) -> bool {
     if name.contains(".env")
         || name.ends_with("env")
         || crate::check::is_secret_name(stem)
-        || rel.components().any(|c| c.as_os_str() == "secrets")
+        || super::scope::is_key_name(&name)
+        || (super::scope::in_secrets_dir(rel) && !super::scope::is_source_name(&name))
     {
         return true;
     }
@@ -91,19 +92,8 @@ pub fn withhold_fixes<'a>(findings: &mut [Finding], unfixable: impl Fn(&Path) ->
         f.message = format!(
             "{}; not fixed: {why}; by hand, if right: {}",
             f.message,
-            by_hand(&fix)
+            fix.command()
         );
-    }
-}
-
-/// The command a fix stands for.
-fn by_hand(fix: &Fix) -> String {
-    let id = |v: Option<u32>| v.map_or("-".to_owned(), |v| v.to_string());
-    match fix {
-        Fix::Chmod { path, mode } => format!("chmod {mode:04o} {}", path.display()),
-        Fix::Chown { path, uid, gid } => {
-            format!("chown {}:{} {}", id(*uid), id(*gid), path.display())
-        }
-        Fix::Ignore { file, pattern } => format!("add {pattern} to {}", file.display()),
+        f.help = std::borrow::Cow::Owned(format!("by hand, if right: {}", fix.command()));
     }
 }

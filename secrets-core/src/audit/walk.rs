@@ -55,6 +55,22 @@ pub struct SecretFile {
     /// The compose file that named it, when only a reference made it a
     /// secret file (the walk did not find it by its name).
     pub reference: Option<Reference>,
+    /// Why `--fix` leaves it alone when the audit is not sure it is a
+    /// secret file (found by its content alone).
+    pub unsure: Option<String>,
+}
+
+/// How the walk came to a possible secret file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Found {
+    /// Its name (`.env`, a key), a reference, or the caller naming it.
+    ByName,
+    /// A file of a `secrets/` directory that is not source code by its
+    /// name: unless it is a script.
+    InSecrets,
+    /// A configuration-like file: only when its content is a `.env` with
+    /// a secret-shaped key.
+    ByContent,
 }
 
 /// What one walk found, with the handle of its root for reading and fixing.
@@ -87,6 +103,18 @@ pub struct Tree {
     kept: Arc<Kept>,
     /// Inputs left unread past the cap.
     left_out: std::collections::BTreeSet<PathBuf>,
+    /// Counts the entries walked.
+    progress: Option<Arc<std::sync::atomic::AtomicU64>>,
+}
+
+/// What the walks of one audit share: the store of inputs (and its cap),
+/// and the progress counter.
+#[derive(Debug, Default)]
+pub(super) struct Walk {
+    /// The store of inputs.
+    pub kept: Arc<Kept>,
+    /// Counts the entries walked.
+    pub progress: Option<Arc<std::sync::atomic::AtomicU64>>,
 }
 
 /// A plaintext `.env` the walk found, with the handle to read it through.
@@ -100,25 +128,8 @@ pub struct FoundEnv {
     pub shown: PathBuf,
 }
 
-/// `.env` and `.env.*`, but not examples, templates and samples.
-pub fn is_env_name(name: &str) -> bool {
-    (name == ".env" || name.starts_with(".env.")) && !is_template_name(name)
-}
-
-/// A rotation journal left beside a `.env` (`.NAME.rotation-journal`): it
-/// holds old and new values and the whole new file.
-pub fn is_journal_name(name: &str) -> bool {
-    name.starts_with('.') && name.ends_with(".rotation-journal")
-}
-
-/// `.env.example`, `.env.sample`, `.env.template`, `.env.dist`, `example.env`...
-pub fn is_template_name(name: &str) -> bool {
-    let lower = name.to_ascii_lowercase();
-    (lower.starts_with(".env") || lower.ends_with(".env"))
-        && ["example", "sample", "template", "dist", "defaults"]
-            .iter()
-            .any(|w| lower.contains(w))
-}
+use super::scope;
+pub use super::scope::{is_env_name, is_journal_name, is_template_name};
 
 fn is_dockerfile_name(name: &str) -> bool {
     name == "Dockerfile"
@@ -178,7 +189,7 @@ impl Tree {
     /// [`Tree::walk`], sending each plaintext `.env` to `found` as soon as
     /// it is found.
     pub fn walk_sending(root: &Path, found: Option<Sender<FoundEnv>>) -> Result<Tree, FsError> {
-        Self::walk_with(root, found, Arc::default())
+        Self::walk_with(root, found, Walk::default())
     }
 
     /// [`Tree::walk_sending`] keeping what it reads in `kept`, the store
@@ -186,12 +197,13 @@ impl Tree {
     pub(super) fn walk_with(
         root: &Path,
         found: Option<Sender<FoundEnv>>,
-        kept: Arc<Kept>,
+        walk: Walk,
     ) -> Result<Tree, FsError> {
         let mut tree = Tree {
             root: root.to_owned(),
             found,
-            kept,
+            kept: walk.kept,
+            progress: walk.progress,
             ..Tree::default()
         };
         let meta = std::fs::symlink_metadata(root).map_err(|source| FsError::Io {
@@ -314,6 +326,12 @@ impl Tree {
                 }
             };
             first = false;
+            // A package marker beside them makes the files of a `secrets/`
+            // directory source code (`myapp/secrets/__init__.py`).
+            let package = in_secrets
+                && scope::package_markers().iter().any(|m| {
+                    rustix::fs::statat(fd.as_ref(), *m, AtFlags::SYMLINK_NOFOLLOW).is_ok()
+                });
             while let Some(entry) = entries.read() {
                 let entry = match entry {
                     Ok(e) => e,
@@ -327,6 +345,9 @@ impl Tree {
                 if name == "." || name == ".." {
                     continue;
                 }
+                if let Some(progress) = &self.progress {
+                    progress.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                }
                 let mut kind = entry.file_type();
                 if kind == FileType::Unknown {
                     // Some file systems leave d_type out.
@@ -339,6 +360,8 @@ impl Tree {
                 let text = name.to_string_lossy();
                 let text: &str = &text;
                 let child = rel.join(name);
+                let by_name = scope::is_secret_by_name(text);
+                let by_place = in_secrets && !package && !scope::is_source_name(text);
                 // Its history is searched (SA006) even with no secret file
                 // left; a `.git` symlink could lead git to another repository.
                 if text == ".git" && matches!(kind, FileType::Directory | FileType::RegularFile) {
@@ -356,12 +379,7 @@ impl Tree {
                     // Compose reads through a link; the audit does not, so
                     // the link is a finding of its own, never a skip (a
                     // `secrets` directory reached through one too).
-                    FileType::Symlink
-                        if in_secrets
-                            || text == "secrets"
-                            || is_env_name(text)
-                            || is_journal_name(text) =>
-                    {
+                    FileType::Symlink if by_place || by_name || text == "secrets" => {
                         let shown = self.shown(&child);
                         self.problems
                             .push(secret_link::finding(fd.as_ref(), name, &shown));
@@ -373,7 +391,7 @@ impl Tree {
                     | FileType::CharacterDevice
                     | FileType::BlockDevice
                     | FileType::Unknown
-                        if in_secrets || is_env_name(text) || is_journal_name(text) =>
+                        if by_place || by_name =>
                     {
                         let shown = self.shown(&child);
                         let what = match kind {
@@ -391,15 +409,19 @@ impl Tree {
                         ));
                     }
                     FileType::RegularFile => {
-                        if in_secrets || is_env_name(text) || is_journal_name(text) {
-                            let raw = (in_secrets && !is_env_name(text)) || is_journal_name(text);
-                            self.add_secret_with_dir(&child, raw, &dir_stat);
+                        if by_name {
+                            let raw = !is_env_name(text);
+                            self.add_secret_with_dir(&child, raw, &dir_stat, Found::ByName);
                         } else if is_template_name(text) {
                             self.templates.push(self.shown(&child));
                         } else if is_dockerfile_name(text) {
                             self.dockerfiles.push(self.shown(&child));
                         } else if is_compose_name(text) {
                             self.compose_files.push(self.shown(&child));
+                        } else if by_place {
+                            self.add_secret_with_dir(&child, true, &dir_stat, Found::InSecrets);
+                        } else if !in_secrets && scope::worth_sniffing(text) {
+                            self.add_secret_with_dir(&child, false, &dir_stat, Found::ByContent);
                         }
                     }
                     _ => {}
@@ -408,40 +430,65 @@ impl Tree {
         }
     }
 
-    fn add_secret_with_dir(&mut self, rel: &Path, raw: bool, dir: &Option<rustix::fs::Stat>) {
-        let Some(dir) = dir else {
-            self.add_secret(rel, raw);
-            return;
-        };
-        let dir_mode = dir.st_mode & 0o7777;
-        self.add_secret_stat(rel, raw, Some(dir_mode), None);
+    fn add_secret_with_dir(
+        &mut self,
+        rel: &Path,
+        raw: bool,
+        dir: &Option<rustix::fs::Stat>,
+        found: Found,
+    ) {
+        let dir_mode = dir.as_ref().map(|d| d.st_mode & 0o7777);
+        self.add_secret_stat(rel, raw, dir_mode, None, found);
     }
 
     fn add_secret(&mut self, rel: &Path, raw: bool) {
-        self.add_secret_stat(rel, raw, None, None);
+        self.add_secret_stat(rel, raw, None, None, Found::ByName);
     }
 
     /// Adds a secret-bearing file from an `fstat` of a handle opened beneath
     /// the root (so its mode and owner are the file's, never a link
     /// target's). `named` is the compose file (path, line, owner) that
-    /// made it one, when the walk did not find it by its name.
+    /// made it one, when the walk did not find it by its name. `found`
+    /// says how it was found: a file of a `secrets/` directory that turns
+    /// out to be a script, or a file whose content is not a `.env` with a
+    /// secret, is no secret file.
     fn add_secret_stat(
         &mut self,
         rel: &Path,
         raw: bool,
         dir_mode: Option<u32>,
         named: Option<(&Path, usize, u32)>,
+        found: Found,
     ) {
         let shown = self.shown(rel);
         let opened = self.open(rel);
         let f = match opened {
             Ok(Some(f)) => f,
             Ok(None) => return,
+            // Only a look at its content could have made it one.
+            Err(_) if found == Found::ByContent => return,
             Err(e) => {
                 self.problems.push(unreadable::secret(&shown, &e));
                 return;
             }
         };
+        let mut unsure = None;
+        if found == Found::ByContent {
+            let len = f.len();
+            if len > scope::SNIFF_LIMIT || len == 0 {
+                return;
+            }
+            let Ok(head) = f.read_prefix(usize::try_from(len).unwrap_or(0)) else {
+                return;
+            };
+            if !scope::is_env_with_secrets(&head) {
+                return;
+            }
+            unsure = Some(
+                "it is a secret file by its content alone (a .env with a secret key), not by its name, its place or a reference"
+                    .to_owned(),
+            );
+        }
         let (dir_mode, dir_uid) = match dir_mode {
             Some(m) => (m, None),
             None => {
@@ -468,6 +515,7 @@ impl Tree {
         });
         // The header only, through the handle already open.
         let encrypted = match f.read_prefix(crate::crypt::PREFIX_LEN) {
+            Ok(head) if found == Found::InSecrets && scope::is_script(&head) => return,
             Ok(head) => crate::crypt::is_encrypted(&head),
             Err(e) => return self.problems.push(unreadable::secret(&shown, &e)),
         };
@@ -488,6 +536,7 @@ impl Tree {
             dir_mode,
             encrypted,
             reference,
+            unsure,
         });
     }
 
@@ -560,7 +609,20 @@ impl Tree {
                 };
                 let shown = self.shown(&rel);
                 if !known.insert(shown.clone()) {
-                    continue;
+                    // Found by its content alone, or a key by its name
+                    // (root's TLS key another user's compose file names),
+                    // it is judged as the reference's: the reference
+                    // decides about fixes.
+                    let key = |p: &Path| {
+                        p.file_name()
+                            .is_some_and(|n| scope::is_key_name(&n.to_string_lossy()))
+                    };
+                    let unsure = (self.secret_files.iter())
+                        .position(|f| f.path == shown && (f.unsure.is_some() || key(&f.path)));
+                    match unsure {
+                        Some(i) => drop(self.secret_files.remove(i)),
+                        None => continue,
+                    }
                 }
                 match self.open(&rel) {
                     Ok(None) => {}
@@ -574,6 +636,7 @@ impl Tree {
                             !is_env,
                             None,
                             Some((&compose, line, input.uid)),
+                            Found::ByName,
                         );
                     }
                     Err(FsError::Symlink(_) | FsError::Outside(_)) => {

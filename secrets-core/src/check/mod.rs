@@ -148,6 +148,62 @@ pub enum Fix {
 }
 
 #[cfg(feature = "check")]
+impl Fix {
+    /// The shell command that makes this repair, runnable as printed: the
+    /// real path, shell-quoted, owners by name where they have one
+    /// (`chown svc:svc /srv/app/.env`).
+    pub fn command(&self) -> String {
+        match self {
+            Fix::Chmod { path, mode } => format!("chmod {mode:o} {}", shell_quote(path)),
+            Fix::Chown { path, uid, gid } => {
+                let path = shell_quote(path);
+                match (uid, gid) {
+                    (Some(u), Some(g)) => {
+                        format!("chown {}:{} {path}", user_name(*u), group_name(*g))
+                    }
+                    (Some(u), None) => format!("chown {} {path}", user_name(*u)),
+                    (None, Some(g)) => format!("chgrp {} {path}", group_name(*g)),
+                    (None, None) => format!("true {path}"),
+                }
+            }
+            Fix::Ignore { file, pattern } => format!(
+                "printf '%s\\n' {} >> {}",
+                shell_quote(Path::new(pattern)),
+                shell_quote(file)
+            ),
+        }
+    }
+}
+
+/// `path` as one shell word: bare when it holds only safe characters,
+/// else in single quotes (a `'` written `'\''`).
+pub fn shell_quote(path: &Path) -> String {
+    let text = path.to_string_lossy();
+    let safe = |c: char| c.is_ascii_alphanumeric() || "/._-+=:,@%".contains(c);
+    if !text.is_empty() && text.chars().all(safe) && !text.starts_with('-') {
+        return text.into_owned();
+    }
+    let prefix = if text.starts_with('-') { "./" } else { "" };
+    format!("'{prefix}{}'", text.replace('\'', "'\\''"))
+}
+
+/// A user's name, or its number when it has none (quoted as a word).
+pub fn user_name(uid: u32) -> String {
+    match nix::unistd::User::from_uid(nix::unistd::Uid::from_raw(uid)) {
+        Ok(Some(u)) => shell_quote(Path::new(&u.name)),
+        _ => uid.to_string(),
+    }
+}
+
+/// A group's name, or its number when it has none (quoted as a word).
+pub fn group_name(gid: u32) -> String {
+    match nix::unistd::Group::from_gid(nix::unistd::Gid::from_raw(gid)) {
+        Ok(Some(g)) => shell_quote(Path::new(&g.name)),
+        _ => gid.to_string(),
+    }
+}
+
+#[cfg(feature = "check")]
 fn lossy_path<S: serde::Serializer>(path: &Path, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_str(&path.to_string_lossy())
 }
@@ -172,11 +228,16 @@ pub struct Finding {
     pub key: Option<String>,
     /// One line saying what is wrong.
     pub message: String,
-    /// How to fix it.
-    pub help: &'static str,
+    /// How to fix it: the rule's advice, or a command to run as printed
+    /// (with the file's real path, shell-quoted) where there is one.
+    pub help: std::borrow::Cow<'static, str>,
     /// The repair `--fix` applies, for fixable rules.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fix: Option<Fix>,
+    /// What tells this finding apart from others of its rule on its file,
+    /// for baselines: the commit of a history finding. Never a value.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fingerprint: Option<String>,
 }
 
 #[cfg(feature = "check")]
@@ -197,13 +258,27 @@ impl Finding {
             line,
             key: key.map(str::to_owned),
             message,
-            help: rule.help,
+            help: std::borrow::Cow::Borrowed(rule.help),
             fix: None,
+            fingerprint: None,
         }
     }
 
-    /// With a repair.
+    /// With advice of its own (a command naming the real path).
+    pub fn with_help(mut self, help: String) -> Self {
+        self.help = std::borrow::Cow::Owned(help);
+        self
+    }
+
+    /// With a fingerprint (see [`Finding::fingerprint`]).
+    pub fn with_fingerprint(mut self, fingerprint: String) -> Self {
+        self.fingerprint = Some(fingerprint);
+        self
+    }
+
+    /// With a repair; the advice becomes its command.
     pub fn with_fix(mut self, fix: Fix) -> Self {
+        self.help = std::borrow::Cow::Owned(format!("{} (--fix does it)", fix.command()));
         self.fix = Some(fix);
         self
     }

@@ -58,8 +58,10 @@ mod classify;
 mod compose;
 #[cfg(feature = "init")]
 mod hints;
-#[cfg(feature = "init")]
-mod interp;
+// Also how `compose` finds the variables a service interpolates.
+#[cfg(any(feature = "init", feature = "rotate"))]
+#[cfg_attr(not(feature = "init"), allow(dead_code))]
+pub(crate) mod interp;
 mod layout;
 #[cfg(feature = "init")]
 mod names;

@@ -20,6 +20,7 @@ use std::path::PathBuf;
 use crate::secure_file::WriteError;
 use crate::SecretValue;
 
+pub(crate) mod command;
 #[cfg(feature = "rotate")]
 pub(crate) mod journal;
 #[cfg(all(feature = "rotate", feature = "mysql"))]
@@ -141,7 +142,7 @@ pub enum LiveError {
     },
     /// A step failed and restoring failed too: the journal stays, and the
     /// rotation must be resumed from it.
-    #[error("{step} failed: {cause}; restoring the old passwords failed too ({restore}); the journal {} is kept: run `secrets rotate --env FILE --resume`", .journal.display())]
+    #[error("{step} failed: {cause}; restoring the old passwords failed too ({restore}); the journal {} is kept: resume the rotation from it (RotateRequest::resume)", .journal.display())]
     Interrupted {
         /// The step.
         step: String,
@@ -154,9 +155,7 @@ pub enum LiveError {
     },
     /// A journal of an interrupted rotation exists: it must be resumed
     /// first, or the passwords it records would be lost.
-    #[error(
-        "{0}: an interrupted rotation must be resumed first (`secrets rotate --env FILE --resume`)"
-    )]
+    #[error("{0}: an interrupted rotation must be resumed first (RotateRequest::resume)")]
     JournalExists(PathBuf),
     /// No journal to resume.
     #[error("{0}: no interrupted rotation to resume")]

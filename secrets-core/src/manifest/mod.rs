@@ -5,6 +5,7 @@
 //! table where a manifest has `[stack]`.
 
 pub mod catalog;
+mod live_command;
 pub mod template;
 
 use std::fmt;
@@ -19,6 +20,7 @@ use toml::Spanned;
 
 use crate::generate::{Alphabet, Derivation, JwtAlg, Kind};
 use crate::rotate::class::{DeclaredClass, RotationClass};
+pub use live_command::LiveCommand;
 pub use template::{Escape, Template};
 
 /// A place in a manifest or catalog file, for error messages.
@@ -331,6 +333,9 @@ pub struct VarDef {
     /// `APP_PREVIOUS_KEYS`); `rotate --keep-previous` keeps the old value
     /// there instead of in `NAME_PREVIOUS`.
     pub previous_keys: Option<String>,
+    /// `live_command = { service, set, verify }`: the container CLI that
+    /// changes the server's copy (`rotate --apply command`).
+    pub live_command: Option<LiveCommand>,
     /// Where each of its references (`same_as`, `from`, template) was written.
     pub(crate) reference_origin: Option<Origin>,
 }
@@ -435,6 +440,7 @@ struct RawVar {
     redis_user: Option<Spanned<String>>,
     rotation: Option<Spanned<String>>,
     previous_keys: Option<Spanned<String>>,
+    live_command: Option<Spanned<live_command::RawLiveCommand>>,
     length: Option<Spanned<i64>>,
     bytes: Option<Spanned<i64>>,
     alphabet: Option<Spanned<String>>,
@@ -1045,6 +1051,10 @@ fn convert_var(
         }
         p => p.map(Spanned::into_inner),
     };
+    let live_command = match v.live_command {
+        Some(c) => Some(live_command::convert(loc, c.span().start, c.into_inner())?),
+        None => None,
+    };
 
     let redis_user = match v.redis_user {
         None => None,
@@ -1079,6 +1089,7 @@ fn convert_var(
         redis_user,
         rotation,
         previous_keys,
+        live_command,
         origin: loc.at(key_at),
         reference_origin,
     })
@@ -1196,7 +1207,8 @@ expires_in = "10y"
     fn mistakes_are_matchable_variants_with_places() {
         let e = error("[vars.A]\nkind = \"hex\"\nlenght = 3\n");
         assert!(
-            matches!(&e, ManifestError::Syntax { origin, .. } if *origin == at(3, 1)),
+            matches!(&e, ManifestError::Unknown { origin, namespace: Namespace::Field, name, suggestion: Some(s) }
+                if *origin == at(3, 1) && name == "lenght" && s == "length"),
             "{e}"
         );
         let e = error("[vars.1A]\nkind = \"hex\"\n");

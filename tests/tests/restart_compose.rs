@@ -1,0 +1,540 @@
+//! `secrets rotate … --compose FILE [--restart]`: the hint names the
+//! compose services that read the rotated value; `--restart` recreates
+//! exactly those (a real Docker engine with docker-compose v1 and a
+//! busybox image), hands compose no value in its argv or environment, and
+//! says which services still run the old value when it fails (exit 3).
+
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+use std::process::Output;
+
+use secrets_core::envfile::Document;
+use secrets_tests::docker::{Engine, IMAGE};
+use secrets_tests::{have_program, require, secrets, skip};
+
+const OLD: &str = "Zq8xT2mV9pL4rB7nK1wY6sD3fH0jG5cA";
+const OTHER: &str = "Pw3nR8tY1uI6oA9sD4fG7hJ2kL5zX0cV";
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn value(env: &Path, key: &str) -> String {
+    let d = Document::parse(&fs::read(env).unwrap()).unwrap();
+    d.get(key).unwrap().expose().to_owned()
+}
+
+/// Three services: one reads the `.env` through `env_file`, one
+/// interpolates `${KEY}`, one reads only OTHER.
+fn project(dir: &Path) {
+    fs::write(dir.join(".env"), format!("KEY={OLD}\nOTHER={OTHER}\n")).unwrap();
+    let service = |extra: &str| {
+        format!("    image: {IMAGE}\n    command: [\"sleep\", \"3600\"]\n    network_mode: none\n{extra}")
+    };
+    let compose = format!(
+        "services:\n  byfile:\n{}  byvar:\n{}  bystander:\n{}",
+        service("    env_file: .env\n"),
+        service("    environment:\n      SEEN: \"${KEY}\"\n"),
+        service("    environment:\n      - OTHER_SEEN=${OTHER:-none}\n"),
+    );
+    fs::write(dir.join("compose.yml"), compose).unwrap();
+}
+
+#[test]
+fn the_hint_names_the_compose_services_that_read_the_value() {
+    let d = tempfile::tempdir().unwrap();
+    project(d.path());
+    let o = secrets(d.path())
+        .args(["rotate", "KEY", "--compose", "compose.yml"])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains("restart: byfile, byvar\n"),
+        "{}",
+        stdout(&o)
+    );
+    assert_ne!(value(&d.path().join(".env"), "KEY"), OLD);
+    let o = secrets(d.path())
+        .args(["rotate", "OTHER", "--compose", "compose.yml", "--dry-run"])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains("then restart: byfile, bystander\n"),
+        "{}",
+        stdout(&o)
+    );
+    let o = secrets(d.path())
+        .args([
+            "rotate",
+            "OTHER",
+            "--compose",
+            "compose.yml",
+            "--format",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let json: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let services = json
+        .pointer("/rotate/services")
+        .or_else(|| json.pointer("/services"));
+    assert_eq!(
+        services,
+        Some(&serde_json::json!(["byfile", "bystander"])),
+        "{json}"
+    );
+}
+
+#[test]
+fn a_compose_file_that_cannot_be_followed_changes_nothing() {
+    let d = tempfile::tempdir().unwrap();
+    project(d.path());
+    let env = d.path().join(".env");
+    let before = fs::read(&env).unwrap();
+    let aliased =
+        "x-env: &env\n  SEEN: ${KEY}\nservices:\n  a:\n    image: x\n    environment: *env\n";
+    fs::write(d.path().join("aliased.yml"), aliased).unwrap();
+    for (file, expected) in [
+        (
+            "aliased.yml",
+            "secrets: error: aliased.yml:6:5: an alias (`*name`) is not followed\n",
+        ),
+        ("missing.yml", "secrets: error: missing.yml: no such file\n"),
+    ] {
+        let o = secrets(d.path())
+            .args(["rotate", "KEY", "--restart", "--compose", file])
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+        assert_eq!(stderr(&o), expected);
+        assert_eq!(fs::read(&env).unwrap(), before, "{file}");
+    }
+    // A FIFO where the compose file should be (another user's plant) is
+    // refused without blocking on it.
+    let fifo = d.path().join("fifo.yml");
+    assert!(std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap()
+        .success());
+    let start = std::time::Instant::now();
+    let o = secrets(d.path())
+        .args(["rotate", "KEY", "--restart", "--compose", "fifo.yml"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).starts_with("secrets: error: fifo.yml: "),
+        "{}",
+        stderr(&o)
+    );
+    assert!(stderr(&o).to_lowercase().contains("fifo"), "{}", stderr(&o));
+    assert!(start.elapsed() < std::time::Duration::from_secs(10));
+    assert_eq!(fs::read(&env).unwrap(), before);
+}
+
+/// A `docker-compose` stand-in first on PATH: it records its argv and
+/// environment, answers `version`, and fails `up`.
+#[test]
+fn a_failed_restart_is_exit_3_and_names_the_services_still_running_the_old_value() {
+    let d = tempfile::tempdir().unwrap();
+    project(d.path());
+    let shims = d.path().join("shims");
+    fs::create_dir(&shims).unwrap();
+    let log = d.path().join("calls.log");
+    let script = format!(
+        "#!/bin/sh\n{{ echo \"ARGV $*\"; env | sed 's/^/ENV /'; }} >> '{}'\n[ \"$1\" = version ] && exit 0\nexit 1\n",
+        log.display()
+    );
+    for name in ["docker-compose", "docker"] {
+        fs::write(shims.join(name), &script).unwrap();
+        fs::set_permissions(shims.join(name), fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let o = secrets(d.path())
+        .env("PATH", format!("{}:/usr/bin:/bin", shims.display()))
+        // Values in our environment never reach compose (where KEY would
+        // also override the .env's new value).
+        .env("KEY", OLD)
+        .env("SOME_TOKEN", OTHER)
+        .args(["rotate", "KEY", "--restart", "--compose", "compose.yml"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    let new = value(&d.path().join(".env"), "KEY");
+    assert_ne!(new, OLD);
+    assert!(stdout(&o).contains("rotated KEY"), "{}", stdout(&o));
+    assert!(
+        stderr(&o).ends_with("still running with the old values: byfile, byvar\n"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(
+        stderr(&o).contains(".env holds the new values"),
+        "{}",
+        stderr(&o)
+    );
+    let calls = fs::read_to_string(&log).unwrap();
+    for v in [OLD, OTHER, new.as_str()] {
+        assert!(
+            !calls.contains(v),
+            "a value reached compose's argv or environment:\n{calls}"
+        );
+    }
+    assert!(
+        calls.contains(
+            "ARGV compose -f compose.yml up -d --no-deps --force-recreate byfile byvar\n"
+        ) || calls.contains("ARGV -f compose.yml up -d --no-deps --force-recreate byfile byvar\n"),
+        "{calls}"
+    );
+    let names: Vec<&str> = calls
+        .lines()
+        .filter_map(|l| l.strip_prefix("ENV "))
+        .filter_map(|l| l.split_once('=').map(|(n, _)| n))
+        .collect();
+    for n in &names {
+        assert!(
+            [
+                // What compose needs (the engine, the project's name).
+                "PATH",
+                "HOME",
+                "LC_ALL",
+                "DOCKER_HOST",
+                "DOCKER_CONTEXT",
+                "DOCKER_CONFIG",
+                "DOCKER_CERT_PATH",
+                "DOCKER_TLS_VERIFY",
+                "COMPOSE_PROJECT_NAME",
+                // What the shim's shell sets itself.
+                "PWD",
+                "SHLVL",
+                "_",
+                "OLDPWD",
+            ]
+            .contains(n),
+            "compose got {n} from our environment:\n{calls}"
+        );
+    }
+}
+
+fn container(engine: &Engine, dir: &Path, service: &str) -> String {
+    let o = engine
+        .docker()
+        .args(["ps", "-q", "--no-trunc", "--filter"])
+        .arg(format!("label=com.docker.compose.service={service}"))
+        .output()
+        .unwrap();
+    let id = stdout(&o).trim().to_owned();
+    assert!(
+        o.status.success() && !id.is_empty() && !id.contains('\n'),
+        "{service} in {}: {id:?}",
+        dir.display()
+    );
+    id
+}
+
+fn env_of(engine: &Engine, id: &str) -> String {
+    engine.ok(&["exec", id, "busybox", "env"]).unwrap()
+}
+
+#[test]
+fn restart_recreates_exactly_the_readers_and_they_see_the_new_value() {
+    if !require(
+        have_program("docker-compose"),
+        "docker-compose",
+        "apt-get install docker-compose",
+    ) {
+        return;
+    }
+    let engine = match Engine::start() {
+        Ok(e) => e,
+        Err(why) => {
+            skip(
+                &why,
+                "apt-get install docker.io docker-compose busybox-static, run as root",
+            );
+            return;
+        }
+    };
+    let d = tempfile::tempdir().unwrap();
+    project(d.path());
+    let file = d.path().join("compose.yml");
+    let up = std::process::Command::new("docker-compose")
+        .env("DOCKER_HOST", &engine.host)
+        .arg("-f")
+        .arg(&file)
+        .args(["up", "-d"])
+        .output()
+        .unwrap();
+    assert!(up.status.success(), "{}", stderr(&up));
+    let before: Vec<String> = ["byfile", "byvar", "bystander"]
+        .iter()
+        .map(|s| container(&engine, d.path(), s))
+        .collect();
+    assert!(env_of(&engine, &before[0]).contains(&format!("KEY={OLD}\n")));
+    let o = secrets(d.path())
+        .env("DOCKER_HOST", &engine.host)
+        .env("KEY", OLD)
+        .args(["rotate", "KEY", "--restart", "--compose"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains("recreated byfile, byvar\n"),
+        "{}",
+        stdout(&o)
+    );
+    assert!(!stdout(&o).contains("restart:"), "{}", stdout(&o));
+    let new = value(&d.path().join(".env"), "KEY");
+    assert_ne!(new, OLD);
+    let after: Vec<String> = ["byfile", "byvar", "bystander"]
+        .iter()
+        .map(|s| container(&engine, d.path(), s))
+        .collect();
+    assert_ne!(after[0], before[0], "byfile was not recreated");
+    assert_ne!(after[1], before[1], "byvar was not recreated");
+    assert_eq!(after[2], before[2], "bystander was recreated");
+    assert!(env_of(&engine, &after[0]).contains(&format!("KEY={new}\n")));
+    assert!(env_of(&engine, &after[1]).contains(&format!("SEEN={new}\n")));
+    assert!(env_of(&engine, &after[2]).contains(&format!("OTHER_SEEN={OTHER}\n")));
+    let _ = std::process::Command::new("docker-compose")
+        .env("DOCKER_HOST", &engine.host)
+        .arg("-f")
+        .arg(&file)
+        .args(["down", "-t", "0"])
+        .output();
+}
+
+/// Reads every process's argv and environment until `stop`, counting the
+/// scans and the processes whose argv or environment held `needle`.
+fn scan_processes(
+    needles: Vec<String>,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+) -> std::thread::JoinHandle<(usize, Vec<String>)> {
+    std::thread::spawn(move || {
+        let (mut scans, mut seen) = (0, Vec::new());
+        while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+            for entry in fs::read_dir("/proc").unwrap().flatten() {
+                for what in ["cmdline", "environ"] {
+                    let Ok(bytes) = fs::read(entry.path().join(what)) else {
+                        continue;
+                    };
+                    let text = String::from_utf8_lossy(&bytes);
+                    for n in &needles {
+                        if text.contains(n.as_str()) {
+                            seen.push(format!("{} {what}: {n}", entry.path().display()));
+                        }
+                    }
+                }
+            }
+            scans += 1;
+        }
+        (scans, seen)
+    })
+}
+
+/// `--apply command`'s step: a busybox service whose "CLI" is a shell
+/// script that stores the password it reads on stdin. The value reaches
+/// it on stdin only (no process's argv or environment holds it while it
+/// runs), its exit status is the result, and a failing command changes
+/// nothing.
+#[test]
+fn a_container_cli_gets_the_value_on_stdin_and_never_in_argv() {
+    use secrets_core::compose::{ComposeProject, ComposeTool};
+    use secrets_core::SecretValue;
+    if !require(
+        have_program("docker-compose"),
+        "docker-compose",
+        "apt-get install docker-compose",
+    ) {
+        return;
+    }
+    let engine = match Engine::start() {
+        Ok(e) => e,
+        Err(why) => {
+            skip(
+                &why,
+                "apt-get install docker.io docker-compose busybox-static, run as root",
+            );
+            return;
+        }
+    };
+    let d = tempfile::tempdir().unwrap();
+    let cli = d.path().join("cli");
+    fs::create_dir_all(cli.join("state")).unwrap();
+    fs::write(
+        cli.join("set.sh"),
+        "read -r p\n[ -e /cli/fail ] && exit 1\n[ -n \"$p\" ] || exit 2\nprintf '%s' \"$p\" > /cli/state/password\n",
+    )
+    .unwrap();
+    fs::write(
+        cli.join("verify.sh"),
+        "read -r p\n[ \"$p\" = \"$(cat /cli/state/password)\" ] && exit 0\nexit 1\n",
+    )
+    .unwrap();
+    let file = d.path().join("compose.yml");
+    fs::write(
+        &file,
+        format!("services:\n  app:\n    image: {IMAGE}\n    command: [\"sleep\", \"3600\"]\n    network_mode: none\n    volumes:\n      - ./cli:/cli\n"),
+    )
+    .unwrap();
+    let up = std::process::Command::new("docker-compose")
+        .env("DOCKER_HOST", &engine.host)
+        .arg("-f")
+        .arg(&file)
+        .args(["up", "-d"])
+        .output()
+        .unwrap();
+    assert!(up.status.success(), "{}", stderr(&up));
+    // The compose child keeps DOCKER_HOST from this process's environment.
+    std::env::set_var("DOCKER_HOST", &engine.host);
+    let project = ComposeProject::read(std::slice::from_ref(&file)).unwrap();
+    let set: Vec<String> = ["sh", "/cli/set.sh"].map(String::from).to_vec();
+    let verify: Vec<String> = ["sh", "/cli/verify.sh"].map(String::from).to_vec();
+    let run = |argv: &[String], v: &str| {
+        project
+            .exec(
+                ComposeTool::V1,
+                "app",
+                argv,
+                &SecretValue::new(v.to_owned()),
+            )
+            .unwrap()
+            .code()
+    };
+    let stored = || fs::read_to_string(cli.join("state/password")).unwrap();
+    assert_eq!(run(&set, OLD), Some(0));
+    assert_eq!(stored(), OLD);
+
+    let new = "Nw9eV4lU2eK7xQ1mB8zR5tH3jC6dF0gA";
+    let control = "CONTROL-Hq4sT8wE2rY6uI0oP3aS7dF1gJ5kL";
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let scanner = scan_processes(vec![new.to_owned(), control.to_owned()], stop.clone());
+    assert_eq!(run(&verify, OLD), Some(0));
+    assert_eq!(run(&set, new), Some(0));
+    assert_eq!(stored(), new);
+    assert_eq!(run(&verify, new), Some(0));
+    assert_eq!(run(&verify, OLD), Some(1));
+    // The scanner sees a value that is in an argv.
+    let shown = std::process::Command::new("sh")
+        .args(["-c", "sleep 1", "sh", control])
+        .status()
+        .unwrap();
+    assert!(shown.success());
+    // A failing command: its status says so, the stored value stays.
+    fs::write(cli.join("fail"), "").unwrap();
+    assert_eq!(run(&set, OTHER), Some(1));
+    assert_eq!(stored(), new);
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let (scans, seen) = scanner.join().unwrap();
+    assert!(scans >= 10, "only {scans} scans of /proc");
+    assert!(
+        seen.iter().any(|s| s.contains(control)),
+        "the scanner missed the control value in argv ({scans} scans)"
+    );
+    let leaks: Vec<&String> = seen.iter().filter(|s| s.contains(new)).collect();
+    assert!(
+        leaks.is_empty(),
+        "the value was in a process's argv or environment: {leaks:?}"
+    );
+    eprintln!(
+        "scanned /proc {scans} times during the run; the value was in no argv or environment"
+    );
+    let _ = std::process::Command::new("docker-compose")
+        .env("DOCKER_HOST", &engine.host)
+        .arg("-f")
+        .arg(&file)
+        .args(["down", "-t", "0"])
+        .output();
+}
+
+/// A service that reads the key through a file secret of `export compose`
+/// is not recreated (its file still holds the old value): exit 3, and the
+/// way forward.
+#[test]
+fn a_reader_through_an_exported_file_secret_is_not_recreated_before_the_file_is() {
+    let d = tempfile::tempdir().unwrap();
+    project(d.path());
+    let compose = fs::read_to_string(d.path().join("compose.yml"))
+        .unwrap()
+        .replace(
+            "  bystander:\n",
+            "  byfile_secret:\n    image: x\n    secrets:\n      - key\n  bystander:\n",
+        )
+        + "secrets:\n  key:\n    file: ./secrets/key\n";
+    fs::write(d.path().join("compose.yml"), compose).unwrap();
+    let shims = d.path().join("shims");
+    fs::create_dir(&shims).unwrap();
+    let log = d.path().join("calls.log");
+    let script = format!(
+        "#!/bin/sh\necho \"ARGV $*\" >> '{}'\nexit 0\n",
+        log.display()
+    );
+    for name in ["docker-compose", "docker"] {
+        fs::write(shims.join(name), &script).unwrap();
+        fs::set_permissions(shims.join(name), fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let o = secrets(d.path())
+        .env("PATH", format!("{}:/usr/bin:/bin", shims.display()))
+        .args(["rotate", "KEY", "--restart", "--compose", "compose.yml"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("recreated byfile, byvar; byfile_secret read the rotated values through file secrets that `rotate` does not rewrite (./secrets/key): run `secrets export compose`, then recreate them; still running with the old values: byfile_secret\n"),
+        "{}",
+        stderr(&o)
+    );
+    let calls = fs::read_to_string(&log).unwrap();
+    assert!(
+        calls.ends_with("up -d --no-deps --force-recreate byfile byvar\n"),
+        "{calls}"
+    );
+}
+
+/// No service reads the rotated value: nothing is recreated, and the note
+/// says so.
+#[test]
+fn restart_recreates_nothing_when_no_service_reads_the_value() {
+    let d = tempfile::tempdir().unwrap();
+    project(d.path());
+    fs::write(
+        d.path().join("compose.yml"),
+        "services:\n  byvar:\n    image: x\n    environment:\n      SEEN: ${KEY}\n",
+    )
+    .unwrap();
+    let shims = d.path().join("shims");
+    fs::create_dir(&shims).unwrap();
+    let log = d.path().join("calls.log");
+    let script = format!(
+        "#!/bin/sh\necho \"ARGV $*\" >> '{}'\nexit 0\n",
+        log.display()
+    );
+    for name in ["docker-compose", "docker"] {
+        fs::write(shims.join(name), &script).unwrap();
+        fs::set_permissions(shims.join(name), fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let o = secrets(d.path())
+        .env("PATH", format!("{}:/usr/bin:/bin", shims.display()))
+        .args(["rotate", "OTHER", "--restart", "--compose", "compose.yml"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        stderr(&o).ends_with(
+            "\nsecrets: no service of the compose files reads the rotated values: nothing recreated\n"
+        ),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!log.exists(), "compose ran: {:?}", fs::read_to_string(&log));
+    assert_ne!(value(&d.path().join(".env"), "OTHER"), OTHER);
+}

@@ -122,6 +122,22 @@ const EXAMPLES: &[(&str, &[Example])] = &[
                 "Complete or undo a database rotation that was interrupted",
                 "secrets rotate --env .env --resume --admin-url-var ADMIN_DATABASE_URL",
             ),
+            ex(
+                "Change a MariaDB/MySQL user's password live (the admin URL on stdin)",
+                "secrets rotate --env .env --manifest secrets.toml DB_PASSWORD --apply mysql --admin-url -",
+            ),
+            ex(
+                "Change a Redis ACL user's password live, recreating its readers before the old one is removed",
+                "secrets rotate --env .env --manifest secrets.toml REDIS_APP_PASSWORD \\\n  --apply redis --admin-url-var REDIS_ADMIN_URL --compose compose.yml --restart",
+            ),
+            ex(
+                "Change a password through the container's own CLI (the value on its stdin)",
+                "secrets rotate --env .env --manifest secrets.toml RABBITMQ_DEFAULT_PASS --apply command --compose compose.yml",
+            ),
+            ex(
+                "See the accounts a live step would change, and the restarts",
+                "secrets rotate --env .env --manifest secrets.toml DB_PASSWORD --apply mysql --admin-url - --dry-run",
+            ),
         ],
     ),
     (

@@ -606,12 +606,8 @@ pub fn set_value<R: Rng + CryptoRng + ?Sized>(
         .stack
         .and_then(|s| s.var(key))
         .and_then(|v| v.rotate_after);
-    if period.is_some() || doc.tag_above(key, crate::rotate::STAMP_TAG).is_some() {
-        doc.set_tag_above(
-            key,
-            crate::rotate::STAMP_TAG,
-            &crate::rotate::stamp(request.now),
-        );
+    if period.is_some() || crate::rotate::last_rotated(&doc, key).is_some() {
+        crate::rotate::stamp_rotated(&mut doc, key, request.now);
     }
     let findings = check_env(&EnvContext {
         path: locked.path(),

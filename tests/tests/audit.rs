@@ -483,9 +483,11 @@ fn check_rules_fire_on_one_case_and_not_on_the_clean_file() {
                     .iter()
                     .position(|l| l.starts_with("HEX_KEY="))
                     .unwrap();
-                assert!(lines[i - 1].starts_with("# rotated: "));
+                // A first generation is stamped `generated:`, never `rotated:`;
+                // its age counts from there.
+                assert!(lines[i - 1].starts_with("# generated: "), "{text}");
                 let mut l: Vec<String> = lines.iter().map(|s| s.to_string()).collect();
-                l[i - 1] = "# rotated: 2020-01-01T00:00:00Z".into();
+                l[i - 1] = "# generated: 2020-01-01T00:00:00Z".into();
                 l.join("\n") + "\n"
             },
             None,

@@ -296,7 +296,7 @@ fn project(name: &str) {
     // for byte, the other assignments on their own lines.
     let lines: Vec<&str> = written
         .lines()
-        .filter(|l| !l.starts_with("# rotated: "))
+        .filter(|l| !l.starts_with("# generated: "))
         .collect();
     let template_text = String::from_utf8(template.clone()).unwrap();
     let template_lines: Vec<&str> = template_text.lines().collect();

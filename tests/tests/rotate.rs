@@ -282,8 +282,8 @@ fn due_rotates_only_what_is_overdue() {
     let mut aged: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
     for key in ["JWT_SECRET=", "HASURA_GRAPHQL_ADMIN_SECRET="] {
         let i = lines.iter().position(|l| l.starts_with(key)).unwrap();
-        assert!(lines[i - 1].starts_with("# rotated: "));
-        aged[i - 1] = "# rotated: 2024-01-01T00:00:00Z".into();
+        assert!(lines[i - 1].starts_with("# generated: "), "{text}");
+        aged[i - 1] = "# generated: 2024-01-01T00:00:00Z".into();
     }
     fs::write(d.path().join(".env"), aged.join("\n") + "\n").unwrap();
     let o = run(

@@ -370,11 +370,11 @@ fn age_stamp(dir: &Path, key: &str) {
     let i = (lines.iter())
         .position(|l| l.starts_with(&format!("{key}=")))
         .unwrap();
-    assert!(
-        lines[i - 1].starts_with("# rotated: "),
-        "{key} has no stamp"
-    );
-    lines[i - 1] = "# rotated: 2020-01-01T00:00:00Z".into();
+    let tag = ["# rotated: ", "# generated: "]
+        .into_iter()
+        .find(|t| lines[i - 1].starts_with(t))
+        .unwrap_or_else(|| panic!("{key} has no stamp"));
+    lines[i - 1] = format!("{tag}2020-01-01T00:00:00Z");
     fs::write(dir.join(".env"), lines.join("\n") + "\n").unwrap();
 }
 

@@ -196,7 +196,7 @@ fn append_groups(
         let generated_now =
             matches!(var.source, Source::Generate(_)) && added.contains(var.name.as_str());
         if var.rotate_after.is_some() && generated_now {
-            doc.push_comment(&crate::rotate::stamp(now));
+            doc.push_comment(&crate::rotate::generated_stamp(now));
         }
         let readers = doc.push_var(&var.name, value.unwrap_or(&empty));
         if !readers.is_empty() {

@@ -134,7 +134,12 @@ pub fn lay_out<R: Rng + CryptoRng + ?Sized>(
             stamped.push(&v.name);
         }
     }
-    doc.set_tags_above(stamped, "rotated:", &crate::rotate::stamp(now));
+    // A first generation: the age starts here, but nothing was rotated.
+    doc.set_tags_above(
+        stamped,
+        crate::rotate::GENERATED_TAG,
+        &crate::rotate::generated_stamp(now),
+    );
     if !absent.is_empty() {
         doc.push_comment("");
         doc.push_comment(&format!("Not in {file}; added by secrets:"));

@@ -38,6 +38,11 @@ use crate::envfile::Document;
 /// The tag of the stamp comment above a rotated key.
 pub const STAMP_TAG: &str = "rotated:";
 
+/// The tag of the stamp comment above a value generated for the first
+/// time: its age starts there, but it was never rotated. The first
+/// rotation replaces it with a [`STAMP_TAG`] stamp.
+pub const GENERATED_TAG: &str = "generated:";
+
 /// Suffix of the variable that keeps the old value with `--keep-previous`.
 pub const PREVIOUS_SUFFIX: &str = "_PREVIOUS";
 
@@ -50,13 +55,29 @@ pub fn stamp(now: SystemTime) -> String {
     format!("{STAMP_TAG} {}", crate::rfc3339_seconds(now))
 }
 
-/// When a key was last rotated, from its stamp.
+/// The stamp text of a first generation (to the second).
+pub fn generated_stamp(now: SystemTime) -> String {
+    format!("{GENERATED_TAG} {}", crate::rfc3339_seconds(now))
+}
+
+/// When a key was last rotated (or, never rotated, generated), from its
+/// stamp.
 pub fn last_rotated(doc: &Document, key: &str) -> Option<SystemTime> {
-    let text = doc
-        .tag_above(key, STAMP_TAG)?
-        .strip_prefix(STAMP_TAG)?
+    let text = [STAMP_TAG, GENERATED_TAG]
+        .into_iter()
+        .find_map(|tag| doc.tag_above(key, tag)?.strip_prefix(tag))?
         .trim();
     humantime::parse_rfc3339_weak(text).ok()
+}
+
+/// Stamps `key` as rotated at `now`, replacing the stamp above it (a
+/// rotation or a first generation's) when there is one.
+pub(crate) fn stamp_rotated(doc: &mut Document, key: &str, now: SystemTime) {
+    let tag = match doc.tag_above(key, GENERATED_TAG) {
+        Some(_) => GENERATED_TAG,
+        None => STAMP_TAG,
+    };
+    doc.set_tag_above(key, tag, &stamp(now));
 }
 
 #[cfg(any(feature = "check", feature = "rotate"))]
@@ -109,6 +130,16 @@ mod tests {
         assert!(doc.set_tag_above("A", STAMP_TAG, &stamp(crate::at(1_700_000_000))));
         assert_eq!(last_rotated(&doc, "A"), Some(crate::at(1_700_000_000)));
         assert_eq!(last_rotated(&doc, "B"), None);
+        // A first generation's stamp gives the age; rotating replaces it.
+        assert!(doc.set_tag_above(
+            "B",
+            GENERATED_TAG,
+            &generated_stamp(crate::at(1_600_000_000))
+        ));
+        assert_eq!(last_rotated(&doc, "B"), Some(crate::at(1_600_000_000)));
+        stamp_rotated(&mut doc, "B", crate::at(1_700_000_000));
+        assert_eq!(last_rotated(&doc, "B"), Some(crate::at(1_700_000_000)));
+        assert!(!doc.render().contains("generated:"), "{}", *doc.render());
         assert!(doc
             .render()
             .starts_with("# rotated: 2023-11-14T22:13:20Z\nA=1\n"));

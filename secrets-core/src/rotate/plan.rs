@@ -7,7 +7,7 @@ use rand::{CryptoRng, Rng};
 use zeroize::Zeroizing;
 
 use super::class::{class_of, Classified, RotationClass};
-use super::{days, infer, stamp, stamp_age, StampAge, PREVIOUS_SUFFIX, STAMP_TAG};
+use super::{days, infer, stamp_age, StampAge, PREVIOUS_SUFFIX};
 use crate::envfile::render::Disagreement;
 use crate::envfile::{is_dotenvx_encrypted, Document};
 use crate::generate::{jwt, Kind};
@@ -727,7 +727,7 @@ pub fn apply<R: Rng + CryptoRng + ?Sized>(
         record(name, readers);
     }
     for k in &plan.keys {
-        doc.set_tag_above(&k.name, STAMP_TAG, &stamp(now));
+        super::stamp_rotated(doc, &k.name, now);
         if keep_previous {
             let (prev, kept) = match &k.previous_keys {
                 // Where its consumer reads previous keys: the old one first,
@@ -805,7 +805,7 @@ fn rewrite_dependent(
 mod tests {
     use super::*;
     use crate::generate::os_rng;
-    use crate::rotate::{last_rotated, STAMP_SKEW};
+    use crate::rotate::{last_rotated, stamp, STAMP_SKEW};
 
     fn doc(s: &str) -> Document {
         Document::parse(s.as_bytes()).unwrap()

@@ -538,3 +538,181 @@ fn restart_recreates_nothing_when_no_service_reads_the_value() {
     assert!(!log.exists(), "compose ran: {:?}", fs::read_to_string(&log));
     assert_ne!(value(&d.path().join(".env"), "OTHER"), OTHER);
 }
+
+/// Reads every process's argv and environment until `stop`, keeping each
+/// distinct text: for a value not known until the run made it.
+fn record_processes(
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+) -> std::thread::JoinHandle<(usize, std::collections::HashSet<String>)> {
+    std::thread::spawn(move || {
+        let (mut scans, mut seen) = (0, std::collections::HashSet::new());
+        while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+            for entry in fs::read_dir("/proc").unwrap().flatten() {
+                for what in ["cmdline", "environ"] {
+                    if let Ok(bytes) = fs::read(entry.path().join(what)) {
+                        seen.insert(String::from_utf8_lossy(&bytes).into_owned());
+                    }
+                }
+            }
+            scans += 1;
+        }
+        (scans, seen)
+    })
+}
+
+/// `secrets rotate KEY --apply command --compose FILE`: the manifest's
+/// `live_command` (shell scripts of the project, in a busybox service)
+/// changes the service's stored password, checked by its `verify`, and the
+/// `.env` follows; a failing set command changes nothing; a dry run lists
+/// the step; the value is in no process's argv or environment.
+#[test]
+fn apply_command_changes_the_service_and_the_env_together() {
+    if !require(
+        have_program("docker-compose"),
+        "docker-compose",
+        "apt-get install docker-compose",
+    ) {
+        return;
+    }
+    let engine = match Engine::start() {
+        Ok(e) => e,
+        Err(why) => {
+            skip(
+                &why,
+                "apt-get install docker.io docker-compose busybox-static, run as root",
+            );
+            return;
+        }
+    };
+    let d = tempfile::tempdir().unwrap();
+    let cli = d.path().join("cli");
+    fs::create_dir_all(cli.join("state")).unwrap();
+    // The set command fails once when told to (the restore then works).
+    fs::write(
+        cli.join("set.sh"),
+        "read -r p\n[ -e /cli/fail ] && { rm /cli/fail; exit 1; }\n[ -n \"$p\" ] || exit 2\nprintf '%s' \"$p\" > /cli/state/password\n",
+    )
+    .unwrap();
+    fs::write(
+        cli.join("verify.sh"),
+        "read -r p\n[ \"$p\" = \"$(cat /cli/state/password)\" ] && exit 0\nexit 1\n",
+    )
+    .unwrap();
+    fs::write(cli.join("state/password"), OLD).unwrap();
+    fs::write(
+        d.path().join("compose.yml"),
+        format!("services:\n  app:\n    image: {IMAGE}\n    command: [\"sleep\", \"3600\"]\n    network_mode: none\n    volumes:\n      - ./cli:/cli\n"),
+    )
+    .unwrap();
+    fs::write(
+        d.path().join("secrets.toml"),
+        "[stack]\nname = \"t\"\n[vars.APP_PASSWORD]\nkind = \"password\"\nlive_command = { service = \"app\", set = [\"sh\", \"/cli/set.sh\"], verify = [\"sh\", \"/cli/verify.sh\"] }\n",
+    )
+    .unwrap();
+    let env = d.path().join(".env");
+    fs::write(&env, format!("APP_PASSWORD={OLD}\n")).unwrap();
+    let before = fs::read(&env).unwrap();
+    let up = std::process::Command::new("docker-compose")
+        .env("DOCKER_HOST", &engine.host)
+        .arg("-f")
+        .arg(d.path().join("compose.yml"))
+        .args(["up", "-d"])
+        .output()
+        .unwrap();
+    assert!(up.status.success(), "{}", stderr(&up));
+    let stored = || fs::read_to_string(cli.join("state/password")).unwrap();
+    let rotate = |extra: &[&str]| {
+        secrets(d.path())
+            .env("DOCKER_HOST", &engine.host)
+            .args(["rotate", "APP_PASSWORD", "--compose", "compose.yml"])
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+
+    // Stored, with a live_command: the way forward names the step.
+    let o = rotate(&[]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("--apply command --compose FILE"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(fs::read(&env).unwrap(), before);
+
+    // A dry run lists the step and changes nothing.
+    let o = rotate(&["--apply", "command", "--dry-run"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains("would change on command: app:APP_PASSWORD for APP_PASSWORD"),
+        "{}",
+        stdout(&o)
+    );
+    assert_eq!(fs::read(&env).unwrap(), before);
+    assert_eq!(stored(), OLD);
+
+    // A failing set command: the .env byte for byte, the old password
+    // stored, a one-line error, no journal.
+    fs::write(cli.join("fail"), "").unwrap();
+    let o = rotate(&["--apply", "command"]);
+    assert!(!o.status.success(), "{}", stdout(&o));
+    assert_eq!(stderr(&o).lines().count(), 1, "{}", stderr(&o));
+    assert!(
+        stderr(&o).starts_with("secrets: error: changing the password of app:APP_PASSWORD failed"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!cli.join("fail").exists(), "the set command did not run");
+    assert_eq!(fs::read(&env).unwrap(), before);
+    assert_eq!(stored(), OLD);
+    let leftovers: Vec<_> = fs::read_dir(d.path())
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with(".env") && n != ".env")
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+
+    // The rotation, watched: the new value in no argv or environment.
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let scanner = record_processes(stop.clone());
+    let control = "CONTROL-Hq4sT8wE2rY6uI0oP3aS7dF1gJ5kL";
+    let shown = std::process::Command::new("sh")
+        .args(["-c", "sleep 1", "sh", control])
+        .status()
+        .unwrap();
+    assert!(shown.success());
+    let o = rotate(&["--apply", "command"]);
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let (scans, seen) = scanner.join().unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let new = value(&env, "APP_PASSWORD");
+    assert_ne!(new, OLD);
+    assert_eq!(
+        stored(),
+        new,
+        "the service's stored password is not the .env's"
+    );
+    assert!(scans >= 10, "only {scans} scans of /proc");
+    assert!(
+        seen.iter().any(|s| s.contains(control)),
+        "the scanner missed the control value in argv ({scans} scans)"
+    );
+    let leaks: Vec<&String> = seen
+        .iter()
+        .filter(|s| s.contains(new.as_str()) || s.contains(OLD))
+        .collect();
+    assert!(
+        leaks.is_empty(),
+        "a value was in an argv or environment: {leaks:?}"
+    );
+    eprintln!(
+        "scanned /proc {scans} times during the rotation; no value in any argv or environment"
+    );
+    let _ = std::process::Command::new("docker-compose")
+        .env("DOCKER_HOST", &engine.host)
+        .arg("-f")
+        .arg(d.path().join("compose.yml"))
+        .args(["down", "-t", "0"])
+        .output();
+}

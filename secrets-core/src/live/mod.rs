@@ -20,6 +20,7 @@ use std::path::PathBuf;
 use crate::secure_file::WriteError;
 use crate::SecretValue;
 
+pub(crate) mod command;
 #[cfg(feature = "rotate")]
 pub(crate) mod journal;
 #[cfg(all(feature = "rotate", feature = "mysql"))]
@@ -30,7 +31,6 @@ pub(crate) mod postgres;
 pub(crate) mod redis;
 #[cfg(feature = "rotate")]
 pub(crate) mod transaction;
-pub(crate) mod command;
 
 /// One account's credential change on a server. Names and values; only
 /// the journal (0600, the `.env`'s owner) stores the values.

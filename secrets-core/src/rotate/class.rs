@@ -96,6 +96,9 @@ pub enum ClassSource {
     MysqlUser,
     /// The variable has a `redis_user`: an ACL user's password is stored.
     RedisUser,
+    /// The variable has a `live_command`: a server changes its copy
+    /// through its own CLI, so it keeps one.
+    LiveCommand,
     /// Nothing classifies it: `restart` is assumed.
     Default,
 }
@@ -115,6 +118,7 @@ impl fmt::Display for ClassSource {
             ClassSource::PostgresRole => f.write_str("postgres_role"),
             ClassSource::MysqlUser => f.write_str("mysql_user"),
             ClassSource::RedisUser => f.write_str("redis_user"),
+            ClassSource::LiveCommand => f.write_str("live_command"),
             ClassSource::Default => f.write_str("assumed: no class in the manifest or catalog"),
         }
     }
@@ -164,7 +168,8 @@ pub fn class_of(var: Option<&VarDef>) -> Classified {
     let live = match var.live_step() {
         Some("postgres") => Some(ClassSource::PostgresRole),
         Some("mysql") => Some(ClassSource::MysqlUser),
-        Some(_) => Some(ClassSource::RedisUser),
+        Some("redis") => Some(ClassSource::RedisUser),
+        Some(_) => Some(ClassSource::LiveCommand),
         None => None,
     };
     match (&var.rotation, live) {

@@ -259,4 +259,21 @@ mod tests {
             }
         );
     }
+
+    /// A `live_command` makes a password `stored`, with `--apply command`
+    /// as its live step; the catalog's RabbitMQ password has one.
+    #[test]
+    fn a_live_command_is_stored_with_the_command_step() {
+        let m = ManifestFile::parse(
+            "m.toml",
+            "[stack]\ninclude = [\"rabbitmq\"]\n[vars.PW]\nkind = \"password\"\nlive_command = { service = \"s\", set = [\"set\"], verify = [\"verify\"] }\n",
+        )
+        .unwrap();
+        let s = Stack::from_manifest(m).unwrap();
+        assert_eq!(s.var("PW").unwrap().live_step(), Some("command"));
+        assert_eq!(class_of(s.var("PW")).to_string(), "stored, live_command");
+        let mq = s.var("RABBITMQ_DEFAULT_PASS").unwrap();
+        assert_eq!(mq.live_step(), Some("command"));
+        assert_eq!(class_of(Some(mq)).class, RotationClass::Stored);
+    }
 }

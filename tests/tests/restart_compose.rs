@@ -560,30 +560,12 @@ fn record_processes(
     })
 }
 
-/// `secrets rotate KEY --apply command --compose FILE`: the manifest's
-/// `live_command` (shell scripts of the project, in a busybox service)
-/// changes the service's stored password, checked by its `verify`, and the
-/// `.env` follows; a failing set command changes nothing; a dry run lists
-/// the step; the value is in no process's argv or environment.
-#[test]
-fn apply_command_changes_the_service_and_the_env_together() {
-    if !require(
-        have_program("docker-compose"),
-        "docker-compose",
-        "apt-get install docker-compose",
-    ) {
-        return;
-    }
-    let engine = match Engine::start() {
-        Ok(e) => e,
-        Err(why) => {
-            skip(
-                &why,
-                "apt-get install docker.io docker-compose busybox-static, run as root",
-            );
-            return;
-        }
-    };
+/// A project for `--apply command`: a busybox service `app` whose "CLI"
+/// is two scripts of the project (set: stores the password on stdin,
+/// failing once when `cli/fail` exists; verify: exit 0 when the password
+/// on stdin is the stored one), a manifest whose APP_PASSWORD has that
+/// `live_command`, a `.env` and the service's password both OLD; up.
+fn command_project(engine: &Engine) -> tempfile::TempDir {
     let d = tempfile::tempdir().unwrap();
     let cli = d.path().join("cli");
     fs::create_dir_all(cli.join("state")).unwrap();
@@ -611,7 +593,6 @@ fn apply_command_changes_the_service_and_the_env_together() {
     .unwrap();
     let env = d.path().join(".env");
     fs::write(&env, format!("APP_PASSWORD={OLD}\n")).unwrap();
-    let before = fs::read(&env).unwrap();
     let up = std::process::Command::new("docker-compose")
         .env("DOCKER_HOST", &engine.host)
         .arg("-f")
@@ -620,6 +601,37 @@ fn apply_command_changes_the_service_and_the_env_together() {
         .output()
         .unwrap();
     assert!(up.status.success(), "{}", stderr(&up));
+    d
+}
+
+/// `secrets rotate KEY --apply command --compose FILE`: the manifest's
+/// `live_command` (shell scripts of the project, in a busybox service)
+/// changes the service's stored password, checked by its `verify`, and the
+/// `.env` follows; a failing set command changes nothing; a dry run lists
+/// the step; the value is in no process's argv or environment.
+#[test]
+fn apply_command_changes_the_service_and_the_env_together() {
+    if !require(
+        have_program("docker-compose"),
+        "docker-compose",
+        "apt-get install docker-compose",
+    ) {
+        return;
+    }
+    let engine = match Engine::start() {
+        Ok(e) => e,
+        Err(why) => {
+            skip(
+                &why,
+                "apt-get install docker.io docker-compose busybox-static, run as root",
+            );
+            return;
+        }
+    };
+    let d = command_project(&engine);
+    let cli = d.path().join("cli");
+    let env = d.path().join(".env");
+    let before = fs::read(&env).unwrap();
     let stored = || fs::read_to_string(cli.join("state/password")).unwrap();
     let rotate = |extra: &[&str]| {
         secrets(d.path())
@@ -715,4 +727,82 @@ fn apply_command_changes_the_service_and_the_env_together() {
         .arg(d.path().join("compose.yml"))
         .args(["down", "-t", "0"])
         .output();
+}
+
+/// `--apply command` killed before any change (the journal's fsync) and
+/// after the change but before the `.env`'s commit (its rename): `--resume
+/// --compose FILE` undoes or completes it, and the service's stored
+/// password is the `.env`'s.
+#[test]
+fn apply_command_killed_then_resumed_the_env_and_the_service_agree() {
+    if !require(
+        have_program("docker-compose"),
+        "docker-compose",
+        "apt-get install docker-compose",
+    ) || !secrets_tests::require_strace()
+    {
+        return;
+    }
+    let engine = match Engine::start() {
+        Ok(e) => e,
+        Err(why) => {
+            skip(
+                &why,
+                "apt-get install docker.io docker-compose busybox-static, run as root",
+            );
+            return;
+        }
+    };
+    // strace's child inherits our environment: the engine for compose.
+    std::env::set_var("DOCKER_HOST", &engine.host);
+    for (calls, when, outcome) in [
+        ("fsync", 2, "undid"),
+        ("rename,renameat,renameat2", 2, "completed"),
+    ] {
+        let d = command_project(&engine);
+        let context = format!("killed at {calls} #{when}");
+        let o = secrets_tests::secrets_under_strace(
+            d.path(),
+            &format!("trace={calls}"),
+            &format!("inject={calls}:signal=SIGKILL:when={when}"),
+            &[
+                "rotate",
+                "APP_PASSWORD",
+                "--apply",
+                "command",
+                "--compose",
+                "compose.yml",
+            ],
+        );
+        assert_ne!(o.status.code(), Some(0), "{context}: {}", stderr(&o));
+        assert!(
+            d.path().join("..env.rotation-journal").exists(),
+            "{context}: no journal"
+        );
+        let o = secrets(d.path())
+            .env("DOCKER_HOST", &engine.host)
+            .args(["rotate", "--resume", "--compose", "compose.yml"])
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{context}: {}", stderr(&o));
+        assert!(
+            stdout(&o).starts_with(&format!("{outcome} the interrupted rotation")),
+            "{context}: {}",
+            stdout(&o)
+        );
+        let in_env = value(&d.path().join(".env"), "APP_PASSWORD");
+        let stored = fs::read_to_string(d.path().join("cli/state/password")).unwrap();
+        assert_eq!(stored, in_env, "{context}");
+        assert_eq!(in_env == OLD, outcome == "undid", "{context}");
+        assert!(
+            !d.path().join("..env.rotation-journal").exists(),
+            "{context}: the journal is left"
+        );
+        let _ = std::process::Command::new("docker-compose")
+            .env("DOCKER_HOST", &engine.host)
+            .arg("-f")
+            .arg(d.path().join("compose.yml"))
+            .args(["down", "-t", "0"])
+            .output();
+    }
 }

@@ -467,8 +467,8 @@ pub struct RotateArgs {
     pub due: bool,
     /// A compose file of the project that reads the .env (repeatable, as
     /// `docker compose -f`): the restart hint names its services that read
-    /// the rotated values.
-    #[arg(long, value_name = "FILE")]
+    /// the rotated values; `--apply command` runs in its services.
+    #[arg(long, value_name = "FILE", required_if_eq("apply", "command"))]
     pub compose: Vec<PathBuf>,
     /// Once the file is committed, recreate exactly the --compose services
     /// that read the rotated values (`up -d --no-deps --force-recreate`);
@@ -491,7 +491,8 @@ pub struct RotateArgs {
     #[arg(long)]
     pub dry_run: bool,
     /// Also change the passwords on the live server: PostgreSQL roles
-    /// (`postgres_role`), MariaDB/MySQL accounts (`mysql_user`), Redis ACL users.
+    /// (`postgres_role`), MariaDB/MySQL accounts (`mysql_user`), Redis ACL users,
+    /// or `command`: the manifest's `live_command` in its --compose service.
     #[arg(long, value_enum, value_name = "TARGET")]
     pub apply: Option<ApplyTarget>,
     /// Admin connection URL without a password (argv is visible to every
@@ -522,6 +523,8 @@ pub enum ApplyTarget {
     Postgres,
     Mysql,
     Redis,
+    /// The manifest's `live_command`, run in its --compose service.
+    Command,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

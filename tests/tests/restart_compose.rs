@@ -538,3 +538,271 @@ fn restart_recreates_nothing_when_no_service_reads_the_value() {
     assert!(!log.exists(), "compose ran: {:?}", fs::read_to_string(&log));
     assert_ne!(value(&d.path().join(".env"), "OTHER"), OTHER);
 }
+
+/// Reads every process's argv and environment until `stop`, keeping each
+/// distinct text: for a value not known until the run made it.
+fn record_processes(
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+) -> std::thread::JoinHandle<(usize, std::collections::HashSet<String>)> {
+    std::thread::spawn(move || {
+        let (mut scans, mut seen) = (0, std::collections::HashSet::new());
+        while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+            for entry in fs::read_dir("/proc").unwrap().flatten() {
+                for what in ["cmdline", "environ"] {
+                    if let Ok(bytes) = fs::read(entry.path().join(what)) {
+                        seen.insert(String::from_utf8_lossy(&bytes).into_owned());
+                    }
+                }
+            }
+            scans += 1;
+        }
+        (scans, seen)
+    })
+}
+
+/// A project for `--apply command`: a busybox service `app` whose "CLI"
+/// is two scripts of the project (set: stores the password on stdin,
+/// failing once when `cli/fail` exists; verify: exit 0 when the password
+/// on stdin is the stored one), a manifest whose APP_PASSWORD has that
+/// `live_command`, a `.env` and the service's password both OLD; up.
+fn command_project(engine: &Engine) -> tempfile::TempDir {
+    let d = tempfile::tempdir().unwrap();
+    let cli = d.path().join("cli");
+    fs::create_dir_all(cli.join("state")).unwrap();
+    // The set command fails once when told to (the restore then works).
+    fs::write(
+        cli.join("set.sh"),
+        "read -r p\n[ -e /cli/fail ] && { rm /cli/fail; exit 1; }\n[ -n \"$p\" ] || exit 2\nprintf '%s' \"$p\" > /cli/state/password\n",
+    )
+    .unwrap();
+    fs::write(
+        cli.join("verify.sh"),
+        "read -r p\n[ \"$p\" = \"$(cat /cli/state/password)\" ] && exit 0\nexit 1\n",
+    )
+    .unwrap();
+    fs::write(cli.join("state/password"), OLD).unwrap();
+    fs::write(
+        d.path().join("compose.yml"),
+        format!("services:\n  app:\n    image: {IMAGE}\n    command: [\"sleep\", \"3600\"]\n    network_mode: none\n    volumes:\n      - ./cli:/cli\n"),
+    )
+    .unwrap();
+    fs::write(
+        d.path().join("secrets.toml"),
+        "[stack]\nname = \"t\"\n[vars.APP_PASSWORD]\nkind = \"password\"\nlive_command = { service = \"app\", set = [\"sh\", \"/cli/set.sh\"], verify = [\"sh\", \"/cli/verify.sh\"] }\n",
+    )
+    .unwrap();
+    let env = d.path().join(".env");
+    fs::write(&env, format!("APP_PASSWORD={OLD}\n")).unwrap();
+    let up = std::process::Command::new("docker-compose")
+        .env("DOCKER_HOST", &engine.host)
+        .arg("-f")
+        .arg(d.path().join("compose.yml"))
+        .args(["up", "-d"])
+        .output()
+        .unwrap();
+    assert!(up.status.success(), "{}", stderr(&up));
+    d
+}
+
+/// `secrets rotate KEY --apply command --compose FILE`: the manifest's
+/// `live_command` (shell scripts of the project, in a busybox service)
+/// changes the service's stored password, checked by its `verify`, and the
+/// `.env` follows; a failing set command changes nothing; a dry run lists
+/// the step; the value is in no process's argv or environment.
+#[test]
+fn apply_command_changes_the_service_and_the_env_together() {
+    if !require(
+        have_program("docker-compose"),
+        "docker-compose",
+        "apt-get install docker-compose",
+    ) {
+        return;
+    }
+    let engine = match Engine::start() {
+        Ok(e) => e,
+        Err(why) => {
+            skip(
+                &why,
+                "apt-get install docker.io docker-compose busybox-static, run as root",
+            );
+            return;
+        }
+    };
+    let d = command_project(&engine);
+    let cli = d.path().join("cli");
+    let env = d.path().join(".env");
+    let before = fs::read(&env).unwrap();
+    let stored = || fs::read_to_string(cli.join("state/password")).unwrap();
+    let rotate = |extra: &[&str]| {
+        secrets(d.path())
+            .env("DOCKER_HOST", &engine.host)
+            .args(["rotate", "APP_PASSWORD", "--compose", "compose.yml"])
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+
+    // Stored, with a live_command: the way forward names the step.
+    let o = rotate(&[]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("--apply command --compose FILE"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(fs::read(&env).unwrap(), before);
+
+    // A dry run lists the step and changes nothing.
+    let o = rotate(&["--apply", "command", "--dry-run"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains("would change on command: app:APP_PASSWORD for APP_PASSWORD"),
+        "{}",
+        stdout(&o)
+    );
+    assert_eq!(fs::read(&env).unwrap(), before);
+    assert_eq!(stored(), OLD);
+
+    // A failing set command: the .env byte for byte, the old password
+    // stored, a one-line error, no journal.
+    fs::write(cli.join("fail"), "").unwrap();
+    let o = rotate(&["--apply", "command"]);
+    assert!(!o.status.success(), "{}", stdout(&o));
+    assert_eq!(stderr(&o).lines().count(), 1, "{}", stderr(&o));
+    assert!(
+        stderr(&o).starts_with("secrets: error: changing the password of app:APP_PASSWORD failed"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!cli.join("fail").exists(), "the set command did not run");
+    assert_eq!(fs::read(&env).unwrap(), before);
+    assert_eq!(stored(), OLD);
+    let leftovers: Vec<_> = fs::read_dir(d.path())
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with(".env") && n != ".env")
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+
+    // The rotation, watched: the new value in no argv or environment.
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let scanner = record_processes(stop.clone());
+    let control = "CONTROL-Hq4sT8wE2rY6uI0oP3aS7dF1gJ5kL";
+    let shown = std::process::Command::new("sh")
+        .args(["-c", "sleep 1", "sh", control])
+        .status()
+        .unwrap();
+    assert!(shown.success());
+    let o = rotate(&["--apply", "command"]);
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let (scans, seen) = scanner.join().unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let new = value(&env, "APP_PASSWORD");
+    assert_ne!(new, OLD);
+    assert_eq!(
+        stored(),
+        new,
+        "the service's stored password is not the .env's"
+    );
+    assert!(scans >= 10, "only {scans} scans of /proc");
+    assert!(
+        seen.iter().any(|s| s.contains(control)),
+        "the scanner missed the control value in argv ({scans} scans)"
+    );
+    let leaks: Vec<&String> = seen
+        .iter()
+        .filter(|s| s.contains(new.as_str()) || s.contains(OLD))
+        .collect();
+    assert!(
+        leaks.is_empty(),
+        "a value was in an argv or environment: {leaks:?}"
+    );
+    eprintln!(
+        "scanned /proc {scans} times during the rotation; no value in any argv or environment"
+    );
+    let _ = std::process::Command::new("docker-compose")
+        .env("DOCKER_HOST", &engine.host)
+        .arg("-f")
+        .arg(d.path().join("compose.yml"))
+        .args(["down", "-t", "0"])
+        .output();
+}
+
+/// `--apply command` killed before any change (the journal's fsync) and
+/// after the change but before the `.env`'s commit (its rename): `--resume
+/// --compose FILE` undoes or completes it, and the service's stored
+/// password is the `.env`'s.
+#[test]
+fn apply_command_killed_then_resumed_the_env_and_the_service_agree() {
+    if !require(
+        have_program("docker-compose"),
+        "docker-compose",
+        "apt-get install docker-compose",
+    ) || !secrets_tests::require_strace()
+    {
+        return;
+    }
+    let engine = match Engine::start() {
+        Ok(e) => e,
+        Err(why) => {
+            skip(
+                &why,
+                "apt-get install docker.io docker-compose busybox-static, run as root",
+            );
+            return;
+        }
+    };
+    // strace's child inherits our environment: the engine for compose.
+    std::env::set_var("DOCKER_HOST", &engine.host);
+    for (calls, when, outcome) in [
+        ("fsync", 2, "undid"),
+        ("rename,renameat,renameat2", 2, "completed"),
+    ] {
+        let d = command_project(&engine);
+        let context = format!("killed at {calls} #{when}");
+        let o = secrets_tests::secrets_under_strace(
+            d.path(),
+            &format!("trace={calls}"),
+            &format!("inject={calls}:signal=SIGKILL:when={when}"),
+            &[
+                "rotate",
+                "APP_PASSWORD",
+                "--apply",
+                "command",
+                "--compose",
+                "compose.yml",
+            ],
+        );
+        assert_ne!(o.status.code(), Some(0), "{context}: {}", stderr(&o));
+        assert!(
+            d.path().join("..env.rotation-journal").exists(),
+            "{context}: no journal"
+        );
+        let o = secrets(d.path())
+            .env("DOCKER_HOST", &engine.host)
+            .args(["rotate", "--resume", "--compose", "compose.yml"])
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{context}: {}", stderr(&o));
+        assert!(
+            stdout(&o).starts_with(&format!("{outcome} the interrupted rotation")),
+            "{context}: {}",
+            stdout(&o)
+        );
+        let in_env = value(&d.path().join(".env"), "APP_PASSWORD");
+        let stored = fs::read_to_string(d.path().join("cli/state/password")).unwrap();
+        assert_eq!(stored, in_env, "{context}");
+        assert_eq!(in_env == OLD, outcome == "undid", "{context}");
+        assert!(
+            !d.path().join("..env.rotation-journal").exists(),
+            "{context}: the journal is left"
+        );
+        let _ = std::process::Command::new("docker-compose")
+            .env("DOCKER_HOST", &engine.host)
+            .arg("-f")
+            .arg(d.path().join("compose.yml"))
+            .args(["down", "-t", "0"])
+            .output();
+    }
+}

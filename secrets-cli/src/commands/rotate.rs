@@ -30,6 +30,7 @@ pub fn run(args: RotateArgs) -> Result<ExitCode, Failure> {
     }
     let admin = match (args.admin_url.as_deref(), args.admin_url_var.clone()) {
         _ if args.apply.is_none() && !args.resume => None,
+        (None, None) if args.apply == Some(ApplyTarget::Command) => None,
         (Some(_), Some(_)) => return Err(Failure::Error("give --admin-url or --admin-url-var, not both".into())),
         (None, var) => var.map(AdminSource::Var),
         (Some("-"), None) => Some(AdminSource::Stdin),
@@ -56,12 +57,14 @@ pub fn run(args: RotateArgs) -> Result<ExitCode, Failure> {
         ApplyTarget::Postgres => Database::Postgres,
         ApplyTarget::Mysql => Database::Mysql,
         ApplyTarget::Redis => Database::Redis,
+        ApplyTarget::Command => Database::Command,
     });
     request.admin = admin;
     request.resume = args.resume;
     request.keys = super::crypt::age_keys(&args.identity, &args.recipients);
     let compose = readers::project(&args)?;
     request.restart = readers::restart(&args, compose.as_ref());
+    request.compose = compose.clone();
     // Printed once every buffer that held a value is dropped and cleared:
     // a reader that stalls the output finds no value in memory meanwhile.
     let report = core::rotate_env(file, request, &mut os_rng()).map_err(failure)?;
@@ -189,6 +192,7 @@ fn way_forward(s: &Skipped) -> String {
     let meaning = class.class.meaning();
     match class.class {
         RotationClass::Stored => match s.live {
+            Some("command") => format!("{meaning}; name {name} with `--apply command --compose FILE`, or with --server-changed once you change the server's copy by hand"),
             Some(step) => format!("{meaning}; name {name} with `--apply {step}`, or with --server-changed once you change the server's copy by hand"),
             None => format!("{meaning}, and no live step exists for it yet; name {name} with --server-changed and change the server's copy by hand"),
         },
@@ -219,6 +223,7 @@ fn failure(e: E) -> Failure {
             "{name} is stored ({}): its server keeps its own copy, so a new value in the file alone locks its clients out; nothing was changed: {}",
             class.source,
             match live {
+                Some("command") => "pass `--apply command --compose FILE` to change it live too (its live_command runs in the compose service), or change the server's copy by hand and pass --server-changed".into(),
                 Some(step) => format!("pass `--apply {step}` (with --admin-url-var NAME or `--admin-url -`) to change it live too, or change the server's copy by hand and pass --server-changed"),
                 None => "no live step exists for it yet: pass --server-changed and change the server's copy to the new value by hand before its readers restart".into(),
             }
@@ -232,7 +237,7 @@ fn failure(e: E) -> Failure {
             }
         ),
         E::EncryptedWithDatabase(path) => format!("{}: --apply and --resume do not work on an age-encrypted file (their journal would hold plaintext): decrypt it with `secrets write --from`, rotate there, and encrypt again", path.display()),
-        E::DatabaseNeedsManifest => "--apply needs a manifest that names each key's account (postgres_role, mysql_user, redis_user)".into(),
+        E::DatabaseNeedsManifest => "--apply needs a manifest that names each key's account (postgres_role, mysql_user, redis_user, live_command)".into(),
         E::NoAdminConnection => "--apply and --resume need the admin connection: --admin-url-var NAME or `--admin-url -` (URL on stdin)".into(),
         E::Live(LiveError::Interrupted { step, cause, restore, journal }) => format!(
             "{step} failed: {cause}; restoring the old passwords failed too ({restore}); the journal {} is kept: run `secrets rotate --env FILE --resume`",

@@ -25,6 +25,16 @@ const KEPT_ENV: &[&str] = &[
     "COMPOSE_PROJECT_NAME",
 ];
 
+/// Clears `c`'s environment but for [`KEPT_ENV`].
+fn cleared(c: &mut Command) {
+    c.env_clear().env("LC_ALL", "C.UTF-8");
+    for name in KEPT_ENV {
+        if let Some(v) = std::env::var_os(name) {
+            c.env(name, v);
+        }
+    }
+}
+
 /// Which compose program runs the project.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
@@ -69,12 +79,14 @@ impl ComposeTool {
             }
             ComposeTool::V1 => Command::new("docker-compose"),
         };
-        c.env_clear().env("LC_ALL", "C.UTF-8");
-        for name in KEPT_ENV {
-            if let Some(v) = std::env::var_os(name) {
-                c.env(name, v);
-            }
-        }
+        cleared(&mut c);
+        c
+    }
+
+    /// The `docker` CLI itself, in the same cleared environment.
+    pub(crate) fn docker() -> Command {
+        let mut c = Command::new("docker");
+        cleared(&mut c);
         c
     }
 

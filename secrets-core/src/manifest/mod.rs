@@ -344,7 +344,8 @@ impl VarDef {
     /// The live step that changes the server's copy of this value
     /// (`rotate --apply STEP`), when the manifest names its account:
     /// `postgres` for a `postgres_role`, `mysql` for a `mysql_user`,
-    /// `redis` for a `redis_user` (the manifest allows one of them).
+    /// `redis` for a `redis_user` (the manifest allows one of them), else
+    /// `command` for a `live_command`.
     pub fn live_step(&self) -> Option<&'static str> {
         if self.postgres_role.is_some() {
             Some("postgres")
@@ -352,6 +353,8 @@ impl VarDef {
             Some("mysql")
         } else if self.redis_user.is_some() {
             Some("redis")
+        } else if self.live_command.is_some() {
+            Some("command")
         } else {
             None
         }

@@ -96,6 +96,9 @@ pub enum ClassSource {
     MysqlUser,
     /// The variable has a `redis_user`: an ACL user's password is stored.
     RedisUser,
+    /// The variable has a `live_command`: a server changes its copy
+    /// through its own CLI, so it keeps one.
+    LiveCommand,
     /// Nothing classifies it: `restart` is assumed.
     Default,
 }
@@ -115,6 +118,7 @@ impl fmt::Display for ClassSource {
             ClassSource::PostgresRole => f.write_str("postgres_role"),
             ClassSource::MysqlUser => f.write_str("mysql_user"),
             ClassSource::RedisUser => f.write_str("redis_user"),
+            ClassSource::LiveCommand => f.write_str("live_command"),
             ClassSource::Default => f.write_str("assumed: no class in the manifest or catalog"),
         }
     }
@@ -164,7 +168,8 @@ pub fn class_of(var: Option<&VarDef>) -> Classified {
     let live = match var.live_step() {
         Some("postgres") => Some(ClassSource::PostgresRole),
         Some("mysql") => Some(ClassSource::MysqlUser),
-        Some(_) => Some(ClassSource::RedisUser),
+        Some("redis") => Some(ClassSource::RedisUser),
+        Some(_) => Some(ClassSource::LiveCommand),
         None => None,
     };
     match (&var.rotation, live) {
@@ -253,5 +258,22 @@ mod tests {
                 source: ClassSource::Catalog("redis".into())
             }
         );
+    }
+
+    /// A `live_command` makes a password `stored`, with `--apply command`
+    /// as its live step; the catalog's RabbitMQ password has one.
+    #[test]
+    fn a_live_command_is_stored_with_the_command_step() {
+        let m = ManifestFile::parse(
+            "m.toml",
+            "[stack]\ninclude = [\"rabbitmq\"]\n[vars.PW]\nkind = \"password\"\nlive_command = { service = \"s\", set = [\"set\"], verify = [\"verify\"] }\n",
+        )
+        .unwrap();
+        let s = Stack::from_manifest(m).unwrap();
+        assert_eq!(s.var("PW").unwrap().live_step(), Some("command"));
+        assert_eq!(class_of(s.var("PW")).to_string(), "stored, live_command");
+        let mq = s.var("RABBITMQ_DEFAULT_PASS").unwrap();
+        assert_eq!(mq.live_step(), Some("command"));
+        assert_eq!(class_of(Some(mq)).class, RotationClass::Stored);
     }
 }

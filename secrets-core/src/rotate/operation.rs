@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use rand::{CryptoRng, Rng};
 
 use super::{apply, plan, Consequence, PlannedKey, RotateError, Selection, Skipped};
+use crate::compose::ComposeProject;
 use crate::crypt::{self, CryptError, Identities, Recipients};
 use crate::envfile::render::Disagreement;
 use crate::envfile::{Document, ParseError};
@@ -35,6 +36,10 @@ pub enum Database {
     /// Redis ACL users named by the manifest's `redis_user` (needs the
     /// `redis` feature).
     Redis,
+    /// The image's own CLI, run in its compose service with the value on
+    /// stdin: the manifest's `live_command` (needs
+    /// [`RotateRequest::compose`]).
+    Command,
 }
 
 /// The live step under its other name.
@@ -47,6 +52,7 @@ impl Database {
             Database::Postgres => "postgres",
             Database::Mysql => "mysql",
             Database::Redis => "redis",
+            Database::Command => "command",
         }
     }
 }
@@ -101,6 +107,9 @@ pub struct RotateRequest<'a> {
     /// committed (and, for a live step, before the server forgets the old
     /// values). Without one, the report lists the services to restart.
     pub restart: Option<Box<dyn RestartReaders + 'a>>,
+    /// The compose project whose containers [`Database::Command`] runs its
+    /// commands in.
+    pub compose: Option<ComposeProject>,
 }
 
 impl std::fmt::Debug for RotateRequest<'_> {
@@ -115,6 +124,7 @@ impl std::fmt::Debug for RotateRequest<'_> {
             .field("resume", &self.resume)
             .field("now", &self.now)
             .field("restart", &self.restart.is_some())
+            .field("compose", &self.compose)
             .finish_non_exhaustive()
     }
 }
@@ -133,6 +143,7 @@ impl<'a> RotateRequest<'a> {
             keys: AgeKeys::default(),
             now: std::time::SystemTime::now(),
             restart: None,
+            compose: None,
         }
     }
 }
@@ -228,11 +239,14 @@ pub enum RotateEnvError {
     #[error("{}: a database rotation does not work on an age-encrypted file (its journal would hold plaintext)", .0.display())]
     EncryptedWithDatabase(PathBuf),
     /// A live step needs a manifest naming the accounts.
-    #[error("a live rotation needs a manifest that names each key's account (postgres_role, mysql_user, redis_user)")]
+    #[error("a live rotation needs a manifest that names each key's account (postgres_role, mysql_user, redis_user, live_command)")]
     DatabaseNeedsManifest,
     /// None of the keys names an account of the live step.
-    #[error("none of the keys names an account of this live step in the manifest (postgres_role, mysql_user, redis_user)")]
+    #[error("none of the keys names an account of this live step in the manifest (postgres_role, mysql_user, redis_user, live_command)")]
     NoRoles,
+    /// `--apply command` without the compose project to run it in.
+    #[error("a `command` live step runs in the compose project's containers: give its compose file (--compose FILE)")]
+    CommandNeedsCompose,
     /// No administrator connection was given.
     #[error("a database rotation needs the administrator's connection URL")]
     NoAdminConnection,
@@ -429,7 +443,9 @@ type Versions<'d> = (&'d Document, &'d Document, &'d [u8], &'d [u8]);
 /// that changes them.
 mod database {
     use super::{AdminSource, Database, Resumed, RotateEnvError, RotateRequest, Versions};
+    use crate::compose::ComposeProject;
     use crate::envfile::Document;
+    use crate::live::command::{self, CommandEngine};
     use crate::live::{transaction, AccountChange, Engine, LiveError};
     use crate::postgres::authority::role_of;
     use crate::rotate::{Plan, RotateError};
@@ -492,6 +508,34 @@ mod database {
         }
     }
 
+    /// The engine of `--apply command` for `keys`: each key's
+    /// `live_command`, its `${NAME}` arguments resolved from `doc`, run in
+    /// `compose`'s containers. No admin connection: the container's own CLI
+    /// is the authority.
+    fn command_engine<'k>(
+        compose: Option<&ComposeProject>,
+        stack: &Stack,
+        keys: impl IntoIterator<Item = &'k str>,
+        doc: &Document,
+    ) -> Result<Box<dyn Engine>, LiveError> {
+        let project = compose
+            .ok_or_else(|| LiveError::Connect(RotateEnvError::CommandNeedsCompose.to_string()))?;
+        let mut commands = Vec::new();
+        for key in keys {
+            let Some(cmd) = stack.var(key).and_then(|v| v.live_command.as_ref()) else {
+                continue;
+            };
+            let resolved =
+                command::resolve(key, cmd, doc, stack).map_err(|e| LiveError::Refused(e.0))?;
+            commands.push((key.to_owned(), resolved));
+        }
+        Ok(Box::new(CommandEngine::new(
+            project.clone(),
+            None,
+            commands,
+        )))
+    }
+
     /// The accounts `key` names for `step` in the manifest (the `.env` is
     /// data, never authority): `(account, named_explicitly)`.
     fn accounts_of(
@@ -518,6 +562,11 @@ mod database {
             // A literal ACL user, named by the manifest itself.
             Database::Redis => (stack.var(key).and_then(|v| v.redis_user.clone()))
                 .map(|user| (user, true))
+                .into_iter()
+                .collect(),
+            // `SERVICE:KEY`: the manifest names the service and the command.
+            Database::Command => (stack.var(key).and_then(|v| v.live_command.as_ref()))
+                .map(|cmd| (crate::live::command::account(key, cmd), true))
                 .into_iter()
                 .collect(),
         })
@@ -575,8 +624,14 @@ mod database {
         if changes.is_empty() {
             return Err(RotateEnvError::NoRoles);
         }
-        let url = admin_url(request, before)?;
-        let mut engine = connect(step.name(), &url)?;
+        let mut engine = match step {
+            Database::Command => {
+                let compose = request.compose.as_ref();
+                let keys = plan.keys.iter().map(|k| k.name.as_str());
+                command_engine(compose, stack, keys, before)?
+            }
+            _ => connect(step.name(), &admin_url(request, before)?)?,
+        };
         let mut keys: Vec<String> = plan.keys.iter().map(|k| k.name.clone()).collect();
         keys.extend(plan.dependents.iter().cloned());
         let restart = request.restart.as_deref_mut();
@@ -602,7 +657,21 @@ mod database {
         // The URL is read (from stdin, say) only once the journal names an
         // engine that needs it.
         let mut url = None;
+        let vetted = std::cell::RefCell::new(Vec::<String>::new());
         let mut admin = |name: &str| -> Result<Box<dyn Engine>, LiveError> {
+            if name == Database::Command.name() {
+                // The keys of the journal's accounts, vetted against the
+                // manifest (`vet` runs before the engine is built).
+                let stack = request.stack.ok_or_else(|| {
+                    LiveError::Journal(format!(
+                        "{}; the journal is kept",
+                        RotateEnvError::DatabaseNeedsManifest
+                    ))
+                })?;
+                let keys = vetted.borrow();
+                let keys = keys.iter().map(String::as_str);
+                return command_engine(request.compose.as_ref(), stack, keys, doc);
+            }
             if url.is_none() {
                 let read =
                     admin_url(request, doc).map_err(|e| LiveError::Connect(crate::one_line(&e)))?;
@@ -613,9 +682,14 @@ mod database {
         // The manifest, not the journal, says which accounts a key's
         // value belongs to and which are named explicitly.
         let mut vet = |engine: &str, changes: &mut [AccountChange]| -> Result<(), LiveError> {
-            let step = [Database::Postgres, Database::Mysql, Database::Redis]
-                .into_iter()
-                .find(|d| d.name() == engine);
+            let step = [
+                Database::Postgres,
+                Database::Mysql,
+                Database::Redis,
+                Database::Command,
+            ]
+            .into_iter()
+            .find(|d| d.name() == engine);
             let (Some(step), Some(stack)) = (step, request.stack) else {
                 return Err(LiveError::Journal(format!(
                     "resuming a `{engine}` rotation needs the manifest that names its accounts (--manifest FILE or ./secrets.toml); the journal is kept"
@@ -632,6 +706,7 @@ mod database {
                     )));
                 };
                 c.named_explicitly = explicit;
+                vetted.borrow_mut().push(c.key.clone());
             }
             Ok(())
         };

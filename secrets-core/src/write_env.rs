@@ -606,7 +606,10 @@ pub fn set_value<R: Rng + CryptoRng + ?Sized>(
         .stack
         .and_then(|s| s.var(key))
         .and_then(|v| v.rotate_after);
-    if period.is_some() || crate::rotate::last_rotated(&doc, key).is_some() {
+    let stamped = [crate::rotate::STAMP_TAG, crate::rotate::GENERATED_TAG]
+        .into_iter()
+        .any(|tag| doc.tag_above(key, tag).is_some());
+    if period.is_some() || stamped {
         crate::rotate::stamp_rotated(&mut doc, key, request.now);
     }
     let findings = check_env(&EnvContext {

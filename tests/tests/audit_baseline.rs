@@ -357,3 +357,39 @@ fn dry_run_changes_nothing_and_prints_what_fix_does_and_hints_run_as_printed() {
         0o600
     );
 }
+
+/// A baseline decides what passes root's gate, so it is read as a manifest
+/// is: one the attacker wrote in their own project (where root may run the
+/// audit from) accepts nothing; root's audit refuses it, exit 2.
+#[test]
+fn a_baseline_the_attacker_wrote_in_their_own_project_accepts_nothing() {
+    use secrets_tests::attacker;
+    if !attacker::require_attacker() {
+        return;
+    }
+    let (uid, gid) = attacker::ids();
+    let d = tempfile::tempdir().unwrap();
+    fs::set_permissions(d.path(), fs::Permissions::from_mode(0o755)).unwrap();
+    // Root's project: a .env others can read (SA001, high).
+    let root_env = d.path().join("rootapp/.env");
+    write(
+        &root_env,
+        "APP_PASSWORD=Zq8xT2mV9pL4rB7nK1wY6sD3fH0jG5cA\n",
+        0o644,
+    );
+    // The attacker's project, with a baseline accepting that finding.
+    let theirs = d.path().join("theirs");
+    fs::create_dir(&theirs).unwrap();
+    let accept = format!(
+        "[[accepted]]\nrule = \"SA001\"\npath = \"{}\"\nreason = \"x\"\n",
+        root_env.display()
+    );
+    write(&theirs.join(".secrets-baseline.toml"), &accept, 0o644);
+    std::os::unix::fs::chown(&theirs, Some(uid), Some(gid)).unwrap();
+    std::os::unix::fs::chown(theirs.join(".secrets-baseline.toml"), Some(uid), Some(gid)).unwrap();
+    let root_dir = d.path().join("rootapp");
+    let o = audit(&theirs, &[root_dir.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2), "{}{}", stdout(&o), stderr(&o));
+    assert!(stderr(&o).contains("another user could"), "{}", stderr(&o));
+    assert!(!stdout(&o).contains("accepted"), "{}", stdout(&o));
+}

@@ -191,12 +191,14 @@ impl Baseline {
         Ok(baseline)
     }
 
-    /// Reads the baseline at `path` as the writer would (a regular file
-    /// with one link, in directories no other user can change: a baseline
-    /// another user could have put there would accept findings for them).
-    /// `None` when it does not exist.
+    /// Reads the baseline at `path` as a manifest is read: owned by root or
+    /// the caller, in directories no other user can change. It decides what
+    /// passes the gate, so a baseline another user wrote (even in their own
+    /// project, where root may run the audit) would accept findings for
+    /// them. `None` when it does not exist.
     pub fn load(path: &Path) -> Result<Option<Self>, BaselineError> {
-        match crate::secure_file::read_held(path, LIMIT)? {
+        let bytes = crate::safe_fs::read_trusted(path, LIMIT).map_err(WriteError::from)?;
+        match bytes {
             Some(bytes) => Self::parse(path, &bytes).map(Some),
             None => Ok(None),
         }

@@ -72,6 +72,7 @@ pub fn last_rotated(doc: &Document, key: &str) -> Option<SystemTime> {
 
 /// Stamps `key` as rotated at `now`, replacing the stamp above it (a
 /// rotation or a first generation's) when there is one.
+#[cfg_attr(not(any(feature = "check", feature = "rotate")), allow(dead_code))]
 pub(crate) fn stamp_rotated(doc: &mut Document, key: &str, now: SystemTime) {
     let tag = match doc.tag_above(key, GENERATED_TAG) {
         Some(_) => GENERATED_TAG,

@@ -510,3 +510,54 @@ fn an_impostor_asking_for_the_password_by_rsa_gets_nothing() {
         "the client went on with the impostor: {seen}"
     );
 }
+
+/// The admin URL decides which server gets root's identity (a socket whose
+/// peer authentication lets root in without a password) and so which
+/// tenant's account changes: a service user owning the `.env` must not
+/// choose it. `--admin-url-var` reads it only from a `.env` root or the
+/// caller owns; refused before any connection, nothing changed.
+#[test]
+fn an_admin_url_in_a_service_users_env_is_refused() {
+    use secrets_tests::attacker;
+    if !attacker::require_attacker() {
+        return;
+    }
+    let (uid, gid) = attacker::ids();
+    let root = tempfile::tempdir().unwrap();
+    let manifest = root.path().join("secrets.toml");
+    fs::write(
+        &manifest,
+        "[vars.MYSQL_ADMIN_URL]\nexternal = true\n[vars.APP_DB_PASSWORD]\nkind = \"password\"\nmysql_user = \"app\"\n",
+    )
+    .unwrap();
+    let project = tempfile::tempdir().unwrap();
+    let dir = project.path();
+    let env = dir.join(".env");
+    fs::write(
+        &env,
+        format!("MYSQL_ADMIN_URL=mysql://root@localhost/?socket=/nonexistent/attacker.sock\nAPP_DB_PASSWORD={OLD}\n"),
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    fs::set_permissions(&env, fs::Permissions::from_mode(0o600)).unwrap();
+    std::os::unix::fs::chown(dir, Some(uid), Some(gid)).unwrap();
+    std::os::unix::fs::chown(&env, Some(uid), Some(gid)).unwrap();
+    let before = fs::read(&env).unwrap();
+    let o = secrets(dir)
+        .args(["rotate", "--env", ".env", "--manifest"])
+        .arg(&manifest)
+        .args([
+            "APP_DB_PASSWORD",
+            "--apply",
+            "mysql",
+            "--admin-url-var",
+            "MYSQL_ADMIN_URL",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2), "{}{}", stdout(&o), stderr(&o));
+    assert!(stderr(&o).contains("--admin-url -"), "{}", stderr(&o));
+    assert_eq!(stderr(&o).lines().count(), 1, "{}", stderr(&o));
+    assert_eq!(fs::read(&env).unwrap(), before);
+    assert_eq!(dir_entries(dir), [".env"]);
+}

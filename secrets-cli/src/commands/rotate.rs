@@ -247,6 +247,9 @@ fn failure(e: E) -> Failure {
             "{}: an interrupted rotation must be resumed first (`secrets rotate --env FILE --resume`)",
             path.display()
         ),
+        E::AdminUrlInForeignFile { key, uid } => format!(
+            "--admin-url-var {key}: the admin URL is read from the .env only when root or you own it (it is owned by uid {uid}), since it decides which server gets your identity: pass it on stdin with `--admin-url -`"
+        ),
         e => return Failure::from(e),
     };
     Failure::Error(text)

@@ -107,6 +107,8 @@ pub struct RotateRequest<'a> {
     /// committed (and, for a live step, before the server forgets the old
     /// values). Without one, the report lists the services to restart.
     pub restart: Option<Box<dyn RestartReaders + 'a>>,
+    /// The `.env`'s owner, from the file's options ([`rotate_env`] sets it).
+    env_owner: Option<u32>,
     /// The compose project whose containers [`Database::Command`] runs its
     /// commands in.
     pub compose: Option<ComposeProject>,
@@ -143,6 +145,7 @@ impl<'a> RotateRequest<'a> {
             keys: AgeKeys::default(),
             now: std::time::SystemTime::now(),
             restart: None,
+            env_owner: None,
             compose: None,
         }
     }
@@ -253,6 +256,16 @@ pub enum RotateEnvError {
     /// The URL read from stdin is not UTF-8.
     #[error("<stdin>: the admin URL is not UTF-8")]
     AdminUrlNotUtf8,
+    /// The admin URL was to come from a `.env` another user owns: it says
+    /// which server gets root's identity and which account changes there,
+    /// so it is authority, not data.
+    #[error("{key}: the admin URL is taken from the .env only when root or the caller owns it (it is owned by uid {uid}); give it as AdminSource::Stdin or AdminSource::Url")]
+    AdminUrlInForeignFile {
+        /// The variable named.
+        key: String,
+        /// The `.env`'s owner.
+        uid: u32,
+    },
     /// A role's owner is not vouched for by the manifest.
     #[error(transparent)]
     Authority(#[from] crate::postgres::authority::AuthorityError),
@@ -299,6 +312,7 @@ pub fn rotate_env<R: Rng + CryptoRng + ?Sized>(
     rng: &mut R,
 ) -> Result<RotateReport, RotateEnvError> {
     let target_mode = file.options().mode();
+    request.env_owner = file.options().owner().and_then(|o| o.uid);
     let locked = file.lock()?;
     let path = locked.path().to_owned();
     let raw = locked
@@ -469,6 +483,16 @@ mod database {
             }
             Some(AdminSource::Url(url)) => url.clone(),
             Some(AdminSource::Var(var)) => {
+                // Which server, reached with root's identity (a socket's
+                // peer authentication), is authority: never from a file
+                // another user owns.
+                let me = crate::safe_fs::caller_uid();
+                if let Some(uid) = request.env_owner.filter(|&u| u != 0 && u != me) {
+                    return Err(RotateEnvError::AdminUrlInForeignFile {
+                        key: var.clone(),
+                        uid,
+                    });
+                }
                 doc.get(var)
                     .cloned()
                     .ok_or_else(|| RotateError::NotInFile {

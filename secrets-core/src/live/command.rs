@@ -22,11 +22,18 @@ use crate::SecretValue;
 /// `command` with each `${NAME}` in its arguments replaced by NAME's value
 /// in `doc`: only a username or a literal of the manifest may go into an
 /// argv (every local user reads argvs); anything else is refused.
+///
+/// A literal comes from the manifest itself. A generated username comes
+/// from the `.env`, so it names the account whose password changes: it
+/// must look like a user name (never an option, a space or a shell word),
+/// and is taken only from a `.env` root or the caller owns (`env_trusted`);
+/// otherwise its owner could point the command at another account.
 pub(crate) fn resolve(
     key: &str,
     command: &LiveCommand,
     doc: &Document,
     stack: &Stack,
+    env_trusted: bool,
 ) -> Result<LiveCommand, StepError> {
     let arg = |a: &String| -> Result<String, StepError> {
         let mut out = String::new();
@@ -36,22 +43,31 @@ pub(crate) fn resolve(
                 break;
             };
             let name = &rest[start + 2..start + len];
-            let allowed = stack.var(name).is_some_and(|v| {
-                matches!(
-                    v.source,
-                    Source::Generate(Kind::Username { .. }) | Source::Literal(_)
-                )
-            });
-            if !allowed {
-                return Err(StepError(format!("{key}: its live_command passes ${{{name}}} on a command line, which only a username or a literal may be (every local user reads command lines)")));
-            }
-            let value = doc.get(name).ok_or_else(|| {
-                StepError(format!(
-                    "{key}: its live_command reads {name}, which the .env lacks"
-                ))
-            })?;
+            let value = match stack.var(name).map(|v| &v.source) {
+                Some(Source::Literal(text)) => text.clone(),
+                Some(Source::Generate(Kind::Username { .. })) => {
+                    if !env_trusted {
+                        return Err(StepError(format!("{key}: its live_command names the account through {name}, read from a .env another user owns; give {name} its value in the manifest (`value = \"…\"`)")));
+                    }
+                    let value = doc.get(name).ok_or_else(|| {
+                        StepError(format!(
+                            "{key}: its live_command reads {name}, which the .env lacks"
+                        ))
+                    })?;
+                    let v = value.expose();
+                    let shaped = !v.is_empty()
+                        && v.len() <= 64
+                        && !v.starts_with(['-', '.'])
+                        && v.bytes().all(|b| b.is_ascii_alphanumeric() || b"_.@-".contains(&b));
+                    if !shaped {
+                        return Err(StepError(format!("{key}: {name} in the .env is not a user name (letters, digits, `_.@-`, not starting with `-`)")));
+                    }
+                    v.to_owned()
+                }
+                _ => return Err(StepError(format!("{key}: its live_command passes ${{{name}}} on a command line, which only a username or a literal may be (every local user reads command lines)"))),
+            };
             out.push_str(&rest[..start]);
-            out.push_str(value.expose());
+            out.push_str(&value);
             rest = &rest[start + len + 1..];
         }
         out.push_str(rest);
@@ -219,12 +235,26 @@ live_command = { service = "mq", set = ["ctl", "--password=${MQ_PASS}"] }
         let stack = Stack::from_manifest(file).unwrap();
         let doc = Document::parse(b"MQ_USER=app\nMQ_VHOST=main\nMQ_PASS=s3cr3t-MARKER\n").unwrap();
         let cmd = stack.var("MQ_PASS").unwrap().live_command.clone().unwrap();
-        let r = resolve("MQ_PASS", &cmd, &doc, &stack).unwrap();
+        let r = resolve("MQ_PASS", &cmd, &doc, &stack, true).unwrap();
         assert_eq!(r.set, ["ctl", "change_password", "app"]);
         assert_eq!(r.verify.unwrap(), ["ctl", "-p", "/main", "auth", "app"]);
         let leaky = stack.var("LEAKY").unwrap().live_command.clone().unwrap();
-        let e = resolve("LEAKY", &leaky, &doc, &stack).unwrap_err();
+        let e = resolve("LEAKY", &leaky, &doc, &stack, true).unwrap_err();
         assert!(e.0.contains("${MQ_PASS} on a command line"), "{e}");
         assert!(!e.0.contains("MARKER"));
+        // The vhost is the manifest's literal, whatever the .env says.
+        let forged = Document::parse(b"MQ_USER=app\nMQ_VHOST=other\nMQ_PASS=x\n").unwrap();
+        let r = resolve("MQ_PASS", &cmd, &forged, &stack, true).unwrap();
+        assert_eq!(r.verify.unwrap(), ["ctl", "-p", "/main", "auth", "app"]);
+        // A user name from a .env another user owns names no account.
+        let e = resolve("MQ_PASS", &cmd, &doc, &stack, false).unwrap_err();
+        assert!(e.0.contains("another user owns"), "{e}");
+        // An option or a shell word is no user name.
+        for bad in ["--erase", "a b", "x;id", ""] {
+            let text = format!("MQ_USER={bad}\nMQ_VHOST=main\nMQ_PASS=x\n");
+            let doc = Document::parse(text.as_bytes()).unwrap();
+            let e = resolve("MQ_PASS", &cmd, &doc, &stack, true).unwrap_err();
+            assert!(e.0.contains("not a user name"), "{bad}: {e}");
+        }
     }
 }

@@ -468,6 +468,13 @@ mod database {
     use crate::stack::Stack;
     use crate::SecretValue;
 
+    /// Whether root or the caller owns the `.env`: only then may it name
+    /// servers or accounts.
+    fn env_trusted(request: &RotateRequest<'_>) -> bool {
+        let me = crate::safe_fs::caller_uid();
+        request.env_owner.is_none_or(|u| u == 0 || u == me)
+    }
+
     /// The admin URL from stdin, the `.env` or the request.
     fn admin_url(
         request: &RotateRequest<'_>,
@@ -486,8 +493,7 @@ mod database {
                 // Which server, reached with root's identity (a socket's
                 // peer authentication), is authority: never from a file
                 // another user owns.
-                let me = crate::safe_fs::caller_uid();
-                if let Some(uid) = request.env_owner.filter(|&u| u != 0 && u != me) {
+                if let Some(uid) = request.env_owner.filter(|_| !env_trusted(request)) {
                     return Err(RotateEnvError::AdminUrlInForeignFile {
                         key: var.clone(),
                         uid,
@@ -541,6 +547,7 @@ mod database {
         stack: &Stack,
         keys: impl IntoIterator<Item = &'k str>,
         doc: &Document,
+        env_trusted: bool,
     ) -> Result<Box<dyn Engine>, LiveError> {
         let project = compose
             .ok_or_else(|| LiveError::Connect(RotateEnvError::CommandNeedsCompose.to_string()))?;
@@ -549,8 +556,8 @@ mod database {
             let Some(cmd) = stack.var(key).and_then(|v| v.live_command.as_ref()) else {
                 continue;
             };
-            let resolved =
-                command::resolve(key, cmd, doc, stack).map_err(|e| LiveError::Refused(e.0))?;
+            let resolved = command::resolve(key, cmd, doc, stack, env_trusted)
+                .map_err(|e| LiveError::Refused(e.0))?;
             commands.push((key.to_owned(), resolved));
         }
         Ok(Box::new(CommandEngine::new(
@@ -652,7 +659,7 @@ mod database {
             Database::Command => {
                 let compose = request.compose.as_ref();
                 let keys = plan.keys.iter().map(|k| k.name.as_str());
-                command_engine(compose, stack, keys, before)?
+                command_engine(compose, stack, keys, before, env_trusted(request))?
             }
             _ => connect(step.name(), &admin_url(request, before)?)?,
         };
@@ -694,7 +701,8 @@ mod database {
                 })?;
                 let keys = vetted.borrow();
                 let keys = keys.iter().map(String::as_str);
-                return command_engine(request.compose.as_ref(), stack, keys, doc);
+                let trusted = env_trusted(request);
+                return command_engine(request.compose.as_ref(), stack, keys, doc, trusted);
             }
             if url.is_none() {
                 let read =

@@ -806,3 +806,112 @@ fn apply_command_killed_then_resumed_the_env_and_the_service_agree() {
             .output();
     }
 }
+
+/// A `docker-compose` and `docker` stand-in first on PATH that records
+/// every call in `log`; the PATH to run `secrets` with.
+fn recording_shims(dir: &Path, log: &Path) -> String {
+    let shims = dir.join("shims");
+    fs::create_dir(&shims).unwrap();
+    let script = format!(
+        "#!/bin/sh\necho \"ARGV $*\" >> '{}'\n[ \"$1\" = version ] && exit 0\nexit 1\n",
+        log.display()
+    );
+    for name in ["docker-compose", "docker"] {
+        fs::write(shims.join(name), &script).unwrap();
+        fs::set_permissions(shims.join(name), fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    format!("{}:/usr/bin:/bin", shims.display())
+}
+
+/// A service that mounts the host's `/` and reads API_TOKEN.
+const HOSTILE_COMPOSE: &str = "services:\n  app:\n    image: busybox\n    command: [\"sh\", \"-c\", \"echo owned > /host/tmp/owned\"]\n    volumes:\n      - /:/host\n    environment:\n      T: ${API_TOKEN}\n";
+
+/// The attacker owns the project directory, its `.env` and its compose
+/// file: root's `--restart` must not run compose on that file (it would
+/// create the attacker's service, host `/` mounted, as root).
+#[test]
+fn restart_refuses_a_compose_file_another_user_owns() {
+    use secrets_tests::attacker::{file, mkdir, public_tempdir, require_attacker, uid};
+    if !require_attacker() {
+        return;
+    }
+    // The attacker's directory; root's directory with the attacker's file.
+    for (dir_is_attackers, named) in [(true, "p"), (false, "p/compose.yml")] {
+        let d = public_tempdir();
+        let p = d.path().join("p");
+        mkdir(&p, 0o755, dir_is_attackers);
+        let env = p.join(".env");
+        file(&env, format!("API_TOKEN={OLD}\n").as_bytes(), 0o600, true);
+        let compose = p.join("compose.yml");
+        file(&compose, HOSTILE_COMPOSE.as_bytes(), 0o644, true);
+        let log = d.path().join("calls.log");
+        let path = recording_shims(d.path(), &log);
+        let before = fs::read(&env).unwrap();
+        let o = secrets(d.path())
+            .env("PATH", &path)
+            .arg("rotate")
+            .arg("--env")
+            .arg(&env)
+            .arg("--compose")
+            .arg(&compose)
+            .args(["--restart", "API_TOKEN"])
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(2), "{named}: {}", stderr(&o));
+        let err = stderr(&o);
+        assert_eq!(err.lines().count(), 1, "{err}");
+        let owned = d.path().join(named).display().to_string();
+        assert!(
+            err.contains(&format!("{owned}: ")) && err.contains(&format!("uid {}", uid())),
+            "{err}"
+        );
+        assert_eq!(fs::read(&env).unwrap(), before, "{named}: .env changed");
+        assert!(
+            !log.exists(),
+            "{named}: compose ran: {}",
+            fs::read_to_string(&log).unwrap_or_default()
+        );
+    }
+}
+
+/// A root-owned compose file in root's directory, but the project's
+/// `.env` (the attacker's) names another project: compose would recreate
+/// that project's containers. Refused before anything changes.
+#[test]
+fn restart_refuses_a_project_env_that_sets_compose_settings() {
+    use secrets_tests::attacker::{file, require_attacker};
+    if !require_attacker() {
+        return;
+    }
+    let d = tempfile::tempdir().unwrap();
+    let env = d.path().join(".env");
+    file(
+        &env,
+        format!("COMPOSE_PROJECT_NAME=victim\nAPI_TOKEN={OLD}\n").as_bytes(),
+        0o600,
+        true,
+    );
+    let compose = d.path().join("compose.yml");
+    file(&compose, HOSTILE_COMPOSE.as_bytes(), 0o644, false);
+    let log = d.path().join("calls.log");
+    let path = recording_shims(d.path(), &log);
+    let before = fs::read(&env).unwrap();
+    let o = secrets(d.path())
+        .env("PATH", &path)
+        .env("COMPOSE_PROJECT_NAME", "victim")
+        .args(["rotate", "--env", ".env", "--compose", "compose.yml"])
+        .args(["--restart", "API_TOKEN"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains(".env:1: sets COMPOSE_PROJECT_NAME"), "{err}");
+    assert!(!err.contains(OLD), "{err}");
+    assert_eq!(fs::read(&env).unwrap(), before, ".env changed");
+    assert!(
+        !log.exists(),
+        "compose ran: {}",
+        fs::read_to_string(&log).unwrap_or_default()
+    );
+}

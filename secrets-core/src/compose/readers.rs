@@ -42,6 +42,18 @@ pub enum ComposeError {
     /// Recreating the services failed.
     #[error("{0}")]
     Restart(String),
+    /// The project's `.env` sets a variable compose takes its own settings
+    /// from (project name, files, profiles, engine): compose run on it
+    /// would act on whatever project or engine that file names.
+    #[error("{file}:{line}: sets {key}, which compose reads as its own setting (project name, files, engine); refusing to run compose on this project")]
+    ComposeSetting {
+        /// The `.env`.
+        file: String,
+        /// 1-based line.
+        line: usize,
+        /// The variable.
+        key: String,
+    },
 }
 
 /// One service: what it reads.
@@ -79,8 +91,58 @@ pub struct ComposeProject {
 
 impl ComposeProject {
     /// Reads the files (each a regular file within the compose size limit;
-    /// see [`safe_fs::read_named`]).
+    /// see [`safe_fs::read_named`]). For naming services in a hint only:
+    /// a project compose will run is read with [`ComposeProject::read_to_run`].
     pub fn read(files: &[PathBuf]) -> Result<Self, ComposeError> {
+        Self::read_with(files, safe_fs::read_named)
+    }
+
+    /// Reads the files of a project that compose will run as the caller
+    /// (`--restart`, `--apply command`): each is read like a key file
+    /// ([`safe_fs::read_trusted`]: owned by root or the caller, every
+    /// directory on the way theirs and not writable by others), since
+    /// compose creates what the file says (host mounts, privileges) with
+    /// the caller's authority. The project's `.env` (beside the first
+    /// file) must not set `COMPOSE_*` or `DOCKER_*` variables, which
+    /// compose reads as its project name, files and engine.
+    pub fn read_to_run(files: &[PathBuf]) -> Result<Self, ComposeError> {
+        let project = Self::read_with(files, safe_fs::read_trusted)?;
+        project.check_project_env()?;
+        Ok(project)
+    }
+
+    /// Refuses a project `.env` that sets a compose or engine setting. Read
+    /// line by line, not through the `.env` parser: a line compose reads
+    /// and ours would not (`export KEY=`, odd quoting) is refused too.
+    fn check_project_env(&self) -> Result<(), ComposeError> {
+        let path = self.project_dir().join(".env");
+        let Some(bytes) = safe_fs::read_named(&path, limits::ENV)? else {
+            return Ok(());
+        };
+        let text = String::from_utf8_lossy(&bytes);
+        for (i, line) in text.lines().enumerate() {
+            let t = line.trim_start();
+            let t = t.strip_prefix("export").map_or(t, str::trim_start);
+            let key: String = t
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                .collect();
+            let upper = key.to_ascii_uppercase();
+            if upper.starts_with("COMPOSE_") || upper.starts_with("DOCKER_") {
+                return Err(ComposeError::ComposeSetting {
+                    file: path.display().to_string(),
+                    line: i + 1,
+                    key,
+                });
+            }
+        }
+        Ok(())
+    }
+
+    fn read_with(
+        files: &[PathBuf],
+        read: fn(&Path, u64) -> Result<Option<crate::SecretBytes>, FsError>,
+    ) -> Result<Self, ComposeError> {
         if files.is_empty() {
             return Err(ComposeError::NoFiles);
         }
@@ -92,8 +154,8 @@ impl ComposeProject {
         };
         let mut any_services = false;
         for path in files {
-            let bytes = safe_fs::read_named(path, limits::COMPOSE)?
-                .ok_or_else(|| ComposeError::NoFile(path.clone()))?;
+            let bytes =
+                read(path, limits::COMPOSE)?.ok_or_else(|| ComposeError::NoFile(path.clone()))?;
             let name = path.display().to_string();
             let text = std::str::from_utf8(&bytes).map_err(|e| {
                 let line = bytes[..e.valid_up_to()]

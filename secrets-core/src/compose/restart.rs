@@ -11,7 +11,13 @@ use super::{ComposeError, ComposeProject};
 use crate::rotate::RestartReaders;
 
 /// The variables a compose child keeps: where the engine is and how to
-/// reach it, and the project's name. Nothing else of ours reaches it
+/// reach it. Not `COMPOSE_PROJECT_NAME`: the project compose acts on is the
+/// one its trusted files name (top-level `name:`, else their directory's
+/// name), which `read_to_run` checked; an inherited name (or one in the
+/// project's `.env`, refused there) would make it recreate or exec into
+/// another project's containers. No `-p` is passed: with the environment
+/// cleared and the `.env` checked, compose computes the name from the
+/// trusted files alone. Nothing else of ours reaches it
 /// (a value exported in our environment would override the `.env`'s new
 /// one in compose's interpolation, and must not leak either).
 const KEPT_ENV: &[&str] = &[
@@ -22,7 +28,6 @@ const KEPT_ENV: &[&str] = &[
     "DOCKER_CONFIG",
     "DOCKER_CERT_PATH",
     "DOCKER_TLS_VERIFY",
-    "COMPOSE_PROJECT_NAME",
 ];
 
 /// Clears `c`'s environment but for [`KEPT_ENV`].

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use secrets_core::compose::{ComposeProject, ComposeRestart};
 use secrets_core::rotate::{RestartReaders, RotateReport};
 
-use crate::args::RotateArgs;
+use crate::args::{ApplyTarget, RotateArgs};
 use crate::failure::Failure;
 
 /// Exit code when the file is committed but its readers could not all be
@@ -15,12 +15,18 @@ use crate::failure::Failure;
 pub const RESTART_FAILED: u8 = 3;
 
 /// The project of `--compose`, read before anything changes: a file that
-/// cannot be read or followed is exit 2 with the file untouched.
+/// cannot be read or followed is exit 2 with the file untouched. Compose
+/// runs it with `--restart` or `--apply command`: then its files must be
+/// trusted ([`ComposeProject::read_to_run`]).
 pub fn project(args: &RotateArgs) -> Result<Option<ComposeProject>, Failure> {
     if args.compose.is_empty() {
         return Ok(None);
     }
-    Ok(Some(ComposeProject::read(&args.compose)?))
+    let runs = args.restart || matches!(args.apply, Some(ApplyTarget::Command));
+    Ok(Some(match runs {
+        true => ComposeProject::read_to_run(&args.compose)?,
+        false => ComposeProject::read(&args.compose)?,
+    }))
 }
 
 /// With `--restart`: the step that recreates the readers.

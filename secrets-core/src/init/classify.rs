@@ -173,6 +173,9 @@ pub(crate) struct Context<'a> {
     /// For each variable, the services given it: (service, the container
     /// variable it becomes when passed whole).
     consumers: HashMap<&'a str, Vec<(usize, Option<&'a str>)>>,
+    /// The origins of the stack's own program (see `app_origins`), found
+    /// once rather than per variable.
+    app: Vec<String>,
     /// The first variables whose names pass a test, found once each.
     firsts: RefCell<HashMap<Test, Firsts>>,
 }
@@ -327,6 +330,32 @@ impl Decision {
     }
 }
 
+/// The origins of the stack's own program: what reads the template whole
+/// or is built here, else the service given the most variables.
+fn app_origins(services: &[Service]) -> Vec<String> {
+    #[cfg(test)]
+    APP_SCANNED.with(|n| n.set(n.get() + services.len()));
+    let mut app: Vec<String> = (services.iter())
+        .filter(|s| s.env_file || s.build)
+        .map(compose::origin)
+        .collect();
+    if app.is_empty() {
+        // The first on a tie: the app is usually listed first.
+        app.extend(
+            (services.iter().rev())
+                .max_by_key(|s| s.reads.len())
+                .map(compose::origin),
+        );
+    }
+    app
+}
+
+#[cfg(test)]
+thread_local! {
+    /// Services `app_origins` has looked at on this thread.
+    pub(super) static APP_SCANNED: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
 impl<'a> Context<'a> {
     pub(crate) fn new(
         vars: &'a [TemplateVar],
@@ -381,6 +410,7 @@ impl<'a> Context<'a> {
             }
         }
         Context {
+            app: app_origins(services),
             services,
             consumers,
             minio,
@@ -742,20 +772,7 @@ impl<'a> Context<'a> {
             .collect();
         origins.sort_by(|a, b| a.0.cmp(&b.0));
         origins.dedup_by(|a, b| a.0 == b.0);
-        // The stack's own program: what reads the template whole or is
-        // built here, else the service given the most variables.
-        let mut app: Vec<String> = (self.services.iter())
-            .filter(|s| s.env_file || s.build)
-            .map(compose::origin)
-            .collect();
-        if app.is_empty() {
-            // The first on a tie: the app is usually listed first.
-            app.extend(
-                (self.services.iter().rev())
-                    .max_by_key(|s| s.reads.len())
-                    .map(compose::origin),
-            );
-        }
+        let app = &self.app;
         // One server of another origin given a value whose name names no
         // provider: the server it keys runs here.
         let server = origins.len() == 1 && !app.is_empty() && !app.contains(&origins[0].0);

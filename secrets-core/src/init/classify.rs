@@ -176,6 +176,11 @@ pub(crate) struct Context<'a> {
     /// The origins of the stack's own program (see `app_origins`), found
     /// once rather than per variable.
     app: Vec<String>,
+    /// The services running Redis, in order, and every service's name as a
+    /// variable's first part (`my-cache` as `MY_CACHE`): found once rather
+    /// than per variable.
+    redis: Vec<usize>,
+    service_names: HashSet<String>,
     /// The first variables whose names pass a test, found once each.
     firsts: RefCell<HashMap<Test, Firsts>>,
 }
@@ -411,6 +416,15 @@ impl<'a> Context<'a> {
         }
         Context {
             app: app_origins(services),
+            redis: (services.iter().enumerate())
+                .filter(|(_, s)| {
+                    s.image_base().and_then(|b| compose::component_of(&b)) == Some("redis")
+                })
+                .map(|(i, _)| i)
+                .collect(),
+            service_names: (services.iter())
+                .map(|s| s.name.to_ascii_uppercase().replace('-', "_"))
+                .collect(),
             services,
             consumers,
             minio,
@@ -837,11 +851,12 @@ impl<'a> Context<'a> {
             return None;
         }
         let family = names::first_part(&v.name);
-        let server = self.services.iter().enumerate().find(|(_, s)| {
-            s.image_base().and_then(|b| compose::component_of(&b)) == Some("redis")
-                && (["REDIS", "VALKEY", "KEYDB", "CACHE"].contains(&family.as_str())
-                    || s.name.to_ascii_uppercase() == family)
-        });
+        let server = (self.redis.iter())
+            .map(|&i| (i, &self.services[i]))
+            .find(|(_, s)| {
+                ["REDIS", "VALKEY", "KEYDB", "CACHE"].contains(&family.as_str())
+                    || s.name.to_ascii_uppercase() == family
+            });
         let (at, server) = server?;
         let given =
             (self.consumers.get(v.name.as_str()).into_iter().flatten()).any(|(i, _)| *i == at);
@@ -897,10 +912,7 @@ impl<'a> Context<'a> {
             "DASHBOARD",
             "SUPERUSER",
         ];
-        let stack_service = self
-            .services
-            .iter()
-            .any(|s| s.name.to_ascii_uppercase().replace('-', "_") == family);
+        let stack_service = self.service_names.contains(&family);
         if own.contains(&family.as_str()) || stack_service {
             return None;
         }

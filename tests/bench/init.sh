@@ -58,3 +58,27 @@ print(f"openssl script:        median {o['median']*1000:7.2f} ms (mean {o['mean'
 print(f"secrets init + write:  median {s['median']*1000:7.2f} ms (mean {s['mean']*1000:.2f} ± {s['stddev']*1000:.2f})")
 print(f"ratio (openssl / secrets, medians): {o['median']/s['median']:.2f}x   target > 1x")
 PY
+
+# A compose line of 25,000 unclosed `${` against a plain line of the same
+# length: reading it must cost about what the plain line costs (matching each
+# `${` with its `}` used to rescan the rest of the line: quadratic).
+for kind in braces plain; do
+  mkdir -p "$work/$kind"
+  printf 'DB_PASSWORD=\n' >"$work/$kind/.env.example"
+  python3 - "$kind" >"$work/$kind/compose.yml" <<'PY'
+import sys
+line = "${" * 25000 if sys.argv[1] == "braces" else "ab" * 25000
+print(f'services:\n  app:\n    image: nginx\n    environment:\n      X: "{line}"\n      DB_PASSWORD: ${{DB_PASSWORD}}')
+PY
+done
+hyperfine --warmup 3 --min-runs 20 -N --export-json "$work/b.json" \
+  -n plain-line "$bin -q init --from $work/plain/.env.example --compose $work/plain/compose.yml" \
+  -n brace-line "$bin -q init --from $work/braces/.env.example --compose $work/braces/compose.yml" >/dev/null
+python3 - "$work/b.json" <<'PY'
+import json, sys
+r = {x["command"]: x for x in json.load(open(sys.argv[1]))["results"]}
+p, b = r["plain-line"], r["brace-line"]
+print(f"init, plain 50 KB line:      median {p['median']*1000:7.2f} ms")
+print(f"init, 25,000 unclosed '${{':  median {b['median']*1000:7.2f} ms")
+print(f"ratio (braces / plain, medians): {b['median']/p['median']:.2f}x   target < 2x")
+PY

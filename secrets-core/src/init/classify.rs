@@ -173,6 +173,14 @@ pub(crate) struct Context<'a> {
     /// For each variable, the services given it: (service, the container
     /// variable it becomes when passed whole).
     consumers: HashMap<&'a str, Vec<(usize, Option<&'a str>)>>,
+    /// The origins of the stack's own program (see `app_origins`), found
+    /// once rather than per variable.
+    app: Vec<String>,
+    /// The services running Redis, in order, and every service's name as a
+    /// variable's first part (`my-cache` as `MY_CACHE`): found once rather
+    /// than per variable.
+    redis: Vec<usize>,
+    service_names: HashSet<String>,
     /// The first variables whose names pass a test, found once each.
     firsts: RefCell<HashMap<Test, Firsts>>,
 }
@@ -327,6 +335,32 @@ impl Decision {
     }
 }
 
+/// The origins of the stack's own program: what reads the template whole
+/// or is built here, else the service given the most variables.
+fn app_origins(services: &[Service]) -> Vec<String> {
+    #[cfg(test)]
+    APP_SCANNED.with(|n| n.set(n.get() + services.len()));
+    let mut app: Vec<String> = (services.iter())
+        .filter(|s| s.env_file || s.build)
+        .map(compose::origin)
+        .collect();
+    if app.is_empty() {
+        // The first on a tie: the app is usually listed first.
+        app.extend(
+            (services.iter().rev())
+                .max_by_key(|s| s.reads.len())
+                .map(compose::origin),
+        );
+    }
+    app
+}
+
+#[cfg(test)]
+thread_local! {
+    /// Services `app_origins` has looked at on this thread.
+    pub(super) static APP_SCANNED: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
 impl<'a> Context<'a> {
     pub(crate) fn new(
         vars: &'a [TemplateVar],
@@ -381,6 +415,16 @@ impl<'a> Context<'a> {
             }
         }
         Context {
+            app: app_origins(services),
+            redis: (services.iter().enumerate())
+                .filter(|(_, s)| {
+                    s.image_base().and_then(|b| compose::component_of(&b)) == Some("redis")
+                })
+                .map(|(i, _)| i)
+                .collect(),
+            service_names: (services.iter())
+                .map(|s| s.name.to_ascii_uppercase().replace('-', "_"))
+                .collect(),
             services,
             consumers,
             minio,
@@ -742,20 +786,7 @@ impl<'a> Context<'a> {
             .collect();
         origins.sort_by(|a, b| a.0.cmp(&b.0));
         origins.dedup_by(|a, b| a.0 == b.0);
-        // The stack's own program: what reads the template whole or is
-        // built here, else the service given the most variables.
-        let mut app: Vec<String> = (self.services.iter())
-            .filter(|s| s.env_file || s.build)
-            .map(compose::origin)
-            .collect();
-        if app.is_empty() {
-            // The first on a tie: the app is usually listed first.
-            app.extend(
-                (self.services.iter().rev())
-                    .max_by_key(|s| s.reads.len())
-                    .map(compose::origin),
-            );
-        }
+        let app = &self.app;
         // One server of another origin given a value whose name names no
         // provider: the server it keys runs here.
         let server = origins.len() == 1 && !app.is_empty() && !app.contains(&origins[0].0);
@@ -820,11 +851,12 @@ impl<'a> Context<'a> {
             return None;
         }
         let family = names::first_part(&v.name);
-        let server = self.services.iter().enumerate().find(|(_, s)| {
-            s.image_base().and_then(|b| compose::component_of(&b)) == Some("redis")
-                && (["REDIS", "VALKEY", "KEYDB", "CACHE"].contains(&family.as_str())
-                    || s.name.to_ascii_uppercase() == family)
-        });
+        let server = (self.redis.iter())
+            .map(|&i| (i, &self.services[i]))
+            .find(|(_, s)| {
+                ["REDIS", "VALKEY", "KEYDB", "CACHE"].contains(&family.as_str())
+                    || s.name.to_ascii_uppercase() == family
+            });
         let (at, server) = server?;
         let given =
             (self.consumers.get(v.name.as_str()).into_iter().flatten()).any(|(i, _)| *i == at);
@@ -880,10 +912,7 @@ impl<'a> Context<'a> {
             "DASHBOARD",
             "SUPERUSER",
         ];
-        let stack_service = self
-            .services
-            .iter()
-            .any(|s| s.name.to_ascii_uppercase().replace('-', "_") == family);
+        let stack_service = self.service_names.contains(&family);
         if own.contains(&family.as_str()) || stack_service {
             return None;
         }

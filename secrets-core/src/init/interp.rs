@@ -2,6 +2,8 @@
 //! file: `$$` is a `$`, `${NAME}` and `$NAME` are references, and
 //! `${NAME:-default}` (`-`, `:?`, `?`, `:+`, `+`) carry a modifier.
 
+use std::collections::HashMap;
+
 /// One piece of an interpolated text.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Piece<'a> {
@@ -33,6 +35,7 @@ fn name_len(s: &[u8]) -> usize {
 /// `${` is literal too.
 pub(crate) fn pieces(text: &str) -> Vec<Piece<'_>> {
     let bytes = text.as_bytes();
+    let closes = closing_braces(text);
     let mut out = Vec::new();
     let mut literal = String::new();
     let mut i = 0;
@@ -52,7 +55,8 @@ pub(crate) fn pieces(text: &str) -> Vec<Piece<'_>> {
         if rest.first() == Some(&b'{') {
             let body = &text[i + 2..];
             let n = name_len(body.as_bytes());
-            let close = closing_brace(body);
+            // Offset in `body` of the `}` closing this `${`.
+            let close = closes.get(&i).map(|&at| at - (i + 2));
             match close {
                 Some(end) if n > 0 && n <= end => {
                     let name = &body[..n];
@@ -97,25 +101,39 @@ pub(crate) fn pieces(text: &str) -> Vec<Piece<'_>> {
     out
 }
 
-/// The offset of the `}` that closes a `${` whose body starts `body`,
-/// counting nested `${...}` in a default.
-fn closing_brace(body: &str) -> Option<usize> {
-    let mut depth = 0usize;
-    let bytes = body.as_bytes();
+/// For each `${` in `text` (by the offset of its `$`) the offset of the
+/// `}` that closes it, counting nested `${...}` in a default; an unclosed
+/// `${` has none. One pass with a stack, so that a line of many unclosed
+/// `${` costs its length, not its length squared.
+fn closing_braces(text: &str) -> HashMap<usize, usize> {
+    let bytes = text.as_bytes();
+    let mut open = Vec::new();
+    let mut closes = HashMap::new();
     let mut i = 0;
     while i < bytes.len() {
+        #[cfg(test)]
+        SCANNED.with(|n| n.set(n.get() + 1));
         match bytes[i] {
             b'$' if bytes.get(i + 1) == Some(&b'{') => {
-                depth += 1;
+                open.push(i);
                 i += 1;
             }
-            b'}' if depth == 0 => return Some(i),
-            b'}' => depth -= 1,
+            b'}' => {
+                if let Some(at) = open.pop() {
+                    closes.insert(at, i);
+                }
+            }
             _ => {}
         }
         i += 1;
     }
-    None
+    closes
+}
+
+#[cfg(test)]
+thread_local! {
+    /// Bytes `closing_braces` has looked at on this thread.
+    static SCANNED: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
 }
 
 /// Whether `text` holds a reference at all.
@@ -171,5 +189,36 @@ mod tests {
             }
         );
         assert_eq!(p[1], Piece::Text("z".into()));
+        let p = pieces("${ ${A}x${B");
+        assert_eq!(
+            p[0],
+            Piece::Text("${ ".into()),
+            "an unclosed `$${{` stays literal"
+        );
+        assert_eq!(
+            p[1],
+            Piece::Var {
+                name: "A",
+                modifier: None
+            }
+        );
+        assert_eq!(p[2], Piece::Text("x${B".into()));
+        assert_eq!(pieces("${A:-${B}")[0], Piece::Text("${A:-".into()));
+    }
+
+    /// A line of many unclosed `${` is read in time linear in its length:
+    /// each `${` used to rescan the rest of the line for its `}`.
+    #[test]
+    fn unclosed_braces_scanned_once() {
+        let line = "${".repeat(25_000);
+        SCANNED.with(|n| n.set(0));
+        let p = pieces(&line);
+        assert_eq!(p, vec![Piece::Text(line.clone())]);
+        let scanned = SCANNED.with(|n| n.get());
+        assert!(
+            scanned <= line.len(),
+            "{scanned} bytes scanned for a line of {}",
+            line.len()
+        );
     }
 }

@@ -121,3 +121,31 @@ fn formats_the_template_states_win_over_the_name() {
         Source::Generate(Kind::Hex { bytes: 16 })
     );
 }
+
+/// The stack's own program is found once, not once per variable: with a
+/// service per variable that was services × variables of scanning.
+#[test]
+fn many_services_are_scanned_for_the_app_once() {
+    let n = 500;
+    let template: String = (0..n).map(|i| format!("V{i}_PASSWORD=\n")).collect();
+    let compose: String = "services:\n".to_owned()
+        + &(0..n)
+            .map(|i| {
+                format!("  s{i}:\n    image: nginx\n    environment:\n      V{i}_PASSWORD: ${{V{i}_PASSWORD}}\n")
+            })
+            .collect::<String>();
+    classify::APP_SCANNED.with(|c| c.set(0));
+    let i = infer(
+        "t.env",
+        template.as_bytes(),
+        &[ComposeInput {
+            name: "d.yml",
+            text: &compose,
+        }],
+        Some("t"),
+    )
+    .unwrap();
+    assert_eq!(entry(&i, "V7_PASSWORD").name, "V7_PASSWORD");
+    let scanned = classify::APP_SCANNED.with(|c| c.get());
+    assert!(scanned <= n, "{scanned} services scanned for {n} services");
+}

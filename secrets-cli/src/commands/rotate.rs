@@ -247,6 +247,7 @@ fn failure(e: E) -> Failure {
             "{}: an interrupted rotation must be resumed first (`secrets rotate --env FILE --resume`)",
             path.display()
         ),
+        E::CommandNeedsCompose => "--apply command runs in the compose project's containers: give its compose file with --compose FILE".into(),
         E::AdminUrlInForeignFile { key, uid } => format!(
             "--admin-url-var {key}: the admin URL is read from the .env only when root or you own it (it is owned by uid {uid}), since it decides which server gets your identity: pass it on stdin with `--admin-url -`"
         ),

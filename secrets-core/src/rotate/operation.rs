@@ -248,7 +248,7 @@ pub enum RotateEnvError {
     #[error("none of the keys names an account of this live step in the manifest (postgres_role, mysql_user, redis_user, live_command)")]
     NoRoles,
     /// `--apply command` without the compose project to run it in.
-    #[error("a `command` live step runs in the compose project's containers: give its compose file (--compose FILE)")]
+    #[error("a `command` live step runs in the compose project's containers: give its compose project (RotateRequest::compose)")]
     CommandNeedsCompose,
     /// No administrator connection was given.
     #[error("a database rotation needs the administrator's connection URL")]

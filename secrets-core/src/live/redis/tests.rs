@@ -26,13 +26,18 @@ fn redis_server() -> Option<PathBuf> {
     });
     if found.is_none() {
         let why = "redis-server missing; install it with: apt-get install redis-server";
-        assert!(
-            std::env::var("CI").map_or(true, |v| v != "true"),
-            "{why} (CI=true requires it)"
-        );
-        eprintln!("skipped: {why}");
+        skip(why);
     }
     found
+}
+
+/// A component is missing: skipped locally, a failure under `CI=true`.
+fn skip(why: &str) {
+    assert!(
+        std::env::var("CI").map_or(true, |v| v != "true"),
+        "{why} (CI=true requires it)"
+    );
+    eprintln!("skipped: {why}");
 }
 
 /// Where a server keeps its users across a restart.
@@ -691,11 +696,7 @@ fn rediss_verifies_the_certificate() {
         .is_ok_and(|o| o.status.success());
     if !have_openssl {
         let why = "openssl missing; install it with: apt-get install openssl";
-        assert!(
-            std::env::var("CI").map_or(true, |v| v != "true"),
-            "{why} (CI=true requires it)"
-        );
-        eprintln!("skipped: {why}");
+        skip(why);
         return;
     }
     let port = TcpListener::bind("127.0.0.1:0")

@@ -25,12 +25,34 @@ pub(crate) struct Limits {
     pub address_space: Option<u64>,
 }
 
+/// What a child reads on stdin.
+enum Input<'a> {
+    /// Bytes fed through a pipe (`None`: `/dev/null`).
+    Bytes(Option<&'a [u8]>),
+    /// An open file it reads itself, and may reopen as `/dev/stdin`.
+    File(std::fs::File),
+}
+
 /// Runs `command`, feeding `stdin` from another thread (so a child that
 /// writes while it reads cannot deadlock on full pipes), and waits for it;
 /// its whole stdout is collected.
 pub(crate) fn run(command: &mut Command, stdin: Option<&[u8]>) -> io::Result<Output> {
+    run_input(command, Input::Bytes(stdin))
+}
+
+/// Runs `command` as [`run`] does, with `file` as its stdin: a file it can
+/// read as often as it likes through `/dev/stdin` (a memfd holding
+/// exactly the bytes that were checked, say).
+pub(crate) fn run_with_stdin_file(
+    command: &mut Command,
+    file: std::fs::File,
+) -> io::Result<Output> {
+    run_input(command, Input::File(file))
+}
+
+fn run_input(command: &mut Command, input: Input<'_>) -> io::Result<Output> {
     let mut stdout = Vec::new();
-    let (status, stderr) = stream(command, stdin, Limits::default(), |chunk| {
+    let (status, stderr) = stream_input(command, input, Limits::default(), |chunk| {
         stdout.extend_from_slice(chunk);
         Ok(())
     })?;
@@ -54,14 +76,24 @@ pub(crate) fn stream(
     command: &mut Command,
     stdin: Option<&[u8]>,
     limits: Limits,
+    on_stdout: impl FnMut(&[u8]) -> io::Result<()> + Send,
+) -> io::Result<(ExitStatus, Vec<u8>)> {
+    stream_input(command, Input::Bytes(stdin), limits, on_stdout)
+}
+
+fn stream_input(
+    command: &mut Command,
+    input: Input<'_>,
+    limits: Limits,
     mut on_stdout: impl FnMut(&[u8]) -> io::Result<()> + Send,
 ) -> io::Result<(ExitStatus, Vec<u8>)> {
+    let (stdin, source) = match input {
+        Input::Bytes(Some(bytes)) => (Some(bytes), Stdio::piped()),
+        Input::Bytes(None) => (None, Stdio::null()),
+        Input::File(file) => (None, Stdio::from(file)),
+    };
     let mut child = command
-        .stdin(if stdin.is_some() {
-            Stdio::piped()
-        } else {
-            Stdio::null()
-        })
+        .stdin(source)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         // Its own process group, so that what it started ends with it.

@@ -77,6 +77,8 @@ pub mod stack_source;
 #[cfg(feature = "check")]
 mod strength;
 pub mod suggest;
+#[cfg(any(feature = "postgres", feature = "mysql", feature = "redis"))]
+mod unix_peer;
 pub mod write_env;
 
 pub use secret::{LineError, SecretBytes, SecretValue};

@@ -416,6 +416,55 @@ pub fn file(path: &Path, content: &[u8], mode: u32, attackers: bool) {
     }
 }
 
+/// Listens on `argv[1]` and appends every byte received to `argv[2]`;
+/// sends `argv[3]` (hex) on accepting and `argv[4]` (hex) after the first
+/// bytes received, the way a server asks for a login, and hangs up after
+/// the answer.
+const RECORDER: &str = r#"
+import os, socket, sys
+path, log = sys.argv[1], sys.argv[2]
+greeting, reply = bytes.fromhex(sys.argv[3]), bytes.fromhex(sys.argv[4])
+s = socket.socket(socket.AF_UNIX)
+s.bind(path)
+os.chmod(path, 0o777)
+s.listen(16)
+print("ready", flush=True)
+while True:
+    c, _ = s.accept()
+    c.settimeout(5)
+    first = True
+    try:
+        if greeting:
+            c.sendall(greeting)
+        while True:
+            b = c.recv(65536)
+            if not b:
+                break
+            with open(log, "ab") as f:
+                f.write(b)
+            if not (first and reply):
+                break
+            c.sendall(reply)
+            first = False
+    except OSError:
+        pass
+    c.close()
+"#;
+
+/// The attacker's impostor server: a unix socket at `socket` (in a
+/// directory the attacker can write) recording every byte it is sent into
+/// `log`, answering a connection with `greeting` and the first bytes it
+/// receives with `reply` (both hex, may be empty). Listening when this
+/// returns; killed when dropped.
+pub fn recorder(socket: &Path, log: &Path, greeting: &str, reply: &str) -> Running {
+    let mut r = Running::spawn(python(
+        RECORDER,
+        &[socket, log, Path::new(greeting), Path::new(reply)],
+    ));
+    r.expect("ready");
+    r
+}
+
 /// The exit code, or a description of the signal that ended it.
 pub fn code(o: &Output) -> Result<i32, String> {
     o.status

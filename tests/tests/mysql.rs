@@ -230,11 +230,12 @@ fn killed_at_each_step_then_resumed_the_env_and_the_server_agree() {
     let Some(server) = start() else { return };
     // (syscalls, nth call, what --resume does): the journal's directory
     // fsync (before any ALTER USER), the first login check's connect (after
-    // both ALTER USERs), the .env commit's rename, the journal's rewrite
+    // both ALTER USERs; the first two are the admin's and the check of the
+    // server's socket), the .env commit's rename, the journal's rewrite
     // after the commit.
     let steps = [
         ("fsync", 2, "undid"),
-        ("connect", 2, "completed"),
+        ("connect", 3, "completed"),
         ("rename,renameat,renameat2", 2, "completed"),
         ("rename,renameat,renameat2", 3, "completed"),
     ];
@@ -287,11 +288,12 @@ fn a_failed_login_check_restores_the_old_password() {
     let dir = dir.path();
     setup(&server, dir, "\"app\"", &server.admin_url());
     let before = fs::read(dir.join(".env")).unwrap();
-    // The first login check cannot connect.
+    // The first login check cannot connect (connect #1 is the admin's, #2
+    // the check of the server's socket).
     let o = secrets_under_strace(
         dir,
         "trace=connect",
-        "inject=connect:error=ECONNREFUSED:when=2",
+        "inject=connect:error=ECONNREFUSED:when=3",
         &ROTATE,
     );
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));

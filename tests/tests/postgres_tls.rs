@@ -414,14 +414,25 @@ host all all 127.0.0.1/32 scram-sha-256
         "a password went in clear: {log}"
     );
 
-    // Through the unix socket (SCRAM there), the same check logs in.
-    let url = format!(
-        "host={} port={} user=admin password={} dbname=postgres sslmode=verify-full",
-        server.socket_dir().display(),
-        server.port,
-        server.admin_password
+    // Through the unix socket (SCRAM there), the same check logs in. The
+    // cluster runs as `postgres`, not root: its socket is used only when
+    // the URL names that account (libpq's requirepeer).
+    let url = |extra: &str| {
+        format!(
+            "host={} port={} user=admin password={} dbname=postgres sslmode=verify-full{extra}",
+            server.socket_dir().display(),
+            server.port,
+            server.admin_password
+        )
+    };
+    let o = rotate(s.dir.path(), &url(""));
+    assert_refused(Some(&server), &s, &o, "is served by postgres (uid ");
+    assert!(
+        stderr(&o).contains("add requirepeer=postgres"),
+        "{}",
+        stderr(&o)
     );
-    let o = rotate(s.dir.path(), &url);
+    let o = rotate(s.dir.path(), &url(" requirepeer=postgres"));
     assert_rotated(&server, &s, &o);
 }
 

@@ -142,11 +142,12 @@ fn killed_at_each_step_then_resumed_the_env_and_the_server_agree() {
     let Some(server) = start() else { return };
     // (syscalls, nth call, what --resume does): the journal's directory
     // fsync (before any ACL SETUSER), the login check's connect (after
-    // SETUSER: both passwords work), the .env commit's rename, the
+    // SETUSER: both passwords work; connect #1 checks who listens on the
+    // socket, #2 is the admin's), the .env commit's rename, the
     // journal's rewrite after the commit (before the old one is retired).
     let steps = [
         ("fsync", 2, "undid"),
-        ("connect", 2, "completed"),
+        ("connect", 3, "completed"),
         ("rename,renameat,renameat2", 2, "completed"),
         ("rename,renameat,renameat2", 3, "completed"),
     ];

@@ -151,7 +151,7 @@ fn a_failed_restart_is_exit_3_and_names_the_services_still_running_the_old_value
     fs::create_dir(&shims).unwrap();
     let log = d.path().join("calls.log");
     let script = format!(
-        "#!/bin/sh\n{{ echo \"ARGV $*\"; env | sed 's/^/ENV /'; }} >> '{}'\n[ \"$1\" = version ] && exit 0\nexit 1\n",
+        "#!/bin/sh\n{{ echo \"ARGV $*\"; echo \"STDIN $(sha256sum < /dev/stdin)\"; env | sed 's/^/ENV /'; }} >> '{}'\n[ \"$1\" = version ] && exit 0\nexit 1\n",
         log.display()
     );
     for name in ["docker-compose", "docker"] {
@@ -188,11 +188,25 @@ fn a_failed_restart_is_exit_3_and_names_the_services_still_running_the_old_value
             "a value reached compose's argv or environment:\n{calls}"
         );
     }
+    // Compose reads the project's .env from its stdin: the file as it was
+    // checked after the commit, with the new value.
+    let up = "--env-file /dev/stdin -f compose.yml up -d --no-deps --force-recreate byfile byvar";
     assert!(
-        calls.contains(
-            "ARGV compose -f compose.yml up -d --no-deps --force-recreate byfile byvar\n"
-        ) || calls.contains("ARGV -f compose.yml up -d --no-deps --force-recreate byfile byvar\n"),
+        calls.contains(&format!("ARGV compose {up}\n")) || calls.contains(&format!("ARGV {up}\n")),
         "{calls}"
+    );
+    use sha2::Digest;
+    let committed = hex::encode(sha2::Sha256::digest(
+        fs::read(d.path().join(".env")).unwrap(),
+    ));
+    let stdin = calls
+        .lines()
+        .skip_while(|l| !l.ends_with(up))
+        .nth(1)
+        .unwrap_or_default();
+    assert!(
+        stdin.starts_with(&format!("STDIN {committed}")),
+        "{stdin}\n{calls}"
     );
     let names: Vec<&str> = calls
         .lines()
@@ -913,5 +927,63 @@ fn restart_refuses_a_project_env_that_sets_compose_settings() {
         !log.exists(),
         "compose ran: {}",
         fs::read_to_string(&log).unwrap_or_default()
+    );
+}
+
+/// The service user owning the project's `.env` adds `DOCKER_HOST`,
+/// pointing at a socket of theirs, after the check that refuses it and
+/// before compose runs: compose reads the copy that was checked (its
+/// `--env-file` is a memfd on its stdin), so the impostor engine, which
+/// would have received every container's configuration with the values
+/// interpolated, gets no byte.
+#[test]
+fn a_project_env_changed_after_its_check_does_not_reach_compose() {
+    use secrets_core::compose::{ComposeProject, ComposeRestart, ComposeTool};
+    use secrets_tests::attacker::{self, file, require_attacker};
+    if !require_attacker()
+        || !require(
+            have_program("docker-compose"),
+            "docker-compose",
+            "apt-get install docker-compose",
+        )
+    {
+        return;
+    }
+    let d = tempfile::tempdir().unwrap();
+    let env = d.path().join(".env");
+    file(&env, format!("KEY={OLD}\n").as_bytes(), 0o600, true);
+    let compose = d.path().join("compose.yml");
+    let service = "services:\n  app:\n    image: secrets-test-absent-image\n    network_mode: none\n    environment:\n      SEEN: \"${KEY}\"\n";
+    file(&compose, service.as_bytes(), 0o644, false);
+    let lair = tempfile::tempdir().unwrap();
+    fs::set_permissions(lair.path(), fs::Permissions::from_mode(0o755)).unwrap();
+    let (uid, gid) = attacker::ids();
+    std::os::unix::fs::chown(lair.path(), Some(uid), Some(gid)).unwrap();
+    let socket = lair.path().join("docker.sock");
+    let log = lair.path().join("received");
+    let _engine = attacker::recorder(&socket, &log, "", "");
+
+    let project = ComposeProject::read_to_run(std::slice::from_ref(&compose)).unwrap();
+    // The window: the attacker rewrites the file they own.
+    let o = attacker::command("/bin/sh")
+        .arg("-c")
+        .arg(format!(
+            "printf 'DOCKER_HOST=unix://{}\\n' >> '{}'",
+            socket.display(),
+            env.display()
+        ))
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(fs::read_to_string(&env).unwrap().contains("DOCKER_HOST"));
+    let result = ComposeRestart::new(project, &env)
+        .with_tool(ComposeTool::V1)
+        .recreate(&["app".to_owned()]);
+    let got = fs::read(&log).unwrap_or_default();
+    assert!(
+        got.is_empty(),
+        "the impostor engine received {} bytes ({result:?}): {:?}",
+        got.len(),
+        String::from_utf8_lossy(&got)
     );
 }

@@ -1,5 +1,6 @@
 //! Running a command inside a service's running container with a secret
-//! on its standard input (`exec -T SERVICE argv…`): how `--apply command`
+//! on its standard input (`docker exec -i CONTAINER argv…`, the container
+//! compose names for the service): how `--apply command`
 //! changes a credential through the image's own CLI (Grafana's
 //! `reset-admin-password --password-from-stdin`, RabbitMQ's
 //! `change_password USER`). The value never reaches an argv or an
@@ -11,7 +12,8 @@ use super::{ComposeError, ComposeProject, ComposeTool};
 use crate::SecretValue;
 
 impl ComposeProject {
-    /// Runs `argv` in the running container of `service` (`exec -T`), with
+    /// Runs `argv` in the running container of `service` (`docker exec -i`
+    /// on the container compose names), with
     /// `input` and a newline on its stdin; returns its exit status.
     /// Compose's output is not kept (it may echo the input).
     pub fn exec(
@@ -32,22 +34,13 @@ impl ComposeProject {
                 "{service}: an empty command"
             )));
         }
-        let mut c = match tool {
-            ComposeTool::V1 => {
-                // `docker-compose exec` (v1) runs the `docker` CLI with
-                // its own environment plus every value of the project's
-                // `.env`: ask it only for the container, and run
-                // `docker exec` ourselves in a cleared environment.
-                let mut c = ComposeTool::docker();
-                c.args(["exec", "-i"]).arg(self.container(tool, service)?);
-                c
-            }
-            _ => {
-                let mut c = tool.project_command(self.files());
-                c.args(["exec", "-T", service]);
-                c
-            }
-        };
+        // Compose is asked only for the container (its stdin carries the
+        // checked `.env`, see `ComposeProject::command`), and `docker exec`
+        // runs in a cleared environment with the value on its stdin:
+        // `docker-compose exec` (v1) would also hand the `docker` CLI every
+        // value of the project's `.env` in its environment.
+        let mut c = ComposeTool::docker();
+        c.args(["exec", "-i"]).arg(self.container(tool, service)?);
         c.args(argv);
         let mut line = zeroize::Zeroizing::new(Vec::with_capacity(input.expose().len() + 1));
         line.extend_from_slice(input.expose().as_bytes());
@@ -61,9 +54,9 @@ impl ComposeProject {
 
     /// The id of `service`'s one container (`ps -q SERVICE`).
     fn container(&self, tool: ComposeTool, service: &str) -> Result<String, ComposeError> {
-        let mut c = tool.project_command(self.files());
+        let (mut c, env) = self.command(tool)?;
         c.args(["ps", "-q", service]);
-        let o = crate::child::run(&mut c, None).map_err(|e| {
+        let o = crate::child::run_with_stdin_file(&mut c, env).map_err(|e| {
             ComposeError::Restart(format!("`{} ps` could not run: {e}", tool.name()))
         })?;
         let text = String::from_utf8_lossy(&o.stdout);

@@ -9,6 +9,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
+use super::ComposeTool;
 use crate::compose_text::{entries_under, strip_comment, unquote};
 use crate::init::interp::{pieces, Piece};
 use crate::safe_fs::{self, limits, FsError};
@@ -107,19 +108,38 @@ impl ComposeProject {
     /// compose reads as its project name, files and engine.
     pub fn read_to_run(files: &[PathBuf]) -> Result<Self, ComposeError> {
         let project = Self::read_with(files, safe_fs::read_trusted)?;
-        project.check_project_env()?;
+        project.checked_project_env()?;
         Ok(project)
     }
 
-    /// Refuses a project `.env` that sets a compose or engine setting. Read
-    /// line by line, not through the `.env` parser: a line compose reads
-    /// and ours would not (`export KEY=`, odd quoting) is refused too.
-    fn check_project_env(&self) -> Result<(), ComposeError> {
+    /// The compose program for this project's files, reading the project's
+    /// `.env` from its stdin (`--env-file /dev/stdin`), which the returned
+    /// file must become: a copy of the `.env` as it was checked just now.
+    /// Its owner may rewrite the `.env` at any time, but compose never
+    /// reads it by name, so a `COMPOSE_FILE` or `DOCKER_HOST` added after
+    /// the check does not reach compose.
+    pub(crate) fn command(
+        &self,
+        tool: ComposeTool,
+    ) -> Result<(std::process::Command, std::fs::File), ComposeError> {
+        let env = self.checked_project_env()?;
+        let mut c = tool.command();
+        c.args(["--env-file", "/dev/stdin"]);
+        for f in self.files() {
+            c.arg("-f").arg(f);
+        }
+        Ok((c, env))
+    }
+
+    /// The project's `.env` in a memfd (empty when there is none), after
+    /// refusing one that sets a compose or engine setting. Read line by
+    /// line, not through the `.env` parser: a line compose reads and ours
+    /// would not (`export KEY=`, odd quoting) is refused too.
+    fn checked_project_env(&self) -> Result<std::fs::File, ComposeError> {
         let path = self.project_dir().join(".env");
-        let Some(bytes) = safe_fs::read_named(&path, limits::ENV)? else {
-            return Ok(());
-        };
-        let text = String::from_utf8_lossy(&bytes);
+        let bytes = safe_fs::read_named(&path, limits::ENV)?;
+        let bytes = bytes.as_ref().map_or(&[][..], |b| b.as_slice());
+        let text = String::from_utf8_lossy(bytes);
         for (i, line) in text.lines().enumerate() {
             let t = line.trim_start();
             let t = t.strip_prefix("export").map_or(t, str::trim_start);
@@ -136,7 +156,15 @@ impl ComposeProject {
                 });
             }
         }
-        Ok(())
+        let memfd = |e: std::io::Error| {
+            ComposeError::Restart(format!("a private copy of {}: {e}", path.display()))
+        };
+        let fd = rustix::fs::memfd_create("secrets-compose-env", rustix::fs::MemfdFlags::CLOEXEC)
+            .map_err(|e| memfd(e.into()))?;
+        let mut file = std::fs::File::from(fd);
+        std::io::Write::write_all(&mut file, bytes).map_err(memfd)?;
+        std::io::Seek::rewind(&mut file).map_err(memfd)?;
+        Ok(file)
     }
 
     fn read_with(

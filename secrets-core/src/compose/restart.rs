@@ -94,15 +94,6 @@ impl ComposeTool {
         cleared(&mut c);
         c
     }
-
-    /// The program with `-f FILE` for each of `files`.
-    pub(crate) fn project_command(self, files: &[PathBuf]) -> Command {
-        let mut c = self.command();
-        for f in files {
-            c.arg("-f").arg(f);
-        }
-        c
-    }
 }
 
 /// `--restart --compose FILE`: recreates the services of a compose
@@ -145,10 +136,10 @@ impl ComposeRestart {
             Some(t) => t,
             None => *self.tool.insert(ComposeTool::detect()?),
         };
-        let mut c = tool.project_command(self.project.files());
+        let (mut c, env) = self.project.command(tool)?;
         c.args(["up", "-d", "--no-deps", "--force-recreate"]);
         c.args(services);
-        let status = crate::child::run(&mut c, None).map(|o| o.status);
+        let status = crate::child::run_with_stdin_file(&mut c, env).map(|o| o.status);
         let line = || {
             let files: Vec<OsString> = (self.project.files().iter())
                 .flat_map(|f| [OsString::from("-f"), f.as_os_str().to_owned()])

@@ -4,7 +4,9 @@
 //! plaintext; accounts with another authentication plugin are refused.
 //!
 //! The admin URL: `mysql://USER:PASSWORD@HOST:PORT/?ssl-mode=...&ssl-ca=FILE`
-//! (`mariadb://` too), or `...@localhost/?socket=/run/mysqld/mysqld.sock`.
+//! (`mariadb://` too), or `...@localhost/?socket=/run/mysqld/mysqld.sock`
+//! (with `&requirepeer=mysql` when the server does not run as root or the
+//! caller: see `crate::unix_peer`).
 //! Without TLS a password goes only to the unix socket or a loopback
 //! address; to any other host TLS is required, and verified against the
 //! host name unless `ssl-mode` says less (`VERIFY_CA`, `REQUIRED`).
@@ -19,6 +21,7 @@ use mysql::{Conn, OptsBuilder, SslOpts};
 use sha1::{Digest, Sha1};
 
 use super::{AccountChange, Engine, StepError};
+use crate::unix_peer::{PinnedSocket, RequiredPeer};
 use crate::SecretValue;
 
 /// A path that does not exist (under `/`, which only root can write).
@@ -52,6 +55,9 @@ struct AdminUrl {
     host: String,
     port: u16,
     reach: Reach,
+    /// The account a unix socket's listener must run as (`requirepeer=`;
+    /// else root or the caller).
+    peer: Option<RequiredPeer>,
     /// `None`: no TLS.
     ssl: Option<SslOpts>,
 }
@@ -113,7 +119,7 @@ impl AdminUrl {
             Some(p) => p.parse().map_err(|_| refuse("the port is not a number"))?,
         };
         let host = decode(host)?;
-        let (mut mode, mut ca, mut socket) = (None, None, None);
+        let (mut mode, mut ca, mut socket, mut peer) = (None, None, None, None);
         for pair in query.split('&').filter(|p| !p.is_empty()) {
             let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
             let v = decode(v)?;
@@ -130,7 +136,8 @@ impl AdminUrl {
                 }
                 "ssl-ca" if !v.is_empty() => ca = Some(PathBuf::from(v)),
                 "socket" if !v.is_empty() => socket = Some(PathBuf::from(v)),
-                _ => return Err(refuse("a parameter other than ssl-mode, ssl-ca or socket (or an empty one)")),
+                "requirepeer" if !v.is_empty() => peer = Some(RequiredPeer::parse(&v).map_err(refuse)?),
+                _ => return Err(refuse("a parameter other than ssl-mode, ssl-ca, socket or requirepeer (or an empty one)")),
             }
         }
         let reach = match socket {
@@ -171,14 +178,14 @@ impl AdminUrl {
             host,
             port,
             reach,
+            peer,
             ssl,
         })
     }
 
-    /// Options for a connection as `user` with `password`: over the admin
-    /// URL's socket, or its host and port with its TLS; `socket` overrides
-    /// (an account `@localhost` logs in only through the socket).
-    fn opts(&self, user: &str, password: &SecretValue, socket: Option<&PathBuf>) -> OptsBuilder {
+    /// Options for a connection as `user` with `password`: over `socket`
+    /// (a [`PinnedSocket::path`]), else the URL's host and port with its TLS.
+    fn opts(&self, user: &str, password: &SecretValue, socket: Option<PathBuf>) -> OptsBuilder {
         let timeout = Some(Duration::from_secs(10));
         let base = OptsBuilder::new()
             .user(Some(user))
@@ -189,10 +196,6 @@ impl AdminUrl {
             .tcp_connect_timeout(timeout)
             .read_timeout(timeout)
             .write_timeout(timeout);
-        let socket = socket.or(match &self.reach {
-            Reach::Socket(path) => Some(path),
-            _ => None,
-        });
         match socket {
             Some(path) => base.socket(Some(path.to_string_lossy())),
             None => base
@@ -248,8 +251,9 @@ pub(crate) struct MysqlEngine {
     admin: Conn,
     /// `CURRENT_USER()` of the admin connection.
     admin_account: String,
-    /// The server's socket, when it is on this host.
-    socket: Option<PathBuf>,
+    /// The server's socket, when it is on this host and its listener passed
+    /// the check.
+    socket: Option<PinnedSocket>,
     /// Each manifest entry's accounts (`app` → `app@%`, `app@localhost`).
     accounts: HashMap<String, Vec<String>>,
 }
@@ -259,7 +263,17 @@ impl MysqlEngine {
     /// the administrator.
     pub(crate) fn connect(admin_url: &SecretValue) -> Result<MysqlEngine, StepError> {
         let url = AdminUrl::parse(admin_url)?;
-        let opts = url.opts(&url.user, &url.password, None);
+        let pinned = match &url.reach {
+            Reach::Socket(path) => {
+                Some(PinnedSocket::pin(path, url.peer.as_ref()).map_err(refuse)?)
+            }
+            _ => None,
+        };
+        let opts = url.opts(
+            &url.user,
+            &url.password,
+            pinned.as_ref().map(PinnedSocket::path),
+        );
         let mut admin = Conn::new(opts).map_err(|e| {
             StepError(format!(
                 "cannot connect as the administrator: {}",
@@ -271,14 +285,17 @@ impl MysqlEngine {
             .map_err(|e| StepError(message(&e)))?
             .unwrap_or_default();
         let socket = match &url.reach {
-            Reach::Socket(path) => Some(path.clone()),
+            Reach::Socket(_) => pinned,
+            // The socket the server reports gets the same check; a socket
+            // that fails it is not used (accounts `@localhost` are then
+            // checked by their stored hash).
             Reach::Loopback => admin
                 .query_first::<Option<String>, _>("SELECT @@socket")
                 .ok()
                 .flatten()
                 .flatten()
                 .filter(|s| !s.is_empty())
-                .map(PathBuf::from),
+                .and_then(|s| PinnedSocket::pin(s.as_ref(), url.peer.as_ref()).ok()),
             Reach::Remote => None,
         };
         Ok(MysqlEngine {
@@ -324,7 +341,7 @@ impl MysqlEngine {
         // server's stored hash is compared instead.
         let socket = match host {
             "localhost" => match &self.socket {
-                Some(s) => Some(s.clone()),
+                Some(s) => Some(s.path()),
                 None => return self.stored_hash_is(account, password),
             },
             "%" | "127.0.0.1" | "::1" => None,
@@ -334,7 +351,7 @@ impl MysqlEngine {
             // A socket admin URL gives no TCP port to try.
             return self.stored_hash_is(account, password);
         }
-        let opts = self.url.opts(user, password, socket.as_ref());
+        let opts = self.url.opts(user, password, socket);
         match Conn::new(opts) {
             Ok(mut conn) => {
                 let current: Option<String> = conn

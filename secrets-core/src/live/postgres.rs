@@ -5,6 +5,7 @@
 use postgres::Client;
 
 use super::{AccountChange, Engine, StepError};
+use crate::postgres::pinned::PinnedHosts;
 use crate::postgres::tls::{self, Transport};
 use crate::postgres::{alter_role_sql, login, scram, AdminUrl, PgError};
 use crate::SecretValue;
@@ -12,6 +13,8 @@ use crate::SecretValue;
 /// A PostgreSQL server reached through the administrator's URL.
 pub(crate) struct PostgresEngine {
     admin: AdminUrl,
+    /// The URL's unix sockets, checked before any login was sent.
+    sockets: Option<PinnedHosts>,
     client: Client,
     /// Whether the admin connection uses TLS (`prefer` falls back to
     /// plaintext on loopback): the login check does the same.
@@ -31,15 +34,22 @@ impl PostgresEngine {
     /// URL allows it, without TLS.
     pub(crate) fn connect(url: &SecretValue) -> Result<PostgresEngine, StepError> {
         let admin = AdminUrl::new(url.clone()).map_err(|e| StepError(e.to_string()))?;
+        let sockets = PinnedHosts::pin(&admin.config(), admin.peer.as_ref())
+            .map_err(|e| StepError(PgError::Tls(e).to_string()))?;
+        let config = || match &sockets {
+            Some(pinned) => pinned.config(&admin.config()),
+            None => admin.config(),
+        };
         let settings = &admin.tls;
         let fail =
             |e: postgres::Error| StepError(PgError::Admin(tls::describe(&e, settings)).to_string());
         let tls = match settings.transport {
             Transport::Plain => false,
-            Transport::Tls { fallback } => match settings.connect(admin.config(), true) {
+            Transport::Tls { fallback } => match settings.connect(config(), true) {
                 Ok(client) => {
                     return Ok(PostgresEngine {
                         admin,
+                        sockets,
                         client,
                         tls: true,
                     })
@@ -52,8 +62,22 @@ impl PostgresEngine {
                 Err(e) => return Err(fail(e)),
             },
         };
-        let client = settings.connect(admin.config(), tls).map_err(fail)?;
-        Ok(PostgresEngine { admin, client, tls })
+        let client = settings.connect(config(), tls).map_err(fail)?;
+        Ok(PostgresEngine {
+            admin,
+            sockets,
+            client,
+            tls,
+        })
+    }
+
+    /// The admin URL's config, its unix hosts replaced by their checked
+    /// sockets.
+    fn config(&self) -> postgres::Config {
+        match &self.sockets {
+            Some(pinned) => pinned.config(&self.admin.config()),
+            None => self.admin.config(),
+        }
     }
 
     fn set_password(&mut self, role: &str, password: &SecretValue) -> Result<(), StepError> {
@@ -117,7 +141,7 @@ impl Engine for PostgresEngine {
     /// (see `login`): the password is never handed to tokio-postgres. Only
     /// the server's "password authentication failed" is a refusal.
     fn logs_in(&mut self, account: &str, password: &SecretValue) -> Result<bool, StepError> {
-        let mut c = self.admin.config();
+        let mut c = self.config();
         c.user(account);
         let tls = self.tls.then_some(&self.admin.tls);
         match login::scram_only(&c, account, password, tls) {

@@ -17,6 +17,7 @@ use std::fmt;
 use std::net::IpAddr;
 use std::os::unix::ffi::OsStringExt;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use ::redis::{
@@ -26,6 +27,7 @@ use ::redis::{
 use sha2::{Digest, Sha256};
 
 use super::{AccountChange, Engine, StepError};
+use crate::unix_peer::{PinnedSocket, RequiredPeer};
 use crate::SecretValue;
 
 /// How long a connection, a command or a reply may take.
@@ -33,7 +35,7 @@ const TIMEOUT: Duration = Duration::from_secs(10);
 /// The largest CA file read.
 const CA_LIMIT: u64 = 1 << 20;
 /// The shapes the admin URL may take, for error messages.
-const URL_FORMS: &str = "redis://USER:PASSWORD@127.0.0.1:6379, rediss://USER:PASSWORD@HOST:PORT[?cacert=/path/ca.pem] or unix:///PATH/redis.sock?user=USER&pass=PASSWORD";
+const URL_FORMS: &str = "redis://USER:PASSWORD@127.0.0.1:6379, rediss://USER:PASSWORD@HOST:PORT[?cacert=/path/ca.pem] or unix:///PATH/redis.sock?user=USER&pass=PASSWORD[&requirepeer=ACCOUNT]";
 
 /// Where the server is and how a password may travel to it.
 #[derive(Clone)]
@@ -47,8 +49,12 @@ enum Transport {
         port: u16,
         ca: Option<Vec<u8>>,
     },
-    /// A unix socket.
-    Unix(PathBuf),
+    /// A unix socket, as the URL names it, and the account its listener
+    /// must run as (`requirepeer=`; else root or the caller).
+    Unix(PathBuf, Option<RequiredPeer>),
+    /// The unix socket once its listener was checked: every connection
+    /// reaches that listener and no other.
+    Pinned(Arc<PinnedSocket>),
 }
 
 impl fmt::Display for Transport {
@@ -58,7 +64,8 @@ impl fmt::Display for Transport {
                 write!(f, "redis at {}", std::net::SocketAddr::new(*ip, *port))
             }
             Transport::Tls { host, port, .. } => write!(f, "redis at {host}:{port} (TLS)"),
-            Transport::Unix(path) => write!(f, "redis at {}", path.display()),
+            Transport::Unix(path, _) => write!(f, "redis at {}", path.display()),
+            Transport::Pinned(socket) => write!(f, "redis at {}", socket.shown().display()),
         }
     }
 }
@@ -95,12 +102,15 @@ impl Target {
         if let Some(p) = url.password() {
             password = Some(SecretValue::new(decode(p)?));
         }
-        let mut cacert = None;
+        let (mut cacert, mut peer) = (None, None);
         let unix = matches!(url.scheme(), "unix" | "redis+unix");
         for (name, value) in url.query_pairs() {
             match (&*name, unix) {
                 ("user", true) => user = Some(value.into_owned()),
                 ("pass", true) => password = Some(SecretValue::new(value.into_owned())),
+                ("requirepeer", true) => {
+                    peer = Some(RequiredPeer::parse(&value).map_err(|e| bad(&e))?)
+                }
                 ("cacert", false) if url.scheme() == "rediss" => {
                     cacert = Some(PathBuf::from(&*value))
                 }
@@ -122,7 +132,7 @@ impl Target {
                     return Err(bad("names a host for a unix socket (write unix:///PATH)"));
                 }
                 let path: Vec<u8> = percent_encoding::percent_decode_str(url.path()).collect();
-                Transport::Unix(PathBuf::from(std::ffi::OsString::from_vec(path)))
+                Transport::Unix(PathBuf::from(std::ffi::OsString::from_vec(path)), peer)
             }
             "redis" => {
                 let host = url.host().ok_or_else(|| bad("has no host"))?;
@@ -193,7 +203,8 @@ impl Target {
                 insecure: false,
                 tls_params: None,
             },
-            Transport::Unix(path) => ConnectionAddr::Unix(path.clone()),
+            Transport::Pinned(socket) => ConnectionAddr::Unix(socket.path()),
+            Transport::Unix(..) => unreachable!("pinned in RedisEngine::connect"),
         };
         let mut settings = RedisConnectionInfo::default().set_skip_set_lib_name();
         if let Some((user, password)) = login {
@@ -375,7 +386,12 @@ impl RedisEngine {
     /// connection a link on which a password would travel in clear beyond
     /// this machine (TCP without TLS to anything but a loopback address).
     pub(crate) fn connect(admin_url: &SecretValue) -> Result<RedisEngine, StepError> {
-        let target = Target::parse(admin_url)?;
+        let mut target = Target::parse(admin_url)?;
+        if let Transport::Unix(path, peer) = &target.transport {
+            let socket = PinnedSocket::pin(path, peer.as_ref())
+                .map_err(|e| StepError(format!("redis admin URL: {e}")))?;
+            target.transport = Transport::Pinned(Arc::new(socket));
+        }
         let login = match (&target.user, &target.password) {
             (user, Some(p)) => Some((user.as_deref().unwrap_or("default"), p)),
             (_, None) => None,

@@ -7,6 +7,7 @@ use std::time::Duration;
 use postgres::Config;
 
 use super::tls::{self, SplitError};
+use crate::unix_peer::RequiredPeer;
 use crate::SecretValue;
 
 /// The administrator's connection URL (it holds a password), with how to
@@ -17,6 +18,8 @@ pub struct AdminUrl {
     /// The URL without the TLS parameters.
     rest: SecretValue,
     pub(crate) tls: tls::Settings,
+    /// `requirepeer=`: who must listen on a unix socket.
+    pub(crate) peer: Option<RequiredPeer>,
 }
 
 impl AdminUrl {
@@ -34,7 +37,11 @@ impl AdminUrl {
         let rest = SecretValue::new(rest.to_string());
         let config = Config::from_str(rest.expose()).map_err(|_| PgError::Url)?;
         let tls = tls::Settings::new(&params, &config).map_err(PgError::Tls)?;
-        Ok(AdminUrl { rest, tls })
+        Ok(AdminUrl {
+            rest,
+            tls,
+            peer: params.peer,
+        })
     }
 
     pub(crate) fn config(&self) -> Config {

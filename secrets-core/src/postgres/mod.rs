@@ -13,6 +13,8 @@ mod admin;
 #[cfg(feature = "postgres")]
 pub(crate) mod login;
 #[cfg(feature = "postgres")]
+pub(crate) mod pinned;
+#[cfg(feature = "postgres")]
 pub(crate) mod tls;
 #[cfg(feature = "postgres")]
 #[cfg_attr(docsrs, doc(cfg(feature = "postgres")))]

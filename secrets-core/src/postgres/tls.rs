@@ -35,6 +35,8 @@ use rustls::server::ParsedCertificate;
 use rustls::{ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme};
 use zeroize::Zeroizing;
 
+use crate::unix_peer::RequiredPeer;
+
 /// libpq's `sslmode`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum SslMode {
@@ -85,6 +87,9 @@ pub(crate) struct Params {
     pub(crate) mode: SslMode,
     pub(crate) root_cert: Option<PathBuf>,
     pub(crate) binding: Binding,
+    /// libpq's `requirepeer`: the account a unix socket's listener must
+    /// run as (see `crate::unix_peer`).
+    pub(crate) peer: Option<RequiredPeer>,
 }
 
 impl Default for Params {
@@ -93,6 +98,7 @@ impl Default for Params {
             mode: SslMode::Prefer,
             root_cert: None,
             binding: Binding::Prefer,
+            peer: None,
         }
     }
 }
@@ -130,6 +136,10 @@ impl Params {
                     ));
                 }
                 self.root_cert = Some(PathBuf::from(value));
+            }
+            // As libpq, it applies to unix sockets only.
+            "requirepeer" => {
+                self.peer = Some(RequiredPeer::parse(value).map_err(SplitError::Param)?);
             }
             "channel_binding" => {
                 self.binding = match value {
@@ -821,7 +831,8 @@ mod tests {
             Params {
                 mode: SslMode::VerifyFull,
                 root_cert: Some("/tmp/ca.crt".into()),
-                binding: Binding::Require
+                binding: Binding::Require,
+                peer: None,
             }
         );
         // Percent-encoded keys are the same keys to tokio-postgres.
@@ -912,6 +923,7 @@ mod tests {
             mode,
             root_cert: None,
             binding,
+            peer: None,
         };
         transport(&params, reach)
     }
@@ -948,6 +960,7 @@ mod tests {
             mode: SslMode::VerifyFull,
             root_cert: Some("/nonexistent/ca.crt".into()),
             binding: Binding::Prefer,
+            peer: None,
         };
         let e = client_config(&params).unwrap_err();
         assert!(e.starts_with("sslrootcert /nonexistent/ca.crt: "), "{e}");

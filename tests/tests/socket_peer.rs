@@ -1,0 +1,253 @@
+//! An admin URL naming a unix socket in a directory another user controls:
+//! that user (the unprivileged `secrets-attacker`) listens there, as a
+//! Redis, MariaDB or PostgreSQL server would, and records every byte it
+//! is sent. `rotate --apply` refuses the socket before sending anything,
+//! because its listener is neither root, the caller, nor the account the
+//! URL names with `requirepeer=`; naming the attacker's account there
+//! lets the login through, which proves the recorder would have caught it.
+
+use std::fs;
+use std::io::Write;
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+use std::process::{Output, Stdio};
+
+use secrets_core::envfile::Document;
+use secrets_core::SecretValue;
+use secrets_tests::attacker::{self, secrets, Running};
+
+const ADMIN_PASSWORD: &str = "AdminPasswordTheAttackerWants42";
+const OLD: &str = "OldAppPassword0123456789abcdefgh";
+
+/// A MySQL protocol 10 greeting offering `mysql_native_password`: enough
+/// for a client to answer with its user and scrambled password.
+fn mysql_greeting() -> String {
+    let mut p = vec![0x0a];
+    p.extend_from_slice(b"5.7.0\0");
+    p.extend_from_slice(&7u32.to_le_bytes());
+    p.extend_from_slice(b"abcdefgh\0");
+    let caps: u32 =
+        0x0000_0001 | 0x0000_0008 | 0x0000_0200 | 0x0000_2000 | 0x0000_8000 | 0x0008_0000;
+    p.extend_from_slice(&(caps as u16).to_le_bytes());
+    p.push(0x21);
+    p.extend_from_slice(&2u16.to_le_bytes());
+    p.extend_from_slice(&((caps >> 16) as u16).to_le_bytes());
+    p.push(21);
+    p.extend_from_slice(&[0; 10]);
+    p.extend_from_slice(b"ijklmnopqrst\0");
+    p.extend_from_slice(b"mysql_native_password\0");
+    let mut packet = (p.len() as u32).to_le_bytes()[..3].to_vec();
+    packet.push(0);
+    packet.extend(p);
+    hex::encode(packet)
+}
+
+struct Engine {
+    name: &'static str,
+    manifest: &'static str,
+    /// The admin URL for the socket at `dir`, with `extra` query parameters.
+    url: fn(&Path, &str) -> String,
+    socket_name: &'static str,
+    greeting: fn() -> String,
+    /// Sent after the client's first bytes.
+    reply: &'static str,
+}
+
+fn engines() -> [Engine; 3] {
+    [
+        Engine {
+            name: "redis",
+            manifest: "[vars.APP_PASSWORD]\nkind = \"password\"\nredis_user = \"app\"\n",
+            url: |dir, extra| {
+                format!(
+                    "unix://{}/redis.sock?user=admin&pass={ADMIN_PASSWORD}{extra}",
+                    dir.display()
+                )
+            },
+            socket_name: "redis.sock",
+            greeting: String::new,
+            reply: "2b4f4b0d0a", // +OK
+        },
+        Engine {
+            name: "mysql",
+            manifest: "[vars.APP_PASSWORD]\nkind = \"password\"\nmysql_user = \"app\"\n",
+            url: |dir, extra| {
+                format!(
+                    "mysql://root:{ADMIN_PASSWORD}@localhost/?socket={}/mysqld.sock{extra}",
+                    dir.display()
+                )
+            },
+            socket_name: "mysqld.sock",
+            greeting: mysql_greeting,
+            reply: "",
+        },
+        Engine {
+            name: "postgres",
+            manifest: "[vars.APP_PASSWORD]\nkind = \"password\"\npostgres_role = \"app\"\n",
+            url: |dir, extra| {
+                let extra = extra.replace('&', " ");
+                format!(
+                    "host={} port=5432 user=admin password={ADMIN_PASSWORD} dbname=postgres{extra}",
+                    dir.display()
+                )
+            },
+            socket_name: ".s.PGSQL.5432",
+            greeting: String::new,
+            // AuthenticationCleartextPassword: "send me the password".
+            reply: "520000000800000003",
+        },
+    ]
+}
+
+/// The project (root's), and the attacker's own directory with its
+/// recorder listening on the engine's socket name.
+struct Scene {
+    project: tempfile::TempDir,
+    lair: tempfile::TempDir,
+    /// Killed on drop.
+    _recorder: Running,
+}
+
+impl Scene {
+    fn new(engine: &Engine) -> Scene {
+        let (uid, gid) = attacker::ids();
+        let project = tempfile::tempdir().unwrap();
+        fs::write(project.path().join("secrets.toml"), engine.manifest).unwrap();
+        let mut doc = Document::new();
+        doc.push("APP_PASSWORD", &SecretValue::new(OLD.into()))
+            .unwrap();
+        fs::write(project.path().join(".env"), doc.render().as_bytes()).unwrap();
+        fs::set_permissions(
+            project.path().join(".env"),
+            fs::Permissions::from_mode(0o600),
+        )
+        .unwrap();
+        let lair = tempfile::tempdir().unwrap();
+        fs::set_permissions(lair.path(), fs::Permissions::from_mode(0o755)).unwrap();
+        std::os::unix::fs::chown(lair.path(), Some(uid), Some(gid)).unwrap();
+        let socket = lair.path().join(engine.socket_name);
+        let log = lair.path().join("received");
+        let recorder = attacker::recorder(&socket, &log, &(engine.greeting)(), engine.reply);
+        Scene {
+            project,
+            lair,
+            _recorder: recorder,
+        }
+    }
+
+    fn rotate(&self, engine: &Engine, extra: &str) -> Output {
+        let mut child = secrets(self.project.path())
+            .args(["rotate", "--env", ".env", "APP_PASSWORD", "--apply"])
+            .arg(engine.name)
+            .args(["--admin-url", "-"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let url = (engine.url)(self.lair.path(), extra);
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(format!("{url}\n").as_bytes())
+            .unwrap();
+        child.wait_with_output().unwrap()
+    }
+
+    /// What the attacker received, after its connection ended.
+    fn received(&self) -> Vec<u8> {
+        fs::read(self.lair.path().join("received")).unwrap_or_default()
+    }
+
+    fn env(&self) -> String {
+        fs::read_to_string(self.project.path().join(".env")).unwrap()
+    }
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[test]
+fn an_attackers_socket_gets_no_byte_of_any_engines_admin_login() {
+    if !attacker::require_attacker() {
+        return;
+    }
+    let who = attacker::NAME;
+    // Every engine is tried, and every failure reported at the end.
+    let mut failures = Vec::new();
+    for engine in engines() {
+        let scene = Scene::new(&engine);
+        let before = scene.env();
+        let o = scene.rotate(&engine, "");
+        let err = stderr(&o);
+        let got = scene.received();
+        if !got.is_empty() {
+            failures.push(format!(
+                "{}: the attacker's socket received {} bytes: {:?}",
+                engine.name,
+                got.len(),
+                String::from_utf8_lossy(&got)
+            ));
+        }
+        let expected = err.contains(&format!("is served by {who} (uid {})", attacker::uid()))
+            && err.contains("nothing was sent")
+            && err.contains(&format!("requirepeer={who}"))
+            && err.lines().count() == 1
+            && o.status.code() == Some(2);
+        if !expected {
+            failures.push(format!("{}: {:?}: {err}", engine.name, o.status.code()));
+        }
+        assert!(!err.contains(ADMIN_PASSWORD), "{}: {err}", engine.name);
+        assert_eq!(scene.env(), before, "{}: the .env changed", engine.name);
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn requirepeer_naming_the_listener_lets_the_login_through() {
+    if !attacker::require_attacker() {
+        return;
+    }
+    // The same recorder, now named as the server's account: the client
+    // speaks to it, so the test above would have seen a leak.
+    for engine in engines() {
+        let scene = Scene::new(&engine);
+        let o = scene.rotate(&engine, &format!("&requirepeer={}", attacker::NAME));
+        assert_ne!(o.status.code(), Some(0), "{}: {}", engine.name, stderr(&o));
+        let mut got = scene.received();
+        for _ in 0..50 {
+            if !got.is_empty() {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+            got = scene.received();
+        }
+        assert!(
+            !got.is_empty(),
+            "{}: the named listener received nothing: {}",
+            engine.name,
+            stderr(&o)
+        );
+    }
+}
+
+#[test]
+fn requirepeer_naming_someone_else_refuses_the_attackers_socket() {
+    if !attacker::require_attacker() {
+        return;
+    }
+    for engine in engines() {
+        let scene = Scene::new(&engine);
+        let o = scene.rotate(&engine, "&requirepeer=root");
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(2), "{}: {err}", engine.name);
+        assert!(
+            err.contains("not by root that requirepeer names"),
+            "{}: {err}",
+            engine.name
+        );
+        assert!(scene.received().is_empty(), "{}", engine.name);
+    }
+}

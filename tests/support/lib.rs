@@ -374,3 +374,65 @@ pub fn assert_env_untouched(dir: &Path, before: &[u8], context: &str) {
         "{context}: a temporary file remains"
     );
 }
+
+/// One cut of a kill-and-resume test: `strace` kills the process at the
+/// `when`-th of the `calls` syscalls, and `--resume` then says it `outcome`
+/// (`undid` or `completed`) the interrupted rotation.
+#[derive(Debug, Clone, Copy)]
+pub struct Cut {
+    /// The syscalls traced (`fsync`, `connect`, `rename,renameat,renameat2`).
+    pub calls: &'static str,
+    /// Which of them is the last.
+    pub when: u32,
+    /// What `--resume` reports.
+    pub outcome: &'static str,
+}
+
+/// For each of `cuts`: a new directory prepared by `setup`, `rotate` run
+/// there and killed at the cut, which must leave the journal named
+/// `journal`; then `resume`, which must succeed, say the cut's outcome and
+/// leave no journal (nor a killed write's temporary copy of it). `agree`
+/// then checks the `.env` against the server: `(dir, context, outcome)`.
+pub fn kill_at_each_cut_then_resume(
+    cuts: &[Cut],
+    journal: &str,
+    rotate: &[&str],
+    resume: &[&str],
+    setup: impl Fn(&Path),
+    agree: impl Fn(&Path, &str, &str),
+) {
+    for cut in cuts {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let dir = dir.path();
+        setup(dir);
+        let o = secrets_under_strace(
+            dir,
+            &format!("trace={}", cut.calls),
+            &format!("inject={}:signal=SIGKILL:when={}", cut.calls, cut.when),
+            rotate,
+        );
+        let context = format!("killed at {} #{}", cut.calls, cut.when);
+        assert_ne!(o.status.code(), Some(0), "{context}");
+        assert!(
+            dir_entries(dir).iter().any(|n| n == journal),
+            "{context}: {:?}",
+            dir_entries(dir)
+        );
+        let o = secrets(dir).args(resume).output().expect("secrets runs");
+        let (out, err) = (
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr),
+        );
+        assert!(o.status.success(), "{context}: {err}");
+        assert!(
+            out.starts_with(&format!("{} the interrupted rotation", cut.outcome)),
+            "{context}: {out}"
+        );
+        agree(dir, &context, cut.outcome);
+        assert!(
+            !dir_entries(dir).iter().any(|n| n.contains("journal")),
+            "{context}: {:?}",
+            dir_entries(dir)
+        );
+    }
+}

@@ -14,7 +14,8 @@ use secrets_core::envfile::Document;
 use secrets_core::SecretValue;
 use secrets_tests::mariadb::Server;
 use secrets_tests::{
-    dir_entries, require_strace, secrets, secrets_bin, secrets_under_strace, skip,
+    dir_entries, kill_at_each_cut_then_resume, require_strace, secrets, secrets_bin,
+    secrets_under_strace, skip, Cut,
 };
 
 const OLD: &str = "OldAppPassword0123456789abcdefgh";
@@ -233,49 +234,43 @@ fn killed_at_each_step_then_resumed_the_env_and_the_server_agree() {
     // both ALTER USERs; the first two are the admin's and the check of the
     // server's socket), the .env commit's rename, the journal's rewrite
     // after the commit.
-    let steps = [
-        ("fsync", 2, "undid"),
-        ("connect", 3, "completed"),
-        ("rename,renameat,renameat2", 2, "completed"),
-        ("rename,renameat,renameat2", 3, "completed"),
+    let cuts = [
+        Cut {
+            calls: "fsync",
+            when: 2,
+            outcome: "undid",
+        },
+        Cut {
+            calls: "connect",
+            when: 3,
+            outcome: "completed",
+        },
+        Cut {
+            calls: "rename,renameat,renameat2",
+            when: 2,
+            outcome: "completed",
+        },
+        Cut {
+            calls: "rename,renameat,renameat2",
+            when: 3,
+            outcome: "completed",
+        },
     ];
-    for (calls, when, outcome) in steps {
-        let dir = tempfile::tempdir().unwrap();
-        let dir = dir.path();
-        setup(&server, dir, "\"app\"", &server.admin_url());
-        let o = secrets_under_strace(
-            dir,
-            &format!("trace={calls}"),
-            &format!("inject={calls}:signal=SIGKILL:when={when}"),
-            &ROTATE,
-        );
-        let context = format!("killed at {calls} #{when}");
-        assert_ne!(o.status.code(), Some(0), "{context}");
-        assert!(
-            dir_entries(dir).iter().any(|n| n == JOURNAL),
-            "{context}: {:?}",
-            dir_entries(dir)
-        );
-        let o = secrets(dir).args(RESUME).output().unwrap();
-        assert!(o.status.success(), "{context}: {}", stderr(&o));
-        assert!(
-            stdout(&o).starts_with(&format!("{outcome} the interrupted rotation")),
-            "{context}: {}",
-            stdout(&o)
-        );
-        let in_env = get(dir, "APP_DB_PASSWORD");
-        assert_eq!(app_logs_in(&server, &in_env), (true, true), "{context}");
-        if in_env != OLD {
-            assert_eq!(app_logs_in(&server, OLD), (false, false), "{context}");
-        }
-        assert_eq!(in_env == OLD, outcome == "undid", "{context}");
-        // No journal, nor a killed write's temporary copy of it.
-        assert!(
-            !dir_entries(dir).iter().any(|n| n.contains("journal")),
-            "{context}: {:?}",
-            dir_entries(dir)
-        );
-    }
+    kill_at_each_cut_then_resume(
+        &cuts,
+        JOURNAL,
+        &ROTATE,
+        &RESUME,
+        |dir| setup(&server, dir, "\"app\"", &server.admin_url()),
+        |dir, context, outcome| {
+            let in_env = get(dir, "APP_DB_PASSWORD");
+            assert_eq!(app_logs_in(&server, &in_env), (true, true), "{context}");
+            if in_env != OLD {
+                assert_eq!(app_logs_in(&server, OLD), (false, false), "{context}");
+            }
+            assert_eq!(in_env == OLD, outcome == "undid", "{context}");
+        },
+    );
 }
 
 #[test]

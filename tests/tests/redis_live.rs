@@ -11,7 +11,9 @@ use std::process::Output;
 use secrets_core::envfile::Document;
 use secrets_core::SecretValue;
 use secrets_tests::redis::{sha256_hex, Server};
-use secrets_tests::{dir_entries, require_strace, secrets, secrets_under_strace, skip};
+use secrets_tests::{
+    dir_entries, kill_at_each_cut_then_resume, require_strace, secrets, skip, Cut,
+};
 
 const OLD: &str = "OldRedisAppPassword0123456789abc";
 
@@ -145,49 +147,44 @@ fn killed_at_each_step_then_resumed_the_env_and_the_server_agree() {
     // SETUSER: both passwords work; connect #1 checks who listens on the
     // socket, #2 is the admin's), the .env commit's rename, the
     // journal's rewrite after the commit (before the old one is retired).
-    let steps = [
-        ("fsync", 2, "undid"),
-        ("connect", 3, "completed"),
-        ("rename,renameat,renameat2", 2, "completed"),
-        ("rename,renameat,renameat2", 3, "completed"),
+    let cuts = [
+        Cut {
+            calls: "fsync",
+            when: 2,
+            outcome: "undid",
+        },
+        Cut {
+            calls: "connect",
+            when: 3,
+            outcome: "completed",
+        },
+        Cut {
+            calls: "rename,renameat,renameat2",
+            when: 2,
+            outcome: "completed",
+        },
+        Cut {
+            calls: "rename,renameat,renameat2",
+            when: 3,
+            outcome: "completed",
+        },
     ];
-    for (calls, when, outcome) in steps {
-        let dir = tempfile::tempdir().unwrap();
-        let dir = dir.path();
-        setup(&server, dir);
-        let o = secrets_under_strace(
-            dir,
-            &format!("trace={calls}"),
-            &format!("inject={calls}:signal=SIGKILL:when={when}"),
-            &ROTATE,
-        );
-        let context = format!("killed at {calls} #{when}");
-        assert_ne!(o.status.code(), Some(0), "{context}");
-        assert!(
-            dir_entries(dir).iter().any(|n| n == JOURNAL),
-            "{context}: {:?}",
-            dir_entries(dir)
-        );
-        let o = secrets(dir).args(RESUME).output().unwrap();
-        assert!(o.status.success(), "{context}: {}", stderr(&o));
-        assert!(
-            stdout(&o).starts_with(&format!("{outcome} the interrupted rotation")),
-            "{context}: {}",
-            stdout(&o)
-        );
-        let in_env = get(dir, "APP_REDIS_PASSWORD");
-        assert!(server.logs_in("app", &in_env), "{context}");
-        if in_env != OLD {
-            assert!(
-                !server.logs_in("app", OLD),
-                "{context}: the old password still works"
-            );
-        }
-        assert_eq!(in_env == OLD, outcome == "undid", "{context}");
-        assert!(
-            !dir_entries(dir).iter().any(|n| n.contains("journal")),
-            "{context}: {:?}",
-            dir_entries(dir)
-        );
-    }
+    kill_at_each_cut_then_resume(
+        &cuts,
+        JOURNAL,
+        &ROTATE,
+        &RESUME,
+        |dir| setup(&server, dir),
+        |dir, context, outcome| {
+            let in_env = get(dir, "APP_REDIS_PASSWORD");
+            assert!(server.logs_in("app", &in_env), "{context}");
+            if in_env != OLD {
+                assert!(
+                    !server.logs_in("app", OLD),
+                    "{context}: the old password still works"
+                );
+            }
+            assert_eq!(in_env == OLD, outcome == "undid", "{context}");
+        },
+    );
 }

@@ -496,7 +496,9 @@ pub struct RotateArgs {
     #[arg(long, value_enum, value_name = "TARGET")]
     pub apply: Option<ApplyTarget>,
     /// Admin connection URL without a password (argv is visible to every
-    /// local user), or `-` to read the whole URL from stdin.
+    /// local user), or `-` to read the whole URL from stdin. A unix socket
+    /// is used only when root, you, or the URL's `requirepeer=ACCOUNT`
+    /// listens on it.
     #[arg(long, value_name = "URL")]
     pub admin_url: Option<String>,
     /// Take the admin connection URL from this variable of the .env.

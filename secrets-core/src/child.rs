@@ -30,6 +30,7 @@ enum Input<'a> {
     /// Bytes fed through a pipe (`None`: `/dev/null`).
     Bytes(Option<&'a [u8]>),
     /// An open file it reads itself, and may reopen as `/dev/stdin`.
+    #[cfg_attr(not(feature = "rotate"), allow(dead_code))]
     File(std::fs::File),
 }
 
@@ -43,6 +44,7 @@ pub(crate) fn run(command: &mut Command, stdin: Option<&[u8]>) -> io::Result<Out
 /// Runs `command` as [`run`] does, with `file` as its stdin: a file it can
 /// read as often as it likes through `/dev/stdin` (a memfd holding
 /// exactly the bytes that were checked, say).
+#[cfg_attr(not(feature = "rotate"), allow(dead_code))]
 pub(crate) fn run_with_stdin_file(
     command: &mut Command,
     file: std::fs::File,
@@ -72,6 +74,7 @@ fn run_input(command: &mut Command, input: Input<'_>) -> io::Result<Output> {
 /// planted in a repository, is an error of kind `TimedOut`, never a hang;
 /// one that streams output runs as long as it needs), or when `on_stdout`
 /// returns an error, which is then the result.
+#[cfg_attr(not(feature = "audit"), allow(dead_code))]
 pub(crate) fn stream(
     command: &mut Command,
     stdin: Option<&[u8]>,

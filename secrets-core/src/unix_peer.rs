@@ -13,8 +13,43 @@ use std::io;
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 use rustix::fs::{FileType, Mode, OFlags};
+
+/// How long the listener may leave the probe waiting (a full backlog
+/// would otherwise block `connect` for ever).
+const PROBE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A connection to the unix socket at `path`, waiting at most `limit` for
+/// room in its listener's backlog.
+fn connect_within(path: &Path, limit: Duration) -> io::Result<UnixStream> {
+    use rustix::io::Errno;
+    use rustix::net::{AddressFamily, SocketAddrUnix, SocketFlags, SocketType};
+    let fd = rustix::net::socket_with(
+        AddressFamily::UNIX,
+        SocketType::STREAM,
+        SocketFlags::CLOEXEC | SocketFlags::NONBLOCK,
+        None,
+    )?;
+    let addr = SocketAddrUnix::new(path)?;
+    let deadline = Instant::now() + limit;
+    loop {
+        // A unix socket connects at once or says EAGAIN (backlog full),
+        // never EINPROGRESS; the socket stays unconnected to try again.
+        match rustix::net::connect(&fd, &addr) {
+            Ok(()) => break,
+            Err(Errno::AGAIN | Errno::INTR) if Instant::now() < deadline => {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            Err(Errno::AGAIN) => return Err(io::ErrorKind::TimedOut.into()),
+            Err(e) => return Err(e.into()),
+        }
+    }
+    let stream = UnixStream::from(fd);
+    stream.set_nonblocking(false)?;
+    Ok(stream)
+}
 
 /// The account a socket's listener must run as (`requirepeer=`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -78,7 +113,16 @@ impl PinnedSocket {
             inode,
             shown: path.to_owned(),
         };
-        let probe = UnixStream::connect(pinned.path()).map_err(|e| format!("{shown}: {e}"))?;
+        let probe = connect_within(&pinned.path(), PROBE_TIMEOUT).map_err(|e| {
+            if e.kind() == io::ErrorKind::TimedOut {
+                format!(
+                    "{shown}: its listener accepted no connection within {} s; nothing was sent",
+                    PROBE_TIMEOUT.as_secs()
+                )
+            } else {
+                format!("{shown}: {e}")
+            }
+        })?;
         let uid = rustix::net::sockopt::socket_peercred(&probe)
             .map_err(|e| format!("{shown}: cannot ask who listens on it: {e}; nothing was sent"))?
             .uid
@@ -116,6 +160,7 @@ impl PinnedSocket {
     }
 
     /// The path as the user gave it, for messages.
+    #[cfg_attr(not(feature = "redis"), allow(dead_code))]
     pub(crate) fn shown(&self) -> &Path {
         &self.shown
     }
@@ -149,6 +194,33 @@ mod tests {
         reached.read_exact(&mut got).unwrap();
         assert_eq!(&got, b"AUTH");
         assert_eq!(pinned.shown(), path);
+    }
+
+    #[test]
+    fn a_listener_that_never_accepts_is_given_up_on() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("full.sock");
+        // Backlog 0 holds one pending connection (Linux admits backlog + 1):
+        // fill it, never accept.
+        let fd = rustix::net::socket(
+            rustix::net::AddressFamily::UNIX,
+            rustix::net::SocketType::STREAM,
+            None,
+        )
+        .unwrap();
+        let addr = rustix::net::SocketAddrUnix::new(&path).unwrap();
+        rustix::net::bind(&fd, &addr).unwrap();
+        rustix::net::listen(&fd, 0).unwrap();
+        let mut held = Vec::new();
+        while let Ok(s) = connect_within(&path, Duration::from_millis(50)) {
+            held.push(s);
+            assert!(held.len() < 100, "the backlog never filled");
+        }
+        let start = Instant::now();
+        let e = connect_within(&path, Duration::from_millis(300)).unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::TimedOut);
+        assert!(start.elapsed() >= Duration::from_millis(300));
+        assert!(start.elapsed() < Duration::from_secs(5));
     }
 
     #[test]

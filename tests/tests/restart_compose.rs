@@ -987,3 +987,64 @@ fn a_project_env_changed_after_its_check_does_not_reach_compose() {
         String::from_utf8_lossy(&got)
     );
 }
+
+/// Lines compose v1 (python-dotenv) reads as `DOCKER_HOST` in forms a
+/// narrower check missed (found by the attacker review): a quoted key, a
+/// lone `\r` as the line break, a BOM, Python's `\x1c` whitespace. The
+/// `.env`'s owner writes each; the project is refused and the impostor
+/// engine gets no byte.
+#[test]
+fn a_project_env_setting_compose_reads_in_any_form_is_refused() {
+    use secrets_core::compose::{ComposeError, ComposeProject, ComposeRestart, ComposeTool};
+    use secrets_tests::attacker::{self, file, require_attacker};
+    if !require_attacker()
+        || !require(
+            have_program("docker-compose"),
+            "docker-compose",
+            "apt-get install docker-compose",
+        )
+    {
+        return;
+    }
+    let lair = tempfile::tempdir().unwrap();
+    fs::set_permissions(lair.path(), fs::Permissions::from_mode(0o755)).unwrap();
+    let (uid, gid) = attacker::ids();
+    std::os::unix::fs::chown(lair.path(), Some(uid), Some(gid)).unwrap();
+    let socket = lair.path().join("docker.sock");
+    let log = lair.path().join("received");
+    let _engine = attacker::recorder(&socket, &log, "", "");
+    let host = format!("unix://{}", socket.display());
+    let forms = [
+        ("a quoted key", format!("KEY={OLD}\n'DOCKER_HOST'={host}\n")),
+        ("a lone CR", format!("KEY={OLD}\rDOCKER_HOST={host}\n")),
+        ("a BOM", format!("\u{feff}DOCKER_HOST={host}\nKEY={OLD}\n")),
+        ("U+001C", format!("KEY={OLD}\n\u{1c}DOCKER_HOST={host}\n")),
+    ];
+    let mut failures = Vec::new();
+    for (what, content) in forms {
+        let d = tempfile::tempdir().unwrap();
+        let env = d.path().join(".env");
+        file(&env, content.as_bytes(), 0o600, true);
+        let compose = d.path().join("compose.yml");
+        let service = "services:\n  app:\n    image: secrets-test-absent-image\n    network_mode: none\n    environment:\n      SEEN: \"${KEY}\"\n";
+        file(&compose, service.as_bytes(), 0o644, false);
+        let result = ComposeProject::read_to_run(std::slice::from_ref(&compose)).and_then(|p| {
+            ComposeRestart::new(p, &env)
+                .with_tool(ComposeTool::V1)
+                .recreate(&["app".to_owned()])
+        });
+        if !matches!(&result, Err(ComposeError::ComposeSetting { key, .. }) if key == "DOCKER_HOST")
+        {
+            failures.push(format!("{what}: not refused: {result:?}"));
+        }
+        let got = fs::read(&log).unwrap_or_default();
+        if !got.is_empty() {
+            failures.push(format!(
+                "{what}: the impostor engine got {} bytes",
+                got.len()
+            ));
+            let _ = fs::remove_file(&log);
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}

@@ -251,3 +251,74 @@ fn requirepeer_naming_someone_else_refuses_the_attackers_socket() {
         assert!(scene.received().is_empty(), "{}", engine.name);
     }
 }
+
+/// The attacker's listener never accepts and keeps its backlog full (found
+/// by the attacker review: the check's connection waited for ever). Each
+/// engine gives up within its 10 s limit, refusing the socket, nothing
+/// changed.
+#[test]
+fn a_listener_that_never_accepts_is_refused_in_time() {
+    use secrets_tests::attacker::{run_watched, Watched};
+    if !attacker::require_attacker() {
+        return;
+    }
+    const STUCK: &str = r#"
+import os, socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.bind(sys.argv[1])
+os.chmod(sys.argv[1], 0o777)
+s.listen(0)
+held = []
+for _ in range(64):
+    c = socket.socket(socket.AF_UNIX)
+    c.setblocking(False)
+    try:
+        c.connect(sys.argv[1])
+        held.append(c)
+    except BlockingIOError:
+        break
+print("ready", flush=True)
+sys.stdin.read()
+"#;
+    let mut failures = Vec::new();
+    for engine in engines() {
+        let (uid, gid) = attacker::ids();
+        let project = tempfile::tempdir().unwrap();
+        fs::write(project.path().join("secrets.toml"), engine.manifest).unwrap();
+        fs::write(project.path().join(".env"), format!("APP_PASSWORD={OLD}\n")).unwrap();
+        let before = fs::read(project.path().join(".env")).unwrap();
+        let lair = tempfile::tempdir().unwrap();
+        fs::set_permissions(lair.path(), fs::Permissions::from_mode(0o755)).unwrap();
+        std::os::unix::fs::chown(lair.path(), Some(uid), Some(gid)).unwrap();
+        let socket = lair.path().join(engine.socket_name);
+        let mut stuck = Running::spawn(attacker::python(STUCK, &[&socket]));
+        stuck.expect("ready");
+        let url = (engine.url)(lair.path(), "");
+        let mut c = std::process::Command::new("sh");
+        c.arg("-c")
+            .arg("printf '%s\\n' \"$1\" | exec \"$0\" rotate --env .env APP_PASSWORD --apply \"$2\" --admin-url -")
+            .arg(attacker::secrets_bin())
+            .arg(&url)
+            .arg(engine.name)
+            .current_dir(project.path());
+        let Watched {
+            output, finished, ..
+        } = run_watched(c, std::time::Duration::from_secs(60));
+        let err = String::from_utf8_lossy(&output.stderr);
+        if !finished {
+            failures.push(format!("{}: still waiting after 60 s", engine.name));
+        } else if !(output.status.code() == Some(2)
+            && err.contains("accepted no connection within 10 s"))
+        {
+            failures.push(format!(
+                "{}: {:?}: {err}",
+                engine.name,
+                output.status.code()
+            ));
+        }
+        if fs::read(project.path().join(".env")).unwrap() != before {
+            failures.push(format!("{}: the .env changed", engine.name));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}

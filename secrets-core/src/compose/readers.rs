@@ -140,21 +140,12 @@ impl ComposeProject {
         let bytes = safe_fs::read_named(&path, limits::ENV)?;
         let bytes = bytes.as_ref().map_or(&[][..], |b| b.as_slice());
         let text = String::from_utf8_lossy(bytes);
-        for (i, line) in text.lines().enumerate() {
-            let t = line.trim_start();
-            let t = t.strip_prefix("export").map_or(t, str::trim_start);
-            let key: String = t
-                .chars()
-                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
-                .collect();
-            let upper = key.to_ascii_uppercase();
-            if upper.starts_with("COMPOSE_") || upper.starts_with("DOCKER_") {
-                return Err(ComposeError::ComposeSetting {
-                    file: path.display().to_string(),
-                    line: i + 1,
-                    key,
-                });
-            }
+        if let Some((line, key)) = compose_setting(&text) {
+            return Err(ComposeError::ComposeSetting {
+                file: path.display().to_string(),
+                line,
+                key,
+            });
         }
         let memfd = |e: std::io::Error| {
             ComposeError::Restart(format!("a private copy of {}: {e}", path.display()))
@@ -414,6 +405,64 @@ fn indent(line: &str) -> usize {
     line.len() - line.trim_start_matches(' ').len()
 }
 
+/// The first line of a `.env` that any reader could take as setting a
+/// `COMPOSE_*` or `DOCKER_*` variable: its number (counting `\n`, as an
+/// editor does) and the key. Read more loosely than any reader: compose
+/// v1's python-dotenv ends a line at a lone `\r` too, skips a BOM and
+/// Python's wider whitespace (`\x1c`–`\x1f`), and takes quoted keys
+/// (`'DOCKER_HOST'=`); so every break of any kind starts a line, anything
+/// before the first letter, digit, `_` or `#` is skipped, a quote included,
+/// and a line is a comment only when `#` comes first after that.
+fn compose_setting(text: &str) -> Option<(usize, String)> {
+    let breaks = |c: char| {
+        matches!(
+            c,
+            '\n' | '\r'
+                | '\x0b'
+                | '\x0c'
+                | '\x1c'
+                | '\x1d'
+                | '\x1e'
+                | '\u{85}'
+                | '\u{2028}'
+                | '\u{2029}'
+        )
+    };
+    let junk = |c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '#');
+    let mut line_no = 1;
+    let mut start = 0;
+    for (i, c) in text.char_indices().chain([(text.len(), '\n')]) {
+        if !breaks(c) {
+            continue;
+        }
+        let line = &text[start..i];
+        start = i + c.len_utf8();
+        let number = line_no;
+        if c == '\n' {
+            line_no += 1;
+        }
+        let t = line.trim_start_matches(junk);
+        if t.starts_with('#') {
+            continue;
+        }
+        let t = match t.strip_prefix("export") {
+            Some(after) if after.starts_with(|c: char| !c.is_ascii_alphanumeric() && c != '_') => {
+                after.trim_start_matches(junk)
+            }
+            _ => t,
+        };
+        let key: String = t
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+            .collect();
+        let upper = key.to_ascii_uppercase();
+        if upper.starts_with("COMPOSE_") || upper.starts_with("DOCKER_") {
+            return Some((number, key));
+        }
+    }
+    None
+}
+
 fn unsupported(file: &str, line: usize, col: usize, reason: &str) -> ComposeError {
     ComposeError::Unsupported {
         file: file.to_owned(),
@@ -617,6 +666,38 @@ fn same_file(a: &Path, b: &Path) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_compose_setting_is_found_however_a_reader_would_read_it() {
+        let set = |text: &str| compose_setting(text);
+        let docker = |line| Some((line, "DOCKER_HOST".to_owned()));
+        assert_eq!(set("A=1\nDOCKER_HOST=unix:///x\n"), docker(2));
+        assert_eq!(set("export DOCKER_HOST=x"), docker(1));
+        assert_eq!(set("  export\tDOCKER_HOST = x"), docker(1));
+        // The attacker review's forms, which python-dotenv reads as
+        // DOCKER_HOST and the first check did not.
+        assert_eq!(set("A=1\n'DOCKER_HOST'=unix:///x\n"), docker(2));
+        assert_eq!(set("A=old\rDOCKER_HOST=unix:///x\n"), docker(1));
+        assert_eq!(set("\u{feff}DOCKER_HOST=unix:///x\nA=1\n"), docker(1));
+        assert_eq!(set("A=1\n\u{1c}DOCKER_HOST=unix:///x\n"), docker(2));
+        assert_eq!(set("A=1\n\"DOCKER_HOST\"=x\n"), docker(2));
+        assert_eq!(
+            set("A=1\r\n\r\ncompose_project_name=victim"),
+            Some((3, "compose_project_name".to_owned()))
+        );
+        // Not settings: comments, values, longer keys.
+        for text in [
+            "# DOCKER_HOST=unix:///x\n",
+            "  #DOCKER_HOST=x\n",
+            "A=DOCKER_HOST=x\n",
+            "XDOCKER_HOST=1\n",
+            "exportDOCKER_HOST=1\n",
+            "MY_COMPOSE_FILE=x\n",
+            "",
+        ] {
+            assert_eq!(set(text), None, "{text:?}");
+        }
+    }
 
     fn project(text: &str) -> Result<ComposeProject, ComposeError> {
         let mut p = ComposeProject {

@@ -156,11 +156,12 @@ impl ComposeRestart {
             )
         };
         // Compose's own messages are not repeated: an error may quote an
-        // interpolated value. The command line says how to see them.
+        // interpolated value. Nor is the command offered to be run by hand:
+        // there it would read the project's `.env` by name, unchecked.
         match status {
             Ok(s) if s.success() => Ok(()),
             Ok(s) => Err(ComposeError::Restart(format!(
-                "`{}` failed ({s}); run it to see why",
+                "`{}` failed ({s}; its output is not shown, as it may quote values)",
                 line()
             ))),
             Err(e) => Err(ComposeError::Restart(format!(

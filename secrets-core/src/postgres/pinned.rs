@@ -103,33 +103,88 @@ impl PinnedHosts {
 
 impl Drop for PinnedHosts {
     fn drop(&mut self) {
-        for (i, (_, name)) in self.sockets.iter().enumerate() {
-            let _ = rustix::fs::unlinkat(&self.dir, format!("{i}/{name}"), AtFlags::empty());
-            let _ = rustix::fs::unlinkat(&self.dir, i.to_string(), AtFlags::REMOVEDIR);
-        }
-        // The name, only while it is still this directory.
-        let same = |a: &rustix::fs::Stat, b: &rustix::fs::Stat| {
-            a.st_dev == b.st_dev && a.st_ino == b.st_ino
-        };
-        if let (Ok(ours), Ok(now)) = (
-            rustix::fs::fstat(&self.dir),
-            rustix::fs::lstat(&self.dir_path),
-        ) {
-            if same(&ours, &now) {
-                let _ = rustix::fs::unlinkat(CWD, &self.dir_path, AtFlags::REMOVEDIR);
+        remove_private(&self.dir, &self.dir_path);
+    }
+}
+
+/// Empties a private directory through its descriptor (its subdirectories
+/// and their links; nothing else is ever made there), then removes it by
+/// name while the name is still this directory.
+fn remove_private(dir: &OwnedFd, path: &Path) {
+    let names = |fd: &OwnedFd| -> Vec<std::ffi::CString> {
+        rustix::fs::Dir::read_from(fd)
+            .map(|d| {
+                d.filter_map(Result::ok)
+                    .map(|e| e.file_name().to_owned())
+                    .filter(|n| n.as_bytes() != b"." && n.as_bytes() != b"..")
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    for sub in names(dir) {
+        let opened = rustix::fs::openat(
+            dir,
+            &sub,
+            OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::RDONLY | OFlags::CLOEXEC,
+            Mode::empty(),
+        );
+        if let Ok(sub_fd) = opened {
+            for link in names(&sub_fd) {
+                let _ = rustix::fs::unlinkat(&sub_fd, &link, AtFlags::empty());
             }
+        }
+        let _ = rustix::fs::unlinkat(dir, &sub, AtFlags::REMOVEDIR);
+    }
+    let same =
+        |a: &rustix::fs::Stat, b: &rustix::fs::Stat| a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+    if let (Ok(ours), Ok(now)) = (rustix::fs::fstat(dir), rustix::fs::lstat(path)) {
+        if same(&ours, &now) {
+            let _ = rustix::fs::unlinkat(CWD, path, AtFlags::REMOVEDIR);
         }
     }
 }
+
+/// Removes the private directories that runs killed before their cleanup
+/// left in `base` (`secrets-pg-PID-…`, the caller's, mode 0700, whose
+/// process is gone).
+fn sweep_stale(base: &Path) {
+    let Ok(entries) = std::fs::read_dir(base) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(pid) = name
+            .to_str()
+            .and_then(|n| n.strip_prefix(PREFIX))
+            .and_then(|rest| rest.split_once('-'))
+            .and_then(|(pid, _)| pid.parse::<i32>().ok())
+            .and_then(rustix::process::Pid::from_raw)
+        else {
+            continue;
+        };
+        if rustix::process::test_kill_process(pid) != Err(rustix::io::Errno::SRCH) {
+            continue;
+        }
+        let path = base.join(&name);
+        if let Ok(dir) = open_private(&path) {
+            remove_private(&dir, &path);
+        }
+    }
+}
+
+/// The private directories' name: `secrets-pg-PID-RANDOM`.
+const PREFIX: &str = "secrets-pg-";
 
 /// A new directory only the caller can enter, opened: its name may be
 /// moved by others (it is only used for the cleanup), its descriptor not.
 fn private_dir() -> Result<(OwnedFd, PathBuf), String> {
     let base = std::env::temp_dir();
+    sweep_stale(&base);
     let mut last = String::new();
     for _ in 0..16 {
         let path = base.join(format!(
-            "secrets-pg-{}",
+            "{PREFIX}{}-{}",
+            std::process::id(),
             hex::encode({
                 let mut b = [0u8; 8];
                 rand::RngCore::fill_bytes(&mut crate::generate::os_rng(), &mut b);
@@ -210,6 +265,31 @@ mod tests {
         assert!(private.exists());
         drop(pinned);
         assert!(!private.exists(), "the private directory is removed");
+    }
+
+    #[test]
+    fn a_killed_runs_directory_is_swept_and_a_running_ones_kept() {
+        let base = tempfile::tempdir().unwrap();
+        let make = |name: &str| {
+            let d = base.path().join(name);
+            std::fs::create_dir(&d).unwrap();
+            std::fs::set_permissions(&d, std::os::unix::fs::PermissionsExt::from_mode(0o700))
+                .unwrap();
+            std::fs::create_dir(d.join("0")).unwrap();
+            std::os::unix::fs::symlink("/proc/self/fd/4", d.join("0/.s.PGSQL.5432")).unwrap();
+            d
+        };
+        let mut child = std::process::Command::new("true").spawn().unwrap();
+        let gone = child.id();
+        child.wait().unwrap();
+        let stale = make(&format!("{PREFIX}{gone}-00"));
+        let running = make(&format!("{PREFIX}{}-00", std::process::id()));
+        let other = base.path().join("unrelated-dir");
+        std::fs::create_dir(&other).unwrap();
+        sweep_stale(base.path());
+        assert!(!stale.exists(), "the killed run's directory is left");
+        assert!(running.join("0/.s.PGSQL.5432").is_symlink());
+        assert!(other.exists());
     }
 
     #[test]

@@ -63,6 +63,8 @@ pub mod keys;
 pub(crate) mod live;
 pub mod manifest;
 pub mod operation_report;
+#[cfg(any(feature = "postgres", feature = "mysql", feature = "redis"))]
+mod peer;
 pub mod postgres;
 #[cfg(feature = "check")]
 #[cfg_attr(docsrs, doc(cfg(feature = "check")))]
@@ -77,8 +79,6 @@ pub mod stack_source;
 #[cfg(feature = "check")]
 mod strength;
 pub mod suggest;
-#[cfg(any(feature = "postgres", feature = "mysql", feature = "redis"))]
-mod unix_peer;
 pub mod write_env;
 
 pub use secret::{LineError, SecretBytes, SecretValue};

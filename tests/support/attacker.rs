@@ -416,19 +416,26 @@ pub fn file(path: &Path, content: &[u8], mode: u32, attackers: bool) {
     }
 }
 
-/// Listens on `argv[1]` and appends every byte received to `argv[2]`;
+/// Listens on the unix socket `argv[1]` (or, for `tcp`, on a free
+/// 127.0.0.1 port it prints) and appends every byte received to `argv[2]`;
 /// sends `argv[3]` (hex) on accepting and `argv[4]` (hex) after the first
 /// bytes received, the way a server asks for a login, and hangs up after
-/// the answer.
+/// the answer. A PostgreSQL SSLRequest is answered `N` (no TLS) first.
 const RECORDER: &str = r#"
 import os, socket, sys
 path, log = sys.argv[1], sys.argv[2]
 greeting, reply = bytes.fromhex(sys.argv[3]), bytes.fromhex(sys.argv[4])
-s = socket.socket(socket.AF_UNIX)
-s.bind(path)
-os.chmod(path, 0o777)
-s.listen(16)
-print("ready", flush=True)
+if path == "tcp":
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    s.listen(16)
+    print(s.getsockname()[1], flush=True)
+else:
+    s = socket.socket(socket.AF_UNIX)
+    s.bind(path)
+    os.chmod(path, 0o777)
+    s.listen(16)
+    print("ready", flush=True)
 while True:
     c, _ = s.accept()
     c.settimeout(5)
@@ -442,6 +449,9 @@ while True:
                 break
             with open(log, "ab") as f:
                 f.write(b)
+            if b == bytes.fromhex("0000000804d2162f"):
+                c.sendall(b"N")
+                continue
             if not (first and reply):
                 break
             c.sendall(reply)
@@ -463,6 +473,20 @@ pub fn recorder(socket: &Path, log: &Path, greeting: &str, reply: &str) -> Runni
     ));
     r.expect("ready");
     r
+}
+
+/// [`recorder`] on a free loopback TCP port, which it returns.
+pub fn tcp_recorder(log: &Path, greeting: &str, reply: &str) -> (Running, u16) {
+    let mut r = Running::spawn(python(
+        RECORDER,
+        &[Path::new("tcp"), log, Path::new(greeting), Path::new(reply)],
+    ));
+    let port = r
+        .line()
+        .trim()
+        .parse()
+        .expect("the recorder prints its port");
+    (r, port)
 }
 
 /// The exit code, or a description of the signal that ended it.

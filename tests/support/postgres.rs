@@ -189,6 +189,13 @@ impl Server {
         )
     }
 
+    /// The admin URL given to `secrets`: the cluster runs as `postgres`, and
+    /// a login goes in clear to a loopback port only when the URL names
+    /// who must listen there.
+    pub fn secrets_admin_url(&self) -> String {
+        format!("{}?requirepeer=postgres", self.admin_url())
+    }
+
     /// The directory of the cluster's unix socket.
     pub fn socket_dir(&self) -> &Path {
         self.dir.path()

@@ -353,7 +353,7 @@ fn rotate_apply_postgres_leaves_at_most_one_copy() {
         Ok(s) => s,
         Err(why) => return skip(&why, "apt-get install postgresql, run as root"),
     };
-    rotation_leaves_at_most_one_copy(&server, "", "without TLS");
+    rotation_leaves_at_most_one_copy(&server, "?requirepeer=postgres", "without TLS");
 }
 
 /// Over TLS (verify-full, a CA made by openssl, TCP without TLS

@@ -91,8 +91,11 @@ fn setup(server: &Server, dir: &Path, extra_manifest: &str) -> (String, String) 
     )
     .unwrap();
     let mut doc = Document::new();
-    doc.push("PG_ADMIN_URL", &SecretValue::new(server.admin_url()))
-        .unwrap();
+    doc.push(
+        "PG_ADMIN_URL",
+        &SecretValue::new(server.secrets_admin_url()),
+    )
+    .unwrap();
     doc.push("APP_A_PASSWORD", &SecretValue::new(a.clone()))
         .unwrap();
     doc.push("APP_B_PASSWORD", &SecretValue::new(SPECIAL.into()))
@@ -215,7 +218,7 @@ fn wrong_admin_credentials_and_missing_roles_change_nothing() {
         .unwrap()
         .write_all(
             format!(
-                "postgresql://admin:wrong@127.0.0.1:{}/postgres\n",
+                "postgresql://admin:wrong@127.0.0.1:{}/postgres?requirepeer=postgres\n",
                 server.port
             )
             .as_bytes(),
@@ -537,8 +540,11 @@ fn authority_case(server: &Server, dir: &Path, app_user_in_manifest: &str, env_a
     )
     .unwrap();
     let mut doc = Document::new();
-    doc.push("PG_ADMIN_URL", &SecretValue::new(server.admin_url()))
-        .unwrap();
+    doc.push(
+        "PG_ADMIN_URL",
+        &SecretValue::new(server.secrets_admin_url()),
+    )
+    .unwrap();
     doc.push("APP_USER", &SecretValue::new(env_app_user.to_owned()))
         .unwrap();
     doc.push(

@@ -290,9 +290,10 @@ fn prefer_uses_tls_where_the_server_rejects_plaintext() {
         return;
     };
     let s = setup(&server);
-    // The key=value form, no sslmode: libpq's default, prefer.
+    // The key=value form, no sslmode: libpq's default, prefer (a
+    // certificate not checked: the port's listener is named).
     let url = format!(
-        "host=127.0.0.1 port={} user=admin password='{}' dbname=postgres",
+        "host=127.0.0.1 port={} user=admin password='{}' dbname=postgres requirepeer=postgres",
         server.port, server.admin_password
     );
     let o = rotate(s.dir.path(), &url);
@@ -340,7 +341,10 @@ fn a_certificate_from_another_ca_changes_nothing() {
         "admin URL: sslrootcert /nonexistent/ca.crt: ",
     );
     // require without a root file encrypts and verifies nothing (libpq).
-    let o = rotate(s.dir.path(), &admin_url(&server, "?sslmode=require"));
+    let o = rotate(
+        s.dir.path(),
+        &admin_url(&server, "?sslmode=require&requirepeer=postgres"),
+    );
     assert_rotated(&server, &s, &o);
 }
 
@@ -389,15 +393,19 @@ host all all 127.0.0.1/32 scram-sha-256
     };
     let s = setup(&server);
     // require: no plaintext after the server's "no TLS".
-    let o = rotate(s.dir.path(), &admin_url(&server, "?sslmode=require"));
+    let o = rotate(
+        s.dir.path(),
+        &admin_url(&server, "?sslmode=require&requirepeer=postgres"),
+    );
     assert_refused(
         Some(&server),
         &s,
         &o,
         "cannot connect as the administrator: 127.0.0.1 does not offer TLS, which sslmode=require requires",
     );
-    // prefer on loopback: the server has no TLS, so plaintext.
-    let o = rotate(s.dir.path(), &admin_url(&server, ""));
+    // prefer on loopback: the server has no TLS, so plaintext, to the
+    // listener the URL names.
+    let o = rotate(s.dir.path(), &admin_url(&server, "?requirepeer=postgres"));
     assert_refused(
         Some(&server),
         &s,

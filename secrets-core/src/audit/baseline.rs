@@ -195,8 +195,14 @@ impl Baseline {
     /// the caller, in directories no other user can change. It decides what
     /// passes the gate, so a baseline another user wrote (even in their own
     /// project, where root may run the audit) would accept findings for
-    /// them. `None` when it does not exist.
+    /// them. `None` when it does not exist, wherever it would be: no
+    /// baseline accepts nothing, so the audit of a directory others can
+    /// write still runs (and reports that directory).
     pub fn load(path: &Path) -> Result<Option<Self>, BaselineError> {
+        if matches!(std::fs::symlink_metadata(path), Err(e) if e.kind() == std::io::ErrorKind::NotFound)
+        {
+            return Ok(None);
+        }
         let bytes = crate::safe_fs::read_trusted(path, LIMIT).map_err(WriteError::from)?;
         match bytes {
             Some(bytes) => Self::parse(path, &bytes).map(Some),

@@ -6,7 +6,7 @@
 //! The admin URL: `mysql://USER:PASSWORD@HOST:PORT/?ssl-mode=...&ssl-ca=FILE`
 //! (`mariadb://` too), or `...@localhost/?socket=/run/mysqld/mysqld.sock`
 //! (with `&requirepeer=mysql` when the server does not run as root or the
-//! caller: see `crate::unix_peer`).
+//! caller: see `crate::peer`).
 //! Without TLS a password goes only to the unix socket or a loopback
 //! address; to any other host TLS is required, and verified against the
 //! host name unless `ssl-mode` says less (`VERIFY_CA`, `REQUIRED`).
@@ -21,7 +21,7 @@ use mysql::{Conn, OptsBuilder, SslOpts};
 use sha1::{Digest, Sha1};
 
 use super::{AccountChange, Engine, StepError};
-use crate::unix_peer::{PinnedSocket, RequiredPeer};
+use crate::peer::{self, PinnedSocket, RequiredPeer};
 use crate::SecretValue;
 
 /// A path that does not exist (under `/`, which only root can write).
@@ -55,9 +55,12 @@ struct AdminUrl {
     host: String,
     port: u16,
     reach: Reach,
-    /// The account a unix socket's listener must run as (`requirepeer=`;
-    /// else root or the caller).
+    /// The account a unix socket's or loopback port's listener must run
+    /// as (`requirepeer=`; else root or the caller).
     peer: Option<RequiredPeer>,
+    /// A loopback port reached without a checked certificate: its
+    /// listener is checked first (`peer::check_loopback`).
+    check_listener: bool,
     /// `None`: no TLS.
     ssl: Option<SslOpts>,
 }
@@ -172,7 +175,13 @@ impl AdminUrl {
             (_, Some(SslMode::VerifyCa)) => tls(true, false),
             (_, None | Some(SslMode::VerifyIdentity)) => tls(false, false),
         };
+        // Without TLS, or TLS that accepts any certificate, whoever holds
+        // the loopback port gets the login (the scramble, crackable).
+        let check_listener = reach == Reach::Loopback
+            && (ssl.is_none()
+                || (matches!(mode, Some(SslMode::Required | SslMode::Preferred)) && ca.is_none()));
         Ok(AdminUrl {
+            check_listener,
             user: decode(user)?,
             password: SecretValue::new(decode(password)?),
             host,
@@ -263,6 +272,9 @@ impl MysqlEngine {
     /// the administrator.
     pub(crate) fn connect(admin_url: &SecretValue) -> Result<MysqlEngine, StepError> {
         let url = AdminUrl::parse(admin_url)?;
+        if url.check_listener {
+            peer::check_loopback(url.port, url.peer.as_ref()).map_err(refuse)?;
+        }
         let pinned = match &url.reach {
             Reach::Socket(path) => {
                 Some(PinnedSocket::pin(path, url.peer.as_ref()).map_err(refuse)?)

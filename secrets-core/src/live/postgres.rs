@@ -5,6 +5,7 @@
 use postgres::Client;
 
 use super::{AccountChange, Engine, StepError};
+use crate::peer;
 use crate::postgres::pinned::PinnedHosts;
 use crate::postgres::tls::{self, Transport};
 use crate::postgres::{alter_role_sql, login, scram, AdminUrl, PgError};
@@ -41,6 +42,20 @@ impl PostgresEngine {
             None => admin.config(),
         };
         let settings = &admin.tls;
+        if settings.unchecked_loopback {
+            // Before any byte: whoever holds the port would get the login
+            // (in clear after `prefer` falls back, or a SCRAM proof over
+            // TLS that checks no certificate).
+            let config = admin.config();
+            let ports = match config.get_ports() {
+                [] => vec![5432],
+                some => some.to_vec(),
+            };
+            for port in ports {
+                peer::check_loopback(port, admin.peer.as_ref())
+                    .map_err(|e| StepError(PgError::Tls(e).to_string()))?;
+            }
+        }
         let fail =
             |e: postgres::Error| StepError(PgError::Admin(tls::describe(&e, settings)).to_string());
         let tls = match settings.transport {

@@ -27,7 +27,7 @@ use ::redis::{
 use sha2::{Digest, Sha256};
 
 use super::{AccountChange, Engine, StepError};
-use crate::unix_peer::{PinnedSocket, RequiredPeer};
+use crate::peer::{self, PinnedSocket, RequiredPeer};
 use crate::SecretValue;
 
 /// How long a connection, a command or a reply may take.
@@ -35,7 +35,7 @@ const TIMEOUT: Duration = Duration::from_secs(10);
 /// The largest CA file read.
 const CA_LIMIT: u64 = 1 << 20;
 /// The shapes the admin URL may take, for error messages.
-const URL_FORMS: &str = "redis://USER:PASSWORD@127.0.0.1:6379, rediss://USER:PASSWORD@HOST:PORT[?cacert=/path/ca.pem] or unix:///PATH/redis.sock?user=USER&pass=PASSWORD[&requirepeer=ACCOUNT]";
+const URL_FORMS: &str = "redis://USER:PASSWORD@127.0.0.1:6379, rediss://USER:PASSWORD@HOST:PORT[?cacert=/path/ca.pem] or unix:///PATH/redis.sock?user=USER&pass=PASSWORD, with requirepeer=ACCOUNT on a socket or loopback port another account serves";
 
 /// Where the server is and how a password may travel to it.
 #[derive(Clone)]
@@ -49,9 +49,8 @@ enum Transport {
         port: u16,
         ca: Option<Vec<u8>>,
     },
-    /// A unix socket, as the URL names it, and the account its listener
-    /// must run as (`requirepeer=`; else root or the caller).
-    Unix(PathBuf, Option<RequiredPeer>),
+    /// A unix socket, as the URL names it.
+    Unix(PathBuf),
     /// The unix socket once its listener was checked: every connection
     /// reaches that listener and no other.
     Pinned(Arc<PinnedSocket>),
@@ -64,7 +63,7 @@ impl fmt::Display for Transport {
                 write!(f, "redis at {}", std::net::SocketAddr::new(*ip, *port))
             }
             Transport::Tls { host, port, .. } => write!(f, "redis at {host}:{port} (TLS)"),
-            Transport::Unix(path, _) => write!(f, "redis at {}", path.display()),
+            Transport::Unix(path) => write!(f, "redis at {}", path.display()),
             Transport::Pinned(socket) => write!(f, "redis at {}", socket.shown().display()),
         }
     }
@@ -76,6 +75,9 @@ struct Target {
     transport: Transport,
     user: Option<String>,
     password: Option<SecretValue>,
+    /// Who must listen on the socket or loopback port (`requirepeer=`;
+    /// else root or the caller).
+    peer: Option<RequiredPeer>,
 }
 
 impl Target {
@@ -108,7 +110,7 @@ impl Target {
             match (&*name, unix) {
                 ("user", true) => user = Some(value.into_owned()),
                 ("pass", true) => password = Some(SecretValue::new(value.into_owned())),
-                ("requirepeer", true) => {
+                ("requirepeer", _) if url.scheme() != "rediss" => {
                     peer = Some(RequiredPeer::parse(&value).map_err(|e| bad(&e))?)
                 }
                 ("cacert", false) if url.scheme() == "rediss" => {
@@ -132,7 +134,7 @@ impl Target {
                     return Err(bad("names a host for a unix socket (write unix:///PATH)"));
                 }
                 let path: Vec<u8> = percent_encoding::percent_decode_str(url.path()).collect();
-                Transport::Unix(PathBuf::from(std::ffi::OsString::from_vec(path)), peer)
+                Transport::Unix(PathBuf::from(std::ffi::OsString::from_vec(path)))
             }
             "redis" => {
                 let host = url.host().ok_or_else(|| bad("has no host"))?;
@@ -190,6 +192,7 @@ impl Target {
             transport,
             user,
             password,
+            peer,
         })
     }
 
@@ -387,10 +390,18 @@ impl RedisEngine {
     /// this machine (TCP without TLS to anything but a loopback address).
     pub(crate) fn connect(admin_url: &SecretValue) -> Result<RedisEngine, StepError> {
         let mut target = Target::parse(admin_url)?;
-        if let Transport::Unix(path, peer) = &target.transport {
-            let socket = PinnedSocket::pin(path, peer.as_ref())
-                .map_err(|e| StepError(format!("redis admin URL: {e}")))?;
-            target.transport = Transport::Pinned(Arc::new(socket));
+        match &target.transport {
+            Transport::Unix(path) => {
+                let socket = PinnedSocket::pin(path, target.peer.as_ref())
+                    .map_err(|e| StepError(format!("redis admin URL: {e}")))?;
+                target.transport = Transport::Pinned(Arc::new(socket));
+            }
+            // AUTH goes in clear: only to a listener that passes.
+            Transport::Loopback { port, .. } => {
+                peer::check_loopback(*port, target.peer.as_ref())
+                    .map_err(|e| StepError(format!("redis admin URL: {e}")))?
+            }
+            Transport::Tls { .. } | Transport::Pinned(_) => {}
         }
         let login = match (&target.user, &target.password) {
             (user, Some(p)) => Some((user.as_deref().unwrap_or("default"), p)),

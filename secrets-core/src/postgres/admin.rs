@@ -7,7 +7,7 @@ use std::time::Duration;
 use postgres::Config;
 
 use super::tls::{self, SplitError};
-use crate::unix_peer::RequiredPeer;
+use crate::peer::RequiredPeer;
 use crate::SecretValue;
 
 /// The administrator's connection URL (it holds a password), with how to

@@ -1,4 +1,4 @@
-//! The admin URL's unix sockets, checked once (`crate::unix_peer`) and
+//! The admin URL's unix sockets, checked once (`crate::peer`) and
 //! reached through nothing else.
 //!
 //! tokio-postgres takes a unix host as a directory and connects to
@@ -15,7 +15,7 @@ use postgres::config::Host;
 use postgres::Config;
 use rustix::fs::{AtFlags, FileType, Mode, OFlags, CWD};
 
-use crate::unix_peer::{PinnedSocket, RequiredPeer};
+use crate::peer::{PinnedSocket, RequiredPeer};
 
 /// The checked sockets of a config's unix hosts, and the private directory
 /// linking to them (removed on drop).

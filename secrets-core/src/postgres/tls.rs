@@ -35,7 +35,7 @@ use rustls::server::ParsedCertificate;
 use rustls::{ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme};
 use zeroize::Zeroizing;
 
-use crate::unix_peer::RequiredPeer;
+use crate::peer::RequiredPeer;
 
 /// libpq's `sslmode`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -88,7 +88,7 @@ pub(crate) struct Params {
     pub(crate) root_cert: Option<PathBuf>,
     pub(crate) binding: Binding,
     /// libpq's `requirepeer`: the account a unix socket's listener must
-    /// run as (see `crate::unix_peer`).
+    /// run as (see `crate::peer`).
     pub(crate) peer: Option<RequiredPeer>,
 }
 
@@ -523,8 +523,10 @@ impl ServerCertVerifier for EncryptOnly {
     handshake_signatures!();
 }
 
-/// The rustls client configuration for `params`, reading the root file.
-fn client_config(params: &Params) -> Result<ClientConfig, String> {
+/// The rustls client configuration for `params`, reading the root file,
+/// and whether it checks the server's certificate (a root file is given
+/// or found; without one, prefer and require only encrypt).
+fn client_config(params: &Params) -> Result<(ClientConfig, bool), String> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let builder = ClientConfig::builder_with_provider(provider.clone())
         .with_safe_default_protocol_versions()
@@ -535,6 +537,7 @@ fn client_config(params: &Params) -> Result<ClientConfig, String> {
         .clone()
         .or_else(|| default_root_cert().filter(|p| p.exists()));
     let mode = params.mode;
+    let verified = root_file.is_some();
     let mut config = match (mode, root_file) {
         (SslMode::VerifyCa | SslMode::VerifyFull, None) => {
             return Err(format!(
@@ -564,7 +567,7 @@ fn client_config(params: &Params) -> Result<ClientConfig, String> {
     // PostgreSQL 17's direct TLS negotiation requires this ALPN name; older
     // servers ignore it.
     config.alpn_protocols = vec![b"postgresql".to_vec()];
-    Ok(config)
+    Ok((config, verified))
 }
 
 /// How the admin URL's connections are made.
@@ -576,6 +579,10 @@ pub(crate) struct Settings {
     /// The hosts, for messages.
     pub(crate) target: String,
     tls: Option<Arc<ClientConfig>>,
+    /// Loopback hosts that may get a login without a checked certificate
+    /// (plaintext, or TLS that only encrypts): whoever holds the port
+    /// would get it, so its listener is checked first.
+    pub(crate) unchecked_loopback: bool,
 }
 
 impl fmt::Debug for Settings {
@@ -596,11 +603,16 @@ impl Settings {
     pub(crate) fn new(params: &Params, config: &Config) -> Result<Settings, String> {
         let reach = reach(config)?;
         let transport = transport(params, &reach)?;
-        let tls = match transport {
-            Transport::Plain => None,
-            Transport::Tls { .. } => Some(Arc::new(client_config(params)?)),
+        let (tls, verified) = match transport {
+            Transport::Plain => (None, false),
+            Transport::Tls { .. } => {
+                let (config, verified) = client_config(params)?;
+                (Some(Arc::new(config)), verified)
+            }
         };
         Ok(Settings {
+            unchecked_loopback: reach == Reach::Loopback
+                && !(verified && transport == Transport::Tls { fallback: false }),
             transport,
             mode: params.mode,
             remote: matches!(reach, Reach::Remote(_)),

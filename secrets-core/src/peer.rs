@@ -1,4 +1,5 @@
-//! Unix sockets that receive a login.
+//! Who receives a login: the process listening on a unix socket, or on a
+//! loopback TCP port when the login goes there without TLS.
 //!
 //! A socket path is only a name: whoever can write to a directory on it
 //! can put a listener of their own there and read the administrator's
@@ -8,6 +9,12 @@
 //! inode and no other, whatever then happens to the path. The listener
 //! must be root or the caller, or exactly the account the admin URL names
 //! with `requirepeer=` (libpq's parameter for the same check).
+//!
+//! A loopback TCP port is anyone's while no server holds it (a server
+//! restarting, Redis with `port 0`): [`check_loopback`] reads the
+//! listener's uid from `/proc/net/tcp` and `tcp6` and applies the same
+//! rule before a login goes there without TLS. A port with no listener
+//! here (forwarded by NAT, or closed) is left to the connection.
 
 use std::io;
 use std::os::fd::{AsRawFd, OwnedFd};
@@ -49,6 +56,114 @@ fn connect_within(path: &Path, limit: Duration) -> io::Result<UnixStream> {
     let stream = UnixStream::from(fd);
     stream.set_nonblocking(false)?;
     Ok(stream)
+}
+
+/// Whether `uid`, listening at `shown`, may receive a login: exactly
+/// `required` when the URL names one, else root or the caller. The refusal
+/// says who listens, `why` that matters, and the parameter to add.
+fn accept(uid: u32, required: Option<&RequiredPeer>, shown: &str, why: &str) -> Result<(), String> {
+    // The name is looked up only for a refusal (a lookup may connect to
+    // nscd, which the tests' fault injection counts).
+    let owner = || {
+        let name = nix::unistd::User::from_uid(nix::unistd::Uid::from_raw(uid))
+            .ok()
+            .flatten()
+            .map_or_else(|| uid.to_string(), |u| u.name);
+        crate::display::escape_controls(&name).into_owned()
+    };
+    match required {
+        Some(r) if r.uid == uid => Ok(()),
+        Some(r) => Err(format!(
+            "{shown} is served by {} (uid {uid}), not by {} that requirepeer names; nothing was sent",
+            owner(),
+            crate::display::escape_controls(&r.name)
+        )),
+        None if uid == 0 || uid == rustix::process::geteuid().as_raw() => Ok(()),
+        None => {
+            let owner = owner();
+            Err(format!(
+                "{shown} is served by {owner} (uid {uid}), not by root or you, and {why}; nothing was sent. If {owner} is the server's own account, add requirepeer={owner} to the admin URL"
+            ))
+        }
+    }
+}
+
+/// Checks who listens on loopback TCP `port` before a login goes there
+/// without TLS: every listening socket on that port bound to a loopback or
+/// wildcard address must pass [`accept`]. None at all is not a refusal
+/// (the port may be forwarded by NAT; a closed one refuses the
+/// connection).
+pub(crate) fn check_loopback(port: u16, required: Option<&RequiredPeer>) -> Result<(), String> {
+    for table in ["/proc/net/tcp", "/proc/net/tcp6"] {
+        let text = match std::fs::read_to_string(table) {
+            Ok(t) => t,
+            // No IPv6 here.
+            Err(e) if e.kind() == io::ErrorKind::NotFound && table.ends_with('6') => continue,
+            Err(e) => {
+                return Err(format!(
+                    "cannot tell who listens on port {port} ({table}: {e}); nothing was sent"
+                ))
+            }
+        };
+        for (addr, uid) in loopback_listeners(&text, port) {
+            let shown = std::net::SocketAddr::new(addr, port).to_string();
+            accept(
+                uid,
+                required,
+                &shown,
+                "without TLS the login would reach it in clear (a loopback port is anyone's while no server holds it); use TLS or a unix socket, or",
+            )?;
+        }
+    }
+    Ok(())
+}
+
+/// The listening sockets of a `/proc/net/tcp{,6}` table on `port` whose
+/// address is loopback or the wildcard, with their owners' uids.
+fn loopback_listeners(table: &str, port: u16) -> Vec<(std::net::IpAddr, u32)> {
+    use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+    let mut found = Vec::new();
+    for line in table.lines().skip(1) {
+        let fields: Vec<&str> = line.split_whitespace().collect();
+        // sl local rem st tx:rx tr:when retrnsmt uid ...
+        let (Some(local), Some(&"0A"), Some(uid)) = (fields.get(1), fields.get(3), fields.get(7))
+        else {
+            continue;
+        };
+        let Some((hex_ip, hex_port)) = local.split_once(':') else {
+            continue;
+        };
+        if u16::from_str_radix(hex_port, 16).ok() != Some(port) {
+            continue;
+        }
+        // The kernel prints each 32-bit word of the address in host order.
+        let words: Option<Vec<[u8; 4]>> = (0..hex_ip.len() / 8)
+            .map(|i| {
+                u32::from_str_radix(hex_ip.get(i * 8..i * 8 + 8)?, 16)
+                    .ok()
+                    .map(u32::to_ne_bytes)
+            })
+            .collect();
+        let addr = match words.as_deref() {
+            Some([a]) => IpAddr::V4(Ipv4Addr::from(*a)),
+            Some([a, b, c, d]) => {
+                let mut bytes = [0u8; 16];
+                for (i, w) in [a, b, c, d].into_iter().enumerate() {
+                    bytes[i * 4..i * 4 + 4].copy_from_slice(w);
+                }
+                IpAddr::V6(Ipv6Addr::from(bytes))
+            }
+            _ => continue,
+        };
+        let canonical = addr.to_canonical();
+        if !(canonical.is_loopback() || canonical.is_unspecified()) {
+            continue;
+        }
+        if let Ok(uid) = uid.parse() {
+            found.push((addr, uid));
+        }
+    }
+    found
 }
 
 /// The account a socket's listener must run as (`requirepeer=`).
@@ -128,30 +243,13 @@ impl PinnedSocket {
             .uid
             .as_raw();
         drop(probe);
-        // The name is looked up only for a refusal (a lookup may connect
-        // to nscd, which the tests' fault injection counts).
-        let owner = || {
-            let name = nix::unistd::User::from_uid(nix::unistd::Uid::from_raw(uid))
-                .ok()
-                .flatten()
-                .map_or_else(|| uid.to_string(), |u| u.name);
-            crate::display::escape_controls(&name).into_owned()
-        };
-        match required {
-            Some(r) if r.uid == uid => Ok(pinned),
-            Some(r) => Err(format!(
-                "{shown} is served by {} (uid {uid}), not by {} that requirepeer names; nothing was sent",
-                owner(),
-                crate::display::escape_controls(&r.name)
-            )),
-            None if uid == 0 || uid == rustix::process::geteuid().as_raw() => Ok(pinned),
-            None => Err({
-                let owner = owner();
-                format!(
-                "{shown} is served by {owner} (uid {uid}), not by root or you, and whoever can change its directory could be listening there; nothing was sent. If {owner} is the server's own account, add requirepeer={owner} to the admin URL"
-                )
-            }),
-        }
+        accept(
+            uid,
+            required,
+            &shown,
+            "whoever can change its directory could be listening there",
+        )?;
+        Ok(pinned)
     }
 
     /// A path that reaches the checked inode and nothing else.
@@ -221,6 +319,50 @@ mod tests {
         assert_eq!(e.kind(), io::ErrorKind::TimedOut);
         assert!(start.elapsed() >= Duration::from_millis(300));
         assert!(start.elapsed() < Duration::from_secs(5));
+    }
+
+    #[test]
+    fn loopback_listeners_are_read_from_the_kernels_tables() {
+        let v4 = "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode
+   0: 0100007F:18EB 00000000:0000 0A 00000000:00000000 00:00000000 00000000   105        0 1 1 0000000000000000 100 0 0 10 0
+   1: 00000000:18EB 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 2 1 0000000000000000 100 0 0 10 0
+   2: 0100007F:18EB 0100007F:9C40 01 00000000:00000000 00:00000000 00000000  1000        0 3 1 0000000000000000 100 0 0 10 0
+   3: 0A00000A:18EB 00000000:0000 0A 00000000:00000000 00:00000000 00000000  1001        0 4 1 0000000000000000 100 0 0 10 0
+   4: 0100007F:0050 00000000:0000 0A 00000000:00000000 00:00000000 00000000  1002        0 5 1 0000000000000000 100 0 0 10 0
+";
+        let found = loopback_listeners(v4, 6379);
+        assert_eq!(
+            found,
+            [
+                ("127.0.0.1".parse().unwrap(), 105),
+                ("0.0.0.0".parse().unwrap(), 0)
+            ]
+        );
+        let v6 = "  sl  local_address                         remote_address                        st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode
+   0: 00000000000000000000000001000000:18EB 00000000000000000000000000000000:0000 0A 00000000:00000000 00:00000000 00000000   999        0 6 1
+   1: 0000000000000000FFFF00000100007F:18EB 00000000000000000000000000000000:0000 0A 00000000:00000000 00:00000000 00000000   998        0 7 1
+";
+        assert_eq!(
+            loopback_listeners(v6, 6379),
+            [
+                ("::1".parse().unwrap(), 999),
+                ("::ffff:127.0.0.1".parse().unwrap(), 998)
+            ]
+        );
+    }
+
+    #[test]
+    fn a_loopback_listener_of_ours_passes_and_a_named_other_does_not() {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = l.local_addr().unwrap().port();
+        check_loopback(port, None).unwrap();
+        let me = rustix::process::geteuid().as_raw();
+        let other = RequiredPeer::parse(&(me + 1).to_string()).unwrap();
+        let e = check_loopback(port, Some(&other)).unwrap_err();
+        assert!(e.contains(&format!("127.0.0.1:{port} is served by")), "{e}");
+        drop(l);
+        // Nobody listens: left to the connection.
+        check_loopback(port, Some(&other)).unwrap();
     }
 
     #[test]

@@ -179,6 +179,37 @@ fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
+/// What is wrong with `o` as a refusal: the attacker received bytes
+/// (`got`), or it is not exit 2 on one line holding every `expected`. The
+/// password in the error or a changed `.env` fails at once.
+fn refusal_problems(
+    engine: &str,
+    scene: &Scene,
+    before: &str,
+    o: &Output,
+    got: &[u8],
+    expected: &[String],
+) -> Vec<String> {
+    let err = stderr(o);
+    assert!(!err.contains(ADMIN_PASSWORD), "{engine}: {err}");
+    assert_eq!(scene.env(), before, "{engine}: the .env changed");
+    let mut problems = Vec::new();
+    if !got.is_empty() {
+        problems.push(format!(
+            "{engine}: the attacker received {} bytes: {:?}",
+            got.len(),
+            String::from_utf8_lossy(got)
+        ));
+    }
+    if !(o.status.code() == Some(2)
+        && err.lines().count() == 1
+        && expected.iter().all(|e| err.contains(e.as_str())))
+    {
+        problems.push(format!("{engine}: {:?}: {err}", o.status.code()));
+    }
+    problems
+}
+
 #[test]
 fn an_attackers_socket_gets_no_byte_of_any_engines_admin_login() {
     if !attacker::require_attacker() {
@@ -191,26 +222,19 @@ fn an_attackers_socket_gets_no_byte_of_any_engines_admin_login() {
         let scene = Scene::new(&engine);
         let before = scene.env();
         let o = scene.rotate(&engine, "");
-        let err = stderr(&o);
-        let got = scene.received();
-        if !got.is_empty() {
-            failures.push(format!(
-                "{}: the attacker's socket received {} bytes: {:?}",
-                engine.name,
-                got.len(),
-                String::from_utf8_lossy(&got)
-            ));
-        }
-        let expected = err.contains(&format!("is served by {who} (uid {})", attacker::uid()))
-            && err.contains("nothing was sent")
-            && err.contains(&format!("requirepeer={who}"))
-            && err.lines().count() == 1
-            && o.status.code() == Some(2);
-        if !expected {
-            failures.push(format!("{}: {:?}: {err}", engine.name, o.status.code()));
-        }
-        assert!(!err.contains(ADMIN_PASSWORD), "{}: {err}", engine.name);
-        assert_eq!(scene.env(), before, "{}: the .env changed", engine.name);
+        let expected = [
+            format!("is served by {who} (uid {})", attacker::uid()),
+            "nothing was sent".to_owned(),
+            format!("requirepeer={who}"),
+        ];
+        failures.extend(refusal_problems(
+            engine.name,
+            &scene,
+            &before,
+            &o,
+            &scene.received(),
+            &expected,
+        ));
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
@@ -351,24 +375,16 @@ fn a_loopback_port_squatter_gets_no_byte_of_the_admin_login() {
         let (_squatter, port) = attacker::tcp_recorder(&log, &(engine.greeting)(), engine.reply);
         let before = scene.env();
         let o = scene.rotate_with(&engine, &(engine.tcp_url)(port));
-        let err = stderr(&o);
         let got = fs::read(&log).unwrap_or_default();
-        if !got.is_empty() {
-            failures.push(format!(
-                "{}: the squatter received {} bytes: {:?}",
-                engine.name,
-                got.len(),
-                String::from_utf8_lossy(&got)
-            ));
-        }
-        if !(o.status.code() == Some(2)
-            && err.contains(&format!("127.0.0.1:{port} is served by {who}"))
-            && err.lines().count() == 1)
-        {
-            failures.push(format!("{}: {:?}: {err}", engine.name, o.status.code()));
-        }
-        assert!(!err.contains(ADMIN_PASSWORD), "{}: {err}", engine.name);
-        assert_eq!(scene.env(), before, "{}: the .env changed", engine.name);
+        let expected = [format!("127.0.0.1:{port} is served by {who}")];
+        failures.extend(refusal_problems(
+            engine.name,
+            &scene,
+            &before,
+            &o,
+            &got,
+            &expected,
+        ));
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }

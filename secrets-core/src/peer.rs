@@ -93,7 +93,11 @@ fn accept(uid: u32, required: Option<&RequiredPeer>, shown: &str, why: &str) -> 
 /// wildcard address must pass [`accept`]. None at all is not a refusal
 /// (the port may be forwarded by NAT; a closed one refuses the
 /// connection).
-pub(crate) fn check_loopback(port: u16, required: Option<&RequiredPeer>) -> Result<(), String> {
+pub(crate) fn check_loopback(
+    target: std::net::IpAddr,
+    port: u16,
+    required: Option<&RequiredPeer>,
+) -> Result<(), String> {
     for table in ["/proc/net/tcp", "/proc/net/tcp6"] {
         let text = match std::fs::read_to_string(table) {
             Ok(t) => t,
@@ -105,17 +109,31 @@ pub(crate) fn check_loopback(port: u16, required: Option<&RequiredPeer>) -> Resu
                 ))
             }
         };
-        for (addr, uid) in loopback_listeners(&text, port) {
+        // Only the listeners a connection to `target` can reach: another
+        // user's on 127.0.0.2 must not block one to 127.0.0.1.
+        let reached = loopback_listeners(&text, port)
+            .into_iter()
+            .filter(|(addr, _)| reaches(*addr, target));
+        for (addr, uid) in reached {
             let shown = std::net::SocketAddr::new(addr, port).to_string();
             accept(
                 uid,
                 required,
                 &shown,
-                "without TLS the login would reach it in clear (a loopback port is anyone's while no server holds it); use TLS or a unix socket, or",
+                "without a checked certificate the login would reach it (a loopback port is anyone's while no server holds it; TLS with a checked certificate or a unix socket avoids that)",
             )?;
         }
     }
     Ok(())
+}
+
+/// Whether a connection to `target` can reach a socket listening on
+/// `listener`: the same address (an IPv4-mapped one too), or the wildcard
+/// of its family (IPv6's takes IPv4 too unless it is v6-only, which the
+/// table does not say).
+fn reaches(listener: std::net::IpAddr, target: std::net::IpAddr) -> bool {
+    let (l, t) = (listener.to_canonical(), target.to_canonical());
+    l == t || (l.is_unspecified() && (l.is_ipv4() == t.is_ipv4() || listener.is_ipv6()))
 }
 
 /// The listening sockets of a `/proc/net/tcp{,6}` table on `port` whose
@@ -355,14 +373,33 @@ mod tests {
     fn a_loopback_listener_of_ours_passes_and_a_named_other_does_not() {
         let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let port = l.local_addr().unwrap().port();
-        check_loopback(port, None).unwrap();
+        let here = "127.0.0.1".parse().unwrap();
+        check_loopback(here, port, None).unwrap();
         let me = rustix::process::geteuid().as_raw();
         let other = RequiredPeer::parse(&(me + 1).to_string()).unwrap();
-        let e = check_loopback(port, Some(&other)).unwrap_err();
+        let e = check_loopback(here, port, Some(&other)).unwrap_err();
         assert!(e.contains(&format!("127.0.0.1:{port} is served by")), "{e}");
+        // A connection to another loopback address does not reach it.
+        check_loopback("127.0.0.2".parse().unwrap(), port, Some(&other)).unwrap();
+        check_loopback("::1".parse().unwrap(), port, Some(&other)).unwrap();
         drop(l);
         // Nobody listens: left to the connection.
-        check_loopback(port, Some(&other)).unwrap();
+        check_loopback(here, port, Some(&other)).unwrap();
+    }
+
+    #[test]
+    fn a_listener_is_reached_at_its_address_or_its_wildcard() {
+        let ip = |s: &str| -> std::net::IpAddr { s.parse().unwrap() };
+        assert!(reaches(ip("127.0.0.1"), ip("127.0.0.1")));
+        assert!(reaches(ip("0.0.0.0"), ip("127.0.0.1")));
+        assert!(reaches(ip("::"), ip("127.0.0.1")));
+        assert!(reaches(ip("::ffff:127.0.0.1"), ip("127.0.0.1")));
+        assert!(reaches(ip("::"), ip("::1")));
+        assert!(reaches(ip("::1"), ip("::1")));
+        assert!(!reaches(ip("127.0.0.2"), ip("127.0.0.1")));
+        assert!(!reaches(ip("::1"), ip("127.0.0.1")));
+        assert!(!reaches(ip("0.0.0.0"), ip("::1")));
+        assert!(!reaches(ip("127.0.0.1"), ip("::1")));
     }
 
     #[test]

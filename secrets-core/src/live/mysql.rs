@@ -180,6 +180,13 @@ impl AdminUrl {
         let check_listener = reach == Reach::Loopback
             && (ssl.is_none()
                 || (matches!(mode, Some(SslMode::Required | SslMode::Preferred)) && ca.is_none()));
+        // Then the connection goes to the address checked, not to a name
+        // resolved after the check (`localhost` may be ::1 first, and its
+        // lookup tells a racing listener when to start).
+        let host = match (check_listener, host.parse::<IpAddr>()) {
+            (true, Err(_)) => "127.0.0.1".to_owned(),
+            _ => host,
+        };
         Ok(AdminUrl {
             check_listener,
             user: decode(user)?,
@@ -273,7 +280,8 @@ impl MysqlEngine {
     pub(crate) fn connect(admin_url: &SecretValue) -> Result<MysqlEngine, StepError> {
         let url = AdminUrl::parse(admin_url)?;
         if url.check_listener {
-            peer::check_loopback(url.port, url.peer.as_ref()).map_err(refuse)?;
+            let ip = url.host.parse().expect("an address when checked");
+            peer::check_loopback(ip, url.port, url.peer.as_ref()).map_err(refuse)?;
         }
         let pinned = match &url.reach {
             Reach::Socket(path) => {
@@ -520,6 +528,12 @@ mod tests {
         assert!(!e.0.contains("Secret"));
         let remote = url("mysql://root:Secret@db.example/").unwrap();
         assert!(remote.ssl.is_some(), "TLS by default to a remote host");
+        // Checked by its listener, `localhost` is connected to as 127.0.0.1:
+        // no name is resolved after the check.
+        assert_eq!(
+            url("mysql://root:Secret@localhost:3307/").unwrap().host,
+            "127.0.0.1"
+        );
         let local = url("mysql://root:Secret@127.0.0.1:3307/").unwrap();
         assert_eq!(
             (local.reach, local.port, local.ssl.is_none()),

@@ -22,6 +22,30 @@ pub(crate) struct PostgresEngine {
     tls: bool,
 }
 
+/// A loopback-only `config` connecting to addresses (`hostaddr`, one per
+/// host: `localhost` is 127.0.0.1), so that no name is resolved between
+/// the listener check and the connection (`localhost` may be ::1 first,
+/// and its lookup tells a racing listener when to start).
+fn to_addresses(mut config: postgres::Config) -> postgres::Config {
+    use postgres::config::Host;
+    if !config.get_hostaddrs().is_empty() {
+        return config;
+    }
+    let addrs: Vec<std::net::IpAddr> = (config.get_hosts().iter())
+        .map(|h| match h {
+            Host::Tcp(name) => name
+                .parse()
+                .unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST)),
+            // Not in a loopback-only config.
+            Host::Unix(_) => std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST),
+        })
+        .collect();
+    for a in addrs {
+        config.hostaddr(a);
+    }
+    config
+}
+
 fn pg_message(e: &postgres::Error) -> String {
     // The server's own message (no statement text, so no verifier), or the
     // client's description of a connection failure.
@@ -37,22 +61,21 @@ impl PostgresEngine {
         let admin = AdminUrl::new(url.clone()).map_err(|e| StepError(e.to_string()))?;
         let sockets = PinnedHosts::pin(&admin.config(), admin.peer.as_ref())
             .map_err(|e| StepError(PgError::Tls(e).to_string()))?;
+        let settings = &admin.tls;
         let config = || match &sockets {
             Some(pinned) => pinned.config(&admin.config()),
+            None if settings.unchecked_loopback => to_addresses(admin.config()),
             None => admin.config(),
         };
-        let settings = &admin.tls;
         if settings.unchecked_loopback {
             // Before any byte: whoever holds the port would get the login
             // (in clear after `prefer` falls back, or a SCRAM proof over
             // TLS that checks no certificate).
-            let config = admin.config();
-            let ports = match config.get_ports() {
-                [] => vec![5432],
-                some => some.to_vec(),
-            };
-            for port in ports {
-                peer::check_loopback(port, admin.peer.as_ref())
+            let config = to_addresses(admin.config());
+            let ports = config.get_ports();
+            for (i, ip) in config.get_hostaddrs().iter().enumerate() {
+                let port = ports.get(i).or(ports.first()).copied().unwrap_or(5432);
+                peer::check_loopback(*ip, port, admin.peer.as_ref())
                     .map_err(|e| StepError(PgError::Tls(e).to_string()))?;
             }
         }
@@ -87,10 +110,11 @@ impl PostgresEngine {
     }
 
     /// The admin URL's config, its unix hosts replaced by their checked
-    /// sockets.
+    /// sockets, its loopback names by the addresses checked.
     fn config(&self) -> postgres::Config {
         match &self.sockets {
             Some(pinned) => pinned.config(&self.admin.config()),
+            None if self.admin.tls.unchecked_loopback => to_addresses(self.admin.config()),
             None => self.admin.config(),
         }
     }
@@ -164,5 +188,24 @@ impl Engine for PostgresEngine {
             Err(e) if e.starts_with("password authentication failed") => Ok(false),
             Err(e) => Err(StepError(e)),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::str::FromStr;
+
+    #[test]
+    fn loopback_names_become_the_addresses_checked() {
+        let c = super::to_addresses(
+            postgres::Config::from_str("host=localhost,127.0.0.2 port=5433 user=a").unwrap(),
+        );
+        let addrs: Vec<String> = c.get_hostaddrs().iter().map(|a| a.to_string()).collect();
+        assert_eq!(addrs, ["127.0.0.1", "127.0.0.2"]);
+        let given = super::to_addresses(
+            postgres::Config::from_str("host=localhost hostaddr=::1 user=a").unwrap(),
+        );
+        assert_eq!(given.get_hostaddrs().len(), 1);
+        assert_eq!(given.get_hostaddrs()[0].to_string(), "::1");
     }
 }

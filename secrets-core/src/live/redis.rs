@@ -397,8 +397,8 @@ impl RedisEngine {
                 target.transport = Transport::Pinned(Arc::new(socket));
             }
             // AUTH goes in clear: only to a listener that passes.
-            Transport::Loopback { port, .. } => {
-                peer::check_loopback(*port, target.peer.as_ref())
+            Transport::Loopback { ip, port } => {
+                peer::check_loopback(*ip, *port, target.peer.as_ref())
                     .map_err(|e| StepError(format!("redis admin URL: {e}")))?
             }
             Transport::Tls { .. } | Transport::Pinned(_) => {}

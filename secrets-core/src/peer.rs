@@ -88,11 +88,12 @@ fn accept(uid: u32, required: Option<&RequiredPeer>, shown: &str, why: &str) -> 
     }
 }
 
-/// Checks who listens on loopback TCP `port` before a login goes there
-/// without TLS: every listening socket on that port bound to a loopback or
-/// wildcard address must pass [`accept`]. None at all is not a refusal
-/// (the port may be forwarded by NAT; a closed one refuses the
-/// connection).
+/// Checks who listens on loopback TCP `target`:`port` before a login goes
+/// there without a checked certificate: every listening socket that a
+/// connection to it reaches (its address or a wildcard) must pass
+/// [`accept`]. None at all is not a refusal (the port may be forwarded by
+/// NAT; a closed one refuses the connection). The caller then connects to
+/// `target` itself, never to a name resolved afterwards.
 pub(crate) fn check_loopback(
     target: std::net::IpAddr,
     port: u16,

@@ -22,6 +22,17 @@ pub(crate) struct PostgresEngine {
     tls: bool,
 }
 
+/// What every connection uses: the admin URL's config, its unix hosts
+/// replaced by their checked sockets, or its loopback names by the
+/// addresses checked.
+fn connection_config(admin: &AdminUrl, sockets: Option<&PinnedHosts>) -> postgres::Config {
+    match sockets {
+        Some(pinned) => pinned.config(&admin.config()),
+        None if admin.tls.unchecked_loopback => to_addresses(admin.config()),
+        None => admin.config(),
+    }
+}
+
 /// A loopback-only `config` connecting to addresses (`hostaddr`, one per
 /// host: `localhost` is 127.0.0.1), so that no name is resolved between
 /// the listener check and the connection (`localhost` may be ::1 first,
@@ -62,11 +73,7 @@ impl PostgresEngine {
         let sockets = PinnedHosts::pin(&admin.config(), admin.peer.as_ref())
             .map_err(|e| StepError(PgError::Tls(e).to_string()))?;
         let settings = &admin.tls;
-        let config = || match &sockets {
-            Some(pinned) => pinned.config(&admin.config()),
-            None if settings.unchecked_loopback => to_addresses(admin.config()),
-            None => admin.config(),
-        };
+        let config = || connection_config(&admin, sockets.as_ref());
         if settings.unchecked_loopback {
             // Before any byte: whoever holds the port would get the login
             // (in clear after `prefer` falls back, or a SCRAM proof over
@@ -112,11 +119,7 @@ impl PostgresEngine {
     /// The admin URL's config, its unix hosts replaced by their checked
     /// sockets, its loopback names by the addresses checked.
     fn config(&self) -> postgres::Config {
-        match &self.sockets {
-            Some(pinned) => pinned.config(&self.admin.config()),
-            None if self.admin.tls.unchecked_loopback => to_addresses(self.admin.config()),
-            None => self.admin.config(),
-        }
+        connection_config(&self.admin, self.sockets.as_ref())
     }
 
     fn set_password(&mut self, role: &str, password: &SecretValue) -> Result<(), StepError> {
